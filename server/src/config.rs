@@ -1,0 +1,282 @@
+//! Configuration: built-in defaults → TOML file (unknown keys rejected) → `HAVEN_*` environment
+//! and command-line overrides → `validate()`. Imports nothing from the rest of the crate.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The embedded default: what `cargo run --release` uses when no file is given.
+pub const DEFAULT_TOML: &str = include_str!("../../config/haven.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub media: MediaConfig,
+    pub rooms: RoomsConfig,
+    pub limits: LimitsConfig,
+    /// Rooms declared by the operator; they exist from start-up.
+    #[serde(default, rename = "room")]
+    pub declared_rooms: Vec<DeclaredRoom>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Where the HTTP and WebSocket server listens.
+    pub http_addr: SocketAddr,
+    /// Base URL put in the links the server hands out, e.g. `https://meet.example.org`.
+    /// Empty: links are relative to the page that asked.
+    pub public_url: String,
+    /// Serve the web client from this directory instead of the copy embedded in the binary
+    /// (for development: edit, reload). Empty: embedded.
+    pub web_dir: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    /// The one UDP socket every browser sends media to.
+    pub udp_addr: SocketAddr,
+    /// Addresses announced to browsers as ICE candidates (a server behind NAT lists its public
+    /// IP here). Empty: the bound address.
+    pub public_ips: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomsConfig {
+    /// Whether anyone who can reach the server may create a meeting with `POST /api/rooms`.
+    pub allow_adhoc: bool,
+    /// Upper bound of people in one meeting.
+    pub max_participants: usize,
+    /// Upper bound of meetings on this server.
+    pub max_rooms: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest WebSocket message accepted, in bytes.
+    pub max_message_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredRoom {
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    /// SHA-256 (hex) of the facilitator secret; the secret itself is never stored.
+    #[serde(default)]
+    pub facilitator_key_sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{origin}: {message}")]
+    Parse { origin: String, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::from_toml(DEFAULT_TOML, "embedded default").expect("embedded default is valid")
+    }
+}
+
+impl Config {
+    /// Reads a TOML file laid over the embedded defaults: a file need only name what it changes.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Config::from_toml(&text, &path.display().to_string())
+    }
+
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let parse = |t: &str, origin: &str| {
+            t.parse::<toml::Table>()
+                .map_err(|e| ConfigError::Parse { origin: origin.into(), message: e.to_string() })
+        };
+        let mut merged = parse(DEFAULT_TOML, "embedded default")?;
+        merge(&mut merged, parse(text, origin)?);
+        merged
+            .try_into::<Config>()
+            .map_err(|e| ConfigError::Parse { origin: origin.into(), message: e.to_string() })
+    }
+
+    /// Applies `HAVEN_*` variables from `vars` (taken as a parameter so tests need not touch
+    /// the process environment).
+    pub fn apply_env<I>(&mut self, vars: I) -> Result<(), ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        for (name, value) in vars {
+            if !name.starts_with("HAVEN_") {
+                continue;
+            }
+            let bad = |message: String| ConfigError::Env { name: name.clone(), message };
+            match name.as_str() {
+                "HAVEN_HTTP_ADDR" => self.server.http_addr = parse_value(&value).map_err(bad)?,
+                "HAVEN_PUBLIC_URL" => self.server.public_url = value,
+                "HAVEN_WEB_DIR" => self.server.web_dir = value,
+                "HAVEN_UDP_ADDR" => self.media.udp_addr = parse_value(&value).map_err(bad)?,
+                "HAVEN_PUBLIC_IPS" => {
+                    self.media.public_ips = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(parse_value)
+                        .collect::<Result<_, _>>()
+                        .map_err(bad)?
+                }
+                "HAVEN_ALLOW_ADHOC" => self.rooms.allow_adhoc = parse_value(&value).map_err(bad)?,
+                "HAVEN_MAX_PARTICIPANTS" => {
+                    self.rooms.max_participants = parse_value(&value).map_err(bad)?
+                }
+                // HAVEN_CONFIG and HAVEN_LOG are read by main; anything else is a typo.
+                "HAVEN_CONFIG" | "HAVEN_LOG" => {}
+                _ => return Err(bad("unknown setting".into())),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if self.rooms.max_participants < 2 {
+            return invalid("rooms.max_participants must be at least 2".into());
+        }
+        if self.rooms.max_rooms == 0 {
+            return invalid("rooms.max_rooms must be at least 1".into());
+        }
+        if self.limits.max_message_bytes < 16 * 1024 {
+            return invalid("limits.max_message_bytes must be at least 16384 (SDP is large)".into());
+        }
+        if let Some(ip) = self.media.public_ips.iter().find(|ip| ip.is_unspecified()) {
+            return invalid(format!("media.public_ips: {ip} cannot be announced to browsers"));
+        }
+        if self.media.udp_addr.ip().is_unspecified() && self.media.public_ips.is_empty() {
+            return invalid(
+                "media.udp_addr binds every interface; list the addresses browsers should use \
+                 in media.public_ips"
+                    .into(),
+            );
+        }
+        let url = &self.server.public_url;
+        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+            return invalid(format!("server.public_url must start with http:// or https://, not {url:?}"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for room in &self.declared_rooms {
+            if !is_valid_room_id(&room.id) {
+                return invalid(format!(
+                    "room id {:?}: use 1–64 letters, digits, '-' or '_'",
+                    room.id
+                ));
+            }
+            if !seen.insert(&room.id) {
+                return invalid(format!("room id {:?} is declared twice", room.id));
+            }
+            let hash = &room.facilitator_key_sha256;
+            if !hash.is_empty() && !(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())) {
+                return invalid(format!(
+                    "room {:?}: facilitator_key_sha256 must be 64 hex digits",
+                    room.id
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Room ids appear in URLs: keep them to a safe alphabet.
+pub fn is_valid_room_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn parse_value<T: std::str::FromStr>(value: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    value.trim().parse().map_err(|e: T::Err| format!("{value:?}: {e}"))
+}
+
+/// Overlays `over` onto `base`, table by table, so a file names only what it changes.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_valid_and_local() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert_eq!(c.server.http_addr, "127.0.0.1:8080".parse().unwrap());
+        assert!(c.rooms.allow_adhoc);
+    }
+
+    #[test]
+    fn file_overrides_only_what_it_names() {
+        let c = Config::from_toml("[media]\npublic_ips = [\"203.0.113.7\"]\n", "t").unwrap();
+        assert_eq!(c.media.public_ips, vec!["203.0.113.7".parse::<IpAddr>().unwrap()]);
+        assert_eq!(c.server.http_addr, "127.0.0.1:8080".parse().unwrap());
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_by_name() {
+        let err = Config::from_toml("[server]\nhttp_adr = \"1.2.3.4:1\"\n", "t").unwrap_err();
+        assert!(err.to_string().contains("http_adr"), "{err}");
+    }
+
+    #[test]
+    fn env_overrides_apply_and_typos_are_refused() {
+        let mut c = Config::default();
+        c.apply_env([
+            ("HAVEN_HTTP_ADDR".to_string(), "127.0.0.1:9000".to_string()),
+            ("HAVEN_PUBLIC_IPS".to_string(), "198.51.100.1, 198.51.100.2".to_string()),
+            ("PATH".to_string(), "/bin".to_string()),
+        ])
+        .unwrap();
+        assert_eq!(c.server.http_addr.port(), 9000);
+        assert_eq!(c.media.public_ips.len(), 2);
+        let err = c.apply_env([("HAVEN_HTTP_PORT".to_string(), "1".to_string())]).unwrap_err();
+        assert!(err.to_string().contains("HAVEN_HTTP_PORT"));
+        let err = c.apply_env([("HAVEN_UDP_ADDR".to_string(), "nope".to_string())]).unwrap_err();
+        assert!(err.to_string().contains("HAVEN_UDP_ADDR"));
+    }
+
+    #[test]
+    fn validate_explains_problems() {
+        let mut c = Config::default();
+        c.media.udp_addr = "0.0.0.0:10000".parse().unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("public_ips"));
+        let mut c = Config::default();
+        c.declared_rooms.push(DeclaredRoom {
+            id: "bad id!".into(),
+            title: String::new(),
+            facilitator_key_sha256: String::new(),
+        });
+        assert!(c.validate().unwrap_err().to_string().contains("bad id!"));
+    }
+}

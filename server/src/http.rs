@@ -1,0 +1,141 @@
+//! HTTP routes: pages, the room API, health, and the WebSocket upgrade. Talks to the hub
+//! only; knows nothing of media.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use crate::config::{is_valid_room_id, Config};
+use crate::hub::{HubCommand, HubError, HubHandle};
+use crate::web_assets::{content_type, WebAssets};
+
+/// Frames above this are cut off by the WebSocket layer; between the configured cap and this,
+/// the session answers `message_too_large` and stays open.
+const WS_HARD_LIMIT: usize = 1 << 20;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: HubHandle,
+    pub config: Arc<Config>,
+    pub web: WebAssets,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(landing_page))
+        .route("/m/{id}", get(meeting_page))
+        .route("/assets/{*path}", get(asset))
+        .route("/api/rooms", post(create_room))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/ws", get(websocket))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let set = |h: &mut HeaderMap, name, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(headers, header::REFERRER_POLICY, "no-referrer");
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         media-src 'self' blob: mediastream:; connect-src 'self'; frame-ancestors 'none'; \
+         base-uri 'none'; form-action 'none'",
+    );
+    response
+}
+
+async fn landing_page(State(state): State<AppState>) -> Response {
+    page(&state, "index.html", StatusCode::OK).await
+}
+
+async fn meeting_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let exists = is_valid_room_id(&id)
+        && state.hub.ask(|reply| HubCommand::RoomExists { id, reply }).await == Some(true);
+    if exists {
+        page(&state, "meeting.html", StatusCode::OK).await
+    } else {
+        page(&state, "not-found.html", StatusCode::NOT_FOUND).await
+    }
+}
+
+async fn page(state: &AppState, file: &str, status: StatusCode) -> Response {
+    match state.web.get(file).await {
+        Some(bytes) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], bytes).into_response(),
+        None => (status, "Haven").into_response(),
+    }
+}
+
+async fn asset(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+    match state.web.get(&path).await {
+        Some(bytes) => (
+            [(header::CONTENT_TYPE, content_type(&path)), (header::CACHE_CONTROL, "no-cache")],
+            bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+async fn create_room(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !state.config.rooms.allow_adhoc {
+        return api_error(
+            StatusCode::FORBIDDEN,
+            "adhoc_rooms_disabled",
+            "This server only hosts the meetings its operator has set up.",
+        );
+    }
+    let created = state.hub.ask(|reply| HubCommand::CreateRoom { reply }).await;
+    match created {
+        Some(Ok(room)) => {
+            let base = base_url(&state.config, &headers);
+            let join_url = format!("{base}/m/{}", room.id);
+            let facilitator_url = format!("{join_url}#key={}", room.facilitator_key);
+            let body = serde_json::json!({
+                "id": room.id,
+                "join_url": join_url,
+                "facilitator_url": facilitator_url,
+            });
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+        Some(Err(e @ HubError::ServerFull)) => {
+            api_error(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.to_string())
+        }
+        Some(Err(e)) => api_error(StatusCode::FORBIDDEN, e.code(), &e.to_string()),
+        None => api_error(StatusCode::SERVICE_UNAVAILABLE, "server_stopping", "The server is restarting."),
+    }
+}
+
+/// The configured public URL, or else the address the browser used to reach us.
+fn base_url(config: &Config, headers: &HeaderMap) -> String {
+    if !config.server.public_url.is_empty() {
+        return config.server.public_url.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+        .map(str::to_string)
+        .unwrap_or_else(|| config.server.http_addr.to_string());
+    format!("http://{host}")
+}
+
+fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "code": code, "message": message }))).into_response()
+}
+
+async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    let max = state.config.limits.max_message_bytes;
+    upgrade
+        .max_message_size(WS_HARD_LIMIT.max(max))
+        .on_upgrade(move |socket| crate::session::run(socket, state.hub, max))
+}

@@ -1,0 +1,114 @@
+//! Haven: self-hosted video meetings for anonymous peer-support groups.
+//!
+//! # Layout
+//!
+//! | module        | job                                                                  | may import |
+//! |---------------|----------------------------------------------------------------------|------------|
+//! | `config`      | defaults → TOML → env → `validate()`                                  | nothing    |
+//! | `protocol`    | client→server and server→client message enums (the wire format)       | nothing    |
+//! | `names`       | display-name rules                                                    | nothing    |
+//! | `ids`         | random ids and secrets                                                | nothing    |
+//! | `media`       | the SFU: one run loop owning the UDP socket and every str0m `Rtc`     | nothing    |
+//! | `hub`         | the only place that knows meetings and media; owns all meetings       | config, protocol, names, ids, media |
+//! | `session`     | one WebSocket: decode, order, relay to the hub                        | hub, protocol, media (signal types only) |
+//! | `http`        | axum routes: pages, room API, health, WebSocket upgrade               | hub, session, config, web_assets |
+//! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
+//!
+//! `media` never imports room or moderation logic: it obeys per-peer forwarding flags.
+//! `main.rs` only parses arguments and calls [`start_server`].
+
+pub mod config;
+pub mod hub;
+pub mod ids;
+pub mod media;
+pub mod names;
+pub mod protocol;
+mod http;
+mod session;
+mod web_assets;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("cannot listen for HTTP on {addr}: {source}")]
+    Http { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot open the media UDP socket on {addr}: {source}")]
+    Media { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A server started by [`start_server`]; stop it with [`RunningServer::shutdown`].
+pub struct RunningServer {
+    http_addr: SocketAddr,
+    media_addr: SocketAddr,
+    hub: hub::HubHandle,
+    stop_http: oneshot::Sender<()>,
+    http_task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Where HTTP and the WebSocket (`/ws`) listen.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// The one UDP socket all media uses.
+    pub fn media_addr(&self) -> SocketAddr {
+        self.media_addr
+    }
+
+    /// Tells every participant the server is stopping, then stops.
+    pub async fn shutdown(self) {
+        self.hub.send(hub::HubCommand::Shutdown);
+        let _ = self.stop_http.send(());
+        let _ = self.http_task.await;
+    }
+
+    /// Runs until the HTTP server ends.
+    pub async fn wait(self) {
+        let _ = self.http_task.await;
+    }
+}
+
+/// Validates `config`, binds both sockets and starts serving. Port 0 picks a free port.
+pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
+    config.validate()?;
+    let http_addr = config.server.http_addr;
+    let listener = TcpListener::bind(http_addr)
+        .await
+        .map_err(|source| StartError::Http { addr: http_addr, source })?;
+    let http_addr = listener.local_addr().map_err(|source| StartError::Http { addr: http_addr, source })?;
+
+    let (media_events, media_event_rx) = mpsc::unbounded_channel();
+    let udp_addr = config.media.udp_addr;
+    let media = media::spawn(udp_addr, &config.media.public_ips, media_events)
+        .map_err(|source| StartError::Media { addr: udp_addr, source })?;
+    let media_addr = media.local_addr;
+
+    let hub = hub::spawn(config.clone(), media, media_event_rx);
+    let state = http::AppState {
+        hub: hub.clone(),
+        web: web_assets::WebAssets::new(&config.server.web_dir),
+        config: Arc::new(config),
+    };
+    let (stop_http, stopped) = oneshot::channel::<()>();
+    let app = http::router(state);
+    let http_task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!("HTTP server failed: {e}");
+        }
+    });
+    Ok(RunningServer { http_addr, media_addr, hub, stop_http, http_task })
+}

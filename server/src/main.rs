@@ -1,0 +1,56 @@
+//! `haven`: parse arguments, load configuration, start the server, stop on Ctrl-C/SIGTERM.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(version, about = "Haven: video meetings for peer-support groups")]
+struct Args {
+    /// Configuration file (TOML). Without it, the built-in defaults are used.
+    #[arg(long, env = "HAVEN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Print the built-in default configuration and exit.
+    #[arg(long)]
+    print_default_config: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.print_default_config {
+        print!("{}", haven::config::DEFAULT_TOML);
+        return Ok(());
+    }
+    let filter = std::env::var("HAVEN_LOG").unwrap_or_else(|_| "haven=info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .init();
+
+    let mut config = haven::Config::load(args.config.as_deref())?;
+    config.apply_env(std::env::vars())?;
+    let server = haven::start_server(config).await.context("starting Haven")?;
+    println!("Haven is running. Open http://{}/ in your browser.", server.http_addr());
+    println!("Media (UDP): {}", server.media_addr());
+
+    shutdown_signal().await;
+    tracing::info!("stopping");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

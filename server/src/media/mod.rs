@@ -1,0 +1,102 @@
+//! The SFU. One run loop on its own thread owns the UDP socket and every str0m `Rtc`, routes
+//! datagrams to peers through maps (ICE ufrag, remote address), and forwards media between
+//! peers of the same group. Knows nothing of rooms, roles or moderation: it obeys forwarding
+//! flags set from outside. Must not import `room`, `hub`, `protocol` or the HTTP layer.
+
+mod peer;
+mod run_loop;
+mod stun;
+
+use std::net::SocketAddr;
+
+use tokio::sync::mpsc;
+
+pub use run_loop::spawn;
+
+/// The hub's key for a peer; stable for the peer's life, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerKey(pub u64);
+
+/// Peers forward to each other only within one group (a meeting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GroupKey(pub u64);
+
+/// What a peer's media may reach others: the enforcement point of every mute and
+/// stopped camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forwarding {
+    pub audio: bool,
+    pub video: bool,
+}
+
+pub enum MediaCommand {
+    /// Start a peer from the browser's offer. The answer (or a refusal) and every later
+    /// server offer go to `signals`, in order.
+    Connect {
+        peer: PeerKey,
+        group: GroupKey,
+        /// Put in the `msid` of this peer's tracks so subscribers can tell who is who.
+        label: String,
+        offer_sdp: String,
+        forwarding: Forwarding,
+        signals: mpsc::UnboundedSender<MediaSignal>,
+    },
+    /// The browser's answer to our last offer.
+    Answer { peer: PeerKey, answer_sdp: String },
+    SetForwarding { peer: PeerKey, forwarding: Forwarding },
+    Disconnect { peer: PeerKey },
+}
+
+/// Sent to one peer's signaling session.
+#[derive(Debug)]
+pub enum MediaSignal {
+    Answer(String),
+    Offer(String),
+    Refused(MediaError),
+}
+
+/// Sent to the hub.
+#[derive(Debug)]
+pub enum MediaEvent {
+    /// ICE and DTLS are up.
+    Connected { peer: PeerKey },
+    /// The peer's connection failed or timed out; it has been removed from the loop.
+    Lost { peer: PeerKey },
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum MediaError {
+    #[error("the SDP could not be parsed or applied")]
+    BadSdp,
+    #[error("this session has already sent its offer")]
+    NegotiationInProgress,
+    #[error("an answer arrived with no offer pending")]
+    UnexpectedAnswer,
+    #[error("this peer is not connected to the media engine")]
+    UnknownPeer,
+}
+
+impl MediaError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            MediaError::BadSdp => "bad_sdp",
+            MediaError::NegotiationInProgress => "negotiation_in_progress",
+            MediaError::UnexpectedAnswer => "unexpected_answer",
+            MediaError::UnknownPeer => "media_unavailable",
+        }
+    }
+}
+
+/// The hub's way in to the run loop.
+#[derive(Clone)]
+pub struct MediaHandle {
+    commands: mpsc::UnboundedSender<MediaCommand>,
+    pub local_addr: SocketAddr,
+}
+
+impl MediaHandle {
+    pub fn send(&self, command: MediaCommand) {
+        // The loop only stops when the server does; a send after that has nowhere to go.
+        let _ = self.commands.send(command);
+    }
+}

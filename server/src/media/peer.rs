@@ -1,0 +1,203 @@
+//! One participant's peer connection: its str0m `Rtc`, the tracks it publishes (each with the
+//! list of subscribers the run loop writes to) and the tracks it receives, and the one-offer-
+//! at-a-time negotiation rule.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
+use str0m::Rtc;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{Forwarding, GroupKey, MediaError, MediaSignal, PeerKey};
+
+/// A publisher is asked for a keyframe at most this often per track.
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
+
+pub(super) struct Peer {
+    pub key: PeerKey,
+    pub group: GroupKey,
+    pub label: String,
+    pub rtc: Rtc,
+    pub forwarding: Forwarding,
+    pub signals: UnboundedSender<MediaSignal>,
+    pub ufrag: String,
+    /// Remote addresses routed to this peer, removed with it.
+    pub addrs: Vec<SocketAddr>,
+    pub next_timeout: Instant,
+    pub tracks_in: Vec<TrackIn>,
+    pub tracks_out: Vec<TrackOut>,
+    /// Our offer awaiting the browser's answer: at most one in flight.
+    pub pending: Option<SdpPendingOffer>,
+    /// Set when tracks_out changed; the loop then tries to negotiate.
+    pub wants_negotiation: bool,
+    /// Set when the peer failed; the loop removes it at the end of the turn.
+    pub dead: bool,
+}
+
+/// A track this peer publishes.
+pub(super) struct TrackIn {
+    pub mid: Mid,
+    pub kind: MediaKind,
+    pub subscribers: Vec<Subscriber>,
+    last_keyframe_request: Option<Instant>,
+    /// A keyframe was wanted while requests were throttled.
+    keyframe_wanted: bool,
+}
+
+/// Where a published track goes: written to `mid` of the peer in `slot`.
+#[derive(Clone, Copy)]
+pub(super) struct Subscriber {
+    pub slot: usize,
+    pub key: PeerKey,
+    pub mid: Mid,
+    /// Video is held back until a keyframe, so a decoder never starts on a delta frame.
+    pub needs_keyframe: bool,
+}
+
+/// A track this peer receives from another peer.
+pub(super) struct TrackOut {
+    pub publisher: PeerKey,
+    /// The publisher's label: the `msid` stream id the browser sees.
+    pub publisher_label: String,
+    pub publisher_mid: Mid,
+    pub kind: MediaKind,
+    pub state: TrackOutState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TrackOutState {
+    ToOpen,
+    Negotiating(Mid),
+    Open(Mid),
+    /// The publisher left while our offer for this track was in flight.
+    NegotiatingThenStop(Mid),
+    ToStop(Mid),
+    NegotiatingStop(Mid),
+}
+
+impl TrackIn {
+    pub fn new(mid: Mid, kind: MediaKind) -> TrackIn {
+        TrackIn {
+            mid,
+            kind,
+            subscribers: Vec::new(),
+            last_keyframe_request: None,
+            keyframe_wanted: false,
+        }
+    }
+
+    /// Whether a keyframe request may go out now; if not, remembers to send one later.
+    pub fn take_keyframe_slot(&mut self, now: Instant) -> bool {
+        let throttled = self
+            .last_keyframe_request
+            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL);
+        if throttled {
+            self.keyframe_wanted = true;
+            return false;
+        }
+        self.last_keyframe_request = Some(now);
+        self.keyframe_wanted = false;
+        true
+    }
+
+    /// When a throttled request becomes due.
+    pub fn keyframe_due(&self) -> Option<Instant> {
+        let last = self.last_keyframe_request?;
+        self.keyframe_wanted.then(|| last + KEYFRAME_REQUEST_INTERVAL)
+    }
+}
+
+impl Peer {
+    /// Asks this peer (as publisher) for a keyframe on `mid`, throttled.
+    pub fn request_keyframe(&mut self, mid: Mid, now: Instant) {
+        let Some(track) = self.tracks_in.iter_mut().find(|t| t.mid == mid) else {
+            return;
+        };
+        if track.kind != MediaKind::Video || !track.take_keyframe_slot(now) {
+            return;
+        }
+        if let Some(mut writer) = self.rtc.writer(mid) {
+            // PLI is what every browser answers; FIR is for decoders that ignore PLI.
+            let _ = writer.request_keyframe(None, KeyframeRequestKind::Pli);
+        }
+    }
+
+    /// Sends throttled keyframe requests that have come due; returns the next due time.
+    pub fn send_due_keyframe_requests(&mut self, now: Instant) -> Option<Instant> {
+        let due: Vec<Mid> = self
+            .tracks_in
+            .iter()
+            .filter(|t| t.keyframe_due().is_some_and(|d| d <= now))
+            .map(|t| t.mid)
+            .collect();
+        for mid in due {
+            self.request_keyframe(mid, now);
+        }
+        self.tracks_in.iter().filter_map(TrackIn::keyframe_due).min()
+    }
+
+    pub fn accept_offer(&mut self, sdp: &str) -> Result<String, MediaError> {
+        let offer = SdpOffer::from_sdp_string(sdp).map_err(|_| MediaError::BadSdp)?;
+        let answer = self.rtc.sdp_api().accept_offer(offer).map_err(|_| MediaError::BadSdp)?;
+        Ok(answer.to_sdp_string())
+    }
+
+    pub fn accept_answer(&mut self, sdp: &str) -> Result<(), MediaError> {
+        let Some(pending) = self.pending.take() else {
+            return Err(MediaError::UnexpectedAnswer);
+        };
+        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|_| MediaError::BadSdp)?;
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|_| MediaError::BadSdp)?;
+        for track in &mut self.tracks_out {
+            track.state = match track.state {
+                TrackOutState::Negotiating(m) => TrackOutState::Open(m),
+                TrackOutState::NegotiatingThenStop(m) => TrackOutState::ToStop(m),
+                other => other,
+            };
+        }
+        // A stopped m-line is now inactive; str0m may recycle it for a later track.
+        self.tracks_out
+            .retain(|t| !matches!(t.state, TrackOutState::NegotiatingStop(_)));
+        self.wants_negotiation = true;
+        Ok(())
+    }
+
+    /// Makes the next server offer if tracks changed and none is in flight.
+    pub fn negotiate_if_needed(&mut self) {
+        if !self.wants_negotiation || self.pending.is_some() {
+            return;
+        }
+        self.wants_negotiation = false;
+        let mut change = self.rtc.sdp_api();
+        for track in &mut self.tracks_out {
+            match track.state {
+                TrackOutState::ToOpen => {
+                    let track_id = format!("{}-{}", track.publisher_label, track.kind);
+                    let mid = change.add_media(
+                        track.kind,
+                        Direction::SendOnly,
+                        Some(track.publisher_label.clone()),
+                        Some(track_id),
+                        None,
+                    );
+                    track.state = TrackOutState::Negotiating(mid);
+                }
+                TrackOutState::ToStop(mid) => {
+                    change.stop_media(mid);
+                    track.state = TrackOutState::NegotiatingStop(mid);
+                }
+                _ => {}
+            }
+        }
+        let Some((offer, pending)) = change.apply() else {
+            return;
+        };
+        self.pending = Some(pending);
+        let _ = self.signals.send(MediaSignal::Offer(offer.to_sdp_string()));
+    }
+}
