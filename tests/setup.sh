@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the test suites need, from Debian's packages and npm, when missing.
+# Safe to run repeatedly; CI runs it on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if ((${#need_apt[@]})); then
+  echo "setup: installing ${need_apt[*]} from Debian"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need_apt[@]}"
+fi
+
+if [ ! -d tests/browser/node_modules ] || [ tests/browser/package-lock.json -nt tests/browser/node_modules ]; then
+  echo "setup: installing browser test packages (npm ci)"
+  # puppeteer-core never downloads a browser; Debian's are used.
+  (cd tests/browser && npm ci --no-audit --no-fund)
+fi
