@@ -8,6 +8,7 @@
 //! | `protocol`    | client→server and server→client message enums (the wire format)       | nothing    |
 //! | `names`       | display-name rules                                                    | nothing    |
 //! | `ids`         | random ids and secrets                                                | nothing    |
+//! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
 //! | `media`       | the SFU: one run loop owning the UDP socket and every str0m `Rtc`     | nothing    |
 //! | `hub`         | the only place that knows meetings and media; owns all meetings       | config, protocol, names, ids, media |
 //! | `session`     | one WebSocket: decode, order, relay to the hub                        | hub, protocol, media (signal types only) |
@@ -23,6 +24,7 @@ pub mod ids;
 pub mod media;
 pub mod names;
 pub mod protocol;
+pub mod room;
 mod http;
 mod session;
 mod web_assets;

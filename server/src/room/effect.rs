@@ -1,0 +1,217 @@
+//! What the room asks its caller to do, and the room-level events clients render. Imports
+//! no tokio, no media, no network.
+//!
+//! The hub applies effects in order: forwarding changes come first in every batch, so a
+//! mute is enforced before anyone is told about it.
+
+use super::{MessageId, ParticipantId, PublicId, Reaction, Role, RoomSettings, UnmutePermission};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// One participant (admitted or waiting).
+    Send { to: ParticipantId, event: RoomEvent },
+    /// Every admitted participant (never the waiting room), optionally but one.
+    Broadcast {
+        event: RoomEvent,
+        except: Option<ParticipantId>,
+    },
+    /// Every admitted facilitator and co-facilitator.
+    ToFacilitators { event: RoomEvent },
+    /// The SFU's gate for `who`'s outgoing media. Media starts with both off; only this
+    /// effect turns them on.
+    SetForwarding {
+        who: ParticipantId,
+        audio: bool,
+        video: bool,
+    },
+    /// `who` left the waiting room for the meeting: media may be negotiated now.
+    Admitted { who: ParticipantId },
+    /// Close `who`'s connection after sending them `reason`.
+    Disconnect {
+        who: ParticipantId,
+        reason: CloseReason,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    Removed,
+    Banned,
+    /// Turned away from the waiting room.
+    Denied,
+    MeetingEnded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaveReason {
+    Left,
+    /// Removed by a facilitator. Whether it was a ban is not told to the room.
+    Removed,
+}
+
+/// Why a share ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloorEnd {
+    /// The holder said they were done.
+    Done,
+    /// A facilitator called the next person.
+    Next,
+    /// A facilitator stopped the share (or suspended the room).
+    Stopped,
+    /// The timer ran out with auto-mute on.
+    TimeUp,
+    /// The holder left or was removed.
+    Left,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoomEvent {
+    /// Everything a newly admitted participant needs to render the room.
+    Snapshot(Box<RoomSnapshot>),
+    /// To someone who arrived in the waiting room.
+    Waiting {
+        title: String,
+        message: String,
+    },
+    ParticipantJoined(ParticipantView),
+    /// Role, mic, camera, hand, floor or permissions changed.
+    ParticipantUpdated(ParticipantView),
+    ParticipantLeft {
+        id: PublicId,
+        reason: LeaveReason,
+    },
+    /// The whole queue, first to last.
+    QueueChanged {
+        queue: Vec<QueueEntry>,
+    },
+    FloorGiven {
+        floor: FloorView,
+    },
+    FloorTaken {
+        holder: PublicId,
+        reason: FloorEnd,
+    },
+    /// A facilitator added time; `floor.seconds_left` is the new remaining time.
+    TimerExtended {
+        floor: FloorView,
+    },
+    /// One minute (or `seconds_left`) remains.
+    TimerWarning {
+        holder: PublicId,
+        seconds_left: u32,
+    },
+    /// The share's time is up (with auto-mute on, `FloorTaken` follows).
+    TimerExpired {
+        holder: PublicId,
+    },
+    SettingsChanged(RoomStatus),
+    /// To facilitators: who is waiting, in arrival order.
+    WaitingListChanged {
+        waiting: Vec<WaiterView>,
+    },
+    /// To the muted person, in plain words.
+    YouWereMuted {
+        by: String,
+        reason: String,
+    },
+    /// To the person whose camera was stopped, in plain words.
+    YourCameraWasStopped {
+        by: String,
+        reason: String,
+    },
+    ChatMessage(ChatView),
+    ChatDeleted {
+        id: MessageId,
+    },
+    /// To the recipient(s) and echoed to the sender.
+    PrivateMessage(PrivateView),
+    /// To facilitators: a member asked to be checked in with privately.
+    CheckInRequested {
+        from: PublicId,
+        name: String,
+    },
+    Reaction {
+        from: PublicId,
+        reaction: Reaction,
+    },
+    MeetingEnded,
+}
+
+/// One admitted participant as every client sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantView {
+    pub id: PublicId,
+    pub name: String,
+    pub role: Role,
+    pub mic_on: bool,
+    pub camera_on: bool,
+    pub hand_raised: bool,
+    pub has_floor: bool,
+    /// Whether they may turn their mic on right now (room rule, floor, override, suspend).
+    pub may_unmute: bool,
+    pub unmute_permission: UnmutePermission,
+    pub camera_stopped: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    pub id: PublicId,
+    pub name: String,
+    /// 1-based, as read aloud by the chair.
+    pub position: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FloorView {
+    pub holder: PublicId,
+    pub name: String,
+    /// Share length in seconds if timed; clients count down from `seconds_left`.
+    pub seconds_left: Option<u32>,
+    pub expired: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiterView {
+    pub id: PublicId,
+    pub name: String,
+}
+
+/// Settings plus the room's live state flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomStatus {
+    pub settings: RoomSettings,
+    pub locked: bool,
+    pub suspended: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatView {
+    pub id: MessageId,
+    pub from: PublicId,
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateView {
+    pub from: PublicId,
+    pub from_name: String,
+    /// `None`: to all facilitators.
+    pub to: Option<PublicId>,
+    pub text: String,
+}
+
+/// The whole visible state for one participant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomSnapshot {
+    pub you: PublicId,
+    pub status: RoomStatus,
+    /// In join order.
+    pub participants: Vec<ParticipantView>,
+    pub queue: Vec<QueueEntry>,
+    pub floor: Option<FloorView>,
+    /// Recent room chat (bounded), so a reconnecting phone does not lose the thread.
+    pub chat: Vec<ChatView>,
+    /// Empty unless `you` are a facilitator.
+    pub waiting: Vec<WaiterView>,
+}

@@ -1,0 +1,291 @@
+//! Mute, camera stop, roles, remove and ban, end meeting; and the one rule deciding who
+//! may unmute. Imports no tokio, no media, no network.
+//!
+//! Every decision here ends as mic/camera state on a participant; `view.rs` turns each
+//! change into `Effect::SetForwarding`, which the SFU enforces.
+
+use std::collections::HashSet;
+
+use super::participant::Participant;
+use super::{
+    CloseReason, Effect, LeaveReason, ParticipantId, Role, Room, RoomError, RoomEvent,
+    UnmutePermission,
+};
+
+/// Banned browser tokens and salted address hashes. Opaque strings from the caller; held
+/// only in memory and dropped with the room.
+#[derive(Debug, Default)]
+pub(super) struct Bans {
+    tokens: HashSet<String>,
+    keys: HashSet<String>,
+}
+
+impl Bans {
+    pub fn matches(&self, token: Option<&str>, key: Option<&str>) -> bool {
+        token.is_some_and(|t| self.tokens.contains(t)) || key.is_some_and(|k| self.keys.contains(k))
+    }
+
+    fn add(&mut self, p: &Participant) {
+        self.tokens.extend(p.token.clone());
+        self.keys.extend(p.ban_key.clone());
+    }
+
+    pub fn clear(&mut self) {
+        self.tokens.clear();
+        self.keys.clear();
+    }
+}
+
+impl Room {
+    /// May `p` turn their mic on now? The floor beats the room rule and a personal "no",
+    /// because a facilitator called them; suspend beats everything but staff.
+    pub(super) fn may_unmute(&self, p: &Participant) -> bool {
+        if p.role.is_staff() {
+            return true;
+        }
+        if self.suspended.is_some() {
+            return false;
+        }
+        if self.holds_floor(p.id) {
+            return true;
+        }
+        match p.unmute {
+            UnmutePermission::Allowed => true,
+            UnmutePermission::Denied => false,
+            UnmutePermission::FollowRoom => self.settings.members_may_unmute,
+        }
+    }
+
+    pub(super) fn set_media_state(
+        &mut self,
+        from: ParticipantId,
+        audio: Option<bool>,
+        video: Option<bool>,
+    ) -> Result<(), RoomError> {
+        let p = self.get(from).ok_or(RoomError::UnknownParticipant)?;
+        let suspended = self.suspended.is_some() && !p.role.is_staff();
+        if audio == Some(true) && !p.mic_on {
+            if suspended {
+                return Err(RoomError::RoomSuspended);
+            }
+            if !self.may_unmute(p) {
+                return Err(RoomError::CannotUnmute);
+            }
+        }
+        if video == Some(true) && !p.camera_on {
+            if suspended {
+                return Err(RoomError::RoomSuspended);
+            }
+            if p.camera_stopped {
+                return Err(RoomError::CameraStopped);
+            }
+        }
+        let Some(p) = self.get_mut(from) else {
+            return Ok(());
+        };
+        p.mic_on = audio.unwrap_or(p.mic_on);
+        p.camera_on = video.unwrap_or(p.camera_on);
+        Ok(())
+    }
+
+    pub(super) fn mute(
+        &mut self,
+        by: ParticipantId,
+        who: ParticipantId,
+        out: &mut Vec<Effect>,
+    ) -> Result<(), RoomError> {
+        self.target(who)?;
+        let reason = "A facilitator muted you.";
+        self.mute_one(by, who, reason, out);
+        Ok(())
+    }
+
+    /// Everyone but facilitators and co-facilitators, the floor holder included (who may
+    /// unmute again, holding the floor).
+    pub(super) fn mute_all(&mut self, by: ParticipantId, out: &mut Vec<Effect>) {
+        let members: Vec<ParticipantId> = self
+            .participants
+            .iter()
+            .filter(|p| !p.role.is_staff())
+            .map(|p| p.id)
+            .collect();
+        for who in members {
+            self.mute_one(by, who, "A facilitator muted everyone.", out);
+        }
+    }
+
+    fn mute_one(
+        &mut self,
+        by: ParticipantId,
+        who: ParticipantId,
+        why: &str,
+        out: &mut Vec<Effect>,
+    ) {
+        let by_name = self.get(by).map(|p| p.name.clone()).unwrap_or_default();
+        let Some(p) = self.get(who) else { return };
+        if !p.mic_on {
+            return;
+        }
+        let then = if self.may_unmute(p) {
+            "You can unmute when you are ready to speak."
+        } else {
+            "You can unmute when a facilitator calls on you. Raise your hand to share."
+        };
+        let reason = format!("{why} {then}");
+        if let Some(p) = self.get_mut(who) {
+            p.mic_on = false;
+        }
+        out.push(Effect::Send {
+            to: who,
+            event: RoomEvent::YouWereMuted {
+                by: by_name,
+                reason,
+            },
+        });
+    }
+
+    /// Does not mute by itself: "disallow" is about the next unmute. Facilitators mute
+    /// separately if they want both.
+    pub(super) fn set_unmute_permission(
+        &mut self,
+        who: ParticipantId,
+        permission: UnmutePermission,
+    ) -> Result<(), RoomError> {
+        self.target(who)?;
+        if let Some(p) = self.get_mut(who) {
+            p.unmute = permission;
+        }
+        Ok(())
+    }
+
+    pub(super) fn stop_camera(
+        &mut self,
+        by: ParticipantId,
+        who: ParticipantId,
+        out: &mut Vec<Effect>,
+    ) -> Result<(), RoomError> {
+        let by_name = self.get(by).map(|p| p.name.clone()).unwrap_or_default();
+        if self.target(who)?.camera_stopped {
+            return Ok(());
+        }
+        if let Some(p) = self.get_mut(who) {
+            p.camera_on = false;
+            p.camera_stopped = true;
+        }
+        let reason =
+            "A facilitator turned off your camera. You can turn it on again when they allow it.";
+        let event = RoomEvent::YourCameraWasStopped {
+            by: by_name,
+            reason: reason.into(),
+        };
+        out.push(Effect::Send { to: who, event });
+        Ok(())
+    }
+
+    pub(super) fn allow_camera(&mut self, who: ParticipantId) -> Result<(), RoomError> {
+        self.target(who)?;
+        if let Some(p) = self.get_mut(who) {
+            p.camera_stopped = false;
+        }
+        Ok(())
+    }
+
+    pub(super) fn promote(&mut self, who: ParticipantId) -> Result<(), RoomError> {
+        let p = self.get_mut(who).ok_or(RoomError::UnknownParticipant)?;
+        if p.role == Role::Member {
+            p.role = Role::CoFacilitator;
+        }
+        Ok(())
+    }
+
+    /// A facilitator holds the secret and cannot be demoted, by anyone.
+    pub(super) fn demote(&mut self, who: ParticipantId) -> Result<(), RoomError> {
+        self.target(who)?;
+        if let Some(p) = self.get_mut(who) {
+            p.role = Role::Member;
+        }
+        Ok(())
+    }
+
+    pub(super) fn remove(
+        &mut self,
+        who: ParticipantId,
+        ban: bool,
+        out: &mut Vec<Effect>,
+    ) -> Result<(), RoomError> {
+        self.target(who)?;
+        let reason = if ban {
+            CloseReason::Banned
+        } else {
+            CloseReason::Removed
+        };
+        out.push(Effect::Disconnect { who, reason });
+        if let Some(p) = self.take_out(who, LeaveReason::Removed, out) {
+            if ban {
+                self.ban(&p, out);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the ban and closes the same browser's other connections (another tab,
+    /// a second try in the waiting room). Matching by address only blocks new joins:
+    /// people already inside may share that address innocently.
+    pub(super) fn ban(&mut self, p: &Participant, out: &mut Vec<Effect>) {
+        self.bans.add(p);
+        let Some(token) = p.token.as_deref() else {
+            return;
+        };
+        let same =
+            |q: &Participant| q.token.as_deref() == Some(token) && q.role != Role::Facilitator;
+        let waiting: Vec<ParticipantId> = self
+            .waiting
+            .iter()
+            .filter(|q| same(q))
+            .map(|q| q.id)
+            .collect();
+        for id in waiting {
+            self.waiting.retain(|q| q.id != id);
+            out.push(Effect::Disconnect {
+                who: id,
+                reason: CloseReason::Banned,
+            });
+        }
+        let inside: Vec<ParticipantId> = self
+            .participants
+            .iter()
+            .filter(|q| same(q))
+            .map(|q| q.id)
+            .collect();
+        for id in inside {
+            out.push(Effect::Disconnect {
+                who: id,
+                reason: CloseReason::Banned,
+            });
+            self.take_out(id, LeaveReason::Removed, out);
+        }
+    }
+
+    /// Tells everyone (waiting room too), closes every connection and forgets the chat,
+    /// names and bans. Every later command gets `meeting_ended`.
+    pub(super) fn end_meeting(&mut self, out: &mut Vec<Effect>) {
+        for p in self.participants.iter().chain(&self.waiting) {
+            out.push(Effect::Send {
+                to: p.id,
+                event: RoomEvent::MeetingEnded,
+            });
+            out.push(Effect::Disconnect {
+                who: p.id,
+                reason: CloseReason::MeetingEnded,
+            });
+        }
+        self.ended = true;
+        self.participants.clear();
+        self.waiting.clear();
+        self.queue.clear();
+        self.floor = None;
+        self.chat.clear();
+        self.bans.clear();
+        self.suspended = None;
+    }
+}

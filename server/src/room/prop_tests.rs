@@ -1,0 +1,343 @@
+//! Property test: random command sequences from random people in random roles never
+//! panic and keep the room's invariants. Imports no tokio, no media, no network.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+
+use super::tests::snapshot_all;
+use super::*;
+
+/// One random step: a command from someone, or time passing and a timer tick.
+#[derive(Debug, Clone)]
+enum Step {
+    Cmd(ParticipantId, RoomCommand),
+    Tick(u64),
+}
+
+const PEOPLE: u64 = 6;
+
+fn pid() -> impl Strategy<Value = ParticipantId> {
+    (1..=PEOPLE).prop_map(ParticipantId)
+}
+
+/// Person 1 always holds the secret; lean on them so facilitator commands run often.
+fn sender() -> impl Strategy<Value = ParticipantId> {
+    prop_oneof![1 => Just(ParticipantId(1)), 2 => pid()]
+}
+
+/// Few tokens and keys, so bans and rejoins collide often. The public id is set from the
+/// sender in `run`, so most joins are not refused as duplicates.
+fn join() -> impl Strategy<Value = RoomCommand> {
+    (
+        prop::bool::weighted(0.2),
+        0..4u8,
+        proptest::option::of(0..4u8),
+        prop::bool::weighted(0.9),
+    )
+        .prop_map(|(facilitator, token, key, accepted)| RoomCommand::Join {
+            public_id: PublicId(String::new()),
+            name: "Sam".into(),
+            role: if facilitator {
+                Role::Facilitator
+            } else {
+                Role::Member
+            },
+            token: Some(format!("t{token}")),
+            ban_key: key.map(|k| format!("k{k}")),
+            accepted_guidelines: accepted,
+        })
+}
+
+fn command() -> impl Strategy<Value = RoomCommand> {
+    use RoomCommand as C;
+    let opt = || proptest::option::of(any::<bool>());
+    let patch = (
+        opt(),
+        opt(),
+        opt(),
+        proptest::option::of(0..400u32),
+        opt(),
+        opt(),
+        proptest::option::of(0..6usize),
+    )
+        .prop_map(
+            |(
+                waiting_room,
+                members_may_unmute,
+                chat_enabled,
+                share_seconds,
+                auto_mute_on_expiry,
+                member_private_messages,
+                max_participants,
+            )| {
+                C::UpdateSettings(SettingsPatch {
+                    waiting_room,
+                    members_may_unmute,
+                    chat_enabled,
+                    share_seconds,
+                    auto_mute_on_expiry,
+                    member_private_messages,
+                    max_participants,
+                    ..Default::default()
+                })
+            },
+        );
+    let permission = prop_oneof![
+        Just(UnmutePermission::FollowRoom),
+        Just(UnmutePermission::Allowed),
+        Just(UnmutePermission::Denied)
+    ];
+    prop_oneof![
+        1 => join(),
+        1 => Just(C::Leave),
+        3 => (opt(), opt()).prop_map(|(audio, video)| C::SetMediaState { audio, video }),
+        1 => patch,
+        1 => Just(C::Lock),
+        1 => Just(C::Unlock),
+        1 => pid().prop_map(|who| C::Promote { who }),
+        1 => pid().prop_map(|who| C::Demote { who }),
+        1 => pid().prop_map(|who| C::Mute { who }),
+        1 => Just(C::MuteAll),
+        1 => (pid(), permission).prop_map(|(who, permission)| C::SetUnmutePermission { who, permission }),
+        1 => pid().prop_map(|who| C::StopCamera { who }),
+        1 => pid().prop_map(|who| C::AllowCamera { who }),
+        1 => (pid(), any::<bool>()).prop_map(|(who, ban)| C::Remove { who, ban }),
+        2 => pid().prop_map(|who| C::Admit { who }),
+        1 => Just(C::AdmitAll),
+        1 => (pid(), any::<bool>()).prop_map(|(who, ban)| C::Deny { who, ban }),
+        3 => Just(C::RaiseHand),
+        1 => Just(C::LowerHand),
+        2 => Just(C::CallNext),
+        1 => pid().prop_map(|who| C::Call { who }),
+        1 => (pid(), 0..5usize).prop_map(|(who, position)| C::MoveInQueue { who, position }),
+        1 => pid().prop_map(|who| C::RemoveFromQueue { who }),
+        1 => Just(C::ClearQueue),
+        1 => Just(C::Done),
+        1 => Just(C::StopShare),
+        1 => (0..200u32).prop_map(|seconds| C::AddTime { seconds }),
+        1 => Just(C::Suspend),
+        1 => Just(C::Restore),
+        1 => Just(C::React { reaction: Reaction::Heart }),
+        1 => (0..1003usize).prop_map(|n| C::Chat { text: "x".repeat(n) }),
+        1 => (0..4u64).prop_map(|id| C::DeleteChat { id: MessageId(id) }),
+        1 => Just(C::MessageFacilitators { text: "help".into() }),
+        1 => Just(C::RequestCheckIn),
+        1 => pid().prop_map(|to| C::PrivateMessage { to, text: "hi".into() }),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        300 => (sender(), command()).prop_map(|(from, cmd)| Step::Cmd(from, cmd)),
+        30 => (0..200u64).prop_map(Step::Tick),
+        // rare: it ends the run's interesting part
+        1 => pid().prop_map(|from| Step::Cmd(from, RoomCommand::EndMeeting)),
+    ]
+}
+
+/// What the hub would believe after applying every effect so far.
+#[derive(Default)]
+struct Model {
+    forwarding: HashMap<ParticipantId, (bool, bool)>,
+    banned_tokens: HashSet<String>,
+}
+
+fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
+    let admitted: HashSet<ParticipantId> = room.participants.iter().map(|p| p.id).collect();
+    let mut seen = HashSet::new();
+    for id in &room.queue {
+        prop_assert!(
+            admitted.contains(id),
+            "queue holds {id} who is not in the room"
+        );
+        prop_assert!(seen.insert(*id), "{id} twice in the queue");
+    }
+    if let Some(f) = &room.floor {
+        prop_assert!(
+            admitted.contains(&f.holder),
+            "floor held by someone not in the room"
+        );
+    }
+    let holders = room
+        .participants
+        .iter()
+        .filter(|p| room.view_of(p).has_floor)
+        .count();
+    prop_assert!(holders <= 1);
+    for p in &room.participants {
+        // the SFU's flags equal the room's state: a muted person's audio is not forwarded
+        prop_assert_eq!(model.forwarding.get(&p.id), Some(&(p.mic_on, p.camera_on)));
+        prop_assert!(!room.waiting.iter().any(|w| w.id == p.id));
+    }
+    Ok(())
+}
+
+fn run(prelude: Vec<Step>, steps: Vec<Step>, settings: RoomSettings) -> Result<(), TestCaseError> {
+    let mut room = Room::new(settings);
+    let mut model = Model::default();
+    let mut now = Instant::now();
+    for step in prelude.into_iter().chain(steps) {
+        let (from, cmd) = match step {
+            Step::Tick(secs) => {
+                now += Duration::from_secs(secs);
+                let effects = room.handle_timeout(now);
+                apply(&room, &mut model, &effects)?;
+                check_invariants(&room, &model)?;
+                continue;
+            }
+            Step::Cmd(from, mut cmd) => {
+                if let RoomCommand::Join { public_id, .. } = &mut cmd {
+                    *public_id = PublicId(format!("pub{}", from.0));
+                }
+                (from, cmd)
+            }
+        };
+        let before = snapshot_all(&room, now);
+        let admitted_before: HashSet<ParticipantId> =
+            room.participants.iter().map(|p| p.id).collect();
+        let members_before = room
+            .participants
+            .iter()
+            .filter(|p| !p.role.is_staff())
+            .count();
+        let locked = room.locked;
+        let waiting_target = match &cmd {
+            RoomCommand::Remove { who, ban: true } => room.get(*who).and_then(|p| p.token.clone()),
+            RoomCommand::Deny { who, ban: true } => room
+                .waiting
+                .iter()
+                .find(|p| p.id == *who)
+                .and_then(|p| p.token.clone()),
+            _ => None,
+        };
+        let ended = room.is_ended();
+        match room.handle(now, from, cmd.clone()) {
+            Err(e) => {
+                prop_assert!(!e.code().is_empty());
+                prop_assert_eq!(
+                    snapshot_all(&room, now),
+                    before,
+                    "refused {:?} changed state",
+                    cmd
+                );
+            }
+            Ok(effects) => {
+                prop_assert!(!ended, "an ended meeting accepted {:?}", cmd);
+                apply(&room, &mut model, &effects)?;
+                if let Some(token) = waiting_target {
+                    model.banned_tokens.insert(token);
+                }
+                if let RoomCommand::Join {
+                    token: Some(token),
+                    role: Role::Member,
+                    ..
+                } = &cmd
+                {
+                    prop_assert!(
+                        !model.banned_tokens.contains(token),
+                        "banned token rejoined"
+                    );
+                }
+                let members_after = room
+                    .participants
+                    .iter()
+                    .filter(|p| !p.role.is_staff())
+                    .count();
+                if locked && matches!(cmd, RoomCommand::Join { .. }) {
+                    prop_assert!(
+                        members_after <= members_before,
+                        "a locked room gained a member"
+                    );
+                }
+                // nobody leaves the waiting room for the meeting but by a facilitator's admit
+                if !matches!(cmd, RoomCommand::Admit { .. } | RoomCommand::AdmitAll) {
+                    for p in &room.participants {
+                        let new = !admitted_before.contains(&p.id);
+                        prop_assert!(!new || p.id == from, "{} admitted by {:?}", p.id, cmd);
+                    }
+                }
+            }
+        }
+        check_invariants(&room, &model)?;
+    }
+    Ok(())
+}
+
+/// Applies effects as the hub would and checks each against the state it describes.
+fn apply(room: &Room, model: &mut Model, effects: &[Effect]) -> Result<(), TestCaseError> {
+    for e in effects {
+        match e {
+            Effect::SetForwarding { who, audio, video } => {
+                model.forwarding.insert(*who, (*audio, *video));
+            }
+            Effect::Disconnect { who, .. } => {
+                model.forwarding.remove(who);
+            }
+            Effect::Broadcast { .. } | Effect::ToFacilitators { .. } => {
+                for id in room.audience(e) {
+                    prop_assert!(room.is_admitted(id), "a message reached the waiting room");
+                }
+            }
+            Effect::Send { .. } | Effect::Admitted { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+fn settings() -> impl Strategy<Value = RoomSettings> {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        0..200u32,
+        any::<bool>(),
+        2..8usize,
+    )
+        .prop_map(
+            |(
+                waiting_room,
+                mute_on_entry,
+                guidelines,
+                share_seconds,
+                auto_mute_on_expiry,
+                max_participants,
+            )| {
+                RoomSettings {
+                    waiting_room,
+                    mute_on_entry,
+                    camera_off_on_entry: !mute_on_entry,
+                    guidelines: if guidelines {
+                        "Be kind.".into()
+                    } else {
+                        String::new()
+                    },
+                    share_seconds,
+                    auto_mute_on_expiry,
+                    max_participants,
+                    ..Default::default()
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_commands_never_panic_and_keep_invariants(
+        settings in settings(),
+        // everyone tries to join first, so the random part has a room to work on
+        prelude in (1..=PEOPLE).map(|id| join().prop_map(move |mut j| {
+            // someone holds the secret, so facilitator commands get exercised
+            if let (1, RoomCommand::Join { role, .. }) = (id, &mut j) {
+                *role = Role::Facilitator;
+            }
+            Step::Cmd(ParticipantId(id), j)
+        })).collect::<Vec<_>>(),
+        steps in proptest::collection::vec(step(), 1..150),
+    ) {
+        run(prelude, steps, settings)?;
+    }
+}

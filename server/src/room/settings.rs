@@ -1,0 +1,161 @@
+//! Room settings, live changes to them, lock/unlock and suspend/restore. Imports no tokio,
+//! no media, no network.
+
+use super::{Room, RoomError};
+
+/// Longest share a facilitator can set or extend to, in seconds (an hour).
+pub const MAX_SHARE_SECONDS: u32 = 3600;
+const MAX_TITLE_CHARS: usize = 200;
+const MAX_GUIDELINES_CHARS: usize = 10_000;
+
+/// Per-room settings. Defaults are the product's safe defaults; the config layer may
+/// override them per room, and facilitators may change them live with a [`SettingsPatch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomSettings {
+    pub title: String,
+    /// Shown before joining; when not empty, a join must carry `accepted_guidelines`.
+    pub guidelines: String,
+    /// Members wait to be admitted by a facilitator. Off by default so a meeting without a
+    /// facilitator present still works; groups that need it turn it on in config.
+    pub waiting_room: bool,
+    pub mute_on_entry: bool,
+    pub camera_off_on_entry: bool,
+    /// Members may unmute themselves; when off, only the floor or a facilitator's
+    /// per-person permission lets them.
+    pub members_may_unmute: bool,
+    /// Length of a share in seconds, 0 = no timer.
+    pub share_seconds: u32,
+    /// At the end of a share's time, take the floor back and mute.
+    pub auto_mute_on_expiry: bool,
+    pub chat_enabled: bool,
+    /// Member-to-member private messages (messages to facilitators are always allowed).
+    pub member_private_messages: bool,
+    /// Admitted people, facilitators included (facilitators are let in even when full).
+    pub max_participants: usize,
+}
+
+impl Default for RoomSettings {
+    fn default() -> Self {
+        RoomSettings {
+            title: "Meeting".into(),
+            guidelines: String::new(),
+            waiting_room: false,
+            mute_on_entry: true,
+            camera_off_on_entry: true,
+            members_may_unmute: true,
+            share_seconds: 0,
+            auto_mute_on_expiry: false,
+            chat_enabled: true,
+            member_private_messages: false,
+            max_participants: 100,
+        }
+    }
+}
+
+impl RoomSettings {
+    /// For the config layer: reject values the room cannot work with.
+    pub fn validate(&self) -> Result<(), RoomError> {
+        if self.title.trim().is_empty() || self.title.chars().count() > MAX_TITLE_CHARS {
+            return Err(RoomError::InvalidSetting("title"));
+        }
+        if self.guidelines.chars().count() > MAX_GUIDELINES_CHARS {
+            return Err(RoomError::InvalidSetting("guidelines"));
+        }
+        if self.share_seconds > MAX_SHARE_SECONDS {
+            return Err(RoomError::InvalidSetting("share_seconds"));
+        }
+        if self.max_participants == 0 {
+            return Err(RoomError::InvalidSetting("max_participants"));
+        }
+        Ok(())
+    }
+}
+
+/// A live change by a facilitator: `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsPatch {
+    pub title: Option<String>,
+    pub guidelines: Option<String>,
+    pub waiting_room: Option<bool>,
+    pub mute_on_entry: Option<bool>,
+    pub camera_off_on_entry: Option<bool>,
+    pub members_may_unmute: Option<bool>,
+    pub share_seconds: Option<u32>,
+    pub auto_mute_on_expiry: Option<bool>,
+    pub chat_enabled: Option<bool>,
+    pub member_private_messages: Option<bool>,
+    pub max_participants: Option<usize>,
+}
+
+impl SettingsPatch {
+    fn applied_to(&self, s: &RoomSettings) -> RoomSettings {
+        let mut s = s.clone();
+        let p = self.clone();
+        s.title = p.title.unwrap_or(s.title);
+        s.guidelines = p.guidelines.unwrap_or(s.guidelines);
+        s.waiting_room = p.waiting_room.unwrap_or(s.waiting_room);
+        s.mute_on_entry = p.mute_on_entry.unwrap_or(s.mute_on_entry);
+        s.camera_off_on_entry = p.camera_off_on_entry.unwrap_or(s.camera_off_on_entry);
+        s.members_may_unmute = p.members_may_unmute.unwrap_or(s.members_may_unmute);
+        s.share_seconds = p.share_seconds.unwrap_or(s.share_seconds);
+        s.auto_mute_on_expiry = p.auto_mute_on_expiry.unwrap_or(s.auto_mute_on_expiry);
+        s.chat_enabled = p.chat_enabled.unwrap_or(s.chat_enabled);
+        s.member_private_messages = p
+            .member_private_messages
+            .unwrap_or(s.member_private_messages);
+        s.max_participants = p.max_participants.unwrap_or(s.max_participants);
+        s
+    }
+}
+
+/// What suspend changed, so restore can put exactly that back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Suspended {
+    locked: bool,
+    chat_enabled: bool,
+}
+
+impl Room {
+    pub(super) fn update_settings(&mut self, patch: &SettingsPatch) -> Result<(), RoomError> {
+        let next = patch.applied_to(&self.settings);
+        next.validate()?;
+        // Lowering max_participants evicts no one and turning the waiting room off admits
+        // no one: both only affect arrivals from now on.
+        self.settings = next;
+        Ok(())
+    }
+
+    pub(super) fn set_locked(&mut self, locked: bool) {
+        self.locked = locked;
+    }
+
+    /// The raid button: lock, silence and blind every member, stop chat, take the floor.
+    /// While suspended no member may unmute or start a camera, whatever the settings say,
+    /// so the settings themselves need not change and restore has less to undo.
+    pub(super) fn suspend(&mut self, out: &mut Vec<super::Effect>) -> Result<(), RoomError> {
+        if self.suspended.is_some() {
+            return Err(RoomError::AlreadySuspended);
+        }
+        self.suspended = Some(Suspended {
+            locked: self.locked,
+            chat_enabled: self.settings.chat_enabled,
+        });
+        self.locked = true;
+        self.settings.chat_enabled = false;
+        self.end_floor(super::FloorEnd::Stopped, out);
+        for p in self.participants.iter_mut().filter(|p| !p.role.is_staff()) {
+            p.mic_on = false;
+            p.camera_on = false;
+        }
+        Ok(())
+    }
+
+    /// Puts back the lock and chat as they were before suspend. Mics and cameras stay off:
+    /// each member turns their own back on.
+    pub(super) fn restore(&mut self) -> Result<(), RoomError> {
+        let saved = self.suspended.take().ok_or(RoomError::NotSuspended)?;
+        self.locked = saved.locked;
+        self.settings.chat_enabled = saved.chat_enabled;
+        Ok(())
+    }
+}

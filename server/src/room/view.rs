@@ -1,0 +1,210 @@
+//! What clients and the SFU see of the room, and how a command's changes become effects:
+//! observe before, observe after, emit the difference. Imports no tokio, no media, no
+//! network.
+//!
+//! Diffing (rather than each handler emitting its own updates) is what guarantees that the
+//! SFU's forwarding flags always equal the room's mic/camera state, and that every client
+//! hears about every visible change.
+
+use std::time::Instant;
+
+use super::participant::Participant;
+use super::{
+    Effect, ParticipantId, ParticipantView, QueueEntry, Room, RoomEvent, RoomSnapshot, RoomStatus,
+    WaiterView,
+};
+
+/// The visible state at one moment, compared across a command.
+pub(super) struct Observation {
+    views: Vec<(ParticipantId, ParticipantView)>,
+    queue: Vec<QueueEntry>,
+    status: RoomStatus,
+    waiting: Vec<WaiterView>,
+}
+
+impl Observation {
+    fn view(&self, id: ParticipantId) -> Option<&ParticipantView> {
+        self.views.iter().find(|(i, _)| *i == id).map(|(_, v)| v)
+    }
+}
+
+impl Room {
+    pub(super) fn observe(&self) -> Observation {
+        Observation {
+            views: self
+                .participants
+                .iter()
+                .map(|p| (p.id, self.view_of(p)))
+                .collect(),
+            queue: self.queue_view(),
+            status: self.status(),
+            waiting: self.waiting_view(),
+        }
+    }
+
+    /// Orders the batch: SFU gates first (a mute is enforced before it is announced), then
+    /// what the handler said, then arrivals, then state updates.
+    pub(super) fn finish(
+        &self,
+        now: Instant,
+        before: &Observation,
+        said: Vec<Effect>,
+    ) -> Vec<Effect> {
+        let after = self.observe();
+        let mut out = Vec::new();
+        for (id, v) in &after.views {
+            if let Some(b) = before.view(*id) {
+                if (b.mic_on, b.camera_on) != (v.mic_on, v.camera_on) {
+                    out.push(Effect::SetForwarding {
+                        who: *id,
+                        audio: v.mic_on,
+                        video: v.camera_on,
+                    });
+                }
+            }
+        }
+        out.extend(said);
+        for (id, v) in &after.views {
+            if before.view(*id).is_some() {
+                continue;
+            }
+            out.push(Effect::Admitted { who: *id });
+            out.push(Effect::SetForwarding {
+                who: *id,
+                audio: v.mic_on,
+                video: v.camera_on,
+            });
+            if let Some(snapshot) = self.state_for(now, *id) {
+                out.push(Effect::Send {
+                    to: *id,
+                    event: RoomEvent::Snapshot(Box::new(snapshot)),
+                });
+            }
+            out.push(Effect::Broadcast {
+                event: RoomEvent::ParticipantJoined(v.clone()),
+                except: Some(*id),
+            });
+        }
+        for (id, v) in &after.views {
+            let Some(b) = before.view(*id) else { continue };
+            if b == v {
+                continue;
+            }
+            out.push(Effect::Broadcast {
+                event: RoomEvent::ParticipantUpdated(v.clone()),
+                except: None,
+            });
+            // A new co-facilitator needs the waiting list they can now act on.
+            if v.role.is_staff() && !b.role.is_staff() {
+                let event = RoomEvent::WaitingListChanged {
+                    waiting: after.waiting.clone(),
+                };
+                out.push(Effect::Send { to: *id, event });
+            }
+        }
+        if after.queue != before.queue {
+            let event = RoomEvent::QueueChanged { queue: after.queue };
+            out.push(Effect::Broadcast {
+                event,
+                except: None,
+            });
+        }
+        if after.status != before.status {
+            out.push(Effect::Broadcast {
+                event: RoomEvent::SettingsChanged(after.status),
+                except: None,
+            });
+        }
+        if after.waiting != before.waiting {
+            let event = RoomEvent::WaitingListChanged {
+                waiting: after.waiting,
+            };
+            out.push(Effect::ToFacilitators { event });
+        }
+        out
+    }
+
+    pub(super) fn view_of(&self, p: &Participant) -> ParticipantView {
+        ParticipantView {
+            id: p.public_id.clone(),
+            name: p.name.clone(),
+            role: p.role,
+            mic_on: p.mic_on,
+            camera_on: p.camera_on,
+            hand_raised: self.queue.contains(&p.id),
+            has_floor: self.holds_floor(p.id),
+            may_unmute: self.may_unmute(p),
+            unmute_permission: p.unmute,
+            camera_stopped: p.camera_stopped,
+        }
+    }
+
+    fn queue_view(&self) -> Vec<QueueEntry> {
+        let entries = self.queue.iter().filter_map(|id| self.get(*id));
+        entries
+            .enumerate()
+            .map(|(i, p)| QueueEntry {
+                id: p.public_id.clone(),
+                name: p.name.clone(),
+                position: i + 1,
+            })
+            .collect()
+    }
+
+    /// Settings plus the lock and suspend flags, as clients see them.
+    pub fn status(&self) -> RoomStatus {
+        RoomStatus {
+            settings: self.settings.clone(),
+            locked: self.locked,
+            suspended: self.suspended.is_some(),
+        }
+    }
+
+    fn waiting_view(&self) -> Vec<WaiterView> {
+        let w = self.waiting.iter();
+        w.map(|p| WaiterView {
+            id: p.public_id.clone(),
+            name: p.name.clone(),
+        })
+        .collect()
+    }
+
+    /// Everything `who` may see right now; `None` unless admitted. Sent automatically on
+    /// admission; the hub may also call it (e.g. after a reconnect).
+    pub fn state_for(&self, now: Instant, who: ParticipantId) -> Option<RoomSnapshot> {
+        let me = self.get(who)?;
+        Some(RoomSnapshot {
+            you: me.public_id.clone(),
+            status: self.status(),
+            participants: self.participants.iter().map(|p| self.view_of(p)).collect(),
+            queue: self.queue_view(),
+            floor: self.floor_view(now),
+            chat: self.chat.iter().cloned().collect(),
+            waiting: if me.role.is_staff() {
+                self.waiting_view()
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    /// Who receives an effect's event, resolved against the current state: `Broadcast`
+    /// reaches admitted participants only, never the waiting room. Empty for effects that
+    /// are not messages.
+    pub fn audience(&self, effect: &Effect) -> Vec<ParticipantId> {
+        match effect {
+            Effect::Send { to, .. } => vec![*to],
+            Effect::Broadcast { except, .. } => {
+                let all = self.participants.iter().map(|p| p.id);
+                all.filter(|id| Some(*id) != *except).collect()
+            }
+            Effect::ToFacilitators { .. } => {
+                let staff = self.participants.iter().filter(|p| p.role.is_staff());
+                staff.map(|p| p.id).collect()
+            }
+            Effect::SetForwarding { .. } | Effect::Admitted { .. } | Effect::Disconnect { .. } => {
+                Vec::new()
+            }
+        }
+    }
+}

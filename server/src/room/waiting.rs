@@ -1,0 +1,187 @@
+//! Arriving, waiting, being admitted or denied, and leaving. Imports no tokio, no media,
+//! no network.
+//!
+//! The rule that matters: nobody leaves the waiting room except by a facilitator's
+//! explicit admit (or by leaving). Not a facilitator arriving, not the waiting room being
+//! turned off, not the room being unlocked.
+
+use std::time::Instant;
+
+use super::participant::Participant;
+use super::{
+    CloseReason, Effect, FloorEnd, LeaveReason, ParticipantId, PublicId, Role, Room, RoomError,
+    RoomEvent,
+};
+
+/// More arrivals than this in the waiting room are refused, so a raid cannot grow the
+/// room's memory without bound.
+pub const MAX_WAITING: usize = 200;
+
+/// A `Join` command's identity fields.
+pub(super) struct Arrival {
+    pub public_id: PublicId,
+    pub name: String,
+    pub role: Role,
+    pub token: Option<String>,
+    pub ban_key: Option<String>,
+}
+
+impl Room {
+    pub(super) fn join(
+        &mut self,
+        now: Instant,
+        from: ParticipantId,
+        a: Arrival,
+        accepted_guidelines: bool,
+        out: &mut Vec<Effect>,
+    ) -> Result<(), RoomError> {
+        let taken = self.id_of(&a.public_id).is_some();
+        if taken || self.is_admitted(from) || self.is_waiting(from) {
+            return Err(RoomError::AlreadyJoined);
+        }
+        // Co-facilitators exist only by promotion inside this meeting.
+        let role = if a.role == Role::Facilitator {
+            Role::Facilitator
+        } else {
+            Role::Member
+        };
+        // Secret holders skip bans, lock, waiting room and the cap: a facilitator must
+        // always be able to get back in, and a hashed address may be a shared NAT.
+        if role != Role::Facilitator {
+            if self.bans.matches(a.token.as_deref(), a.ban_key.as_deref()) {
+                return Err(RoomError::Banned);
+            }
+            if !self.settings.guidelines.is_empty() && !accepted_guidelines {
+                return Err(RoomError::GuidelinesNotAccepted);
+            }
+        }
+        let p = Participant::new(now, from, a.public_id, a.name, role, a.token, a.ban_key);
+        if role == Role::Facilitator {
+            self.enter(p);
+            return Ok(());
+        }
+        if self.settings.waiting_room {
+            // Locked or not, the waiting room takes arrivals; only a facilitator lets
+            // them in.
+            if self.waiting.len() >= MAX_WAITING {
+                return Err(RoomError::RoomFull);
+            }
+            out.push(Effect::Send {
+                to: from,
+                event: RoomEvent::Waiting {
+                    title: self.settings.title.clone(),
+                    message: "Welcome. A facilitator will let you in shortly.".into(),
+                },
+            });
+            self.waiting.push(p);
+            return Ok(());
+        }
+        if self.locked {
+            return Err(RoomError::RoomLocked);
+        }
+        if self.is_full() {
+            return Err(RoomError::RoomFull);
+        }
+        self.enter(p);
+        Ok(())
+    }
+
+    pub(super) fn leave(
+        &mut self,
+        from: ParticipantId,
+        out: &mut Vec<Effect>,
+    ) -> Result<(), RoomError> {
+        if let Some(i) = self.waiting_index(from) {
+            self.waiting.remove(i);
+            return Ok(());
+        }
+        if !self.is_admitted(from) {
+            return Err(RoomError::UnknownParticipant);
+        }
+        self.take_out(from, LeaveReason::Left, out);
+        Ok(())
+    }
+
+    pub(super) fn admit(&mut self, who: ParticipantId) -> Result<(), RoomError> {
+        let i = self
+            .waiting_index(who)
+            .ok_or(RoomError::UnknownParticipant)?;
+        if self.is_full() {
+            return Err(RoomError::RoomFull);
+        }
+        let p = self.waiting.remove(i);
+        self.enter(p);
+        Ok(())
+    }
+
+    /// Admits in arrival order until the room is full; the rest keep waiting.
+    pub(super) fn admit_all(&mut self) -> Result<(), RoomError> {
+        if !self.waiting.is_empty() && self.is_full() {
+            return Err(RoomError::RoomFull);
+        }
+        while !self.waiting.is_empty() && !self.is_full() {
+            let p = self.waiting.remove(0);
+            self.enter(p);
+        }
+        Ok(())
+    }
+
+    pub(super) fn deny(
+        &mut self,
+        who: ParticipantId,
+        ban: bool,
+        out: &mut Vec<Effect>,
+    ) -> Result<(), RoomError> {
+        let i = self
+            .waiting_index(who)
+            .ok_or(RoomError::UnknownParticipant)?;
+        let p = self.waiting.remove(i);
+        let reason = if ban {
+            CloseReason::Banned
+        } else {
+            CloseReason::Denied
+        };
+        out.push(Effect::Disconnect { who, reason });
+        if ban {
+            self.ban(&p, out);
+        }
+        Ok(())
+    }
+
+    fn is_full(&self) -> bool {
+        self.participants.len() >= self.settings.max_participants
+    }
+
+    /// Into the meeting, with the entry defaults. `view.rs` sees the new participant and
+    /// emits `Admitted`, forwarding, the snapshot and the join broadcast.
+    fn enter(&mut self, mut p: Participant) {
+        let may_media = p.role.is_staff() || self.suspended.is_none();
+        p.mic_on = !self.settings.mute_on_entry && may_media && self.may_unmute(&p);
+        p.camera_on = !self.settings.camera_off_on_entry && may_media;
+        self.participants.push(p);
+    }
+
+    /// Out of the meeting: their hand, their floor, then them. Returns what was removed so
+    /// a ban can record its token and key.
+    pub(super) fn take_out(
+        &mut self,
+        who: ParticipantId,
+        reason: LeaveReason,
+        out: &mut Vec<Effect>,
+    ) -> Option<Participant> {
+        self.queue.retain(|&q| q != who);
+        if self.holds_floor(who) {
+            self.end_floor(FloorEnd::Left, out);
+        }
+        let i = self.participants.iter().position(|p| p.id == who)?;
+        let p = self.participants.remove(i);
+        out.push(Effect::Broadcast {
+            event: RoomEvent::ParticipantLeft {
+                id: p.public_id.clone(),
+                reason,
+            },
+            except: None,
+        });
+        Some(p)
+    }
+}
