@@ -16,6 +16,8 @@ pub struct Config {
     pub media: MediaConfig,
     pub rooms: RoomsConfig,
     pub limits: LimitsConfig,
+    /// Settings every meeting starts with (a `[[room]]` may override them).
+    pub room_defaults: RoomDefaults,
     /// Rooms declared by the operator; they exist from start-up.
     #[serde(default, rename = "room")]
     pub declared_rooms: Vec<DeclaredRoom>,
@@ -64,6 +66,23 @@ pub struct LimitsConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RoomDefaults {
+    pub title: String,
+    /// Shown before joining; people must accept them to join. Empty: none.
+    pub guidelines: String,
+    pub waiting_room: bool,
+    pub mute_on_entry: bool,
+    pub camera_off_on_entry: bool,
+    pub members_may_unmute: bool,
+    /// Share timer in seconds; 0 = no timer.
+    pub share_seconds: u32,
+    pub auto_mute_on_expiry: bool,
+    pub chat_enabled: bool,
+    pub member_private_messages: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeclaredRoom {
     pub id: String,
     #[serde(default)]
@@ -71,6 +90,16 @@ pub struct DeclaredRoom {
     /// SHA-256 (hex) of the facilitator secret; the secret itself is never stored.
     #[serde(default)]
     pub facilitator_key_sha256: String,
+    // Per-room overrides of `[room_defaults]`.
+    pub guidelines: Option<String>,
+    pub waiting_room: Option<bool>,
+    pub mute_on_entry: Option<bool>,
+    pub camera_off_on_entry: Option<bool>,
+    pub members_may_unmute: Option<bool>,
+    pub share_seconds: Option<u32>,
+    pub auto_mute_on_expiry: Option<bool>,
+    pub chat_enabled: Option<bool>,
+    pub member_private_messages: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +205,12 @@ impl Config {
         if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
             return invalid(format!("server.public_url must start with http:// or https://, not {url:?}"));
         }
+        if self.room_defaults.share_seconds > 3600 {
+            return invalid("room_defaults.share_seconds must be at most 3600".into());
+        }
+        if self.room_defaults.title.trim().is_empty() {
+            return invalid("room_defaults.title must not be empty".into());
+        }
         let mut seen = std::collections::HashSet::new();
         for room in &self.declared_rooms {
             if !is_valid_room_id(&room.id) {
@@ -183,6 +218,9 @@ impl Config {
                     "room id {:?}: use 1–64 letters, digits, '-' or '_'",
                     room.id
                 ));
+            }
+            if room.share_seconds.is_some_and(|s| s > 3600) {
+                return invalid(format!("room {:?}: share_seconds must be at most 3600", room.id));
             }
             if !seen.insert(&room.id) {
                 return invalid(format!("room id {:?} is declared twice", room.id));
@@ -272,11 +310,7 @@ mod tests {
         c.media.udp_addr = "0.0.0.0:10000".parse().unwrap();
         assert!(c.validate().unwrap_err().to_string().contains("public_ips"));
         let mut c = Config::default();
-        c.declared_rooms.push(DeclaredRoom {
-            id: "bad id!".into(),
-            title: String::new(),
-            facilitator_key_sha256: String::new(),
-        });
+        c.declared_rooms.push(DeclaredRoom { id: "bad id!".into(), ..DeclaredRoom::default() });
         assert!(c.validate().unwrap_err().to_string().contains("bad id!"));
     }
 }

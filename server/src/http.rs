@@ -3,14 +3,16 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State, WebSocketUpgrade};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use crate::config::{is_valid_room_id, Config};
-use crate::hub::{HubCommand, HubError, HubHandle};
+use crate::hub::{HubCommand, HubHandle};
 use crate::web_assets::{content_type, WebAssets};
 
 /// Frames above this are cut off by the WebSocket layer; between the configured cap and this,
@@ -30,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/m/{id}", get(meeting_page))
         .route("/assets/{*path}", get(asset))
         .route("/api/rooms", post(create_room))
+        .route("/api/rooms/{id}", get(room_info))
         .route("/healthz", get(|| async { "ok" }))
         .route("/ws", get(websocket))
         .layer(axum::middleware::map_response(security_headers))
@@ -60,7 +63,7 @@ async fn landing_page(State(state): State<AppState>) -> Response {
 
 async fn meeting_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let exists = is_valid_room_id(&id)
-        && state.hub.ask(|reply| HubCommand::RoomExists { id, reply }).await == Some(true);
+        && matches!(state.hub.ask(|reply| HubCommand::RoomInfo { id, reply }).await, Some(Some(_)));
     if exists {
         page(&state, "meeting.html", StatusCode::OK).await
     } else {
@@ -107,10 +110,10 @@ async fn create_room(State(state): State<AppState>, headers: HeaderMap) -> Respo
             });
             (StatusCode::CREATED, Json(body)).into_response()
         }
-        Some(Err(e @ HubError::ServerFull)) => {
-            api_error(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.to_string())
+        Some(Err(refusal)) => {
+            let status = if refusal.code == "server_full" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::FORBIDDEN };
+            api_error(status, refusal.code, &refusal.message)
         }
-        Some(Err(e)) => api_error(StatusCode::FORBIDDEN, e.code(), &e.to_string()),
         None => api_error(StatusCode::SERVICE_UNAVAILABLE, "server_stopping", "The server is restarting."),
     }
 }
@@ -133,9 +136,25 @@ fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(serde_json::json!({ "code": code, "message": message }))).into_response()
 }
 
-async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+/// What the join screen needs before joining: title, guidelines, whether there is a
+/// waiting room.
+async fn room_info(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    if !is_valid_room_id(&id) {
+        return api_error(StatusCode::NOT_FOUND, "unknown_room", "There is no meeting with that link.");
+    }
+    match state.hub.ask(|reply| HubCommand::RoomInfo { id, reply }).await {
+        Some(Some(room)) => Json(room).into_response(),
+        _ => api_error(StatusCode::NOT_FOUND, "unknown_room", "There is no meeting with that link."),
+    }
+}
+
+async fn websocket(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let max = state.config.limits.max_message_bytes;
     upgrade
         .max_message_size(WS_HARD_LIMIT.max(max))
-        .on_upgrade(move |socket| crate::session::run(socket, state.hub, max))
+        .on_upgrade(move |socket| crate::session::run(socket, state.hub, max, Some(peer.ip())))
 }

@@ -105,6 +105,7 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     let (stop_http, stopped) = oneshot::channel::<()>();
     let app = http::router(state);
     let http_task = tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {
             let _ = stopped.await;
         });

@@ -10,16 +10,21 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// A participant's anonymous id, valid for one meeting only.
 pub type PublicId = String;
 
-/// Messages a client sends.
+/// Messages a client sends. Staff-only commands are refused for members with `not_permitted`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
-    /// Enter a room. `key` is the facilitator secret from the link's fragment, if any.
+    /// Enter a room. `key` is the facilitator secret from the link's fragment, if any;
+    /// `token` is the per-meeting token this browser was given before, if any.
     Join {
         room: String,
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        accepted_guidelines: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
     },
@@ -27,9 +32,61 @@ pub enum ClientMessage {
     Offer { sdp: String },
     /// The browser's answer to a server `offer`.
     Answer { sdp: String },
-    /// What the browser is sending, so others can show a muted mic or a camera tile.
-    MediaState { audio: bool, video: bool },
+    /// Turn my mic and/or camera on or off (absent = unchanged). Turning on can be refused
+    /// (`cannot_unmute`, `camera_stopped`, `room_suspended`); media is forwarded only while on.
+    MediaState {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        audio: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        video: Option<bool>,
+    },
     Leave {},
+
+    UpdateSettings { settings: SettingsPatch },
+    Lock {},
+    Unlock {},
+    Promote { id: PublicId },
+    Demote { id: PublicId },
+    Mute { id: PublicId },
+    MuteAll {},
+    SetUnmutePermission { id: PublicId, permission: UnmutePermission },
+    StopCamera { id: PublicId },
+    AllowCamera { id: PublicId },
+    Remove {
+        id: PublicId,
+        #[serde(default, skip_serializing_if = "is_false")]
+        ban: bool,
+    },
+    Admit { id: PublicId },
+    AdmitAll {},
+    Deny {
+        id: PublicId,
+        #[serde(default, skip_serializing_if = "is_false")]
+        ban: bool,
+    },
+
+    RaiseHand {},
+    LowerHand {},
+    CallNext {},
+    Call { id: PublicId },
+    /// `position` is 1-based, as shown.
+    MoveInQueue { id: PublicId, position: usize },
+    RemoveFromQueue { id: PublicId },
+    ClearQueue {},
+    Done {},
+    StopShare {},
+    AddTime { seconds: u32 },
+
+    Suspend {},
+    Restore {},
+    EndMeeting {},
+
+    React { reaction: Reaction },
+    Chat { text: String },
+    DeleteChat { id: u64 },
+    MessageFacilitators { text: String },
+    RequestCheckIn {},
+    PrivateMessage { to: PublicId, text: String },
 }
 
 /// Messages the server sends.
@@ -40,10 +97,29 @@ pub enum ServerMessage {
         version: u32,
         server: String,
     },
+    /// Admitted: the whole room as you may see it.
     Joined {
         you: Participant,
-        room: RoomInfo,
+        /// Keep it for this meeting and send it with a later `join`.
+        token: String,
+        room: RoomStatus,
+        /// Everyone else, in join order.
         participants: Vec<Participant>,
+        queue: Vec<QueueEntry>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        floor: Option<Floor>,
+        chat: Vec<ChatMessage>,
+        /// Facilitators only: who waits to be admitted.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        waiting: Vec<Waiter>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+    },
+    /// Placed in the waiting room; `joined` follows on admission.
+    Waiting {
+        title: String,
+        message: String,
+        token: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
     },
@@ -55,6 +131,60 @@ pub enum ServerMessage {
     },
     ParticipantLeft {
         id: PublicId,
+        reason: LeaveReason,
+    },
+    Queue {
+        queue: Vec<QueueEntry>,
+    },
+    FloorGiven {
+        floor: Floor,
+    },
+    FloorTaken {
+        id: PublicId,
+        reason: FloorEnd,
+    },
+    TimerExtended {
+        floor: Floor,
+    },
+    TimerWarning {
+        id: PublicId,
+        seconds_left: u32,
+    },
+    TimerExpired {
+        id: PublicId,
+    },
+    RoomUpdated {
+        room: RoomStatus,
+    },
+    WaitingList {
+        waiting: Vec<Waiter>,
+    },
+    /// To the person muted by a facilitator, in plain words.
+    Muted {
+        by: String,
+        message: String,
+    },
+    /// To the person whose camera a facilitator stopped.
+    CameraStopped {
+        by: String,
+        message: String,
+    },
+    Chat {
+        message: ChatMessage,
+    },
+    ChatDeleted {
+        id: u64,
+    },
+    PrivateMessage {
+        message: PrivateMessage,
+    },
+    CheckInRequested {
+        id: PublicId,
+        name: String,
+    },
+    Reaction {
+        id: PublicId,
+        reaction: Reaction,
     },
     /// The server's answer to the browser's first offer.
     Answer {
@@ -64,7 +194,8 @@ pub enum ServerMessage {
     Offer {
         sdp: String,
     },
-    /// The server is closing this session (meeting ended, removed, server stopping).
+    /// The server is closing this session (left, removed, banned, denied, meeting ended,
+    /// connection lost, server stopping).
     Closed {
         code: String,
         message: String,
@@ -81,16 +212,153 @@ pub enum ServerMessage {
 pub struct Participant {
     pub id: PublicId,
     pub name: String,
-    /// Whether the participant's microphone is on.
+    pub role: Role,
+    /// Mic on (and so forwarded).
     pub audio: bool,
-    /// Whether the participant's camera is on.
+    /// Camera on (and so forwarded).
     pub video: bool,
+    pub hand_raised: bool,
+    pub has_floor: bool,
+    /// Whether they may turn their mic on right now.
+    pub may_unmute: bool,
+    pub unmute_permission: UnmutePermission,
+    pub camera_stopped: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Facilitator,
+    CoFacilitator,
+    Member,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnmutePermission {
+    FollowRoom,
+    Allowed,
+    Denied,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reaction {
+    Heart,
+    MeToo,
+    Clap,
+    Wave,
+    ThumbsUp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    Left,
+    Removed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FloorEnd {
+    Done,
+    Next,
+    Stopped,
+    TimeUp,
+    Left,
+}
+
+/// The room's settings and live flags.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct RoomStatus {
+    pub id: String,
+    pub title: String,
+    pub guidelines: String,
+    pub waiting_room: bool,
+    pub mute_on_entry: bool,
+    pub camera_off_on_entry: bool,
+    pub members_may_unmute: bool,
+    pub share_seconds: u32,
+    pub auto_mute_on_expiry: bool,
+    pub chat_enabled: bool,
+    pub member_private_messages: bool,
+    pub max_participants: usize,
+    pub locked: bool,
+    pub suspended: bool,
+}
+
+/// A live settings change: absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidelines: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_room: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mute_on_entry: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_off_on_entry: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members_may_unmute: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_mute_on_expiry: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_private_messages: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_participants: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-pub struct RoomInfo {
-    pub id: String,
-    pub title: String,
+pub struct QueueEntry {
+    pub id: PublicId,
+    pub name: String,
+    /// 1-based.
+    pub position: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Floor {
+    pub id: PublicId,
+    pub name: String,
+    /// Absent for an untimed share; clients count down from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_left: Option<u32>,
+    pub expired: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Waiter {
+    pub id: PublicId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ChatMessage {
+    pub id: u64,
+    pub from: PublicId,
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PrivateMessage {
+    pub from: PublicId,
+    pub from_name: String,
+    /// Absent: to all facilitators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<PublicId>,
+    pub text: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl ServerMessage {
@@ -102,6 +370,10 @@ impl ServerMessage {
         }
     }
 
+    pub fn closed(code: &str, message: impl Into<String>) -> Self {
+        ServerMessage::Closed { code: code.to_string(), message: message.into() }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("server messages always serialize")
     }
@@ -111,117 +383,279 @@ impl ServerMessage {
 mod tests {
     use super::*;
 
-    fn client(json: &str, expected: ClientMessage) {
-        let parsed: ClientMessage = serde_json::from_str(json).unwrap();
-        assert_eq!(parsed, expected);
-        assert_eq!(serde_json::to_string(&expected).unwrap(), json);
-    }
-
-    fn server(json: &str, expected: ServerMessage) {
-        assert_eq!(expected.to_json(), json);
-        let parsed: ServerMessage = serde_json::from_str(json).unwrap();
-        assert_eq!(parsed, expected);
-    }
-
-    fn sam() -> Participant {
-        Participant { id: "p7f3a".into(), name: "Sam".into(), audio: false, video: true }
-    }
-
+    /// Each client message parses from, and prints as, exactly this JSON.
     #[test]
-    fn join_json() {
-        client(
-            r#"{"type":"join","room":"tuesday","name":"Sam","request_id":"1"}"#,
-            ClientMessage::Join {
-                room: "tuesday".into(),
-                name: "Sam".into(),
-                key: None,
-                request_id: Some("1".into()),
-            },
-        );
-        client(
-            r#"{"type":"join","room":"tuesday","name":"Sam","key":"s3cret"}"#,
-            ClientMessage::Join {
-                room: "tuesday".into(),
-                name: "Sam".into(),
-                key: Some("s3cret".into()),
-                request_id: None,
-            },
-        );
-    }
-
-    #[test]
-    fn offer_answer_json() {
-        client(r#"{"type":"offer","sdp":"v=0"}"#, ClientMessage::Offer { sdp: "v=0".into() });
-        client(r#"{"type":"answer","sdp":"v=0"}"#, ClientMessage::Answer { sdp: "v=0".into() });
-        server(r#"{"type":"offer","sdp":"v=0"}"#, ServerMessage::Offer { sdp: "v=0".into() });
-        server(r#"{"type":"answer","sdp":"v=0"}"#, ServerMessage::Answer { sdp: "v=0".into() });
-    }
-
-    #[test]
-    fn media_state_and_leave_json() {
-        client(
-            r#"{"type":"media_state","audio":true,"video":false}"#,
-            ClientMessage::MediaState { audio: true, video: false },
-        );
-        client(r#"{"type":"leave"}"#, ClientMessage::Leave {});
+    fn client_messages_have_fixed_json() {
+        let id = || "p7f3a".to_string();
+        let cases: Vec<(&str, ClientMessage)> = vec![
+            (
+                r#"{"type":"join","room":"tuesday","name":"Sam","key":"s3cret","token":"t0k","accepted_guidelines":true,"request_id":"1"}"#,
+                ClientMessage::Join {
+                    room: "tuesday".into(),
+                    name: "Sam".into(),
+                    key: Some("s3cret".into()),
+                    token: Some("t0k".into()),
+                    accepted_guidelines: true,
+                    request_id: Some("1".into()),
+                },
+            ),
+            (
+                r#"{"type":"join","room":"tuesday","name":"Sam"}"#,
+                ClientMessage::Join {
+                    room: "tuesday".into(),
+                    name: "Sam".into(),
+                    key: None,
+                    token: None,
+                    accepted_guidelines: false,
+                    request_id: None,
+                },
+            ),
+            (r#"{"type":"offer","sdp":"v=0"}"#, ClientMessage::Offer { sdp: "v=0".into() }),
+            (r#"{"type":"answer","sdp":"v=0"}"#, ClientMessage::Answer { sdp: "v=0".into() }),
+            (
+                r#"{"type":"media_state","audio":true,"video":false}"#,
+                ClientMessage::MediaState { audio: Some(true), video: Some(false) },
+            ),
+            (r#"{"type":"media_state","audio":true}"#, ClientMessage::MediaState { audio: Some(true), video: None }),
+            (r#"{"type":"leave"}"#, ClientMessage::Leave {}),
+            (
+                r#"{"type":"update_settings","settings":{"waiting_room":true,"share_seconds":180}}"#,
+                ClientMessage::UpdateSettings {
+                    settings: SettingsPatch {
+                        waiting_room: Some(true),
+                        share_seconds: Some(180),
+                        ..SettingsPatch::default()
+                    },
+                },
+            ),
+            (r#"{"type":"lock"}"#, ClientMessage::Lock {}),
+            (r#"{"type":"unlock"}"#, ClientMessage::Unlock {}),
+            (r#"{"type":"promote","id":"p7f3a"}"#, ClientMessage::Promote { id: id() }),
+            (r#"{"type":"demote","id":"p7f3a"}"#, ClientMessage::Demote { id: id() }),
+            (r#"{"type":"mute","id":"p7f3a"}"#, ClientMessage::Mute { id: id() }),
+            (r#"{"type":"mute_all"}"#, ClientMessage::MuteAll {}),
+            (
+                r#"{"type":"set_unmute_permission","id":"p7f3a","permission":"allowed"}"#,
+                ClientMessage::SetUnmutePermission { id: id(), permission: UnmutePermission::Allowed },
+            ),
+            (r#"{"type":"stop_camera","id":"p7f3a"}"#, ClientMessage::StopCamera { id: id() }),
+            (r#"{"type":"allow_camera","id":"p7f3a"}"#, ClientMessage::AllowCamera { id: id() }),
+            (r#"{"type":"remove","id":"p7f3a","ban":true}"#, ClientMessage::Remove { id: id(), ban: true }),
+            (r#"{"type":"remove","id":"p7f3a"}"#, ClientMessage::Remove { id: id(), ban: false }),
+            (r#"{"type":"admit","id":"p7f3a"}"#, ClientMessage::Admit { id: id() }),
+            (r#"{"type":"admit_all"}"#, ClientMessage::AdmitAll {}),
+            (r#"{"type":"deny","id":"p7f3a"}"#, ClientMessage::Deny { id: id(), ban: false }),
+            (r#"{"type":"raise_hand"}"#, ClientMessage::RaiseHand {}),
+            (r#"{"type":"lower_hand"}"#, ClientMessage::LowerHand {}),
+            (r#"{"type":"call_next"}"#, ClientMessage::CallNext {}),
+            (r#"{"type":"call","id":"p7f3a"}"#, ClientMessage::Call { id: id() }),
+            (
+                r#"{"type":"move_in_queue","id":"p7f3a","position":1}"#,
+                ClientMessage::MoveInQueue { id: id(), position: 1 },
+            ),
+            (r#"{"type":"remove_from_queue","id":"p7f3a"}"#, ClientMessage::RemoveFromQueue { id: id() }),
+            (r#"{"type":"clear_queue"}"#, ClientMessage::ClearQueue {}),
+            (r#"{"type":"done"}"#, ClientMessage::Done {}),
+            (r#"{"type":"stop_share"}"#, ClientMessage::StopShare {}),
+            (r#"{"type":"add_time","seconds":60}"#, ClientMessage::AddTime { seconds: 60 }),
+            (r#"{"type":"suspend"}"#, ClientMessage::Suspend {}),
+            (r#"{"type":"restore"}"#, ClientMessage::Restore {}),
+            (r#"{"type":"end_meeting"}"#, ClientMessage::EndMeeting {}),
+            (r#"{"type":"react","reaction":"me_too"}"#, ClientMessage::React { reaction: Reaction::MeToo }),
+            (r#"{"type":"chat","text":"hi all"}"#, ClientMessage::Chat { text: "hi all".into() }),
+            (r#"{"type":"delete_chat","id":4}"#, ClientMessage::DeleteChat { id: 4 }),
+            (
+                r#"{"type":"message_facilitators","text":"can we talk?"}"#,
+                ClientMessage::MessageFacilitators { text: "can we talk?".into() },
+            ),
+            (r#"{"type":"request_check_in"}"#, ClientMessage::RequestCheckIn {}),
+            (
+                r#"{"type":"private_message","to":"p7f3a","text":"thanks"}"#,
+                ClientMessage::PrivateMessage { to: id(), text: "thanks".into() },
+            ),
+        ];
+        for (json, expected) in cases {
+            let parsed: ClientMessage =
+                serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!(parsed, expected, "{json}");
+            assert_eq!(serde_json::to_string(&expected).unwrap(), json);
+        }
     }
 
     #[test]
     fn unknown_fields_and_types_are_refused() {
-        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"leave","x":1}"#).is_err());
-        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"dance"}"#).is_err());
-        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"join","room":1}"#).is_err());
+        for bad in [
+            r#"{"type":"leave","x":1}"#,
+            r#"{"type":"dance"}"#,
+            r#"{"type":"join","room":1}"#,
+            r#"{"type":"update_settings","settings":{"colour":"red"}}"#,
+            r#"{"type":"react","reaction":"eyeroll"}"#,
+            r#"{"room":"x"}"#,
+        ] {
+            assert!(serde_json::from_str::<ClientMessage>(bad).is_err(), "{bad}");
+        }
     }
 
-    #[test]
-    fn hello_json() {
-        server(
-            r#"{"type":"hello","version":1,"server":"haven/0.1.0"}"#,
-            ServerMessage::Hello { version: 1, server: "haven/0.1.0".into() },
-        );
+    fn sam() -> Participant {
+        Participant {
+            id: "p7f3a".into(),
+            name: "Sam".into(),
+            role: Role::Member,
+            audio: false,
+            video: true,
+            hand_raised: false,
+            has_floor: false,
+            may_unmute: true,
+            unmute_permission: UnmutePermission::FollowRoom,
+            camera_stopped: false,
+        }
     }
 
-    #[test]
-    fn joined_json() {
-        server(
-            r#"{"type":"joined","you":{"id":"p7f3a","name":"Sam","audio":false,"video":true},"room":{"id":"tuesday","title":"Tuesday evening"},"participants":[],"request_id":"1"}"#,
-            ServerMessage::Joined {
-                you: sam(),
-                room: RoomInfo { id: "tuesday".into(), title: "Tuesday evening".into() },
-                participants: vec![],
-                request_id: Some("1".into()),
-            },
-        );
+    const SAM: &str = r#"{"id":"p7f3a","name":"Sam","role":"member","audio":false,"video":true,"hand_raised":false,"has_floor":false,"may_unmute":true,"unmute_permission":"follow_room","camera_stopped":false}"#;
+
+    fn tuesday() -> RoomStatus {
+        RoomStatus {
+            id: "tuesday".into(),
+            title: "Tuesday evening".into(),
+            guidelines: "Be kind.".into(),
+            waiting_room: false,
+            mute_on_entry: true,
+            camera_off_on_entry: true,
+            members_may_unmute: true,
+            share_seconds: 180,
+            auto_mute_on_expiry: false,
+            chat_enabled: true,
+            member_private_messages: false,
+            max_participants: 50,
+            locked: false,
+            suspended: false,
+        }
     }
 
-    #[test]
-    fn participant_events_json() {
-        server(
-            r#"{"type":"participant_joined","participant":{"id":"p7f3a","name":"Sam","audio":false,"video":true}}"#,
-            ServerMessage::ParticipantJoined { participant: sam() },
-        );
-        server(
-            r#"{"type":"participant_updated","participant":{"id":"p7f3a","name":"Sam","audio":false,"video":true}}"#,
-            ServerMessage::ParticipantUpdated { participant: sam() },
-        );
-        server(
-            r#"{"type":"participant_left","id":"p7f3a"}"#,
-            ServerMessage::ParticipantLeft { id: "p7f3a".into() },
-        );
+    const TUESDAY: &str = r#"{"id":"tuesday","title":"Tuesday evening","guidelines":"Be kind.","waiting_room":false,"mute_on_entry":true,"camera_off_on_entry":true,"members_may_unmute":true,"share_seconds":180,"auto_mute_on_expiry":false,"chat_enabled":true,"member_private_messages":false,"max_participants":50,"locked":false,"suspended":false}"#;
+
+    fn floor() -> Floor {
+        Floor { id: "p7f3a".into(), name: "Sam".into(), seconds_left: Some(180), expired: false }
     }
 
+    const FLOOR: &str = r#"{"id":"p7f3a","name":"Sam","seconds_left":180,"expired":false}"#;
+
+    /// Each server message prints as, and parses from, exactly this JSON.
     #[test]
-    fn closed_and_error_json() {
-        server(
-            r#"{"type":"closed","code":"server_stopping","message":"The server is restarting."}"#,
-            ServerMessage::Closed {
-                code: "server_stopping".into(),
-                message: "The server is restarting.".into(),
-            },
-        );
-        server(
-            r#"{"type":"error","code":"unknown_room","message":"There is no meeting with that link.","request_id":"1"}"#,
-            ServerMessage::error("unknown_room", "There is no meeting with that link.", Some("1".into())),
-        );
+    fn server_messages_have_fixed_json() {
+        let chat = ChatMessage { id: 4, from: "p7f3a".into(), name: "Sam".into(), text: "hi".into() };
+        let cases: Vec<(String, ServerMessage)> = vec![
+            (
+                r#"{"type":"hello","version":1,"server":"haven/0.1.0"}"#.into(),
+                ServerMessage::Hello { version: 1, server: "haven/0.1.0".into() },
+            ),
+            (
+                format!(
+                    r#"{{"type":"joined","you":{SAM},"token":"t0k","room":{TUESDAY},"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"request_id":"1"}}"#
+                ),
+                ServerMessage::Joined {
+                    you: sam(),
+                    token: "t0k".into(),
+                    room: tuesday(),
+                    participants: vec![],
+                    queue: vec![QueueEntry { id: "p7f3a".into(), name: "Sam".into(), position: 1 }],
+                    floor: Some(floor()),
+                    chat: vec![chat.clone()],
+                    waiting: vec![Waiter { id: "w1".into(), name: "Ana".into() }],
+                    request_id: Some("1".into()),
+                },
+            ),
+            (
+                r#"{"type":"waiting","title":"Tuesday evening","message":"Welcome.","token":"t0k"}"#.into(),
+                ServerMessage::Waiting {
+                    title: "Tuesday evening".into(),
+                    message: "Welcome.".into(),
+                    token: "t0k".into(),
+                    request_id: None,
+                },
+            ),
+            (
+                format!(r#"{{"type":"participant_joined","participant":{SAM}}}"#),
+                ServerMessage::ParticipantJoined { participant: sam() },
+            ),
+            (
+                format!(r#"{{"type":"participant_updated","participant":{SAM}}}"#),
+                ServerMessage::ParticipantUpdated { participant: sam() },
+            ),
+            (
+                r#"{"type":"participant_left","id":"p7f3a","reason":"removed"}"#.into(),
+                ServerMessage::ParticipantLeft { id: "p7f3a".into(), reason: LeaveReason::Removed },
+            ),
+            (
+                r#"{"type":"queue","queue":[]}"#.into(),
+                ServerMessage::Queue { queue: vec![] },
+            ),
+            (format!(r#"{{"type":"floor_given","floor":{FLOOR}}}"#), ServerMessage::FloorGiven { floor: floor() }),
+            (
+                r#"{"type":"floor_taken","id":"p7f3a","reason":"time_up"}"#.into(),
+                ServerMessage::FloorTaken { id: "p7f3a".into(), reason: FloorEnd::TimeUp },
+            ),
+            (format!(r#"{{"type":"timer_extended","floor":{FLOOR}}}"#), ServerMessage::TimerExtended { floor: floor() }),
+            (
+                r#"{"type":"timer_warning","id":"p7f3a","seconds_left":60}"#.into(),
+                ServerMessage::TimerWarning { id: "p7f3a".into(), seconds_left: 60 },
+            ),
+            (r#"{"type":"timer_expired","id":"p7f3a"}"#.into(), ServerMessage::TimerExpired { id: "p7f3a".into() }),
+            (format!(r#"{{"type":"room_updated","room":{TUESDAY}}}"#), ServerMessage::RoomUpdated { room: tuesday() }),
+            (
+                r#"{"type":"waiting_list","waiting":[{"id":"w1","name":"Ana"}]}"#.into(),
+                ServerMessage::WaitingList { waiting: vec![Waiter { id: "w1".into(), name: "Ana".into() }] },
+            ),
+            (
+                r#"{"type":"muted","by":"a facilitator","message":"A facilitator muted you."}"#.into(),
+                ServerMessage::Muted { by: "a facilitator".into(), message: "A facilitator muted you.".into() },
+            ),
+            (
+                r#"{"type":"camera_stopped","by":"a facilitator","message":"A facilitator turned your camera off."}"#.into(),
+                ServerMessage::CameraStopped {
+                    by: "a facilitator".into(),
+                    message: "A facilitator turned your camera off.".into(),
+                },
+            ),
+            (
+                r#"{"type":"chat","message":{"id":4,"from":"p7f3a","name":"Sam","text":"hi"}}"#.into(),
+                ServerMessage::Chat { message: chat },
+            ),
+            (r#"{"type":"chat_deleted","id":4}"#.into(), ServerMessage::ChatDeleted { id: 4 }),
+            (
+                r#"{"type":"private_message","message":{"from":"p7f3a","from_name":"Sam","text":"can we talk?"}}"#.into(),
+                ServerMessage::PrivateMessage {
+                    message: PrivateMessage {
+                        from: "p7f3a".into(),
+                        from_name: "Sam".into(),
+                        to: None,
+                        text: "can we talk?".into(),
+                    },
+                },
+            ),
+            (
+                r#"{"type":"check_in_requested","id":"p7f3a","name":"Sam"}"#.into(),
+                ServerMessage::CheckInRequested { id: "p7f3a".into(), name: "Sam".into() },
+            ),
+            (
+                r#"{"type":"reaction","id":"p7f3a","reaction":"heart"}"#.into(),
+                ServerMessage::Reaction { id: "p7f3a".into(), reaction: Reaction::Heart },
+            ),
+            (r#"{"type":"answer","sdp":"v=0"}"#.into(), ServerMessage::Answer { sdp: "v=0".into() }),
+            (r#"{"type":"offer","sdp":"v=0"}"#.into(), ServerMessage::Offer { sdp: "v=0".into() }),
+            (
+                r#"{"type":"closed","code":"server_stopping","message":"The server is restarting."}"#.into(),
+                ServerMessage::closed("server_stopping", "The server is restarting."),
+            ),
+            (
+                r#"{"type":"error","code":"unknown_room","message":"There is no meeting with that link.","request_id":"1"}"#.into(),
+                ServerMessage::error("unknown_room", "There is no meeting with that link.", Some("1".into())),
+            ),
+        ];
+        for (json, expected) in cases {
+            assert_eq!(expected.to_json(), json);
+            let parsed: ServerMessage = serde_json::from_str(&json).unwrap();
+            assert_eq!(parsed, expected);
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! room (size, JSON shape, order), and relays to the hub; writes the hub's and the media
 //! loop's messages back in order. Knows nothing of str0m.
 
+use std::net::IpAddr;
+
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use tokio::sync::mpsc;
 
@@ -9,10 +11,10 @@ use crate::hub::{HubCommand, HubHandle, JoinRequest, OUTBOX_CAPACITY};
 use crate::media::{MediaSignal, PeerKey};
 use crate::protocol::{ClientMessage, ServerMessage, PROTOCOL_VERSION};
 
-pub async fn run(mut socket: WebSocket, hub: HubHandle, max_message_bytes: usize) {
+pub async fn run(mut socket: WebSocket, hub: HubHandle, max_message_bytes: usize, addr: Option<IpAddr>) {
     let (outbox, mut outbox_rx) = mpsc::channel::<ServerMessage>(OUTBOX_CAPACITY);
     let (signals, mut signals_rx) = mpsc::unbounded_channel::<MediaSignal>();
-    let mut session = Session { hub, outbox, signals, peer: None, offered: false };
+    let mut session = Session { hub, outbox, signals, peer: None, addr };
 
     let hello = ServerMessage::Hello {
         version: PROTOCOL_VERSION,
@@ -63,7 +65,8 @@ struct Session {
     outbox: mpsc::Sender<ServerMessage>,
     signals: mpsc::UnboundedSender<MediaSignal>,
     peer: Option<PeerKey>,
-    offered: bool,
+    /// Only ever hashed with a per-meeting salt for bans; never logged or stored.
+    addr: Option<IpAddr>,
 }
 
 impl Session {
@@ -78,8 +81,18 @@ impl Session {
         };
         let Some(peer) = self.peer else {
             return match message {
-                ClientMessage::Join { room, name, key, request_id } => {
-                    self.join(room, name, key, request_id).await
+                ClientMessage::Join { room, name, key, token, accepted_guidelines, request_id } => {
+                    let request = JoinRequest {
+                        room,
+                        name,
+                        key,
+                        token,
+                        accepted_guidelines,
+                        request_id: request_id.clone(),
+                        addr: self.addr,
+                        outbox: self.outbox.clone(),
+                    };
+                    self.join(request, request_id).await
                 }
                 _ => Some(error("not_joined", "Join a meeting first.", None)),
             };
@@ -89,14 +102,6 @@ impl Session {
                 Some(error("already_joined", "You are already in this meeting.", request_id))
             }
             ClientMessage::Offer { sdp } => {
-                if self.offered {
-                    return Some(error(
-                        "negotiation_in_progress",
-                        "The connection is already set up; only the server offers now.",
-                        None,
-                    ));
-                }
-                self.offered = true;
                 let signals = self.signals.clone();
                 self.hub.send(HubCommand::Offer { peer, sdp, signals });
                 None
@@ -105,37 +110,24 @@ impl Session {
                 self.hub.send(HubCommand::Answer { peer, sdp });
                 None
             }
-            ClientMessage::MediaState { audio, video } => {
-                self.hub.send(HubCommand::MediaState { peer, audio, video });
-                None
-            }
             ClientMessage::Leave {} => {
                 self.finish();
-                Some(ServerMessage::Closed { code: "left".into(), message: "You left the meeting.".into() })
+                Some(ServerMessage::closed("left", "You left the meeting."))
+            }
+            message => {
+                self.hub.send(HubCommand::Room { peer, message });
+                None
             }
         }
     }
 
-    async fn join(
-        &mut self,
-        room: String,
-        name: String,
-        key: Option<String>,
-        request_id: Option<String>,
-    ) -> Option<ServerMessage> {
-        let request = JoinRequest {
-            room,
-            name,
-            key,
-            request_id: request_id.clone(),
-            outbox: self.outbox.clone(),
-        };
+    async fn join(&mut self, request: JoinRequest, request_id: Option<String>) -> Option<ServerMessage> {
         match self.hub.ask(|reply| HubCommand::Join { request, reply }).await {
             Some(Ok(peer)) => {
                 self.peer = Some(peer);
-                None // `joined` arrives through the outbox, ahead of any event about others.
+                None // `joined` or `waiting` arrives through the outbox, ahead of any event.
             }
-            Some(Err(e)) => Some(error(e.code(), e.to_string(), request_id)),
+            Some(Err(refusal)) => Some(error(refusal.code, refusal.message, request_id)),
             None => Some(error("server_stopping", "The server is restarting.", request_id)),
         }
     }

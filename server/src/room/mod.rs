@@ -261,6 +261,11 @@ impl Room {
         self.ended
     }
 
+    /// The anonymous id of an admitted participant.
+    pub fn public_id_of(&self, id: ParticipantId) -> Option<PublicId> {
+        self.get(id).map(|p| p.public_id.clone())
+    }
+
     fn get(&self, id: ParticipantId) -> Option<&Participant> {
         self.participants.iter().find(|p| p.id == id)
     }

@@ -1,0 +1,425 @@
+//! The hub: the one place that knows both rooms and media. A single task owns every meeting;
+//! sessions and the HTTP layer send it commands, the media loop sends it events, and it answers
+//! with wire messages to sessions and forwarding decisions to the media loop.
+
+mod meeting;
+mod wire;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{Config, DeclaredRoom, RoomDefaults};
+use crate::media::{Forwarding, GroupKey, MediaCommand, MediaEvent, MediaHandle, MediaSignal, PeerKey};
+use crate::names;
+use crate::protocol::{ClientMessage, ServerMessage};
+use crate::room::{ParticipantId, PublicId, Role, RoomCommand, RoomError, RoomSettings};
+use meeting::{Conn, Meeting};
+
+/// How long an ad-hoc room outlives its last participant (a meeting link shared for "now").
+const ADHOC_ROOM_IDLE_LIFETIME: Duration = Duration::from_secs(6 * 3600);
+/// Messages queued for one session before it counts as too slow and is dropped.
+pub const OUTBOX_CAPACITY: usize = 256;
+
+pub type Outbox = mpsc::Sender<ServerMessage>;
+
+pub enum HubCommand {
+    CreateRoom { reply: oneshot::Sender<Result<CreatedRoom, Refusal>> },
+    /// What the join screen shows before anyone joins.
+    RoomInfo { id: String, reply: oneshot::Sender<Option<crate::protocol::RoomStatus>> },
+    Join { request: JoinRequest, reply: oneshot::Sender<Result<PeerKey, Refusal>> },
+    Offer { peer: PeerKey, sdp: String, signals: mpsc::UnboundedSender<MediaSignal> },
+    Answer { peer: PeerKey, sdp: String },
+    /// Any other client message: a room command.
+    Room { peer: PeerKey, message: ClientMessage },
+    Leave { peer: PeerKey },
+    Shutdown,
+}
+
+pub struct JoinRequest {
+    pub room: String,
+    pub name: String,
+    pub key: Option<String>,
+    pub token: Option<String>,
+    pub accepted_guidelines: bool,
+    pub request_id: Option<String>,
+    /// Used only to derive a salted ban key; never stored or logged.
+    pub addr: Option<IpAddr>,
+    pub outbox: Outbox,
+}
+
+pub struct CreatedRoom {
+    pub id: String,
+    /// Shown once to whoever created the room; only its hash is kept.
+    pub facilitator_key: String,
+}
+
+/// A refused request: a stable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal { code, message: message.into() }
+    }
+
+    fn unknown_room() -> Refusal {
+        Refusal::new("unknown_room", "There is no meeting with that link.")
+    }
+}
+
+impl From<RoomError> for Refusal {
+    fn from(e: RoomError) -> Refusal {
+        Refusal { code: e.code(), message: e.message() }
+    }
+}
+
+/// The sender side: cheap to clone, one per session.
+#[derive(Clone)]
+pub struct HubHandle {
+    commands: mpsc::UnboundedSender<HubCommand>,
+}
+
+impl HubHandle {
+    pub fn send(&self, command: HubCommand) {
+        let _ = self.commands.send(command);
+    }
+
+    /// Sends a command carrying a reply channel and waits for the reply.
+    pub async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> HubCommand) -> Option<T> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(make(reply)).ok()?;
+        answer.await.ok()
+    }
+}
+
+struct Hub {
+    config: Config,
+    media: MediaHandle,
+    meetings: HashMap<String, Meeting>,
+    /// Which meeting each connection is in.
+    peer_rooms: HashMap<PeerKey, String>,
+    next_key: u64,
+}
+
+pub fn spawn(config: Config, media: MediaHandle, events: mpsc::UnboundedReceiver<MediaEvent>) -> HubHandle {
+    let (commands, command_rx) = mpsc::unbounded_channel();
+    let mut hub = Hub {
+        config,
+        media,
+        meetings: HashMap::new(),
+        peer_rooms: HashMap::new(),
+        next_key: 1,
+    };
+    for room in hub.config.declared_rooms.clone() {
+        let key_hash = decode_hex32(&room.facilitator_key_sha256);
+        let settings = declared_settings(&hub.config, &room);
+        hub.add_meeting(room.id, settings, key_hash, false);
+    }
+    tokio::spawn(hub.run(command_rx, events));
+    HubHandle { commands }
+}
+
+impl Hub {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<HubCommand>,
+        mut events: mpsc::UnboundedReceiver<MediaEvent>,
+    ) {
+        let mut sweep = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            // Share timers: the rooms say when they next need waking.
+            let deadline = self.meetings.values().filter_map(|m| m.room.next_deadline()).min();
+            let timer = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(HubCommand::Shutdown) | None => break,
+                    Some(command) => self.handle_command(command),
+                },
+                Some(event) = events.recv() => self.handle_media_event(event),
+                _ = timer => self.handle_timers(Instant::now()),
+                _ = sweep.tick() => self.sweep_idle_rooms(Instant::now()),
+            }
+        }
+        for conn in self.meetings.values().flat_map(|m| m.conns.values()) {
+            let _ = conn.outbox.try_send(ServerMessage::closed("server_stopping", "The server is restarting."));
+        }
+        tracing::info!("hub stopped");
+    }
+
+    fn handle_command(&mut self, command: HubCommand) {
+        match command {
+            HubCommand::CreateRoom { reply } => {
+                let _ = reply.send(self.create_room());
+            }
+            HubCommand::RoomInfo { id, reply } => {
+                let info = self.meetings.get(&id).map(|m| wire::status(&m.id, m.room.status()));
+                let _ = reply.send(info);
+            }
+            HubCommand::Join { request, reply } => {
+                let _ = reply.send(self.join(request));
+            }
+            HubCommand::Offer { peer, sdp, signals } => self.offer(peer, sdp, signals),
+            HubCommand::Answer { peer, sdp } => {
+                self.media.send(MediaCommand::Answer { peer, answer_sdp: sdp })
+            }
+            HubCommand::Room { peer, message } => self.room_command(peer, message),
+            HubCommand::Leave { peer } => self.leave(peer),
+            HubCommand::Shutdown => {}
+        }
+    }
+
+    fn handle_media_event(&mut self, event: MediaEvent) {
+        match event {
+            MediaEvent::Connected { peer } => tracing::debug!(peer = peer.0, "media connected"),
+            MediaEvent::Lost { peer } => {
+                tracing::info!(peer = peer.0, "media connection lost");
+                if let Some(conn) = self.conn(peer) {
+                    let _ = conn.outbox.try_send(ServerMessage::closed(
+                        "connection_lost",
+                        "The audio and video connection was lost. Please rejoin.",
+                    ));
+                }
+                self.leave(peer);
+            }
+        }
+    }
+
+    fn create_room(&mut self) -> Result<CreatedRoom, Refusal> {
+        if !self.config.rooms.allow_adhoc {
+            return Err(Refusal::new(
+                "adhoc_rooms_disabled",
+                "This server only hosts the meetings its operator has set up.",
+            ));
+        }
+        if self.meetings.len() >= self.config.rooms.max_rooms {
+            return Err(Refusal::new(
+                "server_full",
+                "This server has as many meetings as it can hold. Please try again later.",
+            ));
+        }
+        let id = loop {
+            let id = crate::ids::random_token(10);
+            if !self.meetings.contains_key(&id) {
+                break id;
+            }
+        };
+        let facilitator_key = crate::ids::random_token(24);
+        let key_hash = Sha256::digest(facilitator_key.as_bytes()).into();
+        let settings = settings_from(&self.config.room_defaults, self.config.rooms.max_participants);
+        self.add_meeting(id.clone(), settings, Some(key_hash), true);
+        tracing::info!(rooms = self.meetings.len(), "ad-hoc room created");
+        Ok(CreatedRoom { id, facilitator_key })
+    }
+
+    fn add_meeting(&mut self, id: String, settings: RoomSettings, key_hash: Option<[u8; 32]>, adhoc: bool) {
+        let group = GroupKey(self.next_key);
+        self.next_key += 1;
+        self.meetings.insert(id.clone(), Meeting::new(id, adhoc, key_hash, group, settings));
+    }
+
+    fn join(&mut self, request: JoinRequest) -> Result<PeerKey, Refusal> {
+        let name = names::validate(&request.name).map_err(|e| Refusal::new("invalid_name", e.to_string()))?;
+        let meeting = self.meetings.get_mut(&request.room).ok_or_else(Refusal::unknown_room)?;
+        let facilitator = match (&request.key, &meeting.key_hash) {
+            (Some(key), Some(hash)) => constant_time_eq(&Sha256::digest(key.as_bytes()).into(), hash),
+            _ => false,
+        };
+        if request.key.is_some() && !facilitator {
+            // A wrong secret is worth saying out loud: the facilitator link was mistyped.
+            return Err(Refusal::new("bad_key", "That facilitator link is not valid for this meeting."));
+        }
+        let key = PeerKey(self.next_key);
+        self.next_key += 1;
+        let pid = ParticipantId(key.0);
+        let token = request.token.filter(|t| t.len() <= 64).unwrap_or_else(|| crate::ids::random_token(24));
+        let command = RoomCommand::Join {
+            public_id: PublicId(crate::ids::random_token(8)),
+            name,
+            role: if facilitator { Role::Facilitator } else { Role::Member },
+            token: Some(token.clone()),
+            ban_key: request.addr.map(|a| meeting.ban_key(a)),
+            accepted_guidelines: request.accepted_guidelines,
+        };
+        // The connection is known before the room speaks, so its first words reach it.
+        let conn = Conn { outbox: request.outbox, token, request_id: request.request_id };
+        meeting.conns.insert(pid, conn);
+        match meeting.room.handle(Instant::now(), pid, command) {
+            Ok(effects) => {
+                if let Some(conn) = meeting.conns.get_mut(&pid) {
+                    conn.request_id = None;
+                }
+                self.peer_rooms.insert(key, request.room.clone());
+                tracing::info!(peer = key.0, facilitator, "participant arrived");
+                self.apply(&request.room, effects);
+                Ok(key)
+            }
+            Err(e) => {
+                meeting.conns.remove(&pid);
+                Err(e.into())
+            }
+        }
+    }
+
+    fn offer(&mut self, peer: PeerKey, sdp: String, signals: mpsc::UnboundedSender<MediaSignal>) {
+        let Some(meeting) = self.meeting_of(peer) else { return };
+        let pid = ParticipantId(peer.0);
+        let Some((audio, video)) = meeting.room.forwarding(pid) else {
+            let refusal = Refusal::from(RoomError::NotAdmitted);
+            self.send_error(peer, refusal);
+            return;
+        };
+        let label = meeting.room.public_id_of(pid).map(|p| p.0).unwrap_or_default();
+        self.media.send(MediaCommand::Connect {
+            peer,
+            group: meeting.group,
+            label,
+            offer_sdp: sdp,
+            forwarding: Forwarding { audio, video },
+            signals,
+        });
+    }
+
+    fn room_command(&mut self, peer: PeerKey, message: ClientMessage) {
+        let Some(room_id) = self.peer_rooms.get(&peer).cloned() else { return };
+        let meeting = self.meetings.get_mut(&room_id).expect("peer_rooms is consistent");
+        let command = match wire::room_command(&meeting.room, message) {
+            Ok(Some(command)) => command,
+            Ok(None) => return,
+            Err(wire::UnknownId) => {
+                self.send_error(peer, RoomError::UnknownParticipant.into());
+                return;
+            }
+        };
+        match meeting.room.handle(Instant::now(), ParticipantId(peer.0), command) {
+            Ok(effects) => self.apply(&room_id, effects),
+            Err(e) => self.send_error(peer, e.into()),
+        }
+    }
+
+    fn leave(&mut self, peer: PeerKey) {
+        let Some(room_id) = self.peer_rooms.remove(&peer) else { return };
+        self.media.send(MediaCommand::Disconnect { peer });
+        let Some(meeting) = self.meetings.get_mut(&room_id) else { return };
+        let pid = ParticipantId(peer.0);
+        meeting.conns.remove(&pid);
+        tracing::info!(peer = peer.0, "participant left");
+        // A room that already let them go (removed, ended) has nothing more to say.
+        if let Ok(effects) = meeting.room.handle(Instant::now(), pid, RoomCommand::Leave) {
+            self.apply(&room_id, effects);
+        }
+        if let Some(meeting) = self.meetings.get_mut(&room_id) {
+            meeting.reset_if_over(Instant::now());
+        }
+    }
+
+    /// Applies room effects, then cleans up whoever they disconnected or found too slow.
+    fn apply(&mut self, room_id: &str, effects: Vec<crate::room::Effect>) {
+        let Some(meeting) = self.meetings.get_mut(room_id) else { return };
+        let applied = meeting.apply(effects, &self.media);
+        for pid in applied.disconnected {
+            self.peer_rooms.remove(&PeerKey(pid.0));
+        }
+        if let Some(meeting) = self.meetings.get_mut(room_id) {
+            meeting.reset_if_over(Instant::now());
+        }
+        // A session that cannot keep up is dropped rather than allowed to hold up the others.
+        for pid in applied.too_slow {
+            self.leave(PeerKey(pid.0));
+        }
+    }
+
+    fn handle_timers(&mut self, now: Instant) {
+        let due: Vec<String> = self
+            .meetings
+            .iter()
+            .filter(|(_, m)| m.room.next_deadline().is_some_and(|d| d <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for room_id in due {
+            let Some(meeting) = self.meetings.get_mut(&room_id) else { continue };
+            let effects = meeting.room.handle_timeout(now);
+            self.apply(&room_id, effects);
+        }
+    }
+
+    fn send_error(&self, peer: PeerKey, refusal: Refusal) {
+        if let Some(conn) = self.conn(peer) {
+            let _ = conn.outbox.try_send(ServerMessage::error(refusal.code, refusal.message, None));
+        }
+    }
+
+    fn conn(&self, peer: PeerKey) -> Option<&Conn> {
+        self.meeting_of(peer)?.conns.get(&ParticipantId(peer.0))
+    }
+
+    fn meeting_of(&self, peer: PeerKey) -> Option<&Meeting> {
+        self.meetings.get(self.peer_rooms.get(&peer)?)
+    }
+
+    fn sweep_idle_rooms(&mut self, now: Instant) {
+        self.meetings.retain(|_, m| {
+            !(m.adhoc && m.conns.is_empty() && now.duration_since(m.empty_since) > ADHOC_ROOM_IDLE_LIFETIME)
+        });
+    }
+}
+
+fn settings_from(defaults: &RoomDefaults, max_participants: usize) -> RoomSettings {
+    RoomSettings {
+        title: defaults.title.clone(),
+        guidelines: defaults.guidelines.clone(),
+        waiting_room: defaults.waiting_room,
+        mute_on_entry: defaults.mute_on_entry,
+        camera_off_on_entry: defaults.camera_off_on_entry,
+        members_may_unmute: defaults.members_may_unmute,
+        share_seconds: defaults.share_seconds,
+        auto_mute_on_expiry: defaults.auto_mute_on_expiry,
+        chat_enabled: defaults.chat_enabled,
+        member_private_messages: defaults.member_private_messages,
+        max_participants,
+    }
+}
+
+fn declared_settings(config: &Config, room: &DeclaredRoom) -> RoomSettings {
+    let mut s = settings_from(&config.room_defaults, config.rooms.max_participants);
+    if !room.title.is_empty() {
+        s.title = room.title.clone();
+    }
+    s.guidelines = room.guidelines.clone().unwrap_or(s.guidelines);
+    s.waiting_room = room.waiting_room.unwrap_or(s.waiting_room);
+    s.mute_on_entry = room.mute_on_entry.unwrap_or(s.mute_on_entry);
+    s.camera_off_on_entry = room.camera_off_on_entry.unwrap_or(s.camera_off_on_entry);
+    s.members_may_unmute = room.members_may_unmute.unwrap_or(s.members_may_unmute);
+    s.share_seconds = room.share_seconds.unwrap_or(s.share_seconds);
+    s.auto_mute_on_expiry = room.auto_mute_on_expiry.unwrap_or(s.auto_mute_on_expiry);
+    s.chat_enabled = room.chat_enabled.unwrap_or(s.chat_enabled);
+    s.member_private_messages = room.member_private_messages.unwrap_or(s.member_private_messages);
+    s
+}
+
+fn decode_hex32(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Compares secrets' hashes without an early exit, so timing reveals nothing.
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
