@@ -44,6 +44,8 @@ pub(super) struct TrackIn {
     last_keyframe_request: Option<Instant>,
     /// A keyframe was wanted while requests were throttled.
     keyframe_wanted: bool,
+    /// Requests since the last keyframe; after two PLIs we escalate to FIR.
+    requests_unanswered: u8,
 }
 
 /// Where a published track goes: written to `mid` of the peer in `slot`.
@@ -85,47 +87,76 @@ impl TrackIn {
             subscribers: Vec::new(),
             last_keyframe_request: None,
             keyframe_wanted: false,
+            requests_unanswered: 0,
         }
     }
 
     /// Whether a keyframe request may go out now; if not, remembers to send one later.
-    pub fn take_keyframe_slot(&mut self, now: Instant) -> bool {
+    fn may_request_keyframe(&mut self, now: Instant) -> bool {
         let throttled = self
             .last_keyframe_request
             .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL);
         if throttled {
             self.keyframe_wanted = true;
-            return false;
         }
-        self.last_keyframe_request = Some(now);
-        self.keyframe_wanted = false;
-        true
+        !throttled
     }
 
-    /// When a throttled request becomes due.
+    fn keyframe_attempted(&mut self, now: Instant) {
+        self.last_keyframe_request = Some(now);
+        self.keyframe_wanted = false;
+    }
+
+    /// When the next request is due: a throttled one, or a repeat while a subscriber still
+    /// waits for its first picture (a browser ignores a PLI that comes right after a
+    /// keyframe it just sent, and a new viewer cannot ask for a stream it never received).
     pub fn keyframe_due(&self) -> Option<Instant> {
-        let last = self.last_keyframe_request?;
-        self.keyframe_wanted.then(|| last + KEYFRAME_REQUEST_INTERVAL)
+        let waiting = self.keyframe_wanted || self.subscribers.iter().any(|s| s.needs_keyframe);
+        if !waiting {
+            return None;
+        }
+        Some(self.last_keyframe_request.map_or(Instant::now(), |t| t + KEYFRAME_REQUEST_INTERVAL))
+    }
+
+    /// A keyframe went out: the requests were answered.
+    pub fn keyframe_seen(&mut self) {
+        self.requests_unanswered = 0;
     }
 }
 
 impl Peer {
-    /// Asks this peer (as publisher) for a keyframe on `mid`, throttled.
+    /// Asks this peer (as publisher) for a keyframe on `mid`, throttled. The throttle slot
+    /// is used only when a request really went out.
     pub fn request_keyframe(&mut self, mid: Mid, now: Instant) {
+        if !self.forwarding.video {
+            return; // Nothing of this video is forwarded; a picture would go nowhere.
+        }
         let Some(track) = self.tracks_in.iter_mut().find(|t| t.mid == mid) else {
             return;
         };
-        if track.kind != MediaKind::Video || !track.take_keyframe_slot(now) {
+        if track.kind != MediaKind::Video || !track.may_request_keyframe(now) {
             return;
         }
-        if let Some(mut writer) = self.rtc.writer(mid) {
-            // PLI is what every browser answers; FIR is for decoders that ignore PLI.
-            let _ = writer.request_keyframe(None, KeyframeRequestKind::Pli);
+        // PLI is what every browser answers; FIR for a sender that ignored two of them.
+        let kind = if track.requests_unanswered >= 2 { KeyframeRequestKind::Fir } else { KeyframeRequestKind::Pli };
+        // A request that could not go out (not connected yet) is retried after the interval.
+        track.keyframe_attempted(now);
+        let Some(mut writer) = self.rtc.writer(mid) else { return };
+        if writer.request_keyframe(None, kind).is_ok() {
+            track.requests_unanswered = track.requests_unanswered.saturating_add(1);
         }
     }
 
-    /// Sends throttled keyframe requests that have come due; returns the next due time.
-    pub fn send_due_keyframe_requests(&mut self, now: Instant) -> Option<Instant> {
+    /// When this peer next needs waking to ask itself for a keyframe.
+    pub fn keyframe_due(&self) -> Option<Instant> {
+        if !self.forwarding.video {
+            return None;
+        }
+        self.tracks_in.iter().filter_map(TrackIn::keyframe_due).min()
+    }
+
+    /// Sends keyframe requests that have come due.
+    pub fn send_due_keyframe_requests(&mut self, now: Instant) {
         let due: Vec<Mid> = self
             .tracks_in
             .iter()
@@ -135,7 +166,6 @@ impl Peer {
         for mid in due {
             self.request_keyframe(mid, now);
         }
-        self.tracks_in.iter().filter_map(TrackIn::keyframe_due).min()
     }
 
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String, MediaError> {

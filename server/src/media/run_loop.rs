@@ -136,10 +136,8 @@ impl Sfu {
         let mut deadline = now + IDLE_TICK;
         for peer in self.peers.iter().flatten() {
             deadline = deadline.min(peer.next_timeout);
-            for track in &peer.tracks_in {
-                if let Some(due) = track.keyframe_due() {
-                    deadline = deadline.min(due);
-                }
+            if let Some(due) = peer.keyframe_due() {
+                deadline = deadline.min(due);
             }
         }
         deadline
@@ -148,6 +146,10 @@ impl Sfu {
     fn handle_timeouts(&mut self, now: Instant) {
         for slot in 0..self.peers.len() {
             let Some(peer) = self.peers[slot].as_mut() else { continue };
+            let keyframes_due = peer.keyframe_due().is_some_and(|d| d <= now);
+            if peer.next_timeout > now && !keyframes_due {
+                continue;
+            }
             if peer.next_timeout <= now {
                 let rtc = &mut peer.rtc;
                 let handled = catch_unwind(AssertUnwindSafe(|| rtc.handle_input(Input::Timeout(now))));
@@ -316,21 +318,24 @@ impl Sfu {
         }
         let is_video = kind == MediaKind::Video;
         let is_keyframe = is_video && data.is_keyframe();
+        if is_keyframe {
+            track.keyframe_seen();
+        }
         let mut subscribers = std::mem::take(&mut track.subscribers);
         let mut lost_picture = is_video && !data.contiguous;
         for sub in subscribers.iter_mut() {
-            if is_video && sub.needs_keyframe {
-                if !is_keyframe {
-                    continue;
-                }
-                sub.needs_keyframe = false;
+            if is_video && sub.needs_keyframe && !is_keyframe {
+                continue;
             }
             let Some(peer) = self.peers[sub.slot].as_mut().filter(|p| p.key == sub.key) else {
                 continue;
             };
             let Some(writer) = peer.rtc.writer(sub.mid) else { continue };
             let Some(pt) = writer.match_params(data.params) else { continue };
-            if writer.write(pt, data.network_time, data.time, data.data.clone()).is_err() && is_video {
+            if writer.write(pt, data.network_time, data.time, data.data.clone()).is_ok() {
+                // Only a keyframe actually handed over starts this subscriber's picture.
+                sub.needs_keyframe = false;
+            } else if is_video {
                 // Hold this subscriber's video until a fresh picture rather than send it
                 // frames it cannot decode.
                 sub.needs_keyframe = true;

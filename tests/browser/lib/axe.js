@@ -1,0 +1,24 @@
+// axe-core in the page. The page's CSP forbids injected scripts, so tests that audit call
+// `page.setBypassCSP(true)` before navigating.
+
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const AXE_PATH = require.resolve('axe-core/axe.min.js');
+
+/** The serious and critical violations on the page as it is now. */
+export async function seriousViolations(page) {
+  await page.bringToFront(); // axe waits on animation frames, which background tabs never get
+  await page.addScriptTag({ path: AXE_PATH });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+    }));
+  });
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}

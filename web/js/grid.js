@@ -1,0 +1,134 @@
+// The video grid: one tile per person, labelled with their name, a microphone indicator and
+// a placeholder when the camera is off. Names only ever go in through textContent.
+
+export class Grid {
+  /** @type {Map<string, {li: HTMLLIElement, video: HTMLVideoElement, name: HTMLElement, mic: HTMLElement, initial: HTMLElement, participant: object}>} */
+  #tiles = new Map();
+
+  /**
+   * @param {HTMLUListElement} list
+   * @param {(err: Error) => void} onPlayBlocked autoplay with sound was refused
+   */
+  constructor(list, onPlayBlocked = () => {}) {
+    this.list = list;
+    this.onPlayBlocked = onPlayBlocked;
+  }
+
+  /** Creates or updates the tile of `participant` ({id, name, audio, video}). */
+  upsert(participant, { self = false } = {}) {
+    let tile = this.#tiles.get(participant.id);
+    if (!tile) {
+      tile = this.#create(participant.id, self);
+      this.#tiles.set(participant.id, tile);
+      if (self) this.list.prepend(tile.li);
+      else this.list.append(tile.li);
+    }
+    tile.participant = { ...participant };
+    const label = self ? `${participant.name} (you)` : participant.name;
+    tile.name.textContent = label;
+    tile.initial.textContent = initialOf(participant.name);
+    tile.li.classList.toggle('is-muted', !participant.audio);
+    tile.li.classList.toggle('is-camera-off', !participant.video);
+    tile.mic.hidden = !!participant.audio;
+    tile.li.setAttribute(
+      'aria-label',
+      `${label}: microphone ${participant.audio ? 'on' : 'off'}, camera ${participant.video ? 'on' : 'off'}`,
+    );
+    this.#layout();
+  }
+
+  /**
+   * Plays `stream` (or nothing) in the tile of participant `id`. `reload` re-reads a stream
+   * whose tracks changed, since not every browser follows tracks added to a playing stream.
+   */
+  attach(id, stream, { reload = false } = {}) {
+    const tile = this.#tiles.get(id);
+    if (!tile) return;
+    if (!stream) {
+      tile.video.srcObject = null;
+      return;
+    }
+    if (reload || tile.video.srcObject !== stream) tile.video.srcObject = stream;
+    this.#play(tile.video);
+  }
+
+  remove(id) {
+    const tile = this.#tiles.get(id);
+    if (!tile) return;
+    tile.video.srcObject = null;
+    tile.li.remove();
+    this.#tiles.delete(id);
+    this.#layout();
+  }
+
+  clear() {
+    for (const id of [...this.#tiles.keys()]) this.remove(id);
+  }
+
+  /** After a click on "Turn on sound": retry every tile that autoplay refused. */
+  resumeAll() {
+    for (const { video } of this.#tiles.values()) {
+      if (video.srcObject) {
+        video.muted = video.dataset.self === 'true';
+        this.#play(video);
+      }
+    }
+  }
+
+  #play(video) {
+    const started = video.play();
+    if (!started) return;
+    started.catch((err) => {
+      if (err?.name === 'NotAllowedError') {
+        // Keep the picture going without sound until the person allows it.
+        video.muted = true;
+        video.play().catch(() => {});
+        this.onPlayBlocked(err);
+      }
+    });
+  }
+
+  #create(id, self) {
+    const li = document.createElement('li');
+    li.className = 'tile';
+    li.dataset.participantId = id;
+    if (self) li.classList.add('is-self');
+
+    const video = document.createElement('video');
+    video.autoplay = true;
+    video.playsInline = true;
+    video.muted = self; // never play our own microphone back
+    video.dataset.self = String(self);
+    video.setAttribute('aria-hidden', 'true');
+
+    const placeholder = document.createElement('div');
+    placeholder.className = 'tile-placeholder';
+    placeholder.setAttribute('aria-hidden', 'true');
+    const initial = document.createElement('span');
+    initial.className = 'tile-initial';
+    placeholder.append(initial);
+
+    const caption = document.createElement('div');
+    caption.className = 'tile-label';
+    caption.setAttribute('aria-hidden', 'true');
+    const name = document.createElement('span');
+    name.className = 'tile-name';
+    const mic = document.createElement('span');
+    mic.className = 'tile-mic';
+    mic.textContent = 'Muted';
+    caption.append(mic, name);
+
+    li.append(video, placeholder, caption);
+    return { li, video, name, mic, initial, participant: null };
+  }
+
+  #layout() {
+    this.list.dataset.count = String(this.#tiles.size);
+  }
+}
+
+/** The first letter of a name (a whole character, even outside the BMP). */
+function initialOf(name) {
+  const [first = '?'] = Array.from(name.trim());
+  return first.toUpperCase();
+}

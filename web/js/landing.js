@@ -1,0 +1,106 @@
+// The landing page: start an ad-hoc meeting (POST /api/rooms) and hand out its two links,
+// or go to a meeting from a pasted link.
+
+import { announce } from './announce.js';
+
+const $ = (id) => document.getElementById(id);
+
+async function startMeeting() {
+  const button = $('start-button');
+  const status = $('start-status');
+  button.disabled = true;
+  status.textContent = 'Creating your meeting…';
+  try {
+    const response = await fetch('/api/rooms', {
+      method: 'POST',
+      headers: { Accept: 'application/json' },
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 201 && body.join_url && body.facilitator_url) {
+      status.textContent = '';
+      showLinks(body);
+    } else if (body.code === 'adhoc_rooms_disabled') {
+      status.textContent =
+        "This Haven server only hosts meetings its organizers have set up. Ask them for your group's link.";
+    } else {
+      status.textContent = body.message || 'The meeting could not be created. Please try again.';
+    }
+  } catch {
+    status.textContent = "Haven couldn't reach the server. Check your connection and try again.";
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function showLinks({ join_url: joinUrl, facilitator_url: facilitatorUrl }) {
+  $('join-url').value = joinUrl;
+  $('facilitator-url').value = facilitatorUrl;
+  $('open-facilitator').href = facilitatorUrl;
+  $('created').hidden = false;
+  $('created-heading').focus();
+  announce('Your meeting is ready. Two links are shown: one for members, one secret link for facilitators.');
+}
+
+async function copy(inputId, button) {
+  const input = $(inputId);
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(input.value);
+    copied = true;
+  } catch {
+    // No clipboard API (a plain-http address): select the text and use the old command.
+    input.focus();
+    input.select();
+    try {
+      copied = document.execCommand('copy');
+    } catch {
+      copied = false;
+    }
+  }
+  announce(copied ? 'Link copied.' : 'Copying did not work here. The link is selected: copy it with your keyboard or menu.');
+  if (copied) {
+    const label = button.textContent;
+    button.textContent = 'Copied';
+    setTimeout(() => {
+      button.textContent = label;
+    }, 2000);
+  }
+}
+
+/** Where a pasted link (or a bare meeting id) leads, or null. */
+export function meetingUrlFrom(text, origin = window.location.origin) {
+  const value = text.trim();
+  if (!value) return null;
+  if (/^[A-Za-z0-9_-]+$/.test(value)) return `${origin}/m/${value}`;
+  let url;
+  try {
+    url = new URL(value, origin);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  if (!/^\/m\/[^/]+\/?$/.test(url.pathname)) return null;
+  return url.href;
+}
+
+function goToLink(event) {
+  event.preventDefault();
+  const target = meetingUrlFrom($('link-input').value);
+  const error = $('link-error');
+  if (!target) {
+    error.textContent = 'That does not look like a Haven meeting link. It should contain /m/ followed by the meeting name.';
+    error.hidden = false;
+    $('link-input').setAttribute('aria-invalid', 'true');
+    $('link-input').focus();
+    return;
+  }
+  error.hidden = true;
+  $('link-input').removeAttribute('aria-invalid');
+  window.location.assign(target);
+}
+
+$('start-button').addEventListener('click', startMeeting);
+$('link-form').addEventListener('submit', goToLink);
+for (const button of document.querySelectorAll('[data-copy]')) {
+  button.addEventListener('click', () => copy(button.dataset.copy, button));
+}

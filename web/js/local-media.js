@@ -1,0 +1,78 @@
+// The local microphone and camera. Devices are opened only when the person switches them on,
+// and fully stopped (the camera light goes out) when switched off.
+
+const CONSTRAINTS = {
+  audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+  // Modest by default: many members are on phones and poor connections.
+  video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } },
+};
+
+export class LocalMedia {
+  /** Holds the live local tracks, for previews. */
+  stream = new MediaStream();
+  /** @type {{audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} */
+  tracks = { audio: null, video: null };
+
+  /** @param {(kind: string) => void} onEnded a device stopped by itself (unplugged, revoked) */
+  constructor(onEnded = () => {}) {
+    this.onEnded = onEnded;
+  }
+
+  isOn(kind) {
+    const track = this.tracks[kind];
+    return !!track && track.readyState === 'live';
+  }
+
+  /** Opens the device of `kind` if it is not open; returns its track. Throws a DOMException. */
+  async enable(kind) {
+    if (this.isOn(kind)) return this.tracks[kind];
+    if (!navigator.mediaDevices?.getUserMedia) {
+      throw new DOMException('This browser cannot use a microphone or camera here.', 'NotSupportedError');
+    }
+    const media = await navigator.mediaDevices.getUserMedia({ [kind]: CONSTRAINTS[kind] });
+    const track = media.getTracks().find((t) => t.kind === kind);
+    if (!track) throw new DOMException('No device was found.', 'NotFoundError');
+    track.addEventListener('ended', () => {
+      if (this.tracks[kind] === track) {
+        this.disable(kind);
+        this.onEnded(kind);
+      }
+    });
+    this.tracks[kind] = track;
+    this.stream.addTrack(track);
+    return track;
+  }
+
+  disable(kind) {
+    const track = this.tracks[kind];
+    if (!track) return;
+    this.tracks[kind] = null;
+    this.stream.removeTrack(track);
+    track.stop();
+  }
+
+  stopAll() {
+    this.disable('audio');
+    this.disable('video');
+  }
+}
+
+/** A plain sentence for a getUserMedia failure. */
+export function mediaErrorText(kind, err) {
+  const device = kind === 'audio' ? 'microphone' : 'camera';
+  switch (err?.name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return `Haven isn't allowed to use your ${device}. You can allow it in your browser's settings, or stay in the meeting without it.`;
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return `No ${device} was found on this device.`;
+    case 'NotReadableError':
+    case 'AbortError':
+      return `Your ${device} is busy or not working. Another app may be using it.`;
+    case 'NotSupportedError':
+      return `This browser can't use a ${device} on this page.`;
+    default:
+      return `Your ${device} could not be started.`;
+  }
+}
