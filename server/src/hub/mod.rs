@@ -257,12 +257,13 @@ impl Hub {
         meeting.conns.insert(pid, conn);
         match meeting.room.handle(Instant::now(), pid, command) {
             Ok(effects) => {
-                if let Some(conn) = meeting.conns.get_mut(&pid) {
-                    conn.request_id = None;
-                }
                 self.peer_rooms.insert(key, request.room.clone());
                 tracing::info!(peer = key.0, facilitator, "participant arrived");
                 self.apply(&request.room, effects);
+                // The reply to this join has gone out; later messages answer nothing.
+                if let Some(conn) = self.meetings.get_mut(&request.room).and_then(|m| m.conns.get_mut(&pid)) {
+                    conn.request_id = None;
+                }
                 Ok(key)
             }
             Err(e) => {

@@ -1,0 +1,334 @@
+// Facilitator controls in real pages: mute (and the SFU stops forwarding), the speaking queue
+// with the share timer on every page, lock, the waiting room, chat as plain text, and the
+// accessibility and phone layout of the meeting view with the new panels. One server and one
+// Chromium for the whole file (the suite runs on a small machine).
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { seriousViolations } from '../lib/axe.js';
+import { launchChromium } from '../lib/browsers.js';
+import {
+  assertNoPageErrors,
+  CONNECT_TIMEOUT,
+  expectMediaFrom,
+  inbound,
+  joinMeeting,
+  screenshot,
+  waitForTile,
+} from '../lib/meeting.js';
+import { startServer } from '../lib/server.js';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let server;
+let browser;
+const pages = [];
+before(async () => {
+  server = await startServer('facilitator');
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop();
+});
+
+async function newPage({ audit = false } = {}) {
+  const page = await browser.newPage();
+  if (audit) await page.setBypassCSP(true);
+  pages.push(page);
+  return page;
+}
+
+async function closeAll(...list) {
+  for (const p of list) await p.close().catch(() => {});
+}
+
+/** A facilitator page (joined through the facilitator link) and the room. */
+async function facilitated(name = 'Chair', options = {}) {
+  const room = await server.createRoom();
+  const page = await newPage(options);
+  const you = await joinMeeting(page, room.facilitator_url, name, { audio: false, video: false });
+  assert.equal(you.role, 'facilitator');
+  await visible(page, '#staff-panel');
+  return { room, page, you };
+}
+
+/** Clicks the button with `text` in the row of participant `id` inside `listSelector`. */
+async function clickInRow(page, listSelector, id, text) {
+  const selector = `${listSelector} li[data-participant-id="${id}"] button`;
+  await visible(page, selector);
+  const clicked = await page.$$eval(
+    selector,
+    (buttons, text) => {
+      const b = buttons.find((x) => x.firstChild?.textContent === text && !x.disabled);
+      if (b) b.click();
+      return !!b;
+    },
+    text,
+  );
+  assert.ok(clicked, `no "${text}" button for ${id} in ${listSelector}`);
+}
+
+const audioPacketsFrom = async (page, id) =>
+  (await inbound(page)).filter((r) => r.kind === 'audio' && r.from === id).reduce((n, r) => n + r.packetsReceived, 0);
+
+const queueNames = (page) =>
+  page.$$eval('#queue-list li .queue-name', (els) => els.map((e) => e.textContent.replace(/ \(you\)$/, '')));
+
+/**
+ * Background tabs get no animation frames, so puppeteer's clicks and rAF-polled waits can
+ * stall there: act in the front tab, and poll on a timer.
+ */
+async function front(page) {
+  await page.bringToFront();
+  return page;
+}
+async function click(page, selector) {
+  await page.bringToFront();
+  await page.click(selector);
+}
+async function visible(page, selector) {
+  await page.waitForFunction(
+    (sel) => {
+      const el = document.querySelector(sel);
+      return !!el && !el.hidden && el.getClientRects().length > 0;
+    },
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+    selector,
+  );
+}
+
+const text = (page, selector) => page.$eval(selector, (el) => el.textContent);
+
+test('a_facilitator_mutes_a_member_who_is_told_why_and_whose_audio_stops', { timeout: 90_000 }, async () => {
+  const { page: chair, room } = await facilitated();
+  const member = await newPage();
+  const sam = await joinMeeting(member, room.join_url, 'Sam', { audio: true, video: true });
+  await waitForTile(chair, sam.id, 'Sam');
+  await expectMediaFrom(chair, sam.id, "the chair's page");
+
+  await clickInRow(chair, '#people-list', sam.id, 'Mute');
+  await member.waitForFunction(() => !window.haven.media.audio, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  await member.waitForFunction(
+    () => /facilitator muted you/i.test(document.getElementById('notice').textContent) &&
+      !document.getElementById('notice').hidden,
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+  );
+  assert.match(await text(member, '#announcer'), /A facilitator muted you/);
+  assert.equal(
+    await member.$eval('#screen-meeting [data-toggle="audio"]', (b) => b.getAttribute('aria-pressed')),
+    'false',
+  );
+  // The chair's tile for Sam shows the mute.
+  await chair.waitForFunction(
+    (id) => document.querySelector(`#grid .tile[data-participant-id="${id}"]`).classList.contains('is-muted'),
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+    sam.id,
+  );
+  // No more of Sam's audio reaches the chair (allow in-flight packets to land first).
+  await sleep(1500);
+  const before = await audioPacketsFrom(chair, sam.id);
+  await sleep(2500);
+  const after = await audioPacketsFrom(chair, sam.id);
+  assert.ok(before > 0, 'audio flowed before the mute');
+  assert.equal(after, before, `audio packets from the muted member kept rising: ${before} → ${after}`);
+
+  // Self-unmute is still allowed in this room: Sam may turn the mic on again.
+  await click(member, '#screen-meeting [data-toggle="audio"]');
+  await member.waitForFunction(() => window.haven.you?.audio === true, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  assertNoPageErrors(member, 'Sam');
+  assertNoPageErrors(chair, 'Chair');
+  await closeAll(chair, member);
+});
+
+test('when_self_unmute_is_off_a_member_is_told_they_cannot_unmute', { timeout: 90_000 }, async () => {
+  const { page: chair, room } = await facilitated();
+  const member = await newPage();
+  await joinMeeting(member, room.join_url, 'Kim', { audio: false, video: false });
+  await click(chair, '#set-unmute');
+  await member.waitForFunction(() => window.haven.roomInfo?.members_may_unmute === false, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  await click(member, '#screen-meeting [data-toggle="audio"]');
+  await member.waitForFunction(
+    () => /can't unmute right now/i.test(document.getElementById('announcer').textContent),
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+  );
+  await member.evaluate(() => window.haven.settled());
+  await member.waitForFunction(() => !window.haven.media.audio, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  assert.equal(await member.evaluate(() => window.haven.you.audio), false);
+  await closeAll(chair, member);
+});
+
+test('raised_hands_show_in_the_same_order_everywhere_and_next_gives_the_floor_with_a_timer', { timeout: 90_000 }, async () => {
+  const { page: chair, room } = await facilitated();
+  await (await front(chair)).select('#set-share', '180');
+  await chair.waitForFunction(() => window.haven.roomInfo?.share_seconds === 180, { timeout: CONNECT_TIMEOUT, polling: 200 });
+
+  const [pageB, pageC] = [await newPage(), await newPage()];
+  const bo = await joinMeeting(pageB, room.join_url, 'Bo', { audio: false, video: false });
+  const cy = await joinMeeting(pageC, room.join_url, 'Cy', { audio: false, video: false });
+  const all = [chair, pageB, pageC];
+
+  await click(pageC, '#hand-button');
+  await pageC.waitForFunction(() => window.haven.queue.length === 1, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  await (await front(pageB)).keyboard.press('h'); // the shortcut
+  for (const page of all) {
+    await page.waitForFunction(() => window.haven.queue.length === 2, { timeout: CONNECT_TIMEOUT, polling: 200 });
+    assert.deepEqual(await queueNames(page), ['Cy', 'Bo']);
+  }
+  assert.match(await text(pageB, '#my-position'), /number 2/);
+  assert.match(await text(pageC, '#my-position'), /next/);
+  assert.equal(await pageC.$eval('#hand-button', (b) => b.getAttribute('aria-pressed')), 'true');
+  // The hand badge on Cy's tile, on Bo's page.
+  await pageB.waitForFunction(
+    (id) => !document.querySelector(`#grid .tile[data-participant-id="${id}"] .tile-hand`).hidden,
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+    cy.id,
+  );
+
+  // The chair moves Bo up, then back down: every page follows.
+  await clickInRow(chair, '#queue-list', bo.id, 'Move up');
+  for (const page of all) {
+    await page.waitForFunction(() => window.haven.queue[0]?.name === 'Bo', { timeout: CONNECT_TIMEOUT, polling: 200 });
+  }
+  await clickInRow(chair, '#queue-list', bo.id, 'Move down');
+  for (const page of all) {
+    await page.waitForFunction(() => window.haven.queue[0]?.name === 'Cy', { timeout: CONNECT_TIMEOUT, polling: 200 });
+  }
+
+  await click(chair, '#queue-staff [data-cmd="call_next"]');
+  for (const page of all) {
+    await page.waitForFunction(() => window.haven.floor?.name === 'Cy', { timeout: CONNECT_TIMEOUT, polling: 200 });
+    await visible(page, '#floor-timer');
+    assert.match(await text(page, '#floor-timer'), /^[23]:\d\d left$/);
+    assert.deepEqual(await queueNames(page), ['Bo']);
+  }
+  assert.match(await text(pageC, '#announcer'), /your turn to share/i);
+  assert.ok(await pageC.$eval('#done-button', (b) => !b.hidden));
+  assert.ok(await pageB.$eval('#done-button', (b) => b.hidden));
+  await pageB.waitForFunction(
+    (id) => document.querySelector(`#grid .tile[data-participant-id="${id}"]`).classList.contains('has-floor'),
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+    cy.id,
+  );
+
+  // Add time restarts the countdown from the server's new figure.
+  await click(chair, '#add-time-button');
+  await pageB.waitForFunction(() => /^[34]:\d\d left$/.test(document.getElementById('floor-timer').textContent), {
+    timeout: CONNECT_TIMEOUT,
+    polling: 200,
+  });
+
+  // Cy is done: the floor is free again on every page.
+  await click(pageC, '#done-button');
+  for (const page of all) {
+    await page.waitForFunction(() => window.haven.floor === null, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  }
+  for (const page of all) assertNoPageErrors(page, 'queue');
+  await closeAll(...all);
+});
+
+test('a_locked_room_shows_the_locked_screen_to_a_newcomer', { timeout: 90_000 }, async () => {
+  const { page: chair, room } = await facilitated();
+  await click(chair, '#set-locked');
+  await chair.waitForFunction(() => window.haven.roomInfo?.locked === true, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  const late = await newPage();
+  await late.goto(room.join_url);
+  await visible(late, '#name-input');
+  await (await front(late)).type('#name-input', 'Late');
+  await click(late, '#join-button');
+  await late.waitForFunction(() => window.haven.state === 'problem', { timeout: CONNECT_TIMEOUT, polling: 200 });
+  assert.match(await text(late, '#problem-heading'), /locked/i);
+  await screenshot(late, 'room-locked');
+  await closeAll(chair, late);
+});
+
+test('the_waiting_room_holds_a_newcomer_until_a_facilitator_admits_them', { timeout: 90_000 }, async () => {
+  const { page: chair, room } = await facilitated();
+  await click(chair, '#set-waiting');
+  await chair.waitForFunction(() => window.haven.roomInfo?.waiting_room === true, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  const guest = await newPage();
+  await guest.goto(room.join_url);
+  await visible(guest, '#name-input');
+  await (await front(guest)).type('#name-input', 'Gus');
+  await click(guest, '#join-button');
+  await guest.waitForFunction(() => window.haven.state === 'waiting', { timeout: CONNECT_TIMEOUT, polling: 200 });
+  assert.match(await text(guest, '#screen-waiting'), /facilitator will let you in shortly/i);
+  await screenshot(guest, 'waiting-room');
+
+  await visible(chair, '#waiting-list li');
+  assert.equal(await text(chair, '#waiting-list li .person-name'), 'Gus');
+  const id = await chair.$eval('#waiting-list li', (li) => li.dataset.participantId);
+  await clickInRow(chair, '#waiting-list', id, 'Admit');
+  await guest.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT, polling: 200 });
+  const gus = await guest.evaluate(() => window.haven.you);
+  await waitForTile(chair, gus.id, 'Gus');
+  await chair.waitForFunction(() => !document.querySelector('#waiting-list li'), { timeout: CONNECT_TIMEOUT, polling: 200 });
+  assertNoPageErrors(guest, 'Gus');
+  await closeAll(chair, guest);
+});
+
+test('chat_with_a_script_tag_is_shown_as_text', { timeout: 90_000 }, async () => {
+  const { page: chair, room } = await facilitated();
+  const member = await newPage();
+  await joinMeeting(member, room.join_url, 'Ann', { audio: false, video: false });
+  const evil = '<script>window.pwned = 1</script><img src=x onerror="window.pwned=2"><b>bold</b>';
+  await click(member, '#chat-button');
+  await (await front(member)).type('#chat-input', evil);
+  await (await front(member)).keyboard.press('Enter');
+  await click(chair, '#chat-button');
+  await chair.waitForFunction(
+    (evil) => [...document.querySelectorAll('#chat-list .chat-text')].some((e) => e.textContent === evil),
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+    evil,
+  );
+  for (const page of [chair, member]) {
+    assert.equal(await page.$$eval('#chat-list script, #chat-list img, #chat-list b', (e) => e.length), 0);
+    assert.equal(await page.evaluate(() => window.pwned), undefined);
+  }
+  // Typing in the chat box never fires shortcuts: "m", "h" went into the text, not the mic.
+  assert.equal(await member.evaluate(() => window.haven.media.audio), false);
+  assert.equal(await member.evaluate(() => window.haven.you.hand_raised), false);
+
+  // The facilitator deletes it: gone on both pages.
+  await click(chair, '#chat-list .chat-delete');
+  await member.waitForFunction(() => !document.querySelector('#chat-list li[data-message-id]'), {
+    timeout: CONNECT_TIMEOUT,
+    polling: 200,
+  });
+  // A private note to the facilitators reaches the chair only.
+  await click(member, '#chat-private');
+  await (await front(member)).type('#chat-input', 'can we talk?');
+  await (await front(member)).keyboard.press('Enter');
+  await chair.waitForFunction(
+    () => [...document.querySelectorAll('#chat-list .is-private .chat-text')].some((e) => e.textContent === 'can we talk?'),
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+  );
+  await closeAll(chair, member);
+});
+
+test('the_meeting_view_with_its_panels_has_no_serious_accessibility_violations_and_fits_a_phone', { timeout: 90_000 }, async () => {
+  const { page: chair, room } = await facilitated('Chair', { audit: true });
+  await (await front(chair)).select('#set-share', '300');
+  const member = await newPage();
+  await member.setViewport({ width: 360, height: 640 });
+  const ida = await joinMeeting(member, room.join_url, 'Ida', { audio: false, video: true });
+  const other = await newPage();
+  await joinMeeting(other, room.join_url, 'Jo', { audio: false, video: false });
+  await click(other, '#hand-button');
+  await member.bringToFront();
+  await click(member, '#hand-button');
+  await chair.waitForFunction(() => window.haven.queue.length === 2, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  await click(chair, '#queue-staff [data-cmd="call_next"]');
+  await member.waitForFunction(() => window.haven.floor?.name === 'Jo', { timeout: CONNECT_TIMEOUT, polling: 200 });
+  await click(member, '[data-reaction="heart"]');
+  await visible(member, '#floor-timer');
+  await screenshot(member, 'phone-meeting-queue');
+  const overflow = await member.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the phone page scrolls sideways by ${overflow}px`);
+
+  await click(chair, '#chat-button');
+  await waitForTile(chair, ida.id, 'Ida');
+  await screenshot(chair, 'facilitator-meeting');
+  const violations = await seriousViolations(chair);
+  assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
+  await closeAll(chair, member, other);
+});

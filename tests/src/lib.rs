@@ -1,0 +1,160 @@
+//! End-to-end test support for Haven: a server on port 0, an independent signaling client and
+//! webrtc-rs participants that publish marked synthetic media and record what they receive.
+//!
+//! # Layout
+//!
+//! | module        | job                                                                    |
+//! |---------------|------------------------------------------------------------------------|
+//! | `signaling`   | a JSON-over-WebSocket client written from `docs/protocol.md`, not from `haven::protocol` |
+//! | `synthetic`   | marked Opus/VP8 payloads: building them, and reading markers back        |
+//! | `participant` | one webrtc-rs peer: joins, negotiates, publishes paced media, counts what arrives |
+//!
+//! Only this file touches the `haven` crate, and only its start/stop API: everything else
+//! speaks the wire protocol, so the tests catch a server that drifts from the document.
+
+pub mod participant;
+pub mod signaling;
+pub mod synthetic;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub use haven::RunningServer;
+pub use participant::{Participant, Received};
+pub use signaling::SignalingClient;
+
+/// How long any one condition may take before a test fails. Generous: debug builds on two
+/// cores set up DTLS slowly, and five peers at once share those cores.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Starts a server with the default configuration on free ports of 127.0.0.1.
+pub async fn start_server() -> RunningServer {
+    start_server_with(|_| {}).await
+}
+
+/// Like [`start_server`], with a chance to adjust the configuration first.
+pub async fn start_server_with(adjust: impl FnOnce(&mut haven::config::Config)) -> RunningServer {
+    init_logging();
+    let mut config = haven::config::Config::default();
+    config.server.http_addr = "127.0.0.1:0".parse().unwrap();
+    config.media.udp_addr = "127.0.0.1:0".parse().unwrap();
+    adjust(&mut config);
+    haven::start_server(config)
+        .await
+        .expect("the server starts on port 0")
+}
+
+/// `RUST_LOG=haven=debug,str0m=info cargo test -p haven-tests -- --nocapture` shows the
+/// server's side of a failure.
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
+/// Creates an ad-hoc room through `POST /api/rooms` and returns its id.
+pub async fn create_room(server: &RunningServer) -> Result<String> {
+    let (status, body) = http_request(server.http_addr(), "POST", "/api/rooms").await?;
+    if status != 201 {
+        bail!("POST /api/rooms answered {status}: {body}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&body)
+        .with_context(|| format!("POST /api/rooms body is not JSON: {body}"))?;
+    for field in ["id", "join_url", "facilitator_url"] {
+        if !json[field].is_string() {
+            bail!("POST /api/rooms body lacks string `{field}`: {body}");
+        }
+    }
+    Ok(json["id"].as_str().unwrap().to_string())
+}
+
+/// A bare HTTP/1.1 request; enough for one JSON endpoint without another client crate.
+pub async fn http_request(addr: SocketAddr, method: &str, path: &str) -> Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
+        .await
+        .context("HTTP response timed out")??;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .context("HTTP response without a header end")?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("bad HTTP status line: {head}"))?;
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Ok((status, body))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes. On timeout the error
+/// carries `describe()`, taken at that moment, so a failure shows what was observed.
+pub async fn wait_until<F, D>(
+    timeout: Duration,
+    what: &str,
+    mut condition: F,
+    describe: D,
+) -> Result<()>
+where
+    F: FnMut() -> bool,
+    D: FnOnce() -> String,
+{
+    let start = Instant::now();
+    loop {
+        if condition() {
+            return Ok(());
+        }
+        if start.elapsed() > timeout {
+            bail!(
+                "timed out after {timeout:?} waiting for {what}; observed: {}",
+                describe()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Runs `f` with a deadline, naming what was awaited when it is missed.
+pub async fn within<T>(
+    timeout: Duration,
+    what: &str,
+    f: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match tokio::time::timeout(timeout, f).await {
+        Ok(result) => result.with_context(|| format!("while waiting for {what}")),
+        Err(_) => bail!("timed out after {timeout:?} waiting for {what}"),
+    }
+}

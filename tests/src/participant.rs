@@ -1,0 +1,844 @@
+//! One meeting participant on webrtc-rs (independent of the server's str0m): joins a room,
+//! negotiates as the protocol's polite side, publishes paced marked Opus and VP8, answers
+//! keyframe requests with keyframes, and counts what arrives per publisher.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use bytes::Bytes;
+use futures_util::SinkExt;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+use tokio_tungstenite::tungstenite::Message;
+use webrtc::api::interceptor_registry::register_default_interceptors;
+use webrtc::api::media_engine::{MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::api::APIBuilder;
+use webrtc::ice::mdns::MulticastDnsMode;
+use webrtc::ice::network_type::NetworkType;
+use webrtc::interceptor::registry::Registry;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use webrtc::rtp::header::Header;
+use webrtc::rtp::packet::Packet;
+use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
+use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
+use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
+use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
+use webrtc::track::track_local::TrackLocalWriter;
+use webrtc::track::track_remote::TrackRemote;
+
+use crate::signaling::{next_incoming, Incoming, SignalingClient, WsStream};
+use crate::synthetic::{markers_in, opus_payload, vp8_frame, vp8_is_keyframe_start, vp8_packets};
+use crate::{wait_until, WAIT};
+
+const AUDIO_INTERVAL: Duration = Duration::from_millis(20);
+const VIDEO_INTERVAL: Duration = Duration::from_millis(33);
+/// About half a second of media: enough to call a flow established or still running.
+const AUDIO_PACKETS_ENOUGH: u64 = 25;
+const VIDEO_PACKETS_ENOUGH: u64 = 15;
+
+/// What one participant received from one publisher (keyed by the track's stream id, which
+/// the protocol says is the publisher's participant id).
+#[derive(Debug, Clone, Default)]
+pub struct Received {
+    pub audio_packets: u64,
+    pub video_packets: u64,
+    /// Packets that start a VP8 keyframe.
+    pub video_keyframes: u64,
+    /// Video packets that arrived before the first keyframe: a decoder could not use them.
+    pub video_before_first_keyframe: u64,
+    /// Packets per `(sender id, 'a' | 'v')` found in payload markers.
+    pub markers: BTreeMap<(String, char), u64>,
+    /// Packets whose RTP sequence number this track had already delivered recently.
+    pub duplicates: u64,
+    /// Tracks that appeared (`on_track`) for this stream, and tracks whose reads ended.
+    pub tracks: u32,
+    pub tracks_ended: u32,
+    pub last_packet_at: Option<Instant>,
+}
+
+impl Received {
+    pub fn senders(&self) -> BTreeSet<String> {
+        self.markers.keys().map(|(id, _)| id.clone()).collect()
+    }
+
+    /// Audio and video from `id`, with its markers, and at least one keyframe.
+    pub fn has_media_from(&self, id: &str) -> bool {
+        self.audio_packets >= AUDIO_PACKETS_ENOUGH
+            && self.video_packets >= VIDEO_PACKETS_ENOUGH
+            && self.video_keyframes >= 1
+            && self.markers.contains_key(&(id.to_string(), 'a'))
+            && self.markers.contains_key(&(id.to_string(), 'v'))
+    }
+}
+
+/// What this participant sent, and the keyframe requests it got as a publisher.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sent {
+    pub audio_packets: u64,
+    pub video_frames: u64,
+    pub keyframes: u64,
+    pub pli: u64,
+    pub fir: u64,
+}
+
+impl Sent {
+    pub fn keyframe_requests(&self) -> u64 {
+        self.pli + self.fir
+    }
+}
+
+#[derive(Default)]
+struct SentCounters {
+    audio_packets: AtomicU64,
+    video_frames: AtomicU64,
+    keyframes: AtomicU64,
+    pli: AtomicU64,
+    fir: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Log {
+    messages: Vec<Value>,
+    /// Things a correct server never causes: failed negotiation, protocol-order violations.
+    anomalies: Vec<String>,
+    socket_ended: Option<String>,
+    offers_answered: u32,
+}
+
+#[derive(Default)]
+struct Shared {
+    log: Mutex<Log>,
+    received: Mutex<BTreeMap<String, Received>>,
+    sent: SentCounters,
+    keyframe_wanted: AtomicBool,
+}
+
+impl Shared {
+    fn anomaly(&self, what: String) {
+        // Per-packet anomalies would otherwise grow without bound.
+        let mut log = self.log.lock().unwrap();
+        if log.anomalies.len() < 20 {
+            log.anomalies.push(what);
+        }
+    }
+}
+
+pub struct Participant {
+    pub id: String,
+    pub name: String,
+    pub room: String,
+    /// The server's `joined` message.
+    pub joined: Value,
+    pc: Arc<RTCPeerConnection>,
+    outbox: mpsc::UnboundedSender<Message>,
+    shared: Arc<Shared>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Participant {
+    /// Connects, joins `room` as `name`, negotiates and starts publishing once connected.
+    pub async fn join(http_addr: SocketAddr, room: &str, name: &str) -> Result<Participant> {
+        let signaling = SignalingClient::connect(http_addr).await?;
+        Self::join_with(signaling, room, name).await
+    }
+
+    /// Like [`Participant::join`] on a socket that is already open (and may have been used).
+    pub async fn join_with(
+        mut signaling: SignalingClient,
+        room: &str,
+        name: &str,
+    ) -> Result<Participant> {
+        let shared = Arc::new(Shared::default());
+        signaling.join(room, name, "join").await?;
+        let mut before = Vec::new();
+        let joined = loop {
+            let message = signaling
+                .recv()
+                .await
+                .with_context(|| format!("{name} joining {room}"))?;
+            match message["type"].as_str() {
+                Some("joined") => break message,
+                Some("error") => bail!("{name} could not join {room}: {message}"),
+                Some("waiting") => bail!("{name} was put in {room}'s waiting room: {message}"),
+                _ => before.push(message),
+            }
+        };
+        let id = joined["you"]["id"]
+            .as_str()
+            .context("joined.you.id is not a string")?
+            .to_string();
+        if joined["you"]["name"] != name
+            || joined["room"]["id"] != room
+            || !joined["participants"].is_array()
+        {
+            bail!("joined does not describe {name} in {room}: {joined}");
+        }
+        shared
+            .log
+            .lock()
+            .unwrap()
+            .messages
+            .extend(before.into_iter().chain([joined.clone()]));
+
+        // Mic and camera on, as a browser that has both says once it has joined.
+        signaling
+            .send(&json!({"type": "media_state", "audio": true, "video": true}))
+            .await?;
+
+        let pc = Arc::new(new_peer_connection().await?);
+        let (sink, stream) = signaling.into_parts();
+        let (outbox, outbox_rx) = mpsc::unbounded_channel();
+        let mut tasks = vec![tokio::spawn(write_socket(sink, outbox_rx))];
+
+        let audio = Arc::new(TrackLocalStaticRTP::new(
+            codec(MIME_TYPE_OPUS, 48_000, 2),
+            "audio".into(),
+            format!("client-{name}"),
+        ));
+        let video = Arc::new(TrackLocalStaticRTP::new(
+            codec(MIME_TYPE_VP8, 90_000, 0),
+            "video".into(),
+            format!("client-{name}"),
+        ));
+        for track in [audio.clone(), video.clone()] {
+            let init = RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Sendonly,
+                send_encodings: vec![],
+            };
+            let transceiver = pc.add_transceiver_from_track(track, Some(init)).await?;
+            tasks.push(tokio::spawn(read_sender_rtcp(
+                transceiver.sender().await,
+                shared.clone(),
+            )));
+        }
+
+        let on_track_shared = shared.clone();
+        pc.on_track(Box::new(move |track, _, _| {
+            tokio::spawn(read_track(track, on_track_shared.clone()));
+            Box::pin(async {})
+        }));
+        let (state_tx, mut state_rx) = watch::channel(RTCPeerConnectionState::New);
+        pc.on_peer_connection_state_change(Box::new(move |state| {
+            let _ = state_tx.send(state);
+            Box::pin(async {})
+        }));
+
+        // The one client offer. No trickle: the server learns our address from ICE checks,
+        // but the offer carries the gathered candidates anyway.
+        let offer = pc.create_offer(None).await?;
+        let mut gathered = pc.gathering_complete_promise().await;
+        pc.set_local_description(offer).await?;
+        let _ = tokio::time::timeout(WAIT, gathered.recv()).await;
+        let sdp = pc
+            .local_description()
+            .await
+            .context("no local description")?
+            .sdp;
+        outbox.send(Message::text(
+            json!({"type": "offer", "sdp": sdp}).to_string(),
+        ))?;
+
+        let (answered_tx, answered_rx) = oneshot::channel();
+        tasks.push(tokio::spawn(read_socket(
+            stream,
+            pc.clone(),
+            outbox.clone(),
+            shared.clone(),
+            answered_tx,
+        )));
+        let describe = |shared: &Shared| format!("{:?}", shared.log.lock().unwrap());
+        match tokio::time::timeout(WAIT, answered_rx).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => bail!(
+                "{name}: the server's answer failed: {e}; {}",
+                describe(&shared)
+            ),
+            Ok(Err(_)) => bail!(
+                "{name}: socket ended before an answer; {}",
+                describe(&shared)
+            ),
+            Err(_) => bail!("{name}: no answer within {WAIT:?}; {}", describe(&shared)),
+        }
+        let connected = tokio::time::timeout(WAIT, async {
+            loop {
+                match *state_rx.borrow_and_update() {
+                    RTCPeerConnectionState::Connected => return Ok(()),
+                    s @ (RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed) => {
+                        return Err(anyhow!("peer connection {s}"))
+                    }
+                    _ => {}
+                }
+                if state_rx.changed().await.is_err() {
+                    return Err(anyhow!("peer connection dropped"));
+                }
+            }
+        })
+        .await;
+        match connected {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => bail!("{name}: {e}"),
+            Err(_) => bail!(
+                "{name}: ICE/DTLS not connected within {WAIT:?} (state {})",
+                *state_rx.borrow()
+            ),
+        }
+
+        // Media starts once DTLS is up, so the opening keyframe is not lost.
+        tasks.push(tokio::spawn(publish_audio(
+            audio,
+            id.clone(),
+            shared.clone(),
+        )));
+        tasks.push(tokio::spawn(publish_video(
+            video,
+            id.clone(),
+            shared.clone(),
+        )));
+        Ok(Participant {
+            id,
+            name: name.into(),
+            room: room.into(),
+            joined,
+            pc,
+            outbox,
+            shared,
+            tasks,
+        })
+    }
+
+    /// Sends a JSON message on this participant's socket.
+    pub fn send(&self, message: &Value) -> Result<()> {
+        self.send_raw(&message.to_string())
+    }
+
+    /// Sends any text frame, JSON or not.
+    pub fn send_raw(&self, text: &str) -> Result<()> {
+        self.outbox
+            .send(Message::text(text))
+            .map_err(|_| anyhow!("{}: socket writer is gone", self.name))
+    }
+
+    /// Every server message since (and including) `joined`.
+    pub fn messages(&self) -> Vec<Value> {
+        self.shared.log.lock().unwrap().messages.clone()
+    }
+
+    /// The `error` messages received.
+    pub fn errors(&self) -> Vec<Value> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m["type"] == "error")
+            .collect()
+    }
+
+    pub fn anomalies(&self) -> Vec<String> {
+        self.shared.log.lock().unwrap().anomalies.clone()
+    }
+
+    pub fn offers_answered(&self) -> u32 {
+        self.shared.log.lock().unwrap().offers_answered
+    }
+
+    pub fn socket_ended(&self) -> Option<String> {
+        self.shared.log.lock().unwrap().socket_ended.clone()
+    }
+
+    /// What arrived on tracks whose stream id is `publisher`.
+    pub fn received_from(&self, publisher: &str) -> Received {
+        self.shared
+            .received
+            .lock()
+            .unwrap()
+            .get(publisher)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Everything received, by stream id.
+    pub fn received(&self) -> BTreeMap<String, Received> {
+        self.shared.received.lock().unwrap().clone()
+    }
+
+    /// Every sender id seen in a marker, on any track. Our own id must never be among them.
+    pub fn senders_seen(&self) -> BTreeSet<String> {
+        self.received()
+            .values()
+            .flat_map(Received::senders)
+            .collect()
+    }
+
+    pub fn sent(&self) -> Sent {
+        let s = &self.shared.sent;
+        Sent {
+            audio_packets: s.audio_packets.load(Ordering::Relaxed),
+            video_frames: s.video_frames.load(Ordering::Relaxed),
+            keyframes: s.keyframes.load(Ordering::Relaxed),
+            pli: s.pli.load(Ordering::Relaxed),
+            fir: s.fir.load(Ordering::Relaxed),
+        }
+    }
+
+    /// What must hold at any moment of a healthy meeting, whatever the test: no negotiation
+    /// failures or protocol-order violations, never our own media back, every stream carries
+    /// only its own publisher's markers, and no duplicate storm.
+    pub fn check_invariants(&self) -> Result<()> {
+        let mut problems = self.anomalies();
+        for (stream, r) in self.received() {
+            if stream == self.id {
+                problems.push("received a stream with our own id".into());
+            }
+            let senders = r.senders();
+            if senders.iter().any(|s| s != &stream) {
+                problems.push(format!("stream {stream:?} carried markers of {senders:?}"));
+            }
+            let packets = r.audio_packets + r.video_packets;
+            if r.duplicates * 50 > packets.max(50) {
+                problems.push(format!(
+                    "stream {stream:?}: {} duplicates in {packets} packets",
+                    r.duplicates
+                ));
+            }
+        }
+        if self.senders_seen().contains(&self.id) {
+            problems.push("our own marker came back".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            bail!(
+                "{} broke invariants: {problems:?}\n{}",
+                self.name,
+                self.describe()
+            )
+        }
+    }
+
+    /// No `error` message arrived.
+    pub fn check_no_errors(&self) -> Result<()> {
+        let errors = self.errors();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            bail!("{} got errors {errors:?}\n{}", self.name, self.describe())
+        }
+    }
+
+    /// A readable account of this participant's state, for failure messages.
+    pub fn describe(&self) -> String {
+        let mut out = format!(
+            "{} ({}): sent {:?}; received:",
+            self.name,
+            self.id,
+            self.sent()
+        );
+        for (stream, r) in self.received() {
+            let _ = write!(
+                out,
+                "\n  stream {stream:?}: audio {} video {} keyframes {} before-keyframe {} dup {} tracks {}/{} ended, markers {:?}",
+                r.audio_packets, r.video_packets, r.video_keyframes, r.video_before_first_keyframe,
+                r.duplicates, r.tracks, r.tracks_ended, r.markers
+            );
+        }
+        let log = self.shared.log.lock().unwrap();
+        let types: Vec<String> = log
+            .messages
+            .iter()
+            .map(|m| match m["type"].as_str() {
+                Some("error" | "closed") => m.to_string(),
+                Some(t) => t.to_string(),
+                None => m.to_string(),
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "\n  messages {types:?}\n  offers answered {}, anomalies {:?}, socket ended {:?}",
+            log.offers_answered, log.anomalies, log.socket_ended
+        );
+        out
+    }
+
+    /// Waits for a server message matching `pred` (already received ones count).
+    pub async fn wait_message(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Result<Value> {
+        let mut found = None;
+        wait_until(
+            WAIT,
+            &format!("{}: {what}", self.name),
+            || {
+                found = self.messages().into_iter().find(|m| pred(m));
+                found.is_some()
+            },
+            || self.describe(),
+        )
+        .await?;
+        Ok(found.unwrap())
+    }
+
+    /// Waits until audio and video with markers from each of `publishers` have arrived.
+    pub async fn wait_receiving_from(&self, publishers: &[&str]) -> Result<()> {
+        wait_until(
+            WAIT,
+            &format!(
+                "{} to receive audio, video and a keyframe from {publishers:?}",
+                self.name
+            ),
+            || {
+                publishers
+                    .iter()
+                    .all(|p| self.received_from(p).has_media_from(p))
+            },
+            || self.describe(),
+        )
+        .await
+    }
+
+    /// Waits until both of `publisher`'s flows have grown by about half a second's worth.
+    pub async fn wait_still_receiving_from(&self, publisher: &str) -> Result<()> {
+        let before = self.received_from(publisher);
+        wait_until(
+            WAIT,
+            &format!(
+                "{}'s audio and video from {publisher} to keep rising",
+                self.name
+            ),
+            || {
+                let now = self.received_from(publisher);
+                now.audio_packets >= before.audio_packets + AUDIO_PACKETS_ENOUGH
+                    && now.video_packets >= before.video_packets + VIDEO_PACKETS_ENOUGH
+            },
+            || format!("before {before:?}; {}", self.describe()),
+        )
+        .await
+    }
+
+    /// Waits until nothing from `publisher` has arrived for `quiet`; returns the final counts.
+    pub async fn wait_stopped_from(&self, publisher: &str, quiet: Duration) -> Result<Received> {
+        let mut last = self.received_from(publisher);
+        let mut since = Instant::now();
+        wait_until(
+            WAIT,
+            &format!(
+                "{}'s packets from {publisher} to stop for {quiet:?}",
+                self.name
+            ),
+            || {
+                let now = self.received_from(publisher);
+                if (now.audio_packets, now.video_packets)
+                    != (last.audio_packets, last.video_packets)
+                {
+                    last = now;
+                    since = Instant::now();
+                }
+                since.elapsed() >= quiet
+            },
+            || self.describe(),
+        )
+        .await?;
+        Ok(self.received_from(publisher))
+    }
+
+    /// Sends `leave` and waits for the server to end the session; returns its last message.
+    pub async fn leave(mut self) -> Result<Value> {
+        self.send(&json!({"type": "leave"}))?;
+        wait_until(
+            WAIT,
+            &format!("{}'s session to end after leave", self.name),
+            || {
+                let log = self.shared.log.lock().unwrap();
+                log.socket_ended.is_some() || log.messages.iter().any(|m| m["type"] == "closed")
+            },
+            || self.describe(),
+        )
+        .await?;
+        let last = self.messages().pop().unwrap_or(Value::Null);
+        self.shutdown().await;
+        Ok(last)
+    }
+
+    /// Vanishes without `leave`: the socket drops and the peer connection closes, as when a
+    /// browser tab is killed.
+    pub async fn vanish(mut self) {
+        self.shutdown().await;
+    }
+
+    async fn shutdown(&mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+        let _ = self.pc.close().await;
+    }
+}
+
+impl Drop for Participant {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        let pc = self.pc.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = pc.close().await;
+            });
+        }
+    }
+}
+
+fn codec(mime: &str, clock_rate: u32, channels: u16) -> RTCRtpCodecCapability {
+    RTCRtpCodecCapability {
+        mime_type: mime.into(),
+        clock_rate,
+        channels,
+        ..Default::default()
+    }
+}
+
+async fn new_peer_connection() -> Result<RTCPeerConnection> {
+    let mut media = MediaEngine::default();
+    media.register_default_codecs()?;
+    let registry = register_default_interceptors(Registry::new(), &mut media)?;
+    // The server listens on 127.0.0.1 only; offer nothing else.
+    let mut setting = SettingEngine::default();
+    setting.set_include_loopback_candidate(true);
+    setting.set_network_types(vec![NetworkType::Udp4]);
+    setting.set_ip_filter(Box::new(|ip| ip.is_loopback()));
+    setting.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    let api = APIBuilder::new()
+        .with_media_engine(media)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(setting)
+        .build();
+    Ok(api.new_peer_connection(RTCConfiguration::default()).await?)
+}
+
+async fn write_socket(
+    mut sink: crate::signaling::WsSink,
+    mut outbox: mpsc::UnboundedReceiver<Message>,
+) {
+    while let Some(message) = outbox.recv().await {
+        if sink.send(message).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Reads the socket for the whole session: applies the answer to our one offer, answers
+/// every server offer (the polite side), and logs everything else for the test to inspect.
+async fn read_socket(
+    mut stream: WsStream,
+    pc: Arc<RTCPeerConnection>,
+    outbox: mpsc::UnboundedSender<Message>,
+    shared: Arc<Shared>,
+    answered: oneshot::Sender<Result<(), String>>,
+) {
+    let mut answered = Some(answered);
+    loop {
+        let message = match next_incoming(&mut stream).await {
+            Ok(Incoming::Message(m)) => m,
+            Ok(Incoming::Ended(why)) => {
+                shared.log.lock().unwrap().socket_ended = Some(why);
+                return;
+            }
+            Err(e) => {
+                shared.anomaly(format!("bad frame from server: {e:#}"));
+                continue;
+            }
+        };
+        shared.log.lock().unwrap().messages.push(message.clone());
+        let sdp = message["sdp"].as_str().unwrap_or_default().to_string();
+        match message["type"].as_str() {
+            Some("answer") => match answered.take() {
+                Some(tx) => {
+                    let result = match RTCSessionDescription::answer(sdp) {
+                        Ok(desc) => pc.set_remote_description(desc).await,
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(result.map_err(|e| e.to_string()));
+                }
+                None => shared.anomaly("an `answer` with no client offer outstanding".into()),
+            },
+            Some("offer") => {
+                if answered.is_some() {
+                    shared.anomaly("the server offered before answering our offer (glare)".into());
+                }
+                match answer_offer(&pc, sdp).await {
+                    Ok(answer) => {
+                        let _ = outbox.send(Message::text(
+                            json!({"type": "answer", "sdp": answer}).to_string(),
+                        ));
+                        shared.log.lock().unwrap().offers_answered += 1;
+                    }
+                    Err(e) => shared.anomaly(format!("could not answer a server offer: {e:#}")),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn answer_offer(pc: &RTCPeerConnection, sdp: String) -> Result<String> {
+    pc.set_remote_description(RTCSessionDescription::offer(sdp)?)
+        .await?;
+    let answer = pc.create_answer(None).await?;
+    pc.set_local_description(answer).await?;
+    Ok(pc
+        .local_description()
+        .await
+        .context("no local description")?
+        .sdp)
+}
+
+/// Reading RTCP also drives webrtc-rs's interceptors (NACK responses); PLI and FIR ask for
+/// a keyframe, which the video publisher sends on its next frame.
+async fn read_sender_rtcp(sender: Arc<RTCRtpSender>, shared: Arc<Shared>) {
+    while let Ok((packets, _)) = sender.read_rtcp().await {
+        for packet in packets {
+            let any = packet.as_any();
+            if any.downcast_ref::<PictureLossIndication>().is_some() {
+                shared.sent.pli.fetch_add(1, Ordering::Relaxed);
+                shared.keyframe_wanted.store(true, Ordering::Relaxed);
+            } else if any.downcast_ref::<FullIntraRequest>().is_some() {
+                shared.sent.fir.fetch_add(1, Ordering::Relaxed);
+                shared.keyframe_wanted.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+async fn read_track(track: Arc<TrackRemote>, shared: Arc<Shared>) {
+    let stream = track.stream_id();
+    let kind = track.kind();
+    shared
+        .received
+        .lock()
+        .unwrap()
+        .entry(stream.clone())
+        .or_default()
+        .tracks += 1;
+    let mut recent: VecDeque<u16> = VecDeque::with_capacity(512);
+    let mut keyframe_seen = false;
+    while let Ok((packet, _)) = track.read_rtp().await {
+        let seq = packet.header.sequence_number;
+        let duplicate = recent.contains(&seq);
+        if recent.len() == 512 {
+            recent.pop_front();
+        }
+        recent.push_back(seq);
+        let markers = markers_in(&packet.payload);
+        let own_kind = if kind == RTPCodecType::Audio {
+            'a'
+        } else {
+            'v'
+        };
+        if markers.iter().any(|(_, k)| *k != own_kind) {
+            shared.anomaly(format!(
+                "a {kind} track of stream {stream:?} carried {markers:?}"
+            ));
+        }
+        let is_keyframe = kind == RTPCodecType::Video && vp8_is_keyframe_start(&packet.payload);
+        let mut received = shared.received.lock().unwrap();
+        let r = received.entry(stream.clone()).or_default();
+        match kind {
+            RTPCodecType::Audio => r.audio_packets += 1,
+            RTPCodecType::Video => {
+                r.video_packets += 1;
+                keyframe_seen |= is_keyframe;
+                r.video_keyframes += u64::from(is_keyframe);
+                r.video_before_first_keyframe += u64::from(!keyframe_seen);
+            }
+            _ => {}
+        }
+        r.duplicates += u64::from(duplicate);
+        for marker in markers {
+            *r.markers.entry(marker).or_default() += 1;
+        }
+        r.last_packet_at = Some(Instant::now());
+    }
+    shared
+        .received
+        .lock()
+        .unwrap()
+        .entry(stream)
+        .or_default()
+        .tracks_ended += 1;
+}
+
+fn rtp_header(payload_type: u8, sequence_number: u16, timestamp: u32, marker: bool) -> Header {
+    Header {
+        version: 2,
+        payload_type,
+        sequence_number,
+        timestamp,
+        marker,
+        ..Default::default()
+    }
+}
+
+/// 50 packets a second, paced: a late tick delays the next rather than bursting to catch up.
+async fn publish_audio(track: Arc<TrackLocalStaticRTP>, id: String, shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(AUDIO_INTERVAL);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let (mut seq, mut ts) = (rand_u16(), u32::from(rand_u16()) << 8);
+    for n in 0u64.. {
+        tick.tick().await;
+        let packet = Packet {
+            header: rtp_header(111, seq, ts, n == 0),
+            payload: Bytes::from(opus_payload(&id, n)),
+        };
+        if track.write_rtp(&packet).await.is_ok() {
+            shared.sent.audio_packets.fetch_add(1, Ordering::Relaxed);
+        }
+        seq = seq.wrapping_add(1);
+        ts = ts.wrapping_add(960);
+    }
+}
+
+/// 30 frames a second; a keyframe first and after every PLI/FIR, delta frames otherwise.
+async fn publish_video(track: Arc<TrackLocalStaticRTP>, id: String, shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(VIDEO_INTERVAL);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let (mut seq, mut ts, mut picture_id) = (rand_u16(), u32::from(rand_u16()) << 8, rand_u16());
+    for n in 0u64.. {
+        tick.tick().await;
+        let keyframe = n == 0 || shared.keyframe_wanted.swap(false, Ordering::Relaxed);
+        let payloads = vp8_packets(&vp8_frame(&id, n, keyframe), picture_id);
+        let last = payloads.len() - 1;
+        for (i, payload) in payloads.into_iter().enumerate() {
+            let packet = Packet {
+                header: rtp_header(96, seq, ts, i == last),
+                payload: Bytes::from(payload),
+            };
+            let _ = track.write_rtp(&packet).await;
+            seq = seq.wrapping_add(1);
+        }
+        shared.sent.video_frames.fetch_add(1, Ordering::Relaxed);
+        shared
+            .sent
+            .keyframes
+            .fetch_add(u64::from(keyframe), Ordering::Relaxed);
+        ts = ts.wrapping_add(3000);
+        picture_id = picture_id.wrapping_add(1) & 0x7fff;
+    }
+}
+
+/// Random starting points, as RFC 3550 asks; no need for a `rand` dependency.
+fn rand_u16() -> u16 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    let mixed = nanos.wrapping_mul(2_654_435_761) ^ (std::process::id() << 7);
+    (mixed >> 13) as u16
+}

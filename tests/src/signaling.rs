@@ -1,0 +1,137 @@
+//! A signaling client written from `docs/protocol.md`: JSON text frames over one WebSocket.
+//! It must not import `haven::protocol`; agreeing with the document is the point.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::WAIT;
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type WsSink = SplitSink<Ws, Message>;
+pub type WsStream = SplitStream<Ws>;
+
+/// What the socket produced: a JSON message, or the end of the session.
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    Message(Value),
+    /// The server closed the socket (or it failed); the text says how.
+    Ended(String),
+}
+
+pub struct SignalingClient {
+    sink: WsSink,
+    stream: WsStream,
+    /// The `hello` the server sent on connect.
+    pub hello: Value,
+}
+
+impl SignalingClient {
+    /// Connects to `ws://ADDR/ws` and checks that `hello` (protocol version 1) comes first.
+    pub async fn connect(http_addr: SocketAddr) -> Result<Self> {
+        let url = format!("ws://{http_addr}/ws");
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url.as_str()))
+            .await
+            .context("WebSocket connect timed out")?
+            .with_context(|| format!("WebSocket connect to {url}"))?;
+        let (sink, stream) = ws.split();
+        let mut client = SignalingClient {
+            sink,
+            stream,
+            hello: Value::Null,
+        };
+        let hello = client.recv().await.context("waiting for hello")?;
+        if hello["type"] != "hello" || hello["version"] != 1 || !hello["server"].is_string() {
+            bail!("the first message is not a version 1 hello: {hello}");
+        }
+        client.hello = hello;
+        Ok(client)
+    }
+
+    pub async fn send(&mut self, message: &Value) -> Result<()> {
+        self.send_raw(&message.to_string()).await
+    }
+
+    /// Sends any text, valid JSON or not.
+    pub async fn send_raw(&mut self, text: &str) -> Result<()> {
+        self.sink
+            .send(Message::text(text))
+            .await
+            .context("WebSocket send")
+    }
+
+    pub async fn join(&mut self, room: &str, name: &str, request_id: &str) -> Result<()> {
+        // Accepting the guidelines is what the join screen does; rooms without any ignore it.
+        self.send(&json!({
+            "type": "join", "room": room, "name": name, "accepted_guidelines": true, "request_id": request_id
+        }))
+        .await
+    }
+
+    /// The next JSON message, waiting at most [`WAIT`]. A closed socket is an error.
+    pub async fn recv(&mut self) -> Result<Value> {
+        match self.recv_within(WAIT).await? {
+            Some(Incoming::Message(v)) => Ok(v),
+            Some(Incoming::Ended(why)) => bail!("socket ended: {why}"),
+            None => bail!("no message within {WAIT:?}"),
+        }
+    }
+
+    /// The next message or end of session, or `None` if nothing arrives within `timeout`.
+    pub async fn recv_within(&mut self, timeout: Duration) -> Result<Option<Incoming>> {
+        match tokio::time::timeout(timeout, next_incoming(&mut self.stream)).await {
+            Ok(incoming) => Ok(Some(incoming?)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Reads until a message of type `ty` arrives, returning it and everything skipped.
+    pub async fn recv_type(&mut self, ty: &str) -> Result<(Value, Vec<Value>)> {
+        let mut skipped = Vec::new();
+        loop {
+            let message = self
+                .recv()
+                .await
+                .with_context(|| format!("waiting for `{ty}`; before it came {skipped:?}"))?;
+            if message["type"] == ty {
+                return Ok((message, skipped));
+            }
+            skipped.push(message);
+        }
+    }
+
+    pub fn into_parts(self) -> (WsSink, WsStream) {
+        (self.sink, self.stream)
+    }
+}
+
+/// Reads the next text frame as JSON. Non-JSON text from the server is an error: the protocol
+/// says every frame is a JSON object.
+pub async fn next_incoming(stream: &mut WsStream) -> Result<Incoming> {
+    loop {
+        match stream.next().await {
+            Some(Ok(Message::Text(text))) => {
+                let value: Value = serde_json::from_str(text.as_str())
+                    .with_context(|| format!("server sent non-JSON text: {}", text.as_str()))?;
+                if !value["type"].is_string() {
+                    bail!("server message without a string `type`: {value}");
+                }
+                return Ok(Incoming::Message(value));
+            }
+            Some(Ok(Message::Binary(_))) => bail!("server sent a binary frame"),
+            Some(Ok(Message::Close(frame))) => {
+                return Ok(Incoming::Ended(format!("close frame {frame:?}")))
+            }
+            Some(Ok(_)) => continue, // ping, pong, raw frames
+            Some(Err(e)) => return Ok(Incoming::Ended(format!("error {e}"))),
+            None => return Ok(Incoming::Ended("stream ended".into())),
+        }
+    }
+}

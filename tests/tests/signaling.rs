@@ -1,0 +1,118 @@
+//! The signaling protocol as `docs/protocol.md` writes it: request ids, and refused
+//! requests answered with the documented error code, nothing else harmed.
+
+use anyhow::{ensure, Result};
+use haven_tests::{create_room, start_server, wait_until, Participant, SignalingClient, WAIT};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joined_echoes_the_request_id_of_join() -> Result<()> {
+    let server = start_server().await;
+    let room = create_room(&server).await?;
+    let mut socket = SignalingClient::connect(server.http_addr()).await?;
+    socket.join(&room, "Ana", "req-7").await?;
+    let (joined, _) = socket.recv_type("joined").await?;
+    ensure!(
+        joined["request_id"] == "req-7",
+        "joined answers join's request_id \"req-7\", got {joined}"
+    );
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_room_gets_error_code_and_socket_stays_usable() -> Result<()> {
+    let server = start_server().await;
+    let room = create_room(&server).await?;
+    let addr = server.http_addr();
+
+    let mut socket = SignalingClient::connect(addr).await?;
+    socket.join("no-such-room", "Ana", "r1").await?;
+    let error = socket.recv().await?;
+    ensure!(
+        error["type"] == "error"
+            && error["code"] == "unknown_room"
+            && error["request_id"] == "r1"
+            && error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "joining an unknown room answers unknown_room with the request id, got {error}"
+    );
+
+    // The same socket joins a real room and holds a meeting.
+    let ana = Participant::join_with(socket, &room, "Ana").await?;
+    let ben = Participant::join(addr, &room, "Ben").await?;
+    ana.wait_receiving_from(&[&ben.id]).await?;
+    ben.wait_receiving_from(&[&ana.id]).await?;
+    for p in [&ana, &ben] {
+        p.check_invariants()?;
+        p.check_no_errors()?;
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_message_gets_bad_message_and_room_unharmed() -> Result<()> {
+    let server = start_server().await;
+    let room = create_room(&server).await?;
+    let addr = server.http_addr();
+    let ana = Participant::join(addr, &room, "Ana").await?;
+    let ben = Participant::join(addr, &room, "Ben").await?;
+    ana.wait_receiving_from(&[&ben.id]).await?;
+    ben.wait_receiving_from(&[&ana.id]).await?;
+
+    let garbage = [
+        "{nope".to_string(),
+        json!({"type": "dance"}).to_string(),
+        json!({"type": "media_state", "audio": true, "video": true, "volume": 11}).to_string(),
+        json!({"type": "media_state", "audio": "yes", "video": true}).to_string(),
+    ];
+    for (i, text) in garbage.iter().enumerate() {
+        ana.send_raw(text)?;
+        wait_until(
+            WAIT,
+            &format!("an error for {text}"),
+            || ana.errors().len() > i,
+            || ana.describe(),
+        )
+        .await?;
+        let error = &ana.errors()[i];
+        ensure!(
+            error["code"] == "bad_message",
+            "{text} is refused with bad_message, got {error}"
+        );
+    }
+
+    // Media keeps flowing both ways, and Ana's socket still works for valid messages.
+    ana.wait_still_receiving_from(&ben.id).await?;
+    ben.wait_still_receiving_from(&ana.id).await?;
+    ana.send(&json!({"type": "media_state", "audio": true, "video": false}))?;
+    ben.wait_message("participant_updated for Ana", |m| {
+        m["type"] == "participant_updated"
+            && m["participant"]["id"] == ana.id.as_str()
+            && m["participant"]["audio"] == true
+            && m["participant"]["video"] == false
+    })
+    .await?;
+    ensure!(
+        !ben.messages()
+            .iter()
+            .any(|m| m["type"] == "participant_left"),
+        "Ana's garbage made her leave: {}",
+        ben.describe()
+    );
+    ensure!(
+        ana.socket_ended().is_none(),
+        "Ana's socket closed: {}",
+        ana.describe()
+    );
+    ensure!(
+        ana.errors().len() == garbage.len(),
+        "one error per bad message: {}",
+        ana.describe()
+    );
+    ana.check_invariants()?;
+    ben.check_invariants()?;
+    ben.check_no_errors()?;
+    server.shutdown().await;
+    Ok(())
+}
