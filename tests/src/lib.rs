@@ -25,7 +25,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 pub use haven::RunningServer;
-pub use participant::{Participant, Received};
+pub use participant::{Kind, Participant, Received};
 pub use signaling::SignalingClient;
 
 /// How long any one condition may take before a test fails. Generous: debug builds on two
@@ -60,6 +60,19 @@ fn init_logging() {
 
 /// Creates an ad-hoc room through `POST /api/rooms` and returns its id.
 pub async fn create_room(server: &RunningServer) -> Result<String> {
+    Ok(create_room_with_key(server).await?.id)
+}
+
+/// A room made through `POST /api/rooms`, with the facilitator secret its creator was given.
+#[derive(Debug, Clone)]
+pub struct NewRoom {
+    pub id: String,
+    /// What follows `#key=` in `facilitator_url`; joining with it makes the facilitator.
+    pub facilitator_key: String,
+}
+
+/// Like [`create_room`], keeping the facilitator secret from `facilitator_url`.
+pub async fn create_room_with_key(server: &RunningServer) -> Result<NewRoom> {
     let (status, body) = http_request(server.http_addr(), "POST", "/api/rooms").await?;
     if status != 201 {
         bail!("POST /api/rooms answered {status}: {body}");
@@ -71,7 +84,18 @@ pub async fn create_room(server: &RunningServer) -> Result<String> {
             bail!("POST /api/rooms body lacks string `{field}`: {body}");
         }
     }
-    Ok(json["id"].as_str().unwrap().to_string())
+    let (_, key) = json["facilitator_url"]
+        .as_str()
+        .unwrap()
+        .split_once("#key=")
+        .with_context(|| format!("facilitator_url has no `#key=` fragment: {body}"))?;
+    if key.is_empty() {
+        bail!("facilitator_url has an empty key: {body}");
+    }
+    Ok(NewRoom {
+        id: json["id"].as_str().unwrap().to_string(),
+        facilitator_key: key.to_string(),
+    })
 }
 
 /// A bare HTTP/1.1 request; enough for one JSON endpoint without another client crate.

@@ -23,6 +23,7 @@ use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::APIBuilder;
 use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
+use webrtc::ice_transport::ice_connection_state::RTCIceConnectionState;
 use webrtc::interceptor::registry::Registry;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
@@ -70,7 +71,31 @@ pub struct Received {
     pub last_packet_at: Option<Instant>,
 }
 
+/// One of a publisher's two flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Audio,
+    Video,
+}
+
+impl Kind {
+    /// About half a second of this flow.
+    pub fn packets_enough(self) -> u64 {
+        match self {
+            Kind::Audio => AUDIO_PACKETS_ENOUGH,
+            Kind::Video => VIDEO_PACKETS_ENOUGH,
+        }
+    }
+}
+
 impl Received {
+    pub fn packets(&self, kind: Kind) -> u64 {
+        match kind {
+            Kind::Audio => self.audio_packets,
+            Kind::Video => self.video_packets,
+        }
+    }
+
     pub fn senders(&self) -> BTreeSet<String> {
         self.markers.keys().map(|(id, _)| id.clone()).collect()
     }
@@ -158,22 +183,68 @@ impl Participant {
 
     /// Like [`Participant::join`] on a socket that is already open (and may have been used).
     pub async fn join_with(
-        mut signaling: SignalingClient,
+        signaling: SignalingClient,
         room: &str,
         name: &str,
     ) -> Result<Participant> {
+        Self::join_with_fields(signaling, room, name, &json!({})).await
+    }
+
+    /// Like [`Participant::join`], with extra `join` fields such as `{"key": …}`.
+    pub async fn join_as(
+        http_addr: SocketAddr,
+        room: &str,
+        name: &str,
+        fields: &Value,
+    ) -> Result<Participant> {
+        let signaling = SignalingClient::connect(http_addr).await?;
+        Self::join_with_fields(signaling, room, name, fields).await
+    }
+
+    /// Sends `join` with extra `fields` on an open socket, then goes on as [`Participant::join`].
+    /// Being put in the waiting room is an error here.
+    pub async fn join_with_fields(
+        mut signaling: SignalingClient,
+        room: &str,
+        name: &str,
+        fields: &Value,
+    ) -> Result<Participant> {
+        signaling
+            .join_with_fields(room, name, "join", fields)
+            .await?;
+        Self::start(signaling, room, name, false).await
+    }
+
+    /// On a socket that has already sent `join` and may be in the waiting room: waits for
+    /// `joined` (however long admission takes, up to [`WAIT`]), then goes on as
+    /// [`Participant::join`]. Spawn it, admit, then await it.
+    pub async fn when_admitted(
+        signaling: SignalingClient,
+        room: &str,
+        name: &str,
+    ) -> Result<Participant> {
+        Self::start(signaling, room, name, true).await
+    }
+
+    async fn start(
+        mut signaling: SignalingClient,
+        room: &str,
+        name: &str,
+        may_wait: bool,
+    ) -> Result<Participant> {
         let shared = Arc::new(Shared::default());
-        signaling.join(room, name, "join").await?;
         let mut before = Vec::new();
         let joined = loop {
             let message = signaling
                 .recv()
                 .await
-                .with_context(|| format!("{name} joining {room}"))?;
+                .with_context(|| format!("{name} joining {room}; before it came {before:?}"))?;
             match message["type"].as_str() {
                 Some("joined") => break message,
-                Some("error") => bail!("{name} could not join {room}: {message}"),
-                Some("waiting") => bail!("{name} was put in {room}'s waiting room: {message}"),
+                Some("error" | "closed") => bail!("{name} could not join {room}: {message}"),
+                Some("waiting") if !may_wait => {
+                    bail!("{name} was put in {room}'s waiting room: {message}")
+                }
                 _ => before.push(message),
             }
         };
@@ -524,6 +595,51 @@ impl Participant {
         .await
     }
 
+    /// Waits until `publisher`'s `kind` flow has grown by about half a second's worth.
+    pub async fn wait_flow_rising(&self, publisher: &str, kind: Kind) -> Result<()> {
+        let before = self.received_from(publisher);
+        wait_until(
+            WAIT,
+            &format!("{}'s {kind:?} from {publisher} to rise", self.name),
+            || {
+                self.received_from(publisher).packets(kind)
+                    >= before.packets(kind) + kind.packets_enough()
+            },
+            || format!("before {before:?}; {}", self.describe()),
+        )
+        .await
+    }
+
+    /// Waits until no `kind` packet from `publisher` has arrived for `quiet` (whatever the
+    /// other kind does); returns that flow's final count.
+    pub async fn wait_flow_stopped(
+        &self,
+        publisher: &str,
+        kind: Kind,
+        quiet: Duration,
+    ) -> Result<u64> {
+        let mut last = self.received_from(publisher).packets(kind);
+        let mut since = Instant::now();
+        wait_until(
+            WAIT,
+            &format!(
+                "{}'s {kind:?} from {publisher} to stop for {quiet:?}",
+                self.name
+            ),
+            || {
+                let now = self.received_from(publisher).packets(kind);
+                if now != last {
+                    last = now;
+                    since = Instant::now();
+                }
+                since.elapsed() >= quiet
+            },
+            || self.describe(),
+        )
+        .await?;
+        Ok(self.received_from(publisher).packets(kind))
+    }
+
     /// Waits until nothing from `publisher` has arrived for `quiet`; returns the final counts.
     pub async fn wait_stopped_from(&self, publisher: &str, quiet: Duration) -> Result<Received> {
         let mut last = self.received_from(publisher);
@@ -673,6 +789,7 @@ async fn read_socket(
                 if answered.is_some() {
                     shared.anomaly("the server offered before answering our offer (glare)".into());
                 }
+                ice_started(&pc).await;
                 match answer_offer(&pc, sdp).await {
                     Ok(answer) => {
                         let _ = outbox.send(Message::text(
@@ -685,6 +802,17 @@ async fn read_socket(
             }
             _ => {}
         }
+    }
+}
+
+/// webrtc-rs 0.17 applies our answer's ICE credentials in a queued task; a server offer
+/// applied before that task runs looks like new credentials and restarts ICE, and the
+/// connection never comes up. A browser has no such race, so wait it out (a busy machine is
+/// enough to hit it). ICE leaves `New` only after the credentials are set.
+async fn ice_started(pc: &RTCPeerConnection) {
+    let start = Instant::now();
+    while pc.ice_connection_state() == RTCIceConnectionState::New && start.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

@@ -1,14 +1,14 @@
 //! A signaling client written from `docs/protocol.md`: JSON text frames over one WebSocket.
 //! It must not import `haven::protocol`; agreeing with the document is the point.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -41,6 +41,31 @@ impl SignalingClient {
             .await
             .context("WebSocket connect timed out")?
             .with_context(|| format!("WebSocket connect to {url}"))?;
+        Self::greeted(ws).await
+    }
+
+    /// Like [`SignalingClient::connect`] from another local address (say 127.0.0.2), so the
+    /// server sees a different peer address than the other test clients'.
+    pub async fn connect_from(http_addr: SocketAddr, local: IpAddr) -> Result<Self> {
+        let url = format!("ws://{http_addr}/ws");
+        let socket = TcpSocket::new_v4()?;
+        socket
+            .bind(SocketAddr::new(local, 0))
+            .with_context(|| format!("binding {local}"))?;
+        let handshake = async {
+            let tcp = socket.connect(http_addr).await?;
+            anyhow::Ok(
+                tokio_tungstenite::client_async(url.as_str(), MaybeTlsStream::Plain(tcp)).await?,
+            )
+        };
+        let (ws, _) = tokio::time::timeout(WAIT, handshake)
+            .await
+            .context("WebSocket connect timed out")?
+            .with_context(|| format!("WebSocket connect to {url} from {local}"))?;
+        Self::greeted(ws).await
+    }
+
+    async fn greeted(ws: Ws) -> Result<Self> {
         let (sink, stream) = ws.split();
         let mut client = SignalingClient {
             sink,
@@ -68,11 +93,28 @@ impl SignalingClient {
     }
 
     pub async fn join(&mut self, room: &str, name: &str, request_id: &str) -> Result<()> {
+        self.join_with_fields(room, name, request_id, &json!({}))
+            .await
+    }
+
+    /// `join` with extra fields, such as `{"key": …}` or `{"token": …}`.
+    pub async fn join_with_fields(
+        &mut self,
+        room: &str,
+        name: &str,
+        request_id: &str,
+        fields: &Value,
+    ) -> Result<()> {
         // Accepting the guidelines is what the join screen does; rooms without any ignore it.
-        self.send(&json!({
+        let mut join = json!({
             "type": "join", "room": room, "name": name, "accepted_guidelines": true, "request_id": request_id
-        }))
-        .await
+        });
+        if let Some(fields) = fields.as_object() {
+            for (k, v) in fields {
+                join[k] = v.clone();
+            }
+        }
+        self.send(&join).await
     }
 
     /// The next JSON message, waiting at most [`WAIT`]. A closed socket is an error.

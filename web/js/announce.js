@@ -1,7 +1,7 @@
 // Announcements: read out through the ARIA live region, and optionally shown on screen for
 // a while (for errors a sighted person must also see).
 
-const KEEP = 5;
+const KEEP = 10;
 const VISIBLE_MS = 8000;
 let hideTimer = 0;
 

@@ -1,6 +1,16 @@
 // The video grid: one tile per person, labelled with their name, a microphone indicator and
 // a placeholder when the camera is off. Names only ever go in through textContent.
 
+export const REACTIONS = {
+  heart: { emoji: '❤️', words: 'a heart' },
+  me_too: { emoji: '🙋', words: 'me too' },
+  clap: { emoji: '👏', words: 'clapping' },
+  wave: { emoji: '👋', words: 'a wave' },
+  thumbs_up: { emoji: '👍', words: 'a thumbs up' },
+};
+const REACTION_MS = 4000;
+const ROLE_NAMES = { facilitator: 'Facilitator', co_facilitator: 'Co-facilitator' };
+
 export class Grid {
   /** @type {Map<string, {li: HTMLLIElement, video: HTMLVideoElement, name: HTMLElement, mic: HTMLElement, initial: HTMLElement, participant: object}>} */
   #tiles = new Map();
@@ -30,10 +40,21 @@ export class Grid {
     tile.li.classList.toggle('is-muted', !participant.audio);
     tile.li.classList.toggle('is-camera-off', !participant.video);
     tile.mic.hidden = !!participant.audio;
-    tile.li.setAttribute(
-      'aria-label',
-      `${label}: microphone ${participant.audio ? 'on' : 'off'}, camera ${participant.video ? 'on' : 'off'}`,
-    );
+    tile.hand.hidden = !participant.hand_raised;
+    tile.sharing.hidden = !participant.has_floor;
+    tile.li.classList.toggle('has-floor', !!participant.has_floor);
+    tile.li.classList.toggle('hand-raised', !!participant.hand_raised);
+    const role = ROLE_NAMES[participant.role] ?? '';
+    tile.role.textContent = role;
+    tile.role.hidden = !role;
+    const facts = [
+      `microphone ${participant.audio ? 'on' : 'off'}`,
+      `camera ${participant.video ? 'on' : 'off'}`,
+      participant.hand_raised ? 'hand raised' : '',
+      participant.has_floor ? 'sharing now' : '',
+      role,
+    ].filter(Boolean);
+    tile.li.setAttribute('aria-label', `${label}: ${facts.join(', ')}`);
     this.#layout();
   }
 
@@ -50,6 +71,24 @@ export class Grid {
     }
     if (reload || tile.video.srcObject !== stream) tile.video.srcObject = stream;
     this.#play(tile.video);
+  }
+
+  /** Shows a reaction on the tile of `id` for a few seconds. */
+  react(id, reaction) {
+    const tile = this.#tiles.get(id);
+    if (!tile) return;
+    tile.reaction.textContent = REACTIONS[reaction]?.emoji ?? '';
+    tile.reaction.classList.add('is-on');
+    clearTimeout(tile.timer);
+    tile.timer = setTimeout(() => {
+      tile.reaction.classList.remove('is-on');
+      tile.reaction.textContent = '';
+    }, REACTION_MS);
+  }
+
+  /** Marks the person currently speaking (by audio level), or nobody. */
+  setSpeaking(id) {
+    for (const [pid, tile] of this.#tiles) tile.li.classList.toggle('is-speaking', pid === id);
   }
 
   remove(id) {
@@ -116,10 +155,25 @@ export class Grid {
     const mic = document.createElement('span');
     mic.className = 'tile-mic';
     mic.textContent = 'Muted';
-    caption.append(mic, name);
+    const hand = document.createElement('span');
+    hand.className = 'tile-hand';
+    hand.textContent = 'Hand up';
+    hand.hidden = true;
+    const role = document.createElement('span');
+    role.className = 'tile-role';
+    role.hidden = true;
+    const sharing = document.createElement('span');
+    sharing.className = 'tile-sharing';
+    sharing.textContent = 'Sharing';
+    sharing.hidden = true;
+    caption.append(mic, hand, sharing, name, role);
 
-    li.append(video, placeholder, caption);
-    return { li, video, name, mic, initial, participant: null };
+    const reaction = document.createElement('div');
+    reaction.className = 'tile-reaction';
+    reaction.setAttribute('aria-hidden', 'true');
+
+    li.append(video, placeholder, caption, reaction);
+    return { li, video, name, mic, hand, sharing, role, initial, reaction, timer: 0, participant: null };
   }
 
   #layout() {

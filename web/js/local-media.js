@@ -12,6 +12,8 @@ export class LocalMedia {
   stream = new MediaStream();
   /** @type {{audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} */
   tracks = { audio: null, video: null };
+  /** The chosen device of each kind ('' = the browser's default). */
+  deviceIds = { audio: '', video: '' };
 
   /** @param {(kind: string) => void} onEnded a device stopped by itself (unplugged, revoked) */
   constructor(onEnded = () => {}) {
@@ -29,7 +31,10 @@ export class LocalMedia {
     if (!navigator.mediaDevices?.getUserMedia) {
       throw new DOMException('This browser cannot use a microphone or camera here.', 'NotSupportedError');
     }
-    const media = await navigator.mediaDevices.getUserMedia({ [kind]: CONSTRAINTS[kind] });
+    const wanted = this.deviceIds[kind]
+      ? { ...CONSTRAINTS[kind], deviceId: { exact: this.deviceIds[kind] } }
+      : CONSTRAINTS[kind];
+    const media = await navigator.mediaDevices.getUserMedia({ [kind]: wanted });
     const track = media.getTracks().find((t) => t.kind === kind);
     if (!track) throw new DOMException('No device was found.', 'NotFoundError');
     track.addEventListener('ended', () => {
@@ -40,6 +45,8 @@ export class LocalMedia {
     });
     this.tracks[kind] = track;
     this.stream.addTrack(track);
+    const settings = track.getSettings?.() ?? {};
+    if (settings.deviceId) this.deviceIds[kind] = settings.deviceId;
     return track;
   }
 

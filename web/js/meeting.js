@@ -3,14 +3,22 @@
 // together; each of those knows nothing of the others.
 
 import { announce } from './announce.js';
-import { Grid } from './grid.js';
+import { ChatPanel } from './chat.js';
+import { isStaffRole, StaffPanel } from './facilitator.js';
+import { Grid, REACTIONS } from './grid.js';
+import { checkAgreement, fetchRoomInfo, needsAgreement, refreshDevices, renderRoomInfo } from './join-screen.js';
 import { LocalMedia, mediaErrorText } from './local-media.js';
 import { screenFor, sentenceFor } from './messages.js';
 import { KINDS, PeerSession } from './peer.js';
+import { QueuePanel } from './queue.js';
+import { installShortcuts } from './shortcuts.js';
 import { Signaling } from './signaling.js';
+import { watchSpeakers } from './speaker.js';
 
 const MAX_NAME_CHARS = 32;
-const SCREENS = ['join', 'connecting', 'meeting', 'left', 'problem'];
+/** Waits before each automatic reconnection attempt after a dropped connection. */
+const RECONNECT_DELAYS_MS = [500, 1500, 3000, 6000, 10000];
+const SCREENS = ['join', 'connecting', 'waiting', 'meeting', 'left', 'problem'];
 const $ = (id) => document.getElementById(id);
 
 /** The room id from `/m/{id}`, or null. */
@@ -43,7 +51,7 @@ export function checkName(raw) {
 }
 
 const app = {
-  /** join | connecting | joined | left | problem */
+  /** join | connecting | waiting | joined | left | problem */
   state: 'join',
   room: roomFromPath(window.location.pathname),
   key: keyFromHash(window.location.hash),
@@ -60,9 +68,16 @@ const app = {
   peer: null,
   /** What the person switched on. Off by default: the safe default. */
   want: { audio: false, video: false },
+  /** A switch-on sent to the server and not yet confirmed by `participant_updated`. */
+  pending: { audio: false, video: false },
+  /** Staff only: who is in the waiting room. */
+  waiting: [],
   /** Device changes run one at a time, in click order. */
   mediaChain: Promise.resolve(),
   requestSeq: 0,
+  /** Automatic reconnection after a dropped socket: the attempt number, 0 when not. */
+  reconnecting: 0,
+  reconnectTimer: 0,
   /** Message types in and out, for tests and debugging (no SDP, no names). */
   trace: [],
 };
@@ -76,6 +91,37 @@ const grid = new Grid($('grid'), () => {
   $('sound-button').hidden = false;
   announce('Your browser blocked the sound. Press "Turn on sound" to hear the meeting.', { visible: true });
 });
+
+const isStaff = () => !!app.you && isStaffRole(app.you.role);
+const send = (msg) => app.sig?.send(msg) ?? false;
+const ctx = { send, you: () => app.you, isStaff };
+const queue = new QueuePanel(ctx);
+const chat = new ChatPanel({
+  ...ctx,
+  onUnread: (n) => {
+    $('chat-unread').hidden = n === 0;
+    $('chat-unread').textContent = n ? `${n} new` : '';
+  },
+});
+const staff = new StaffPanel({ ...ctx, roomId: app.room ?? '' });
+
+/** localStorage key of this meeting's token (it lets a facilitator's ban stick). */
+const tokenKey = () => `haven.token.${app.room}`;
+function storedToken() {
+  try {
+    return window.localStorage.getItem(tokenKey());
+  } catch {
+    return null;
+  }
+}
+function storeToken(token) {
+  if (typeof token !== 'string' || !token) return;
+  try {
+    window.localStorage.setItem(tokenKey(), token);
+  } catch {
+    // private mode: the ban still holds through the hashed address
+  }
+}
 
 // ---------------------------------------------------------------------------------------
 // Screens
@@ -120,6 +166,18 @@ function backToJoin() {
   $('join-button').focus();
 }
 
+function showAgreementError(text) {
+  setState('join');
+  if (!needsAgreement()) {
+    // The guidelines changed since the page loaded: fetch them again.
+    loadRoomInfo().then(() => checkAgreement());
+    return;
+  }
+  $('agree-input').checked = false;
+  checkAgreement();
+  if (text) $('agree-error').textContent = text;
+}
+
 // ---------------------------------------------------------------------------------------
 // Joining and leaving
 
@@ -131,7 +189,15 @@ async function join() {
     return;
   }
   clearNameError();
+  if (!checkAgreement()) return;
   app.name = checked.name;
+  app.reconnecting = 0;
+  connect();
+}
+
+/** Opens a socket and asks to join (also used to reconnect with the same name and token). */
+async function connect() {
+  setConnectingText();
   setState('connecting');
 
   const sig = new Signaling({
@@ -149,6 +215,11 @@ async function join() {
   } catch (err) {
     console.warn('haven:', err.message);
     if (app.sig === sig) {
+      if (app.reconnecting) {
+        app.sig = null;
+        scheduleReconnect();
+        return;
+      }
       endSession();
       showProblem(screenFor('cannot_connect'));
     }
@@ -162,19 +233,57 @@ async function join() {
     request_id: String(++app.requestSeq),
   };
   if (app.key) request.key = app.key;
+  const token = storedToken();
+  if (token) request.token = token;
+  if (needsAgreement() && $('agree-input').checked) request.accepted_guidelines = true;
   sig.send(request);
 }
 
+function setConnectingText() {
+  $('connecting-heading').textContent = app.reconnecting ? 'Reconnecting…' : 'Joining…';
+  $('connecting-text').textContent = app.reconnecting
+    ? 'The connection dropped. Haven is bringing you back into the meeting.'
+    : 'Connecting you to the meeting.';
+}
+
+/** The socket dropped without a word from the server: try again a few times by ourselves. */
+function scheduleReconnect() {
+  const delay = RECONNECT_DELAYS_MS[app.reconnecting];
+  if (delay === undefined) {
+    app.reconnecting = 0;
+    endSession();
+    showProblem(screenFor('connection_lost'));
+    return;
+  }
+  app.reconnecting += 1;
+  setConnectingText();
+  setState('connecting');
+  clearTimeout(app.reconnectTimer);
+  app.reconnectTimer = setTimeout(() => {
+    if (app.state === 'connecting' && app.reconnecting) connect();
+  }, delay);
+}
+
 function leave() {
-  if (app.state !== 'joined' && app.state !== 'connecting') return;
+  clearTimeout(app.reconnectTimer);
+  if (app.reconnecting && app.state === 'connecting') {
+    app.reconnecting = 0;
+    endSession();
+    setState('left');
+    return;
+  }
+  if (!['joined', 'connecting', 'waiting'].includes(app.state)) return;
   app.sig?.send({ type: 'leave' });
   endSession();
   setState('left');
   announce('You left the meeting.');
 }
 
-/** Closes the socket and the peer connection and turns the devices off. */
-function endSession() {
+/**
+ * Closes the socket and the peer connection; the devices go off too unless `keepMedia` (a
+ * reconnection picks up where it was).
+ */
+function endSession({ keepMedia = false } = {}) {
   const { sig, peer } = app;
   app.sig = null;
   app.peer = null;
@@ -184,7 +293,14 @@ function endSession() {
   app.participants.clear();
   app.streams.clear();
   app.you = null;
+  app.waiting = [];
+  app.pending = { audio: false, video: false };
+  queue.reset();
+  queue.stop();
+  chat.reset([]); // nothing said in the meeting stays on the page after it
   $('sound-button').hidden = true;
+  grid.setSpeaking(null);
+  if (keepMedia) return;
   // Back to the safe default: nothing stays switched on after a meeting.
   enqueueMedia(async () => {
     local.stopAll();
@@ -200,12 +316,47 @@ async function handleMessage(msg) {
   switch (msg.type) {
     case 'joined':
       return onJoined(msg);
+    case 'waiting':
+      return onWaiting(msg);
     case 'participant_joined':
       return onParticipant(msg.participant, true);
     case 'participant_updated':
       return onParticipant(msg.participant, false);
     case 'participant_left':
-      return onParticipantLeft(msg.id);
+      return onParticipantLeft(msg.id, msg.reason);
+    case 'queue':
+      return queue.setQueue(msg.queue);
+    case 'floor_given':
+      return queue.setFloor(msg.floor);
+    case 'floor_taken':
+      return queue.taken(msg.id, msg.reason);
+    case 'timer_extended':
+      return queue.extend(msg.floor);
+    case 'timer_warning':
+      return queue.warning(msg.id, msg.seconds_left);
+    case 'timer_expired':
+      return queue.timeUp(msg.id);
+    case 'room_updated':
+      return onRoomUpdated(msg.room);
+    case 'waiting_list':
+      app.waiting = msg.waiting;
+      return staff.setWaiting(msg.waiting);
+    case 'muted':
+      announce(msg.message || 'A facilitator muted you.', { visible: true });
+      return forceOff('audio');
+    case 'camera_stopped':
+      announce(msg.message || 'A facilitator turned your camera off.', { visible: true });
+      return forceOff('video');
+    case 'chat':
+      return chat.add(msg.message);
+    case 'chat_deleted':
+      return chat.remove(msg.id);
+    case 'private_message':
+      return chat.private(msg.message);
+    case 'check_in_requested':
+      return chat.checkIn(msg.id, msg.name);
+    case 'reaction':
+      return onReaction(msg.id, msg.reaction);
     case 'answer':
       return app.peer?.handleAnswer(msg.sdp);
     case 'offer':
@@ -223,13 +374,31 @@ async function handleMessage(msg) {
   }
 }
 
-async function onJoined(msg) {
+function onWaiting(msg) {
   if (app.state !== 'connecting') return;
+  storeToken(msg.token);
+  $('waiting-message').textContent = msg.message || '';
+  $('waiting-message').hidden = !msg.message;
+  setState('waiting');
+  announce('You are in the waiting room. A facilitator will let you in shortly.');
+}
+
+async function onJoined(msg) {
+  if (app.state !== 'connecting' && app.state !== 'waiting') return;
+  storeToken(msg.token);
+  if (app.reconnecting) announce("You're back in the meeting.", { visible: true });
+  app.reconnecting = 0;
   app.you = { ...msg.you };
-  app.roomInfo = msg.room;
+  if (msg.room) app.roomInfo = msg.room;
   app.participants = new Map(msg.participants.map((p) => [p.id, { ...p }]));
+  app.waiting = Array.isArray(msg.waiting) ? msg.waiting : [];
   renderRoomTitle();
   setState('joined');
+  queue.reset(msg.queue ?? [], msg.floor ?? null);
+  chat.reset(msg.chat ?? []);
+  renderRoles();
+  if (isStaff()) staff.setWaiting(app.waiting);
+  renderRoomState();
 
   grid.clear();
   renderSelf();
@@ -262,7 +431,7 @@ async function onJoined(msg) {
 
 function onParticipant(participant, isNew) {
   if (app.you && participant.id === app.you.id) {
-    app.you = { ...participant };
+    onSelfUpdated(participant);
     return;
   }
   const known = app.participants.has(participant.id);
@@ -271,14 +440,65 @@ function onParticipant(participant, isNew) {
   const stream = app.streams.get(participant.id);
   if (stream) grid.attach(participant.id, stream);
   if (isNew && !known) announce(`${participant.name} joined.`);
+  if (isStaff()) staff.renderPeople(others());
 }
 
-function onParticipantLeft(id) {
+/** The server's truth about me: roles, hand, floor, and whether my mic/camera are on. */
+function onSelfUpdated(participant) {
+  const before = app.you;
+  app.you = { ...participant };
+  for (const kind of KINDS) {
+    if (participant[kind]) app.pending[kind] = false;
+    else if (app.want[kind] && !app.pending[kind]) forceOff(kind);
+  }
+  if (before && before.role !== participant.role) {
+    announce(
+      isStaffRole(participant.role)
+        ? 'You are now a co-facilitator. The facilitator tools are open.'
+        : 'You are no longer a co-facilitator.',
+      { visible: true },
+    );
+    renderRoles();
+  }
+  if (before && !before.may_unmute && participant.may_unmute && !participant.audio && !app.you.has_floor) {
+    announce('You may unmute now.');
+  }
+  renderSelf();
+}
+
+function others() {
+  return [...app.participants.values()];
+}
+
+function onParticipantLeft(id, reason) {
   const participant = app.participants.get(id);
   app.participants.delete(id);
   app.streams.delete(id);
   grid.remove(id);
-  if (participant) announce(`${participant.name} left.`);
+  if (participant) announce(reason === 'removed' ? `${participant.name} was removed.` : `${participant.name} left.`);
+  if (isStaff()) staff.renderPeople(others());
+}
+
+function onRoomUpdated(room) {
+  const before = app.roomInfo;
+  app.roomInfo = room;
+  renderRoomTitle();
+  renderRoomState();
+  if (!before) return;
+  if (before.locked !== room.locked) announce(room.locked ? 'The room is now locked.' : 'The room is unlocked.');
+  if (before.suspended !== room.suspended) {
+    announce(room.suspended ? 'The meeting is paused for safety.' : 'The meeting is back to normal.', { visible: true });
+  }
+  if (before.chat_enabled !== room.chat_enabled) announce(room.chat_enabled ? 'Chat is on.' : 'Chat is off.');
+  if (before.members_may_unmute !== room.members_may_unmute && !isStaff()) {
+    announce(room.members_may_unmute ? 'You may unmute yourself again.' : 'Only the person sharing can unmute now.');
+  }
+}
+
+function onReaction(id, reaction) {
+  const who = app.you && id === app.you.id ? 'You' : app.participants.get(id)?.name;
+  grid.react(id, reaction);
+  if (who) announce(`${who}: ${REACTIONS[reaction]?.words ?? reaction}.`);
 }
 
 function onTrack(event) {
@@ -291,25 +511,45 @@ function onTrack(event) {
   grid.attach(stream.id, stream, { reload: true });
 }
 
+/** Switches a device off because the server says it is off (mute, stop camera, refusal). */
+function forceOff(kind) {
+  app.pending[kind] = false;
+  return enqueueMedia(() => (app.want[kind] ? applyMedia(kind, false) : undefined));
+}
+
+const REFUSED_KIND = { cannot_unmute: ['audio'], camera_stopped: ['video'], room_suspended: ['audio', 'video'] };
+
 function onError(msg) {
   console.warn('haven: server error', msg.code, msg.message);
-  if (app.state === 'connecting') {
+  if (app.state === 'connecting' || app.state === 'waiting') {
     // Only `join` can fail before `joined`.
     endSession();
     if (msg.code === 'invalid_name') {
       setState('join');
       showNameError(msg.message || sentenceFor(msg.code));
+    } else if (msg.code === 'guidelines_not_accepted') {
+      showAgreementError();
     } else {
       showProblem(screenFor(msg.code, msg.message));
     }
     return;
+  }
+  for (const kind of REFUSED_KIND[msg.code] ?? []) {
+    if (app.pending[kind] || app.want[kind]) forceOff(kind);
   }
   announce(sentenceFor(msg.code, msg.message), { visible: true });
 }
 
 function handleSocketClose({ byUs }) {
   if (byUs) return;
-  if (app.state === 'joined' || app.state === 'connecting') {
+  if (app.state === 'joined' || app.state === 'waiting' || (app.state === 'connecting' && app.reconnecting)) {
+    // Dropped without a `closed` message: the network, not a decision. Come back by ourselves.
+    if (app.state === 'joined') announce('The connection dropped. Reconnecting…', { visible: true });
+    endSession({ keepMedia: true });
+    scheduleReconnect();
+    return;
+  }
+  if (app.state === 'connecting') {
     endSession();
     showProblem(screenFor('connection_lost'));
   }
@@ -346,6 +586,7 @@ async function applyMedia(kind, on) {
     }
   }
   app.want[kind] = on;
+  if (on) refreshDevices(local.deviceIds);
   // Never renegotiate: the sender exists since the first offer; only its track changes.
   await app.peer?.replaceTrack(kind, on ? local.tracks[kind] : null);
   if (!on) local.disable(kind);
@@ -355,7 +596,18 @@ async function applyMedia(kind, on) {
 
 function sendMediaState() {
   if (app.state !== 'joined' || !app.sig) return;
+  for (const kind of KINDS) app.pending[kind] = app.want[kind] && !app.you?.[kind];
   app.sig.send({ type: 'media_state', audio: app.want.audio, video: app.want.video });
+}
+
+/** A different microphone or camera was picked: reopen it if it is on. */
+function chooseDevice(kind, deviceId) {
+  local.deviceIds[kind] = deviceId;
+  return enqueueMedia(async () => {
+    if (!app.want[kind]) return;
+    local.disable(kind);
+    await applyMedia(kind, true);
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -378,12 +630,66 @@ function renderMedia() {
 
 function renderSelf() {
   if (!app.you || app.state !== 'joined') return;
-  grid.upsert(
-    { id: app.you.id, name: app.you.name, audio: app.want.audio, video: app.want.video },
-    { self: true },
-  );
+  grid.upsert({ ...app.you, audio: app.want.audio, video: app.want.video }, { self: true });
+  const hand = $('hand-button');
+  hand.setAttribute('aria-pressed', String(!!app.you.hand_raised));
+  hand.querySelector('.toggle-name').textContent = app.you.hand_raised ? 'Lower hand' : 'Raise hand';
   const track = local.tracks.video;
   grid.attach(app.you.id, track ? new MediaStream([track]) : null);
+}
+
+/** Shows or hides the facilitator tools for my role. */
+function renderRoles() {
+  const on = isStaff();
+  $('staff-button').hidden = !on;
+  $('staff-panel').hidden = !on || $('staff-button').getAttribute('aria-pressed') !== 'true';
+  document.body.classList.toggle('is-staff', on);
+  if (on) {
+    staff.renderPeople(others());
+    staff.renderWaiting();
+    staff.renderRoom(app.roomInfo);
+  }
+  queue.render();
+  chat.refreshControls();
+}
+
+function renderRoomState() {
+  const room = app.roomInfo;
+  if (!room) return;
+  $('suspended-banner').hidden = !room.suspended;
+  chat.setEnabled(!!room.chat_enabled, isStaff());
+  if (isStaff()) staff.renderRoom(room);
+}
+
+function toggleHand() {
+  if (app.state !== 'joined' || !app.you) return;
+  send({ type: app.you.hand_raised ? 'lower_hand' : 'raise_hand' });
+}
+
+function togglePanel(buttonId, panelId, show) {
+  const button = $(buttonId);
+  const open = show ?? button.getAttribute('aria-pressed') !== 'true';
+  button.setAttribute('aria-pressed', String(open));
+  $(panelId).hidden = !open;
+  return open;
+}
+
+function toggleChat() {
+  const open = togglePanel('chat-button', 'chat-panel');
+  if (open) {
+    chat.markRead();
+    $('chat-input').focus();
+  }
+}
+
+async function loadRoomInfo() {
+  if (!app.room) return;
+  const info = await fetchRoomInfo(app.room);
+  if (info && !info.missing) {
+    app.roomInfo = info;
+    renderRoomTitle();
+    renderRoomInfo(info);
+  }
 }
 
 function renderRoomTitle() {
@@ -407,6 +713,45 @@ function init() {
     button.addEventListener('click', () => toggle(button.dataset.toggle));
   }
   $('leave-button').addEventListener('click', leave);
+  $('waiting-leave-button').addEventListener('click', leave);
+  $('hand-button').addEventListener('click', toggleHand);
+  $('chat-button').addEventListener('click', toggleChat);
+  $('staff-button').addEventListener('click', () => togglePanel('staff-button', 'staff-panel'));
+  $('react-button').addEventListener('click', () => {
+    const open = $('react-button').getAttribute('aria-pressed') !== 'true';
+    $('react-button').setAttribute('aria-pressed', String(open));
+    $('reactions').classList.toggle('is-open', open);
+  });
+  window.addEventListener('online', () => {
+    // A network change: retry at once rather than waiting for the next attempt.
+    if (app.state === 'connecting' && app.reconnecting) {
+      clearTimeout(app.reconnectTimer);
+      connect();
+    }
+  });
+  watchSpeakers(
+    () => (app.state === 'joined' ? app.peer?.pc ?? null : null),
+    () => app.streams,
+    (id) => grid.setSpeaking(id),
+  );
+  for (const button of document.querySelectorAll('[data-reaction]')) {
+    button.addEventListener('click', () => send({ type: 'react', reaction: button.dataset.reaction }));
+  }
+  for (const select of document.querySelectorAll('select[data-device]')) {
+    select.addEventListener('change', () => chooseDevice(select.dataset.device, select.value));
+  }
+  $('agree-input').addEventListener('change', () => {
+    if ($('agree-input').checked) checkAgreement();
+  });
+  installShortcuts(
+    {
+      m: () => toggle('audio'),
+      v: () => toggle('video'),
+      h: toggleHand,
+      c: toggleChat,
+    },
+    () => app.state === 'joined',
+  );
   $('rejoin-button').addEventListener('click', backToJoin);
   $('retry-button').addEventListener('click', backToJoin);
   $('sound-button').addEventListener('click', () => {
@@ -426,6 +771,7 @@ function init() {
   }
   setState('join');
   $('name-input').focus();
+  loadRoomInfo();
 }
 
 // A small, read-only window into the page for the browser tests.
@@ -447,6 +793,15 @@ window.haven = {
   },
   get media() {
     return { ...app.want };
+  },
+  get roomInfo() {
+    return app.roomInfo ? { ...app.roomInfo } : null;
+  },
+  get queue() {
+    return queue.queue.map((e) => ({ ...e }));
+  },
+  get floor() {
+    return queue.floor ? { ...queue.floor } : null;
   },
   /** Remote streams: whose (participant id) and which track ids, to read getStats by person. */
   get streams() {

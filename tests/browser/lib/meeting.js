@@ -129,14 +129,17 @@ export async function waitForTile(page, id, name, timeout = CONNECT_TIMEOUT) {
       const tile = document.querySelector(`#grid .tile[data-participant-id="${CSS.escape(id)}"]`);
       return tile?.querySelector('.tile-name')?.textContent === name;
     },
-    { timeout },
+    // Timer polling: background tabs get no animation frames, so rAF polling could stall.
+    { timeout, polling: 200 },
     id,
     name,
   );
 }
 
-export async function screenshot(page, name) {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+export async function screenshot(page, name, { fullPage = true } = {}) {
+  // A background tab never paints, and capturing it would wait for a frame forever.
+  await page.bringToFront();
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
 }
 
 /** Fails with the page's own errors, if it had any. */

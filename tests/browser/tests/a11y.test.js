@@ -52,3 +52,32 @@ test('the_join_screen_and_meeting_have_no_serious_accessibility_violations', asy
   assert.deepEqual(violations, [], `meeting: ${explain(violations)}`);
   assert.ok(you.id);
 });
+
+test('the_guidelines_and_the_waiting_room_have_no_serious_accessibility_violations', async () => {
+  const room = await server.createRoom();
+  const chair = await auditedPage();
+  await joinMeeting(chair, room.facilitator_url, 'Chair', { audio: false, video: false });
+  await chair.$eval('#set-guidelines', (el) => {
+    el.value = 'What is said here stays here.';
+    el.dispatchEvent(new Event('input'));
+  });
+  await chair.click('#save-guidelines');
+  await chair.click('#set-waiting');
+  await chair.waitForFunction(() => window.haven.roomInfo?.waiting_room && window.haven.roomInfo.guidelines, {
+    polling: 200,
+  });
+
+  const page = await auditedPage();
+  await page.bringToFront();
+  await page.goto(room.join_url);
+  await page.waitForFunction(() => !document.getElementById('guidelines-box').hidden, { polling: 200 });
+  let violations = await seriousViolations(page);
+  assert.deepEqual(violations, [], `join screen with guidelines: ${explain(violations)}`);
+
+  await page.type('#name-input', 'Wren');
+  await page.click('#agree-input');
+  await page.click('#join-button');
+  await page.waitForFunction(() => window.haven.state === 'waiting', { polling: 200 });
+  violations = await seriousViolations(page);
+  assert.deepEqual(violations, [], `waiting room: ${explain(violations)}`);
+});

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { seriousViolations } from '../lib/axe.js';
-import { launchChromium } from '../lib/browsers.js';
+import { launchChromium, launchFirefox } from '../lib/browsers.js';
 import {
   assertNoPageErrors,
   CONNECT_TIMEOUT,
@@ -185,10 +185,21 @@ test('raised_hands_show_in_the_same_order_everywhere_and_next_gives_the_floor_wi
   );
 
   // The chair moves Bo up, then back down: every page follows.
-  await clickInRow(chair, '#queue-list', bo.id, 'Move up');
+  // By keyboard: focus Bo's "Move up", press Enter; focus stays in Bo's row after the list
+  // is redrawn.
+  await chair.bringToFront();
+  await chair.$$eval(`#queue-list li[data-participant-id="${bo.id}"] button`, (buttons) =>
+    buttons.find((b) => b.dataset.action === 'Move up').focus(),
+  );
+  await chair.keyboard.press('Enter');
   for (const page of all) {
     await page.waitForFunction(() => window.haven.queue[0]?.name === 'Bo', { timeout: CONNECT_TIMEOUT, polling: 200 });
   }
+  assert.equal(
+    await chair.evaluate(() => document.activeElement.closest('li')?.dataset.participantId),
+    bo.id,
+    'keyboard focus stays with the row that moved',
+  );
   await clickInRow(chair, '#queue-list', bo.id, 'Move down');
   for (const page of all) {
     await page.waitForFunction(() => window.haven.queue[0]?.name === 'Cy', { timeout: CONNECT_TIMEOUT, polling: 200 });
@@ -319,16 +330,84 @@ test('the_meeting_view_with_its_panels_has_no_serious_accessibility_violations_a
   await chair.waitForFunction(() => window.haven.queue.length === 2, { timeout: CONNECT_TIMEOUT, polling: 200 });
   await click(chair, '#queue-staff [data-cmd="call_next"]');
   await member.waitForFunction(() => window.haven.floor?.name === 'Jo', { timeout: CONNECT_TIMEOUT, polling: 200 });
+  await click(member, '#react-button'); // on a phone the reactions open from "React"
   await click(member, '[data-reaction="heart"]');
   await visible(member, '#floor-timer');
-  await screenshot(member, 'phone-meeting-queue');
+  await screenshot(member, 'phone-meeting-top', { fullPage: false });
+  await member.evaluate(() => {
+    const panel = document.getElementById('queue-panel');
+    window.scrollTo(0, panel.getBoundingClientRect().top + window.scrollY - 8);
+  });
+  await screenshot(member, 'phone-meeting-queue', { fullPage: false });
   const overflow = await member.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the phone page scrolls sideways by ${overflow}px`);
 
   await click(chair, '#chat-button');
   await waitForTile(chair, ida.id, 'Ida');
-  await screenshot(chair, 'facilitator-meeting');
+  await screenshot(chair, 'facilitator-meeting', { fullPage: false });
   const violations = await seriousViolations(chair);
   assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
   await closeAll(chair, member, other);
+});
+
+test('suspend_pauses_everyone_restore_undoes_it_and_end_meeting_shows_the_ended_screen', { timeout: 90_000 }, async () => {
+  const { page: chair, room } = await facilitated();
+  const member = await newPage();
+  await joinMeeting(member, room.join_url, 'Lu', { audio: true, video: false });
+  await click(chair, '#suspend-button');
+  await member.waitForFunction(() => !document.getElementById('suspended-banner').hidden, {
+    timeout: CONNECT_TIMEOUT,
+    polling: 200,
+  });
+  await member.waitForFunction(() => !window.haven.media.audio, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  await chair.waitForFunction(() => window.haven.roomInfo.locked === true, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  await click(chair, '#restore-button');
+  await member.waitForFunction(() => document.getElementById('suspended-banner').hidden, {
+    timeout: CONNECT_TIMEOUT,
+    polling: 200,
+  });
+  await chair.waitForFunction(() => window.haven.roomInfo.locked === false, { timeout: CONNECT_TIMEOUT, polling: 200 });
+
+  chair.once('dialog', (dialog) => dialog.accept());
+  await click(chair, '#end-button');
+  await member.waitForFunction(() => window.haven.state === 'problem', { timeout: CONNECT_TIMEOUT, polling: 200 });
+  assert.match(await text(member, '#problem-heading'), /meeting has ended/i);
+  assert.ok(await member.$eval('#retry-button', (b) => b.hidden));
+  await screenshot(member, 'meeting-ended', { fullPage: false });
+  await closeAll(chair, member);
+});
+
+test('a_firefox_member_is_muted_and_called_to_share_like_anyone_else', {
+  timeout: 120_000,
+  skip: process.env.HAVEN_SKIP_FIREFOX === '1',
+}, async () => {
+  const { page: chair, room } = await facilitated();
+  const firefox = await launchFirefox();
+  try {
+    const member = await firefox.newPage();
+    const fay = await joinMeeting(member, room.join_url, 'Fay', { audio: true, video: false });
+    await waitForTile(chair, fay.id, 'Fay');
+    await chair.waitForFunction(
+      (id) => !document.querySelector(`#grid .tile[data-participant-id="${id}"]`).classList.contains('is-muted'),
+      { timeout: CONNECT_TIMEOUT, polling: 200 },
+      fay.id,
+    );
+    await clickInRow(chair, '#people-list', fay.id, 'Mute');
+    await member.waitForFunction(() => !window.haven.media.audio, { timeout: CONNECT_TIMEOUT, polling: 200 });
+    assert.match(await text(member, '#notice'), /A facilitator muted you/);
+    const sending = await member.evaluate(() =>
+      window.haven.pc.getSenders().filter((s) => s.track && s.track.kind === 'audio').length,
+    );
+    assert.equal(sending, 0, 'the muted page stopped sending audio');
+
+    await member.click('#hand-button');
+    await chair.waitForFunction(() => window.haven.queue.length === 1, { timeout: CONNECT_TIMEOUT, polling: 200 });
+    await click(chair, '#queue-staff [data-cmd="call_next"]');
+    await member.waitForFunction(() => window.haven.floor?.name === 'Fay', { timeout: CONNECT_TIMEOUT, polling: 200 });
+    assert.match(await text(member, '#announcer'), /your turn to share/i);
+    assertNoPageErrors(member, 'Fay');
+  } finally {
+    await firefox.close();
+    await closeAll(chair);
+  }
 });

@@ -1,0 +1,115 @@
+// Joining and coming back: the group's guidelines with "I agree", a ban that sticks through
+// the per-meeting token kept in the browser, and an automatic reconnection after the
+// connection drops. One server and one Chromium for the file.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchChromium } from '../lib/browsers.js';
+import { assertNoPageErrors, CONNECT_TIMEOUT, joinMeeting, screenshot, waitForTile } from '../lib/meeting.js';
+import { startRelay } from '../lib/proxy.js';
+import { startServer } from '../lib/server.js';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer('join');
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop();
+});
+
+const wait = (page, fn, ...args) => page.waitForFunction(fn, { timeout: CONNECT_TIMEOUT, polling: 200 }, ...args);
+const text = (page, selector) => page.$eval(selector, (el) => el.textContent);
+async function click(page, selector) {
+  await page.bringToFront();
+  await page.click(selector);
+}
+
+async function facilitated() {
+  const room = await server.createRoom();
+  const page = await browser.newPage();
+  const you = await joinMeeting(page, room.facilitator_url, 'Chair', { audio: false, video: false });
+  assert.equal(you.role, 'facilitator');
+  return { room, page };
+}
+
+test('guidelines_must_be_agreed_to_before_joining', { timeout: 90_000 }, async () => {
+  const { room, page: chair } = await facilitated();
+  await chair.bringToFront();
+  await chair.$eval('#set-guidelines', (el) => {
+    el.value = 'What is said here stays here.\nPlease keep shares to about three minutes.';
+    el.dispatchEvent(new Event('input'));
+  });
+  await click(chair, '#save-guidelines');
+  await wait(chair, () => /stays here/.test(window.haven.roomInfo?.guidelines ?? ''));
+
+  const page = await browser.newPage();
+  await page.bringToFront();
+  await page.goto(room.join_url);
+  await wait(page, () => !document.getElementById('guidelines-box').hidden);
+  assert.match(await text(page, '#guidelines-text'), /stays here/);
+  assert.match(await text(page, '.privacy-note'), /Nothing is recorded/);
+  await screenshot(page, 'join-guidelines');
+  await page.type('#name-input', 'Nia');
+  await page.click('#join-button');
+  assert.ok(await page.$eval('#agree-error', (el) => !el.hidden));
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'agree-input');
+  assert.deepEqual(await page.evaluate(() => window.haven.trace), [], 'nothing was sent');
+
+  await page.click('#agree-input');
+  await page.click('#join-button');
+  await wait(page, () => window.haven.state === 'joined');
+  assertNoPageErrors(page, 'Nia');
+  await page.close();
+  await chair.close();
+});
+
+test('a_removed_and_banned_member_sees_why_and_cannot_come_back', { timeout: 90_000 }, async () => {
+  const { room, page: chair } = await facilitated();
+  const page = await browser.newPage();
+  const rex = await joinMeeting(page, room.join_url, 'Rex', { audio: false, video: false });
+  await waitForTile(chair, rex.id, 'Rex');
+  await chair.bringToFront();
+  const sel = `#people-list li[data-participant-id="${rex.id}"] button`;
+  await chair.$$eval(sel, (buttons) => buttons.find((b) => b.firstChild.textContent === 'Remove and ban').click());
+  await wait(page, () => window.haven.state === 'problem');
+  assert.match(await text(page, '#problem-heading'), /removed|can't join/i);
+  await screenshot(page, 'removed');
+
+  // Reload: the stored token is sent with the new join, and the server refuses it.
+  await page.bringToFront();
+  await page.goto('about:blank');
+  await page.goto(room.join_url, { waitUntil: 'load' });
+  await wait(page, () => window.haven?.state === 'join');
+  await page.type('#name-input', 'Rex again');
+  await page.click('#join-button');
+  await wait(page, () => window.haven.state === 'problem');
+  assert.match(await text(page, '#problem-heading'), /can't join/i);
+  await page.close();
+  await chair.close();
+});
+
+test('a_dropped_connection_reconnects_by_itself_and_says_so', { timeout: 90_000 }, async () => {
+  const { room, page: chair } = await facilitated();
+  const relay = await startRelay(server.url);
+  const page = await browser.newPage();
+  const viaRelay = `${relay.url}${new URL(room.join_url).pathname}`;
+  const first = await joinMeeting(page, viaRelay, 'Ola', { audio: true, video: false });
+  await waitForTile(chair, first.id, 'Ola');
+
+  relay.dropAll();
+  await wait(page, () => window.haven.state === 'connecting' || window.haven.trace.filter((m) => m.type === 'join').length > 1);
+  await wait(page, () => window.haven.state === 'joined');
+  assert.ok((await page.evaluate(() => window.haven.trace)).filter((m) => m.type === 'join').length >= 2);
+  // The microphone stays on across the reconnection.
+  assert.equal(await page.evaluate(() => window.haven.media.audio), true);
+  assert.match(await text(page, '#announcer'), /back in the meeting/);
+  const again = await page.evaluate(() => window.haven.you);
+  await waitForTile(chair, again.id, 'Ola');
+  assertNoPageErrors(page, 'Ola');
+  await page.close();
+  await relay.close();
+  await chair.close();
+});

@@ -1,0 +1,169 @@
+// The chat panel: room chat, private messages to and from the facilitators, and "please
+// check in with me". Chat text is shown with textContent only, never as HTML.
+
+import { announce } from './announce.js';
+import { actionButton } from './ui.js';
+
+const $ = (id) => document.getElementById(id);
+const KEEP = 200;
+
+export class ChatPanel {
+  /**
+   * @param {{send: (m: object) => boolean, you: () => object|null, isStaff: () => boolean,
+   *          onUnread: (n: number) => void}} ctx
+   */
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.unread = 0;
+    $('chat-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.#submit();
+    });
+    $('chat-input').addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey) {
+        event.preventDefault();
+        this.#submit();
+      }
+    });
+    $('check-in-button').addEventListener('click', () => {
+      if (this.ctx.send({ type: 'request_check_in' })) {
+        this.#line({ kind: 'system', text: 'You asked a facilitator to check in with you. Only the facilitators see this.' });
+        announce('The facilitators were asked to check in with you.');
+      }
+    });
+  }
+
+  get open() {
+    return !$('chat-panel').hidden;
+  }
+
+  reset(messages = []) {
+    $('chat-list').replaceChildren();
+    this.unread = 0;
+    this.ctx.onUnread(0);
+    for (const m of messages) this.#chat(m, false);
+  }
+
+  add(message) {
+    this.#chat(message, true);
+  }
+
+  remove(id) {
+    const li = $('chat-list').querySelector(`li[data-message-id="${CSS.escape(String(id))}"]`);
+    li?.remove();
+  }
+
+  private(message) {
+    const you = this.ctx.you();
+    const fromMe = you && message.from === you.id;
+    let label;
+    if (fromMe) label = message.to ? 'You, privately' : 'You, to the facilitators';
+    else label = message.to ? `${message.from_name}, privately to you` : `${message.from_name}, to the facilitators`;
+    this.#line({ kind: 'private', label, text: message.text, replyTo: !fromMe && this.ctx.isStaff() ? message : null });
+    if (!fromMe) {
+      announce(`Private message from ${message.from_name}.`, { visible: !this.open });
+      this.#bump();
+    }
+  }
+
+  checkIn(id, name) {
+    this.#line({ kind: 'system', text: `${name} asked a facilitator to check in with them.`, replyTo: { from: id, from_name: name } });
+    announce(`${name} asked a facilitator to check in with them.`, { visible: true });
+    this.#bump();
+  }
+
+  setEnabled(enabled, staff) {
+    $('chat-off').hidden = enabled;
+    $('chat-private').disabled = false;
+    if (!enabled && !staff) $('chat-private').checked = true;
+    this.enabled = enabled;
+  }
+
+  /** Staff: show delete buttons on every message; members on their own. */
+  refreshControls() {
+    for (const li of $('chat-list').querySelectorAll('li[data-message-id]')) {
+      li.querySelector('.chat-delete')?.remove();
+      this.#deleteButton(li);
+    }
+  }
+
+  #submit() {
+    const input = $('chat-input');
+    const text = input.value.trim();
+    if (!text) return;
+    const toStaff = $('chat-private').checked;
+    let msg;
+    if (this.replyTo) msg = { type: 'private_message', to: this.replyTo.from, text };
+    else msg = toStaff ? { type: 'message_facilitators', text } : { type: 'chat', text };
+    if (this.ctx.send(msg)) {
+      input.value = '';
+      this.#setReply(null);
+    }
+  }
+
+  #setReply(message) {
+    this.replyTo = message;
+    const input = $('chat-input');
+    const label = document.querySelector('label[for="chat-input"]');
+    label.textContent = message ? `Private reply to ${message.from_name}` : 'Message';
+    if (message) input.focus();
+  }
+
+  #chat(message, live) {
+    const you = this.ctx.you();
+    const mine = you && message.from === you.id;
+    this.#line({ kind: 'chat', id: message.id, from: message.from, label: mine ? 'You' : message.name, text: message.text });
+    if (live && !mine) {
+      if (!this.open) announce(`New chat message from ${message.name}.`);
+      this.#bump();
+    }
+  }
+
+  #line({ kind, id, from, label, text, replyTo }) {
+    const li = document.createElement('li');
+    li.className = `chat-line is-${kind}`;
+    if (id !== undefined) li.dataset.messageId = String(id);
+    if (from) li.dataset.from = from;
+    if (label) {
+      const who = document.createElement('span');
+      who.className = 'chat-from';
+      who.textContent = `${label}: `;
+      li.append(who);
+    }
+    const body = document.createElement('span');
+    body.className = 'chat-text';
+    body.textContent = text;
+    li.append(body);
+    if (replyTo) {
+      li.append(actionButton('Reply privately', `to ${replyTo.from_name}`, () => this.#setReply(replyTo)));
+    }
+    if (id !== undefined) this.#deleteButton(li);
+    const list = $('chat-list');
+    list.append(li);
+    while (list.childElementCount > KEEP) list.firstElementChild.remove();
+    list.scrollTop = list.scrollHeight;
+  }
+
+  #deleteButton(li) {
+    const you = this.ctx.you();
+    const mine = you && li.dataset.from === you.id;
+    if (!this.ctx.isStaff() && !mine) return;
+    const label = li.querySelector('.chat-from')?.textContent.replace(/: $/, '') ?? '';
+    const button = actionButton('Delete', `message from ${label}`, () =>
+      this.ctx.send({ type: 'delete_chat', id: Number(li.dataset.messageId) }),
+    );
+    button.classList.add('chat-delete');
+    li.append(button);
+  }
+
+  #bump() {
+    if (this.open) return;
+    this.unread += 1;
+    this.ctx.onUnread(this.unread);
+  }
+
+  markRead() {
+    this.unread = 0;
+    this.ctx.onUnread(0);
+  }
+}

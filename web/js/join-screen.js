@@ -1,0 +1,78 @@
+// The join screen's extras: the room's title and guidelines (GET /api/rooms/{id}) with the
+// "I agree" control, and the choice of microphone and camera once the browser lists them.
+
+const $ = (id) => document.getElementById(id);
+
+/** The room object for the join screen, or null when it cannot be fetched. */
+export async function fetchRoomInfo(roomId) {
+  try {
+    const res = await fetch(`/api/rooms/${encodeURIComponent(roomId)}`, {
+      headers: { accept: 'application/json' },
+      cache: 'no-store',
+    });
+    if (!res.ok) return { missing: res.status === 404 };
+    return await res.json();
+  } catch {
+    return null;
+  }
+}
+
+/** Shows the title and the guidelines (with the required "I agree"). */
+export function renderRoomInfo(info) {
+  const title = info?.title || '';
+  $('join-room-title').textContent = title;
+  $('join-room-title').hidden = !title;
+  const guidelines = (info?.guidelines || '').trim();
+  $('guidelines-text').textContent = guidelines;
+  $('guidelines-box').hidden = !guidelines;
+  $('agree-input').required = !!guidelines;
+}
+
+export function needsAgreement() {
+  return !$('guidelines-box').hidden;
+}
+
+/** Checks the "I agree" box; shows why when it is not ticked. */
+export function checkAgreement() {
+  if (!needsAgreement() || $('agree-input').checked) {
+    $('agree-error').hidden = true;
+    $('agree-input').removeAttribute('aria-invalid');
+    return true;
+  }
+  $('agree-error').textContent = 'Please read the guidelines and tick "I agree" to join.';
+  $('agree-error').hidden = false;
+  $('agree-input').setAttribute('aria-invalid', 'true');
+  $('agree-input').focus();
+  return false;
+}
+
+/**
+ * Fills the device selects once the browser names its devices (after a device was allowed).
+ * A select appears only when there is a choice to make.
+ */
+export async function refreshDevices(current) {
+  if (!navigator.mediaDevices?.enumerateDevices) return;
+  let devices;
+  try {
+    devices = await navigator.mediaDevices.enumerateDevices();
+  } catch {
+    return;
+  }
+  let any = false;
+  for (const [kind, input] of [['audio', 'audioinput'], ['video', 'videoinput']]) {
+    const list = devices.filter((d) => d.kind === input && d.deviceId);
+    const select = $(`${kind}-device`);
+    select.replaceChildren();
+    list.forEach((d, i) => {
+      const option = document.createElement('option');
+      option.value = d.deviceId;
+      option.textContent = d.label || `${kind === 'audio' ? 'Microphone' : 'Camera'} ${i + 1}`;
+      select.append(option);
+    });
+    if (current[kind] && list.some((d) => d.deviceId === current[kind])) select.value = current[kind];
+    const show = list.length > 1;
+    $(`${kind}-device-field`).hidden = !show;
+    any ||= show;
+  }
+  $('device-pickers').hidden = !any;
+}

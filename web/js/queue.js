@@ -1,0 +1,193 @@
+// The speaking queue panel, the same for everyone: who holds the floor, the share timer
+// counting down, the raised hands in order, and my own position. Staff get the queue
+// controls (call next, call someone, move, remove, clear, add time, stop the share).
+
+import { announce } from './announce.js';
+import { actionButton, keepingFocus } from './ui.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** "2:05" for 125 seconds. */
+export function formatSeconds(total) {
+  const s = Math.max(0, Math.ceil(total));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export class QueuePanel {
+  /** @param {{send: (m: object) => boolean, you: () => object|null, isStaff: () => boolean}} ctx */
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.queue = [];
+    this.floor = null;
+    /** Date.now() at which the share's time is up, or null when untimed. */
+    this.deadline = null;
+    this.warned = false;
+    this.expired = false;
+    this.ticker = 0;
+    $('done-button').addEventListener('click', () => ctx.send({ type: 'done' }));
+    for (const button of $('queue-staff').querySelectorAll('[data-cmd]')) {
+      button.addEventListener('click', () => {
+        const msg = { type: button.dataset.cmd };
+        if (msg.type === 'add_time') msg.seconds = 60;
+        ctx.send(msg);
+      });
+    }
+  }
+
+  reset(queue = [], floor = null) {
+    this.queue = queue;
+    this.setFloor(floor, { quiet: true });
+    this.render();
+  }
+
+  setQueue(queue) {
+    this.queue = queue;
+    this.render();
+  }
+
+  /** A new floor (or null); `seconds_left` starts the countdown. */
+  setFloor(floor, { quiet = false } = {}) {
+    const previous = this.floor;
+    this.floor = floor ? { ...floor } : null;
+    this.warned = false;
+    this.expired = !!floor?.expired;
+    this.#startClock(floor);
+    this.render();
+    if (quiet || !floor) return;
+    const you = this.ctx.you();
+    if (you && floor.id === you.id) {
+      announce("It's your turn to share. Turn on your microphone when you are ready.", { visible: true });
+    } else if (previous?.id !== floor.id) {
+      announce(`${floor.name} has the floor.`);
+    }
+  }
+
+  extend(floor) {
+    if (!this.floor || floor.id !== this.floor.id) return this.setFloor(floor, { quiet: true });
+    this.floor = { ...floor };
+    this.warned = false;
+    this.expired = false;
+    this.#startClock(floor);
+    this.render();
+    announce(`More time was added: ${formatSeconds(floor.seconds_left ?? 0)} left.`);
+    return undefined;
+  }
+
+  warning(id, secondsLeft) {
+    if (!this.floor || this.floor.id !== id) return;
+    this.warned = true;
+    if (typeof secondsLeft === 'number') this.deadline = Date.now() + secondsLeft * 1000;
+    this.render();
+    const you = this.ctx.you();
+    announce(you && id === you.id ? 'One minute left in your share.' : `One minute left for ${this.floor.name}.`, {
+      visible: !!you && id === you.id,
+    });
+  }
+
+  timeUp(id) {
+    if (!this.floor || this.floor.id !== id) return;
+    this.expired = true;
+    this.deadline = Date.now();
+    this.render();
+    const you = this.ctx.you();
+    announce(you && id === you.id ? 'Your time is up. Please finish your thought.' : `Time is up for ${this.floor.name}.`, {
+      visible: !!you && id === you.id,
+    });
+  }
+
+  taken(id, reason) {
+    if (!this.floor || this.floor.id !== id) return;
+    const name = this.floor.name;
+    const you = this.ctx.you();
+    this.setFloor(null);
+    const mine = you && id === you.id;
+    if (mine && reason !== 'done') announce('Your share has ended. Thank you for sharing.', { visible: true });
+    else if (!mine && reason !== 'left') announce(`${name} finished sharing.`);
+  }
+
+  stop() {
+    clearInterval(this.ticker);
+    this.ticker = 0;
+  }
+
+  #startClock(floor) {
+    this.stop();
+    const left = floor?.seconds_left;
+    this.deadline = typeof left === 'number' ? Date.now() + left * 1000 : null;
+    if (this.deadline !== null) this.ticker = setInterval(() => this.#renderTimer(), 1000);
+  }
+
+  #renderTimer() {
+    const timer = $('floor-timer');
+    if (!this.floor || this.deadline === null) {
+      timer.hidden = true;
+      return;
+    }
+    const left = (this.deadline - Date.now()) / 1000;
+    timer.hidden = false;
+    timer.textContent = this.expired || left <= 0 ? 'Time is up' : `${formatSeconds(left)} left`;
+    timer.classList.toggle('is-warning', this.warned || (left <= 60 && left > 0));
+    timer.classList.toggle('is-expired', this.expired || left <= 0);
+  }
+
+  render() {
+    const you = this.ctx.you();
+    const staff = this.ctx.isStaff();
+    const floor = this.floor;
+    const mine = !!(floor && you && floor.id === you.id);
+    $('floor-box').hidden = !floor;
+    $('floor-none').hidden = !!floor;
+    $('floor-name').textContent = floor ? (mine ? 'You' : floor.name) : '';
+    $('floor-status').textContent = mine ? 'have the floor' : 'is sharing';
+    $('done-button').hidden = !mine;
+    this.#renderTimer();
+
+    keepingFocus($('queue-list'), () => this.#renderList(you, staff));
+
+    const me = you ? this.queue.find((e) => e.id === you.id) : null;
+    const position = $('my-position');
+    position.hidden = !me;
+    position.textContent = me
+      ? me.position === 1
+        ? 'Your hand is up. You are next.'
+        : `Your hand is up. You are number ${me.position} in line.`
+      : '';
+
+    $('queue-staff').hidden = !staff;
+    $('add-time-button').disabled = !floor;
+    $('stop-share-button').disabled = !floor;
+  }
+
+  #renderList(you, staff) {
+    const list = $('queue-list');
+    list.replaceChildren();
+    for (const [index, entry] of this.queue.entries()) {
+      const li = document.createElement('li');
+      li.dataset.participantId = entry.id;
+      const name = document.createElement('span');
+      name.className = 'queue-name';
+      const isMe = you && entry.id === you.id;
+      name.textContent = isMe ? `${entry.name} (you)` : entry.name;
+      li.append(name);
+      if (staff) {
+        const row = document.createElement('span');
+        row.className = 'queue-actions';
+        row.append(
+          actionButton('Call', entry.name, () => this.ctx.send({ type: 'call', id: entry.id })),
+          actionButton('Move up', entry.name, () =>
+            this.ctx.send({ type: 'move_in_queue', id: entry.id, position: Math.max(1, entry.position - 1) }),
+          { disabled: index === 0 }),
+          actionButton('Move down', entry.name, () =>
+            this.ctx.send({ type: 'move_in_queue', id: entry.id, position: entry.position + 1 }),
+          { disabled: index === this.queue.length - 1 }),
+          actionButton('Remove', entry.name, () => this.ctx.send({ type: 'remove_from_queue', id: entry.id }), {
+            suffix: ' from the queue',
+          }),
+        );
+        li.append(row);
+      }
+      list.append(li);
+    }
+    $('queue-empty').hidden = this.queue.length > 0;
+  }
+}
