@@ -55,6 +55,9 @@ pub struct RoomsConfig {
     pub max_participants: usize,
     /// Upper bound of meetings on this server.
     pub max_rooms: usize,
+    /// How long a participant whose connection dropped keeps their place (role, hand in the
+    /// queue, mute state) for a `resume`.
+    pub reconnect_grace_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -62,6 +65,13 @@ pub struct RoomsConfig {
 pub struct LimitsConfig {
     /// Largest WebSocket message accepted, in bytes.
     pub max_message_bytes: usize,
+    /// Open WebSocket connections from one address.
+    pub max_connections_per_address: usize,
+    /// `join` and `resume` attempts from one address per minute.
+    pub joins_per_address_per_minute: u32,
+    /// Messages per second one connection may send, sustained (bursts of twice this pass).
+    /// Chat, reactions and hand raises have their own, tighter limits in the room.
+    pub messages_per_second: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -187,6 +197,18 @@ impl Config {
         }
         if self.rooms.max_rooms == 0 {
             return invalid("rooms.max_rooms must be at least 1".into());
+        }
+        if self.rooms.reconnect_grace_seconds > 3600 {
+            return invalid("rooms.reconnect_grace_seconds must be at most 3600".into());
+        }
+        if self.limits.max_connections_per_address == 0 {
+            return invalid("limits.max_connections_per_address must be at least 1".into());
+        }
+        if self.limits.joins_per_address_per_minute == 0 {
+            return invalid("limits.joins_per_address_per_minute must be at least 1".into());
+        }
+        if self.limits.messages_per_second < 5 {
+            return invalid("limits.messages_per_second must be at least 5 (a join sends several)".into());
         }
         if self.limits.max_message_bytes < 16 * 1024 {
             return invalid("limits.max_message_bytes must be at least 16384 (SDP is large)".into());

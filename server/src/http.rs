@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use crate::config::{is_valid_room_id, Config};
+use crate::limits::AddressLimits;
 use crate::hub::{HubCommand, HubHandle};
 use crate::web_assets::{content_type, WebAssets};
 
@@ -24,6 +25,7 @@ pub struct AppState {
     pub hub: HubHandle,
     pub config: Arc<Config>,
     pub web: WebAssets,
+    pub limits: Arc<AddressLimits>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -154,7 +156,8 @@ async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let max = state.config.limits.max_message_bytes;
-    upgrade
-        .max_message_size(WS_HARD_LIMIT.max(max))
-        .on_upgrade(move |socket| crate::session::run(socket, state.hub, max, Some(peer.ip())))
+    let slot = state.limits.connect(peer.ip(), std::time::Instant::now());
+    upgrade.max_message_size(WS_HARD_LIMIT.max(max)).on_upgrade(move |socket| async move {
+        crate::session::run(socket, state.hub, &state.config.limits, Some(peer.ip()), slot).await
+    })
 }

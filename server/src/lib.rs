@@ -11,7 +11,8 @@
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
 //! | `media`       | the SFU: one run loop owning the UDP socket and every str0m `Rtc`     | nothing    |
 //! | `hub`         | the only place that knows meetings and media; owns all meetings       | config, protocol, names, ids, media |
-//! | `session`     | one WebSocket: decode, order, relay to the hub                        | hub, protocol, media (signal types only) |
+//! | `session`     | one WebSocket: decode, order, rate-limit, relay to the hub; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
+//! | `limits`      | per-address connection and join-attempt limits (salted hashes, memory only) | config, room (`RateLimiter` only) |
 //! | `http`        | axum routes: pages, room API, health, WebSocket upgrade               | hub, session, config, web_assets |
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
 //!
@@ -26,6 +27,7 @@ pub mod names;
 pub mod protocol;
 pub mod room;
 mod http;
+mod limits;
 mod session;
 mod web_assets;
 
@@ -100,6 +102,7 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     let state = http::AppState {
         hub: hub.clone(),
         web: web_assets::WebAssets::new(&config.server.web_dir),
+        limits: limits::AddressLimits::new(&config.limits),
         config: Arc::new(config),
     };
     let (stop_http, stopped) = oneshot::channel::<()>();

@@ -28,7 +28,18 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
     },
-    /// The browser's one and only offer, sent after `joined`.
+    /// Take back my place after a dropped connection, within the grace period: `resume_key`
+    /// is the one the last `joined` or `waiting` gave. Sent instead of `join`.
+    Resume {
+        room: String,
+        resume_key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+    },
+    /// The browser's offer. The first after `joined` (or a `resumed` join) starts this
+    /// participant's media afresh; a later one renegotiates the same connection (an ICE
+    /// restart after a network change) and is refused with `negotiation_in_progress` while a
+    /// server offer awaits its answer.
     Offer { sdp: String },
     /// The browser's answer to a server `offer`.
     Answer { sdp: String },
@@ -102,6 +113,12 @@ pub enum ServerMessage {
         you: Participant,
         /// Keep it for this meeting and send it with a later `join`.
         token: String,
+        /// Secret for `resume` after a dropped connection; valid while this connection lasts
+        /// and for the grace period after.
+        resume_key: String,
+        /// True when this answers a `resume`: the place (role, hand, mute) was kept.
+        #[serde(default, skip_serializing_if = "is_false")]
+        resumed: bool,
         room: RoomStatus,
         /// Everyone else, in join order.
         participants: Vec<Participant>,
@@ -120,6 +137,7 @@ pub enum ServerMessage {
         title: String,
         message: String,
         token: String,
+        resume_key: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
     },
@@ -410,6 +428,14 @@ mod tests {
                     request_id: None,
                 },
             ),
+            (
+                r#"{"type":"resume","room":"tuesday","resume_key":"r3s","request_id":"2"}"#,
+                ClientMessage::Resume {
+                    room: "tuesday".into(),
+                    resume_key: "r3s".into(),
+                    request_id: Some("2".into()),
+                },
+            ),
             (r#"{"type":"offer","sdp":"v=0"}"#, ClientMessage::Offer { sdp: "v=0".into() }),
             (r#"{"type":"answer","sdp":"v=0"}"#, ClientMessage::Answer { sdp: "v=0".into() }),
             (
@@ -551,11 +577,13 @@ mod tests {
             ),
             (
                 format!(
-                    r#"{{"type":"joined","you":{SAM},"token":"t0k","room":{TUESDAY},"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"request_id":"1"}}"#
+                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"request_id":"1"}}"#
                 ),
                 ServerMessage::Joined {
                     you: sam(),
                     token: "t0k".into(),
+                    resume_key: "r3s".into(),
+                    resumed: false,
                     room: tuesday(),
                     participants: vec![],
                     queue: vec![QueueEntry { id: "p7f3a".into(), name: "Sam".into(), position: 1 }],
@@ -566,11 +594,12 @@ mod tests {
                 },
             ),
             (
-                r#"{"type":"waiting","title":"Tuesday evening","message":"Welcome.","token":"t0k"}"#.into(),
+                r#"{"type":"waiting","title":"Tuesday evening","message":"Welcome.","token":"t0k","resume_key":"r3s"}"#.into(),
                 ServerMessage::Waiting {
                     title: "Tuesday evening".into(),
                     message: "Welcome.".into(),
                     token: "t0k".into(),
+                    resume_key: "r3s".into(),
                     request_id: None,
                 },
             ),

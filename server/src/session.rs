@@ -3,18 +3,45 @@
 //! loop's messages back in order. Knows nothing of str0m.
 
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use tokio::sync::mpsc;
 
-use crate::hub::{HubCommand, HubHandle, JoinRequest, OUTBOX_CAPACITY};
+use crate::config::LimitsConfig;
+use crate::hub::{HubCommand, HubHandle, JoinRequest, ResumeRequest, OUTBOX_CAPACITY};
+use crate::limits::ConnectionSlot;
 use crate::media::{MediaSignal, PeerKey};
 use crate::protocol::{ClientMessage, ServerMessage, PROTOCOL_VERSION};
+use crate::room::RateLimiter;
 
-pub async fn run(mut socket: WebSocket, hub: HubHandle, max_message_bytes: usize, addr: Option<IpAddr>) {
+/// A flooding client is told at most this often that its messages are being dropped.
+const RATE_ERROR_INTERVAL: Duration = Duration::from_secs(1);
+
+/// `slot` is this connection counted against its address; `None` when the address
+/// already has too many open, and the session only says so and closes.
+pub async fn run(
+    mut socket: WebSocket,
+    hub: HubHandle,
+    limits: &LimitsConfig,
+    addr: Option<IpAddr>,
+    slot: Option<ConnectionSlot>,
+) {
     let (outbox, mut outbox_rx) = mpsc::channel::<ServerMessage>(OUTBOX_CAPACITY);
     let (signals, mut signals_rx) = mpsc::unbounded_channel::<MediaSignal>();
-    let mut session = Session { hub, outbox, signals, peer: None, addr };
+    let now = Instant::now();
+    let per_second = limits.messages_per_second;
+    let mut session = Session {
+        hub,
+        outbox,
+        signals,
+        peer: None,
+        addr,
+        messages: RateLimiter::new(now, 2 * per_second, Duration::from_secs(1) / per_second),
+        last_rate_error: None,
+        left: false,
+        slot,
+    };
 
     let hello = ServerMessage::Hello {
         version: PROTOCOL_VERSION,
@@ -23,12 +50,24 @@ pub async fn run(mut socket: WebSocket, hub: HubHandle, max_message_bytes: usize
     if send(&mut socket, &hello).await.is_err() {
         return;
     }
+    if session.slot.is_none() {
+        let refusal = error(
+            "too_many_connections",
+            "Too many connections from your network. Close other meeting tabs and try again.",
+            None,
+        );
+        let _ = send(&mut socket, &refusal).await;
+        let _ = socket.send(Message::Close(None)).await;
+        return;
+    }
     loop {
         let reply = tokio::select! {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    if text.len() > max_message_bytes {
+                    if text.len() > limits.max_message_bytes {
                         Some(error("message_too_large", "That message is too large.", None))
+                    } else if !session.messages.try_take(Instant::now()) {
+                        session.rate_limited(Instant::now())
                     } else {
                         session.handle_text(&text).await
                     }
@@ -56,7 +95,8 @@ pub async fn run(mut socket: WebSocket, hub: HubHandle, max_message_bytes: usize
             break;
         }
     }
-    session.finish();
+    // Without a `leave`, the connection dropped: the place is kept for a resume.
+    session.detach();
     let _ = socket.send(Message::Close(None)).await;
 }
 
@@ -67,6 +107,13 @@ struct Session {
     peer: Option<PeerKey>,
     /// Only ever hashed with a per-meeting salt for bans; never logged or stored.
     addr: Option<IpAddr>,
+    /// Every message counts, whatever it is; the room has tighter limits for chat,
+    /// reactions and hands.
+    messages: RateLimiter,
+    last_rate_error: Option<Instant>,
+    /// Sent `leave`: the place is given up, not kept.
+    left: bool,
+    slot: Option<ConnectionSlot>,
 }
 
 impl Session {
@@ -92,13 +139,29 @@ impl Session {
                         addr: self.addr,
                         outbox: self.outbox.clone(),
                     };
+                    if !self.may_join() {
+                        return Some(too_many_attempts(request_id));
+                    }
                     self.join(request, request_id).await
+                }
+                ClientMessage::Resume { room, resume_key, request_id } => {
+                    if !self.may_join() {
+                        return Some(too_many_attempts(request_id));
+                    }
+                    let request = ResumeRequest {
+                        room,
+                        resume_key,
+                        request_id: request_id.clone(),
+                        outbox: self.outbox.clone(),
+                        signals: self.signals.clone(),
+                    };
+                    self.settle(self.hub.ask(|reply| HubCommand::Resume { request, reply }).await, request_id)
                 }
                 _ => Some(error("not_joined", "Join a meeting first.", None)),
             };
         };
         match message {
-            ClientMessage::Join { request_id, .. } => {
+            ClientMessage::Join { request_id, .. } | ClientMessage::Resume { request_id, .. } => {
                 Some(error("already_joined", "You are already in this meeting.", request_id))
             }
             ClientMessage::Offer { sdp } => {
@@ -111,7 +174,9 @@ impl Session {
                 None
             }
             ClientMessage::Leave {} => {
-                self.finish();
+                self.left = true;
+                self.hub.send(HubCommand::Leave { peer });
+                self.peer = None;
                 Some(ServerMessage::closed("left", "You left the meeting."))
             }
             message => {
@@ -122,7 +187,30 @@ impl Session {
     }
 
     async fn join(&mut self, request: JoinRequest, request_id: Option<String>) -> Option<ServerMessage> {
-        match self.hub.ask(|reply| HubCommand::Join { request, reply }).await {
+        let answer = self.hub.ask(|reply| HubCommand::Join { request, reply }).await;
+        self.settle(answer, request_id)
+    }
+
+    fn may_join(&self) -> bool {
+        self.slot.as_ref().is_some_and(|slot| slot.try_join(Instant::now()))
+    }
+
+    /// Drops a message over the connection's rate; says so at most once a second.
+    fn rate_limited(&mut self, now: Instant) -> Option<ServerMessage> {
+        if self.last_rate_error.is_some_and(|t| now.duration_since(t) < RATE_ERROR_INTERVAL) {
+            return None;
+        }
+        self.last_rate_error = Some(now);
+        Some(error("rate_limited", "Too many messages at once; some were ignored. Please slow down.", None))
+    }
+
+    /// The hub's answer to a join or resume.
+    fn settle(
+        &mut self,
+        answer: Option<Result<PeerKey, crate::hub::Refusal>>,
+        request_id: Option<String>,
+    ) -> Option<ServerMessage> {
+        match answer {
             Some(Ok(peer)) => {
                 self.peer = Some(peer);
                 None // `joined` or `waiting` arrives through the outbox, ahead of any event.
@@ -132,12 +220,18 @@ impl Session {
         }
     }
 
-    /// Leaves the meeting, once.
-    fn finish(&mut self) {
+    /// The WebSocket is gone without a `leave`: the hub keeps the place for the grace period.
+    fn detach(&mut self) {
         if let Some(peer) = self.peer.take() {
-            self.hub.send(HubCommand::Leave { peer });
+            if !self.left {
+                self.hub.send(HubCommand::Detach { peer, outbox: self.outbox.clone() });
+            }
         }
     }
+}
+
+fn too_many_attempts(request_id: Option<String>) -> ServerMessage {
+    error("too_many_attempts", "Too many attempts to join from your network. Please wait a minute.", request_id)
 }
 
 fn error(code: &str, message: impl Into<String>, request_id: Option<String>) -> ServerMessage {

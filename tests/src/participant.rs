@@ -26,6 +26,7 @@ use webrtc::ice::network_type::NetworkType;
 use webrtc::ice_transport::ice_connection_state::RTCIceConnectionState;
 use webrtc::interceptor::registry::Registry;
 use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::offer_answer_options::RTCOfferOptions;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
@@ -150,6 +151,8 @@ struct Shared {
     received: Mutex<BTreeMap<String, Received>>,
     sent: SentCounters,
     keyframe_wanted: AtomicBool,
+    /// Set while one of our offers awaits the server's answer.
+    awaiting_answer: Mutex<Option<oneshot::Sender<Result<(), String>>>>,
 }
 
 impl Shared {
@@ -171,7 +174,10 @@ pub struct Participant {
     pc: Arc<RTCPeerConnection>,
     outbox: mpsc::UnboundedSender<Message>,
     shared: Arc<Shared>,
+    /// Media and RTCP tasks: they outlive a dropped socket.
     tasks: Vec<JoinHandle<()>>,
+    /// The WebSocket's reader and writer.
+    socket_tasks: Vec<JoinHandle<()>>,
 }
 
 impl Participant {
@@ -273,7 +279,8 @@ impl Participant {
         let pc = Arc::new(new_peer_connection().await?);
         let (sink, stream) = signaling.into_parts();
         let (outbox, outbox_rx) = mpsc::unbounded_channel();
-        let mut tasks = vec![tokio::spawn(write_socket(sink, outbox_rx))];
+        let mut socket_tasks = vec![tokio::spawn(write_socket(sink, outbox_rx))];
+        let mut tasks = Vec::new();
 
         let audio = Arc::new(TrackLocalStaticRTP::new(
             codec(MIME_TYPE_OPUS, 48_000, 2),
@@ -324,12 +331,12 @@ impl Participant {
         ))?;
 
         let (answered_tx, answered_rx) = oneshot::channel();
-        tasks.push(tokio::spawn(read_socket(
+        *shared.awaiting_answer.lock().unwrap() = Some(answered_tx);
+        socket_tasks.push(tokio::spawn(read_socket(
             stream,
             pc.clone(),
             outbox.clone(),
             shared.clone(),
-            answered_tx,
         )));
         let describe = |shared: &Shared| format!("{:?}", shared.log.lock().unwrap());
         match tokio::time::timeout(WAIT, answered_rx).await {
@@ -388,7 +395,64 @@ impl Participant {
             outbox,
             shared,
             tasks,
+            socket_tasks,
         })
+    }
+
+    /// Drops the WebSocket without `leave`, as a phone losing its data connection would;
+    /// the peer connection and its media go on.
+    pub fn drop_socket(&mut self) {
+        for task in self.socket_tasks.drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Opens a new socket and sends `resume` with the key from the last `joined`. Returns
+    /// the server's answer: `joined` (then this participant goes on on the new socket,
+    /// keeping its peer connection) or an `error`.
+    pub async fn resume(&mut self, http_addr: SocketAddr) -> Result<Value> {
+        self.drop_socket();
+        let key = self.joined["resume_key"].as_str().context("joined has no resume_key")?.to_string();
+        let mut signaling = SignalingClient::connect(http_addr).await?;
+        signaling
+            .send(&json!({"type": "resume", "room": self.room, "resume_key": key}))
+            .await?;
+        let answer = loop {
+            let message = signaling.recv().await?;
+            if matches!(message["type"].as_str(), Some("joined" | "waiting" | "error" | "closed")) {
+                break message;
+            }
+        };
+        if answer["type"] != "joined" {
+            return Ok(answer);
+        }
+        self.joined = answer.clone();
+        self.shared.log.lock().unwrap().messages.push(answer.clone());
+        let (sink, stream) = signaling.into_parts();
+        let (outbox, outbox_rx) = mpsc::unbounded_channel();
+        self.outbox = outbox.clone();
+        self.socket_tasks.push(tokio::spawn(write_socket(sink, outbox_rx)));
+        self.socket_tasks.push(tokio::spawn(read_socket(stream, self.pc.clone(), outbox, self.shared.clone())));
+        Ok(answer)
+    }
+
+    /// Offers an ICE restart on the same peer connection, as a browser does after a network
+    /// change, and waits for the server's answer and for the connection to be up again.
+    pub async fn restart_ice(&self) -> Result<()> {
+        let options = RTCOfferOptions { ice_restart: true, ..Default::default() };
+        let offer = self.pc.create_offer(Some(options)).await?;
+        let mut gathered = self.pc.gathering_complete_promise().await;
+        self.pc.set_local_description(offer).await?;
+        let _ = tokio::time::timeout(WAIT, gathered.recv()).await;
+        let sdp = self.pc.local_description().await.context("no local description")?.sdp;
+        let (answered_tx, answered_rx) = oneshot::channel();
+        *self.shared.awaiting_answer.lock().unwrap() = Some(answered_tx);
+        self.send(&json!({"type": "offer", "sdp": sdp}))?;
+        match tokio::time::timeout(WAIT, answered_rx).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => bail!("{}: the server's answer to an ICE restart failed: {e}", self.name),
+            _ => bail!("{}: no answer to an ICE restart; {}", self.name, self.describe()),
+        }
     }
 
     /// Sends a JSON message on this participant's socket.
@@ -691,7 +755,7 @@ impl Participant {
     }
 
     async fn shutdown(&mut self) {
-        for task in self.tasks.drain(..) {
+        for task in self.tasks.drain(..).chain(self.socket_tasks.drain(..)) {
             task.abort();
         }
         let _ = self.pc.close().await;
@@ -700,7 +764,7 @@ impl Participant {
 
 impl Drop for Participant {
     fn drop(&mut self) {
-        for task in &self.tasks {
+        for task in self.tasks.iter().chain(&self.socket_tasks) {
             task.abort();
         }
         let pc = self.pc.clone();
@@ -750,16 +814,14 @@ async fn write_socket(
     }
 }
 
-/// Reads the socket for the whole session: applies the answer to our one offer, answers
+/// Reads the socket for the whole session: applies the answer to our offer, answers
 /// every server offer (the polite side), and logs everything else for the test to inspect.
 async fn read_socket(
     mut stream: WsStream,
     pc: Arc<RTCPeerConnection>,
     outbox: mpsc::UnboundedSender<Message>,
     shared: Arc<Shared>,
-    answered: oneshot::Sender<Result<(), String>>,
 ) {
-    let mut answered = Some(answered);
     loop {
         let message = match next_incoming(&mut stream).await {
             Ok(Incoming::Message(m)) => m,
@@ -775,7 +837,7 @@ async fn read_socket(
         shared.log.lock().unwrap().messages.push(message.clone());
         let sdp = message["sdp"].as_str().unwrap_or_default().to_string();
         match message["type"].as_str() {
-            Some("answer") => match answered.take() {
+            Some("answer") => match take_awaiting(&shared) {
                 Some(tx) => {
                     let result = match RTCSessionDescription::answer(sdp) {
                         Ok(desc) => pc.set_remote_description(desc).await,
@@ -786,7 +848,8 @@ async fn read_socket(
                 None => shared.anomaly("an `answer` with no client offer outstanding".into()),
             },
             Some("offer") => {
-                if answered.is_some() {
+                let glare = shared.awaiting_answer.lock().unwrap().is_some();
+                if glare {
                     shared.anomaly("the server offered before answering our offer (glare)".into());
                 }
                 ice_started(&pc).await;
@@ -803,6 +866,10 @@ async fn read_socket(
             _ => {}
         }
     }
+}
+
+fn take_awaiting(shared: &Shared) -> Option<oneshot::Sender<Result<(), String>>> {
+    shared.awaiting_answer.lock().unwrap().take()
 }
 
 /// webrtc-rs 0.17 applies our answer's ICE credentials in a queued task; a server offer

@@ -136,13 +136,18 @@ impl SignalingClient {
 
     /// Reads until a message of type `ty` arrives, returning it and everything skipped.
     pub async fn recv_type(&mut self, ty: &str) -> Result<(Value, Vec<Value>)> {
+        self.recv_type_any(&[ty]).await
+    }
+
+    /// Reads until a message of one of the `types` arrives, returning it and everything skipped.
+    pub async fn recv_type_any(&mut self, types: &[&str]) -> Result<(Value, Vec<Value>)> {
         let mut skipped = Vec::new();
         loop {
             let message = self
                 .recv()
                 .await
-                .with_context(|| format!("waiting for `{ty}`; before it came {skipped:?}"))?;
-            if message["type"] == ty {
+                .with_context(|| format!("waiting for one of {types:?}; before it came {skipped:?}"))?;
+            if types.iter().any(|ty| message["type"] == *ty) {
                 return Ok((message, skipped));
             }
             skipped.push(message);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use haven_tests::{create_room, start_server, wait_until, Participant, WAIT};
+use haven_tests::{create_room, start_server, start_server_with, wait_until, Participant, WAIT};
 
 /// The ids of everyone in `all` but `me`.
 fn others<'a>(all: &[&'a Participant], me: &Participant) -> Vec<&'a str> {
@@ -108,7 +108,9 @@ async fn late_joiner_receives_existing_tracks_and_publisher_gets_keyframe_reques
 
 /// Leaves with `leave`, or vanishes (socket and peer connection gone without a word).
 async fn someone_goes_and_the_others_notice(politely: bool) -> Result<()> {
-    let server = start_server().await;
+    // Someone who vanishes keeps their place for the grace period in case they come back
+    // (tests/tests/reconnect.rs); a short one keeps this test quick.
+    let server = start_server_with(|c| c.rooms.reconnect_grace_seconds = 1).await;
     let room = create_room(&server).await?;
     let addr = server.http_addr();
     let ana = Participant::join(addr, &room, "Ana").await?;
@@ -175,6 +177,6 @@ async fn participant_who_leaves_is_announced_and_its_tracks_stop() -> Result<()>
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn participant_who_vanishes_is_announced_and_its_tracks_stop() -> Result<()> {
+async fn participant_who_vanishes_is_announced_after_the_grace_period_and_its_tracks_stop() -> Result<()> {
     someone_goes_and_the_others_notice(false).await
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -30,11 +30,41 @@ pub struct Meeting {
     pub empty_since: Instant,
 }
 
-/// A session's way out, and what the wire adds for it.
+/// A participant's connection, and what the wire adds for it. It outlives a dropped
+/// WebSocket for the grace period, so a `resume` finds the place kept.
 pub struct Conn {
     pub outbox: Outbox,
     pub token: String,
+    /// The secret a `resume` must present.
+    pub resume_key: String,
     pub request_id: Option<String>,
+    /// Set while no session is attached: when the WebSocket dropped.
+    pub detached_since: Option<Instant>,
+    /// Whether this session already sent the offer that started its media; the first offer
+    /// after a join or resume starts media afresh, later ones renegotiate.
+    pub media_started: bool,
+}
+
+impl Conn {
+    pub fn new(outbox: Outbox, token: String, request_id: Option<String>) -> Conn {
+        Conn {
+            outbox,
+            token,
+            resume_key: crate::ids::random_token(24),
+            request_id,
+            detached_since: None,
+            media_started: false,
+        }
+    }
+
+    /// Queues a message for the session. `false` when its queue is full: it is too slow.
+    /// While detached, messages are dropped: a resume starts with a fresh snapshot.
+    pub fn send(&self, message: ServerMessage) -> bool {
+        if self.detached_since.is_some() {
+            return true;
+        }
+        self.outbox.try_send(message).is_ok()
+    }
 }
 
 impl Meeting {
@@ -64,6 +94,31 @@ impl Meeting {
         }
     }
 
+    /// The participant whose resume key this is, compared without an early exit.
+    pub fn find_resumable(&self, resume_key: &str) -> Option<ParticipantId> {
+        let wanted = Sha256::digest(resume_key.as_bytes());
+        let mut found = None;
+        for (pid, conn) in &self.conns {
+            let have = Sha256::digest(conn.resume_key.as_bytes());
+            let same = have.iter().zip(wanted.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+            if same {
+                found = Some(*pid);
+            }
+        }
+        found
+    }
+
+    /// When the earliest detached connection's grace period ends.
+    pub fn next_grace_end(&self, grace: Duration) -> Option<Instant> {
+        self.conns.values().filter_map(|c| c.detached_since).min().map(|t| t + grace)
+    }
+
+    /// Connections whose grace period is over at `now`.
+    pub fn grace_expired(&self, now: Instant, grace: Duration) -> Vec<ParticipantId> {
+        let expired = |c: &Conn| c.detached_since.is_some_and(|t| t + grace <= now);
+        self.conns.iter().filter(|(_, c)| expired(c)).map(|(pid, _)| *pid).collect()
+    }
+
     /// The salted hash that stands for an address in bans; the address itself is not kept.
     pub fn ban_key(&self, addr: IpAddr) -> String {
         let mut hasher = Sha256::new();
@@ -90,7 +145,7 @@ impl Meeting {
                 Effect::Disconnect { who, reason } => {
                     if let Some(conn) = self.conns.remove(&who) {
                         let (code, message) = close_reason(reason);
-                        let _ = conn.outbox.try_send(ServerMessage::closed(code, message));
+                        conn.send(ServerMessage::closed(code, message));
                     }
                     media.send(MediaCommand::Disconnect { peer: PeerKey(who.0) });
                     applied.disconnected.push(who);
@@ -100,21 +155,23 @@ impl Meeting {
                     let recipient = Recipient {
                         room_id: &self.id,
                         token: &conn.token,
+                        resume_key: &conn.resume_key,
                         request_id: conn.request_id.clone(),
+                        resumed: false,
                     };
                     if let Some(message) = wire::server_message(event, &recipient) {
-                        if conn.outbox.try_send(message).is_err() {
+                        if !conn.send(message) {
                             applied.too_slow.push(to);
                         }
                     }
                 }
                 Effect::Broadcast { event, .. } | Effect::ToFacilitators { event } => {
                     // Shared events carry nothing per recipient: translate once.
-                    let recipient = Recipient { room_id: &self.id, token: "", request_id: None };
+                    let recipient = Recipient::anyone(&self.id);
                     let Some(message) = wire::server_message(event, &recipient) else { continue };
                     for who in audience {
                         let Some(conn) = self.conns.get(&who) else { continue };
-                        if conn.outbox.try_send(message.clone()).is_err() {
+                        if !conn.send(message.clone()) {
                             applied.too_slow.push(who);
                         }
                     }

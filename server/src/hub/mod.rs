@@ -16,7 +16,7 @@ use crate::config::{Config, DeclaredRoom, RoomDefaults};
 use crate::media::{Forwarding, GroupKey, MediaCommand, MediaEvent, MediaHandle, MediaSignal, PeerKey};
 use crate::names;
 use crate::protocol::{ClientMessage, ServerMessage};
-use crate::room::{ParticipantId, PublicId, Role, RoomCommand, RoomError, RoomSettings};
+use crate::room::{ParticipantId, PublicId, Role, RoomCommand, RoomError, RoomEvent, RoomSettings};
 use meeting::{Conn, Meeting};
 
 /// How long an ad-hoc room outlives its last participant (a meeting link shared for "now").
@@ -31,12 +31,26 @@ pub enum HubCommand {
     /// What the join screen shows before anyone joins.
     RoomInfo { id: String, reply: oneshot::Sender<Option<crate::protocol::RoomStatus>> },
     Join { request: JoinRequest, reply: oneshot::Sender<Result<PeerKey, Refusal>> },
+    /// Take back a kept place with its resume key, from a new session.
+    Resume { request: ResumeRequest, reply: oneshot::Sender<Result<PeerKey, Refusal>> },
     Offer { peer: PeerKey, sdp: String, signals: mpsc::UnboundedSender<MediaSignal> },
     Answer { peer: PeerKey, sdp: String },
     /// Any other client message: a room command.
     Room { peer: PeerKey, message: ClientMessage },
     Leave { peer: PeerKey },
+    /// The session ended without `leave` (the WebSocket dropped): keep the place for the
+    /// grace period. `outbox` tells which session, so a stale one cannot detach a resumed one.
+    Detach { peer: PeerKey, outbox: Outbox },
     Shutdown,
+}
+
+pub struct ResumeRequest {
+    pub room: String,
+    pub resume_key: String,
+    pub request_id: Option<String>,
+    pub outbox: Outbox,
+    /// The new session's way for answers and offers of the media connection it may keep.
+    pub signals: mpsc::UnboundedSender<MediaSignal>,
 }
 
 pub struct JoinRequest {
@@ -135,7 +149,13 @@ impl Hub {
         let mut sweep = tokio::time::interval(Duration::from_secs(60));
         loop {
             // Share timers: the rooms say when they next need waking.
-            let deadline = self.meetings.values().filter_map(|m| m.room.next_deadline()).min();
+            let grace = self.grace();
+            let deadline = self
+                .meetings
+                .values()
+                .flat_map(|m| [m.room.next_deadline(), m.next_grace_end(grace)])
+                .flatten()
+                .min();
             let timer = async {
                 match deadline {
                     Some(at) => tokio::time::sleep_until(at.into()).await,
@@ -175,7 +195,11 @@ impl Hub {
                 self.media.send(MediaCommand::Answer { peer, answer_sdp: sdp })
             }
             HubCommand::Room { peer, message } => self.room_command(peer, message),
+            HubCommand::Resume { request, reply } => {
+                let _ = reply.send(self.resume(request));
+            }
             HubCommand::Leave { peer } => self.leave(peer),
+            HubCommand::Detach { peer, outbox } => self.detach(peer, &outbox),
             HubCommand::Shutdown => {}
         }
     }
@@ -185,13 +209,17 @@ impl Hub {
             MediaEvent::Connected { peer } => tracing::debug!(peer = peer.0, "media connected"),
             MediaEvent::Lost { peer } => {
                 tracing::info!(peer = peer.0, "media connection lost");
-                if let Some(conn) = self.conn(peer) {
-                    let _ = conn.outbox.try_send(ServerMessage::closed(
-                        "connection_lost",
-                        "The audio and video connection was lost. Please rejoin.",
-                    ));
+                // The place is kept for the grace period: the client reconnects and resumes
+                // with a fresh media connection.
+                let Some(conn) = self.conn_mut(peer) else { return };
+                conn.send(ServerMessage::closed(
+                    "connection_lost",
+                    "The audio and video connection was lost. Reconnecting…",
+                ));
+                conn.media_started = false;
+                if conn.detached_since.is_none() {
+                    conn.detached_since = Some(Instant::now());
                 }
-                self.leave(peer);
             }
         }
     }
@@ -253,7 +281,7 @@ impl Hub {
             accepted_guidelines: request.accepted_guidelines,
         };
         // The connection is known before the room speaks, so its first words reach it.
-        let conn = Conn { outbox: request.outbox, token, request_id: request.request_id };
+        let conn = Conn::new(request.outbox, token, request.request_id);
         meeting.conns.insert(pid, conn);
         match meeting.room.handle(Instant::now(), pid, command) {
             Ok(effects) => {
@@ -273,7 +301,61 @@ impl Hub {
         }
     }
 
+    fn resume(&mut self, request: ResumeRequest) -> Result<PeerKey, Refusal> {
+        let meeting = self.meetings.get_mut(&request.room).ok_or_else(Refusal::unknown_room)?;
+        let pid = meeting.find_resumable(&request.resume_key).ok_or_else(|| {
+            Refusal::new("resume_failed", "Your place in the meeting was not kept. Please join again.")
+        })?;
+        let conn = meeting.conns.get_mut(&pid).expect("found above");
+        // A session still attached is one the browser has given up on (a half-open socket).
+        if conn.detached_since.is_none() {
+            let _ = conn.outbox.try_send(ServerMessage::closed(
+                "replaced",
+                "This meeting was opened again from another connection.",
+            ));
+        }
+        conn.outbox = request.outbox;
+        conn.detached_since = None;
+        conn.request_id = request.request_id.clone();
+        let peer = PeerKey(pid.0);
+        let now = Instant::now();
+        let recipient = wire::Recipient {
+            room_id: &meeting.id,
+            token: &conn.token,
+            resume_key: &conn.resume_key,
+            request_id: request.request_id,
+            resumed: true,
+        };
+        let event = match meeting.room.state_for(now, pid) {
+            Some(snapshot) => RoomEvent::Snapshot(Box::new(snapshot)),
+            None => meeting.room.waiting_event(),
+        };
+        if let Some(message) = wire::server_message(event, &recipient) {
+            conn.send(message);
+        }
+        conn.request_id = None;
+        // The browser may keep its media connection: its answers and our offers go to the
+        // new session from now on.
+        self.media.send(MediaCommand::Rebind { peer, signals: request.signals });
+        tracing::info!(peer = peer.0, "participant resumed");
+        Ok(peer)
+    }
+
+    fn detach(&mut self, peer: PeerKey, outbox: &Outbox) {
+        let Some(conn) = self.conn_mut(peer) else { return };
+        if conn.outbox.same_channel(outbox) && conn.detached_since.is_none() {
+            conn.detached_since = Some(Instant::now());
+            tracing::info!(peer = peer.0, "connection dropped; place kept");
+        }
+    }
+
     fn offer(&mut self, peer: PeerKey, sdp: String, signals: mpsc::UnboundedSender<MediaSignal>) {
+        let Some(conn) = self.conn(peer) else { return };
+        if conn.media_started {
+            // The same connection, renegotiated by the browser (an ICE restart).
+            self.media.send(MediaCommand::Renegotiate { peer, offer_sdp: sdp });
+            return;
+        }
         let Some(meeting) = self.meeting_of(peer) else { return };
         let pid = ParticipantId(peer.0);
         let Some((audio, video)) = meeting.room.forwarding(pid) else {
@@ -281,10 +363,15 @@ impl Hub {
             self.send_error(peer, refusal);
             return;
         };
-        let label = meeting.room.public_id_of(pid).map(|p| p.0).unwrap_or_default();
+        let (group, label) = (meeting.group, meeting.room.public_id_of(pid).map(|p| p.0).unwrap_or_default());
+        if let Some(conn) = self.conn_mut(peer) {
+            conn.media_started = true;
+        }
+        // A new media connection (first offer, or after a resume): replaces any old one.
+        self.media.send(MediaCommand::Disconnect { peer });
         self.media.send(MediaCommand::Connect {
             peer,
-            group: meeting.group,
+            group,
             label,
             offer_sdp: sdp,
             forwarding: Forwarding { audio, video },
@@ -353,12 +440,28 @@ impl Hub {
             let effects = meeting.room.handle_timeout(now);
             self.apply(&room_id, effects);
         }
+        let grace = self.grace();
+        let expired: Vec<ParticipantId> =
+            self.meetings.values().flat_map(|m| m.grace_expired(now, grace)).collect();
+        for pid in expired {
+            tracing::info!(peer = pid.0, "grace period over");
+            self.leave(PeerKey(pid.0));
+        }
+    }
+
+    fn grace(&self) -> Duration {
+        Duration::from_secs(self.config.rooms.reconnect_grace_seconds)
     }
 
     fn send_error(&self, peer: PeerKey, refusal: Refusal) {
         if let Some(conn) = self.conn(peer) {
-            let _ = conn.outbox.try_send(ServerMessage::error(refusal.code, refusal.message, None));
+            conn.send(ServerMessage::error(refusal.code, refusal.message, None));
         }
+    }
+
+    fn conn_mut(&mut self, peer: PeerKey) -> Option<&mut Conn> {
+        let room_id = self.peer_rooms.get(&peer)?;
+        self.meetings.get_mut(room_id)?.conns.get_mut(&ParticipantId(peer.0))
     }
 
     fn conn(&self, peer: PeerKey) -> Option<&Conn> {

@@ -8,7 +8,17 @@ use crate::room::{self, PublicId, Room, RoomCommand, RoomEvent};
 pub struct Recipient<'a> {
     pub room_id: &'a str,
     pub token: &'a str,
+    pub resume_key: &'a str,
     pub request_id: Option<String>,
+    /// This `joined` answers a `resume`.
+    pub resumed: bool,
+}
+
+impl Recipient<'_> {
+    /// For events that are the same for everyone: nothing of the recipient's own.
+    pub fn anyone(room_id: &str) -> Recipient<'_> {
+        Recipient { room_id, token: "", resume_key: "", request_id: None, resumed: false }
+    }
 }
 
 /// `None` for events that travel another way (the meeting's end arrives as `closed`).
@@ -21,6 +31,8 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
             ServerMessage::Joined {
                 you: participant(mine.into_iter().next()?),
                 token: to.token.to_string(),
+                resume_key: to.resume_key.to_string(),
+                resumed: to.resumed,
                 room: status(to.room_id, snapshot.status),
                 participants: others.into_iter().map(participant).collect(),
                 queue: snapshot.queue.into_iter().map(queue_entry).collect(),
@@ -34,6 +46,7 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
             title,
             message,
             token: to.token.to_string(),
+            resume_key: to.resume_key.to_string(),
             request_id: to.request_id.clone(),
         },
         RoomEvent::ParticipantJoined(p) => ServerMessage::ParticipantJoined { participant: participant(p) },
@@ -92,6 +105,7 @@ pub fn room_command(room: &Room, message: ClientMessage) -> Result<Option<RoomCo
     let who = |id: &str| room.id_of(&PublicId(id.to_string())).ok_or(UnknownId);
     Ok(Some(match message {
         ClientMessage::Join { .. }
+        | ClientMessage::Resume { .. }
         | ClientMessage::Offer { .. }
         | ClientMessage::Answer { .. }
         | ClientMessage::Leave {} => return Ok(None),

@@ -43,6 +43,12 @@ pub enum MediaCommand {
     },
     /// The browser's answer to our last offer.
     Answer { peer: PeerKey, answer_sdp: String },
+    /// A later offer from the browser on the same connection (an ICE restart after a network
+    /// change). Refused while our own offer awaits its answer: the browser is the polite side.
+    Renegotiate { peer: PeerKey, offer_sdp: String },
+    /// The peer's signaling moved to a new session (a resumed WebSocket): later answers and
+    /// offers go to `signals`, and an offer left unanswered is sent again.
+    Rebind { peer: PeerKey, signals: mpsc::UnboundedSender<MediaSignal> },
     SetForwarding { peer: PeerKey, forwarding: Forwarding },
     Disconnect { peer: PeerKey },
 }

@@ -28,8 +28,9 @@ pub(super) struct Peer {
     pub next_timeout: Instant,
     pub tracks_in: Vec<TrackIn>,
     pub tracks_out: Vec<TrackOut>,
-    /// Our offer awaiting the browser's answer: at most one in flight.
-    pub pending: Option<SdpPendingOffer>,
+    /// Our offer awaiting the browser's answer: at most one in flight, with its SDP in case
+    /// the session that carried it dropped and it must be sent again.
+    pub pending: Option<(SdpPendingOffer, String)>,
     /// Set when tracks_out changed; the loop then tries to negotiate.
     pub wants_negotiation: bool,
     /// Set when the peer failed; the loop removes it at the end of the turn.
@@ -174,8 +175,25 @@ impl Peer {
         Ok(answer.to_sdp_string())
     }
 
+    /// The browser's own offer on an established connection. An ICE restart in it gives
+    /// this peer new local ICE credentials: the caller re-keys its ufrag route.
+    pub fn accept_renegotiation(&mut self, sdp: &str) -> Result<String, MediaError> {
+        if self.pending.is_some() {
+            return Err(MediaError::NegotiationInProgress);
+        }
+        self.accept_offer(sdp)
+    }
+
+    /// Points signaling at a new session and repeats an offer the old one may have lost.
+    pub fn rebind(&mut self, signals: UnboundedSender<MediaSignal>) {
+        self.signals = signals;
+        if let Some((_, sdp)) = &self.pending {
+            let _ = self.signals.send(MediaSignal::Offer(sdp.clone()));
+        }
+    }
+
     pub fn accept_answer(&mut self, sdp: &str) -> Result<(), MediaError> {
-        let Some(pending) = self.pending.take() else {
+        let Some((pending, _)) = self.pending.take() else {
             return Err(MediaError::UnexpectedAnswer);
         };
         let answer = SdpAnswer::from_sdp_string(sdp).map_err(|_| MediaError::BadSdp)?;
@@ -227,7 +245,8 @@ impl Peer {
         let Some((offer, pending)) = change.apply() else {
             return;
         };
-        self.pending = Some(pending);
-        let _ = self.signals.send(MediaSignal::Offer(offer.to_sdp_string()));
+        let sdp = offer.to_sdp_string();
+        self.pending = Some((pending, sdp.clone()));
+        let _ = self.signals.send(MediaSignal::Offer(sdp));
     }
 }

@@ -380,6 +380,13 @@ impl Sfu {
                 }
             }
             MediaCommand::Answer { peer, answer_sdp } => self.accept_answer(peer, &answer_sdp, now),
+            MediaCommand::Renegotiate { peer, offer_sdp } => self.renegotiate(peer, &offer_sdp),
+            MediaCommand::Rebind { peer, signals } => {
+                let Some(&slot) = self.by_key.get(&peer) else { return };
+                if let Some(p) = self.peers[slot].as_mut() {
+                    p.rebind(signals);
+                }
+            }
             MediaCommand::SetForwarding { peer, forwarding } => {
                 self.set_forwarding(peer, forwarding, now)
             }
@@ -462,6 +469,27 @@ impl Sfu {
         Ok(answer)
     }
 
+    fn renegotiate(&mut self, key: PeerKey, sdp: &str) {
+        let Some(&slot) = self.by_key.get(&key) else { return };
+        let Some(peer) = self.peers[slot].as_mut() else { return };
+        match peer.accept_renegotiation(sdp) {
+            Ok(answer) => {
+                let ufrag = peer.rtc.direct_api().local_ice_credentials().ufrag;
+                if ufrag != peer.ufrag {
+                    // An ICE restart: the browser's checks now carry the new ufrag, perhaps
+                    // from a new address, which the first valid check teaches us.
+                    self.by_ufrag.remove(&std::mem::replace(&mut peer.ufrag, ufrag.clone()));
+                    self.by_ufrag.insert(ufrag, slot);
+                }
+                let _ = peer.signals.send(MediaSignal::Answer(answer));
+            }
+            Err(e) => {
+                let _ = peer.signals.send(MediaSignal::Refused(e));
+            }
+        }
+        self.mark_dirty(slot);
+    }
+
     fn accept_answer(&mut self, key: PeerKey, sdp: &str, now: Instant) {
         let Some(&slot) = self.by_key.get(&key) else { return };
         let Some(peer) = self.peers[slot].as_mut() else { return };
@@ -477,7 +505,7 @@ impl Sfu {
             .iter()
             .filter(|t| {
                 matches!(t.state, TrackOutState::Open(_))
-                    && !before.iter().any(|b| *b == t.state)
+                    && !before.contains(&t.state)
             })
             .filter_map(|t| match t.state {
                 TrackOutState::Open(mid) => Some((t.publisher, t.publisher_mid, mid, t.kind)),

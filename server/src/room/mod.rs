@@ -67,6 +67,7 @@ pub use effect::{
     QueueEntry, RoomEvent, RoomSnapshot, RoomStatus, WaiterView,
 };
 pub use error::RoomError;
+pub use rate::RateLimiter;
 pub use participant::{MessageId, ParticipantId, PublicId, Reaction, Role, UnmutePermission};
 pub use settings::{RoomSettings, SettingsPatch, MAX_SHARE_SECONDS};
 pub use timer::SHARE_WARNING;
@@ -194,7 +195,7 @@ impl Room {
             C::Admit { who } => self.admit(who),
             C::AdmitAll => self.admit_all(),
             C::Deny { who, ban } => self.deny(who, ban, out),
-            C::RaiseHand => self.raise_hand(from),
+            C::RaiseHand => self.raise_hand(now, from),
             C::LowerHand => self.lower_hand(from),
             C::CallNext => self.call_next(now, out),
             C::Call { who } => self.call(now, who, out),

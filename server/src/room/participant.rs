@@ -86,6 +86,7 @@ pub(super) struct Participant {
     pub camera_stopped: bool,
     pub reactions: RateLimiter,
     pub messages: RateLimiter,
+    pub hands: RateLimiter,
 }
 
 impl Participant {
@@ -111,6 +112,7 @@ impl Participant {
             camera_stopped: false,
             reactions: RateLimiter::reactions(now),
             messages: RateLimiter::messages(now),
+            hands: RateLimiter::hands(now),
         }
     }
 }

@@ -11,9 +11,13 @@ use super::timer::Floor;
 use super::{Effect, FloorEnd, ParticipantId, Room, RoomError, RoomEvent};
 
 impl Room {
-    pub(super) fn raise_hand(&mut self, from: ParticipantId) -> Result<(), RoomError> {
+    pub(super) fn raise_hand(&mut self, now: Instant, from: ParticipantId) -> Result<(), RoomError> {
         if self.queue.contains(&from) {
             return Err(RoomError::AlreadyInQueue);
+        }
+        let p = self.get_mut(from).ok_or(RoomError::UnknownParticipant)?;
+        if !p.hands.try_take(now) {
+            return Err(RoomError::RateLimited);
         }
         self.queue.push(from);
         Ok(())

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 /// `capacity` actions at once, then one more every `refill`.
 #[derive(Debug, Clone)]
-pub(super) struct RateLimiter {
+pub struct RateLimiter {
     capacity: u32,
     refill: Duration,
     tokens: u32,
@@ -31,6 +31,12 @@ impl RateLimiter {
     /// cannot flood the facilitators through a side door.
     pub fn messages(now: Instant) -> Self {
         Self::new(now, 5, Duration::from_secs(3))
+    }
+
+    /// Raising a hand reorders nothing but is broadcast to everyone: a raise-lower loop
+    /// must not flood the room.
+    pub fn hands(now: Instant) -> Self {
+        Self::new(now, 3, Duration::from_secs(5))
     }
 
     /// Takes one token if there is one. Only called once every other check has passed,

@@ -27,6 +27,14 @@ pub(super) struct Arrival {
 }
 
 impl Room {
+    /// What a participant in the waiting room is told (on arrival, and again on resume).
+    pub fn waiting_event(&self) -> RoomEvent {
+        RoomEvent::Waiting {
+            title: self.settings.title.clone(),
+            message: "Welcome. A facilitator will let you in shortly.".into(),
+        }
+    }
+
     pub(super) fn join(
         &mut self,
         now: Instant,
@@ -66,13 +74,7 @@ impl Room {
             if self.waiting.len() >= MAX_WAITING {
                 return Err(RoomError::RoomFull);
             }
-            out.push(Effect::Send {
-                to: from,
-                event: RoomEvent::Waiting {
-                    title: self.settings.title.clone(),
-                    message: "Welcome. A facilitator will let you in shortly.".into(),
-                },
-            });
+            out.push(Effect::Send { to: from, event: self.waiting_event() });
             self.waiting.push(p);
             return Ok(());
         }

@@ -235,3 +235,19 @@ fn call_next_with_nothing_to_do_says_queue_empty() {
     m.ok(F, RoomCommand::CallNext);
     assert!(m.room.floor.is_none());
 }
+
+#[test]
+fn a_raise_and_lower_loop_is_slowed_but_a_hand_is_never_stuck_raised() {
+    let mut m = Meeting::started();
+    for _ in 0..3 {
+        m.ok(A, RoomCommand::RaiseHand);
+        m.ok(A, RoomCommand::LowerHand);
+    }
+    assert_eq!(m.refused(A, RoomCommand::RaiseHand), "rate_limited");
+    // Others' hands are not affected, and time gives the hand back.
+    m.ok(B, RoomCommand::RaiseHand);
+    m.advance(5);
+    let e = m.ok(A, RoomCommand::RaiseHand);
+    assert_eq!(queue_event(&e), Some(vec![public(B), public(A)]));
+    m.ok(A, RoomCommand::LowerHand);
+}

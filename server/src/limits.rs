@@ -1,0 +1,143 @@
+//! Per-address limits on connections and join attempts, shared by every session. An
+//! address is kept only as a hash with a random salt made at start-up, in memory, and
+//! forgotten a minute after its last connection closes.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::config::LimitsConfig;
+use crate::room::RateLimiter;
+
+/// Entries idle this long with no open connection are dropped.
+const FORGET_AFTER: Duration = Duration::from_secs(60);
+/// Above this many entries, a new connection first sweeps the forgettable ones.
+const SWEEP_ABOVE: usize = 1024;
+
+type AddressKey = [u8; 16];
+
+pub struct AddressLimits {
+    salt: [u8; 16],
+    max_connections: usize,
+    joins_per_minute: u32,
+    entries: Mutex<HashMap<AddressKey, Entry>>,
+}
+
+struct Entry {
+    connections: usize,
+    joins: RateLimiter,
+    last_seen: Instant,
+}
+
+/// An open connection counted against its address; released on drop.
+pub struct ConnectionSlot {
+    limits: Arc<AddressLimits>,
+    key: AddressKey,
+}
+
+impl AddressLimits {
+    pub fn new(config: &LimitsConfig) -> Arc<AddressLimits> {
+        let mut salt = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut salt);
+        Arc::new(AddressLimits {
+            salt,
+            max_connections: config.max_connections_per_address,
+            joins_per_minute: config.joins_per_address_per_minute,
+            entries: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn key(&self, addr: IpAddr) -> AddressKey {
+        let mut hasher = Sha256::new();
+        hasher.update(self.salt);
+        match addr {
+            IpAddr::V4(v4) => hasher.update(v4.octets()),
+            IpAddr::V6(v6) => hasher.update(v6.octets()),
+        }
+        hasher.finalize()[..16].try_into().expect("16 of 32 bytes")
+    }
+
+    /// Counts a new connection from `addr`; `None` when the address has too many open.
+    pub fn connect(self: &Arc<Self>, addr: IpAddr, now: Instant) -> Option<ConnectionSlot> {
+        let key = self.key(addr);
+        let mut entries = self.entries.lock().expect("limits lock");
+        if entries.len() > SWEEP_ABOVE {
+            entries.retain(|_, e| e.connections > 0 || now.duration_since(e.last_seen) < FORGET_AFTER);
+        }
+        let entry = entries.entry(key).or_insert_with(|| self.new_entry(now));
+        entry.last_seen = now;
+        if entry.connections >= self.max_connections {
+            return None;
+        }
+        entry.connections += 1;
+        Some(ConnectionSlot { limits: Arc::clone(self), key })
+    }
+
+    fn new_entry(&self, now: Instant) -> Entry {
+        let refill = Duration::from_secs(60) / self.joins_per_minute;
+        Entry { connections: 0, joins: RateLimiter::new(now, self.joins_per_minute, refill), last_seen: now }
+    }
+}
+
+impl ConnectionSlot {
+    /// Takes one join attempt from this connection's address; `false` when it has made too
+    /// many this minute.
+    pub fn try_join(&self, now: Instant) -> bool {
+        let mut entries = self.limits.entries.lock().expect("limits lock");
+        entries.get_mut(&self.key).is_some_and(|e| e.joins.try_take(now))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut entries = self.limits.entries.lock().expect("limits lock");
+        if let Some(entry) = entries.get_mut(&self.key) {
+            entry.connections = entry.connections.saturating_sub(1);
+            entry.last_seen = Instant::now();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(max_connections: usize, joins: u32) -> Arc<AddressLimits> {
+        AddressLimits::new(&LimitsConfig {
+            max_message_bytes: 65536,
+            max_connections_per_address: max_connections,
+            joins_per_address_per_minute: joins,
+            messages_per_second: 20,
+        })
+    }
+
+    #[test]
+    fn an_address_gets_its_connections_back_when_they_close() {
+        let limits = limits(2, 10);
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let now = Instant::now();
+        let first = limits.connect(a, now).unwrap();
+        let _second = limits.connect(a, now).unwrap();
+        assert!(limits.connect(a, now).is_none(), "a third connection is one too many");
+        assert!(limits.connect(b, now).is_some(), "another address is not affected");
+        drop(first);
+        assert!(limits.connect(a, now).is_some());
+    }
+
+    #[test]
+    fn join_attempts_are_counted_per_address_across_connections() {
+        let limits = limits(10, 3);
+        let addr: IpAddr = "2001:db8::1".parse().unwrap();
+        let now = Instant::now();
+        let one = limits.connect(addr, now).unwrap();
+        assert!(one.try_join(now) && one.try_join(now));
+        let two = limits.connect(addr, now).unwrap();
+        assert!(two.try_join(now));
+        assert!(!two.try_join(now), "a new connection does not reset the count");
+        assert!(one.try_join(now + Duration::from_secs(21)), "a minute's share comes back");
+    }
+}
