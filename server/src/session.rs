@@ -76,7 +76,13 @@ pub async fn run(
                     Some(error("bad_message", "Messages must be JSON text.", None))
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                // A close frame is the browser closing the page or the client hanging up on
+                // purpose: that is leaving. A socket that just dies keeps the place (below).
+                Some(Ok(Message::Close(_))) => {
+                    session.leave();
+                    break;
+                }
+                Some(Err(_)) | None => break,
             },
             outgoing = outbox_rx.recv() => match outgoing {
                 Some(message) => Some(message),
@@ -174,9 +180,7 @@ impl Session {
                 None
             }
             ClientMessage::Leave {} => {
-                self.left = true;
-                self.hub.send(HubCommand::Leave { peer });
-                self.peer = None;
+                self.leave();
                 Some(ServerMessage::closed("left", "You left the meeting."))
             }
             message => {
@@ -217,6 +221,14 @@ impl Session {
             }
             Some(Err(refusal)) => Some(error(refusal.code, refusal.message, request_id)),
             None => Some(error("server_stopping", "The server is restarting.", request_id)),
+        }
+    }
+
+    /// Gives the place up at once.
+    fn leave(&mut self) {
+        self.left = true;
+        if let Some(peer) = self.peer.take() {
+            self.hub.send(HubCommand::Leave { peer });
         }
     }
 

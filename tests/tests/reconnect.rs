@@ -119,3 +119,31 @@ async fn an_ice_restart_keeps_media_flowing_both_ways() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn closing_the_page_leaves_at_once() -> Result<()> {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let server = start_server_with(|c| c.rooms.reconnect_grace_seconds = 600).await;
+    let room = create_room(&server).await?;
+    let ana = Participant::join(server.http_addr(), &room, "Ana").await?;
+    let mut tab = haven_tests::SignalingClient::connect(server.http_addr()).await?;
+    tab.join(&room, "Ben", "j1").await?;
+    let (joined, _) = tab.recv_type("joined").await?;
+    let ben = joined["you"]["id"].as_str().unwrap_or_default().to_string();
+    ana.wait_message("Ben's arrival", |m| m["type"] == "participant_joined" && m["participant"]["id"] == ben.as_str())
+        .await?;
+
+    // A closed tab sends a WebSocket close frame: that is leaving, not a dropped connection.
+    let (mut sink, _stream) = tab.into_parts();
+    sink.send(Message::Close(None)).await?;
+    let left = ana
+        .wait_message("Ben to leave without a grace period", |m| {
+            m["type"] == "participant_left" && m["id"] == ben.as_str()
+        })
+        .await?;
+    ensure!(left["reason"] == "left", "{left}");
+    server.shutdown().await;
+    Ok(())
+}
