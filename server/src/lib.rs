@@ -50,6 +50,9 @@ pub enum StartError {
     Media { addr: SocketAddr, source: std::io::Error },
 }
 
+/// How long a shutdown waits for connections to close after telling everyone.
+pub const SHUTDOWN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A server started by [`start_server`]; stop it with [`RunningServer::shutdown`].
 pub struct RunningServer {
     http_addr: SocketAddr,
@@ -70,11 +73,16 @@ impl RunningServer {
         self.media_addr
     }
 
-    /// Tells every participant the server is stopping, then stops.
+    /// Stops taking joins, tells every participant the server is stopping, and stops
+    /// within [`SHUTDOWN_DEADLINE`] even if some connection will not close.
     pub async fn shutdown(self) {
         self.hub.send(hub::HubCommand::Shutdown);
         let _ = self.stop_http.send(());
-        let _ = self.http_task.await;
+        let mut http_task = self.http_task;
+        if tokio::time::timeout(SHUTDOWN_DEADLINE, &mut http_task).await.is_err() {
+            tracing::warn!("connections still open at the shutdown deadline; closing them");
+            http_task.abort();
+        }
     }
 
     /// Runs until the HTTP server ends.

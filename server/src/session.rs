@@ -89,6 +89,7 @@ pub async fn run(
                 // The hub dropped us (too slow, or stopping).
                 None => break,
             },
+            _ = session.hub.stopped() => Some(ServerMessage::closed("server_stopping", "The server is restarting.")),
             Some(signal) = signals_rx.recv() => Some(match signal {
                 MediaSignal::Answer(sdp) => ServerMessage::Answer { sdp },
                 MediaSignal::Offer(sdp) => ServerMessage::Offer { sdp },

@@ -26,7 +26,7 @@ use tokio::net::TcpStream;
 
 pub use haven::RunningServer;
 pub use participant::{Kind, Participant, Received};
-pub use signaling::SignalingClient;
+pub use signaling::{Incoming, SignalingClient};
 
 /// How long any one condition may take before a test fails. Generous: debug builds on two
 /// cores set up DTLS slowly, and five peers at once share those cores.

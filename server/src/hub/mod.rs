@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Config, DeclaredRoom, RoomDefaults};
 use crate::media::{Forwarding, GroupKey, MediaCommand, MediaEvent, MediaHandle, MediaSignal, PeerKey};
@@ -98,9 +98,17 @@ impl From<RoomError> for Refusal {
 #[derive(Clone)]
 pub struct HubHandle {
     commands: mpsc::UnboundedSender<HubCommand>,
+    /// Turns true when the server starts stopping, so every session, joined or not, closes.
+    stopping: watch::Receiver<bool>,
 }
 
 impl HubHandle {
+    /// Resolves once the server is stopping.
+    pub async fn stopped(&self) {
+        let mut stopping = self.stopping.clone();
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+    }
+
     pub fn send(&self, command: HubCommand) {
         let _ = self.commands.send(command);
     }
@@ -124,6 +132,7 @@ struct Hub {
 
 pub fn spawn(config: Config, media: MediaHandle, events: mpsc::UnboundedReceiver<MediaEvent>) -> HubHandle {
     let (commands, command_rx) = mpsc::unbounded_channel();
+    let (stop, stopping) = watch::channel(false);
     let mut hub = Hub {
         config,
         media,
@@ -136,8 +145,8 @@ pub fn spawn(config: Config, media: MediaHandle, events: mpsc::UnboundedReceiver
         let settings = declared_settings(&hub.config, &room);
         hub.add_meeting(room.id, settings, key_hash, false);
     }
-    tokio::spawn(hub.run(command_rx, events));
-    HubHandle { commands }
+    tokio::spawn(hub.run(command_rx, events, stop));
+    HubHandle { commands, stopping }
 }
 
 impl Hub {
@@ -145,6 +154,7 @@ impl Hub {
         mut self,
         mut commands: mpsc::UnboundedReceiver<HubCommand>,
         mut events: mpsc::UnboundedReceiver<MediaEvent>,
+        stop: watch::Sender<bool>,
     ) {
         let mut sweep = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -172,9 +182,9 @@ impl Hub {
                 _ = sweep.tick() => self.sweep_idle_rooms(Instant::now()),
             }
         }
-        for conn in self.meetings.values().flat_map(|m| m.conns.values()) {
-            let _ = conn.outbox.try_send(ServerMessage::closed("server_stopping", "The server is restarting."));
-        }
+        // Sessions say goodbye themselves (`HubHandle::stopped`); joins are refused from now
+        // on since this loop no longer answers.
+        let _ = stop.send(true);
         tracing::info!("hub stopped");
     }
 
