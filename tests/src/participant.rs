@@ -407,6 +407,12 @@ impl Participant {
         }
     }
 
+    /// Closes the peer connection but keeps the socket, as a browser whose network dropped
+    /// media (UDP) but not signaling would look to the server.
+    pub async fn close_media(&self) {
+        let _ = self.pc.close().await;
+    }
+
     /// Opens a new socket and sends `resume` with the key from the last `joined`. Returns
     /// the server's answer: `joined` (then this participant goes on on the new socket,
     /// keeping its peer connection) or an `error`.

@@ -147,3 +147,24 @@ async fn closing_the_page_leaves_at_once() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peer_whose_media_stops_is_told_and_removed_after_the_grace_period() -> Result<()> {
+    let server = start_server_with(|c| c.rooms.reconnect_grace_seconds = 1).await;
+    let room = create_room(&server).await?;
+    let ana = Participant::join(server.http_addr(), &room, "Ana").await?;
+    let ben = Participant::join(server.http_addr(), &room, "Ben").await?;
+    ben.wait_receiving_from(&[&ana.id]).await?;
+
+    ana.close_media().await;
+    let closed = ana.wait_message("the server to notice her media is gone", |m| m["type"] == "closed").await?;
+    ensure!(closed["code"] == "connection_lost", "{closed}");
+    let left = ben
+        .wait_message("Ana to be removed once she did not come back", |m| {
+            m["type"] == "participant_left" && m["id"] == ana.id.as_str()
+        })
+        .await?;
+    ensure!(left["reason"] == "left", "{left}");
+    server.shutdown().await;
+    Ok(())
+}

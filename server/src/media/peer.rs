@@ -26,6 +26,9 @@ pub(super) struct Peer {
     /// Remote addresses routed to this peer, removed with it.
     pub addrs: Vec<SocketAddr>,
     pub next_timeout: Instant,
+    /// When the browser last sent anything (STUN consent checks come every few seconds, RTCP
+    /// every second): a peer silent for [`super::run_loop`]'s limit is gone.
+    pub last_heard: Instant,
     pub tracks_in: Vec<TrackIn>,
     pub tracks_out: Vec<TrackOut>,
     /// Our offer awaiting the browser's answer: at most one in flight, with its SDP in case

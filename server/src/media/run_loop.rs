@@ -24,6 +24,11 @@ use super::{MediaSignal, PeerKey};
 const RECV_BATCH: usize = 64;
 /// Longest sleep when no peer has a deadline.
 const IDLE_TICK: Duration = Duration::from_millis(500);
+/// A browser sends STUN consent checks every ~5 s and RTCP every second, muted or not; this
+/// long without a single datagram means it is gone (closed, crashed, or off the network).
+const SILENCE_LIMIT: Duration = Duration::from_secs(12);
+/// How often silent peers are looked for.
+const SILENCE_SWEEP: Duration = Duration::from_secs(1);
 
 /// Binds the media socket and starts the loop on its own thread.
 pub fn spawn(
@@ -107,7 +112,13 @@ impl Sfu {
 
     async fn run(mut self, socket: UdpSocket, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
         let mut buf = vec![0u8; 2048];
+        let mut last_sweep = Instant::now();
         loop {
+            let now = Instant::now();
+            if now.duration_since(last_sweep) >= SILENCE_SWEEP {
+                last_sweep = now;
+                self.mark_silent_peers_dead(now);
+            }
             self.flush(Instant::now());
             let deadline = self.next_deadline(Instant::now());
             tokio::select! {
@@ -130,6 +141,15 @@ impl Sfu {
             }
         }
         tracing::info!("media loop stopped");
+    }
+
+    fn mark_silent_peers_dead(&mut self, now: Instant) {
+        for peer in self.peers.iter_mut().flatten() {
+            if now.duration_since(peer.last_heard) > SILENCE_LIMIT {
+                tracing::debug!(peer = peer.key.0, "peer silent; dropping it");
+                peer.dead = true;
+            }
+        }
     }
 
     fn next_deadline(&self, now: Instant) -> Instant {
@@ -182,6 +202,7 @@ impl Sfu {
         if !peer.rtc.accepts(&input) {
             return;
         }
+        peer.last_heard = now;
         if is_stun && self.by_addr.insert(source, slot) != Some(slot) {
             // The first valid connectivity check teaches us the browser's address, so a
             // browser that sends no candidates still connects.
@@ -431,6 +452,7 @@ impl Sfu {
             ufrag: ufrag.clone(),
             addrs: Vec::new(),
             next_timeout: now,
+            last_heard: now,
             tracks_in: Vec::new(),
             tracks_out: Vec::new(),
             pending: None,
