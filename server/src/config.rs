@@ -44,6 +44,9 @@ pub struct MediaConfig {
     /// Addresses announced to browsers as ICE candidates (a server behind NAT lists its public
     /// IP here). Empty: the bound address.
     pub public_ips: Vec<IpAddr>,
+    /// Also accept media over TCP on the same address and port (ICE-TCP), for networks that
+    /// block UDP.
+    pub ice_tcp: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,7 +9,7 @@
 //! | `names`       | display-name rules                                                    | nothing    |
 //! | `ids`         | random ids and secrets                                                | nothing    |
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
-//! | `media`       | the SFU: one run loop owning the UDP socket and every str0m `Rtc`     | nothing    |
+//! | `media`       | the SFU: one run loop owning the UDP socket, the ICE-TCP listener and every str0m `Rtc` | nothing    |
 //! | `hub`         | the only place that knows meetings and media; owns all meetings       | config, protocol, names, ids, media |
 //! | `session`     | one WebSocket: decode, order, rate-limit, relay to the hub; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
 //! | `limits`      | per-address connection and join-attempt limits (salted hashes, memory only) | config, room (`RateLimiter` only) |
@@ -102,7 +102,7 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
 
     let (media_events, media_event_rx) = mpsc::unbounded_channel();
     let udp_addr = config.media.udp_addr;
-    let media = media::spawn(udp_addr, &config.media.public_ips, media_events)
+    let media = media::spawn(udp_addr, &config.media.public_ips, config.media.ice_tcp, media_events)
         .map_err(|source| StartError::Media { addr: udp_addr, source })?;
     let media_addr = media.local_addr;
 

@@ -6,6 +6,7 @@
 mod peer;
 mod run_loop;
 mod stun;
+mod tcp;
 
 use std::net::SocketAddr;
 

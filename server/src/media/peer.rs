@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
+use str0m::net::Protocol;
 use str0m::Rtc;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -23,8 +24,8 @@ pub(super) struct Peer {
     pub forwarding: Forwarding,
     pub signals: UnboundedSender<MediaSignal>,
     pub ufrag: String,
-    /// Remote addresses routed to this peer, removed with it.
-    pub addrs: Vec<SocketAddr>,
+    /// Remote addresses (UDP or ICE-TCP) routed to this peer, removed with it.
+    pub addrs: Vec<(Protocol, SocketAddr)>,
     pub next_timeout: Instant,
     /// When the browser last sent anything (STUN consent checks come every few seconds, RTCP
     /// every second): a peer silent for [`super::run_loop`]'s limit is gone.

@@ -12,11 +12,13 @@ use std::time::{Duration, Instant};
 use str0m::crypto::from_feature_flags;
 use str0m::media::{Direction, MediaData, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
+use str0m::net::TcpType;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::peer::{Peer, Subscriber, TrackIn, TrackOut, TrackOutState};
+use super::tcp::{self, TcpEvent};
 use super::{stun, Forwarding, GroupKey, MediaCommand, MediaError, MediaEvent, MediaHandle};
 use super::{MediaSignal, PeerKey};
 
@@ -30,20 +32,29 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(12);
 /// How often silent peers are looked for.
 const SILENCE_SWEEP: Duration = Duration::from_secs(1);
 
-/// Binds the media socket and starts the loop on its own thread.
+/// Binds the media socket (and, with `ice_tcp`, a TCP listener on the same address and
+/// port) and starts the loop on its own thread.
 pub fn spawn(
     udp_addr: SocketAddr,
     public_ips: &[IpAddr],
+    ice_tcp: bool,
     events: mpsc::UnboundedSender<MediaEvent>,
 ) -> io::Result<MediaHandle> {
-    let socket = StdUdpSocket::bind(udp_addr)?;
-    socket.set_nonblocking(true)?;
+    let (socket, tcp_listener) = bind(udp_addr, ice_tcp)?;
     let local_addr = socket.local_addr()?;
     let announced: Vec<IpAddr> =
         if public_ips.is_empty() { vec![local_addr.ip()] } else { public_ips.to_vec() };
-    let candidates = announced
-        .iter()
-        .map(|ip| Candidate::host(SocketAddr::new(*ip, local_addr.port()), "udp"))
+    let mut candidates = Vec::new();
+    for ip in &announced {
+        let addr = SocketAddr::new(*ip, local_addr.port());
+        candidates.push(Candidate::host(addr, "udp"));
+        if ice_tcp {
+            // Passive: browsers connect to us. Lower priority than UDP, as in RFC 6544.
+            candidates.push(Candidate::builder().tcp().host(addr).tcptype(TcpType::Passive).build());
+        }
+    }
+    let candidates = candidates
+        .into_iter()
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
 
@@ -64,11 +75,37 @@ pub fn spawn(
             .expect("a current-thread runtime");
         runtime.block_on(async move {
             let socket = UdpSocket::from_std(socket).expect("a tokio UDP socket");
+            let (tcp_events, tcp_rx) = mpsc::channel(1024);
+            if let Some(listener) = tcp_listener {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio TCP listener");
+                tokio::spawn(tcp::accept(listener, tcp_events));
+            }
             let sfu = Sfu::new(sender, local_addr, candidates, cert, events);
-            sfu.run(socket, command_rx).await;
+            sfu.run(socket, command_rx, tcp_rx).await;
         });
     })?;
     Ok(MediaHandle { commands, local_addr })
+}
+
+/// The UDP socket, and with `ice_tcp` a TCP listener on the same address and port. Port 0
+/// picks a port free for both.
+fn bind(addr: SocketAddr, ice_tcp: bool) -> io::Result<(StdUdpSocket, Option<std::net::TcpListener>)> {
+    let mut attempts = 0;
+    loop {
+        let socket = StdUdpSocket::bind(addr)?;
+        socket.set_nonblocking(true)?;
+        if !ice_tcp {
+            return Ok((socket, None));
+        }
+        match std::net::TcpListener::bind(socket.local_addr()?) {
+            Ok(listener) => {
+                listener.set_nonblocking(true)?;
+                return Ok((socket, Some(listener)));
+            }
+            Err(_) if addr.port() == 0 && attempts < 20 => attempts += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 struct Sfu {
@@ -83,6 +120,9 @@ struct Sfu {
     by_key: HashMap<PeerKey, usize>,
     by_ufrag: HashMap<String, usize>,
     by_addr: HashMap<SocketAddr, usize>,
+    /// ICE-TCP connections by remote address, and the peers they carry.
+    tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    by_tcp_addr: HashMap<SocketAddr, usize>,
     /// Peers to poll before the loop sleeps again.
     dirty: Vec<usize>,
 }
@@ -106,11 +146,18 @@ impl Sfu {
             by_key: HashMap::new(),
             by_ufrag: HashMap::new(),
             by_addr: HashMap::new(),
+            tcp_writers: HashMap::new(),
+            by_tcp_addr: HashMap::new(),
             dirty: Vec::new(),
         }
     }
 
-    async fn run(mut self, socket: UdpSocket, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
+    async fn run(
+        mut self,
+        socket: UdpSocket,
+        mut commands: mpsc::UnboundedReceiver<MediaCommand>,
+        mut tcp_events: mpsc::Receiver<TcpEvent>,
+    ) {
         let mut buf = vec![0u8; 2048];
         let mut last_sweep = Instant::now();
         loop {
@@ -128,11 +175,20 @@ impl Sfu {
                 },
                 received = socket.recv_from(&mut buf) => {
                     if let Ok((n, source)) = received {
-                        self.handle_datagram(&buf[..n], source, Instant::now());
+                        self.handle_datagram(&buf[..n], source, Protocol::Udp, Instant::now());
                     }
                     for _ in 0..RECV_BATCH {
                         match socket.try_recv_from(&mut buf) {
-                            Ok((n, source)) => self.handle_datagram(&buf[..n], source, Instant::now()),
+                            Ok((n, source)) => self.handle_datagram(&buf[..n], source, Protocol::Udp, Instant::now()),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Some(event) = tcp_events.recv() => {
+                    self.handle_tcp(event, Instant::now());
+                    for _ in 0..RECV_BATCH {
+                        match tcp_events.try_recv() {
+                            Ok(event) => self.handle_tcp(event, Instant::now()),
                             Err(_) => break,
                         }
                     }
@@ -182,31 +238,48 @@ impl Sfu {
         }
     }
 
-    fn handle_datagram(&mut self, packet: &[u8], source: SocketAddr, now: Instant) {
+    fn handle_tcp(&mut self, event: TcpEvent, now: Instant) {
+        match event {
+            TcpEvent::Opened { source, writer } => {
+                self.tcp_writers.insert(source, writer);
+            }
+            TcpEvent::Packet { source, data } => self.handle_datagram(&data, source, Protocol::Tcp, now),
+            TcpEvent::Closed { source } => {
+                self.tcp_writers.remove(&source);
+                // The peer itself lives on: it may still have UDP, or it falls silent and
+                // is timed out like any other.
+                self.by_tcp_addr.remove(&source);
+            }
+        }
+    }
+
+    fn handle_datagram(&mut self, packet: &[u8], source: SocketAddr, proto: Protocol, now: Instant) {
         let is_stun = stun::is_stun(packet);
+        let by_addr = if proto == Protocol::Tcp { &self.by_tcp_addr } else { &self.by_addr };
         let routed = if is_stun {
             stun::local_ufrag(packet)
                 .and_then(|ufrag| self.by_ufrag.get(ufrag))
-                .or_else(|| self.by_addr.get(&source))
+                .or_else(|| by_addr.get(&source))
         } else {
-            self.by_addr.get(&source)
+            by_addr.get(&source)
         };
         // Unknown senders are dropped before any parsing or crypto.
         let Some(&slot) = routed else { return };
         let Ok(contents) = packet.try_into() else { return };
         let input = Input::Receive(
             now,
-            Receive { proto: Protocol::Udp, source, destination: self.local_addr, contents },
+            Receive { proto, source, destination: self.local_addr, contents },
         );
         let Some(peer) = self.peers[slot].as_mut() else { return };
         if !peer.rtc.accepts(&input) {
             return;
         }
         peer.last_heard = now;
-        if is_stun && self.by_addr.insert(source, slot) != Some(slot) {
+        let by_addr = if proto == Protocol::Tcp { &mut self.by_tcp_addr } else { &mut self.by_addr };
+        if is_stun && by_addr.insert(source, slot) != Some(slot) {
             // The first valid connectivity check teaches us the browser's address, so a
             // browser that sends no candidates still connects.
-            peer.addrs.push(source);
+            peer.addrs.push((proto, source));
         }
         let rtc = &mut peer.rtc;
         let handled = catch_unwind(AssertUnwindSafe(|| rtc.handle_input(input)));
@@ -265,8 +338,16 @@ impl Sfu {
                     return;
                 }
                 Output::Transmit(t) => {
-                    // WouldBlock means the kernel buffer is full: drop, like a congested link.
-                    let _ = self.sender.send_to(&t.contents, t.destination);
+                    if t.proto == Protocol::Tcp {
+                        // A full queue drops, as a congested link would.
+                        let writer = self.tcp_writers.get(&t.destination);
+                        if let (Some(writer), Some(framed)) = (writer, tcp::frame(&t.contents)) {
+                            let _ = writer.try_send(framed);
+                        }
+                    } else {
+                        // WouldBlock means the kernel buffer is full: drop, like a congested link.
+                        let _ = self.sender.send_to(&t.contents, t.destination);
+                    }
                 }
                 Output::Event(event) => self.handle_event(slot, event, now),
             }
@@ -581,9 +662,10 @@ impl Sfu {
         self.dirty.retain(|&s| s != slot);
         self.by_key.remove(&peer.key);
         self.by_ufrag.remove(&peer.ufrag);
-        for addr in &peer.addrs {
-            if self.by_addr.get(addr) == Some(&slot) {
-                self.by_addr.remove(addr);
+        for (proto, addr) in &peer.addrs {
+            let by_addr = if *proto == Protocol::Tcp { &mut self.by_tcp_addr } else { &mut self.by_addr };
+            if by_addr.get(addr) == Some(&slot) {
+                by_addr.remove(addr);
             }
         }
         for other_slot in 0..self.peers.len() {

@@ -24,6 +24,14 @@ function freeTcpPort() {
   });
 }
 
+function tcpPortIsFree(port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 function freeUdpPort() {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket('udp4');
@@ -44,7 +52,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export async function startServer(name = 'haven', { env: extraEnv = {}, webDir = WEB_DIR } = {}) {
   const httpPort = await freeTcpPort();
-  const udpPort = await freeUdpPort();
+  // Media uses one port for UDP and ICE-TCP alike: it must be free for both.
+  let udpPort = await freeUdpPort();
+  while (udpPort === httpPort || !(await tcpPortIsFree(udpPort))) udpPort = await freeUdpPort();
   // Haven refuses unknown HAVEN_* variables (typo protection), so pass only ours.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEN_')));
   Object.assign(env, {
