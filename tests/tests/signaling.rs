@@ -116,3 +116,43 @@ async fn malformed_message_gets_bad_message_and_room_unharmed() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_offers_get_bad_sdp_and_harm_no_one() -> Result<()> {
+    let server = start_server().await;
+    let room = create_room(&server).await?;
+    let addr = server.http_addr();
+    let ana = Participant::join(addr, &room, "Ana").await?;
+    let ben = Participant::join(addr, &room, "Ben").await?;
+    ana.wait_receiving_from(&[&ben.id]).await?;
+
+    let mut mallory = haven_tests::SignalingClient::connect(addr).await?;
+    mallory.join(&room, "Mallory", "j1").await?;
+    mallory.recv_type("joined").await?;
+    let many_lines: String = (0..1500).map(|i| format!("m=audio {i} RTP/AVP 0\r\n")).collect();
+    let hostile = [
+        "v=0 this is not SDP".to_string(),
+        format!("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n{many_lines}"),
+        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\n".to_string(),
+        "\u{0}\u{1}\u{2}".repeat(1000),
+    ];
+    for sdp in &hostile {
+        mallory.send(&json!({"type": "offer", "sdp": sdp})).await?;
+        let (error, _) = mallory.recv_type("error").await?;
+        ensure!(error["code"] == "bad_sdp", "a hostile offer is refused with bad_sdp: {error}");
+    }
+    // The same offers from someone already connected (taken as an ICE restart) are refused
+    // just the same, and her own media carries on.
+    for (i, sdp) in hostile.iter().enumerate() {
+        ana.send(&json!({"type": "offer", "sdp": sdp}))?;
+        wait_until(WAIT, "an error for a hostile renegotiation", || ana.errors().len() > i, || ana.describe()).await?;
+        ensure!(ana.errors()[i]["code"] == "bad_sdp", "{}", ana.errors()[i]);
+    }
+    ana.wait_still_receiving_from(&ben.id).await?;
+    ben.wait_still_receiving_from(&ana.id).await?;
+    ensure!(ana.socket_ended().is_none(), "Ana's socket stays open: {}", ana.describe());
+    ana.check_invariants()?;
+    ben.check_no_errors()?;
+    server.shutdown().await;
+    Ok(())
+}

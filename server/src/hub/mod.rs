@@ -360,12 +360,6 @@ impl Hub {
     }
 
     fn offer(&mut self, peer: PeerKey, sdp: String, signals: mpsc::UnboundedSender<MediaSignal>) {
-        let Some(conn) = self.conn(peer) else { return };
-        if conn.media_started {
-            // The same connection, renegotiated by the browser (an ICE restart).
-            self.media.send(MediaCommand::Renegotiate { peer, offer_sdp: sdp });
-            return;
-        }
         let Some(meeting) = self.meeting_of(peer) else { return };
         let pid = ParticipantId(peer.0);
         let Some((audio, video)) = meeting.room.forwarding(pid) else {
@@ -374,11 +368,10 @@ impl Hub {
             return;
         };
         let (group, label) = (meeting.group, meeting.room.public_id_of(pid).map(|p| p.0).unwrap_or_default());
-        if let Some(conn) = self.conn_mut(peer) {
-            conn.media_started = true;
-        }
-        // A new media connection (first offer, or after a resume): replaces any old one.
-        self.media.send(MediaCommand::Disconnect { peer });
+        let Some(conn) = self.conn_mut(peer) else { return };
+        // The first offer after a join or resume is a new media connection and replaces any
+        // old one; later ones renegotiate it (an ICE restart).
+        let fresh = !std::mem::replace(&mut conn.media_started, true);
         self.media.send(MediaCommand::Connect {
             peer,
             group,
@@ -386,6 +379,7 @@ impl Hub {
             offer_sdp: sdp,
             forwarding: Forwarding { audio, video },
             signals,
+            fresh,
         });
     }
 

@@ -41,12 +41,13 @@ pub enum MediaCommand {
         offer_sdp: String,
         forwarding: Forwarding,
         signals: mpsc::UnboundedSender<MediaSignal>,
+        /// A new peer connection from the browser: replaces the peer's old one, if any.
+        /// Otherwise an offer for a peer that exists renegotiates it (an ICE restart after a
+        /// network change), refused while our own offer awaits its answer.
+        fresh: bool,
     },
     /// The browser's answer to our last offer.
     Answer { peer: PeerKey, answer_sdp: String },
-    /// A later offer from the browser on the same connection (an ICE restart after a network
-    /// change). Refused while our own offer awaits its answer: the browser is the polite side.
-    Renegotiate { peer: PeerKey, offer_sdp: String },
     /// The peer's signaling moved to a new session (a resumed WebSocket): later answers and
     /// offers go to `signals`, and an offer left unanswered is sent again.
     Rebind { peer: PeerKey, signals: mpsc::UnboundedSender<MediaSignal> },

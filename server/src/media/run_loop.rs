@@ -467,10 +467,13 @@ impl Sfu {
 
     fn handle_command(&mut self, command: MediaCommand, now: Instant) {
         match command {
-            MediaCommand::Connect { peer, group, label, offer_sdp, forwarding, signals } => {
-                if self.by_key.contains_key(&peer) {
-                    let _ = signals.send(MediaSignal::Refused(MediaError::NegotiationInProgress));
-                    return;
+            MediaCommand::Connect { peer, group, label, offer_sdp, forwarding, signals, fresh } => {
+                if let Some(&slot) = self.by_key.get(&peer) {
+                    if !fresh {
+                        self.renegotiate(peer, &offer_sdp);
+                        return;
+                    }
+                    self.remove_peer(slot);
                 }
                 match self.connect(peer, group, label, &offer_sdp, forwarding, signals.clone(), now) {
                     Ok(answer) => {
@@ -482,7 +485,6 @@ impl Sfu {
                 }
             }
             MediaCommand::Answer { peer, answer_sdp } => self.accept_answer(peer, &answer_sdp, now),
-            MediaCommand::Renegotiate { peer, offer_sdp } => self.renegotiate(peer, &offer_sdp),
             MediaCommand::Rebind { peer, signals } => {
                 let Some(&slot) = self.by_key.get(&peer) else { return };
                 if let Some(p) = self.peers[slot].as_mut() {
