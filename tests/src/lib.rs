@@ -58,6 +58,23 @@ fn init_logging() {
         .try_init();
 }
 
+/// Two people in a new room, Ana and Ben, each already receiving the other's media.
+pub struct TwoInARoom {
+    pub room: String,
+    pub ana: Participant,
+    pub ben: Participant,
+}
+
+/// Creates a room on `server`, joins Ana and Ben, and waits until media flows both ways.
+pub async fn two_in_a_room(server: &RunningServer) -> Result<TwoInARoom> {
+    let room = create_room(server).await?;
+    let ana = Participant::join(server.http_addr(), &room, "Ana").await?;
+    let ben = Participant::join(server.http_addr(), &room, "Ben").await?;
+    ana.wait_receiving_from(&[&ben.id]).await?;
+    ben.wait_receiving_from(&[&ana.id]).await?;
+    Ok(TwoInARoom { room, ana, ben })
+}
+
 /// Creates an ad-hoc room through `POST /api/rooms` and returns its id.
 pub async fn create_room(server: &RunningServer) -> Result<String> {
     Ok(create_room_with_key(server).await?.id)

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Result};
-use haven_tests::{create_room, start_server_with, Kind, Participant};
+use haven_tests::{create_room, start_server_with, two_in_a_room, Kind, Participant, TwoInARoom};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -92,11 +92,7 @@ async fn a_resume_needs_the_key_the_server_gave() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_ice_restart_keeps_media_flowing_both_ways() -> Result<()> {
     let server = start_server_with(|_| {}).await;
-    let room = create_room(&server).await?;
-    let ana = Participant::join(server.http_addr(), &room, "Ana").await?;
-    let ben = Participant::join(server.http_addr(), &room, "Ben").await?;
-    ana.wait_receiving_from(&[&ben.id]).await?;
-    ben.wait_receiving_from(&[&ana.id]).await?;
+    let TwoInARoom { ana, ben, .. } = two_in_a_room(&server).await?;
 
     ana.restart_ice().await?;
     ben.wait_flow_rising(&ana.id, Kind::Audio).await?;
@@ -151,10 +147,7 @@ async fn closing_the_page_leaves_at_once() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_peer_whose_media_stops_is_told_and_removed_after_the_grace_period() -> Result<()> {
     let server = start_server_with(|c| c.rooms.reconnect_grace_seconds = 1).await;
-    let room = create_room(&server).await?;
-    let ana = Participant::join(server.http_addr(), &room, "Ana").await?;
-    let ben = Participant::join(server.http_addr(), &room, "Ben").await?;
-    ben.wait_receiving_from(&[&ana.id]).await?;
+    let TwoInARoom { ana, ben, .. } = two_in_a_room(&server).await?;
 
     ana.close_media().await;
     let closed = ana.wait_message("the server to notice her media is gone", |m| m["type"] == "closed").await?;

@@ -2,7 +2,9 @@
 //! requests answered with the documented error code, nothing else harmed.
 
 use anyhow::{ensure, Result};
-use haven_tests::{create_room, start_server, wait_until, Participant, SignalingClient, WAIT};
+use haven_tests::{
+    create_room, start_server, two_in_a_room, wait_until, Participant, SignalingClient, TwoInARoom, WAIT,
+};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,11 +122,8 @@ async fn malformed_message_gets_bad_message_and_room_unharmed() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_offers_get_bad_sdp_and_harm_no_one() -> Result<()> {
     let server = start_server().await;
-    let room = create_room(&server).await?;
     let addr = server.http_addr();
-    let ana = Participant::join(addr, &room, "Ana").await?;
-    let ben = Participant::join(addr, &room, "Ben").await?;
-    ana.wait_receiving_from(&[&ben.id]).await?;
+    let TwoInARoom { room, ana, ben } = two_in_a_room(&server).await?;
 
     let mut mallory = haven_tests::SignalingClient::connect(addr).await?;
     mallory.join(&room, "Mallory", "j1").await?;
