@@ -36,10 +36,10 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
     },
-    /// The browser's offer. The first after `joined` (or a `resumed` join) starts this
-    /// participant's media afresh; a later one renegotiates the same connection (an ICE
-    /// restart after a network change) and is refused with `negotiation_in_progress` while a
-    /// server offer awaits its answer.
+    /// The browser's offer. The first starts this participant's media; a later one from the
+    /// same peer connection renegotiates it (an ICE restart after a network change, refused
+    /// with `negotiation_in_progress` while a server offer awaits its answer), and one from a
+    /// new peer connection replaces it.
     Offer { sdp: String },
     /// The browser's answer to a server `offer`.
     Answer { sdp: String },

@@ -161,3 +161,29 @@ async fn a_peer_whose_media_stops_is_told_and_removed_after_the_grace_period() -
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_resume_with_a_new_peer_connection_replaces_the_old_one() -> Result<()> {
+    let server = start_server_with(|c| c.rooms.reconnect_grace_seconds = 30).await;
+    let TwoInARoom { room, mut ana, ben } = two_in_a_room(&server).await?;
+    let key = ana.joined["resume_key"].as_str().unwrap_or_default().to_string();
+
+    // A browser that reloaded its media: socket and peer connection both gone.
+    ana.drop_socket();
+    ana.close_media().await;
+    let mut signaling = haven_tests::SignalingClient::connect(server.http_addr()).await?;
+    signaling.send(&json!({"type": "resume", "room": room, "resume_key": key})).await?;
+    let again = Participant::when_admitted(signaling, &room, "Ana").await?;
+    ensure!(again.id == ana.id && again.joined["resumed"] == true, "{}", again.joined);
+
+    ben.wait_flow_rising(&ana.id, Kind::Audio).await?;
+    ben.wait_flow_rising(&ana.id, Kind::Video).await?;
+    again.wait_receiving_from(&[&ben.id]).await?;
+    ensure!(
+        !ben.messages().iter().any(|m| m["type"] == "participant_left"),
+        "Ben was never told Ana left: {}",
+        ben.describe()
+    );
+    server.shutdown().await;
+    Ok(())
+}

@@ -40,9 +40,6 @@ pub struct Conn {
     pub request_id: Option<String>,
     /// Set while no session is attached: when the WebSocket dropped.
     pub detached_since: Option<Instant>,
-    /// Whether this session already sent the offer that started its media; the first offer
-    /// after a join or resume starts media afresh, later ones renegotiate.
-    pub media_started: bool,
 }
 
 impl Conn {
@@ -53,7 +50,6 @@ impl Conn {
             resume_key: crate::ids::random_token(24),
             request_id,
             detached_since: None,
-            media_started: false,
         }
     }
 

@@ -226,7 +226,6 @@ impl Hub {
                     "connection_lost",
                     "The audio and video connection was lost. Reconnecting…",
                 ));
-                conn.media_started = false;
                 if conn.detached_since.is_none() {
                     conn.detached_since = Some(Instant::now());
                 }
@@ -368,10 +367,6 @@ impl Hub {
             return;
         };
         let (group, label) = (meeting.group, meeting.room.public_id_of(pid).map(|p| p.0).unwrap_or_default());
-        let Some(conn) = self.conn_mut(peer) else { return };
-        // The first offer after a join or resume is a new media connection and replaces any
-        // old one; later ones renegotiate it (an ICE restart).
-        let fresh = !std::mem::replace(&mut conn.media_started, true);
         self.media.send(MediaCommand::Connect {
             peer,
             group,
@@ -379,7 +374,6 @@ impl Hub {
             offer_sdp: sdp,
             forwarding: Forwarding { audio, video },
             signals,
-            fresh,
         });
     }
 

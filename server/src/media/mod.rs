@@ -32,7 +32,10 @@ pub struct Forwarding {
 
 pub enum MediaCommand {
     /// Start a peer from the browser's offer. The answer (or a refusal) and every later
-    /// server offer go to `signals`, in order.
+    /// server offer go to `signals`, in order. For a peer that exists, an offer from the same
+    /// browser peer connection (same DTLS fingerprint) renegotiates it — an ICE restart after
+    /// a network change, refused while our own offer awaits its answer — and an offer from a
+    /// new peer connection replaces it.
     Connect {
         peer: PeerKey,
         group: GroupKey,
@@ -41,10 +44,6 @@ pub enum MediaCommand {
         offer_sdp: String,
         forwarding: Forwarding,
         signals: mpsc::UnboundedSender<MediaSignal>,
-        /// A new peer connection from the browser: replaces the peer's old one, if any.
-        /// Otherwise an offer for a peer that exists renegotiates it (an ICE restart after a
-        /// network change), refused while our own offer awaits its answer.
-        fresh: bool,
     },
     /// The browser's answer to our last offer.
     Answer { peer: PeerKey, answer_sdp: String },

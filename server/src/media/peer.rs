@@ -24,6 +24,9 @@ pub(super) struct Peer {
     pub forwarding: Forwarding,
     pub signals: UnboundedSender<MediaSignal>,
     pub ufrag: String,
+    /// The browser's DTLS fingerprint: a later offer with the same one comes from the same
+    /// peer connection (a renegotiation), another from a new one (a replacement).
+    pub remote_fingerprint: Option<String>,
     /// Remote addresses (UDP or ICE-TCP) routed to this peer, removed with it.
     pub addrs: Vec<(Protocol, SocketAddr)>,
     pub next_timeout: Instant,

@@ -108,6 +108,11 @@ fn bind(addr: SocketAddr, ice_tcp: bool) -> io::Result<(StdUdpSocket, Option<std
     }
 }
 
+/// The browser's DTLS certificate fingerprint in an SDP: it names one peer connection.
+fn dtls_fingerprint(sdp: &str) -> Option<&str> {
+    sdp.lines().find_map(|line| line.trim_end().strip_prefix("a=fingerprint:"))
+}
+
 struct Sfu {
     /// Sends never wait: a full socket buffer drops the datagram, as the network would.
     sender: StdUdpSocket,
@@ -467,9 +472,11 @@ impl Sfu {
 
     fn handle_command(&mut self, command: MediaCommand, now: Instant) {
         match command {
-            MediaCommand::Connect { peer, group, label, offer_sdp, forwarding, signals, fresh } => {
+            MediaCommand::Connect { peer, group, label, offer_sdp, forwarding, signals } => {
                 if let Some(&slot) = self.by_key.get(&peer) {
-                    if !fresh {
+                    let same = self.peers[slot].as_ref().and_then(|p| p.remote_fingerprint.as_deref())
+                        == dtls_fingerprint(&offer_sdp);
+                    if same {
                         self.renegotiate(peer, &offer_sdp);
                         return;
                     }
@@ -533,6 +540,7 @@ impl Sfu {
             forwarding,
             signals,
             ufrag: ufrag.clone(),
+            remote_fingerprint: dtls_fingerprint(offer_sdp).map(str::to_string),
             addrs: Vec::new(),
             next_timeout: now,
             last_heard: now,
