@@ -480,6 +480,13 @@ impl Sfu {
                         self.renegotiate(peer, &offer_sdp);
                         return;
                     }
+                    // Only an offer that looks like a whole new connection may end the old one.
+                    let plausible = dtls_fingerprint(&offer_sdp).is_some()
+                        && str0m::change::SdpOffer::from_sdp_string(&offer_sdp).is_ok();
+                    if !plausible {
+                        let _ = signals.send(MediaSignal::Refused(MediaError::BadSdp));
+                        return;
+                    }
                     self.remove_peer(slot);
                 }
                 match self.connect(peer, group, label, &offer_sdp, forwarding, signals.clone(), now) {
