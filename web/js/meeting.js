@@ -78,6 +78,8 @@ const app = {
   /** Automatic reconnection after a dropped socket: the attempt number, 0 when not. */
   reconnecting: 0,
   reconnectTimer: 0,
+  /** The server's secret for taking our place back after a dropped connection. */
+  resumeKey: null,
   /** Message types in and out, for tests and debugging (no SDP, no names). */
   trace: [],
 };
@@ -192,6 +194,7 @@ async function join() {
   if (!checkAgreement()) return;
   app.name = checked.name;
   app.reconnecting = 0;
+  app.resumeKey = null;
   connect();
 }
 
@@ -226,6 +229,16 @@ async function connect() {
     return;
   }
   if (app.sig !== sig) return;
+  if (app.reconnecting && app.resumeKey) {
+    // Take back our place (role, hand in the queue, mute state); a refusal falls back to join.
+    sig.send({ type: 'resume', room: app.room, resume_key: app.resumeKey, request_id: String(++app.requestSeq) });
+    return;
+  }
+  sendJoin(sig);
+}
+
+/** Asks to join as a newcomer. */
+function sendJoin(sig) {
   const request = {
     type: 'join',
     room: app.room,
@@ -266,6 +279,7 @@ function scheduleReconnect() {
 
 function leave() {
   clearTimeout(app.reconnectTimer);
+  app.resumeKey = null;
   if (app.reconnecting && app.state === 'connecting') {
     app.reconnecting = 0;
     endSession();
@@ -362,6 +376,14 @@ async function handleMessage(msg) {
     case 'offer':
       return app.peer?.handleOffer(msg.sdp);
     case 'closed':
+      if (msg.code === 'connection_lost' && app.resumeKey) {
+        // The media connection timed out; the server keeps our place: come back by ourselves.
+        announce('The connection dropped. Reconnecting…', { visible: true });
+        endSession({ keepMedia: true });
+        scheduleReconnect();
+        return undefined;
+      }
+      app.resumeKey = null;
       endSession();
       showProblem(screenFor(msg.code, msg.message));
       return undefined;
@@ -377,6 +399,7 @@ async function handleMessage(msg) {
 function onWaiting(msg) {
   if (app.state !== 'connecting') return;
   storeToken(msg.token);
+  app.resumeKey = msg.resume_key ?? null;
   $('waiting-message').textContent = msg.message || '';
   $('waiting-message').hidden = !msg.message;
   setState('waiting');
@@ -386,6 +409,7 @@ function onWaiting(msg) {
 async function onJoined(msg) {
   if (app.state !== 'connecting' && app.state !== 'waiting') return;
   storeToken(msg.token);
+  app.resumeKey = msg.resume_key ?? null;
   if (app.reconnecting) announce("You're back in the meeting.", { visible: true });
   app.reconnecting = 0;
   app.you = { ...msg.you };
@@ -521,6 +545,12 @@ const REFUSED_KIND = { cannot_unmute: ['audio'], camera_stopped: ['video'], room
 
 function onError(msg) {
   console.warn('haven: server error', msg.code, msg.message);
+  if (msg.code === 'resume_failed' && app.state === 'connecting' && app.sig) {
+    // The place was not kept (too long away, or removed meanwhile): join afresh.
+    app.resumeKey = null;
+    sendJoin(app.sig);
+    return;
+  }
   if (app.state === 'connecting' || app.state === 'waiting') {
     // Only `join` can fail before `joined`.
     endSession();

@@ -28,6 +28,21 @@ export const SCREENS = {
     text: 'Haven lost its connection to the meeting. Check your internet connection, then rejoin.',
     retry: true,
   },
+  too_many_connections: {
+    title: 'Too many connections from your network',
+    text: 'Your network already has many meeting windows open. Close the ones you are not using, then try again.',
+    retry: true,
+  },
+  too_many_attempts: {
+    title: 'Please wait a moment',
+    text: 'There were many attempts to join from your network in the last minute. Please wait a minute, then try again.',
+    retry: true,
+  },
+  replaced: {
+    title: 'This meeting is open somewhere else',
+    text: 'You came back into this meeting from another connection or window, so this one was closed.',
+    retry: true,
+  },
   room_locked: {
     title: 'This meeting is locked',
     text: 'The facilitators have locked the meeting, so no one new can come in right now. You could try again later or contact the group.',
