@@ -34,6 +34,9 @@ pub struct ServerConfig {
     /// Serve the web client from this directory instead of the copy embedded in the binary
     /// (for development: edit, reload). Empty: embedded.
     pub web_dir: String,
+    /// Origins whose pages may open the WebSocket and create rooms (`https://meet.example.org`).
+    /// Empty: the origin of `public_url`, or else the site the request came to.
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -171,6 +174,10 @@ impl Config {
                 "HAVEN_HTTP_ADDR" => self.server.http_addr = parse_value(&value).map_err(bad)?,
                 "HAVEN_PUBLIC_URL" => self.server.public_url = value,
                 "HAVEN_WEB_DIR" => self.server.web_dir = value,
+                "HAVEN_ALLOWED_ORIGINS" => {
+                    self.server.allowed_origins =
+                        value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+                }
                 "HAVEN_UDP_ADDR" => self.media.udp_addr = parse_value(&value).map_err(bad)?,
                 "HAVEN_PUBLIC_IPS" => {
                     self.media.public_ips = value
@@ -225,6 +232,9 @@ impl Config {
                  in media.public_ips"
                     .into(),
             );
+        }
+        if let Some(o) = self.server.allowed_origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://"))) {
+            return invalid(format!("server.allowed_origins: {o:?} must start with http:// or https://"));
         }
         let url = &self.server.public_url;
         if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {

@@ -92,6 +92,9 @@ async fn asset(State(state): State<AppState>, Path(path): Path<String>) -> Respo
 }
 
 async fn create_room(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !origin_allowed(&state.config, &headers) {
+        return forbidden_origin();
+    }
     if !state.config.rooms.allow_adhoc {
         return api_error(
             StatusCode::FORBIDDEN,
@@ -134,6 +137,42 @@ fn base_url(config: &Config, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
+/// Browsers send `Origin` with every WebSocket and every POST: a page of another site must
+/// not open meetings or sockets in a visitor's name. Allowed: the configured origins, or
+/// else the origin of `public_url`, or else the site the request came to (its `Host`).
+/// Requests without `Origin` come from programs, not from a page, and are let through.
+fn origin_allowed(config: &Config, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    let Ok(origin) = origin.to_str() else { return false };
+    let origin = origin.trim_end_matches('/');
+    if !config.server.allowed_origins.is_empty() {
+        return config.server.allowed_origins.iter().any(|o| o.trim_end_matches('/') == origin);
+    }
+    if !config.server.public_url.is_empty() {
+        return origin == origin_of(&config.server.public_url);
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    host.is_some() && origin_host == host
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(path) => &url[..after_scheme + path],
+        None => url.trim_end_matches('/'),
+    }
+}
+
+fn forbidden_origin() -> Response {
+    api_error(
+        StatusCode::FORBIDDEN,
+        "forbidden_origin",
+        "This server does not accept meetings opened from another site.",
+    )
+}
+
 fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(serde_json::json!({ "code": code, "message": message }))).into_response()
 }
@@ -153,8 +192,12 @@ async fn room_info(State(state): State<AppState>, Path(id): Path<String>) -> Res
 async fn websocket(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if !origin_allowed(&state.config, &headers) {
+        return forbidden_origin();
+    }
     let max = state.config.limits.max_message_bytes;
     let slot = state.limits.connect(peer.ip(), std::time::Instant::now());
     upgrade.max_message_size(WS_HARD_LIMIT.max(max)).on_upgrade(move |socket| async move {
