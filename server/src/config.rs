@@ -37,6 +37,9 @@ pub struct ServerConfig {
     /// Origins whose pages may open the WebSocket and create rooms (`https://meet.example.org`).
     /// Empty: the origin of `public_url`, or else the site the request came to.
     pub allowed_origins: Vec<String>,
+    /// Serve Prometheus counters at `/metrics` (aggregates only; keep it off the public
+    /// internet, e.g. allow it only from your monitoring host in the reverse proxy).
+    pub metrics: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,6 +177,7 @@ impl Config {
                 "HAVEN_HTTP_ADDR" => self.server.http_addr = parse_value(&value).map_err(bad)?,
                 "HAVEN_PUBLIC_URL" => self.server.public_url = value,
                 "HAVEN_WEB_DIR" => self.server.web_dir = value,
+                "HAVEN_METRICS" => self.server.metrics = parse_value(&value).map_err(bad)?,
                 "HAVEN_ALLOWED_ORIGINS" => {
                     self.server.allowed_origins =
                         value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()

@@ -29,16 +29,23 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let metrics_on = state.config.server.metrics;
+    let router = Router::new()
         .route("/", get(landing_page))
         .route("/m/{id}", get(meeting_page))
         .route("/assets/{*path}", get(asset))
         .route("/api/rooms", post(create_room))
         .route("/api/rooms/{id}", get(room_info))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/ws", get(websocket))
-        .layer(axum::middleware::map_response(security_headers))
-        .with_state(state)
+        .route("/ws", get(websocket));
+    // Off by default: even counts of people say something. Expose it to your monitoring only.
+    let router = if metrics_on { router.route("/metrics", get(metrics)) } else { router };
+    router.layer(axum::middleware::map_response(security_headers)).with_state(state)
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let content_type = [(header::CONTENT_TYPE, "text/plain; version=0.0.4")];
+    (content_type, state.hub.metrics.render()).into_response()
 }
 
 async fn security_headers(mut response: Response) -> Response {

@@ -9,9 +9,10 @@
 //! | `names`       | display-name rules                                                    | nothing    |
 //! | `ids`         | random ids and secrets                                                | nothing    |
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
-//! | `media`       | the SFU: one run loop owning the UDP socket, the ICE-TCP listener and every str0m `Rtc` | nothing    |
-//! | `hub`         | the only place that knows meetings and media; owns all meetings       | config, protocol, names, ids, media |
+//! | `media`       | the SFU: one run loop owning the UDP socket, the ICE-TCP listener and every str0m `Rtc` | metrics (counters) |
+//! | `hub`         | the only place that knows meetings and media; owns all meetings       | config, protocol, names, ids, media, metrics |
 //! | `session`     | one WebSocket: decode, order, rate-limit, relay to the hub; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
+//! | `metrics`     | aggregate counters for `/metrics`: never per person or per room       | nothing    |
 //! | `limits`      | per-address connection and join-attempt limits (salted hashes, memory only) | config, room (`RateLimiter` only) |
 //! | `http`        | axum routes: pages, room API, health, WebSocket upgrade               | hub, session, config, web_assets |
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
@@ -28,6 +29,7 @@ pub mod protocol;
 pub mod room;
 mod http;
 mod limits;
+pub mod metrics;
 mod session;
 mod web_assets;
 
@@ -102,11 +104,12 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
 
     let (media_events, media_event_rx) = mpsc::unbounded_channel();
     let udp_addr = config.media.udp_addr;
-    let media = media::spawn(udp_addr, &config.media.public_ips, config.media.ice_tcp, media_events)
+    let metrics = Arc::new(metrics::Metrics::default());
+    let media = media::spawn(udp_addr, &config.media.public_ips, config.media.ice_tcp, media_events, metrics.clone())
         .map_err(|source| StartError::Media { addr: udp_addr, source })?;
     let media_addr = media.local_addr;
 
-    let hub = hub::spawn(config.clone(), media, media_event_rx);
+    let hub = hub::spawn(config.clone(), media, media_event_rx, metrics.clone());
     let state = http::AppState {
         hub: hub.clone(),
         web: web_assets::WebAssets::new(&config.server.web_dir),

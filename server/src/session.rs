@@ -149,7 +149,10 @@ impl Session {
                     if !self.may_join() {
                         return Some(too_many_attempts(request_id));
                     }
-                    self.join(request, request_id).await
+                    let asked = Instant::now();
+                    let reply = self.join(request, request_id).await;
+                    self.hub.metrics.observe_join(asked.elapsed());
+                    reply
                 }
                 ClientMessage::Resume { room, resume_key, request_id } => {
                     if !self.may_join() {

@@ -7,6 +7,8 @@ mod wire;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -14,6 +16,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Config, DeclaredRoom, RoomDefaults};
 use crate::media::{Forwarding, GroupKey, MediaCommand, MediaEvent, MediaHandle, MediaSignal, PeerKey};
+use crate::metrics::Metrics;
 use crate::names;
 use crate::protocol::{ClientMessage, ServerMessage};
 use crate::room::{ParticipantId, PublicId, Role, RoomCommand, RoomError, RoomEvent, RoomSettings};
@@ -98,6 +101,7 @@ impl From<RoomError> for Refusal {
 #[derive(Clone)]
 pub struct HubHandle {
     commands: mpsc::UnboundedSender<HubCommand>,
+    pub metrics: Arc<Metrics>,
     /// Turns true when the server starts stopping, so every session, joined or not, closes.
     stopping: watch::Receiver<bool>,
 }
@@ -123,6 +127,7 @@ impl HubHandle {
 
 struct Hub {
     config: Config,
+    metrics: Arc<Metrics>,
     media: MediaHandle,
     meetings: HashMap<String, Meeting>,
     /// Which meeting each connection is in.
@@ -130,10 +135,16 @@ struct Hub {
     next_key: u64,
 }
 
-pub fn spawn(config: Config, media: MediaHandle, events: mpsc::UnboundedReceiver<MediaEvent>) -> HubHandle {
+pub fn spawn(
+    config: Config,
+    media: MediaHandle,
+    events: mpsc::UnboundedReceiver<MediaEvent>,
+    metrics: Arc<Metrics>,
+) -> HubHandle {
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (stop, stopping) = watch::channel(false);
     let mut hub = Hub {
+        metrics: metrics.clone(),
         config,
         media,
         meetings: HashMap::new(),
@@ -146,7 +157,7 @@ pub fn spawn(config: Config, media: MediaHandle, events: mpsc::UnboundedReceiver
         hub.add_meeting(room.id, settings, key_hash, false);
     }
     tokio::spawn(hub.run(command_rx, events, stop));
-    HubHandle { commands, stopping }
+    HubHandle { commands, stopping, metrics }
 }
 
 impl Hub {
@@ -181,6 +192,7 @@ impl Hub {
                 _ = timer => self.handle_timers(Instant::now()),
                 _ = sweep.tick() => self.sweep_idle_rooms(Instant::now()),
             }
+            self.publish_counts();
         }
         // Sessions say goodbye themselves (`HubHandle::stopped`); joins are refused from now
         // on since this loop no longer answers.
@@ -445,6 +457,15 @@ impl Hub {
             tracing::info!(peer = pid.0, "grace period over");
             self.leave(PeerKey(pid.0));
         }
+    }
+
+    /// The gauges of `/metrics`: counts only.
+    fn publish_counts(&self) {
+        let people: usize = self.meetings.values().map(|m| m.conns.len()).sum();
+        let active = self.meetings.values().filter(|m| !m.conns.is_empty()).count();
+        self.metrics.rooms.store(self.meetings.len() as u64, Ordering::Relaxed);
+        self.metrics.active_meetings.store(active as u64, Ordering::Relaxed);
+        self.metrics.participants.store(people as u64, Ordering::Relaxed);
     }
 
     fn grace(&self) -> Duration {

@@ -4,6 +4,8 @@
 //! A failing or panicking peer is removed; the loop and everyone else carry on.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,6 +21,7 @@ use tokio::sync::mpsc;
 
 use super::peer::{Peer, Subscriber, TrackIn, TrackOut, TrackOutState};
 use super::tcp::{self, TcpEvent};
+use crate::metrics::Metrics;
 use super::{stun, Forwarding, GroupKey, MediaCommand, MediaError, MediaEvent, MediaHandle};
 use super::{MediaSignal, PeerKey};
 
@@ -39,6 +42,7 @@ pub fn spawn(
     public_ips: &[IpAddr],
     ice_tcp: bool,
     events: mpsc::UnboundedSender<MediaEvent>,
+    metrics: Arc<Metrics>,
 ) -> io::Result<MediaHandle> {
     let (socket, tcp_listener) = bind(udp_addr, ice_tcp)?;
     let local_addr = socket.local_addr()?;
@@ -80,7 +84,7 @@ pub fn spawn(
                 let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio TCP listener");
                 tokio::spawn(tcp::accept(listener, tcp_events));
             }
-            let sfu = Sfu::new(sender, local_addr, candidates, cert, events);
+            let sfu = Sfu::new(sender, local_addr, candidates, cert, events, metrics);
             sfu.run(socket, command_rx, tcp_rx).await;
         });
     })?;
@@ -130,6 +134,16 @@ struct Sfu {
     by_tcp_addr: HashMap<SocketAddr, usize>,
     /// Peers to poll before the loop sleeps again.
     dirty: Vec<usize>,
+    /// Counted here in plain integers, published to `metrics` once per loop turn.
+    counts: Counts,
+    metrics: Arc<Metrics>,
+}
+
+#[derive(Default)]
+struct Counts {
+    forwarded_frames: u64,
+    forwarded_bytes: u64,
+    dropped_frames: u64,
 }
 
 impl Sfu {
@@ -139,6 +153,7 @@ impl Sfu {
         candidates: Vec<Candidate>,
         cert: str0m::config::DtlsCert,
         events: mpsc::UnboundedSender<MediaEvent>,
+        metrics: Arc<Metrics>,
     ) -> Sfu {
         Sfu {
             sender,
@@ -154,6 +169,8 @@ impl Sfu {
             tcp_writers: HashMap::new(),
             by_tcp_addr: HashMap::new(),
             dirty: Vec::new(),
+            counts: Counts::default(),
+            metrics,
         }
     }
 
@@ -172,6 +189,7 @@ impl Sfu {
                 self.mark_silent_peers_dead(now);
             }
             self.flush(Instant::now());
+            self.publish_counts();
             let deadline = self.next_deadline(Instant::now());
             tokio::select! {
                 command = commands.recv() => match command {
@@ -202,6 +220,14 @@ impl Sfu {
             }
         }
         tracing::info!("media loop stopped");
+    }
+
+    fn publish_counts(&self) {
+        let m = &self.metrics;
+        m.forwarded_frames.store(self.counts.forwarded_frames, Ordering::Relaxed);
+        m.forwarded_bytes.store(self.counts.forwarded_bytes, Ordering::Relaxed);
+        m.dropped_frames.store(self.counts.dropped_frames, Ordering::Relaxed);
+        m.peers.store(self.by_key.len() as u64, Ordering::Relaxed);
     }
 
     fn mark_silent_peers_dead(&mut self, now: Instant) {
@@ -432,6 +458,7 @@ impl Sfu {
         let mut lost_picture = is_video && !data.contiguous;
         for sub in subscribers.iter_mut() {
             if is_video && sub.needs_keyframe && !is_keyframe {
+                self.counts.dropped_frames += 1;
                 continue;
             }
             let Some(peer) = self.peers[sub.slot].as_mut().filter(|p| p.key == sub.key) else {
@@ -442,7 +469,10 @@ impl Sfu {
             if writer.write(pt, data.network_time, data.time, data.data.clone()).is_ok() {
                 // Only a keyframe actually handed over starts this subscriber's picture.
                 sub.needs_keyframe = false;
+                self.counts.forwarded_frames += 1;
+                self.counts.forwarded_bytes += data.data.len() as u64;
             } else if is_video {
+                self.counts.dropped_frames += 1;
                 // Hold this subscriber's video until a fresh picture rather than send it
                 // frames it cannot decode.
                 sub.needs_keyframe = true;
