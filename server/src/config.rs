@@ -16,6 +16,7 @@ pub struct Config {
     pub media: MediaConfig,
     pub rooms: RoomsConfig,
     pub limits: LimitsConfig,
+    pub tls: TlsConfig,
     /// Settings every meeting starts with (a `[[room]]` may override them).
     pub room_defaults: RoomDefaults,
     /// Rooms declared by the operator; they exist from start-up.
@@ -67,6 +68,23 @@ pub struct RoomsConfig {
     /// How long a participant whose connection dropped keeps their place (role, hand in the
     /// queue, mute state) for a `resume`.
     pub reconnect_grace_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain (leaf first). With `key`, HTTP becomes HTTPS.
+    pub cert: String,
+    /// PEM private key of `cert`.
+    pub key: String,
+    /// Make a certificate at start-up, in memory (LAN trials; browsers warn about it).
+    pub self_signed: bool,
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.self_signed || !self.cert.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -177,6 +195,8 @@ impl Config {
                 "HAVEN_HTTP_ADDR" => self.server.http_addr = parse_value(&value).map_err(bad)?,
                 "HAVEN_PUBLIC_URL" => self.server.public_url = value,
                 "HAVEN_WEB_DIR" => self.server.web_dir = value,
+                "HAVEN_TLS_CERT" => self.tls.cert = value,
+                "HAVEN_TLS_KEY" => self.tls.key = value,
                 "HAVEN_METRICS" => self.server.metrics = parse_value(&value).map_err(bad)?,
                 "HAVEN_ALLOWED_ORIGINS" => {
                     self.server.allowed_origins =
@@ -211,6 +231,12 @@ impl Config {
         }
         if self.rooms.max_rooms == 0 {
             return invalid("rooms.max_rooms must be at least 1".into());
+        }
+        if self.tls.cert.is_empty() != self.tls.key.is_empty() {
+            return invalid("tls.cert and tls.key go together: set both or neither".into());
+        }
+        if self.tls.self_signed && !self.tls.cert.is_empty() {
+            return invalid("tls.self_signed and tls.cert exclude each other".into());
         }
         if self.rooms.reconnect_grace_seconds > 3600 {
             return invalid("rooms.reconnect_grace_seconds must be at most 3600".into());

@@ -141,7 +141,8 @@ fn base_url(config: &Config, headers: &HeaderMap) -> String {
         .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
         .map(str::to_string)
         .unwrap_or_else(|| config.server.http_addr.to_string());
-    format!("http://{host}")
+    let scheme = if config.tls.enabled() { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 /// Browsers send `Origin` with every WebSocket and every POST: a page of another site must

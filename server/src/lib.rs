@@ -15,6 +15,7 @@
 //! | `metrics`     | aggregate counters for `/metrics`: never per person or per room       | nothing    |
 //! | `limits`      | per-address connection and join-attempt limits (salted hashes, memory only) | config, room (`RateLimiter` only) |
 //! | `http`        | axum routes: pages, room API, health, WebSocket upgrade               | hub, session, config, web_assets |
+//! | `tls`         | HTTPS: rustls from PEM files or a self-signed certificate, served by hyper | nothing    |
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
 //!
 //! `media` never imports room or moderation logic: it obeys per-peer forwarding flags.
@@ -31,6 +32,7 @@ mod http;
 mod limits;
 pub mod metrics;
 mod session;
+mod tls;
 mod web_assets;
 
 use std::net::SocketAddr;
@@ -50,6 +52,8 @@ pub enum StartError {
     Http { addr: SocketAddr, source: std::io::Error },
     #[error("cannot open the media UDP socket on {addr}: {source}")]
     Media { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 /// How long a shutdown waits for connections to close after telling everyone.
@@ -62,12 +66,25 @@ pub struct RunningServer {
     hub: hub::HubHandle,
     stop_http: oneshot::Sender<()>,
     http_task: JoinHandle<()>,
+    /// SHA-256 of the HTTPS certificate, when serving HTTPS.
+    tls_fingerprint: Option<String>,
 }
 
 impl RunningServer {
     /// Where HTTP and the WebSocket (`/ws`) listen.
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
+    }
+
+    /// The address to open in a browser.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls_fingerprint.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}/", self.http_addr)
+    }
+
+    /// The HTTPS certificate's SHA-256 fingerprint (`AB:CD:…`), when serving HTTPS.
+    pub fn tls_fingerprint(&self) -> Option<&str> {
+        self.tls_fingerprint.as_deref()
     }
 
     /// The one UDP socket all media uses.
@@ -96,6 +113,16 @@ impl RunningServer {
 /// Validates `config`, binds both sockets and starts serving. Port 0 picks a free port.
 pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     config.validate()?;
+    let tls = if config.tls.self_signed {
+        let mut names = vec!["localhost".to_string(), config.server.http_addr.ip().to_string()];
+        names.extend(config.media.public_ips.iter().map(|ip| ip.to_string()));
+        Some(tls::Tls::self_signed(names)?)
+    } else if !config.tls.cert.is_empty() {
+        Some(tls::Tls::from_files(config.tls.cert.as_ref(), config.tls.key.as_ref())?)
+    } else {
+        None
+    };
+    let tls_fingerprint = tls.as_ref().map(|t| t.fingerprint.clone());
     let http_addr = config.server.http_addr;
     let listener = TcpListener::bind(http_addr)
         .await
@@ -118,14 +145,17 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     };
     let (stop_http, stopped) = oneshot::channel::<()>();
     let app = http::router(state);
-    let http_task = tokio::spawn(async move {
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = stopped.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!("HTTP server failed: {e}");
-        }
-    });
-    Ok(RunningServer { http_addr, media_addr, hub, stop_http, http_task })
+    let stopped = async {
+        let _ = stopped.await;
+    };
+    let http_task = match tls {
+        Some(tls) => tokio::spawn(tls::serve(listener, tls, app, stopped)),
+        None => tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+                tracing::error!("HTTP server failed: {e}");
+            }
+        }),
+    };
+    Ok(RunningServer { http_addr, media_addr, hub, stop_http, http_task, tls_fingerprint })
 }

@@ -14,6 +14,10 @@ struct Args {
     /// Print the built-in default configuration and exit.
     #[arg(long)]
     print_default_config: bool,
+    /// Serve HTTPS with a certificate made at start-up, for trials on a local network
+    /// (browsers warn about it; compare the fingerprint printed below).
+    #[arg(long)]
+    self_signed: bool,
 }
 
 #[tokio::main]
@@ -30,8 +34,12 @@ async fn main() -> anyhow::Result<()> {
 
     let mut config = haven::Config::load(args.config.as_deref())?;
     config.apply_env(std::env::vars())?;
+    config.tls.self_signed |= args.self_signed;
     let server = haven::start_server(config).await.context("starting Haven")?;
-    println!("Haven is running. Open http://{}/ in your browser.", server.http_addr());
+    println!("Haven is running. Open {} in your browser.", server.url());
+    if let Some(fingerprint) = server.tls_fingerprint() {
+        println!("HTTPS certificate SHA-256: {fingerprint}");
+    }
     println!("Media (UDP): {}", server.media_addr());
 
     shutdown_signal().await;
