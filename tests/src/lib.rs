@@ -52,6 +52,7 @@ pub async fn start_server_with(adjust: impl FnOnce(&mut haven::config::Config)) 
 /// `RUST_LOG=haven=debug,str0m=info cargo test -p haven-tests -- --nocapture` shows the
 /// server's side of a failure.
 fn init_logging() {
+    install_crypto_provider();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -73,6 +74,12 @@ pub async fn two_in_a_room(server: &RunningServer) -> Result<TwoInARoom> {
     ana.wait_receiving_from(&[&ben.id]).await?;
     ben.wait_receiving_from(&[&ana.id]).await?;
     Ok(TwoInARoom { room, ana, ben })
+}
+
+/// rustls is built here with both ring (webrtc-rs) and aws-lc-rs (the HTTPS test client), so
+/// it cannot pick a process default by itself: pick the one the server uses.
+pub fn install_crypto_provider() {
+    let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
 /// Creates an ad-hoc room through `POST /api/rooms` and returns its id.

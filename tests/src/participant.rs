@@ -792,6 +792,7 @@ fn codec(mime: &str, clock_rate: u32, channels: u16) -> RTCRtpCodecCapability {
 }
 
 async fn new_peer_connection() -> Result<RTCPeerConnection> {
+    crate::install_crypto_provider();
     let mut media = MediaEngine::default();
     media.register_default_codecs()?;
     let registry = register_default_interceptors(Registry::new(), &mut media)?;
