@@ -17,6 +17,7 @@ pub struct Config {
     pub rooms: RoomsConfig,
     pub limits: LimitsConfig,
     pub tls: TlsConfig,
+    pub turn: TurnConfig,
     /// Settings every meeting starts with (a `[[room]]` may override them).
     pub room_defaults: RoomDefaults,
     /// Rooms declared by the operator; they exist from start-up.
@@ -68,6 +69,18 @@ pub struct RoomsConfig {
     /// How long a participant whose connection dropped keeps their place (role, hand in the
     /// queue, mute state) for a `resume`.
     pub reconnect_grace_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TurnConfig {
+    /// TURN servers handed to browsers (`turn:turn.example.org:3478?transport=udp`,
+    /// `turns:turn.example.org:5349`). Empty: no TURN.
+    pub urls: Vec<String>,
+    /// coturn's `static-auth-secret`.
+    pub secret: String,
+    /// How long a handed-out credential stays valid.
+    pub credential_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -195,6 +208,10 @@ impl Config {
                 "HAVEN_HTTP_ADDR" => self.server.http_addr = parse_value(&value).map_err(bad)?,
                 "HAVEN_PUBLIC_URL" => self.server.public_url = value,
                 "HAVEN_WEB_DIR" => self.server.web_dir = value,
+                "HAVEN_TURN_URLS" => {
+                    self.turn.urls = value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+                }
+                "HAVEN_TURN_SECRET" => self.turn.secret = value,
                 "HAVEN_TLS_CERT" => self.tls.cert = value,
                 "HAVEN_TLS_KEY" => self.tls.key = value,
                 "HAVEN_METRICS" => self.server.metrics = parse_value(&value).map_err(bad)?,
@@ -231,6 +248,15 @@ impl Config {
         }
         if self.rooms.max_rooms == 0 {
             return invalid("rooms.max_rooms must be at least 1".into());
+        }
+        if let Some(url) = self.turn.urls.iter().find(|u| !["turn:", "turns:", "stun:"].iter().any(|p| u.starts_with(p))) {
+            return invalid(format!("turn.urls: {url:?} must start with turn:, turns: or stun:"));
+        }
+        if !self.turn.urls.is_empty() && self.turn.secret.is_empty() {
+            return invalid("turn.secret is required with turn.urls (coturn's static-auth-secret)".into());
+        }
+        if !(60..=7 * 86400).contains(&self.turn.credential_seconds) {
+            return invalid("turn.credential_seconds must be between 60 and 604800".into());
         }
         if self.tls.cert.is_empty() != self.tls.key.is_empty() {
             return invalid("tls.cert and tls.key go together: set both or neither".into());

@@ -16,6 +16,7 @@
 //! | `limits`      | per-address connection and join-attempt limits (salted hashes, memory only) | config, room (`RateLimiter` only) |
 //! | `http`        | axum routes: pages, room API, health, WebSocket upgrade               | hub, session, config, web_assets |
 //! | `tls`         | HTTPS: rustls from PEM files or a self-signed certificate, served by hyper | nothing    |
+//! | `turn`        | short-lived TURN credentials (coturn shared-secret scheme) for `joined` | config, protocol |
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
 //!
 //! `media` never imports room or moderation logic: it obeys per-peer forwarding flags.
@@ -33,6 +34,7 @@ mod limits;
 pub mod metrics;
 mod session;
 mod tls;
+pub mod turn;
 mod web_assets;
 
 use std::net::SocketAddr;

@@ -119,6 +119,9 @@ pub enum ServerMessage {
         /// True when this answers a `resume`: the place (role, hand, mute) was kept.
         #[serde(default, skip_serializing_if = "is_false")]
         resumed: bool,
+        /// TURN servers for the peer connection, when the server has them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ice_servers: Vec<IceServer>,
         room: RoomStatus,
         /// Everyone else, in join order.
         participants: Vec<Participant>,
@@ -349,6 +352,14 @@ pub struct Floor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds_left: Option<u32>,
     pub expired: bool,
+}
+
+/// An `RTCIceServer` for the browser's peer connection: TURN with a short-lived credential.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    pub username: String,
+    pub credential: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -584,6 +595,7 @@ mod tests {
                     token: "t0k".into(),
                     resume_key: "r3s".into(),
                     resumed: false,
+                    ice_servers: vec![],
                     room: tuesday(),
                     participants: vec![],
                     queue: vec![QueueEntry { id: "p7f3a".into(), name: "Sam".into(), position: 1 }],

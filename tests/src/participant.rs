@@ -25,7 +25,9 @@ use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
 use webrtc::ice_transport::ice_connection_state::RTCIceConnectionState;
 use webrtc::interceptor::registry::Registry;
+use webrtc::ice_transport::ice_server::RTCIceServer;
 use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::policy::ice_transport_policy::RTCIceTransportPolicy;
 use webrtc::peer_connection::offer_answer_options::RTCOfferOptions;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
@@ -218,7 +220,7 @@ impl Participant {
         signaling
             .join_with_fields(room, name, "join", fields)
             .await?;
-        Self::start(signaling, room, name, false).await
+        Self::start(signaling, room, name, false, false).await
     }
 
     /// On a socket that has already sent `join` and may be in the waiting room: waits for
@@ -229,7 +231,15 @@ impl Participant {
         room: &str,
         name: &str,
     ) -> Result<Participant> {
-        Self::start(signaling, room, name, true).await
+        Self::start(signaling, room, name, true, false).await
+    }
+
+    /// Like [`Participant::join`], reaching the server only through the TURN servers the
+    /// server hands out in `joined` (as a browser behind a firewall that allows nothing else).
+    pub async fn join_relay_only(http_addr: SocketAddr, room: &str, name: &str) -> Result<Participant> {
+        let mut signaling = SignalingClient::connect(http_addr).await?;
+        signaling.join_with_fields(room, name, "join", &json!({})).await?;
+        Self::start(signaling, room, name, false, true).await
     }
 
     async fn start(
@@ -237,6 +247,7 @@ impl Participant {
         room: &str,
         name: &str,
         may_wait: bool,
+        relay_only: bool,
     ) -> Result<Participant> {
         let shared = Arc::new(Shared::default());
         let mut before = Vec::new();
@@ -276,7 +287,8 @@ impl Participant {
             .send(&json!({"type": "media_state", "audio": true, "video": true}))
             .await?;
 
-        let pc = Arc::new(new_peer_connection().await?);
+        let relay = if relay_only { Some(ice_servers_of(&joined)?) } else { None };
+        let pc = Arc::new(new_peer_connection(relay).await?);
         let (sink, stream) = signaling.into_parts();
         let (outbox, outbox_rx) = mpsc::unbounded_channel();
         let mut socket_tasks = vec![tokio::spawn(write_socket(sink, outbox_rx))];
@@ -791,7 +803,23 @@ fn codec(mime: &str, clock_rate: u32, channels: u16) -> RTCRtpCodecCapability {
     }
 }
 
-async fn new_peer_connection() -> Result<RTCPeerConnection> {
+/// The `ice_servers` of a `joined`, for webrtc-rs.
+fn ice_servers_of(joined: &Value) -> Result<Vec<RTCIceServer>> {
+    let servers = joined["ice_servers"].as_array().context("joined has no ice_servers")?;
+    servers
+        .iter()
+        .map(|s| {
+            Ok(RTCIceServer {
+                urls: serde_json::from_value(s["urls"].clone())?,
+                username: s["username"].as_str().context("no username")?.to_string(),
+                credential: s["credential"].as_str().context("no credential")?.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// A peer connection on loopback UDP; with `relay`, only through those TURN servers.
+async fn new_peer_connection(relay: Option<Vec<RTCIceServer>>) -> Result<RTCPeerConnection> {
     crate::install_crypto_provider();
     let mut media = MediaEngine::default();
     media.register_default_codecs()?;
@@ -807,7 +835,15 @@ async fn new_peer_connection() -> Result<RTCPeerConnection> {
         .with_interceptor_registry(registry)
         .with_setting_engine(setting)
         .build();
-    Ok(api.new_peer_connection(RTCConfiguration::default()).await?)
+    let config = match relay {
+        Some(ice_servers) => RTCConfiguration {
+            ice_servers,
+            ice_transport_policy: RTCIceTransportPolicy::Relay,
+            ..Default::default()
+        },
+        None => RTCConfiguration::default(),
+    };
+    Ok(api.new_peer_connection(config).await?)
 }
 
 async fn write_socket(

@@ -13,7 +13,7 @@ use super::wire::{self, Recipient};
 use super::Outbox;
 use crate::media::{Forwarding, GroupKey, MediaCommand, MediaHandle, PeerKey};
 use crate::protocol::ServerMessage;
-use crate::room::{CloseReason, Effect, ParticipantId, Room, RoomSettings};
+use crate::room::{CloseReason, Effect, ParticipantId, Room, RoomEvent, RoomSettings};
 
 pub struct Meeting {
     pub id: String,
@@ -28,6 +28,8 @@ pub struct Meeting {
     /// once it ends.
     salt: [u8; 16],
     pub empty_since: Instant,
+    /// Where the TURN credentials handed out with `joined` come from.
+    pub turn: std::sync::Arc<crate::config::TurnConfig>,
 }
 
 /// A participant's connection, and what the wire adds for it. It outlives a dropped
@@ -64,7 +66,14 @@ impl Conn {
 }
 
 impl Meeting {
-    pub fn new(id: String, adhoc: bool, key_hash: Option<[u8; 32]>, group: GroupKey, settings: RoomSettings) -> Meeting {
+    pub fn new(
+        id: String,
+        adhoc: bool,
+        key_hash: Option<[u8; 32]>,
+        group: GroupKey,
+        settings: RoomSettings,
+        turn: std::sync::Arc<crate::config::TurnConfig>,
+    ) -> Meeting {
         Meeting {
             id,
             adhoc,
@@ -75,6 +84,7 @@ impl Meeting {
             conns: HashMap::new(),
             salt: random_salt(),
             empty_since: Instant::now(),
+            turn,
         }
     }
 
@@ -148,12 +158,17 @@ impl Meeting {
                 }
                 Effect::Send { to, event } => {
                     let Some(conn) = self.conns.get(&to) else { continue };
+                    let ice_servers = match event {
+                        RoomEvent::Snapshot(_) => crate::turn::ice_servers(&self.turn, std::time::SystemTime::now()),
+                        _ => Vec::new(),
+                    };
                     let recipient = Recipient {
                         room_id: &self.id,
                         token: &conn.token,
                         resume_key: &conn.resume_key,
                         request_id: conn.request_id.clone(),
                         resumed: false,
+                        ice_servers,
                     };
                     if let Some(message) = wire::server_message(event, &recipient) {
                         if !conn.send(message) {

@@ -275,7 +275,8 @@ impl Hub {
     fn add_meeting(&mut self, id: String, settings: RoomSettings, key_hash: Option<[u8; 32]>, adhoc: bool) {
         let group = GroupKey(self.next_key);
         self.next_key += 1;
-        self.meetings.insert(id.clone(), Meeting::new(id, adhoc, key_hash, group, settings));
+        let turn = Arc::new(self.config.turn.clone());
+        self.meetings.insert(id.clone(), Meeting::new(id, adhoc, key_hash, group, settings, turn));
     }
 
     fn join(&mut self, request: JoinRequest) -> Result<PeerKey, Refusal> {
@@ -346,6 +347,7 @@ impl Hub {
             resume_key: &conn.resume_key,
             request_id: request.request_id,
             resumed: true,
+            ice_servers: crate::turn::ice_servers(&meeting.turn, std::time::SystemTime::now()),
         };
         let event = match meeting.room.state_for(now, pid) {
             Some(snapshot) => RoomEvent::Snapshot(Box::new(snapshot)),

@@ -12,12 +12,14 @@ pub struct Recipient<'a> {
     pub request_id: Option<String>,
     /// This `joined` answers a `resume`.
     pub resumed: bool,
+    /// TURN servers with fresh credentials, for `joined`.
+    pub ice_servers: Vec<wire::IceServer>,
 }
 
 impl Recipient<'_> {
     /// For events that are the same for everyone: nothing of the recipient's own.
     pub fn anyone(room_id: &str) -> Recipient<'_> {
-        Recipient { room_id, token: "", resume_key: "", request_id: None, resumed: false }
+        Recipient { room_id, token: "", resume_key: "", request_id: None, resumed: false, ice_servers: Vec::new() }
     }
 }
 
@@ -33,6 +35,7 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
                 token: to.token.to_string(),
                 resume_key: to.resume_key.to_string(),
                 resumed: to.resumed,
+                ice_servers: to.ice_servers.clone(),
                 room: status(to.room_id, snapshot.status),
                 participants: others.into_iter().map(participant).collect(),
                 queue: snapshot.queue.into_iter().map(queue_entry).collect(),
