@@ -464,8 +464,12 @@ impl Sfu {
             let Some(peer) = self.peers[sub.slot].as_mut().filter(|p| p.key == sub.key) else {
                 continue;
             };
-            let Some(writer) = peer.rtc.writer(sub.mid) else { continue };
+            let Some(mut writer) = peer.rtc.writer(sub.mid) else { continue };
             let Some(pt) = writer.match_params(data.params) else { continue };
+            if let Some(level) = data.ext_vals.audio_level {
+                // Receivers show who is speaking from this header extension.
+                writer = writer.audio_level(level, data.ext_vals.voice_activity.unwrap_or(false));
+            }
             if writer.write(pt, data.network_time, data.time, data.data.clone()).is_ok() {
                 // Only a keyframe actually handed over starts this subscriber's picture.
                 sub.needs_keyframe = false;
