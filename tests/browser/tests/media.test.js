@@ -87,7 +87,17 @@ test('chromium_and_firefox_see_and_hear_each_other', { skip: process.env.HAVEN_S
 // negotiated. A new viewer must get a picture even when the publisher ignores a keyframe
 // request that lands right after its last keyframe (the server keeps asking until one passes).
 test('three_chromium_pages_joining_at_once_all_see_and_hear_each_other', async (t) => {
-  await withBrowsers([launchChromium, launchChromium, launchChromium], async (pages) => {
+  await threeJoinAtOnce(t, [launchChromium, launchChromium, launchChromium], 'three-chromium');
+});
+
+test('two_chromium_pages_and_one_firefox_joining_at_once_all_see_and_hear_each_other', {
+  skip: process.env.HAVEN_SKIP_FIREFOX === '1',
+}, async (t) => {
+  await threeJoinAtOnce(t, [launchChromium, launchFirefox, launchChromium], 'two-chromium-one-firefox');
+});
+
+async function threeJoinAtOnce(t, launchers, label) {
+  await withBrowsers(launchers, async (pages) => {
     const room = await server.createRoom();
     const names = ['Ana', 'Ben', 'Cy'];
     // Everyone presses Join at the same moment: the server must sort out the offers.
@@ -114,9 +124,9 @@ test('three_chromium_pages_joining_at_once_all_see_and_hear_each_other', async (
     }
     for (const [i, page] of pages.entries()) {
       assert.equal(Object.keys(await tileNames(page)).length, 3);
-      await screenshot(page, `three-chromium-${names[i].toLowerCase()}`);
+      await screenshot(page, `${label}-${names[i].toLowerCase()}`);
       assertNoPageErrors(page, names[i]);
     }
-    t.diagnostic('each of three pages decodes and hears the other two');
+    t.diagnostic(`${label}: each of three pages decodes and hears the other two`);
   });
-});
+}
