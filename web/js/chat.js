@@ -79,6 +79,21 @@ export class ChatPanel {
     this.enabled = enabled;
   }
 
+  /**
+   * Who a private message can go to: anyone else, when the room allows member-to-member
+   * messages or I am staff. Hidden otherwise, so a member is never offered what the server
+   * refuses.
+   */
+  renderTargets(people, allowed) {
+    const select = $('chat-to');
+    const chosen = select.value;
+    $('chat-to-row').hidden = !allowed;
+    const options = [new Option('No one (send as above)', '')];
+    if (allowed) for (const p of people) options.push(new Option(p.name, p.id));
+    select.replaceChildren(...options);
+    select.value = options.some((o) => o.value === chosen) ? chosen : '';
+  }
+
   /** Staff: show delete buttons on every message; members on their own. */
   refreshControls() {
     for (const li of $('chat-list').querySelectorAll('li[data-message-id]')) {
@@ -92,8 +107,10 @@ export class ChatPanel {
     const text = input.value.trim();
     if (!text) return;
     const toStaff = $('chat-private').checked;
+    const to = $('chat-to').value;
     let msg;
     if (this.replyTo) msg = { type: 'private_message', to: this.replyTo.from, text };
+    else if (to) msg = { type: 'private_message', to, text };
     else msg = toStaff ? { type: 'message_facilitators', text } : { type: 'chat', text };
     if (this.ctx.send(msg)) {
       input.value = '';

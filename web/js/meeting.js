@@ -465,6 +465,7 @@ function onParticipant(participant, isNew) {
   if (stream) grid.attach(participant.id, stream);
   if (isNew && !known) announce(`${participant.name} joined.`);
   if (isStaff()) staff.renderPeople(others());
+  renderChatTargets();
 }
 
 /** The server's truth about me: roles, hand, floor, and whether my mic/camera are on. */
@@ -501,6 +502,7 @@ function onParticipantLeft(id, reason) {
   grid.remove(id);
   if (participant) announce(reason === 'removed' ? `${participant.name} was removed.` : `${participant.name} left.`);
   if (isStaff()) staff.renderPeople(others());
+  renderChatTargets();
 }
 
 function onRoomUpdated(room) {
@@ -621,13 +623,19 @@ async function applyMedia(kind, on) {
   await app.peer?.replaceTrack(kind, on ? local.tracks[kind] : null);
   if (!on) local.disable(kind);
   renderMedia();
-  sendMediaState();
+  sendMediaState([kind]);
 }
 
-function sendMediaState() {
+/**
+ * One `media_state` per device: the server refuses a message as a whole, so a combined one
+ * would keep the camera off for a member who may not unmute right now.
+ */
+function sendMediaState(kinds = KINDS) {
   if (app.state !== 'joined' || !app.sig) return;
-  for (const kind of KINDS) app.pending[kind] = app.want[kind] && !app.you?.[kind];
-  app.sig.send({ type: 'media_state', audio: app.want.audio, video: app.want.video });
+  for (const kind of kinds) {
+    app.pending[kind] = app.want[kind] && !app.you?.[kind];
+    app.sig.send({ type: 'media_state', [kind]: app.want[kind] });
+  }
 }
 
 /** A different microphone or camera was picked: reopen it if it is on. */
@@ -681,6 +689,7 @@ function renderRoles() {
   }
   queue.render();
   chat.refreshControls();
+  renderChatTargets();
 }
 
 function renderRoomState() {
@@ -688,7 +697,12 @@ function renderRoomState() {
   if (!room) return;
   $('suspended-banner').hidden = !room.suspended;
   chat.setEnabled(!!room.chat_enabled, isStaff());
+  renderChatTargets();
   if (isStaff()) staff.renderRoom(room);
+}
+
+function renderChatTargets() {
+  chat.renderTargets(others(), isStaff() || !!app.roomInfo?.member_private_messages);
 }
 
 function toggleHand() {
@@ -823,6 +837,11 @@ window.haven = {
   },
   get media() {
     return { ...app.want };
+  },
+  /** The open local tracks: which track and which device, to see a device being reopened. */
+  get localTracks() {
+    const about = (t) => (t ? { id: t.id, deviceId: t.getSettings?.().deviceId ?? '' } : null);
+    return { audio: about(local.tracks.audio), video: about(local.tracks.video) };
   },
   get roomInfo() {
     return app.roomInfo ? { ...app.roomInfo } : null;

@@ -26,14 +26,14 @@ const CHROMIUM_ARGS = [
 ];
 
 /** A fresh Chromium with its own temporary profile; `close()` removes the profile. */
-export async function launchChromium({ width = 1024, height = 720 } = {}) {
+export async function launchChromium({ width = 1024, height = 720, args = [] } = {}) {
   const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'haven-chromium-'));
   const browser = await puppeteer.launch({
     browser: 'chrome',
     executablePath: CHROMIUM_BIN,
     headless: true,
     userDataDir,
-    args: [...CHROMIUM_ARGS, `--window-size=${width},${height}`],
+    args: [...CHROMIUM_ARGS, `--window-size=${width},${height}`, ...args],
     defaultViewport: { width, height },
     timeout: 30_000,
     dumpio: process.env.HAVEN_DUMPIO === '1',

@@ -9,11 +9,13 @@ import {
   assertNoPageErrors,
   CONNECT_TIMEOUT,
   expectMediaFrom,
+  inbound,
   joinMeeting,
   screenshot,
   waitForTile,
 } from '../lib/meeting.js';
 import { startServer } from '../lib/server.js';
+import { toneWav } from '../lib/tone.js';
 
 let server;
 const open = [];
@@ -31,6 +33,7 @@ async function newPage(options) {
   return browser.newPage();
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const tileSelector = (id) => `#grid .tile[data-participant-id="${id}"]`;
 const visible = (page, selector) =>
   page.$eval(selector, (el) => !el.hidden && el.getClientRects().length > 0).catch(() => false);
@@ -225,4 +228,110 @@ test('the_meeting_fits_a_360_by_640_phone', async () => {
     const box = await (await phone.$(`#${id}`)).boundingBox();
     assert.ok(box.width >= 44 && box.height >= 44, `${id} is a comfortable target`);
   }
+});
+
+test('a_refused_camera_and_microphone_are_explained_and_the_meeting_works_without_them', async () => {
+  const room = await server.createRoom();
+  const [page, other] = [await newPage(), await newPage()];
+  // As when the person clicks "Block" on the browser's permission prompt.
+  await page.evaluateOnNewDocument(() => {
+    navigator.mediaDevices.getUserMedia = () =>
+      Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+  });
+  await page.bringToFront();
+  await page.goto(room.join_url);
+  await page.waitForSelector('#name-input', { visible: true });
+  await page.type('#name-input', 'Dee');
+  for (const [kind, device] of [['video', 'camera'], ['audio', 'microphone']]) {
+    await page.click(`#screen-join [data-toggle="${kind}"]`);
+    await page.evaluate(() => window.haven.settled());
+    assert.equal(await page.evaluate((k) => window.haven.media[k], kind), false);
+    assert.equal(await page.$eval(`#screen-join [data-toggle="${kind}"]`, (b) => b.getAttribute('aria-pressed')), 'false');
+    assert.ok(await visible(page, '#notice'));
+    assert.equal(
+      await page.$eval('#notice', (el) => el.textContent),
+      `Haven isn't allowed to use your ${device}. You can allow it in your browser's settings, or stay in the meeting without it.`,
+    );
+  }
+  await page.click('#join-button');
+  await page.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT });
+  const dee = await page.evaluate(() => window.haven.you);
+  // Still a full participant: sees and hears others, and is seen as a muted tile without camera.
+  const fin = await joinMeeting(other, room.join_url, 'Fin', { audio: true, video: true });
+  await expectMediaFrom(page, fin.id, "Dee's page");
+  await waitForTile(other, dee.id, 'Dee');
+  const classes = await other.$eval(tileSelector(dee.id), (el) => [...el.classList]);
+  assert.ok(classes.includes('is-muted') && classes.includes('is-camera-off'), classes.join(' '));
+  // Trying again in the meeting says the same, and nothing breaks.
+  await page.click('#screen-meeting [data-toggle="audio"]');
+  await page.evaluate(() => window.haven.settled());
+  assert.equal(await page.evaluate(() => window.haven.media.audio), false);
+  assert.match(await page.$eval('#notice', (el) => el.textContent), /isn't allowed to use your microphone/);
+  assertNoPageErrors(page, 'Dee');
+});
+
+test('choosing_another_microphone_reopens_it_and_joins_with_it', async () => {
+  const room = await server.createRoom();
+  const [page, other] = [await newPage(), await newPage()];
+  await page.bringToFront();
+  await page.goto(room.join_url);
+  await page.waitForSelector('#name-input', { visible: true });
+  await page.type('#name-input', 'Gus');
+  await page.click('#screen-join [data-toggle="audio"]');
+  await page.evaluate(() => window.haven.settled());
+  await page.waitForFunction(() => !document.getElementById('audio-device-field').hidden, {
+    timeout: CONNECT_TIMEOUT,
+    polling: 200,
+  });
+  const before = await page.evaluate(() => window.haven.localTracks.audio);
+  const choices = await page.$$eval('#audio-device option', (os) => os.map((o) => o.value));
+  assert.ok(choices.length > 1, `microphones offered: ${choices.length}`);
+  assert.equal(await page.$eval('#audio-device', (s) => s.value), before.deviceId, 'the open microphone is the one selected');
+  const pick = choices.find((id) => id !== before.deviceId);
+  await page.select('#audio-device', pick);
+  await page.evaluate(() => window.haven.settled());
+  const after = await page.evaluate(() => window.haven.localTracks.audio);
+  assert.equal(after.deviceId, pick, 'the chosen microphone is open');
+  assert.notEqual(after.id, before.id, 'a new track, not the old one');
+  assert.equal(await page.evaluate(() => window.haven.media.audio), true);
+
+  await page.click('#join-button');
+  await page.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT });
+  const gus = await page.evaluate(() => window.haven.you);
+  const sent = await page.evaluate(() => window.haven.pc.getSenders().find((s) => s.track?.kind === 'audio')?.track.id);
+  assert.equal(sent, after.id, 'the chosen microphone is what is sent');
+  await joinMeeting(other, room.join_url, 'Hal', { audio: false, video: false });
+  const packets = async () =>
+    (await inbound(other)).filter((r) => r.kind === 'audio' && r.from === gus.id).reduce((n, r) => n + r.packetsReceived, 0);
+  const deadline = Date.now() + CONNECT_TIMEOUT;
+  while ((await packets()) === 0 && Date.now() < deadline) await sleep(250);
+  const first = await packets();
+  await sleep(1000);
+  assert.ok(first > 0 && (await packets()) > first, "Gus's audio reaches Hal");
+  assertNoPageErrors(page, 'Gus');
+});
+
+// TODO server bug: the SFU forwards audio without the ssrc-audio-level RTP header extension
+// (server/src/media/run_loop.rs `forward()` never copies `data.ext_vals.audio_level` /
+// `voice_activity` to the writer with `Writer::audio_level(level, vad)`), so receivers'
+// getSynchronizationSources() carry no audioLevel and no tile is ever highlighted.
+test('whoever_is_speaking_is_highlighted_on_the_others_pages', {
+  todo: 'the SFU drops the audio level header extension when forwarding',
+}, async () => {
+  const room = await server.createRoom();
+  const quiet = await newPage();
+  // A steady tone instead of the built-in fake microphone's faint beep.
+  const speaker = await newPage({ args: [`--use-file-for-fake-audio-capture=${await toneWav()}`] });
+  const ida = await joinMeeting(quiet, room.join_url, 'Ida', { audio: false, video: false });
+  const jo = await joinMeeting(speaker, room.join_url, 'Jo', { audio: true, video: false });
+  await quiet.bringToFront();
+  await quiet.waitForFunction((sel) => document.querySelector(sel)?.classList.contains('is-speaking'), {
+    timeout: CONNECT_TIMEOUT,
+    polling: 100,
+  }, tileSelector(jo.id));
+  // The one with the mic off never is.
+  await speaker.bringToFront();
+  await sleep(3000);
+  assert.equal(await speaker.$eval(tileSelector(ida.id), (el) => el.classList.contains('is-speaking')), false);
+  assert.equal(await quiet.$$eval('#grid .tile.is-speaking', (els) => els.length), 1);
 });

@@ -411,3 +411,93 @@ test('a_firefox_member_is_muted_and_called_to_share_like_anyone_else', {
     await closeAll(chair);
   }
 });
+
+const privateTexts = (page) =>
+  page.$$eval('#chat-list .is-private', (els) =>
+    els.map((e) => `${e.querySelector('.chat-from')?.textContent ?? ''}${e.querySelector('.chat-text').textContent}`),
+  );
+
+test('a_private_message_between_members_reaches_only_its_recipient_and_only_when_the_room_allows', {
+  timeout: 120_000,
+}, async () => {
+  const { page: chair, room } = await facilitated();
+  const [ann, bo, cy] = [await newPage(), await newPage(), await newPage()];
+  const annYou = await joinMeeting(ann, room.join_url, 'Ann', { audio: false, video: false });
+  const boYou = await joinMeeting(bo, room.join_url, 'Bo', { audio: false, video: false });
+  await joinMeeting(cy, room.join_url, 'Cy', { audio: false, video: false });
+  await ann.waitForFunction((id) => window.haven.participants.some((p) => p.id === id), { polling: 200 }, boYou.id);
+
+  // The room does not allow it (the default): a member is not offered the control.
+  await click(ann, '#chat-button');
+  assert.equal(await ann.evaluate(() => window.haven.roomInfo.member_private_messages), false);
+  assert.equal(await ann.$eval('#chat-to-row', (el) => el.hidden), true);
+
+  await click(chair, '#set-member-pm');
+  await ann.waitForFunction(
+    (id) => !document.getElementById('chat-to-row').hidden && !!document.querySelector(`#chat-to option[value="${id}"]`),
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+    boYou.id,
+  );
+  await (await front(ann)).select('#chat-to', boYou.id);
+  await ann.type('#chat-input', 'just for Bo');
+  await ann.keyboard.press('Enter');
+
+  await bo.waitForFunction(
+    () => [...document.querySelectorAll('#chat-list .is-private .chat-text')].some((e) => e.textContent === 'just for Bo'),
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+  );
+  assert.deepEqual(await privateTexts(bo), ['Ann, privately to you: just for Bo']);
+  await ann.waitForFunction(() => document.querySelectorAll('#chat-list .is-private').length > 0, { polling: 200 });
+  assert.deepEqual(await privateTexts(ann), ['You, privately: just for Bo']);
+  // A room chat line sent after it reaches Cy, so Cy had every chance to get the private one.
+  await ann.select('#chat-to', '');
+  await ann.type('#chat-input', 'hello all');
+  await ann.keyboard.press('Enter');
+  await cy.waitForFunction(
+    () => [...document.querySelectorAll('#chat-list .chat-text')].some((e) => e.textContent === 'hello all'),
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+  );
+  assert.deepEqual(await privateTexts(cy), []);
+  const cyText = await cy.$eval('#chat-list', (el) => el.textContent);
+  assert.doesNotMatch(cyText, /just for Bo/);
+  assert.ok(annYou.id);
+
+  // Switched off again: the control goes away.
+  await click(chair, '#set-member-pm');
+  await ann.waitForFunction(() => document.getElementById('chat-to-row').hidden, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  for (const [p, who] of [[ann, 'Ann'], [bo, 'Bo'], [cy, 'Cy'], [chair, 'Chair']]) assertNoPageErrors(p, who);
+  await closeAll(chair, ann, bo, cy);
+});
+
+test('a_member_who_may_not_unmute_can_still_turn_the_camera_on', { timeout: 90_000 }, async () => {
+  const { page: chair, room } = await facilitated();
+  await click(chair, '#set-unmute');
+  await chair.waitForFunction(() => window.haven.roomInfo?.members_may_unmute === false, { polling: 200 });
+  const member = await newPage();
+  // Mic and camera both switched on before joining: the mic is refused, the camera is not.
+  const kim = await joinMeeting(member, room.join_url, 'Kim', { audio: true, video: true });
+  await member.waitForFunction(() => window.haven.you?.video === true, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  await member.evaluate(() => window.haven.settled());
+  await member.waitForFunction(() => !window.haven.media.audio && window.haven.media.video, {
+    timeout: CONNECT_TIMEOUT,
+    polling: 200,
+  });
+  assert.equal(await member.evaluate(() => window.haven.you.audio), false);
+
+  await waitForTile(chair, kim.id, 'Kim');
+  const framesFrom = async () =>
+    (await inbound(chair)).filter((r) => r.kind === 'video' && r.from === kim.id).reduce((n, r) => n + r.framesDecoded, 0);
+  const deadline = Date.now() + CONNECT_TIMEOUT;
+  while ((await framesFrom()) === 0 && Date.now() < deadline) await sleep(250);
+  const first = await framesFrom();
+  await sleep(1500);
+  const second = await framesFrom();
+  assert.ok(first > 0 && second > first, `Kim's video on the chair's page: frames ${first} → ${second}`);
+  assert.equal(await audioPacketsFrom(chair, kim.id), 0, "Kim's muted mic reached the chair");
+  assert.ok(
+    await chair.$eval(`#grid .tile[data-participant-id="${kim.id}"]`, (t) => t.classList.contains('is-muted')),
+    "the chair's tile for Kim shows the mute",
+  );
+  assertNoPageErrors(member, 'Kim');
+  await closeAll(chair, member);
+});
