@@ -10,11 +10,11 @@
 //! | `ids`         | random ids and secrets                                                | nothing    |
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
 //! | `media`       | the SFU: one run loop owning the UDP socket, the ICE-TCP listener and every str0m `Rtc` | metrics (counters) |
-//! | `hub`         | the only place that knows meetings and media; owns all meetings       | config, protocol, names, ids, media, metrics |
+//! | `hub`         | the only place that knows meetings and media; owns all meetings; keeps a dropped participant's place for the grace period | config, protocol, names, ids, media, metrics, turn |
 //! | `session`     | one WebSocket: decode, order, rate-limit, relay to the hub; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
 //! | `metrics`     | aggregate counters for `/metrics`: never per person or per room       | nothing    |
 //! | `limits`      | per-address connection and join-attempt limits (salted hashes, memory only) | config, room (`RateLimiter` only) |
-//! | `http`        | axum routes: pages, room API, health, WebSocket upgrade               | hub, session, config, web_assets |
+//! | `http`        | axum routes: pages, room API, health, metrics, WebSocket upgrade; origin check | hub, session, config, limits, web_assets |
 //! | `tls`         | HTTPS: rustls from PEM files or a self-signed certificate, served by hyper | nothing    |
 //! | `turn`        | short-lived TURN credentials (coturn shared-secret scheme) for `joined` | config, protocol |
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
