@@ -22,6 +22,7 @@ general: {
 	loggers_folder = "/usr/lib/x86_64-linux-gnu/janus/loggers"
 	debug_level = 2
 	admin_secret = "unused"
+	interface = "127.0.0.1"
 	$LOOPLINE
 }
 media: {
@@ -46,8 +47,6 @@ loggers: {
 	disable = "libjanus_jsonlog.so"
 }
 JCFG
-# interface = 127.0.0.1 goes in the nat section; appended separately to keep it visible.
-sed -i 's/^nat: {/nat: {\n\tinterface = "127.0.0.1"/' "$DIR/janus.jcfg"
 cat > "$DIR/janus.transport.websockets.jcfg" <<JCFG
 general: {
 	json = "compact"
