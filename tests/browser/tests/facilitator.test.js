@@ -210,6 +210,11 @@ test('raised_hands_show_in_the_same_order_everywhere_and_next_gives_the_floor_wi
     await page.waitForFunction(() => window.haven.floor?.name === 'Cy', { timeout: CONNECT_TIMEOUT, polling: 200 });
     await visible(page, '#floor-timer');
     assert.match(await text(page, '#floor-timer'), /^[23]:\d\d left$/);
+    // The floor and the shortened queue are separate messages: wait for both.
+    await page.waitForFunction(() => document.querySelectorAll('#queue-list li .queue-name').length === 1, {
+      timeout: CONNECT_TIMEOUT,
+      polling: 200,
+    });
     assert.deepEqual(await queueNames(page), ['Bo']);
   }
   assert.match(await text(pageC, '#announcer'), /your turn to share/i);
