@@ -233,8 +233,8 @@ impl Config {
                 "HAVEN_MAX_PARTICIPANTS" => {
                     self.rooms.max_participants = parse_value(&value).map_err(bad)?
                 }
-                // HAVEN_CONFIG and HAVEN_LOG are read by main; anything else is a typo.
-                "HAVEN_CONFIG" | "HAVEN_LOG" => {}
+                // Read by main; anything else is a typo.
+                "HAVEN_CONFIG" | "HAVEN_LOG" | "HAVEN_LOG_FORMAT" => {}
                 _ => return Err(bad("unknown setting".into())),
             }
         }

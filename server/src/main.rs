@@ -18,6 +18,15 @@ struct Args {
     /// (browsers warn about it; compare the fingerprint printed below).
     #[arg(long)]
     self_signed: bool,
+    /// Log lines as text, or as one JSON object per line for a log collector.
+    #[arg(long, env = "HAVEN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[tokio::main]
@@ -28,9 +37,14 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let filter = std::env::var("HAVEN_LOG").unwrap_or_else(|_| "haven=info".into());
-    tracing_subscriber::fmt()
+    // Logs on stderr, so stdout carries only what the program says to the operator.
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .init();
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
 
     let mut config = haven::Config::load(args.config.as_deref())?;
     config.apply_env(std::env::vars())?;

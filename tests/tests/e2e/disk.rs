@@ -1,6 +1,7 @@
 //! "Nothing about members written to disk", proven on the real binary: run with its working
 //! directory, HOME and TMPDIR in an empty directory through a meeting (joins, chat, a ban),
-//! it never holds a file open for writing, and leaves the directory empty.
+//! it never holds a file open for writing, and leaves the directory empty. The same run checks
+//! `HAVEN_LOG_FORMAT=json`: every line on stderr is a JSON object a log collector can read.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -63,10 +64,17 @@ async fn a_meeting_leaves_nothing_on_disk() -> Result<()> {
         .env("HAVEN_HTTP_ADDR", format!("127.0.0.1:{http_port}"))
         .env("HAVEN_UDP_ADDR", format!("127.0.0.1:{udp_port}"))
         .env("HAVEN_LOG", "haven=debug")
+        .env("HAVEN_LOG_FORMAT", "json")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .context("starting haven")?;
+    let mut stderr = child.stderr.take().context("stderr")?;
+    let log = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
     let addr = format!("127.0.0.1:{http_port}").parse()?;
     let result = async {
         let mut up = false;
@@ -104,6 +112,12 @@ async fn a_meeting_leaves_nothing_on_disk() -> Result<()> {
     let exited = tokio::task::spawn_blocking(move || child.wait()).await??;
     result?;
     ensure!(exited.success(), "haven exited with {exited} after SIGTERM");
+    let log = log.join().expect("the stderr reader");
+    for line in log.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).with_context(|| format!("a JSON log line: {line}"))?;
+        ensure!(entry["level"].is_string() && entry["fields"]["message"].is_string(), "{line}");
+    }
+    ensure!(log.contains("participant arrived"), "the JSON log has the meeting's events:\n{log}");
     let left: Vec<_> = std::fs::read_dir(&home)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
     std::fs::remove_dir_all(&home)?;
     if !left.is_empty() {

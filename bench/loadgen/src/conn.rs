@@ -1,0 +1,146 @@
+//! One peer connection of a synthetic participant: a str0m `Rtc` (full ICE, the offering or
+//! answering side) on its own UDP socket. The same media path serves both SFUs.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
+use tokio::net::UdpSocket;
+
+use crate::measure::{Clock, Tally};
+use crate::payload;
+
+pub struct Conn {
+    rtc: Rtc,
+    pub socket: UdpSocket,
+    local: SocketAddr,
+    pending: Option<SdpPendingOffer>,
+    pub connected: bool,
+    /// Our sending m-lines, when this connection publishes.
+    audio_mid: Option<Mid>,
+    video_mid: Option<Mid>,
+    /// A keyframe request arrived: the next video frame is a keyframe.
+    pub keyframe_wanted: bool,
+}
+
+impl Conn {
+    pub async fn new(bind: std::net::IpAddr) -> Result<Conn> {
+        let socket = UdpSocket::bind((bind, 0)).await?;
+        let local = socket.local_addr()?;
+        let mut rtc = RtcConfig::new()
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .build(Instant::now());
+        let candidate = Candidate::host(local, "udp").context("a host candidate")?;
+        rtc.add_local_candidate(candidate);
+        Ok(Conn {
+            rtc,
+            socket,
+            local,
+            pending: None,
+            connected: false,
+            audio_mid: None,
+            video_mid: None,
+            keyframe_wanted: true,
+        })
+    }
+
+    /// Our offer with a sendonly m-line per published kind (both, as a browser in Haven does,
+    /// when `kinds` says so).
+    pub fn offer(&mut self, audio: bool, video: bool) -> Result<String> {
+        let mut api = self.rtc.sdp_api();
+        if audio {
+            self.audio_mid = Some(api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None));
+        }
+        if video {
+            self.video_mid = Some(api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None));
+        }
+        let (offer, pending) = api.apply().context("an offer")?;
+        self.pending = Some(pending);
+        Ok(offer.to_sdp_string())
+    }
+
+    pub fn accept_answer(&mut self, sdp: &str) -> Result<()> {
+        let answer = SdpAnswer::from_sdp_string(sdp)?;
+        let pending = self.pending.take().context("an answer without an offer")?;
+        self.rtc.sdp_api().accept_answer(pending, answer)?;
+        Ok(())
+    }
+
+    pub fn accept_offer(&mut self, sdp: &str) -> Result<String> {
+        let offer = SdpOffer::from_sdp_string(sdp)?;
+        let answer = self.rtc.sdp_api().accept_offer(offer)?;
+        Ok(answer.to_sdp_string())
+    }
+
+    /// A trickled candidate (`candidate:…`); an unparsable one is ignored.
+    pub fn add_remote_candidate(&mut self, line: &str) {
+        if let Ok(candidate) = Candidate::from_sdp_string(line) {
+            self.rtc.add_remote_candidate(candidate);
+        }
+    }
+
+    /// Sends what str0m wants sent, handles its events, and says when it next needs a turn.
+    pub fn pump(&mut self, clock: &Clock, tally: &mut Tally, opened: Instant) -> Result<Instant> {
+        loop {
+            match self.rtc.poll_output()? {
+                Output::Timeout(at) => return Ok(at),
+                Output::Transmit(t) => {
+                    let _ = self.socket.try_send_to(&t.contents, t.destination);
+                }
+                Output::Event(event) => self.on_event(event, clock, tally, opened),
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event, clock: &Clock, tally: &mut Tally, opened: Instant) {
+        match event {
+            Event::Connected => self.connected = true,
+            Event::KeyframeRequest(_) => self.keyframe_wanted = true,
+            Event::MediaData(data) => {
+                let now = Instant::now();
+                if tally.join.is_none() {
+                    tally.join = Some(now - opened);
+                }
+                let video = data.params.spec().codec == Codec::Vp8;
+                if let Some(probe) = payload::find(&data.data) {
+                    tally.received(clock, probe, video, now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn receive(&mut self, data: &[u8], source: SocketAddr, now: Instant) -> Result<()> {
+        let Ok(contents) = data.try_into() else { return Ok(()) };
+        let input = Input::Receive(now, Receive { proto: Protocol::Udp, source, destination: self.local, contents });
+        self.rtc.handle_input(input)?;
+        Ok(())
+    }
+
+    pub fn timeout(&mut self, now: Instant) -> Result<()> {
+        self.rtc.handle_input(Input::Timeout(now))?;
+        Ok(())
+    }
+
+    /// Writes one frame of `kind`; false when not connected or not negotiated yet.
+    pub fn write(&mut self, video: bool, now: Instant, time: MediaTime, frame: Vec<u8>) -> bool {
+        let (mid, codec) = match video {
+            true => (self.video_mid, Codec::Vp8),
+            false => (self.audio_mid, Codec::Opus),
+        };
+        let (Some(mid), true) = (mid, self.connected) else { return false };
+        let Some(writer) = self.rtc.writer(mid) else { return false };
+        let Some(pt) = writer.payload_params().find(|p| p.spec().codec == codec).map(|p| p.pt()) else {
+            return false;
+        };
+        writer.write(pt, now, time, Arc::<[u8]>::from(frame)).is_ok()
+    }
+}

@@ -1,0 +1,269 @@
+//! `haven-loadgen`: a synthetic meeting against Haven or Janus VideoRoom, measured.
+//!
+//! N participants join one after another; the first `--video` publish a camera, the first
+//! `--audio` a microphone; everyone subscribes to everyone. After all media is up and a warm-up, a measuring window counts frames sent and
+//! received, one-way delay, the SFU's CPU and memory (from /proc); one JSON line goes to
+//! stdout. `--churn SECONDS` instead runs a soak: participants leave and rejoin for that long.
+
+mod conn;
+mod haven;
+mod janus;
+mod measure;
+mod participant;
+mod payload;
+mod relay;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use clap::{Parser, ValueEnum};
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+
+use measure::{percentile, sample, Clock, ProcSample, Tally};
+use participant::{Adapter, Role, Shared};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Sfu {
+    Haven,
+    Janus,
+    /// bench/relay.c: plain UDP, `--url` is its address (127.0.0.1:40000).
+    Relay,
+}
+
+#[derive(Parser, Debug)]
+struct Args {
+    #[arg(long, value_enum)]
+    sfu: Sfu,
+    /// Signaling WebSocket, e.g. ws://127.0.0.1:8080/ws or ws://127.0.0.1:8188
+    #[arg(long)]
+    url: String,
+    /// Haven room id, or Janus VideoRoom room number.
+    #[arg(long)]
+    room: String,
+    #[arg(long)]
+    participants: u32,
+    /// How many (the first ones) publish video.
+    #[arg(long, default_value_t = 0)]
+    video: u32,
+    /// How many (the first ones) publish audio.
+    #[arg(long, default_value_t = 0)]
+    audio: u32,
+    /// PID of the SFU process, for CPU and memory.
+    #[arg(long)]
+    sfu_pid: String,
+    #[arg(long, default_value_t = 100)]
+    join_gap_ms: u64,
+    #[arg(long, default_value_t = 5)]
+    warmup: u64,
+    #[arg(long, default_value_t = 20)]
+    measure: u64,
+    /// A label copied into the result line (the load shape).
+    #[arg(long, default_value = "")]
+    label: String,
+    /// Soak: participants leave and rejoin for this many seconds (no measuring window).
+    #[arg(long)]
+    churn: Option<u64>,
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    str0m::crypto::from_feature_flags().install_process_default();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    // One thread: participants are local tasks (the adapters' futures need not be Send).
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async {
+        match args.sfu {
+            Sfu::Haven => drive::<haven::Haven>(args).await,
+            Sfu::Janus => drive::<janus::Janus>(args).await,
+            // Relay participants have no signaling: the adapter type goes unused.
+            Sfu::Relay => drive::<haven::Haven>(args).await,
+        }
+    })
+}
+
+fn role(args: &Args, index: u32) -> Role {
+    Role { index, audio: index < args.audio, video: index < args.video }
+}
+
+async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
+    let publishers = args.audio.max(args.video);
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared {
+        clock: Clock::new(),
+        bind: args.bind,
+        url: args.url.clone(),
+        room: args.room.clone(),
+        ready: ready_tx,
+        others_publish: Box::new(move |i| publishers > u32::from(i < publishers)),
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let idle = sample(&args.sfu_pid)?;
+
+    let mut tasks = Vec::new();
+    for index in 0..args.participants {
+        let (shared, stop, role) = (shared.clone(), stop_rx.clone(), role(&args, index));
+        let churn = args.churn;
+        let relay = matches!(args.sfu, Sfu::Relay).then(|| args.url.parse()).transpose()?;
+        tasks.push(tokio::task::spawn_local(async move {
+            let mut tally = Tally::default();
+            match churn {
+                None if relay.is_some() => {
+                    if let Err(e) = relay::run(shared, role, stop, relay.unwrap(), &mut tally).await {
+                        tally.errors.push(format!("{e:#}"));
+                    }
+                }
+                None => {
+                    if let Err(e) = participant::run::<A>(shared, role, stop, None, &mut tally).await {
+                        tally.errors.push(format!("{e:#}"));
+                    }
+                }
+                Some(_) => churn_loop::<A>(shared, role, stop, &mut tally).await,
+            }
+            tally
+        }));
+        tokio::time::sleep(Duration::from_millis(args.join_gap_ms)).await;
+    }
+
+    // Everyone's media up, or a deadline; then warm up.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut ready = 0;
+    while ready < args.participants {
+        match tokio::time::timeout_at(deadline.into(), ready_rx.recv()).await {
+            Ok(Some(_)) => ready += 1,
+            _ => break,
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(args.warmup)).await;
+
+    if let Some(seconds) = args.churn {
+        return soak(&args, idle, seconds, ready, stop_tx, tasks).await;
+    }
+
+    let gen_start = sample("self")?;
+    let sfu_start = sample(&args.sfu_pid)?;
+    let start = Instant::now();
+    shared.clock.open_window(start, Duration::from_secs(args.measure));
+    tokio::time::sleep(Duration::from_secs(args.measure)).await;
+    let sfu_end = sample(&args.sfu_pid)?;
+    let gen_end = sample("self")?;
+    let window = start.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await; // frames still in flight
+    let _ = stop_tx.send(true);
+
+    let mut total = Tally::default();
+    let mut joins = Vec::new();
+    for task in tasks {
+        let tally = task.await?;
+        joins.extend(tally.join);
+        total.merge(tally);
+    }
+    joins.sort();
+    total.delays_us.sort_unstable();
+    let receivers = f64::from(args.participants.saturating_sub(1).max(1));
+    let expected = |sent: u64| sent as f64 * receivers;
+    let ratio = |got: u64, sent: u64| if sent == 0 { None } else { Some(got as f64 / expected(sent)) };
+    let sfu_cpu = sfu_end.cpu_seconds - sfu_start.cpu_seconds;
+    let gen_cpu = (gen_end.cpu_seconds - gen_start.cpu_seconds) / window;
+    let egress = total.datagrams_in as f64;
+    let ms = |us: Option<u32>| us.map(|v| f64::from(v) / 1000.0);
+    let line = json!({
+        "sfu": format!("{:?}", args.sfu).to_lowercase(),
+        "label": args.label,
+        "participants": args.participants,
+        "video": args.video,
+        "audio": args.audio,
+        "ready": ready,
+        "window_s": window,
+        "sfu_cpu_pct": 100.0 * sfu_cpu / window,
+        "generator_cpu_pct": 100.0 * gen_cpu,
+        "valid": gen_cpu <= 0.8 && ready == args.participants,
+        "egress_pps": egress / window,
+        "cpu_s_per_m_egress": if egress > 0.0 { sfu_cpu / egress * 1e6 } else { f64::NAN },
+        "audio_delivered": ratio(total.audio_received, total.audio_sent),
+        "video_delivered": ratio(total.video_received, total.video_sent),
+        "delay_p50_ms": ms(percentile(&total.delays_us, 50.0)),
+        "delay_p99_ms": ms(percentile(&total.delays_us, 99.0)),
+        "join_p50_ms": percentile(&joins, 50.0).map(|d| d.as_secs_f64() * 1000.0),
+        "join_p95_ms": percentile(&joins, 95.0).map(|d| d.as_secs_f64() * 1000.0),
+        "rss_idle_kib": idle.rss_kib,
+        "rss_kib": sfu_end.rss_kib,
+        "rss_per_participant_kib": (sfu_end.rss_kib as f64 - idle.rss_kib as f64) / f64::from(args.participants),
+        "errors": total.errors.len(),
+        "first_errors": total.errors.iter().take(5).collect::<Vec<_>>(),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+/// Sessions of 20–90 s with 1–3 s pauses, until stopped.
+async fn churn_loop<A: Adapter>(shared: Arc<Shared>, role: Role, stop: watch::Receiver<bool>, tally: &mut Tally) {
+    let mut seed = 0x9e37_79b9_u64.wrapping_mul(u64::from(role.index) + 1);
+    let mut next = move |lo: u64, hi: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        lo + seed % (hi - lo)
+    };
+    while !*stop.borrow() {
+        let lifetime = Duration::from_secs(next(20, 90));
+        let mut session = Tally::default();
+        let result = participant::run::<A>(shared.clone(), role, stop.clone(), Some(lifetime), &mut session).await;
+        tally.sessions += 1;
+        if let Err(e) = result {
+            tally.errors.push(format!("{e:#}"));
+        }
+        tokio::time::sleep(Duration::from_millis(next(1000, 3000))).await;
+    }
+}
+
+async fn soak(
+    args: &Args,
+    idle: ProcSample,
+    seconds: u64,
+    ready: u32,
+    stop_tx: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<Tally>>,
+) -> Result<()> {
+    let start = sample(&args.sfu_pid)?;
+    let began = Instant::now();
+    let mut peak_rss = start.rss_kib;
+    while began.elapsed() < Duration::from_secs(seconds) {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        peak_rss = peak_rss.max(sample(&args.sfu_pid)?.rss_kib);
+    }
+    let loaded = sample(&args.sfu_pid)?;
+    let _ = stop_tx.send(true);
+    let mut total = Tally::default();
+    for task in tasks {
+        total.merge(task.await?);
+    }
+    // Let the server notice the last leaves and drop their state.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = sample(&args.sfu_pid)?;
+    let line = json!({
+        "sfu": format!("{:?}", args.sfu).to_lowercase(),
+        "label": "soak",
+        "participants": args.participants,
+        "seconds": seconds,
+        "initially_ready": ready,
+        "sessions": total.sessions,
+        "session_errors": total.errors.len(),
+        "first_errors": total.errors.iter().take(5).collect::<Vec<_>>(),
+        "rss_idle_kib": idle.rss_kib,
+        "rss_start_kib": start.rss_kib,
+        "rss_peak_kib": peak_rss,
+        "rss_loaded_end_kib": loaded.rss_kib,
+        "rss_after_kib": after.rss_kib,
+        "fds_idle": idle.fds,
+        "fds_start": start.fds,
+        "fds_loaded_end": loaded.fds,
+        "fds_after": after.fds,
+        "cpu_s": after.cpu_seconds - idle.cpu_seconds,
+    });
+    println!("{line}");
+    Ok(())
+}

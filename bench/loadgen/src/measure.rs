@@ -1,0 +1,147 @@
+//! What a run measures: frames sent and received inside the measuring window, one-way delay
+//! per received frame, datagrams the SFU sent us, join times; and the SFU's CPU and memory
+//! from /proc.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::payload::Probe;
+
+/// The generator's clock: probes carry microseconds since this instant.
+pub struct Clock {
+    epoch: Instant,
+    /// Set once everyone joined and the warm-up passed.
+    window: OnceLock<(Instant, Instant)>,
+}
+
+impl Clock {
+    pub fn new() -> Clock {
+        Clock { epoch: Instant::now(), window: OnceLock::new() }
+    }
+
+    pub fn micros(&self, at: Instant) -> u64 {
+        at.duration_since(self.epoch).as_micros() as u64
+    }
+
+    pub fn open_window(&self, start: Instant, length: Duration) {
+        let _ = self.window.set((start, start + length));
+    }
+
+    pub fn window(&self) -> Option<(Instant, Instant)> {
+        self.window.get().copied()
+    }
+
+    /// Whether `at` falls inside the measuring window.
+    pub fn in_window(&self, at: Instant) -> bool {
+        self.window().is_some_and(|(start, end)| at >= start && at < end)
+    }
+
+    fn sent_in_window(&self, probe: &Probe) -> bool {
+        self.window().is_some_and(|(start, end)| {
+            let sent = self.micros(start)..self.micros(end);
+            sent.contains(&probe.sent_us)
+        })
+    }
+}
+
+/// One participant's tallies; summed over all at the end.
+#[derive(Default, Clone)]
+pub struct Tally {
+    /// Frames this participant published with a send time inside the window, per kind.
+    pub audio_sent: u64,
+    pub video_sent: u64,
+    /// Frames received whose send time falls inside the window (received up to the drain).
+    pub audio_received: u64,
+    pub video_received: u64,
+    /// One-way delay of each of those frames, microseconds.
+    pub delays_us: Vec<u32>,
+    /// Datagrams the SFU sent this participant during the window (RTP, RTCP, STUN).
+    pub datagrams_in: u64,
+    /// WebSocket open → first media frame received.
+    pub join: Option<Duration>,
+    pub joined: bool,
+    /// Soak: sessions run (joined, or tried to).
+    pub sessions: u64,
+    pub errors: Vec<String>,
+}
+
+impl Tally {
+    pub fn received(&mut self, clock: &Clock, probe: Probe, video: bool, now: Instant) {
+        if !clock.sent_in_window(&probe) {
+            return;
+        }
+        if video {
+            self.video_received += 1;
+        } else {
+            self.audio_received += 1;
+        }
+        let delay = clock.micros(now).saturating_sub(probe.sent_us);
+        self.delays_us.push(delay.min(u64::from(u32::MAX)) as u32);
+    }
+
+    pub fn merge(&mut self, other: Tally) {
+        self.audio_sent += other.audio_sent;
+        self.video_sent += other.video_sent;
+        self.audio_received += other.audio_received;
+        self.video_received += other.video_received;
+        self.delays_us.extend(other.delays_us);
+        self.datagrams_in += other.datagrams_in;
+        self.sessions += other.sessions;
+        self.errors.extend(other.errors);
+    }
+}
+
+/// Nearest-rank percentile of `sorted`.
+pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+/// A process's CPU time and resident memory, read from /proc.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcSample {
+    pub cpu_seconds: f64,
+    pub rss_kib: u64,
+    pub fds: usize,
+}
+
+pub fn sample(pid: &str) -> std::io::Result<ProcSample> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let clock_ticks = 100.0; // USER_HZ on Linux
+    let cpu_seconds = (ticks(11) + ticks(12)) as f64 / clock_ticks;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let rss_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count());
+    Ok(ProcSample { cpu_seconds, rss_kib, fds })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), Some(50));
+        assert_eq!(percentile(&v, 99.0), Some(99));
+        assert_eq!(percentile(&v, 100.0), Some(100));
+        assert_eq!(percentile::<u32>(&[], 50.0), None);
+    }
+
+    #[test]
+    fn reads_its_own_process() {
+        let s = sample("self").unwrap();
+        assert!(s.rss_kib > 0 && s.fds > 0);
+    }
+}

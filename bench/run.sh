@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Haven against Janus VideoRoom (and the raw UDP relay as the ceiling), side by side in one run.
+#
+#   bash bench/run.sh [SHAPES] [REPEATS]      e.g. bash bench/run.sh "S1 S2 S3 S4" 3
+#
+# Each step starts the SFU afresh pinned to core 0 (taskset -c 0) and runs the load generator
+# pinned to core 1; Haven and Janus alternate (which goes first flips every repeat). One JSON
+# line per run goes to bench/results/results.jsonl; bench/report.py turns them into the table
+# and plot in BENCHMARKS.md. Janus is installed from Debian by bench/janus/setup.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHAPES=${1:-"S1 S2 S3 S4"}
+REPEATS=${2:-3}
+JANUS_LOOPS=${JANUS_LOOPS:-default}
+OUT=bench/results
+WORK=/tmp/haven-bench
+mkdir -p "$OUT" "$WORK"
+RESULTS=$OUT/results.jsonl
+
+cargo build --release --locked -p haven
+cargo build --release --locked --manifest-path bench/loadgen/Cargo.toml
+LOADGEN=bench/loadgen/target/release/haven-loadgen
+bash bench/janus/setup.sh "$WORK/janus" "$JANUS_LOOPS" >/dev/null
+
+# Haven: a declared room with media on from the start, and limits raised for one address.
+cat > "$WORK/haven.toml" <<TOML
+[server]
+http_addr = "127.0.0.1:8090"
+[media]
+udp_addr = "127.0.0.1:10090"
+ice_tcp = false
+[rooms]
+max_participants = 200
+[limits]
+max_connections_per_address = 1000
+joins_per_address_per_minute = 100000
+messages_per_second = 1000
+[[room]]
+id = "bench"
+facilitator_key_sha256 = "$(printf %s bench | sha256sum | cut -d' ' -f1)"
+mute_on_entry = false
+camera_off_on_entry = false
+TOML
+
+wait_port() { # tcp port
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "port $1 never opened" >&2; return 1
+}
+
+start_sfu() { # haven|janus → sets SFU_PID, SFU_URL, SFU_ROOM
+  case $1 in
+    haven)
+      RUST_LOG=warn taskset -c 0 target/release/haven --config "$WORK/haven.toml" >"$WORK/haven.log" 2>&1 &
+      SFU_PID=$!; SFU_URL=ws://127.0.0.1:8090/ws; SFU_ROOM=bench; wait_port 8090 ;;
+    janus)
+      LD_PRELOAD=$WORK/janus/noloopback.so taskset -c 0 janus -C "$WORK/janus/janus.jcfg" -F "$WORK/janus" \
+        >"$WORK/janus.log" 2>&1 &
+      SFU_PID=$!; SFU_URL=ws://127.0.0.1:8188; SFU_ROOM=1234; wait_port 8188 ;;
+  esac
+  sleep 1 # idle memory settles
+}
+
+stop_sfu() {
+  kill "$SFU_PID" 2>/dev/null || true
+  wait "$SFU_PID" 2>/dev/null || true
+}
+
+# shape N → "participants video audio"
+load() {
+  case $1 in
+    S1) echo "$2 $2 $2" ;;          # video meeting: everyone publishes both
+    S2) echo "$2 0 $2" ;;           # audio meeting: everyone unmuted
+    S2x3) echo "$2 0 3" ;;          # audio meeting, three speakers
+    S3) echo "50 6 3" ;;            # support group: 50 people, 6 cameras, 3 speaking
+    S4) echo "$(($2 + 1)) 1 1" ;;   # one publisher to N subscribers
+  esac
+}
+steps() {
+  case $1 in
+    S1) echo "5 10 15 20 25 30" ;;
+    S2 | S2x3) echo "10 20 30 40 50" ;;
+    S3) echo "50" ;;
+    S4) echo "10 20 30 40 50" ;;
+  esac
+}
+
+for shape in $SHAPES; do
+  for n in $(steps "$shape"); do
+    read -r participants video audio <<<"$(load "$shape" "$n")"
+    for rep in $(seq "$REPEATS"); do
+      order="haven janus"; [ $((rep % 2)) = 0 ] && order="janus haven"
+      for sfu in $order; do
+        start_sfu "$sfu"
+        echo "== $shape N=$n rep $rep: $sfu" >&2
+        taskset -c 1 "$LOADGEN" --sfu "$sfu" --url "$SFU_URL" --room "$SFU_ROOM" --sfu-pid "$SFU_PID" \
+          --participants "$participants" --video "$video" --audio "$audio" --label "$shape" \
+          ${WARMUP:+--warmup $WARMUP} ${MEASURE:+--measure $MEASURE} \
+          | sed "s/}\$/,\"step\":$n,\"rep\":$rep,\"janus_loops\":\"$JANUS_LOOPS\"}/" | tee -a "$RESULTS" || true
+        stop_sfu
+      done
+    done
+  done
+done

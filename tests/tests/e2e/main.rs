@@ -1,0 +1,19 @@
+//! Haven's end-to-end tests in one test binary: webrtc-rs clients and raw WebSockets against
+//! a real server started in this process (and, for `disk`, the real binary).
+//!
+//! One binary rather than one per file: each would link webrtc-rs and the server again, which
+//! cost minutes and gigabytes of `target/` on 2-core CI machines. `privacy.rs` stays a binary
+//! of its own because it installs the process's global log subscriber to capture every line.
+
+mod concurrency;
+mod disk;
+mod limits;
+mod meeting;
+mod metrics;
+mod moderation;
+mod origin;
+mod reconnect;
+mod shutdown;
+mod signaling;
+mod tls;
+mod turn;
