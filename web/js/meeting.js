@@ -16,6 +16,12 @@ import { Signaling } from './signaling.js';
 import { watchSpeakers } from './speaker.js';
 
 const MAX_NAME_CHARS = 32;
+/** What an ICE restart (web/js/peer.js) tells the person. */
+const RESTART_WORDS = {
+  interrupted: 'Sound and video were interrupted. Reconnecting…',
+  network: 'Your network changed. Reconnecting sound and video…',
+  recovered: 'Sound and video are back.',
+};
 /** Waits before each automatic reconnection attempt after a dropped connection. */
 const RECONNECT_DELAYS_MS = [500, 1500, 3000, 6000, 10000];
 const SCREENS = ['join', 'connecting', 'waiting', 'meeting', 'left', 'problem'];
@@ -436,14 +442,15 @@ async function onJoined(msg) {
 
   const peer = new PeerSession({
     send: (m) => app.sig?.send(m) ?? false,
+    canSignal: () => !!app.sig?.open,
     iceServers: Array.isArray(msg.ice_servers) ? msg.ice_servers : [],
     onTrack,
     onConnectionState: (state) => {
-      if (app.peer !== peer) return;
-      document.body.dataset.media = state;
-      if (state === 'failed') {
-        announce('The sound and video connection failed. Try leaving and joining again.', { visible: true });
-      }
+      if (app.peer === peer) document.body.dataset.media = state;
+    },
+    // A failed media path is not announced as final: the peer restarts ICE by itself.
+    onRestart: (phase) => {
+      if (app.peer === peer) announce(RESTART_WORDS[phase], { visible: true });
     },
   });
   app.peer = peer;
@@ -547,6 +554,10 @@ const REFUSED_KIND = { cannot_unmute: ['audio'], camera_stopped: ['video'], room
 
 function onError(msg) {
   console.warn('haven: server error', msg.code, msg.message);
+  if (msg.code === 'negotiation_in_progress' && app.peer) {
+    // Our ICE restart met a server offer: the peer answers that first and offers again.
+    return app.peer.handleOfferRefused();
+  }
   if (msg.code === 'resume_failed' && app.state === 'connecting' && app.sig) {
     // The place was not kept (too long away, or removed meanwhile): join afresh.
     app.resumeKey = null;
@@ -766,13 +777,18 @@ function init() {
     $('react-button').setAttribute('aria-pressed', String(open));
     $('reactions').classList.toggle('is-open', open);
   });
-  window.addEventListener('online', () => {
+  const networkChanged = () => {
     // A network change: retry at once rather than waiting for the next attempt.
     if (app.state === 'connecting' && app.reconnecting) {
       clearTimeout(app.reconnectTimer);
       connect();
+    } else if (app.state === 'joined') {
+      // The socket may have survived while the media path did not: restart ICE.
+      app.peer?.networkChanged();
     }
-  });
+  };
+  window.addEventListener('online', networkChanged);
+  navigator.connection?.addEventListener?.('change', networkChanged);
   watchSpeakers(
     () => (app.state === 'joined' ? app.peer?.pc ?? null : null),
     () => app.streams,

@@ -1,25 +1,62 @@
 // The one RTCPeerConnection of a session and its negotiation rule (docs/protocol.md):
-// the browser offers exactly once, with an audio and a video transceiver, both sendonly;
-// after that only the server offers and the browser answers. Mic and camera are switched
-// with replaceTrack, never by renegotiating. Candidates are not trickled: the server is
+// the browser offers once, with an audio and a video transceiver, both sendonly; after that
+// the server offers and the browser answers. Mic and camera are switched with replaceTrack,
+// never by renegotiating. The browser offers again only to restart ICE (rule 4) when the
+// media path breaks or the network changes. Candidates are not trickled: the server is
 // ICE-lite and learns our address from the first connectivity check.
 
 export const KINDS = ['audio', 'video'];
 
+/** Waits before trying the next ICE restart when the last one has not brought media back. */
+const RESTART_BACKOFF_MS = [2000, 4000, 8000, 16000, 30000];
+/** `disconnected` often heals by itself (a lost packet burst): give it this long first. */
+const DISCONNECTED_GRACE_MS = 3000;
+
+const isUp = (state) => state === 'connected' || state === 'completed';
+
 export class PeerSession {
   #pc;
   #send;
+  #canSignal;
+  #onRestart;
   #senders = {};
+  /** SDP steps run one at a time, so a restart offer never interleaves with a server offer. */
+  #sdp = Promise.resolve();
+  #closed = false;
+  /** Media was up at least once: only then is a network change worth a restart. */
+  #wasUp = false;
+  /** Restarts in the current outage; 0 while media is fine. */
+  #attempts = 0;
+  /** The next restart (grace period, backoff, or retry after a refusal). */
+  #timer = 0;
+  /** Our offer awaits the server's answer or refusal: at most one in flight. */
+  #offerOut = false;
+  /** Restart offers we rolled back for a server offer: the server refuses each of them. */
+  #refusalsOwed = 0;
+  /** Offer again as soon as the server's pending offer is answered. */
+  #retryAfterAnswer = false;
 
   /**
    * @param {object} o
    * @param {(msg: object) => boolean} o.send sends a signaling message
+   * @param {() => boolean} [o.canSignal] whether the signaling socket is open
    * @param {RTCIceServer[]} [o.iceServers] from `joined.ice_servers`, when the server sends them
    * @param {(event: RTCTrackEvent) => void} o.onTrack a remote track arrived
    * @param {(state: string) => void} [o.onConnectionState]
+   * @param {(phase: 'interrupted'|'network'|'recovered') => void} [o.onRestart] an ICE restart
+   *   began (after a broken media path or a network change), or media came back after one
    */
-  constructor({ send, iceServers = [], onTrack, onConnectionState = () => {} }) {
+  constructor({
+    send,
+    canSignal = () => true,
+    iceServers = [],
+    onTrack,
+    onConnectionState = () => {},
+    onRestart = () => {},
+  }) {
     this.#send = send;
+    this.#canSignal = canSignal;
+    this.#onRestart = onRestart;
     this.#pc = new RTCPeerConnection({
       iceServers,
       bundlePolicy: 'max-bundle',
@@ -29,6 +66,7 @@ export class PeerSession {
     this.#pc.addEventListener('connectionstatechange', () =>
       onConnectionState(this.#pc.connectionState),
     );
+    this.#pc.addEventListener('iceconnectionstatechange', () => this.#onIceState());
   }
 
   get pc() {
@@ -37,34 +75,114 @@ export class PeerSession {
 
   /**
    * Adds the two sendonly transceivers (with a track only for what is switched on) and sends
-   * the browser's one and only offer.
+   * the browser's first offer.
    * @param {{audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} tracks
    * @param {MediaStream} stream
    */
-  async start(tracks, stream) {
-    for (const kind of KINDS) {
-      const transceiver = this.#pc.addTransceiver(tracks[kind] ?? kind, {
-        direction: 'sendonly',
-        streams: [stream],
-      });
-      this.#senders[kind] = transceiver.sender;
-    }
-    const offer = await this.#pc.createOffer();
-    await this.#pc.setLocalDescription(offer);
-    this.#send({ type: 'offer', sdp: this.#pc.localDescription.sdp });
+  start(tracks, stream) {
+    return this.#step(async () => {
+      for (const kind of KINDS) {
+        const transceiver = this.#pc.addTransceiver(tracks[kind] ?? kind, {
+          direction: 'sendonly',
+          streams: [stream],
+        });
+        this.#senders[kind] = transceiver.sender;
+      }
+      const offer = await this.#pc.createOffer();
+      await this.#pc.setLocalDescription(offer);
+      this.#offerOut = this.#send({ type: 'offer', sdp: this.#pc.localDescription.sdp });
+    });
   }
 
-  /** The server's answer to our offer. */
-  async handleAnswer(sdp) {
-    await this.#pc.setRemoteDescription({ type: 'answer', sdp });
+  /** The server's answer to our offer (the first one, or an ICE restart). */
+  handleAnswer(sdp) {
+    return this.#step(async () => {
+      if (this.#pc.signalingState !== 'have-local-offer') {
+        console.warn('haven: an answer with no offer of ours out; ignored');
+        return;
+      }
+      await this.#pc.setRemoteDescription({ type: 'answer', sdp });
+      this.#offerOut = false;
+      // After a network change the old path may still be up: then media never stopped.
+      if (this.#attempts && isUp(this.#pc.iceConnectionState)) this.#recovered();
+    });
   }
 
   /** A server renegotiation: tracks came or went. We are the polite side and always accept. */
-  async handleOffer(sdp) {
-    await this.#pc.setRemoteDescription({ type: 'offer', sdp });
-    const answer = await this.#pc.createAnswer();
-    await this.#pc.setLocalDescription(answer);
-    this.#send({ type: 'answer', sdp: this.#pc.localDescription.sdp });
+  handleOffer(sdp) {
+    return this.#step(async () => {
+      if (this.#pc.signalingState === 'have-local-offer') {
+        // Glare: the server offered before it saw our restart offer and will refuse that
+        // one (negotiation_in_progress). Drop ours, answer theirs, then offer again.
+        await this.#pc.setLocalDescription({ type: 'rollback' });
+        this.#offerOut = false;
+        this.#refusalsOwed += 1;
+        this.#retryAfterAnswer = true;
+      }
+      await this.#pc.setRemoteDescription({ type: 'offer', sdp });
+      const answer = await this.#pc.createAnswer();
+      await this.#pc.setLocalDescription(answer);
+      this.#send({ type: 'answer', sdp: this.#pc.localDescription.sdp });
+      if (this.#retryAfterAnswer) {
+        this.#retryAfterAnswer = false;
+        this.#later(0);
+      }
+    });
+  }
+
+  /**
+   * The server refused our offer with `negotiation_in_progress`: it has an offer of its own
+   * out, which comes (or came) on this socket. Answer that one first, then offer again.
+   */
+  handleOfferRefused() {
+    return this.#step(async () => {
+      if (this.#refusalsOwed > 0) {
+        // Already rolled back when the server's offer overtook ours.
+        this.#refusalsOwed -= 1;
+        return;
+      }
+      if (!this.#offerOut) return;
+      this.#offerOut = false;
+      if (this.#pc.signalingState === 'have-local-offer') {
+        await this.#pc.setLocalDescription({ type: 'rollback' });
+      }
+      this.#retryAfterAnswer = true;
+    });
+  }
+
+  /** The network changed (`online`, `navigator.connection` change): the old path may be gone. */
+  networkChanged() {
+    if (this.#wasUp) this.restart('network');
+  }
+
+  /**
+   * Restarts ICE on this peer connection: new credentials, new connectivity checks, same
+   * tracks and same participant. Does nothing while an offer of ours is out.
+   * @param {'interrupted'|'network'} reason
+   */
+  restart(reason = 'interrupted') {
+    if (this.#closed || this.#offerOut) return;
+    clearTimeout(this.#timer);
+    this.#timer = 0;
+    // Without signaling the socket's own reconnection rebuilds everything.
+    if (!this.#canSignal()) return;
+    if (this.#attempts === 0) this.#onRestart(reason);
+    const wait = RESTART_BACKOFF_MS[Math.min(this.#attempts, RESTART_BACKOFF_MS.length - 1)];
+    this.#attempts += 1;
+    // Not back by then (no answer, or ICE still down): try again, waiting longer each time.
+    this.#later(wait);
+    this.#step(async () => {
+      if (this.#closed || this.#offerOut) return;
+      if (this.#pc.signalingState !== 'stable') {
+        this.#retryAfterAnswer = true;
+        return;
+      }
+      this.#pc.restartIce();
+      const offer = await this.#pc.createOffer();
+      await this.#pc.setLocalDescription(offer);
+      this.#offerOut = this.#send({ type: 'offer', sdp: this.#pc.localDescription.sdp });
+      if (!this.#offerOut) await this.#pc.setLocalDescription({ type: 'rollback' });
+    }).catch((err) => console.warn('haven: ICE restart', err));
   }
 
   /** Puts `track` (or nothing) on the existing sender of `kind`. */
@@ -74,6 +192,50 @@ export class PeerSession {
   }
 
   close() {
+    this.#closed = true;
+    clearTimeout(this.#timer);
     this.#pc.close();
+  }
+
+  #onIceState() {
+    const state = this.#pc.iceConnectionState;
+    if (isUp(state)) {
+      this.#wasUp = true;
+      if (this.#attempts === 0) {
+        clearTimeout(this.#timer); // a short disconnection healed by itself
+        this.#timer = 0;
+      } else if (!this.#offerOut) {
+        this.#recovered();
+      }
+    } else if (state === 'failed') {
+      this.#later(this.#attempts ? RESTART_BACKOFF_MS[0] : 0);
+    } else if (state === 'disconnected') {
+      this.#later(this.#attempts ? RESTART_BACKOFF_MS[0] : DISCONNECTED_GRACE_MS);
+    }
+  }
+
+  /** Schedules a restart in `ms` unless one is scheduled already (or sooner, for 0). */
+  #later(ms) {
+    if (this.#closed || (this.#timer && ms > 0)) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = 0;
+      if (this.#offerOut) this.#later(RESTART_BACKOFF_MS[0]);
+      else this.restart('interrupted');
+    }, ms);
+  }
+
+  #recovered() {
+    clearTimeout(this.#timer);
+    this.#timer = 0;
+    this.#attempts = 0;
+    this.#retryAfterAnswer = false;
+    this.#onRestart('recovered');
+  }
+
+  #step(fn) {
+    const run = this.#sdp.then(fn);
+    this.#sdp = run.catch(() => {});
+    return run;
   }
 }
