@@ -3,6 +3,7 @@
 #
 #   bash bench/run.sh [SHAPES] [REPEATS]      e.g. bash bench/run.sh "S1 S2 S3 S4" 3
 #
+# RELAY=1 adds the raw UDP relay (bench/relay.c) to S1 as the ceiling.
 # Each step starts the SFU afresh pinned to core 0 (taskset -c 0) and runs the load generator
 # pinned to core 1; Haven and Janus alternate (which goes first flips every repeat). One JSON
 # line per run goes to bench/results/results.jsonl; bench/report.py turns them into the table
@@ -21,6 +22,7 @@ cargo build --release --locked -p haven
 cargo build --release --locked --manifest-path bench/loadgen/Cargo.toml
 LOADGEN=bench/loadgen/target/release/haven-loadgen
 bash bench/janus/setup.sh "$WORK/janus" "$JANUS_LOOPS" >/dev/null
+cc -O2 -o "$WORK/relay" bench/relay.c
 
 # Haven: a declared room with media on from the start, and limits raised for one address.
 cat > "$WORK/haven.toml" <<TOML
@@ -59,6 +61,9 @@ start_sfu() { # haven|janus → sets SFU_PID, SFU_URL, SFU_ROOM
       LD_PRELOAD=$WORK/janus/noloopback.so taskset -c 0 janus -C "$WORK/janus/janus.jcfg" -F "$WORK/janus" \
         >"$WORK/janus.log" 2>&1 &
       SFU_PID=$!; SFU_URL=ws://127.0.0.1:8188; SFU_ROOM=1234; wait_port 8188 ;;
+    relay)
+      taskset -c 0 "$WORK/relay" 127.0.0.1 40000 >"$WORK/relay.log" 2>&1 &
+      SFU_PID=$!; SFU_URL=127.0.0.1:40000; SFU_ROOM=-; sleep 0.2 ;;
   esac
   sleep 1 # idle memory settles
 }
@@ -92,6 +97,8 @@ for shape in $SHAPES; do
     read -r participants video audio <<<"$(load "$shape" "$n")"
     for rep in $(seq "$REPEATS"); do
       order="haven janus"; [ $((rep % 2)) = 0 ] && order="janus haven"
+      # The relay fans out to every sender: only the everyone-publishes shape fits it.
+      [ "${RELAY:-0}" = 1 ] && [ "$shape" = S1 ] && order="$order relay"
       for sfu in $order; do
         start_sfu "$sfu"
         echo "== $shape N=$n rep $rep: $sfu" >&2

@@ -67,6 +67,9 @@ struct Args {
     churn: Option<u64>,
     #[arg(long, default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
+    /// Per participant, on stderr: frames received from each publisher.
+    #[arg(long)]
+    verbose: bool,
 }
 
 fn main() -> Result<()> {
@@ -156,8 +159,11 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
 
     let mut total = Tally::default();
     let mut joins = Vec::new();
-    for task in tasks {
+    for (index, task) in tasks.into_iter().enumerate() {
         let tally = task.await?;
+        if args.verbose {
+            eprintln!("participant {index}: sent a{} v{}, received {:?} {:?}", tally.audio_sent, tally.video_sent, tally.per_publisher, tally.errors);
+        }
         joins.extend(tally.join);
         total.merge(tally);
     }
@@ -179,6 +185,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "ready": ready,
         "window_s": window,
         "sfu_cpu_pct": 100.0 * sfu_cpu / window,
+        "sfu_sys_pct": 100.0 * (sfu_end.sys_seconds - sfu_start.sys_seconds) / window,
         "generator_cpu_pct": 100.0 * gen_cpu,
         "valid": gen_cpu <= 0.8 && ready == args.participants,
         "egress_pps": egress / window,

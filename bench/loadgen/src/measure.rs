@@ -63,6 +63,8 @@ pub struct Tally {
     /// Soak: sessions run (joined, or tried to).
     pub sessions: u64,
     pub errors: Vec<String>,
+    /// Frames received in the window per publisher (for `--verbose`).
+    pub per_publisher: std::collections::BTreeMap<u32, u64>,
 }
 
 impl Tally {
@@ -75,6 +77,7 @@ impl Tally {
         } else {
             self.audio_received += 1;
         }
+        *self.per_publisher.entry(probe.publisher).or_default() += 1;
         let delay = clock.micros(now).saturating_sub(probe.sent_us);
         self.delays_us.push(delay.min(u64::from(u32::MAX)) as u32);
     }
@@ -104,6 +107,8 @@ pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProcSample {
     pub cpu_seconds: f64,
+    /// The kernel's part of `cpu_seconds` (system time: on loopback, most of the network stack).
+    pub sys_seconds: f64,
     pub rss_kib: u64,
     pub fds: usize,
 }
@@ -116,6 +121,7 @@ pub fn sample(pid: &str) -> std::io::Result<ProcSample> {
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
     let clock_ticks = 100.0; // USER_HZ on Linux
     let cpu_seconds = (ticks(11) + ticks(12)) as f64 / clock_ticks;
+    let sys_seconds = ticks(12) as f64 / clock_ticks;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let rss_kib = status
         .lines()
@@ -123,7 +129,7 @@ pub fn sample(pid: &str) -> std::io::Result<ProcSample> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count());
-    Ok(ProcSample { cpu_seconds, rss_kib, fds })
+    Ok(ProcSample { cpu_seconds, sys_seconds, rss_kib, fds })
 }
 
 #[cfg(test)]
