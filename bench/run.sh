@@ -3,6 +3,7 @@
 #
 #   bash bench/run.sh [SHAPES] [REPEATS]      e.g. bash bench/run.sh "S1 S2 S3 S4" 3
 #
+# RESULTS=FILE writes elsewhere; STEPS="10 20" overrides every shape's steps.
 # RELAY=1 adds the raw UDP relay (bench/relay.c) to S1 as the ceiling.
 # Each step starts the SFU afresh pinned to core 0 (taskset -c 0) and runs the load generator
 # pinned to core 1; Haven and Janus alternate (which goes first flips every repeat). One JSON
@@ -16,7 +17,7 @@ JANUS_LOOPS=${JANUS_LOOPS:-default}
 OUT=bench/results
 WORK=/tmp/haven-bench
 mkdir -p "$OUT" "$WORK"
-RESULTS=$OUT/results.jsonl
+RESULTS=${RESULTS:-$OUT/results.jsonl}
 
 cargo build --release --locked -p haven
 cargo build --release --locked --manifest-path bench/loadgen/Cargo.toml
@@ -84,6 +85,7 @@ load() {
   esac
 }
 steps() {
+  if [ -n "${STEPS:-}" ]; then echo "$STEPS"; return; fi
   case $1 in
     S1) echo "5 10 15 20 25 30" ;;
     S2 | S2x3) echo "10 20 30 40 50" ;;

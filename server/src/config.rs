@@ -103,8 +103,11 @@ impl TlsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
-    /// Largest WebSocket message accepted, in bytes.
+    /// Largest WebSocket message accepted, in bytes, but for SDP.
     pub max_message_bytes: usize,
+    /// Largest `offer` or `answer`: SDP grows with the meeting (two m-lines per other
+    /// participant, about 1 KiB each from a browser), so 50 people need more than 64 KiB.
+    pub max_sdp_message_bytes: usize,
     /// Open WebSocket connections from one address.
     pub max_connections_per_address: usize,
     /// `join` and `resume` attempts from one address per minute.
@@ -277,7 +280,10 @@ impl Config {
             return invalid("limits.messages_per_second must be at least 5 (a join sends several)".into());
         }
         if self.limits.max_message_bytes < 16 * 1024 {
-            return invalid("limits.max_message_bytes must be at least 16384 (SDP is large)".into());
+            return invalid("limits.max_message_bytes must be at least 16384".into());
+        }
+        if self.limits.max_sdp_message_bytes < self.limits.max_message_bytes {
+            return invalid("limits.max_sdp_message_bytes must be at least limits.max_message_bytes".into());
         }
         if let Some(ip) = self.media.public_ips.iter().find(|ip| ip.is_unspecified()) {
             return invalid(format!("media.public_ips: {ip} cannot be announced to browsers"));

@@ -16,9 +16,9 @@ use crate::limits::AddressLimits;
 use crate::hub::{HubCommand, HubHandle};
 use crate::web_assets::{content_type, WebAssets};
 
-/// Frames above this are cut off by the WebSocket layer; between the configured cap and this,
-/// the session answers `message_too_large` and stays open.
-const WS_HARD_LIMIT: usize = 1 << 20;
+/// Frames this far above the largest configured cap are cut off by the WebSocket layer; up
+/// to there the session answers `message_too_large` and stays open.
+const WS_HARD_LIMIT_MARGIN: usize = 1 << 16;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -206,9 +206,10 @@ async fn websocket(
     if !origin_allowed(&state.config, &headers) {
         return forbidden_origin();
     }
-    let max = state.config.limits.max_message_bytes;
+    let limits = &state.config.limits;
+    let max = limits.max_message_bytes.max(limits.max_sdp_message_bytes) + WS_HARD_LIMIT_MARGIN;
     let slot = state.limits.connect(peer.ip(), std::time::Instant::now());
-    upgrade.max_message_size(WS_HARD_LIMIT.max(max)).on_upgrade(move |socket| async move {
+    upgrade.max_message_size(max).on_upgrade(move |socket| async move {
         crate::session::run(socket, state.hub, &state.config.limits, Some(peer.ip()), slot).await
     })
 }

@@ -109,6 +109,7 @@ mod tests {
     fn limits(max_connections: usize, joins: u32) -> Arc<AddressLimits> {
         AddressLimits::new(&LimitsConfig {
             max_message_bytes: 65536,
+            max_sdp_message_bytes: 1 << 20,
             max_connections_per_address: max_connections,
             joins_per_address_per_minute: joins,
             messages_per_second: 20,

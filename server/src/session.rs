@@ -64,7 +64,7 @@ pub async fn run(
         let reply = tokio::select! {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    if text.len() > limits.max_message_bytes {
+                    if too_large(&text, limits) {
                         Some(error("message_too_large", "That message is too large.", None))
                     } else if !session.messages.try_take(Instant::now()) {
                         session.rate_limited(Instant::now())
@@ -82,7 +82,11 @@ pub async fn run(
                     session.leave();
                     break;
                 }
-                Some(Err(_)) | None => break,
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "signaling socket failed");
+                    break;
+                }
+                None => break,
             },
             outgoing = outbox_rx.recv() => match outgoing {
                 Some(message) => Some(message),
@@ -257,3 +261,21 @@ fn error(code: &str, message: impl Into<String>, request_id: Option<String>) -> 
 async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), axum::Error> {
     socket.send(Message::Text(Utf8Bytes::from(message.to_json()))).await
 }
+
+/// Whether a message is over its cap: SDP (`offer`, `answer`) has a larger one.
+fn too_large(text: &str, limits: &LimitsConfig) -> bool {
+    if text.len() <= limits.max_message_bytes {
+        return false;
+    }
+    if text.len() > limits.max_sdp_message_bytes {
+        return true;
+    }
+    #[derive(serde::Deserialize)]
+    struct Kind<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
+    }
+    let is_sdp = serde_json::from_str::<Kind>(text).is_ok_and(|k| k.kind == "offer" || k.kind == "answer");
+    !is_sdp
+}
+

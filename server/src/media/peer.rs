@@ -16,6 +16,13 @@ use super::{Forwarding, GroupKey, MediaError, MediaSignal, PeerKey};
 /// A publisher is asked for a keyframe at most this often per track.
 const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
 
+/// How long a forwarded packet is kept for retransmission (NACK). str0m keeps 3 s, which
+/// is ~350 KB per forwarded video track: memory that grows with the square of a meeting's
+/// size. A retransmission helps only while the receiver's jitter buffer still waits for it,
+/// and libwebrtc keeps about one second of history itself; the packet cap covers keyframes.
+const RTX_CACHE_AGE: Duration = Duration::from_secs(1);
+const RTX_CACHE_PACKETS: usize = 400;
+
 pub(super) struct Peer {
     pub key: PeerKey,
     pub group: GroupKey,
@@ -209,6 +216,11 @@ impl Peer {
             .accept_answer(pending, answer)
             .map_err(|_| MediaError::BadSdp)?;
         for track in &mut self.tracks_out {
+            if let TrackOutState::Negotiating(mid) = track.state {
+                if let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(mid, None) {
+                    stream.set_rtx_cache(RTX_CACHE_PACKETS, RTX_CACHE_AGE, None);
+                }
+            }
             track.state = match track.state {
                 TrackOutState::Negotiating(m) => TrackOutState::Open(m),
                 TrackOutState::NegotiatingThenStop(m) => TrackOutState::ToStop(m),

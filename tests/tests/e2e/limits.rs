@@ -7,6 +7,7 @@ use anyhow::{ensure, Result};
 use haven_tests::{create_room, start_server_with, Participant, SignalingClient};
 use serde_json::json;
 
+const CHAT_LEN: usize = 100_000;
 const OTHER_ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -89,6 +90,34 @@ async fn a_flooding_connection_is_slowed_and_the_meeting_goes_on() -> Result<()>
     ana.send(&json!({"type": "chat", "text": "still here"}))?;
     ben.wait_message("Ana's chat", |m| m["type"] == "chat" && m["message"]["text"] == "still here")
         .await?;
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_oversized_message_is_refused_but_a_big_meetings_sdp_is_not() -> Result<()> {
+    let server = start_server_with(|_| {}).await;
+    let room = create_room(&server).await?;
+    let mut sam = SignalingClient::connect(server.http_addr()).await?;
+    sam.join(&room, "Sam", "j1").await?;
+    sam.recv_type("joined").await?;
+
+    // 100 KiB of chat is over the 64 KiB cap.
+    sam.send(&json!({"type": "chat", "text": "x".repeat(CHAT_LEN)})).await?;
+    let (refused, _) = sam.recv_type("error").await?;
+    ensure!(refused["code"] == "message_too_large", "{refused}");
+
+    // An answer that size is what a browser sends in a 50-person meeting: it is judged by
+    // what it says (here: no media yet, so nothing to answer), not refused for its size.
+    let sdp = format!("v=0\r\n{}", "a=x-filler\r\n".repeat(9_000));
+    sam.send(&json!({"type": "answer", "sdp": sdp})).await?;
+
+    // The socket stayed open through both, and only the chat was too large.
+    sam.send(&json!({"type": "raise_hand"})).await?;
+    let (queue, before) = sam.recv_type("queue").await?;
+    ensure!(queue["queue"][0]["name"] == "Sam", "{queue}");
+    let too_large: Vec<_> = before.iter().filter(|m| m["code"] == "message_too_large").collect();
+    ensure!(too_large.is_empty(), "the SDP was refused for its size: {too_large:?}");
     server.shutdown().await;
     Ok(())
 }
