@@ -98,11 +98,10 @@ if ns:
                 out += [f'<circle cx="{sx(n):.1f}" cy="{sy(v):.1f}" r="3" fill="{colour}"/>' for n, v in pts]
         return out
 
-    top = lambda key: max([med(rs, key) or 0 for (s, _, _), rs in steps.items() if s == "S1"] + [1])
     body = panel(0, "sfu_cpu_pct", "S1: SFU CPU, % of one core", 100) + \
-        panel(360, "delay_p99_ms", "S1: forwarding delay p99, ms", round(top("delay_p99_ms") + 0.5))
-    legend = [f'<rect x="{560 + 80 * i}" y="36" width="12" height="12" fill="{c}"/>'
-              f'<text x="{576 + 80 * i}" y="46" font-size="12">{s.capitalize()}</text>'
+        panel(360, "delay_p99_ms", "S1: delay p99, ms (clipped at 50)", 50)
+    legend = [f'<rect x="{440 + 80 * i}" y="36" width="12" height="12" fill="{c}"/>'
+              f'<text x="{456 + 80 * i}" y="46" font-size="12">{s.capitalize()}</text>'
               for i, (s, c) in enumerate(colours.items())]
     with open(SVG, "w") as f:
         f.write(f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif">'
