@@ -8,7 +8,7 @@ need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
 command -v node >/dev/null || need_apt+=(nodejs npm)
-# tests/tests/turn.rs relays media through a real coturn on loopback.
+# tests/tests/e2e/turn.rs relays media through a real coturn on loopback.
 command -v turnserver >/dev/null || need_apt+=(coturn)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} from Debian"

@@ -109,7 +109,7 @@ async fn late_joiner_receives_existing_tracks_and_publisher_gets_keyframe_reques
 /// Leaves with `leave`, or vanishes (socket and peer connection gone without a word).
 async fn someone_goes_and_the_others_notice(politely: bool) -> Result<()> {
     // Someone who vanishes keeps their place for the grace period in case they come back
-    // (tests/tests/reconnect.rs); a short one keeps this test quick.
+    // (tests/tests/e2e/reconnect.rs); a short one keeps this test quick.
     let server = start_server_with(|c| c.rooms.reconnect_grace_seconds = 1).await;
     let room = create_room(&server).await?;
     let addr = server.http_addr();
