@@ -170,3 +170,29 @@ export async function outbound(page) {
     return reports;
   });
 }
+
+/**
+ * Runs `body` with fresh browsers (one page each, from `launchers`); on failure, screenshots
+ * every page as `<prefix>-page<i>` and adds the pages' consoles and the server log's tail to
+ * the error.
+ */
+export async function withBrowsers(server, launchers, body, prefix = 'failure') {
+  const browsers = [];
+  const pages = [];
+  try {
+    for (const launch of launchers) browsers.push(await launch());
+    for (const b of browsers) pages.push(await b.newPage());
+    await body(pages);
+  } catch (err) {
+    for (const [i, page] of pages.entries()) {
+      await screenshot(page, `${prefix}-page${i}`).catch(() => {});
+    }
+    const consoles = pages
+      .map((p, i) => `--- page ${i} console ---\n${p.consoleLines.slice(-40).join('\n')}`)
+      .join('\n');
+    err.message += `\n${consoles}\n--- server log (tail) ---\n${server.log().split('\n').slice(-60).join('\n')}`;
+    throw err;
+  } finally {
+    for (const b of browsers) await b.close().catch(() => {});
+  }
+}

@@ -12,8 +12,8 @@ import {
   expectMediaFrom,
   inbound,
   joinMeeting,
-  screenshot,
   waitForTile,
+  withBrowsers,
 } from '../lib/meeting.js';
 import { startServer } from '../lib/server.js';
 import { mediaThroughRelay, startUdpRelay } from '../lib/udp-relay.js';
@@ -104,26 +104,6 @@ async function videoKeepsFlowing(pageA, a, pageB, b, label) {
   await expectMediaFrom(pageB, a.id, `${label}: ${b.name}'s page after the restart`);
 }
 
-/** Runs `body` with fresh browsers; on failure, adds the pages' consoles and the server log. */
-async function withBrowsers(launchers, body) {
-  const browsers = [];
-  const pages = [];
-  try {
-    for (const launch of launchers) browsers.push(await launch());
-    for (const b of browsers) pages.push(await b.newPage());
-    await body(pages);
-  } catch (err) {
-    for (const [i, page] of pages.entries()) await screenshot(page, `ice-restart-failure-page${i}`).catch(() => {});
-    const consoles = pages
-      .map((p, i) => `--- page ${i} console ---\n${p.consoleLines.slice(-40).join('\n')}`)
-      .join('\n');
-    err.message += `\n${consoles}\n--- server log (tail) ---\n${server.log().split('\n').slice(-60).join('\n')}`;
-    throw err;
-  } finally {
-    for (const b of browsers) await b.close().catch(() => {});
-  }
-}
-
 /** Two people who see each other; returns them and what each decoded so far. */
 async function twoInAMeeting(pageA, pageB, room) {
   const a = await joinMeeting(pageA, room.join_url, 'Ada', { audio: true, video: true });
@@ -135,7 +115,7 @@ async function twoInAMeeting(pageA, pageB, room) {
 }
 
 async function networkChange(launchers, label) {
-  await withBrowsers(launchers, async ([pageA, pageB]) => {
+  await withBrowsers(server, launchers, async ([pageA, pageB]) => {
     const room = await server.createRoom();
     const { a, b } = await twoInAMeeting(pageA, pageB, room);
     const ufragsBefore = await ufrags(pageA);
@@ -170,7 +150,7 @@ test('a_network_change_restarts_ice_in_place_in_firefox', {
 test('a_lost_media_path_is_noticed_and_healed_by_an_ice_restart', { timeout: 120_000 }, async () => {
   const relay = await startUdpRelay(server.udpPort);
   try {
-    await withBrowsers([launchChromium, launchChromium], async ([pageA, pageB]) => {
+    await withBrowsers(server, [launchChromium, launchChromium], async ([pageA, pageB]) => {
       await pageA.evaluateOnNewDocument(mediaThroughRelay, server.udpPort, relay.port);
       const room = await server.createRoom();
       const { a, b } = await twoInAMeeting(pageA, pageB, room);
@@ -227,7 +207,7 @@ function crossNextOffer() {
 }
 
 test('an_ice_restart_that_crosses_a_server_offer_answers_it_then_restarts', { timeout: 120_000 }, async () => {
-  await withBrowsers([launchChromium, launchChromium], async ([pageA, pageB]) => {
+  await withBrowsers(server, [launchChromium, launchChromium], async ([pageA, pageB]) => {
     await pageA.evaluateOnNewDocument(crossNextOffer);
     const room = await server.createRoom();
     const a = await joinMeeting(pageA, room.join_url, 'Ada', { audio: true, video: true });

@@ -12,6 +12,7 @@ import {
   screenshot,
   tileNames,
   waitForTile,
+  withBrowsers,
 } from '../lib/meeting.js';
 import { startServer } from '../lib/server.js';
 
@@ -23,30 +24,8 @@ after(async () => {
   await server?.stop();
 });
 
-/** Runs `body` with the given browsers; on failure, adds what the pages and server said. */
-async function withBrowsers(launchers, body) {
-  const browsers = [];
-  const pages = [];
-  try {
-    for (const launch of launchers) browsers.push(await launch());
-    for (const b of browsers) pages.push(await b.newPage());
-    await body(pages);
-  } catch (err) {
-    for (const [i, page] of pages.entries()) {
-      await screenshot(page, `failure-page${i}`).catch(() => {});
-    }
-    const consoles = pages
-      .map((p, i) => `--- page ${i} console ---\n${p.consoleLines.slice(-40).join('\n')}`)
-      .join('\n');
-    err.message += `\n${consoles}\n--- server log (tail) ---\n${server.log().split('\n').slice(-60).join('\n')}`;
-    throw err;
-  } finally {
-    for (const b of browsers) await b.close().catch(() => {});
-  }
-}
-
 async function seeAndHearEachOther(t, launchers, label) {
-  await withBrowsers(launchers, async ([pageA, pageB]) => {
+  await withBrowsers(server, launchers, async ([pageA, pageB]) => {
     const room = await server.createRoom();
     assert.match(room.join_url, new RegExp(`/m/${room.id}$`));
 
@@ -97,7 +76,7 @@ test('two_chromium_pages_and_one_firefox_joining_at_once_all_see_and_hear_each_o
 });
 
 async function threeJoinAtOnce(t, launchers, label) {
-  await withBrowsers(launchers, async (pages) => {
+  await withBrowsers(server, launchers, async (pages) => {
     const room = await server.createRoom();
     const names = ['Ana', 'Ben', 'Cy'];
     // Everyone presses Join at the same moment: the server must sort out the offers.
