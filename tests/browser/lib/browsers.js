@@ -28,17 +28,25 @@ const CHROMIUM_ARGS = [
 /** A fresh Chromium with its own temporary profile; `close()` removes the profile. */
 export async function launchChromium({ width = 1024, height = 720, args = [] } = {}) {
   const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'haven-chromium-'));
-  const browser = await puppeteer.launch({
-    browser: 'chrome',
-    executablePath: CHROMIUM_BIN,
-    headless: true,
-    userDataDir,
-    args: [...CHROMIUM_ARGS, `--window-size=${width},${height}`, ...args],
-    defaultViewport: { width, height },
-    timeout: 30_000,
-    dumpio: process.env.HAVEN_DUMPIO === '1',
-  });
-  return wrap(browser, 'chromium', () => rm(userDataDir, { recursive: true, force: true }));
+  const removeProfile = () => rm(userDataDir, { recursive: true, force: true });
+  let browser;
+  try {
+    browser = await puppeteer.launch({
+      browser: 'chrome',
+      executablePath: CHROMIUM_BIN,
+      headless: true,
+      userDataDir,
+      args: [...CHROMIUM_ARGS, `--window-size=${width},${height}`, ...args],
+      defaultViewport: { width, height },
+      timeout: 30_000,
+      dumpio: process.env.HAVEN_DUMPIO === '1',
+    });
+  } catch (err) {
+    // A Chromium that never started leaves its empty profile behind otherwise.
+    await removeProfile();
+    throw err;
+  }
+  return wrap(browser, 'chromium', removeProfile);
 }
 
 /** A fresh Firefox ESR (WebDriver BiDi) with fake devices and media permission granted. */
