@@ -9,8 +9,12 @@ export const KINDS = ['audio', 'video'];
 
 /** Waits before trying the next ICE restart when the last one has not brought media back. */
 const RESTART_BACKOFF_MS = [2000, 4000, 8000, 16000, 30000];
-/** `disconnected` often heals by itself (a lost packet burst): give it this long first. */
-const DISCONNECTED_GRACE_MS = 3000;
+/**
+ * `disconnected` often heals by itself (a lost packet burst): give it this long first. Short,
+ * because browsers report `disconnected` only ~5 s into an outage and the server drops a peer
+ * silent for 12 s: the restart must reach it well before then.
+ */
+const DISCONNECTED_GRACE_MS = 1500;
 
 const isUp = (state) => state === 'connected' || state === 'completed';
 

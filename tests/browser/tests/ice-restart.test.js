@@ -158,7 +158,7 @@ test('a_lost_media_path_is_noticed_and_healed_by_an_ice_restart', { timeout: 120
       const ufragsBefore = await ufrags(pageA);
 
       relay.cut();
-      // Chromium says `disconnected` ~5 s into the outage, and the page restarts 3 s later:
+      // Chromium says `disconnected` ~5 s into the outage, and the page restarts 1.5 s later:
       // within the server's 12 s silence limit, which keeps the peer.
       await wait(pageA, () => window.haven.trace.filter((m) => m.dir === 'out' && m.type === 'offer').length >= 2, 11_000);
       assert.match(await text(pageA, '#announcer'), new RegExp(INTERRUPTED));
