@@ -90,7 +90,11 @@ pub async fn run(
             },
             outgoing = outbox_rx.recv() => match outgoing {
                 Some(message) => Some(message),
-                // The hub dropped us (too slow, or stopping).
+                // The hub dropped us: the server is stopping (which `stopped()` below may not
+                // have won the race to say), or we were too slow.
+                None if session.hub.is_stopping() => {
+                    Some(ServerMessage::closed("server_stopping", "The server is restarting."))
+                }
                 None => break,
             },
             _ = session.hub.stopped() => Some(ServerMessage::closed("server_stopping", "The server is restarting.")),
