@@ -92,12 +92,10 @@ pub async fn run(
                 Some(message) => Some(message),
                 // The hub dropped us: the server is stopping (which `stopped()` below may not
                 // have won the race to say), or we were too slow.
-                None if session.hub.is_stopping() => {
-                    Some(ServerMessage::closed("server_stopping", "The server is restarting."))
-                }
+                None if session.hub.is_stopping() => Some(server_stopping()),
                 None => break,
             },
-            _ = session.hub.stopped() => Some(ServerMessage::closed("server_stopping", "The server is restarting.")),
+            _ = session.hub.stopped() => Some(server_stopping()),
             Some(signal) = signals_rx.recv() => Some(match signal {
                 MediaSignal::Answer(sdp) => ServerMessage::Answer { sdp },
                 MediaSignal::Offer(sdp) => ServerMessage::Offer { sdp },
@@ -264,6 +262,10 @@ fn error(code: &str, message: impl Into<String>, request_id: Option<String>) -> 
 
 async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), axum::Error> {
     socket.send(Message::Text(Utf8Bytes::from(message.to_json()))).await
+}
+
+fn server_stopping() -> ServerMessage {
+    ServerMessage::closed("server_stopping", "The server is restarting.")
 }
 
 /// Whether a message is over its cap: SDP (`offer`, `answer`) has a larger one.

@@ -59,7 +59,6 @@ pub struct Tally {
     pub datagrams_in: u64,
     /// WebSocket open → first media frame received.
     pub join: Option<Duration>,
-    pub joined: bool,
     /// Soak: sessions run (joined, or tried to).
     pub sessions: u64,
     pub errors: Vec<String>,

@@ -98,7 +98,6 @@ pub async fn run<A: Adapter>(
         .context("WebSocket connect")?;
     let mut conns = Conns::default();
     let mut adapter = A::join(&mut ws, &shared, role, &mut conns).await?;
-    tally.joined = true;
     let (mut ws_tx, mut ws_rx) = ws.split();
 
     let ends = lifetime.map(|l| opened + l);

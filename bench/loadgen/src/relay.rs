@@ -25,7 +25,6 @@ pub async fn run(shared: Arc<Shared>, role: Role, mut stop: watch::Receiver<bool
     socket.connect(relay).await?;
     // The relay learns who we are from our first datagram.
     socket.send(b"hello").await?;
-    tally.joined = true;
     let _ = shared.ready.send(role.index);
     let mut buf = vec![0u8; 2048];
     let (mut next_audio, mut next_video) = (Instant::now(), Instant::now());

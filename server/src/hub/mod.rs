@@ -107,12 +107,12 @@ pub struct HubHandle {
 }
 
 impl HubHandle {
-    /// Resolves once the server is stopping.
     /// Whether the server has begun stopping.
     pub fn is_stopping(&self) -> bool {
         *self.stopping.borrow()
     }
 
+    /// Resolves once the server is stopping.
     pub async fn stopped(&self) {
         let mut stopping = self.stopping.clone();
         let _ = stopping.wait_for(|stopping| *stopping).await;

@@ -173,10 +173,10 @@ export async function outbound(page) {
 
 /**
  * Runs `body` with fresh browsers (one page each, from `launchers`); on failure, screenshots
- * every page as `<prefix>-page<i>` and adds the pages' consoles and the server log's tail to
- * the error.
+ * every page as `<server name>-failure-page<i>` and adds the pages' consoles and the server
+ * log's tail to the error.
  */
-export async function withBrowsers(server, launchers, body, prefix = 'failure') {
+export async function withBrowsers(server, launchers, body) {
   const browsers = [];
   const pages = [];
   try {
@@ -185,7 +185,7 @@ export async function withBrowsers(server, launchers, body, prefix = 'failure') 
     await body(pages);
   } catch (err) {
     for (const [i, page] of pages.entries()) {
-      await screenshot(page, `${prefix}-page${i}`).catch(() => {});
+      await screenshot(page, `${server.name}-failure-page${i}`).catch(() => {});
     }
     const consoles = pages
       .map((p, i) => `--- page ${i} console ---\n${p.consoleLines.slice(-40).join('\n')}`)

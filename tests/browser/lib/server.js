@@ -109,6 +109,7 @@ export async function startServer(name = 'haven', { env: extraEnv = {}, webDir =
   }
 
   return {
+    name,
     url,
     udpPort,
     log: () => output,
