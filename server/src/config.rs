@@ -55,6 +55,10 @@ pub struct MediaConfig {
     /// Also accept media over TCP on the same address and port (ICE-TCP), for networks that
     /// block UDP.
     pub ice_tcp: bool,
+    /// A microphone or camera off this long is taken out of the others' peer connections
+    /// (only live tracks are negotiated: big meetings stay cheap); turned on again after
+    /// that, it waits for one renegotiation before it is heard or seen.
+    pub idle_track_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

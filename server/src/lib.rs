@@ -134,7 +134,7 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     let (media_events, media_event_rx) = mpsc::unbounded_channel();
     let udp_addr = config.media.udp_addr;
     let metrics = Arc::new(metrics::Metrics::default());
-    let media = media::spawn(udp_addr, &config.media.public_ips, config.media.ice_tcp, media_events, metrics.clone())
+    let media = media::spawn(&config.media, media_events, metrics.clone())
         .map_err(|source| StartError::Media { addr: udp_addr, source })?;
     let media_addr = media.local_addr;
 

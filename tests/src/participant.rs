@@ -722,6 +722,36 @@ impl Participant {
         Ok(self.received_from(publisher).packets(kind))
     }
 
+    /// Tracks the server currently sends to this peer connection: live (non-rejected)
+    /// m-lines of the remote description in which the server sends.
+    pub async fn tracks_sent_to_me(&self) -> usize {
+        let Some(remote) = self.pc.current_remote_description().await else { return 0 };
+        remote
+            .sdp
+            .split("\r\nm=")
+            .skip(1)
+            .filter(|section| {
+                let port = section.split(' ').nth(1).unwrap_or("0");
+                port != "0" && (section.contains("a=sendonly") || section.contains("a=sendrecv"))
+            })
+            .count()
+    }
+
+    /// Waits until the server sends exactly `count` tracks to this peer connection.
+    pub async fn wait_tracks_sent_to_me(&self, count: usize) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            let now = self.tracks_sent_to_me().await;
+            if now == count {
+                return Ok(());
+            }
+            if start.elapsed() > WAIT {
+                bail!("{}: the server sends {now} tracks, not {count}; {}", self.name, self.describe());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until nothing from `publisher` has arrived for `quiet`; returns the final counts.
     pub async fn wait_stopped_from(&self, publisher: &str, quiet: Duration) -> Result<Received> {
         let mut last = self.received_from(publisher);

@@ -30,6 +30,15 @@ pub struct Forwarding {
     pub video: bool,
 }
 
+impl Forwarding {
+    pub fn allows(&self, kind: str0m::media::MediaKind) -> bool {
+        match kind {
+            str0m::media::MediaKind::Audio => self.audio,
+            str0m::media::MediaKind::Video => self.video,
+        }
+    }
+}
+
 pub enum MediaCommand {
     /// Start a peer from the browser's offer. The answer (or a refusal) and every later
     /// server offer go to `signals`, in order. For a peer that exists, an offer from the same

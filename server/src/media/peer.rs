@@ -49,6 +49,10 @@ pub(super) struct Peer {
     pub wants_negotiation: bool,
     /// Set when the peer failed; the loop removes it at the end of the turn.
     pub dead: bool,
+    /// Since when this peer's microphone (camera) has been off while its tracks are still
+    /// negotiated to the others; `None` while on, or once they were closed for idleness.
+    pub audio_off_since: Option<Instant>,
+    pub video_off_since: Option<Instant>,
 }
 
 /// A track this peer publishes.
@@ -140,6 +144,13 @@ impl TrackIn {
 }
 
 impl Peer {
+    pub fn off_since(&mut self, kind: MediaKind) -> &mut Option<Instant> {
+        match kind {
+            MediaKind::Audio => &mut self.audio_off_since,
+            MediaKind::Video => &mut self.video_off_since,
+        }
+    }
+
     /// Asks this peer (as publisher) for a keyframe on `mid`, throttled. The throttle slot
     /// is used only when a request really went out.
     pub fn request_keyframe(&mut self, mid: Mid, now: Instant) {

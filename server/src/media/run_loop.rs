@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 
 use super::peer::{Peer, Subscriber, TrackIn, TrackOut, TrackOutState};
 use super::tcp::{self, TcpEvent};
+use crate::config::MediaConfig;
 use crate::metrics::Metrics;
 use super::{stun, Forwarding, GroupKey, MediaCommand, MediaError, MediaEvent, MediaHandle};
 use super::{MediaSignal, PeerKey};
@@ -32,18 +33,18 @@ const IDLE_TICK: Duration = Duration::from_millis(500);
 /// A browser sends STUN consent checks every ~5 s and RTCP every second, muted or not; this
 /// long without a single datagram means it is gone (closed, crashed, or off the network).
 const SILENCE_LIMIT: Duration = Duration::from_secs(12);
-/// How often silent peers are looked for.
+/// How often silent peers and idle tracks are looked for.
 const SILENCE_SWEEP: Duration = Duration::from_secs(1);
 
 /// Binds the media socket (and, with `ice_tcp`, a TCP listener on the same address and
 /// port) and starts the loop on its own thread.
 pub fn spawn(
-    udp_addr: SocketAddr,
-    public_ips: &[IpAddr],
-    ice_tcp: bool,
+    config: &MediaConfig,
     events: mpsc::UnboundedSender<MediaEvent>,
     metrics: Arc<Metrics>,
 ) -> io::Result<MediaHandle> {
+    let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds } = *config;
+    let idle_track_close = Duration::from_secs(idle_track_seconds);
     let (socket, tcp_listener) = bind(udp_addr, ice_tcp)?;
     let local_addr = socket.local_addr()?;
     let announced: Vec<IpAddr> =
@@ -84,7 +85,7 @@ pub fn spawn(
                 let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio TCP listener");
                 tokio::spawn(tcp::accept(listener, tcp_events));
             }
-            let sfu = Sfu::new(sender, local_addr, candidates, cert, events, metrics);
+            let sfu = Sfu::new(sender, local_addr, candidates, cert, idle_track_close, events, metrics);
             sfu.run(socket, command_rx, tcp_rx).await;
         });
     })?;
@@ -123,6 +124,12 @@ struct Sfu {
     local_addr: SocketAddr,
     candidates: Vec<Candidate>,
     cert: str0m::config::DtlsCert,
+    /// Only live tracks are negotiated: a microphone or camera reaches the others' peer
+    /// connections when it is first turned on, and leaves them after being off this long. A
+    /// meeting of 50 where 3 speak then carries 3 audio m-lines per person, not 49 (str0m's
+    /// work per poll and its memory grow with m-lines). A shorter pause keeps them, so sound
+    /// and picture come back at once; after it, the first unmute waits for a renegotiation.
+    idle_track_close: Duration,
     events: mpsc::UnboundedSender<MediaEvent>,
     peers: Vec<Option<Peer>>,
     free_slots: Vec<usize>,
@@ -152,6 +159,7 @@ impl Sfu {
         local_addr: SocketAddr,
         candidates: Vec<Candidate>,
         cert: str0m::config::DtlsCert,
+        idle_track_close: Duration,
         events: mpsc::UnboundedSender<MediaEvent>,
         metrics: Arc<Metrics>,
     ) -> Sfu {
@@ -160,6 +168,7 @@ impl Sfu {
             local_addr,
             candidates,
             cert,
+            idle_track_close,
             events,
             peers: Vec::new(),
             free_slots: Vec::new(),
@@ -187,6 +196,7 @@ impl Sfu {
             if now.duration_since(last_sweep) >= SILENCE_SWEEP {
                 last_sweep = now;
                 self.mark_silent_peers_dead(now);
+                self.close_idle_tracks(now);
             }
             self.flush(Instant::now());
             self.publish_counts();
@@ -395,7 +405,9 @@ impl Sfu {
             Event::MediaAdded(added) => {
                 if matches!(added.direction, Direction::RecvOnly | Direction::SendRecv) {
                     peer.tracks_in.push(TrackIn::new(added.mid, added.kind));
-                    self.offer_track_to_group(slot, added.mid, added.kind);
+                    if peer.forwarding.allows(added.kind) {
+                        self.open_track_in_group(slot, added.mid, added.kind);
+                    }
                 }
             }
             Event::MediaData(data) => self.forward(slot, data, now),
@@ -413,13 +425,22 @@ impl Sfu {
         }
     }
 
-    /// A new published track: every other peer of the group will receive it.
-    fn offer_track_to_group(&mut self, publisher_slot: usize, mid: Mid, kind: MediaKind) {
+    /// A live published track: every other peer of the group that does not have it yet
+    /// will receive it.
+    fn open_track_in_group(&mut self, publisher_slot: usize, mid: Mid, kind: MediaKind) {
         let Some(publisher) = self.peers[publisher_slot].as_ref() else { return };
         let (key, group, label) = (publisher.key, publisher.group, publisher.label.clone());
         for slot in 0..self.peers.len() {
             let Some(peer) = self.peers[slot].as_mut() else { continue };
             if slot == publisher_slot || peer.group != group {
+                continue;
+            }
+            let has_it = peer.tracks_out.iter().any(|t| {
+                t.publisher == key
+                    && t.publisher_mid == mid
+                    && matches!(t.state, TrackOutState::ToOpen | TrackOutState::Negotiating(_) | TrackOutState::Open(_))
+            });
+            if has_it {
                 continue;
             }
             peer.tracks_out.push(TrackOut {
@@ -590,13 +611,14 @@ impl Sfu {
             pending: None,
             wants_negotiation: false,
             dead: false,
+            audio_off_since: None,
+            video_off_since: None,
         };
         let answer = peer.accept_offer(offer_sdp)?;
 
-        // Everything already published in the group is offered to the newcomer right after
-        // the answer.
+        // Every live track of the group is offered to the newcomer right after the answer.
         for other in self.peers.iter().flatten().filter(|p| p.group == group) {
-            for track in &other.tracks_in {
+            for track in other.tracks_in.iter().filter(|t| other.forwarding.allows(t.kind)) {
                 peer.tracks_out.push(TrackOut {
                     publisher: other.key,
                     publisher_label: other.label.clone(),
@@ -688,6 +710,17 @@ impl Sfu {
         let Some(&slot) = self.by_key.get(&key) else { return };
         let Some(peer) = self.peers[slot].as_mut() else { return };
         let video_resumed = forwarding.video && !peer.forwarding.video;
+        let mut turned_on = Vec::new();
+        for kind in [MediaKind::Audio, MediaKind::Video] {
+            match (peer.forwarding.allows(kind), forwarding.allows(kind)) {
+                (false, true) => {
+                    *peer.off_since(kind) = None;
+                    turned_on.extend(peer.tracks_in.iter().filter(|t| t.kind == kind).map(|t| (t.mid, kind)));
+                }
+                (true, false) => *peer.off_since(kind) = Some(now),
+                _ => {}
+            }
+        }
         peer.forwarding = forwarding;
         if video_resumed {
             let mids: Vec<Mid> = peer
@@ -704,6 +737,58 @@ impl Sfu {
             }
             self.mark_dirty(slot);
         }
+        for (mid, kind) in turned_on {
+            self.open_track_in_group(slot, mid, kind);
+        }
+    }
+
+    /// Takes tracks off for `idle_track_close` out of the others' peer connections.
+    fn close_idle_tracks(&mut self, now: Instant) {
+        for slot in 0..self.peers.len() {
+            for kind in [MediaKind::Audio, MediaKind::Video] {
+                let Some(peer) = self.peers[slot].as_mut() else { break };
+                let idle = peer.off_since(kind).is_some_and(|t| now.duration_since(t) >= self.idle_track_close);
+                if !idle {
+                    continue;
+                }
+                *peer.off_since(kind) = None;
+                // Nothing flows while off; the m-lines may be recycled once stopped.
+                for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind) {
+                    track.subscribers.clear();
+                }
+                let (key, group) = (peer.key, peer.group);
+                self.stop_tracks_out(key, group, Some(kind));
+            }
+        }
+    }
+
+    /// Takes `publisher`'s tracks (of `kind`, or all) out of every other peer of `group`:
+    /// one not negotiated yet is dropped, an open one is stopped by the next offer.
+    fn stop_tracks_out(&mut self, publisher: PeerKey, group: GroupKey, kind: Option<MediaKind>) {
+        let stops = |t: &TrackOut| t.publisher == publisher && kind.is_none_or(|k| t.kind == k);
+        for other_slot in 0..self.peers.len() {
+            let Some(other) = self.peers[other_slot].as_mut() else { continue };
+            if other.group != group || other.key == publisher {
+                continue;
+            }
+            let before = other.tracks_out.len();
+            other.tracks_out.retain(|t| !(stops(t) && t.state == TrackOutState::ToOpen));
+            let mut changed = before != other.tracks_out.len();
+            for track in other.tracks_out.iter_mut().filter(|t| stops(t)) {
+                track.state = match track.state {
+                    TrackOutState::Negotiating(m) => TrackOutState::NegotiatingThenStop(m),
+                    TrackOutState::Open(m) => {
+                        changed = true;
+                        TrackOutState::ToStop(m)
+                    }
+                    other => other,
+                };
+            }
+            if changed {
+                other.wants_negotiation = true;
+                self.mark_dirty(other_slot);
+            }
+        }
     }
 
     /// Takes a peer out of the loop and out of every other peer's forwarding.
@@ -719,34 +804,12 @@ impl Sfu {
                 by_addr.remove(addr);
             }
         }
-        for other_slot in 0..self.peers.len() {
-            let Some(other) = self.peers[other_slot].as_mut() else { continue };
-            if other.group != peer.group {
-                continue;
-            }
+        for other in self.peers.iter_mut().flatten().filter(|o| o.group == peer.group) {
             for track in &mut other.tracks_in {
                 track.subscribers.retain(|s| s.key != peer.key);
             }
-            let before = other.tracks_out.len();
-            other.tracks_out.retain(|t| {
-                !(t.publisher == peer.key && t.state == TrackOutState::ToOpen)
-            });
-            let mut changed = before != other.tracks_out.len();
-            for track in other.tracks_out.iter_mut().filter(|t| t.publisher == peer.key) {
-                track.state = match track.state {
-                    TrackOutState::Negotiating(m) => TrackOutState::NegotiatingThenStop(m),
-                    TrackOutState::Open(m) => {
-                        changed = true;
-                        TrackOutState::ToStop(m)
-                    }
-                    other => other,
-                };
-            }
-            if changed {
-                other.wants_negotiation = true;
-                self.mark_dirty(other_slot);
-            }
         }
+        self.stop_tracks_out(peer.key, peer.group, None);
         peer.rtc.disconnect();
     }
 }

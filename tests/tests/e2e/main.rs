@@ -8,6 +8,7 @@
 mod concurrency;
 mod disk;
 mod limits;
+mod live_tracks;
 mod meeting;
 mod metrics;
 mod moderation;
