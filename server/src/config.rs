@@ -236,6 +236,9 @@ impl Config {
                         .collect::<Result<_, _>>()
                         .map_err(bad)?
                 }
+                "HAVEN_IDLE_TRACK_SECONDS" => {
+                    self.media.idle_track_seconds = parse_value(&value).map_err(bad)?
+                }
                 "HAVEN_ALLOW_ADHOC" => self.rooms.allow_adhoc = parse_value(&value).map_err(bad)?,
                 "HAVEN_MAX_PARTICIPANTS" => {
                     self.rooms.max_participants = parse_value(&value).map_err(bad)?

@@ -9,7 +9,7 @@
 //! | `names`       | display-name rules                                                    | nothing    |
 //! | `ids`         | random ids and secrets                                                | nothing    |
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
-//! | `media`       | the SFU: one run loop owning the UDP socket, the ICE-TCP listener and every str0m `Rtc` | metrics (counters) |
+//! | `media`       | the SFU: one run loop owning the UDP socket, the ICE-TCP listener and every str0m `Rtc`; negotiates only live tracks | config (`MediaConfig`), metrics (counters) |
 //! | `hub`         | the only place that knows meetings and media; owns all meetings; keeps a dropped participant's place for the grace period | config, protocol, names, ids, media, metrics, turn |
 //! | `session`     | one WebSocket: decode, order, rate-limit, relay to the hub; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
 //! | `metrics`     | aggregate counters for `/metrics`: never per person or per room       | nothing    |
@@ -19,7 +19,8 @@
 //! | `turn`        | short-lived TURN credentials (coturn shared-secret scheme) for `joined` | config, protocol |
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
 //!
-//! `media` never imports room or moderation logic: it obeys per-peer forwarding flags.
+//! `media` never imports room or moderation logic: it obeys per-peer forwarding flags (which
+//! also decide which tracks are negotiated to the others: only live ones).
 //! `main.rs` only parses arguments and calls [`start_server`].
 
 pub mod config;

@@ -1,7 +1,8 @@
 //! The SFU. One run loop on its own thread owns the UDP socket and every str0m `Rtc`, routes
 //! datagrams to peers through maps (ICE ufrag, remote address), and forwards media between
 //! peers of the same group. Knows nothing of rooms, roles or moderation: it obeys forwarding
-//! flags set from outside. Must not import `room`, `hub`, `protocol` or the HTTP layer.
+//! flags set from outside, which also decide which tracks are negotiated (only live ones).
+//! Must not import `room`, `hub`, `protocol` or the HTTP layer.
 
 mod peer;
 mod run_loop;
