@@ -18,9 +18,10 @@ const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
 
 /// How long a forwarded packet is kept for retransmission (NACK). str0m keeps 3 s, which
 /// is ~350 KB per forwarded video track: memory that grows with the square of a meeting's
-/// size. A retransmission helps only while the receiver's jitter buffer still waits for it,
-/// and libwebrtc keeps about one second of history itself; the packet cap covers keyframes.
-const RTX_CACHE_AGE: Duration = Duration::from_secs(1);
+/// size. A retransmission helps only while the receiver's jitter buffer still waits for it:
+/// half a second covers a NACK and its resend over a 400 ms round trip (Janus keeps at least
+/// 200 ms, more for a longer round trip). The packet cap covers keyframes.
+const RTX_CACHE_AGE: Duration = Duration::from_millis(500);
 const RTX_CACHE_PACKETS: usize = 400;
 
 pub(super) struct Peer {
