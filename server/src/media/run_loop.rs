@@ -12,13 +12,16 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use str0m::crypto::from_feature_flags;
-use str0m::media::{Direction, MediaData, MediaKind, Mid};
+use str0m::format::Codec;
+use str0m::media::{Direction, MediaKind, Mid, Pt};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 use str0m::net::{Protocol, Receive};
 use str0m::net::TcpType;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use super::packet::{starts_vp8_keyframe, SeqRewrite};
 use super::peer::{Peer, Subscriber, TrackIn, TrackOut, TrackOutState};
 use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
@@ -328,7 +331,9 @@ impl Sfu {
             tracing::debug!(peer = peer.key.0, "peer failed on input");
             peer.dead = true;
         }
-        self.mark_dirty(slot);
+        // In RTP mode str0m holds one received packet until the next poll: take it now,
+        // before the next datagram replaces it. Subscribers are polled once per batch.
+        self.poll_peer(slot, now);
     }
 
     fn mark_dirty(&mut self, slot: usize) {
@@ -410,7 +415,7 @@ impl Sfu {
                     }
                 }
             }
-            Event::MediaData(data) => self.forward(slot, data, now),
+            Event::RtpPacket(packet) => self.forward(slot, packet),
             Event::KeyframeRequest(request) => {
                 let source = peer
                     .tracks_out
@@ -455,64 +460,76 @@ impl Sfu {
         }
     }
 
-    /// The hot path: one published frame written to every subscriber. No lock, no copy of
-    /// the payload (it is reference counted), no allocation.
-    fn forward(&mut self, publisher_slot: usize, data: MediaData, now: Instant) {
+    /// The hot path: one published RTP packet written to every subscriber as it is, with the
+    /// subscriber's payload type and sequence number. No lock, no copy of the payload (it is
+    /// reference counted), no re-packetizing.
+    fn forward(&mut self, publisher_slot: usize, packet: RtpPacket) {
         let Some(publisher) = self.peers[publisher_slot].as_mut() else { return };
-        let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == data.mid) else {
+        let forwarding = publisher.forwarding;
+        let Some(mid) = publisher.rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| s.mid()) else {
+            return;
+        };
+        let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) else {
             return;
         };
         let kind = track.kind;
-        let allowed = match kind {
-            MediaKind::Audio => publisher.forwarding.audio,
-            MediaKind::Video => publisher.forwarding.video,
-        };
-        if !allowed {
+        if !forwarding.allows(kind) {
+            track.held_back = true;
             return;
         }
         let is_video = kind == MediaKind::Video;
-        let is_keyframe = is_video && data.is_keyframe();
+        let is_keyframe = is_video && starts_vp8_keyframe(&packet.payload);
         if is_keyframe {
             track.keyframe_seen();
         }
+        let resumed = std::mem::take(&mut track.held_back);
         let mut subscribers = std::mem::take(&mut track.subscribers);
-        let mut lost_picture = is_video && !data.contiguous;
+        // Receivers show who is speaking from the audio level; str0m writes the rest
+        // (transport-wide sequence numbers, mid) per subscriber itself.
+        let ext_vals = ExtensionValues {
+            audio_level: packet.header.ext_vals.audio_level,
+            voice_activity: packet.header.ext_vals.voice_activity,
+            ..Default::default()
+        };
+        // Frames are counted at their last packet.
+        let frame_end = !is_video || packet.header.marker;
         for sub in subscribers.iter_mut() {
-            if is_video && sub.needs_keyframe && !is_keyframe {
-                self.counts.dropped_frames += 1;
+            if resumed {
+                sub.seq.skip();
+            }
+            if sub.needs_keyframe && !is_keyframe {
+                sub.seq.skip();
+                if frame_end {
+                    self.counts.dropped_frames += 1;
+                }
                 continue;
             }
             let Some(peer) = self.peers[sub.slot].as_mut().filter(|p| p.key == sub.key) else {
                 continue;
             };
-            let Some(mut writer) = peer.rtc.writer(sub.mid) else { continue };
-            let Some(pt) = writer.match_params(data.params) else { continue };
-            if let Some(level) = data.ext_vals.audio_level {
-                // Receivers show who is speaking from this header extension.
-                writer = writer.audio_level(level, data.ext_vals.voice_activity.unwrap_or(false));
-            }
-            if writer.write(pt, data.network_time, data.time, data.data.clone()).is_ok() {
-                // Only a keyframe actually handed over starts this subscriber's picture.
-                sub.needs_keyframe = false;
+            let mut api = peer.rtc.direct_api();
+            let Some(stream) = api.stream_tx_by_mid(sub.mid, None) else {
+                sub.seq.skip();
+                continue;
+            };
+            let Some(seq) = sub.seq.map(*packet.seq_no) else { continue };
+            let write = RtpWrite::new(sub.pt, seq.into(), packet.header.timestamp, packet.timestamp, packet.payload.clone())
+                .marker(packet.header.marker)
+                .ext_vals(ext_vals.clone())
+                .nackable(is_video);
+            stream.write_rtp(write);
+            sub.needs_keyframe = false;
+            if frame_end {
                 self.counts.forwarded_frames += 1;
-                self.counts.forwarded_bytes += data.data.len() as u64;
-            } else if is_video {
-                self.counts.dropped_frames += 1;
-                // Hold this subscriber's video until a fresh picture rather than send it
-                // frames it cannot decode.
-                sub.needs_keyframe = true;
-                lost_picture = true;
             }
+            self.counts.forwarded_bytes += packet.payload.len() as u64;
             if !self.dirty.contains(&sub.slot) {
                 self.dirty.push(sub.slot);
             }
         }
         let publisher = self.peers[publisher_slot].as_mut().expect("publisher polled above");
-        if let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == data.mid) {
+        if let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) {
             track.subscribers = subscribers;
-        }
-        if lost_picture {
-            publisher.request_keyframe(data.mid, now);
         }
     }
 
@@ -584,6 +601,9 @@ impl Sfu {
     ) -> Result<String, MediaError> {
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
+            // Packets are forwarded as they come: no depacketizing and re-packetizing per
+            // subscriber (see `forward`).
+            .set_rtp_mode(true)
             .set_dtls_cert(self.cert.clone())
             // Everyone must decode everyone: one audio and one video codec for all.
             .clear_codecs()
@@ -691,12 +711,15 @@ impl Sfu {
         self.mark_dirty(slot);
         for (publisher, publisher_mid, mid, kind) in opened {
             let Some(&pub_slot) = self.by_key.get(&publisher) else { continue };
+            let Some(pt) = self.peers[slot].as_ref().and_then(|p| payload_type(&p.rtc, kind)) else { continue };
             let Some(pub_peer) = self.peers[pub_slot].as_mut() else { continue };
             if let Some(track) = pub_peer.tracks_in.iter_mut().find(|t| t.mid == publisher_mid) {
                 track.subscribers.push(Subscriber {
                     slot,
                     key,
                     mid,
+                    pt,
+                    seq: SeqRewrite::default(),
                     needs_keyframe: kind == MediaKind::Video,
                 });
             }
@@ -812,4 +835,14 @@ impl Sfu {
         self.stop_tracks_out(peer.key, peer.group, None);
         peer.rtc.disconnect();
     }
+}
+
+/// The peer's payload type for the one codec of `kind` (Opus or VP8: every peer is built
+/// with only these, so a publisher's packets fit every subscriber once renumbered).
+fn payload_type(rtc: &Rtc, kind: MediaKind) -> Option<Pt> {
+    let codec = match kind {
+        MediaKind::Audio => Codec::Opus,
+        MediaKind::Video => Codec::Vp8,
+    };
+    rtc.codec_config().params().iter().find(|p| p.spec().codec == codec).map(|p| p.pt())
 }
