@@ -5,6 +5,8 @@
 #
 # RESULTS=FILE writes elsewhere; STEPS="10 20" overrides every shape's steps.
 # RELAY=1 adds the raw UDP relay (bench/relay.c) to S1 as the ceiling.
+# MEASURED=K: only the first K participants decrypt and measure what they receive, the others
+# count packets (the generator then costs much less than the SFU, so capacity can be found).
 # Each step starts the SFU afresh pinned to core 0 (taskset -c 0) and runs the load generator
 # pinned to core 1; Haven and Janus alternate (which goes first flips every repeat). One JSON
 # line per run goes to bench/results/results.jsonl; bench/report.py turns them into the table
@@ -106,7 +108,7 @@ for shape in $SHAPES; do
         echo "== $shape N=$n rep $rep: $sfu" >&2
         taskset -c 1 "$LOADGEN" --sfu "$sfu" --url "$SFU_URL" --room "$SFU_ROOM" --sfu-pid "$SFU_PID" \
           --participants "$participants" --video "$video" --audio "$audio" --label "$shape" \
-          ${WARMUP:+--warmup $WARMUP} ${MEASURE:+--measure $MEASURE} \
+          ${WARMUP:+--warmup $WARMUP} ${MEASURE:+--measure $MEASURE} ${MEASURED:+--measured $MEASURED} \
           | sed "s/}\$/,\"step\":$n,\"rep\":$rep,\"janus_loops\":\"$JANUS_LOOPS\"}/" | tee -a "$RESULTS" || true
         stop_sfu
       done

@@ -27,6 +27,8 @@ pub struct Role {
     pub index: u32,
     pub audio: bool,
     pub video: bool,
+    /// Decrypts and measures what it receives; otherwise only counts packets.
+    pub measured: bool,
 }
 
 /// What every participant shares.
@@ -98,6 +100,9 @@ pub async fn run<A: Adapter>(
         .context("WebSocket connect")?;
     let mut conns = Conns::default();
     let mut adapter = A::join(&mut ws, &shared, role, &mut conns).await?;
+    for conn in conns.all() {
+        conn.light = !role.measured;
+    }
     let (mut ws_tx, mut ws_rx) = ws.split();
 
     let ends = lifetime.map(|l| opened + l);
@@ -139,13 +144,17 @@ pub async fn run<A: Adapter>(
                 let (n, source) = r?;
                 let now = Instant::now();
                 if shared.clock.in_window(now) { tally.datagrams_in += 1; }
-                conns.publisher.as_mut().unwrap().receive(&buf_pub[..n], source, now)?;
+                if conns.publisher.as_mut().unwrap().receive(&buf_pub[..n], source, now)? {
+                    tally.join.get_or_insert(now - opened);
+                }
             }
             r = recv_on(conns.subscriber.as_ref(), &mut buf_sub) => {
                 let (n, source) = r?;
                 let now = Instant::now();
                 if shared.clock.in_window(now) { tally.datagrams_in += 1; }
-                conns.subscriber.as_mut().unwrap().receive(&buf_sub[..n], source, now)?;
+                if conns.subscriber.as_mut().unwrap().receive(&buf_sub[..n], source, now)? {
+                    tally.join.get_or_insert(now - opened);
+                }
             }
             msg = ws_rx.next() => {
                 let text = match msg {

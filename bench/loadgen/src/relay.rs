@@ -43,7 +43,7 @@ pub async fn run(shared: Arc<Shared>, role: Role, mut stop: watch::Receiver<bool
                 let now = Instant::now();
                 if shared.clock.in_window(now) { tally.datagrams_in += 1; }
                 tally.join.get_or_insert(now - opened);
-                if let Some(probe) = payload::find(&buf[..n]) {
+                if let Some(probe) = payload::find(&buf[..n]).filter(|_| role.measured) {
                     tally.received(&shared.clock, probe, n > payload::AUDIO_BYTES, now);
                 }
             }

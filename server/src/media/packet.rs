@@ -29,12 +29,18 @@ pub fn starts_vp8_keyframe(payload: &[u8]) -> bool {
     payload.get(header).is_some_and(|vp8_header| vp8_header & 0x01 == 0)
 }
 
+/// A difference in the publisher's sequence numbers bigger than any reordering or repairable
+/// loss (10 s of video).
+const RENUMBER_JUMP: u64 = 3000;
+
 /// One subscriber's sequence numbers for one forwarded track. Packets the SFU chose not to
 /// send (before a subscriber's first keyframe, while the publisher is muted) leave no hole,
 /// or the subscriber would ask for them again and count them lost; a real loss upstream keeps
 /// its hole, which the subscriber's NACK and str0m's retransmission upstream can fill.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SeqRewrite {
+    /// The publisher's last sequence number seen.
+    last_in: Option<u64>,
     /// Subtracted from the publisher's extended sequence number.
     offset: u64,
     /// The first publisher sequence number of the current run: older ones (late
@@ -54,6 +60,17 @@ impl SeqRewrite {
     /// The subscriber's sequence number for the publisher's `seq`, or `None` if the packet
     /// belongs before the current run and must not be sent.
     pub fn map(&mut self, seq: u64) -> Option<u64> {
+        // A jump this far is a new numbering (the publisher's stream was replaced) or an
+        // outage too long to repair: continue without a hole rather than drop everything
+        // below the old floor or invite a storm of NACKs.
+        if self.last_in.is_some_and(|last| seq.abs_diff(last) > RENUMBER_JUMP) {
+            self.skipped = true;
+        }
+        self.last_in = Some(match self.last_in {
+            Some(last) if !self.skipped => last.max(seq),
+            // A new run (perhaps a new numbering, lower than the old): it starts here.
+            _ => seq,
+        });
         match self.last_out {
             None => {
                 // Start at rollover counter 0, which the subscriber's SRTP assumes.
@@ -124,6 +141,17 @@ mod tests {
         // A late retransmission of a skipped packet would collide with what was sent.
         assert_eq!(s.map(15), None);
         assert_eq!(s.map(22), Some(14));
+    }
+
+    #[test]
+    fn a_new_numbering_upstream_continues_without_a_hole() {
+        let mut s = SeqRewrite::default();
+        assert_eq!(s.map(40_000), Some(40_000));
+        assert_eq!(s.map(40_001), Some(40_001));
+        // The publisher's stream was replaced and counts from somewhere else.
+        assert_eq!(s.map(7), Some(40_002));
+        assert_eq!(s.map(8), Some(40_003));
+        assert_eq!(s.map(90_000), Some(40_004));
     }
 
     #[test]
