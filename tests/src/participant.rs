@@ -68,6 +68,9 @@ pub struct Received {
     pub markers: BTreeMap<(String, char), u64>,
     /// Packets whose RTP sequence number this track had already delivered recently.
     pub duplicates: u64,
+    /// The most sequence numbers ever missing between two packets in a row (a held-back
+    /// flow must resume without a hole; a real loss leaves a small one).
+    pub largest_seq_gap: u16,
     /// Tracks that appeared (`on_track`) for this stream, and tracks whose reads ended.
     pub tracks: u32,
     pub tracks_ended: u32,
@@ -997,8 +1000,14 @@ async fn read_track(track: Arc<TrackRemote>, shared: Arc<Shared>) {
         .tracks += 1;
     let mut recent: VecDeque<u16> = VecDeque::with_capacity(512);
     let mut keyframe_seen = false;
+    let mut highest: Option<u16> = None;
     while let Ok((packet, _)) = track.read_rtp().await {
         let seq = packet.header.sequence_number;
+        let ahead = highest.map_or(1, |h| seq.wrapping_sub(h));
+        let gap = if (1..0x8000).contains(&ahead) { ahead - 1 } else { 0 };
+        if (1..0x8000).contains(&ahead) {
+            highest = Some(seq);
+        }
         let duplicate = recent.contains(&seq);
         if recent.len() == 512 {
             recent.pop_front();
@@ -1029,6 +1038,7 @@ async fn read_track(track: Arc<TrackRemote>, shared: Arc<Shared>) {
             _ => {}
         }
         r.duplicates += u64::from(duplicate);
+        r.largest_seq_gap = r.largest_seq_gap.max(gap);
         for marker in markers {
             *r.markers.entry(marker).or_default() += 1;
         }

@@ -21,13 +21,19 @@ async fn a_camera_off_for_a_while_leaves_everyone_and_comes_back_when_turned_on(
     ana.wait_receiving_from(&[&ben.id]).await?;
     ana.wait_tracks_sent_to_me(2).await?;
 
-    // A short pause keeps the track: no renegotiation, the picture comes back at once.
+    // A short pause keeps the tracks: no renegotiation, sound and picture come back at once,
+    // numbered on from where they stopped (what the SFU held back leaves no hole).
     let offers_before = ana.offers_answered();
-    ben.send(&json!({"type": "media_state", "video": false}))?;
-    ana.wait_flow_stopped(&ben.id, Kind::Video, Duration::from_millis(300)).await?;
-    ben.send(&json!({"type": "media_state", "video": true}))?;
+    ben.send(&json!({"type": "media_state", "audio": false, "video": false}))?;
+    ana.wait_flow_stopped(&ben.id, Kind::Video, Duration::from_millis(500)).await?;
+    ana.wait_flow_stopped(&ben.id, Kind::Audio, Duration::from_millis(300)).await?;
+    ben.send(&json!({"type": "media_state", "audio": true, "video": true}))?;
     ana.wait_flow_rising(&ben.id, Kind::Video).await?;
+    ana.wait_flow_rising(&ben.id, Kind::Audio).await?;
     assert_eq!(ana.offers_answered(), offers_before, "a short pause renegotiates nothing\n{}", ana.describe());
+    // Half a second held back is 25 audio or ~45 video packets; a stray loss is one or two.
+    let gap = ana.received_from(&ben.id).largest_seq_gap;
+    assert!(gap < 10, "Ana's tracks from Ben resumed with {gap} sequence numbers missing\n{}", ana.describe());
 
     // Off for longer than the idle limit: Ben's camera leaves Ana's peer connection.
     ben.send(&json!({"type": "media_state", "video": false}))?;
