@@ -284,4 +284,3 @@ fn too_large(text: &str, limits: &LimitsConfig) -> bool {
     let is_sdp = serde_json::from_str::<Kind>(text).is_ok_and(|k| k.kind == "offer" || k.kind == "answer");
     !is_sdp
 }
-

@@ -62,9 +62,6 @@ pub(super) struct TrackIn {
     pub mid: Mid,
     pub kind: MediaKind,
     pub subscribers: Vec<Subscriber>,
-    /// Packets were held back (forwarding off): every subscriber's numbering resumes
-    /// without a hole.
-    pub held_back: bool,
     last_keyframe_request: Option<Instant>,
     /// A keyframe was wanted while requests were throttled.
     keyframe_wanted: bool,
@@ -112,7 +109,6 @@ impl TrackIn {
             mid,
             kind,
             subscribers: Vec::new(),
-            held_back: false,
             last_keyframe_request: None,
             keyframe_wanted: false,
             requests_unanswered: 0,

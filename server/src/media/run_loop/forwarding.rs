@@ -59,7 +59,6 @@ impl Sfu {
         };
         let kind = track.kind;
         if !forwarding.allows(kind) {
-            track.held_back = true;
             return;
         }
         let is_video = kind == MediaKind::Video;
@@ -67,7 +66,6 @@ impl Sfu {
         if is_keyframe {
             track.keyframe_seen();
         }
-        let resumed = std::mem::take(&mut track.held_back);
         let mut subscribers = std::mem::take(&mut track.subscribers);
         // Receivers show who is speaking from the audio level; str0m writes the rest
         // (transport-wide sequence numbers, mid) per subscriber itself.
@@ -79,9 +77,6 @@ impl Sfu {
         // Frames are counted at their last packet.
         let frame_end = !is_video || packet.header.marker;
         for sub in subscribers.iter_mut() {
-            if resumed {
-                sub.seq.skip();
-            }
             if sub.needs_keyframe && !is_keyframe {
                 sub.seq.skip();
                 if frame_end {
@@ -108,9 +103,7 @@ impl Sfu {
                 self.counts.forwarded_frames += 1;
             }
             self.counts.forwarded_bytes += packet.payload.len() as u64;
-            if !self.dirty.contains(&sub.slot) {
-                self.dirty.push(sub.slot);
-            }
+            self.mark_dirty(sub.slot);
         }
         let publisher = self.peers[publisher_slot].as_mut().expect("publisher polled above");
         if let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) {
@@ -164,34 +157,32 @@ impl Sfu {
     pub(super) fn set_forwarding(&mut self, key: PeerKey, forwarding: Forwarding, now: Instant) {
         let Some(&slot) = self.by_key.get(&key) else { return };
         let Some(peer) = self.peers[slot].as_mut() else { return };
-        let video_resumed = forwarding.video && !peer.forwarding.video;
         let mut turned_on = Vec::new();
         for kind in [MediaKind::Audio, MediaKind::Video] {
             match (peer.forwarding.allows(kind), forwarding.allows(kind)) {
                 (false, true) => {
                     *peer.off_since(kind) = None;
-                    turned_on.extend(peer.tracks_in.iter().filter(|t| t.kind == kind).map(|t| (t.mid, kind)));
+                    for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind) {
+                        for sub in &mut track.subscribers {
+                            // What was held back while off leaves no hole in the numbering,
+                            // and a picture starts again at a keyframe.
+                            sub.seq.skip();
+                            sub.needs_keyframe |= kind == MediaKind::Video;
+                        }
+                        turned_on.push((track.mid, kind));
+                    }
                 }
                 (true, false) => *peer.off_since(kind) = Some(now),
                 _ => {}
             }
         }
         peer.forwarding = forwarding;
-        if video_resumed {
-            let mids: Vec<Mid> = peer
-                .tracks_in
-                .iter_mut()
-                .filter(|t| t.kind == MediaKind::Video)
-                .map(|t| {
-                    t.subscribers.iter_mut().for_each(|s| s.needs_keyframe = true);
-                    t.mid
-                })
-                .collect();
-            for mid in mids {
+        for &(mid, kind) in &turned_on {
+            if kind == MediaKind::Video {
                 peer.request_keyframe(mid, now);
             }
-            self.mark_dirty(slot);
         }
+        self.mark_dirty(slot);
         for (mid, kind) in turned_on {
             self.open_track_in_group(slot, mid, kind);
         }

@@ -29,7 +29,8 @@ use crate::metrics::Metrics;
 use super::{stun, Forwarding, GroupKey, MediaCommand, MediaError, MediaEvent, MediaHandle};
 use super::{MediaSignal, PeerKey};
 
-/// Datagrams read in one wake-up before peers are polled: amortises the polling.
+/// Datagrams read in one wake-up before subscribers are polled: amortises their polling (a
+/// publisher is polled after each of its datagrams, see `handle_datagram`).
 const RECV_BATCH: usize = 64;
 /// Longest sleep when no peer has a deadline.
 const IDLE_TICK: Duration = Duration::from_millis(500);
