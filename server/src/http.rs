@@ -26,6 +26,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub web: WebAssets,
     pub limits: Arc<AddressLimits>,
+    /// Every upgraded WebSocket holds a receiver until its session has said goodbye: the
+    /// HTTP server's graceful shutdown does not wait for upgraded connections, so
+    /// [`crate::RunningServer::shutdown`] waits for these instead.
+    pub open_sessions: Arc<tokio::sync::watch::Sender<()>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -209,7 +213,9 @@ async fn websocket(
     let limits = &state.config.limits;
     let max = limits.max_message_bytes.max(limits.max_sdp_message_bytes) + WS_HARD_LIMIT_MARGIN;
     let slot = state.limits.connect(peer.ip(), std::time::Instant::now());
+    let open = state.open_sessions.subscribe();
     upgrade.max_message_size(max).on_upgrade(move |socket| async move {
-        crate::session::run(socket, state.hub, &state.config.limits, Some(peer.ip()), slot).await
+        crate::session::run(socket, state.hub, &state.config.limits, Some(peer.ip()), slot).await;
+        drop(open);
     })
 }

@@ -42,7 +42,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use config::Config;
@@ -69,6 +69,8 @@ pub struct RunningServer {
     hub: hub::HubHandle,
     stop_http: oneshot::Sender<()>,
     http_task: JoinHandle<()>,
+    /// Closed once no WebSocket session is left (see [`http::AppState::open_sessions`]).
+    open_sessions: Arc<watch::Sender<()>>,
     /// SHA-256 of the HTTPS certificate, when serving HTTPS.
     tls_fingerprint: Option<String>,
 }
@@ -98,10 +100,16 @@ impl RunningServer {
     /// Stops taking joins, tells every participant the server is stopping, and stops
     /// within [`SHUTDOWN_DEADLINE`] even if some connection will not close.
     pub async fn shutdown(self) {
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
         self.hub.send(hub::HubCommand::Shutdown);
         let _ = self.stop_http.send(());
         let mut http_task = self.http_task;
-        if tokio::time::timeout(SHUTDOWN_DEADLINE, &mut http_task).await.is_err() {
+        // Both waits matter: returning while a session is still saying `server_stopping`
+        // ends the process under it, and the browser then sees a dropped connection and
+        // keeps trying to reconnect instead of explaining the restart.
+        let http_done = tokio::time::timeout_at(deadline, &mut http_task).await.is_ok();
+        let sessions_done = tokio::time::timeout_at(deadline, self.open_sessions.closed()).await.is_ok();
+        if !http_done || !sessions_done {
             tracing::warn!("connections still open at the shutdown deadline; closing them");
             http_task.abort();
         }
@@ -140,10 +148,12 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     let media_addr = media.local_addr;
 
     let hub = hub::spawn(config.clone(), media, media_event_rx, metrics.clone());
+    let open_sessions = Arc::new(watch::channel(()).0);
     let state = http::AppState {
         hub: hub.clone(),
         web: web_assets::WebAssets::new(&config.server.web_dir),
         limits: limits::AddressLimits::new(&config.limits),
+        open_sessions: open_sessions.clone(),
         config: Arc::new(config),
     };
     let (stop_http, stopped) = oneshot::channel::<()>();
@@ -160,5 +170,5 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
             }
         }),
     };
-    Ok(RunningServer { http_addr, media_addr, hub, stop_http, http_task, tls_fingerprint })
+    Ok(RunningServer { http_addr, media_addr, hub, stop_http, http_task, open_sessions, tls_fingerprint })
 }

@@ -95,6 +95,15 @@ async fn a_meeting_leaves_nothing_on_disk() -> Result<()> {
         let mut fay = SignalingClient::connect(addr).await?;
         fay.send(&json!({"type": "join", "room": id, "name": "Fay Diskless", "key": key})).await?;
         fay.recv_type("joined").await?;
+        // A few more in the room, so the process has several goodbyes to say on SIGTERM
+        // (they join before the ban below, which is by address: all of us are on loopback).
+        let mut others = Vec::new();
+        for i in 0..6 {
+            let mut other = SignalingClient::connect(addr).await?;
+            other.join(&id, &format!("Other {i}"), "j").await?;
+            other.recv_type("joined").await?;
+            others.push(other);
+        }
         let mut sam = SignalingClient::connect(addr).await?;
         sam.join(&id, "Sam Diskless", "j1").await?;
         let (joined, _) = sam.recv_type("joined").await?;
@@ -105,12 +114,18 @@ async fn a_meeting_leaves_nothing_on_disk() -> Result<()> {
 
         let writing = files_open_for_writing(child.id())?;
         ensure!(writing.is_empty(), "the server holds files open for writing: {writing:?}");
-        Ok(())
+        Ok::<_, anyhow::Error>((fay, others))
     }
     .await;
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    // The process must not end before every session has said why: a socket that just drops
+    // looks like a network fault, and browsers would keep reconnecting to a stopped server.
+    let (fay, others) = result?;
+    for mut client in std::iter::once(fay).chain(others) {
+        let (closed, _) = client.recv_type("closed").await?;
+        ensure!(closed["code"] == "server_stopping", "{closed}");
+    }
     let exited = tokio::task::spawn_blocking(move || child.wait()).await??;
-    result?;
     ensure!(exited.success(), "haven exited with {exited} after SIGTERM");
     let log = log.join().expect("the stderr reader");
     for line in log.lines() {
