@@ -629,12 +629,15 @@ async function applyMedia(kind, on) {
     }
   }
   app.want[kind] = on;
-  if (on) refreshDevices(local.deviceIds);
+  const devicesListed = on ? refreshDevices(local.deviceIds) : null;
   // Never renegotiate: the sender exists since the first offer; only its track changes.
   await app.peer?.replaceTrack(kind, on ? local.tracks[kind] : null);
   if (!on) local.disable(kind);
   renderMedia();
   sendMediaState([kind]);
+  // The device choice may appear on the join screen and move the Join button: the step
+  // ends (and `settled()` resolves) only once the screen stands still.
+  await devicesListed;
 }
 
 /**

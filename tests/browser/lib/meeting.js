@@ -22,7 +22,17 @@ export async function joinMeeting(page, url, name, { audio = true, video = true 
     throw new Error(`${name}: mic/camera did not switch as asked: ${JSON.stringify(media)}`);
   }
   await page.click('#join-button');
-  await page.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT });
+  try {
+    await page.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT });
+  } catch (err) {
+    const seen = await page.evaluate(() => ({
+      state: window.haven.state,
+      problem: document.querySelector('#problem-heading')?.textContent,
+      trace: window.haven.trace,
+    }));
+    err.message += `\n${name} did not get in: ${JSON.stringify(seen)}\nconsole: ${JSON.stringify((page.consoleLines ?? []).slice(-20))}`;
+    throw err;
+  }
   return page.evaluate(() => window.haven.you);
 }
 
@@ -67,6 +77,27 @@ function pick(reports, from, kind) {
   return reports.filter((r) => r.kind === kind && r.from === null);
 }
 
+/** What a failure message needs to tell why media did not come: the page's peer connection,
+ * its remote streams and its signaling trace. */
+export async function describePeer(page) {
+  return page.evaluate(() => ({
+    state: window.haven.state,
+    pc: window.haven.pc && {
+      connection: window.haven.pc.connectionState,
+      ice: window.haven.pc.iceConnectionState,
+      signaling: window.haven.pc.signalingState,
+      transceivers: window.haven.pc.getTransceivers().map((t) => ({
+        mid: t.mid,
+        direction: t.direction,
+        current: t.currentDirection,
+        kind: t.receiver.track?.kind,
+      })),
+    },
+    streams: window.haven.streams,
+    trace: window.haven.trace,
+  }));
+}
+
 /**
  * Waits until `page` decodes video and receives audio from participant `from`, then checks
  * both keep rising over one second. Returns the two samples.
@@ -79,22 +110,7 @@ export async function expectMediaFrom(page, from, label, timeout = CONNECT_TIMEO
     first = await inbound(page);
     if (total(first, 'video', 'framesDecoded') > 0 && total(first, 'audio', 'packetsReceived') > 0) break;
     if (Date.now() > deadline) {
-      const diag = await page.evaluate(() => ({
-        state: window.haven.state,
-        pc: window.haven.pc && {
-          connection: window.haven.pc.connectionState,
-          ice: window.haven.pc.iceConnectionState,
-          signaling: window.haven.pc.signalingState,
-          transceivers: window.haven.pc.getTransceivers().map((t) => ({
-            mid: t.mid,
-            direction: t.direction,
-            current: t.currentDirection,
-            kind: t.receiver.track?.kind,
-          })),
-        },
-        streams: window.haven.streams,
-        trace: window.haven.trace,
-      }));
+      const diag = await describePeer(page);
       throw new Error(
         `${label}: no media from ${from} within ${timeout} ms.\ninbound: ${JSON.stringify(first)}\npage: ${JSON.stringify(diag, null, 1)}`,
       );

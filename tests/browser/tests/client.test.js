@@ -8,6 +8,7 @@ import { launchChromium } from '../lib/browsers.js';
 import {
   assertNoPageErrors,
   CONNECT_TIMEOUT,
+  describePeer,
   expectMediaFrom,
   inbound,
   joinMeeting,
@@ -322,11 +323,20 @@ test('whoever_is_speaking_is_highlighted_on_the_others_pages', async () => {
   const jo = await joinMeeting(speaker, room.join_url, 'Jo', { audio: true, video: false });
   await quiet.bringToFront();
   // Jo's tile, and only Jo's, is highlighted on Ida's page.
-  await quiet.waitForFunction((sel) => document.querySelector(sel)?.classList.contains('is-speaking')
-    && document.querySelectorAll('#grid .tile.is-speaking').length === 1, {
-    timeout: CONNECT_TIMEOUT,
-    polling: 100,
-  }, tileSelector(jo.id));
+  try {
+    await quiet.waitForFunction((sel) => document.querySelector(sel)?.classList.contains('is-speaking')
+      && document.querySelectorAll('#grid .tile.is-speaking').length === 1, {
+      timeout: CONNECT_TIMEOUT,
+      polling: 100,
+    }, tileSelector(jo.id));
+  } catch (err) {
+    const levels = await quiet.evaluate(() => window.haven.pc?.getReceivers()
+      .filter((r) => r.track?.kind === 'audio')
+      .map((r) => ({ track: r.track.id, sources: r.getSynchronizationSources() })));
+    err.message += `\nIda's inbound: ${JSON.stringify(await inbound(quiet))}\naudio levels: ${JSON.stringify(levels)}`
+      + `\nIda's page: ${JSON.stringify(await describePeer(quiet), null, 1)}`;
+    throw err;
+  }
   // The one with the mic off never is.
   await speaker.bringToFront();
   await sleep(3000);
