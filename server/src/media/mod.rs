@@ -4,6 +4,7 @@
 //! flags set from outside, which also decide which tracks are negotiated (only live ones).
 //! Must not import `room`, `hub`, `protocol` or the HTTP layer.
 
+mod packet;
 mod peer;
 mod run_loop;
 mod stun;

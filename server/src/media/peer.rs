@@ -6,11 +6,12 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid, Pt};
 use str0m::net::Protocol;
 use str0m::Rtc;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::packet::SeqRewrite;
 use super::{Forwarding, GroupKey, MediaError, MediaSignal, PeerKey};
 
 /// A publisher is asked for a keyframe at most this often per track.
@@ -68,12 +69,15 @@ pub(super) struct TrackIn {
     requests_unanswered: u8,
 }
 
-/// Where a published track goes: written to `mid` of the peer in `slot`.
+/// Where a published track goes: written to `mid` of the peer in `slot`, as payload type
+/// `pt` (the subscriber's number for the codec), with the subscriber's own sequence numbers.
 #[derive(Clone, Copy)]
 pub(super) struct Subscriber {
     pub slot: usize,
     pub key: PeerKey,
     pub mid: Mid,
+    pub pt: Pt,
+    pub seq: SeqRewrite,
     /// Video is held back until a keyframe, so a decoder never starts on a delta frame.
     pub needs_keyframe: bool,
 }
@@ -168,8 +172,8 @@ impl Peer {
         let kind = if track.requests_unanswered >= 2 { KeyframeRequestKind::Fir } else { KeyframeRequestKind::Pli };
         // A request that could not go out (not connected yet) is retried after the interval.
         track.keyframe_attempted(now);
-        let Some(mut writer) = self.rtc.writer(mid) else { return };
-        if writer.request_keyframe(None, kind).is_ok() {
+        if let Some(stream) = self.rtc.direct_api().stream_rx_by_mid(mid, None) {
+            stream.request_keyframe(kind);
             track.requests_unanswered = track.requests_unanswered.saturating_add(1);
         }
     }

@@ -1,7 +1,10 @@
 //! The media run loop: one thread, one UDP socket, every peer. A datagram is routed to its
 //! peer by map (ICE ufrag for connectivity checks, remote address for everything else), the
 //! peer is polled, and the media it yields is written straight into its subscribers' `Rtc`s.
-//! A failing or panicking peer is removed; the loop and everyone else carry on.
+//! A failing or panicking peer is removed; the loop and everyone else carry on. Who receives
+//! which track, and the forwarding of packets itself, are in `forwarding`.
+
+mod forwarding;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -12,21 +15,22 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use str0m::crypto::from_feature_flags;
-use str0m::media::{Direction, MediaData, MediaKind, Mid};
+use str0m::media::{Direction, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::net::TcpType;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use super::peer::{Peer, Subscriber, TrackIn, TrackOut, TrackOutState};
+use super::peer::{Peer, TrackIn, TrackOut, TrackOutState};
 use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
 use crate::metrics::Metrics;
 use super::{stun, Forwarding, GroupKey, MediaCommand, MediaError, MediaEvent, MediaHandle};
 use super::{MediaSignal, PeerKey};
 
-/// Datagrams read in one wake-up before peers are polled: amortises the polling.
+/// Datagrams read in one wake-up before subscribers are polled: amortises their polling (a
+/// publisher is polled after each of its datagrams, see `handle_datagram`).
 const RECV_BATCH: usize = 64;
 /// Longest sleep when no peer has a deadline.
 const IDLE_TICK: Duration = Duration::from_millis(500);
@@ -328,7 +332,9 @@ impl Sfu {
             tracing::debug!(peer = peer.key.0, "peer failed on input");
             peer.dead = true;
         }
-        self.mark_dirty(slot);
+        // In RTP mode str0m holds one received packet until the next poll: take it now,
+        // before the next datagram replaces it. Subscribers are polled once per batch.
+        self.poll_peer(slot, now);
     }
 
     fn mark_dirty(&mut self, slot: usize) {
@@ -410,7 +416,7 @@ impl Sfu {
                     }
                 }
             }
-            Event::MediaData(data) => self.forward(slot, data, now),
+            Event::RtpPacket(packet) => self.forward(slot, packet),
             Event::KeyframeRequest(request) => {
                 let source = peer
                     .tracks_out
@@ -422,97 +428,6 @@ impl Sfu {
                 }
             }
             _ => {}
-        }
-    }
-
-    /// A live published track: every other peer of the group that does not have it yet
-    /// will receive it.
-    fn open_track_in_group(&mut self, publisher_slot: usize, mid: Mid, kind: MediaKind) {
-        let Some(publisher) = self.peers[publisher_slot].as_ref() else { return };
-        let (key, group, label) = (publisher.key, publisher.group, publisher.label.clone());
-        for slot in 0..self.peers.len() {
-            let Some(peer) = self.peers[slot].as_mut() else { continue };
-            if slot == publisher_slot || peer.group != group {
-                continue;
-            }
-            let has_it = peer.tracks_out.iter().any(|t| {
-                t.publisher == key
-                    && t.publisher_mid == mid
-                    && matches!(t.state, TrackOutState::ToOpen | TrackOutState::Negotiating(_) | TrackOutState::Open(_))
-            });
-            if has_it {
-                continue;
-            }
-            peer.tracks_out.push(TrackOut {
-                publisher: key,
-                publisher_label: label.clone(),
-                publisher_mid: mid,
-                kind,
-                state: TrackOutState::ToOpen,
-            });
-            peer.wants_negotiation = true;
-            self.mark_dirty(slot);
-        }
-    }
-
-    /// The hot path: one published frame written to every subscriber. No lock, no copy of
-    /// the payload (it is reference counted), no allocation.
-    fn forward(&mut self, publisher_slot: usize, data: MediaData, now: Instant) {
-        let Some(publisher) = self.peers[publisher_slot].as_mut() else { return };
-        let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == data.mid) else {
-            return;
-        };
-        let kind = track.kind;
-        let allowed = match kind {
-            MediaKind::Audio => publisher.forwarding.audio,
-            MediaKind::Video => publisher.forwarding.video,
-        };
-        if !allowed {
-            return;
-        }
-        let is_video = kind == MediaKind::Video;
-        let is_keyframe = is_video && data.is_keyframe();
-        if is_keyframe {
-            track.keyframe_seen();
-        }
-        let mut subscribers = std::mem::take(&mut track.subscribers);
-        let mut lost_picture = is_video && !data.contiguous;
-        for sub in subscribers.iter_mut() {
-            if is_video && sub.needs_keyframe && !is_keyframe {
-                self.counts.dropped_frames += 1;
-                continue;
-            }
-            let Some(peer) = self.peers[sub.slot].as_mut().filter(|p| p.key == sub.key) else {
-                continue;
-            };
-            let Some(mut writer) = peer.rtc.writer(sub.mid) else { continue };
-            let Some(pt) = writer.match_params(data.params) else { continue };
-            if let Some(level) = data.ext_vals.audio_level {
-                // Receivers show who is speaking from this header extension.
-                writer = writer.audio_level(level, data.ext_vals.voice_activity.unwrap_or(false));
-            }
-            if writer.write(pt, data.network_time, data.time, data.data.clone()).is_ok() {
-                // Only a keyframe actually handed over starts this subscriber's picture.
-                sub.needs_keyframe = false;
-                self.counts.forwarded_frames += 1;
-                self.counts.forwarded_bytes += data.data.len() as u64;
-            } else if is_video {
-                self.counts.dropped_frames += 1;
-                // Hold this subscriber's video until a fresh picture rather than send it
-                // frames it cannot decode.
-                sub.needs_keyframe = true;
-                lost_picture = true;
-            }
-            if !self.dirty.contains(&sub.slot) {
-                self.dirty.push(sub.slot);
-            }
-        }
-        let publisher = self.peers[publisher_slot].as_mut().expect("publisher polled above");
-        if let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == data.mid) {
-            track.subscribers = subscribers;
-        }
-        if lost_picture {
-            publisher.request_keyframe(data.mid, now);
         }
     }
 
@@ -584,6 +499,9 @@ impl Sfu {
     ) -> Result<String, MediaError> {
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
+            // Packets are forwarded as they come: no depacketizing and re-packetizing per
+            // subscriber (see `forward`).
+            .set_rtp_mode(true)
             .set_dtls_cert(self.cert.clone())
             // Everyone must decode everyone: one audio and one video codec for all.
             .clear_codecs()
@@ -664,131 +582,6 @@ impl Sfu {
             }
         }
         self.mark_dirty(slot);
-    }
-
-    fn accept_answer(&mut self, key: PeerKey, sdp: &str, now: Instant) {
-        let Some(&slot) = self.by_key.get(&key) else { return };
-        let Some(peer) = self.peers[slot].as_mut() else { return };
-        let before: Vec<TrackOutState> = peer.tracks_out.iter().map(|t| t.state).collect();
-        if let Err(e) = peer.accept_answer(sdp) {
-            let _ = peer.signals.send(MediaSignal::Refused(e));
-            return;
-        }
-        // Tracks that just opened start flowing: subscribe them at their publisher and ask
-        // for a keyframe so the picture appears at once.
-        let opened: Vec<(PeerKey, Mid, Mid, MediaKind)> = peer
-            .tracks_out
-            .iter()
-            .filter(|t| {
-                matches!(t.state, TrackOutState::Open(_))
-                    && !before.contains(&t.state)
-            })
-            .filter_map(|t| match t.state {
-                TrackOutState::Open(mid) => Some((t.publisher, t.publisher_mid, mid, t.kind)),
-                _ => None,
-            })
-            .collect();
-        self.mark_dirty(slot);
-        for (publisher, publisher_mid, mid, kind) in opened {
-            let Some(&pub_slot) = self.by_key.get(&publisher) else { continue };
-            let Some(pub_peer) = self.peers[pub_slot].as_mut() else { continue };
-            if let Some(track) = pub_peer.tracks_in.iter_mut().find(|t| t.mid == publisher_mid) {
-                track.subscribers.push(Subscriber {
-                    slot,
-                    key,
-                    mid,
-                    needs_keyframe: kind == MediaKind::Video,
-                });
-            }
-            if kind == MediaKind::Video {
-                self.request_keyframe(publisher, publisher_mid, now);
-            }
-        }
-    }
-
-    fn set_forwarding(&mut self, key: PeerKey, forwarding: Forwarding, now: Instant) {
-        let Some(&slot) = self.by_key.get(&key) else { return };
-        let Some(peer) = self.peers[slot].as_mut() else { return };
-        let video_resumed = forwarding.video && !peer.forwarding.video;
-        let mut turned_on = Vec::new();
-        for kind in [MediaKind::Audio, MediaKind::Video] {
-            match (peer.forwarding.allows(kind), forwarding.allows(kind)) {
-                (false, true) => {
-                    *peer.off_since(kind) = None;
-                    turned_on.extend(peer.tracks_in.iter().filter(|t| t.kind == kind).map(|t| (t.mid, kind)));
-                }
-                (true, false) => *peer.off_since(kind) = Some(now),
-                _ => {}
-            }
-        }
-        peer.forwarding = forwarding;
-        if video_resumed {
-            let mids: Vec<Mid> = peer
-                .tracks_in
-                .iter_mut()
-                .filter(|t| t.kind == MediaKind::Video)
-                .map(|t| {
-                    t.subscribers.iter_mut().for_each(|s| s.needs_keyframe = true);
-                    t.mid
-                })
-                .collect();
-            for mid in mids {
-                peer.request_keyframe(mid, now);
-            }
-            self.mark_dirty(slot);
-        }
-        for (mid, kind) in turned_on {
-            self.open_track_in_group(slot, mid, kind);
-        }
-    }
-
-    /// Takes tracks off for `idle_track_close` out of the others' peer connections.
-    fn close_idle_tracks(&mut self, now: Instant) {
-        for slot in 0..self.peers.len() {
-            for kind in [MediaKind::Audio, MediaKind::Video] {
-                let Some(peer) = self.peers[slot].as_mut() else { break };
-                let idle = peer.off_since(kind).is_some_and(|t| now.duration_since(t) >= self.idle_track_close);
-                if !idle {
-                    continue;
-                }
-                *peer.off_since(kind) = None;
-                // Nothing flows while off; the m-lines may be recycled once stopped.
-                for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind) {
-                    track.subscribers.clear();
-                }
-                let (key, group) = (peer.key, peer.group);
-                self.stop_tracks_out(key, group, Some(kind));
-            }
-        }
-    }
-
-    /// Takes `publisher`'s tracks (of `kind`, or all) out of every other peer of `group`:
-    /// one not negotiated yet is dropped, an open one is stopped by the next offer.
-    fn stop_tracks_out(&mut self, publisher: PeerKey, group: GroupKey, kind: Option<MediaKind>) {
-        let stops = |t: &TrackOut| t.publisher == publisher && kind.is_none_or(|k| t.kind == k);
-        for other_slot in 0..self.peers.len() {
-            let Some(other) = self.peers[other_slot].as_mut() else { continue };
-            if other.group != group || other.key == publisher {
-                continue;
-            }
-            let before = other.tracks_out.len();
-            other.tracks_out.retain(|t| !(stops(t) && t.state == TrackOutState::ToOpen));
-            let mut changed = before != other.tracks_out.len();
-            for track in other.tracks_out.iter_mut().filter(|t| stops(t)) {
-                track.state = match track.state {
-                    TrackOutState::Negotiating(m) => TrackOutState::NegotiatingThenStop(m),
-                    TrackOutState::Open(m) => {
-                        changed = true;
-                        TrackOutState::ToStop(m)
-                    }
-                    other => other,
-                };
-            }
-            if changed {
-                other.wants_negotiation = true;
-                self.mark_dirty(other_slot);
-            }
-        }
     }
 
     /// Takes a peer out of the loop and out of every other peer's forwarding.

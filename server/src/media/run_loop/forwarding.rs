@@ -1,0 +1,249 @@
+//! Which published track goes to whom, and the packets themselves: live tracks are opened
+//! in the group and idle ones closed, answered m-lines become subscriptions, forwarding flags
+//! are applied, and every received RTP packet is written to its subscribers.
+
+use std::time::Instant;
+
+use str0m::format::Codec;
+use str0m::media::{MediaKind, Mid, Pt};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
+use str0m::Rtc;
+
+use super::Sfu;
+use crate::media::packet::{starts_vp8_keyframe, SeqRewrite};
+use crate::media::peer::{Subscriber, TrackOut, TrackOutState};
+use crate::media::{Forwarding, GroupKey, MediaSignal, PeerKey};
+
+impl Sfu {
+    /// A live published track: every other peer of the group that does not have it yet
+    /// will receive it.
+    pub(super) fn open_track_in_group(&mut self, publisher_slot: usize, mid: Mid, kind: MediaKind) {
+        let Some(publisher) = self.peers[publisher_slot].as_ref() else { return };
+        let (key, group, label) = (publisher.key, publisher.group, publisher.label.clone());
+        for slot in 0..self.peers.len() {
+            let Some(peer) = self.peers[slot].as_mut() else { continue };
+            if slot == publisher_slot || peer.group != group {
+                continue;
+            }
+            let has_it = peer.tracks_out.iter().any(|t| {
+                t.publisher == key
+                    && t.publisher_mid == mid
+                    && matches!(t.state, TrackOutState::ToOpen | TrackOutState::Negotiating(_) | TrackOutState::Open(_))
+            });
+            if has_it {
+                continue;
+            }
+            peer.tracks_out.push(TrackOut {
+                publisher: key,
+                publisher_label: label.clone(),
+                publisher_mid: mid,
+                kind,
+                state: TrackOutState::ToOpen,
+            });
+            peer.wants_negotiation = true;
+            self.mark_dirty(slot);
+        }
+    }
+
+    /// The hot path: one published RTP packet written to every subscriber as it is, with the
+    /// subscriber's payload type and sequence number. No lock, no copy of the payload (it is
+    /// reference counted), no re-packetizing.
+    pub(super) fn forward(&mut self, publisher_slot: usize, packet: RtpPacket) {
+        let Some(publisher) = self.peers[publisher_slot].as_mut() else { return };
+        let forwarding = publisher.forwarding;
+        let Some(mid) = publisher.rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| s.mid()) else {
+            return;
+        };
+        let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) else {
+            return;
+        };
+        let kind = track.kind;
+        if !forwarding.allows(kind) {
+            return;
+        }
+        let is_video = kind == MediaKind::Video;
+        let is_keyframe = is_video && starts_vp8_keyframe(&packet.payload);
+        if is_keyframe {
+            track.keyframe_seen();
+        }
+        let mut subscribers = std::mem::take(&mut track.subscribers);
+        // Receivers show who is speaking from the audio level; str0m writes the rest
+        // (transport-wide sequence numbers, mid) per subscriber itself.
+        let ext_vals = ExtensionValues {
+            audio_level: packet.header.ext_vals.audio_level,
+            voice_activity: packet.header.ext_vals.voice_activity,
+            ..Default::default()
+        };
+        // Frames are counted at their last packet.
+        let frame_end = !is_video || packet.header.marker;
+        for sub in subscribers.iter_mut() {
+            if sub.needs_keyframe && !is_keyframe {
+                sub.seq.skip();
+                if frame_end {
+                    self.counts.dropped_frames += 1;
+                }
+                continue;
+            }
+            let Some(peer) = self.peers[sub.slot].as_mut().filter(|p| p.key == sub.key) else {
+                continue;
+            };
+            let mut api = peer.rtc.direct_api();
+            let Some(stream) = api.stream_tx_by_mid(sub.mid, None) else {
+                sub.seq.skip();
+                continue;
+            };
+            let Some(seq) = sub.seq.map(*packet.seq_no) else { continue };
+            let write = RtpWrite::new(sub.pt, seq.into(), packet.header.timestamp, packet.timestamp, packet.payload.clone())
+                .marker(packet.header.marker)
+                .ext_vals(ext_vals.clone())
+                .nackable(is_video);
+            stream.write_rtp(write);
+            sub.needs_keyframe = false;
+            if frame_end {
+                self.counts.forwarded_frames += 1;
+            }
+            self.counts.forwarded_bytes += packet.payload.len() as u64;
+            self.mark_dirty(sub.slot);
+        }
+        let publisher = self.peers[publisher_slot].as_mut().expect("publisher polled above");
+        if let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) {
+            track.subscribers = subscribers;
+        }
+    }
+
+    pub(super) fn accept_answer(&mut self, key: PeerKey, sdp: &str, now: Instant) {
+        let Some(&slot) = self.by_key.get(&key) else { return };
+        let Some(peer) = self.peers[slot].as_mut() else { return };
+        let before: Vec<TrackOutState> = peer.tracks_out.iter().map(|t| t.state).collect();
+        if let Err(e) = peer.accept_answer(sdp) {
+            let _ = peer.signals.send(MediaSignal::Refused(e));
+            return;
+        }
+        // Tracks that just opened start flowing: subscribe them at their publisher and ask
+        // for a keyframe so the picture appears at once.
+        let opened: Vec<(PeerKey, Mid, Mid, MediaKind)> = peer
+            .tracks_out
+            .iter()
+            .filter(|t| {
+                matches!(t.state, TrackOutState::Open(_))
+                    && !before.contains(&t.state)
+            })
+            .filter_map(|t| match t.state {
+                TrackOutState::Open(mid) => Some((t.publisher, t.publisher_mid, mid, t.kind)),
+                _ => None,
+            })
+            .collect();
+        self.mark_dirty(slot);
+        for (publisher, publisher_mid, mid, kind) in opened {
+            let Some(&pub_slot) = self.by_key.get(&publisher) else { continue };
+            let Some(pt) = self.peers[slot].as_ref().and_then(|p| payload_type(&p.rtc, kind)) else { continue };
+            let Some(pub_peer) = self.peers[pub_slot].as_mut() else { continue };
+            if let Some(track) = pub_peer.tracks_in.iter_mut().find(|t| t.mid == publisher_mid) {
+                track.subscribers.push(Subscriber {
+                    slot,
+                    key,
+                    mid,
+                    pt,
+                    seq: SeqRewrite::default(),
+                    needs_keyframe: kind == MediaKind::Video,
+                });
+            }
+            if kind == MediaKind::Video {
+                self.request_keyframe(publisher, publisher_mid, now);
+            }
+        }
+    }
+
+    pub(super) fn set_forwarding(&mut self, key: PeerKey, forwarding: Forwarding, now: Instant) {
+        let Some(&slot) = self.by_key.get(&key) else { return };
+        let Some(peer) = self.peers[slot].as_mut() else { return };
+        let mut turned_on = Vec::new();
+        for kind in [MediaKind::Audio, MediaKind::Video] {
+            match (peer.forwarding.allows(kind), forwarding.allows(kind)) {
+                (false, true) => {
+                    *peer.off_since(kind) = None;
+                    for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind) {
+                        for sub in &mut track.subscribers {
+                            // What was held back while off leaves no hole in the numbering,
+                            // and a picture starts again at a keyframe.
+                            sub.seq.skip();
+                            sub.needs_keyframe |= kind == MediaKind::Video;
+                        }
+                        turned_on.push((track.mid, kind));
+                    }
+                }
+                (true, false) => *peer.off_since(kind) = Some(now),
+                _ => {}
+            }
+        }
+        peer.forwarding = forwarding;
+        for &(mid, kind) in &turned_on {
+            if kind == MediaKind::Video {
+                peer.request_keyframe(mid, now);
+            }
+        }
+        self.mark_dirty(slot);
+        for (mid, kind) in turned_on {
+            self.open_track_in_group(slot, mid, kind);
+        }
+    }
+
+    /// Takes tracks off for `idle_track_close` out of the others' peer connections.
+    pub(super) fn close_idle_tracks(&mut self, now: Instant) {
+        for slot in 0..self.peers.len() {
+            for kind in [MediaKind::Audio, MediaKind::Video] {
+                let Some(peer) = self.peers[slot].as_mut() else { break };
+                let idle = peer.off_since(kind).is_some_and(|t| now.duration_since(t) >= self.idle_track_close);
+                if !idle {
+                    continue;
+                }
+                *peer.off_since(kind) = None;
+                // Nothing flows while off; the m-lines may be recycled once stopped.
+                for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind) {
+                    track.subscribers.clear();
+                }
+                let (key, group) = (peer.key, peer.group);
+                self.stop_tracks_out(key, group, Some(kind));
+            }
+        }
+    }
+
+    /// Takes `publisher`'s tracks (of `kind`, or all) out of every other peer of `group`:
+    /// one not negotiated yet is dropped, an open one is stopped by the next offer.
+    pub(super) fn stop_tracks_out(&mut self, publisher: PeerKey, group: GroupKey, kind: Option<MediaKind>) {
+        let stops = |t: &TrackOut| t.publisher == publisher && kind.is_none_or(|k| t.kind == k);
+        for other_slot in 0..self.peers.len() {
+            let Some(other) = self.peers[other_slot].as_mut() else { continue };
+            if other.group != group || other.key == publisher {
+                continue;
+            }
+            let before = other.tracks_out.len();
+            other.tracks_out.retain(|t| !(stops(t) && t.state == TrackOutState::ToOpen));
+            let mut changed = before != other.tracks_out.len();
+            for track in other.tracks_out.iter_mut().filter(|t| stops(t)) {
+                track.state = match track.state {
+                    TrackOutState::Negotiating(m) => TrackOutState::NegotiatingThenStop(m),
+                    TrackOutState::Open(m) => {
+                        changed = true;
+                        TrackOutState::ToStop(m)
+                    }
+                    other => other,
+                };
+            }
+            if changed {
+                other.wants_negotiation = true;
+                self.mark_dirty(other_slot);
+            }
+        }
+    }
+}
+
+/// The peer's payload type for the one codec of `kind` (Opus or VP8: every peer is built
+/// with only these, so a publisher's packets fit every subscriber once renumbered).
+fn payload_type(rtc: &Rtc, kind: MediaKind) -> Option<Pt> {
+    let codec = match kind {
+        MediaKind::Audio => Codec::Opus,
+        MediaKind::Video => Codec::Vp8,
+    };
+    rtc.codec_config().params().iter().find(|p| p.spec().codec == codec).map(|p| p.pt())
+}
