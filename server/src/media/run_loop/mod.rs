@@ -23,6 +23,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::peer::{Peer, TrackIn, TrackOut, TrackOutState};
+use super::send_batch::SendBatch;
 use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
 use crate::metrics::Metrics;
@@ -125,6 +126,8 @@ fn dtls_fingerprint(sdp: &str) -> Option<&str> {
 struct Sfu {
     /// Sends never wait: a full socket buffer drops the datagram, as the network would.
     sender: StdUdpSocket,
+    /// Datagrams made this loop turn, sent together at its end.
+    outgoing: SendBatch,
     local_addr: SocketAddr,
     candidates: Vec<Candidate>,
     cert: str0m::config::DtlsCert,
@@ -169,6 +172,7 @@ impl Sfu {
     ) -> Sfu {
         Sfu {
             sender,
+            outgoing: SendBatch::new(),
             local_addr,
             candidates,
             cert,
@@ -361,6 +365,7 @@ impl Sfu {
         while let Some(slot) = self.dirty.pop() {
             self.poll_peer(slot, now);
         }
+        self.outgoing.send(&self.sender);
     }
 
     fn poll_peer(&mut self, slot: usize, now: Instant) {
@@ -392,8 +397,7 @@ impl Sfu {
                             let _ = writer.try_send(framed);
                         }
                     } else {
-                        // WouldBlock means the kernel buffer is full: drop, like a congested link.
-                        let _ = self.sender.send_to(&t.contents, t.destination);
+                        self.outgoing.push(&self.sender, t.destination, t.contents.into());
                     }
                 }
                 Output::Event(event) => self.handle_event(slot, event, now),
