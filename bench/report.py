@@ -18,7 +18,8 @@ SVG = "bench/results/s1.svg"
 runs = [json.loads(l) for l in open(PATH) if l.strip().startswith("{")]
 steps = defaultdict(list)
 for r in runs:
-    steps[(r["label"], r["step"], r["sfu"])].append(r)
+    # A baseline Haven build (run.sh's BASELINE_HAVEN) is its own row, "haven-base".
+    steps[(r["label"], r["step"], "haven-base" if r.get("variant") == "haven-base" else r["sfu"])].append(r)
 
 
 def med(rs, key):
@@ -47,7 +48,7 @@ print("| shape | N | SFU | runs | SFU CPU % | generator CPU % | egress pkt/s | C
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for shape in shapes:
     for n in sorted({k[1] for k in steps if k[0] == shape}):
-        for sfu in ("haven", "janus"):
+        for sfu in ("haven-base", "haven", "janus"):
             rs = steps.get((shape, n, sfu))
             if not rs:
                 continue

@@ -5,6 +5,8 @@
 #
 # RESULTS=FILE writes elsewhere; STEPS="10 20" overrides every shape's steps.
 # RELAY=1 adds the raw UDP relay (bench/relay.c) to S1 as the ceiling.
+# BASELINE_HAVEN=BINARY (not HAVEN_*: Haven refuses unknown HAVEN_ variables) adds another Haven build (`"variant":"haven-base"`) to every step, to
+# measure a change against what it changes in the same run.
 # MEASURED=K: only the first K participants decrypt and measure what they receive, the others
 # count packets (the generator then costs much less than the SFU, so capacity can be found).
 # Each step starts the SFU afresh pinned to core 0 (taskset -c 0) and runs the load generator
@@ -64,6 +66,9 @@ start_sfu() { # haven|janus → sets SFU_PID, SFU_URL, SFU_ROOM
       LD_PRELOAD=$WORK/janus/noloopback.so taskset -c 0 janus -C "$WORK/janus/janus.jcfg" -F "$WORK/janus" \
         >"$WORK/janus.log" 2>&1 &
       SFU_PID=$!; SFU_URL=ws://127.0.0.1:8188; SFU_ROOM=1234; wait_port 8188 ;;
+    haven-base)
+      RUST_LOG=warn taskset -c 0 "$BASELINE_HAVEN" --config "$WORK/haven.toml" >"$WORK/haven.log" 2>&1 &
+      SFU_PID=$!; SFU_URL=ws://127.0.0.1:8090/ws; SFU_ROOM=bench; wait_port 8090 ;;
     relay)
       taskset -c 0 "$WORK/relay" 127.0.0.1 40000 >"$WORK/relay.log" 2>&1 &
       SFU_PID=$!; SFU_URL=127.0.0.1:40000; SFU_ROOM=-; sleep 0.2 ;;
@@ -103,13 +108,16 @@ for shape in $SHAPES; do
       order="haven janus"; [ $((rep % 2)) = 0 ] && order="janus haven"
       # The relay fans out to every sender: only the everyone-publishes shape fits it.
       [ "${RELAY:-0}" = 1 ] && [ "$shape" = S1 ] && order="$order relay"
+      if [ -n "${BASELINE_HAVEN:-}" ]; then
+        if [ $((rep % 2)) = 0 ]; then order="$order haven-base"; else order="haven-base $order"; fi
+      fi
       for sfu in $order; do
         start_sfu "$sfu"
         echo "== $shape N=$n rep $rep: $sfu" >&2
-        taskset -c 1 "$LOADGEN" --sfu "$sfu" --url "$SFU_URL" --room "$SFU_ROOM" --sfu-pid "$SFU_PID" \
+        taskset -c 1 "$LOADGEN" --sfu "${sfu%-base}" --url "$SFU_URL" --room "$SFU_ROOM" --sfu-pid "$SFU_PID" \
           --participants "$participants" --video "$video" --audio "$audio" --label "$shape" \
           ${WARMUP:+--warmup $WARMUP} ${MEASURE:+--measure $MEASURE} ${MEASURED:+--measured $MEASURED} \
-          | sed "s/}\$/,\"step\":$n,\"rep\":$rep,\"janus_loops\":\"$JANUS_LOOPS\"}/" | tee -a "$RESULTS" || true
+          | sed "s/}\$/,\"step\":$n,\"rep\":$rep,\"janus_loops\":\"$JANUS_LOOPS\",\"variant\":\"$sfu\"}/" | tee -a "$RESULTS" || true
         stop_sfu
       done
     done
