@@ -216,6 +216,7 @@ async fn websocket(
     let open = state.open_sessions.subscribe();
     upgrade.max_message_size(max).on_upgrade(move |socket| async move {
         crate::session::run(socket, state.hub, &state.config.limits, Some(peer.ip()), slot).await;
+        // Named here so the session's future owns it: shutdown waits until this drop.
         drop(open);
     })
 }

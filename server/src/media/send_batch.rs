@@ -5,21 +5,36 @@
 
 use std::net::{SocketAddr, UdpSocket};
 
+use socket2::SockAddr;
+
 /// Datagrams per system call; a fuller batch is sent at once.
 const BATCH: usize = 64;
 
+/// Reused from turn to turn, so a send allocates nothing once the loop has warmed up.
 pub(super) struct SendBatch {
-    queue: Vec<(SocketAddr, Vec<u8>)>,
+    queue: Vec<(SockAddr, Vec<u8>)>,
+    /// `sendmmsg`'s headers and buffers for `queue`, rebuilt by every send: they point into
+    /// `queue` and are stale between sends.
+    #[cfg(target_os = "linux")]
+    iovecs: Vec<libc::iovec>,
+    #[cfg(target_os = "linux")]
+    headers: Vec<libc::mmsghdr>,
 }
 
 impl SendBatch {
     pub fn new() -> SendBatch {
-        SendBatch { queue: Vec::with_capacity(BATCH) }
+        SendBatch {
+            queue: Vec::with_capacity(BATCH),
+            #[cfg(target_os = "linux")]
+            iovecs: Vec::with_capacity(BATCH),
+            #[cfg(target_os = "linux")]
+            headers: Vec::with_capacity(BATCH),
+        }
     }
 
     /// Queues a datagram; sends the batch when it is full.
     pub fn push(&mut self, socket: &UdpSocket, destination: SocketAddr, contents: Vec<u8>) {
-        self.queue.push((destination, contents));
+        self.queue.push((SockAddr::from(destination), contents));
         if self.queue.len() >= BATCH {
             self.send(socket);
         }
@@ -30,60 +45,58 @@ impl SendBatch {
     /// unreachable address) is dropped alone.
     pub fn send(&mut self, socket: &UdpSocket) {
         if !self.queue.is_empty() {
-            send_all(socket, &self.queue);
+            self.send_all(socket);
             self.queue.clear();
         }
     }
-}
 
-#[cfg(target_os = "linux")]
-fn send_all(socket: &UdpSocket, queue: &[(SocketAddr, Vec<u8>)]) {
-    use std::os::fd::AsRawFd;
+    #[cfg(target_os = "linux")]
+    fn send_all(&mut self, socket: &UdpSocket) {
+        use std::os::fd::AsRawFd;
 
-    let addrs: Vec<socket2::SockAddr> = queue.iter().map(|(a, _)| socket2::SockAddr::from(*a)).collect();
-    let mut iovecs: Vec<libc::iovec> = queue
-        .iter()
-        .map(|(_, data)| libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() })
-        .collect();
-    let mut messages: Vec<libc::mmsghdr> = iovecs
-        .iter_mut()
-        .zip(&addrs)
-        .map(|(iov, addr)| {
-            // SAFETY: an all-zero msghdr is a valid empty one; the pointers set below stay
-            // valid (owned by `addrs` and `iovecs`) until the last call returns.
+        self.iovecs.clear();
+        self.iovecs.extend(self.queue.iter().map(|(_, data)| libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        }));
+        self.headers.clear();
+        for (iov, (addr, _)) in self.iovecs.iter_mut().zip(&self.queue) {
+            // SAFETY: an all-zero msghdr is a valid empty one; the pointers set here stay
+            // valid (owned by `queue` and `iovecs`, untouched until the last call returns).
             let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
             header.msg_name = addr.as_ptr() as *mut libc::c_void;
             header.msg_namelen = addr.len();
             header.msg_iov = iov;
             header.msg_iovlen = 1;
-            libc::mmsghdr { msg_hdr: header, msg_len: 0 }
-        })
-        .collect();
-    let fd = socket.as_raw_fd();
-    let mut sent = 0;
-    while sent < messages.len() {
-        let rest = &mut messages[sent..];
-        // SAFETY: `rest` points to initialised headers whose buffers outlive the call.
-        let n = unsafe { libc::sendmmsg(fd, rest.as_mut_ptr(), rest.len() as libc::c_uint, 0) };
-        if n > 0 {
-            sent += n as usize;
-            continue;
+            self.headers.push(libc::mmsghdr { msg_hdr: header, msg_len: 0 });
         }
-        match std::io::Error::last_os_error().kind() {
-            std::io::ErrorKind::Interrupted => {}
-            std::io::ErrorKind::WouldBlock => return,
-            // This datagram's own fault (an address the kernel will not send to): skip it.
-            _ => sent += 1,
+        let fd = socket.as_raw_fd();
+        let mut sent = 0;
+        while sent < self.headers.len() {
+            let rest = &mut self.headers[sent..];
+            // SAFETY: `rest` points to initialised headers whose buffers outlive the call.
+            let n = unsafe { libc::sendmmsg(fd, rest.as_mut_ptr(), rest.len() as libc::c_uint, 0) };
+            if n > 0 {
+                sent += n as usize;
+                continue;
+            }
+            match std::io::Error::last_os_error().kind() {
+                std::io::ErrorKind::Interrupted => {}
+                std::io::ErrorKind::WouldBlock => return,
+                // This datagram's own fault (an address the kernel will not send to): skip it.
+                _ => sent += 1,
+            }
         }
     }
-}
 
-#[cfg(not(target_os = "linux"))]
-fn send_all(socket: &UdpSocket, queue: &[(SocketAddr, Vec<u8>)]) {
-    for (destination, data) in queue {
-        if let Err(e) = socket.send_to(data, destination) {
-            if e.kind() == std::io::ErrorKind::WouldBlock {
-                return;
+    #[cfg(not(target_os = "linux"))]
+    fn send_all(&mut self, socket: &UdpSocket) {
+        for (destination, data) in &self.queue {
+            let Some(destination) = destination.as_socket() else { continue };
+            if let Err(e) = socket.send_to(data, destination) {
+                if e.kind() == std::io::ErrorKind::WouldBlock {
+                    return;
+                }
             }
         }
     }
