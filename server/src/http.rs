@@ -19,6 +19,8 @@ use crate::web_assets::{content_type, WebAssets};
 /// Frames this far above the largest configured cap are cut off by the WebSocket layer; up
 /// to there the session answers `message_too_large` and stays open.
 const WS_HARD_LIMIT_MARGIN: usize = 1 << 16;
+/// What a WebSocket reads at a time: most messages fit; a longer one (an SDP) grows the buffer.
+const WS_READ_BUFFER_BYTES: usize = 8 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -214,7 +216,10 @@ async fn websocket(
     let max = limits.max_message_bytes.max(limits.max_sdp_message_bytes) + WS_HARD_LIMIT_MARGIN;
     let slot = state.limits.connect(peer.ip(), std::time::Instant::now());
     let open = state.open_sessions.subscribe();
-    upgrade.max_message_size(max).on_upgrade(move |socket| async move {
+    // tungstenite's default read buffer, 128 KiB per connection, was a fifth of a participant's
+    // memory (BENCHMARKS.md).
+    let upgrade = upgrade.max_message_size(max).read_buffer_size(WS_READ_BUFFER_BYTES);
+    upgrade.on_upgrade(move |socket| async move {
         crate::session::run(socket, state.hub, &state.config.limits, Some(peer.ip()), slot).await;
         // Named here so the session's future owns it: shutdown waits until this drop.
         drop(open);

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::Message;
-use webrtc::api::interceptor_registry::register_default_interceptors;
+use webrtc::api::interceptor_registry::{configure_nack, configure_rtcp_reports, configure_twcc};
 use webrtc::api::media_engine::{MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::APIBuilder;
@@ -34,6 +34,7 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use webrtc::rtcp::transport_feedbacks::transport_layer_cc::TransportLayerCc;
 use webrtc::rtp::header::Header;
 use webrtc::rtp::packet::Packet;
 use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
@@ -75,6 +76,9 @@ pub struct Received {
     pub tracks: u32,
     pub tracks_ended: u32,
     pub last_packet_at: Option<Instant>,
+    /// Packets carrying a transport-wide sequence number (TWCC) under the id the server gave
+    /// that extension: it numbers only what it receives, never what it forwards.
+    pub twcc_numbered: u64,
 }
 
 /// One of a publisher's two flows.
@@ -124,6 +128,8 @@ pub struct Sent {
     pub keyframes: u64,
     pub pli: u64,
     pub fir: u64,
+    /// TWCC feedback reports the server sent about our packets.
+    pub twcc_feedback: u64,
 }
 
 impl Sent {
@@ -139,6 +145,7 @@ struct SentCounters {
     keyframes: AtomicU64,
     pli: AtomicU64,
     fir: AtomicU64,
+    twcc_feedback: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -156,6 +163,8 @@ struct Shared {
     received: Mutex<BTreeMap<String, Received>>,
     sent: SentCounters,
     keyframe_wanted: AtomicBool,
+    /// The extension id of TWCC in the server's answer to our offer.
+    server_twcc_id: Mutex<Option<u8>>,
     /// Set while one of our offers awaits the server's answer.
     awaiting_answer: Mutex<Option<oneshot::Sender<Result<(), String>>>>,
 }
@@ -545,6 +554,7 @@ impl Participant {
             keyframes: s.keyframes.load(Ordering::Relaxed),
             pli: s.pli.load(Ordering::Relaxed),
             fir: s.fir.load(Ordering::Relaxed),
+            twcc_feedback: s.twcc_feedback.load(Ordering::Relaxed),
         }
     }
 
@@ -856,7 +866,10 @@ async fn new_peer_connection(relay: Option<Vec<RTCIceServer>>) -> Result<RTCPeer
     crate::install_crypto_provider();
     let mut media = MediaEngine::default();
     media.register_default_codecs()?;
-    let registry = register_default_interceptors(Registry::new(), &mut media)?;
+    // webrtc-rs's defaults give TWCC feedback but do not number what they send; a browser
+    // does both, so the server's feedback to publishers is observable.
+    let registry = configure_nack(Registry::new(), &mut media);
+    let registry = configure_twcc(configure_rtcp_reports(registry), &mut media)?;
     // The server listens on 127.0.0.1 only; offer nothing else.
     let mut setting = SettingEngine::default();
     setting.set_include_loopback_candidate(true);
@@ -915,6 +928,9 @@ async fn read_socket(
         match message["type"].as_str() {
             Some("answer") => match take_awaiting(&shared) {
                 Some(tx) => {
+                    if let Some(id) = twcc_extension_id(&sdp) {
+                        *shared.server_twcc_id.lock().unwrap() = Some(id);
+                    }
                     let result = match RTCSessionDescription::answer(sdp) {
                         Ok(desc) => pc.set_remote_description(desc).await,
                         Err(e) => Err(e),
@@ -942,6 +958,13 @@ async fn read_socket(
             _ => {}
         }
     }
+}
+
+/// The id an SDP gives the transport-wide congestion control extension.
+fn twcc_extension_id(sdp: &str) -> Option<u8> {
+    sdp.lines()
+        .filter(|l| l.contains("transport-wide-cc-extensions"))
+        .find_map(|l| l.strip_prefix("a=extmap:")?.split([' ', '/']).next()?.parse().ok())
 }
 
 fn take_awaiting(shared: &Shared) -> Option<oneshot::Sender<Result<(), String>>> {
@@ -983,6 +1006,8 @@ async fn read_sender_rtcp(sender: Arc<RTCRtpSender>, shared: Arc<Shared>) {
             } else if any.downcast_ref::<FullIntraRequest>().is_some() {
                 shared.sent.fir.fetch_add(1, Ordering::Relaxed);
                 shared.keyframe_wanted.store(true, Ordering::Relaxed);
+            } else if any.downcast_ref::<TransportLayerCc>().is_some() {
+                shared.sent.twcc_feedback.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -1025,8 +1050,11 @@ async fn read_track(track: Arc<TrackRemote>, shared: Arc<Shared>) {
             ));
         }
         let is_keyframe = kind == RTPCodecType::Video && vp8_is_keyframe_start(&packet.payload);
+        let twcc_id = *shared.server_twcc_id.lock().unwrap();
+        let twcc_numbered = twcc_id.is_some_and(|id| packet.header.get_extension(id).is_some());
         let mut received = shared.received.lock().unwrap();
         let r = received.entry(stream.clone()).or_default();
+        r.twcc_numbered += u64::from(twcc_numbered);
         match kind {
             RTPCodecType::Audio => r.audio_packets += 1,
             RTPCodecType::Video => {

@@ -7,6 +7,7 @@
 mod packet;
 mod peer;
 mod run_loop;
+mod sdp_feedback;
 mod send_batch;
 mod stun;
 mod tcp;

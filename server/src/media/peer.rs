@@ -12,6 +12,7 @@ use str0m::Rtc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::packet::SeqRewrite;
+use super::sdp_feedback::{without_send_side_twcc, Writer};
 use super::{Forwarding, GroupKey, MediaError, MediaSignal, PeerKey};
 
 /// A publisher is asked for a keyframe at most this often per track.
@@ -200,9 +201,10 @@ impl Peer {
     }
 
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String, MediaError> {
-        let offer = SdpOffer::from_sdp_string(sdp).map_err(|_| MediaError::BadSdp)?;
+        let sdp = without_send_side_twcc(sdp, Writer::Browser);
+        let offer = SdpOffer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
         let answer = self.rtc.sdp_api().accept_offer(offer).map_err(|_| MediaError::BadSdp)?;
-        Ok(answer.to_sdp_string())
+        Ok(without_send_side_twcc(&answer.to_sdp_string(), Writer::Server))
     }
 
     /// The browser's own offer on an established connection. An ICE restart in it gives
@@ -226,7 +228,9 @@ impl Peer {
         let Some((pending, _)) = self.pending.take() else {
             return Err(MediaError::UnexpectedAnswer);
         };
-        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|_| MediaError::BadSdp)?;
+        // Not every peer keeps to what was offered (webrtc-rs answers with its own extensions).
+        let sdp = without_send_side_twcc(sdp, Writer::Browser);
+        let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
         self.rtc
             .sdp_api()
             .accept_answer(pending, answer)
@@ -280,7 +284,7 @@ impl Peer {
         let Some((offer, pending)) = change.apply() else {
             return;
         };
-        let sdp = offer.to_sdp_string();
+        let sdp = without_send_side_twcc(&offer.to_sdp_string(), Writer::Server);
         self.pending = Some((pending, sdp.clone()));
         let _ = self.signals.send(MediaSignal::Offer(sdp));
     }

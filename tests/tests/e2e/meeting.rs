@@ -180,3 +180,48 @@ async fn participant_who_leaves_is_announced_and_its_tracks_stop() -> Result<()>
 async fn participant_who_vanishes_is_announced_after_the_grace_period_and_its_tracks_stop() -> Result<()> {
     someone_goes_and_the_others_notice(false).await
 }
+
+/// The server gives congestion feedback (TWCC) on what it receives, so publishers can adapt
+/// their rate, and leaves the extension off what it forwards: it would only cost memory and
+/// feedback to parse, for a bandwidth estimate the server does not make.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn congestion_feedback_goes_to_publishers_and_forwarded_packets_carry_none() -> Result<()> {
+    let server = start_server().await;
+    let room = create_room(&server).await?;
+    let addr = server.http_addr();
+    let ana = Participant::join(addr, &room, "Ana").await?;
+    let ben = Participant::join(addr, &room, "Ben").await?;
+    let all = [&ana, &ben];
+    for p in all {
+        p.wait_receiving_from(&others(&all, p)).await?;
+    }
+    for p in all {
+        let what = format!("TWCC feedback on what {} publishes", p.name);
+        wait_until(
+            WAIT,
+            &what,
+            || p.sent().twcc_feedback >= 2,
+            || format!("{:?}", p.sent()),
+        )
+        .await?;
+    }
+    // Each one's packets reached the server numbered (it gave feedback); the other gets them without.
+    for (p, publisher) in [(&ana, &ben), (&ben, &ana)] {
+        let received = p.received_from(&publisher.id);
+        assert!(
+            received.video_packets > 0 && received.audio_packets > 0,
+            "{}",
+            p.describe()
+        );
+        assert_eq!(
+            received.twcc_numbered,
+            0,
+            "{} got TWCC-numbered packets\n{}",
+            p.name,
+            p.describe()
+        );
+        p.check_invariants()?;
+    }
+    server.shutdown().await;
+    Ok(())
+}
