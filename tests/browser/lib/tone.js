@@ -1,11 +1,15 @@
-// A steady tone as a WAV file, for Chromium's `--use-file-for-fake-audio-capture`: the
-// built-in fake microphone is too quiet to register as speech.
+// A speech-like tone as a WAV file, for Chromium's `--use-file-for-fake-audio-capture`: the
+// built-in fake microphone is too quiet to register as speech. A steady tone is not enough:
+// Chromium's noise suppression and gain control learn it within ~2 s (its level fell from
+// 0.14 to 0.035, under the page's 0.05 speaking threshold), so a slower page missed it. The
+// pitch here changes every 120 ms and the loudness swells three times a second, as a voice
+// does.
 
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Writes `seconds` of a 440 Hz tone at half scale (16-bit mono, 48 kHz); returns the path. */
+/** Writes `seconds` of the tone, peaking at half scale (16-bit mono, 48 kHz); returns the path. */
 export async function toneWav(seconds = 10) {
   const rate = 48_000;
   const samples = rate * seconds;
@@ -22,8 +26,13 @@ export async function toneWav(seconds = 10) {
   data.writeUInt16LE(16, 34); // bits per sample
   data.write('data', 36);
   data.writeUInt32LE(samples * 2, 40);
+  const pitches = [220, 330, 440, 550, 660, 880];
+  let phase = 0;
   for (let i = 0; i < samples; i++) {
-    data.writeInt16LE(Math.round(16_000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
+    const t = i / rate;
+    phase += (2 * Math.PI * pitches[Math.floor(t / 0.12) % pitches.length]) / rate;
+    const loudness = 0.3 + 0.7 * Math.abs(Math.sin(Math.PI * 3 * t));
+    data.writeInt16LE(Math.round(16_000 * loudness * Math.sin(phase)), 44 + i * 2);
   }
   const file = path.join(os.tmpdir(), `haven-tone-${process.pid}.wav`);
   await writeFile(file, data);
