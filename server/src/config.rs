@@ -306,7 +306,8 @@ impl Config {
             return invalid(format!("server.allowed_origins: {o:?} must start with http:// or https://"));
         }
         let url = &self.server.public_url;
-        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+        let is_web_url = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        if !url.is_empty() && !is_web_url(url) {
             return invalid(format!("server.public_url must start with http:// or https://, not {url:?}"));
         }
         if self.room_defaults.share_seconds > 3600 {
@@ -330,7 +331,8 @@ impl Config {
                 return invalid(format!("room id {:?} is declared twice", room.id));
             }
             let hash = &room.facilitator_key_sha256;
-            if !hash.is_empty() && !(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())) {
+            let is_sha256 = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+            if !hash.is_empty() && !is_sha256 {
                 return invalid(format!(
                     "room {:?}: facilitator_key_sha256 must be 64 hex digits",
                     room.id

@@ -100,6 +100,35 @@ pub enum ClientMessage {
     PrivateMessage { to: PublicId, text: String },
 }
 
+/// The `joined` message: the whole room as its recipient may see it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Joined {
+    pub you: Participant,
+    /// Keep it for this meeting and send it with a later `join`.
+    pub token: String,
+    /// Secret for `resume` after a dropped connection; valid while this connection lasts
+    /// and for the grace period after.
+    pub resume_key: String,
+    /// True when this answers a `resume`: the place (role, hand, mute) was kept.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub resumed: bool,
+    /// TURN servers for the peer connection, when the server has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ice_servers: Vec<IceServer>,
+    pub room: RoomStatus,
+    /// Everyone else, in join order.
+    pub participants: Vec<Participant>,
+    pub queue: Vec<QueueEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<Floor>,
+    pub chat: Vec<ChatMessage>,
+    /// Facilitators only: who waits to be admitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting: Vec<Waiter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
 /// Messages the server sends.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -108,33 +137,9 @@ pub enum ServerMessage {
         version: u32,
         server: String,
     },
-    /// Admitted: the whole room as you may see it.
-    Joined {
-        you: Participant,
-        /// Keep it for this meeting and send it with a later `join`.
-        token: String,
-        /// Secret for `resume` after a dropped connection; valid while this connection lasts
-        /// and for the grace period after.
-        resume_key: String,
-        /// True when this answers a `resume`: the place (role, hand, mute) was kept.
-        #[serde(default, skip_serializing_if = "is_false")]
-        resumed: bool,
-        /// TURN servers for the peer connection, when the server has them.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        ice_servers: Vec<IceServer>,
-        room: RoomStatus,
-        /// Everyone else, in join order.
-        participants: Vec<Participant>,
-        queue: Vec<QueueEntry>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        floor: Option<Floor>,
-        chat: Vec<ChatMessage>,
-        /// Facilitators only: who waits to be admitted.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        waiting: Vec<Waiter>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
-    },
+    /// Admitted: the whole room as you may see it. Boxed: the largest message by far, sent
+    /// once per join, it would otherwise set the size of every queued message.
+    Joined(Box<Joined>),
     /// Placed in the waiting room; `joined` follows on admission.
     Waiting {
         title: String,
@@ -577,6 +582,13 @@ mod tests {
 
     const FLOOR: &str = r#"{"id":"p7f3a","name":"Sam","seconds_left":180,"expired":false}"#;
 
+    /// Every participant's outbox holds blocks of 32 messages whatever they are: one large
+    /// variant would make each slot as big as `joined` (416 bytes before it was boxed).
+    #[test]
+    fn a_queued_server_message_stays_small() {
+        assert!(std::mem::size_of::<ServerMessage>() <= 128, "{}", std::mem::size_of::<ServerMessage>());
+    }
+
     /// Each server message prints as, and parses from, exactly this JSON.
     #[test]
     fn server_messages_have_fixed_json() {
@@ -590,7 +602,7 @@ mod tests {
                 format!(
                     r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"request_id":"1"}}"#
                 ),
-                ServerMessage::Joined {
+                ServerMessage::Joined(Box::new(Joined {
                     you: sam(),
                     token: "t0k".into(),
                     resume_key: "r3s".into(),
@@ -603,7 +615,7 @@ mod tests {
                     chat: vec![chat.clone()],
                     waiting: vec![Waiter { id: "w1".into(), name: "Ana".into() }],
                     request_id: Some("1".into()),
-                },
+                })),
             ),
             (
                 r#"{"type":"waiting","title":"Tuesday evening","message":"Welcome.","token":"t0k","resume_key":"r3s"}"#.into(),

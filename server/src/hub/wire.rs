@@ -1,7 +1,7 @@
 //! Translation between the room's types and the wire's: room events become server
 //! messages, client commands become room commands. The only place that knows both.
 
-use crate::protocol::{self as wire, ClientMessage, ServerMessage};
+use crate::protocol::{self as wire, ClientMessage, Joined, ServerMessage};
 use crate::room::{self, PublicId, Room, RoomCommand, RoomEvent};
 
 /// What the recipient's own connection adds to a room event.
@@ -30,7 +30,7 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
             let snapshot = *snapshot;
             let (mine, others): (Vec<_>, Vec<_>) =
                 snapshot.participants.into_iter().partition(|p| p.id == snapshot.you);
-            ServerMessage::Joined {
+            ServerMessage::Joined(Box::new(Joined {
                 you: participant(mine.into_iter().next()?),
                 token: to.token.to_string(),
                 resume_key: to.resume_key.to_string(),
@@ -43,7 +43,7 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
                 chat: snapshot.chat.into_iter().map(chat).collect(),
                 waiting: snapshot.waiting.into_iter().map(waiter).collect(),
                 request_id: to.request_id.clone(),
-            }
+            }))
         }
         RoomEvent::Waiting { title, message } => ServerMessage::Waiting {
             title,

@@ -46,14 +46,9 @@ async fn serve(stream: TcpStream, source: SocketAddr, events: mpsc::Sender<TcpEv
         return;
     }
     let writing = tokio::spawn(write_frames(BufWriter::new(writer), frames_rx));
-    loop {
-        match tokio::time::timeout(READ_TIMEOUT, read_frame(&mut reader)).await {
-            Ok(Ok(data)) => {
-                if events.send(TcpEvent::Packet { source, data }).await.is_err() {
-                    break;
-                }
-            }
-            _ => break,
+    while let Ok(Ok(data)) = tokio::time::timeout(READ_TIMEOUT, read_frame(&mut reader)).await {
+        if events.send(TcpEvent::Packet { source, data }).await.is_err() {
+            break;
         }
     }
     writing.abort();
