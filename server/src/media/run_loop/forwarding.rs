@@ -67,8 +67,8 @@ impl Sfu {
             track.keyframe_seen();
         }
         let mut subscribers = std::mem::take(&mut track.subscribers);
-        // Receivers show who is speaking from the audio level; str0m writes the rest
-        // (transport-wide sequence numbers, mid) per subscriber itself.
+        // Receivers show who is speaking from the audio level; str0m writes the rest (mid)
+        // per subscriber itself, and no transport-wide numbers (see `sdp_feedback`).
         let ext_vals = ExtensionValues {
             audio_level: packet.header.ext_vals.audio_level,
             voice_activity: packet.header.ext_vals.voice_activity,
