@@ -128,8 +128,23 @@ function instrument(statsPoll, forceStats) {
       mark('wsCreate');
       this.addEventListener('open', () => mark('wsOpen'));
       this.addEventListener('message', () => mark('wsFirstMessage'), { once: true });
+      // Each signaling message's type and time, in and out: where the join's round trips go.
+      this.addEventListener('message', (e) => B.signals.push(['in', typeOf(e.data), performance.now()]));
+    }
+
+    send(data) {
+      B.signals.push(['out', typeOf(data), performance.now()]);
+      super.send(data);
     }
   };
+  B.signals = [];
+  function typeOf(data) {
+    try {
+      return JSON.parse(data).type;
+    } catch {
+      return '?';
+    }
+  }
 
   function pollStats(pc) {
     let busy = false;
@@ -307,6 +322,7 @@ async function oneRun(server, label) {
         ws_open_ms: r(b.marks.wsOpen),
         ws_first_message_ms: r(b.marks.wsFirstMessage),
         pc_create_ms: r(b.marks.pcCreate),
+        signals: (b.signals ?? []).map(([dir, type, t]) => `${dir === 'in' ? '<' : '>'}${type}@${r(t)}`).join(' '),
         remote_video_track_ms: r(b.marks.remoteVideoTrack),
         pc_connected_ms: r(b.marks.pcConnected),
         first_frame_receive_ms: r(b.firstFrame?.receiveTime),
