@@ -18,13 +18,25 @@ use super::{Forwarding, GroupKey, MediaError, MediaSignal, PeerKey};
 /// A publisher is asked for a keyframe at most this often per track.
 const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
 
-/// How long a forwarded packet is kept for retransmission (NACK). str0m keeps 3 s, which
-/// is ~350 KB per forwarded video track: memory that grows with the square of a meeting's
-/// size. A retransmission helps only while the receiver's jitter buffer still waits for it:
-/// half a second covers a NACK and its resend over a 400 ms round trip (Janus keeps at least
-/// 200 ms, more for a longer round trip). The packet cap covers keyframes.
-const RTX_CACHE_AGE: Duration = Duration::from_millis(500);
+/// How long a forwarded packet is kept for retransmission (NACK), per subscriber and track:
+/// memory that grows with the square of a meeting's size (str0m's default of 3 s is ~350 KB
+/// per forwarded video track). Until the subscriber's round trip is known (its first receiver
+/// reports, within seconds), 300 ms: a NACK and its resend over a 250 ms round trip; then
+/// [`retransmission_window`] of it, as Janus does (200 ms at least, more for a longer round
+/// trip). The packet cap covers keyframes.
+const RTX_WINDOW_UNKNOWN_RTT: Duration = Duration::from_millis(300);
+const RTX_WINDOW_MIN: Duration = Duration::from_millis(200);
+const RTX_WINDOW_MAX: Duration = Duration::from_millis(1000);
+/// Smaller changes are not applied: str0m empties the history whenever its window changes.
+const RTX_WINDOW_STEP: Duration = Duration::from_millis(100);
 const RTX_CACHE_PACKETS: usize = 400;
+
+/// How long to keep packets for a subscriber whose round trip is `rtt`: a NACK comes back one
+/// round trip after the packet left (plus the receiver noticing the gap), a second try for a
+/// lost resend one more.
+pub fn retransmission_window(rtt: Duration) -> Duration {
+    (rtt * 2 + RTX_WINDOW_STEP).clamp(RTX_WINDOW_MIN, RTX_WINDOW_MAX)
+}
 
 pub(super) struct Peer {
     pub key: PeerKey,
@@ -91,6 +103,8 @@ pub(super) struct TrackOut {
     pub publisher_mid: Mid,
     pub kind: MediaKind,
     pub state: TrackOutState,
+    /// How long str0m keeps this track's packets for retransmission.
+    pub rtx_window: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +116,20 @@ pub(super) enum TrackOutState {
     NegotiatingThenStop(Mid),
     ToStop(Mid),
     NegotiatingStop(Mid),
+}
+
+impl TrackOut {
+    /// A track of `publisher` to offer this peer.
+    pub fn new(publisher: PeerKey, publisher_label: String, publisher_mid: Mid, kind: MediaKind) -> TrackOut {
+        TrackOut {
+            publisher,
+            publisher_label,
+            publisher_mid,
+            kind,
+            state: TrackOutState::ToOpen,
+            rtx_window: RTX_WINDOW_UNKNOWN_RTT,
+        }
+    }
 }
 
 impl TrackIn {
@@ -238,7 +266,7 @@ impl Peer {
         for track in &mut self.tracks_out {
             if let TrackOutState::Negotiating(mid) = track.state {
                 if let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(mid, None) {
-                    stream.set_rtx_cache(RTX_CACHE_PACKETS, RTX_CACHE_AGE, None);
+                    stream.set_rtx_cache(RTX_CACHE_PACKETS, track.rtx_window, None);
                 }
             }
             track.state = match track.state {
@@ -252,6 +280,24 @@ impl Peer {
             .retain(|t| !matches!(t.state, TrackOutState::NegotiatingStop(_)));
         self.wants_negotiation = true;
         Ok(())
+    }
+
+    /// The subscriber's round trip on a track it receives (from its receiver reports) fits
+    /// that track's retransmission history to it.
+    pub fn fit_retransmission(&mut self, mid: Mid, rtt: Duration) {
+        let open = TrackOutState::Open(mid);
+        let Some(track) = self.tracks_out.iter_mut().find(|t| t.state == open && t.kind == MediaKind::Video) else {
+            return;
+        };
+        let window = retransmission_window(rtt);
+        if window.abs_diff(track.rtx_window) < RTX_WINDOW_STEP {
+            return;
+        }
+        if let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(mid, None) {
+            stream.set_rtx_cache(RTX_CACHE_PACKETS, window, None);
+            track.rtx_window = window;
+            tracing::debug!(peer = self.key.0, ?rtt, ?window, "retransmission history fitted");
+        }
     }
 
     /// Makes the next server offer if tracks changed and none is in flight.
@@ -287,5 +333,19 @@ impl Peer {
         let sdp = without_send_side_twcc(&offer.to_sdp_string(), Writer::Server);
         self.pending = Some((pending, sdp.clone()));
         let _ = self.signals.send(MediaSignal::Offer(sdp));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retransmission_window_covers_two_round_trips_within_bounds() {
+        let ms = Duration::from_millis;
+        assert_eq!(retransmission_window(ms(0)), ms(200), "a LAN keeps the minimum");
+        assert_eq!(retransmission_window(ms(150)), ms(400));
+        assert_eq!(retransmission_window(ms(300)), ms(700), "a long round trip keeps more than before");
+        assert_eq!(retransmission_window(ms(2000)), ms(1000), "a dreadful one keeps at most a second");
     }
 }

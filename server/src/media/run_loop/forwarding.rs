@@ -33,13 +33,7 @@ impl Sfu {
             if has_it {
                 continue;
             }
-            peer.tracks_out.push(TrackOut {
-                publisher: key,
-                publisher_label: label.clone(),
-                publisher_mid: mid,
-                kind,
-                state: TrackOutState::ToOpen,
-            });
+            peer.tracks_out.push(TrackOut::new(key, label.clone(), mid, kind));
             peer.wants_negotiation = true;
             self.mark_dirty(slot);
         }

@@ -40,6 +40,8 @@ const IDLE_TICK: Duration = Duration::from_millis(500);
 const SILENCE_LIMIT: Duration = Duration::from_secs(12);
 /// How often silent peers and idle tracks are looked for.
 const SILENCE_SWEEP: Duration = Duration::from_secs(1);
+/// How often str0m reports each stream's figures (a subscriber's round trip among them).
+const STATS_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Binds the media socket (and, with `ice_tcp`, a TCP listener on the same address and
 /// port) and starts the loop on its own thread.
@@ -421,6 +423,11 @@ impl Sfu {
                 }
             }
             Event::RtpPacket(packet) => self.forward(slot, packet),
+            Event::MediaEgressStats(stats) => {
+                if let Some(rtt) = stats.rtt {
+                    peer.fit_retransmission(stats.mid, rtt);
+                }
+            }
             Event::KeyframeRequest(request) => {
                 let source = peer
                     .tracks_out
@@ -506,6 +513,9 @@ impl Sfu {
             // Packets are forwarded as they come: no depacketizing and re-packetizing per
             // subscriber (see `forward`).
             .set_rtp_mode(true)
+            // Stats events carry each subscriber's round trip, which sizes its retransmission
+            // history (`Peer::fit_retransmission`).
+            .set_stats_interval(Some(STATS_INTERVAL))
             .set_dtls_cert(self.cert.clone())
             // Everyone must decode everyone: one audio and one video codec for all.
             .clear_codecs()
@@ -541,13 +551,7 @@ impl Sfu {
         // Every live track of the group is offered to the newcomer right after the answer.
         for other in self.peers.iter().flatten().filter(|p| p.group == group) {
             for track in other.tracks_in.iter().filter(|t| other.forwarding.allows(t.kind)) {
-                peer.tracks_out.push(TrackOut {
-                    publisher: other.key,
-                    publisher_label: other.label.clone(),
-                    publisher_mid: track.mid,
-                    kind: track.kind,
-                    state: TrackOutState::ToOpen,
-                });
+                peer.tracks_out.push(TrackOut::new(other.key, other.label.clone(), track.mid, track.kind));
                 peer.wants_negotiation = true;
             }
         }
