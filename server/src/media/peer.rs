@@ -27,6 +27,8 @@ const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
 const RTX_WINDOW_UNKNOWN_RTT: Duration = Duration::from_millis(300);
 const RTX_WINDOW_MIN: Duration = Duration::from_millis(200);
 const RTX_WINDOW_MAX: Duration = Duration::from_millis(1000);
+/// Beyond two round trips: the receiver noticing the gap (the next packet's arrival).
+const RTX_WINDOW_MARGIN: Duration = Duration::from_millis(100);
 /// Smaller changes are not applied: str0m empties the history whenever its window changes.
 const RTX_WINDOW_STEP: Duration = Duration::from_millis(100);
 const RTX_CACHE_PACKETS: usize = 400;
@@ -35,7 +37,7 @@ const RTX_CACHE_PACKETS: usize = 400;
 /// round trip after the packet left (plus the receiver noticing the gap), a second try for a
 /// lost resend one more.
 pub fn retransmission_window(rtt: Duration) -> Duration {
-    (rtt * 2 + RTX_WINDOW_STEP).clamp(RTX_WINDOW_MIN, RTX_WINDOW_MAX)
+    (rtt * 2 + RTX_WINDOW_MARGIN).clamp(RTX_WINDOW_MIN, RTX_WINDOW_MAX)
 }
 
 pub(super) struct Peer {
