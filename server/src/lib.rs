@@ -9,7 +9,7 @@
 //! | `names`       | display-name rules                                                    | nothing    |
 //! | `ids`         | random ids and secrets                                                | nothing    |
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
-//! | `media`       | the SFU: one run loop owning the UDP socket, the ICE-TCP listener and every str0m `Rtc` (RTP mode: packets forwarded as they come; datagrams out in `sendmmsg` batches); negotiates only live tracks, TWCC only where it receives | config (`MediaConfig`), metrics (counters) |
+//! | `media`       | the SFU: one run loop owning the UDP socket, the ICE-TCP listener and every str0m `Rtc` (RTP mode: packets forwarded as they come; datagrams out in `sendmmsg` batches); negotiates only live tracks, TWCC only where it receives; retransmission history fitted to each subscriber's round trip | config (`MediaConfig`), metrics (counters) |
 //! | `hub`         | the only place that knows meetings and media; owns all meetings; keeps a dropped participant's place for the grace period | config, protocol, names, ids, media, metrics, turn |
 //! | `session`     | one WebSocket: decode, order, rate-limit, relay to the hub; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
 //! | `metrics`     | aggregate counters for `/metrics`: never per person or per room       | nothing    |
