@@ -5,8 +5,9 @@
 #
 # RESULTS=FILE writes elsewhere; STEPS="10 20" overrides every shape's steps.
 # RELAY=1 adds the raw UDP relay (bench/relay.c) to S1 as the ceiling.
-# BASELINE_HAVEN=BINARY (not HAVEN_*: Haven refuses unknown HAVEN_ variables) adds another Haven build (`"variant":"haven-base"`) to every step, to
-# measure a change against what it changes in the same run.
+# BASELINE_HAVEN=BINARY adds another Haven build (`"variant":"haven-base"`) to every step, to
+# measure a change against the build before it in the same run (not named HAVEN_*: Haven
+# refuses unknown HAVEN_ variables).
 # MEASURED=K: only the first K participants decrypt and measure what they receive, the others
 # count packets (the generator then costs much less than the SFU, so capacity can be found).
 # Each step starts the SFU afresh pinned to core 0 (taskset -c 0) and runs the load generator
@@ -57,18 +58,17 @@ wait_port() { # tcp port
   echo "port $1 never opened" >&2; return 1
 }
 
-start_sfu() { # haven|janus → sets SFU_PID, SFU_URL, SFU_ROOM
+start_sfu() { # haven|haven-base|janus|relay → sets SFU_PID, SFU_URL, SFU_ROOM
   case $1 in
-    haven)
-      RUST_LOG=warn taskset -c 0 target/release/haven --config "$WORK/haven.toml" >"$WORK/haven.log" 2>&1 &
+    haven | haven-base)
+      local bin=target/release/haven
+      [ "$1" = haven-base ] && bin=$BASELINE_HAVEN
+      RUST_LOG=warn taskset -c 0 "$bin" --config "$WORK/haven.toml" >"$WORK/haven.log" 2>&1 &
       SFU_PID=$!; SFU_URL=ws://127.0.0.1:8090/ws; SFU_ROOM=bench; wait_port 8090 ;;
     janus)
       LD_PRELOAD=$WORK/janus/noloopback.so taskset -c 0 janus -C "$WORK/janus/janus.jcfg" -F "$WORK/janus" \
         >"$WORK/janus.log" 2>&1 &
       SFU_PID=$!; SFU_URL=ws://127.0.0.1:8188; SFU_ROOM=1234; wait_port 8188 ;;
-    haven-base)
-      RUST_LOG=warn taskset -c 0 "$BASELINE_HAVEN" --config "$WORK/haven.toml" >"$WORK/haven.log" 2>&1 &
-      SFU_PID=$!; SFU_URL=ws://127.0.0.1:8090/ws; SFU_ROOM=bench; wait_port 8090 ;;
     relay)
       taskset -c 0 "$WORK/relay" 127.0.0.1 40000 >"$WORK/relay.log" 2>&1 &
       SFU_PID=$!; SFU_URL=127.0.0.1:40000; SFU_ROOM=-; sleep 0.2 ;;
