@@ -9,9 +9,9 @@
 //! | `names`       | display-name rules                                                    | nothing    |
 //! | `ids`         | random ids and secrets                                                | nothing    |
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
-//! | `media`       | the SFU: one run loop owning the UDP socket, the ICE-TCP listener and every str0m `Rtc` (RTP mode: packets forwarded as they come; datagrams out in `sendmmsg` batches); negotiates only live tracks, TWCC only where it receives; retransmission history fitted to each subscriber's round trip | config (`MediaConfig`), metrics (counters) |
-//! | `hub`         | the only place that knows meetings and media; owns all meetings; keeps a dropped participant's place for the grace period | config, protocol, names, ids, media, metrics, turn |
-//! | `session`     | one WebSocket: decode, order, rate-limit, relay to the hub; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
+//! | `media`       | the SFU: one run loop owning the UDP socket, the ICE-TCP listener and every str0m `Rtc` (RTP mode: packets forwarded as they come; datagrams out in `sendmmsg` batches); offers first to each newcomer (one round trip starts media both ways); negotiates only live tracks, TWCC only where it receives; retransmission history fitted to each subscriber's round trip | config (`MediaConfig`), metrics (counters) |
+//! | `hub`         | the only place that knows meetings and media; owns all meetings; opens a participant's media connection on admission (right behind `joined`); keeps a dropped participant's place for the grace period | config, protocol, names, ids, media, metrics, turn |
+//! | `session`     | one WebSocket: decode, order (room messages before media signals), rate-limit, relay to the hub; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
 //! | `metrics`     | aggregate counters for `/metrics`: never per person or per room       | nothing    |
 //! | `limits`      | per-address connection and join-attempt limits (salted hashes, memory only) | config, room (`RateLimiter` only) |
 //! | `http`        | axum routes: pages, room API, health, metrics, WebSocket upgrade; origin check | hub, session, config, limits, web_assets |

@@ -62,6 +62,9 @@ pub async fn run(
     }
     loop {
         let reply = tokio::select! {
+            // In this order: room messages go out before media signals that were queued after
+            // them (the server's first offer follows `joined`, never overtakes it).
+            biased;
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     if too_large(&text, limits) {
@@ -151,6 +154,7 @@ impl Session {
                         request_id: request_id.clone(),
                         addr: self.addr,
                         outbox: self.outbox.clone(),
+                        signals: self.signals.clone(),
                     };
                     if !self.may_join() {
                         return Some(too_many_attempts(request_id));

@@ -163,10 +163,12 @@ struct Shared {
     received: Mutex<BTreeMap<String, Received>>,
     sent: SentCounters,
     keyframe_wanted: AtomicBool,
-    /// The extension id of TWCC in the server's answer to our offer.
+    /// The extension id of TWCC in the server's SDP (its first offer, or its answer to ours).
     server_twcc_id: Mutex<Option<u8>>,
     /// Set while one of our offers awaits the server's answer.
     awaiting_answer: Mutex<Option<oneshot::Sender<Result<(), String>>>>,
+    /// Set after joining until the server's first offer is answered.
+    awaiting_first_offer: Mutex<Option<oneshot::Sender<Result<(), String>>>>,
 }
 
 impl Shared {
@@ -339,23 +341,30 @@ impl Participant {
             Box::pin(async {})
         }));
 
-        // The one client offer. No trickle: the server learns our address from ICE checks,
-        // but the offer carries the gathered candidates anyway.
-        let offer = pc.create_offer(None).await?;
-        let mut gathered = pc.gathering_complete_promise().await;
-        pc.set_local_description(offer).await?;
-        let _ = tokio::time::timeout(WAIT, gathered.recv()).await;
-        let sdp = pc
-            .local_description()
-            .await
-            .context("no local description")?
-            .sdp;
-        outbox.send(Message::text(
-            json!({"type": "offer", "sdp": sdp}).to_string(),
-        ))?;
-
+        // A fresh join answers the server's first offer, which pairs our two sendonly
+        // transceivers with its two receive m-lines. After a resume this new peer connection
+        // offers itself, once.
+        let resumed = joined["resumed"] == true;
         let (answered_tx, answered_rx) = oneshot::channel();
-        *shared.awaiting_answer.lock().unwrap() = Some(answered_tx);
+        if resumed {
+            // No trickle: the server learns our address from ICE checks, but the offer
+            // carries the gathered candidates anyway.
+            let offer = pc.create_offer(None).await?;
+            let mut gathered = pc.gathering_complete_promise().await;
+            pc.set_local_description(offer).await?;
+            let _ = tokio::time::timeout(WAIT, gathered.recv()).await;
+            let sdp = pc
+                .local_description()
+                .await
+                .context("no local description")?
+                .sdp;
+            outbox.send(Message::text(
+                json!({"type": "offer", "sdp": sdp}).to_string(),
+            ))?;
+            *shared.awaiting_answer.lock().unwrap() = Some(answered_tx);
+        } else {
+            *shared.awaiting_first_offer.lock().unwrap() = Some(answered_tx);
+        }
         socket_tasks.push(tokio::spawn(read_socket(
             stream,
             pc.clone(),
@@ -366,14 +375,14 @@ impl Participant {
         match tokio::time::timeout(WAIT, answered_rx).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => bail!(
-                "{name}: the server's answer failed: {e}; {}",
+                "{name}: the first negotiation failed: {e}; {}",
                 describe(&shared)
             ),
             Ok(Err(_)) => bail!(
-                "{name}: socket ended before an answer; {}",
+                "{name}: socket ended before the first negotiation; {}",
                 describe(&shared)
             ),
-            Err(_) => bail!("{name}: no answer within {WAIT:?}; {}", describe(&shared)),
+            Err(_) => bail!("{name}: no first negotiation within {WAIT:?}; {}", describe(&shared)),
         }
         let connected = tokio::time::timeout(WAIT, async {
             loop {
@@ -944,8 +953,17 @@ async fn read_socket(
                 if glare {
                     shared.anomaly("the server offered before answering our offer (glare)".into());
                 }
-                ice_started(&pc).await;
-                match answer_offer(&pc, sdp).await {
+                if pc.current_remote_description().await.is_some() {
+                    ice_started(&pc).await;
+                }
+                {
+                    let mut server_twcc_id = shared.server_twcc_id.lock().unwrap();
+                    if server_twcc_id.is_none() {
+                        *server_twcc_id = twcc_extension_id(&sdp);
+                    }
+                }
+                let result = answer_offer(&pc, sdp).await;
+                match &result {
                     Ok(answer) => {
                         let _ = outbox.send(Message::text(
                             json!({"type": "answer", "sdp": answer}).to_string(),
@@ -953,6 +971,9 @@ async fn read_socket(
                         shared.log.lock().unwrap().offers_answered += 1;
                     }
                     Err(e) => shared.anomaly(format!("could not answer a server offer: {e:#}")),
+                }
+                if let Some(tx) = shared.awaiting_first_offer.lock().unwrap().take() {
+                    let _ = tx.send(result.map(|_| ()).map_err(|e| format!("{e:#}")));
                 }
             }
             _ => {}

@@ -454,9 +454,12 @@ async function onJoined(msg) {
     },
   });
   app.peer = peer;
-  // The transceivers are created synchronously here with whatever is on right now; a device
-  // switched on later is put on its sender by applyMedia().
-  await peer.start({ audio: local.tracks.audio, video: local.tracks.video }, local.stream);
+  // Senders carry whatever is on right now; a device switched on later is put on its sender
+  // by applyMedia(). A fresh join answers the server's first offer, which follows `joined`;
+  // after a resume this new peer connection offers itself.
+  const tracks = { audio: local.tracks.audio, video: local.tracks.video };
+  if (msg.resumed) await peer.start(tracks, local.stream);
+  else peer.expectOffer(tracks, local.stream);
   sendMediaState();
 }
 

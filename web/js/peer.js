@@ -1,7 +1,10 @@
 // The one RTCPeerConnection of a session and its negotiation rule (docs/protocol.md):
-// the browser offers once, with an audio and a video transceiver, both sendonly; after that
-// the server offers and the browser answers. Mic and camera are switched with replaceTrack,
-// never by renegotiating. The browser offers again only to restart ICE (rule 4) when the
+// the server offers and the browser answers. Its first offer (sent right after `joined`)
+// carries two m-lines it receives, our microphone and camera, and every live track of the
+// meeting, so one round brings media both ways; the browser sends on those two, sendonly,
+// and only ever receives on the others. After a resume the browser, with a new peer
+// connection, offers once itself instead (two sendonly transceivers); later offers are the
+// server's again. Mic and camera are switched with replaceTrack, never by renegotiating. The browser offers again only to restart ICE (rule 4) when the
 // media path breaks or the network changes. Candidates are not trickled: the server is
 // ICE-lite and learns our address from the first connectivity check.
 
@@ -23,7 +26,11 @@ export class PeerSession {
   #send;
   #canSignal;
   #onRestart;
+  /** Our senders by kind, once their transceivers exist. */
   #senders = {};
+  /** What each sender should carry (kept until the server's first offer makes the senders). */
+  #local = { audio: null, video: null };
+  #stream = null;
   /** SDP steps run one at a time, so a restart offer never interleaves with a server offer. */
   #sdp = Promise.resolve();
   #closed = false;
@@ -78,12 +85,24 @@ export class PeerSession {
   }
 
   /**
+   * Waits for the server's first offer (a fresh join): its two receive m-lines get our
+   * senders, with a track only for what is switched on.
+   * @param {{audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} tracks
+   * @param {MediaStream} stream
+   */
+  expectOffer(tracks, stream) {
+    this.#local = { ...tracks };
+    this.#stream = stream;
+  }
+
+  /**
    * Adds the two sendonly transceivers (with a track only for what is switched on) and sends
-   * the browser's first offer.
+   * the browser's own offer: a new peer connection after a resume.
    * @param {{audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} tracks
    * @param {MediaStream} stream
    */
   start(tracks, stream) {
+    this.expectOffer(tracks, stream);
     return this.#step(async () => {
       for (const kind of KINDS) {
         const transceiver = this.#pc.addTransceiver(tracks[kind] ?? kind, {
@@ -124,6 +143,7 @@ export class PeerSession {
         this.#retryAfterAnswer = true;
       }
       await this.#pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.#adoptSendLines(sdp);
       const answer = await this.#pc.createAnswer();
       await this.#pc.setLocalDescription(answer);
       this.#send({ type: 'answer', sdp: this.#pc.localDescription.sdp });
@@ -189,8 +209,26 @@ export class PeerSession {
     }).catch((err) => console.warn('haven: ICE restart', err));
   }
 
-  /** Puts `track` (or nothing) on the existing sender of `kind`. */
+  /**
+   * The server's first offer asks for our microphone and camera on the m-lines it receives
+   * (`a=recvonly` in its SDP): those transceivers become our senders.
+   */
+  async #adoptSendLines(sdp) {
+    if (KINDS.every((kind) => this.#senders[kind])) return;
+    const receiving = receiveMids(sdp);
+    for (const t of this.#pc.getTransceivers()) {
+      const kind = t.receiver.track.kind;
+      if (this.#senders[kind] || !receiving.has(t.mid)) continue;
+      t.direction = 'sendonly';
+      if (this.#stream && t.sender.setStreams) t.sender.setStreams(this.#stream);
+      await t.sender.replaceTrack(this.#local[kind]);
+      this.#senders[kind] = t.sender;
+    }
+  }
+
+  /** Puts `track` (or nothing) on the sender of `kind` (now, or when it exists). */
   async replaceTrack(kind, track) {
+    this.#local[kind] = track;
     const sender = this.#senders[kind];
     if (sender && this.#pc.signalingState !== 'closed') await sender.replaceTrack(track);
   }
@@ -242,4 +280,15 @@ export class PeerSession {
     this.#sdp = run.catch(() => {});
     return run;
   }
+}
+
+/** The mids of the m-lines an SDP's writer only receives on (`a=recvonly`). */
+function receiveMids(sdp) {
+  const mids = new Set();
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    const lines = section.split(/\r?\n/);
+    const mid = lines.find((l) => l.startsWith('a=mid:'))?.slice('a=mid:'.length).trim();
+    if (mid && lines.some((l) => l.trim() === 'a=recvonly')) mids.add(mid);
+  }
+  return mids;
 }

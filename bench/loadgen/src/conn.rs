@@ -114,6 +114,11 @@ impl Conn {
         match event {
             Event::Connected => self.connected = true,
             Event::KeyframeRequest(_) => self.keyframe_wanted = true,
+            // Haven offers first: the m-lines it receives on are where we publish.
+            Event::MediaAdded(added) if added.direction == Direction::SendOnly => match added.kind {
+                MediaKind::Audio => _ = self.audio_mid.get_or_insert(added.mid),
+                MediaKind::Video => _ = self.video_mid.get_or_insert(added.mid),
+            },
             Event::MediaData(data) => {
                 let now = Instant::now();
                 if tally.join.is_none() {

@@ -1,5 +1,6 @@
-//! Haven's signaling (docs/protocol.md): `join`, unmute what we publish, one offer with an
-//! audio and a video m-line (sendonly, as the web client does), then answer every server offer.
+//! Haven's signaling (docs/protocol.md): `join`, unmute what we publish, then answer every
+//! server offer: the first (right after `joined`) has the two m-lines we publish on and every
+//! live track, the later ones bring tracks as they come and go.
 
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
@@ -25,17 +26,13 @@ impl Adapter for Haven {
             }
         }
         send_json(ws, &json!({"type": "media_state", "audio": role.audio, "video": role.video})).await?;
-        let mut conn = Conn::new(shared.bind).await?;
-        let sdp = conn.offer(true, true)?;
-        conns.publisher = Some(conn);
-        send_json(ws, &json!({"type": "offer", "sdp": sdp})).await?;
+        conns.publisher = Some(Conn::new(shared.bind).await?);
         Ok(Haven)
     }
 
     fn on_message(&mut self, msg: Value, conns: &mut Conns, tally: &mut Tally) -> Result<Vec<Value>> {
         let conn = conns.publisher.as_mut().expect("created in join");
         match msg["type"].as_str() {
-            Some("answer") => conn.accept_answer(msg["sdp"].as_str().unwrap_or_default())?,
             Some("offer") => {
                 let sdp = conn.accept_offer(msg["sdp"].as_str().unwrap_or_default())?;
                 return Ok(vec![json!({"type": "answer", "sdp": sdp})]);

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
 
 use super::wire::{self, Recipient};
 use super::Outbox;
-use crate::media::{Forwarding, GroupKey, MediaCommand, MediaHandle, PeerKey};
+use crate::media::{Forwarding, GroupKey, MediaCommand, MediaHandle, MediaSignal, PeerKey};
 use crate::protocol::ServerMessage;
 use crate::room::{CloseReason, Effect, ParticipantId, Room, RoomEvent, RoomSettings};
 
@@ -36,6 +37,8 @@ pub struct Meeting {
 /// WebSocket for the grace period, so a `resume` finds the place kept.
 pub struct Conn {
     pub outbox: Outbox,
+    /// The session's way for media offers and answers.
+    pub signals: mpsc::UnboundedSender<MediaSignal>,
     pub token: String,
     /// The secret a `resume` must present.
     pub resume_key: String,
@@ -45,9 +48,15 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(outbox: Outbox, token: String, request_id: Option<String>) -> Conn {
+    pub fn new(
+        outbox: Outbox,
+        signals: mpsc::UnboundedSender<MediaSignal>,
+        token: String,
+        request_id: Option<String>,
+    ) -> Conn {
         Conn {
             outbox,
+            signals,
             token,
             resume_key: crate::ids::random_token(24),
             request_id,
@@ -139,6 +148,7 @@ impl Meeting {
     /// Carries out a batch of effects, in order.
     pub fn apply(&mut self, effects: Vec<Effect>, media: &MediaHandle) -> Applied {
         let mut applied = Applied::default();
+        let mut admitted = Vec::new();
         for effect in effects {
             let audience = self.room.audience(&effect);
             match effect {
@@ -146,8 +156,8 @@ impl Meeting {
                     peer: PeerKey(who.0),
                     forwarding: Forwarding { audio, video },
                 }),
-                // The client offers once it has `joined`; nothing to do until then.
-                Effect::Admitted { .. } => {}
+                // Its media connection is opened once `joined` is queued (below).
+                Effect::Admitted { who } => admitted.push(who),
                 Effect::Disconnect { who, reason } => {
                     if let Some(conn) = self.conns.remove(&who) {
                         let (code, message) = close_reason(reason);
@@ -188,6 +198,20 @@ impl Meeting {
                     }
                 }
             }
+        }
+        // The server offers first, right behind `joined` (a session sends its queue before
+        // media signals), so a newcomer's one negotiation brings its media both ways.
+        for who in admitted {
+            let (Some(conn), Some((audio, video))) = (self.conns.get(&who), self.room.forwarding(who)) else {
+                continue;
+            };
+            media.send(MediaCommand::Open {
+                peer: PeerKey(who.0),
+                group: self.group,
+                label: self.room.public_id_of(who).map(|p| p.0).unwrap_or_default(),
+                forwarding: Forwarding { audio, video },
+                signals: conn.signals.clone(),
+            });
         }
         applied
     }

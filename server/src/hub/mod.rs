@@ -66,6 +66,8 @@ pub struct JoinRequest {
     /// Used only to derive a salted ban key; never stored or logged.
     pub addr: Option<IpAddr>,
     pub outbox: Outbox,
+    /// The session's way for the media connection's offers and answers.
+    pub signals: mpsc::UnboundedSender<MediaSignal>,
 }
 
 pub struct CreatedRoom {
@@ -308,7 +310,7 @@ impl Hub {
             accepted_guidelines: request.accepted_guidelines,
         };
         // The connection is known before the room speaks, so its first words reach it.
-        let conn = Conn::new(request.outbox, token, request.request_id);
+        let conn = Conn::new(request.outbox, request.signals, token, request.request_id);
         meeting.conns.insert(pid, conn);
         match meeting.room.handle(Instant::now(), pid, command) {
             Ok(effects) => {
@@ -364,6 +366,7 @@ impl Hub {
         conn.request_id = None;
         // The browser may keep its media connection: its answers and our offers go to the
         // new session from now on.
+        conn.signals = request.signals.clone();
         self.media.send(MediaCommand::Rebind { peer, signals: request.signals });
         tracing::info!(peer = peer.0, "participant resumed");
         Ok(peer)

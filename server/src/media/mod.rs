@@ -44,7 +44,20 @@ impl Forwarding {
 }
 
 pub enum MediaCommand {
-    /// Start a peer from the browser's offer. The answer (or a refusal) and every later
+    /// Start a peer for a participant just admitted, the server offering first: two m-lines
+    /// it receives (the browser's microphone and camera) and every live track of the group,
+    /// so one offer and its answer bring the newcomer's media both ways. The offer and every
+    /// later one go to `signals`. Ignored for a peer that exists.
+    Open {
+        peer: PeerKey,
+        group: GroupKey,
+        /// Put in the `msid` of this peer's tracks so subscribers can tell who is who.
+        label: String,
+        forwarding: Forwarding,
+        signals: mpsc::UnboundedSender<MediaSignal>,
+    },
+    /// Start a peer from the browser's offer (a browser with a new peer connection, say
+    /// after a resume). The answer (or a refusal) and every later
     /// server offer go to `signals`, in order. For a peer that exists, an offer from the same
     /// browser peer connection (same DTLS fingerprint) renegotiates it — an ICE restart after
     /// a network change, refused while our own offer awaits its answer — and an offer from a
@@ -88,7 +101,7 @@ pub enum MediaEvent {
 pub enum MediaError {
     #[error("the SDP could not be parsed or applied")]
     BadSdp,
-    #[error("this session has already sent its offer")]
+    #[error("the server's offer awaits your answer; answer it, then offer again")]
     NegotiationInProgress,
     #[error("an answer arrived with no offer pending")]
     UnexpectedAnswer,

@@ -64,6 +64,12 @@ pub(super) struct Peer {
     pub pending: Option<(SdpPendingOffer, String)>,
     /// Set when tracks_out changed; the loop then tries to negotiate.
     pub wants_negotiation: bool,
+    /// The next server offer starts the connection: it carries the two m-lines the server
+    /// receives (microphone and camera) before any forwarded track.
+    pub offer_receive_lines: bool,
+    /// Those two m-lines while their offer awaits the answer. str0m announces only m-lines
+    /// the browser offered (`Event::MediaAdded`), so these become tracks in on the answer.
+    pub receive_lines_offered: Vec<(Mid, MediaKind)>,
     /// Set when the peer failed; the loop removes it at the end of the turn.
     pub dead: bool,
     /// Since when this peer's microphone (camera) has been off while its tracks are still
@@ -309,6 +315,12 @@ impl Peer {
         }
         self.wants_negotiation = false;
         let mut change = self.rtc.sdp_api();
+        if std::mem::take(&mut self.offer_receive_lines) {
+            for kind in [MediaKind::Audio, MediaKind::Video] {
+                let mid = change.add_media(kind, Direction::RecvOnly, None, None, None);
+                self.receive_lines_offered.push((mid, kind));
+            }
+        }
         for track in &mut self.tracks_out {
             match track.state {
                 TrackOutState::ToOpen => {

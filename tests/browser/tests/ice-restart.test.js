@@ -65,7 +65,8 @@ async function assertRestartedInPlace(page, me, ufragsBefore, reconnectingWords,
   assert.equal(outgoing(trace, 'join'), 1, `${label}: joined once`);
   assert.equal(outgoing(trace, 'resume'), 0, `${label}: never resumed`);
   assert.equal(incoming(trace, 'joined'), 1, `${label}: one joined, none resumed`);
-  assert.ok(outgoing(trace, 'offer') >= 2, `${label}: offered again on the same connection`);
+  // The server made the first offer; every offer of the page is a restart on this connection.
+  assert.ok(outgoing(trace, 'offer') >= 1, `${label}: offered on the same connection`);
 
   const now = await ufrags(page);
   assert.ok(now.local && now.remote, `${label}: descriptions in place`);
@@ -160,7 +161,7 @@ test('a_lost_media_path_is_noticed_and_healed_by_an_ice_restart', { timeout: 120
       relay.cut();
       // Chromium says `disconnected` ~5 s into the outage, and the page restarts 1.5 s later:
       // within the server's 12 s silence limit, which keeps the peer.
-      await wait(pageA, () => window.haven.trace.filter((m) => m.dir === 'out' && m.type === 'offer').length >= 2, 11_000);
+      await wait(pageA, () => window.haven.trace.filter((m) => m.dir === 'out' && m.type === 'offer').length >= 1, 11_000);
       assert.match(await text(pageA, '#announcer'), new RegExp(INTERRUPTED));
       relay.restore();
       await wait(pageA, (words) => document.getElementById('announcer').textContent.includes(words), 30_000, BACK);
@@ -228,9 +229,10 @@ test('an_ice_restart_that_crosses_a_server_offer_answers_it_then_restarts', { ti
       trace.some((m) => m.dir === 'in' && m.type === 'error' && m.code === 'negotiation_in_progress'),
       'the server refused the crossing offer',
     );
-    // The first offer, the one rolled back, and the restart made again after answering.
-    assert.ok(outgoing(trace, 'offer') >= 3, `offered again after the refusal: ${JSON.stringify(trace)}`);
-    assert.ok(outgoing(trace, 'answer') >= 1, "answered the server's offer");
+    // The restart rolled back, and the restart made again after answering.
+    assert.ok(outgoing(trace, 'offer') >= 2, `offered again after the refusal: ${JSON.stringify(trace)}`);
+    // The server's first offer, and the one with Bo's tracks that crossed the restart.
+    assert.ok(outgoing(trace, 'answer') >= 2, "answered the server's offer");
     await assertRestartedInPlace(pageA, a, ufragsBefore, NETWORK, 'glare');
     // The refusal is handled, not shown to the person as an error.
     assert.doesNotMatch(await text(pageA, '#announcer'), /still being set up/);

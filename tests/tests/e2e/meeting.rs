@@ -52,7 +52,7 @@ async fn three_participants_receive_each_other_and_never_themselves() -> Result<
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn late_joiner_receives_existing_tracks_and_publisher_gets_keyframe_request() -> Result<()> {
+async fn late_joiner_receives_existing_tracks_in_one_negotiation_and_publisher_gets_keyframe_request() -> Result<()> {
     let server = start_server().await;
     let room = create_room(&server).await?;
     let addr = server.http_addr();
@@ -98,6 +98,17 @@ async fn late_joiner_receives_existing_tracks_and_publisher_gets_keyframe_reques
     }
     ana.wait_receiving_from(&[&cai.id]).await?;
     ben.wait_receiving_from(&[&cai.id]).await?;
+    // One round trip started Cai's media both ways: the server's first offer, right behind
+    // `joined`, carried Ana's and Ben's tracks, Cai answered it and never offered.
+    let negotiation: Vec<String> = cai
+        .messages()
+        .iter()
+        .filter_map(|m| m["type"].as_str())
+        .filter(|t| matches!(*t, "joined" | "offer" | "answer"))
+        .map(String::from)
+        .collect();
+    assert_eq!(negotiation, ["joined", "offer"], "Cai's negotiation\n{}", cai.describe());
+    assert_eq!(cai.offers_answered(), 1, "{}", cai.describe());
     for p in [&ana, &ben, &cai] {
         p.check_invariants()?;
         p.check_no_errors()?;

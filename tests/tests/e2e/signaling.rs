@@ -155,3 +155,38 @@ async fn hostile_offers_get_bad_sdp_and_harm_no_one() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// The server offers first, right behind `joined`; a client that never answers (no WebRTC,
+/// or signaling only) keeps its place: the media loop's 12 s silence rule counts only from
+/// an answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_offer_follows_joined_and_a_client_that_never_answers_keeps_its_place() -> Result<()> {
+    let server = start_server().await;
+    let room = create_room(&server).await?;
+    let mut socket = SignalingClient::connect(server.http_addr()).await?;
+    socket.join(&room, "Ana", "j1").await?;
+    let (_, before) = socket.recv_type("joined").await?;
+    ensure!(before.iter().all(|m| m["type"] != "offer"), "no offer before joined: {before:?}");
+    let (offer, _) = socket.recv_type("offer").await?;
+    let sdp = offer["sdp"].as_str().unwrap_or_default();
+    let receiving = sdp.split("\r\nm=").skip(1).filter(|m| m.contains("\r\na=recvonly")).count();
+    ensure!(receiving == 2, "the first offer receives audio and video from the browser: {sdp}");
+
+    // Past the silence limit, with nothing answered and no media sent: still in.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match socket.recv_within(left).await? {
+            Some(haven_tests::Incoming::Message(m)) => {
+                ensure!(m["type"] != "closed", "a silent newcomer was sent away: {m}")
+            }
+            Some(haven_tests::Incoming::Ended(why)) => anyhow::bail!("the socket ended: {why}"),
+            None => break,
+        }
+    }
+    let ben = Participant::join(server.http_addr(), &room, "Ben").await?;
+    let names: Vec<&str> =
+        ben.joined["participants"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
+    ensure!(names == ["Ana"], "Ana is still in the meeting: {names:?}");
+    server.shutdown().await;
+    Ok(())
+}

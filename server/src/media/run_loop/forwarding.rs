@@ -11,12 +11,21 @@ use str0m::Rtc;
 
 use super::Sfu;
 use crate::media::packet::{starts_vp8_keyframe, SeqRewrite};
-use crate::media::peer::{Subscriber, TrackOut, TrackOutState};
+use crate::media::peer::{Subscriber, TrackIn, TrackOut, TrackOutState};
 use crate::media::{Forwarding, GroupKey, MediaSignal, PeerKey};
 
 impl Sfu {
     /// A live published track: every other peer of the group that does not have it yet
     /// will receive it.
+    /// A track the peer in `slot` publishes, offered to its group once forwarding allows.
+    pub(super) fn add_track_in(&mut self, slot: usize, mid: Mid, kind: MediaKind) {
+        let Some(peer) = self.peers[slot].as_mut() else { return };
+        peer.tracks_in.push(TrackIn::new(mid, kind));
+        if peer.forwarding.allows(kind) {
+            self.open_track_in_group(slot, mid, kind);
+        }
+    }
+
     pub(super) fn open_track_in_group(&mut self, publisher_slot: usize, mid: Mid, kind: MediaKind) {
         let Some(publisher) = self.peers[publisher_slot].as_ref() else { return };
         let (key, group, label) = (publisher.key, publisher.group, publisher.label.clone());
@@ -113,6 +122,13 @@ impl Sfu {
             let _ = peer.signals.send(MediaSignal::Refused(e));
             return;
         }
+        if peer.remote_fingerprint.is_none() {
+            // The answer to our first offer: this browser peer connection is the peer's, and
+            // its silence counts from now.
+            peer.remote_fingerprint = super::dtls_fingerprint(sdp).map(str::to_string);
+            peer.last_heard = now;
+        }
+        let published = std::mem::take(&mut peer.receive_lines_offered);
         // Tracks that just opened start flowing: subscribe them at their publisher and ask
         // for a keyframe so the picture appears at once.
         let opened: Vec<(PeerKey, Mid, Mid, MediaKind)> = peer
@@ -128,6 +144,9 @@ impl Sfu {
             })
             .collect();
         self.mark_dirty(slot);
+        for (mid, kind) in published {
+            self.add_track_in(slot, mid, kind);
+        }
         for (publisher, publisher_mid, mid, kind) in opened {
             let Some(&pub_slot) = self.by_key.get(&publisher) else { continue };
             let Some(pt) = self.peers[slot].as_ref().and_then(|p| payload_type(&p.rtc, kind)) else { continue };

@@ -22,7 +22,7 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use super::peer::{Peer, TrackIn, TrackOut, TrackOutState};
+use super::peer::{Peer, TrackOut, TrackOutState};
 use super::send_batch::SendBatch;
 use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
@@ -251,7 +251,9 @@ impl Sfu {
     }
 
     fn mark_silent_peers_dead(&mut self, now: Instant) {
-        for peer in self.peers.iter_mut().flatten() {
+        // A peer whose browser has not answered our first offer has sent nothing yet by
+        // design: it is judged from its answer on.
+        for peer in self.peers.iter_mut().flatten().filter(|p| p.remote_fingerprint.is_some()) {
             if now.duration_since(peer.last_heard) > SILENCE_LIMIT {
                 tracing::debug!(peer = peer.key.0, "peer silent; dropping it");
                 peer.dead = true;
@@ -416,10 +418,7 @@ impl Sfu {
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => peer.dead = true,
             Event::MediaAdded(added) => {
                 if matches!(added.direction, Direction::RecvOnly | Direction::SendRecv) {
-                    peer.tracks_in.push(TrackIn::new(added.mid, added.kind));
-                    if peer.forwarding.allows(added.kind) {
-                        self.open_track_in_group(slot, added.mid, added.kind);
-                    }
+                    self.add_track_in(slot, added.mid, added.kind);
                 }
             }
             Event::RtpPacket(packet) => self.forward(slot, packet),
@@ -455,8 +454,9 @@ impl Sfu {
         match command {
             MediaCommand::Connect { peer, group, label, offer_sdp, forwarding, signals } => {
                 if let Some(&slot) = self.by_key.get(&peer) {
-                    let same = self.peers[slot].as_ref().and_then(|p| p.remote_fingerprint.as_deref())
-                        == dtls_fingerprint(&offer_sdp);
+                    // Not yet answered (no fingerprint known): any offer is a new connection.
+                    let known = self.peers[slot].as_ref().and_then(|p| p.remote_fingerprint.as_deref());
+                    let same = known.is_some() && known == dtls_fingerprint(&offer_sdp);
                     if same {
                         self.renegotiate(peer, &offer_sdp);
                         return;
@@ -479,6 +479,11 @@ impl Sfu {
                     }
                 }
             }
+            MediaCommand::Open { peer, group, label, forwarding, signals } => {
+                if !self.by_key.contains_key(&peer) {
+                    self.open(peer, group, label, forwarding, signals, now);
+                }
+            }
             MediaCommand::Answer { peer, answer_sdp } => self.accept_answer(peer, &answer_sdp, now),
             MediaCommand::Rebind { peer, signals } => {
                 let Some(&slot) = self.by_key.get(&peer) else { return };
@@ -497,6 +502,24 @@ impl Sfu {
         }
     }
 
+    /// A peer for a newcomer, the server offering first (see `MediaCommand::Open`); the
+    /// offer goes out when the loop next polls it.
+    fn open(
+        &mut self,
+        key: PeerKey,
+        group: GroupKey,
+        label: String,
+        forwarding: Forwarding,
+        signals: mpsc::UnboundedSender<MediaSignal>,
+        now: Instant,
+    ) {
+        let mut peer = self.new_peer(key, group, label, forwarding, signals, now);
+        peer.offer_receive_lines = true;
+        peer.wants_negotiation = true;
+        self.offer_live_tracks(&mut peer);
+        self.register(peer);
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn connect(
         &mut self,
@@ -508,6 +531,25 @@ impl Sfu {
         signals: mpsc::UnboundedSender<MediaSignal>,
         now: Instant,
     ) -> Result<String, MediaError> {
+        let mut peer = self.new_peer(key, group, label, forwarding, signals, now);
+        peer.remote_fingerprint = dtls_fingerprint(offer_sdp).map(str::to_string);
+        let answer = peer.accept_offer(offer_sdp)?;
+        // Every live track of the group is offered to the newcomer right after the answer.
+        self.offer_live_tracks(&mut peer);
+        // Registered before the answer leaves, so the first connectivity check finds it.
+        self.register(peer);
+        Ok(answer)
+    }
+
+    fn new_peer(
+        &self,
+        key: PeerKey,
+        group: GroupKey,
+        label: String,
+        forwarding: Forwarding,
+        signals: mpsc::UnboundedSender<MediaSignal>,
+        now: Instant,
+    ) -> Peer {
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
             // Packets are forwarded as they come: no depacketizing and re-packetizing per
@@ -526,15 +568,15 @@ impl Sfu {
             rtc.add_local_candidate(candidate.clone());
         }
         let ufrag = rtc.direct_api().local_ice_credentials().ufrag;
-        let mut peer = Peer {
+        Peer {
             key,
             group,
             label,
             rtc,
             forwarding,
             signals,
-            ufrag: ufrag.clone(),
-            remote_fingerprint: dtls_fingerprint(offer_sdp).map(str::to_string),
+            ufrag,
+            remote_fingerprint: None,
             addrs: Vec::new(),
             next_timeout: now,
             last_heard: now,
@@ -542,21 +584,26 @@ impl Sfu {
             tracks_out: Vec::new(),
             pending: None,
             wants_negotiation: false,
+            offer_receive_lines: false,
+            receive_lines_offered: Vec::new(),
             dead: false,
             audio_off_since: None,
             video_off_since: None,
-        };
-        let answer = peer.accept_offer(offer_sdp)?;
+        }
+    }
 
-        // Every live track of the group is offered to the newcomer right after the answer.
-        for other in self.peers.iter().flatten().filter(|p| p.group == group) {
+    /// Queues every live track of the peer's group for its next server offer.
+    fn offer_live_tracks(&self, peer: &mut Peer) {
+        for other in self.peers.iter().flatten().filter(|p| p.group == peer.group) {
             for track in other.tracks_in.iter().filter(|t| other.forwarding.allows(t.kind)) {
                 peer.tracks_out.push(TrackOut::new(other.key, other.label.clone(), track.mid, track.kind));
                 peer.wants_negotiation = true;
             }
         }
+    }
 
-        // Registered before the answer leaves, so the first connectivity check finds it.
+    /// Puts a new peer in the loop and its routing maps; it is polled at the end of the turn.
+    fn register(&mut self, peer: Peer) {
         let slot = match self.free_slots.pop() {
             Some(slot) => slot,
             None => {
@@ -564,11 +611,10 @@ impl Sfu {
                 self.peers.len() - 1
             }
         };
+        self.by_key.insert(peer.key, slot);
+        self.by_ufrag.insert(peer.ufrag.clone(), slot);
         self.peers[slot] = Some(peer);
-        self.by_key.insert(key, slot);
-        self.by_ufrag.insert(ufrag, slot);
         self.mark_dirty(slot);
-        Ok(answer)
     }
 
     fn renegotiate(&mut self, key: PeerKey, sdp: &str) {
