@@ -3,7 +3,11 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    // Read when the script runs, not when it was compiled: cargo may reuse a build script
+    // compiled in another checkout of the same source (a shared target directory), and
+    // `env!` would point it at that checkout's web/ — gone, or older.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let web = Path::new(&manifest_dir).join("../web");
     println!("cargo:rerun-if-changed={}", web.display());
     let mut files = Vec::new();
     collect(&web, &web, &mut files);
