@@ -4,9 +4,10 @@
 // meeting, so one round brings media both ways; the browser sends on those two, sendonly,
 // and only ever receives on the others. After a resume the browser, with a new peer
 // connection, offers once itself instead (two sendonly transceivers); later offers are the
-// server's again. Mic and camera are switched with replaceTrack, never by renegotiating. The browser offers again only to restart ICE (rule 4) when the
-// media path breaks or the network changes. Candidates are not trickled: the server is
-// ICE-lite and learns our address from the first connectivity check.
+// server's again. Mic and camera are switched with replaceTrack, never by renegotiating.
+// The browser offers again only to restart ICE (rule 4) when the media path breaks or the
+// network changes. Candidates are not trickled: the server learns our address from our
+// first connectivity check (and ignores any candidates in our SDP).
 
 export const KINDS = ['audio', 'video'];
 

@@ -6,6 +6,7 @@
 
 mod packet;
 mod peer;
+mod remote_candidates;
 mod run_loop;
 mod sdp_feedback;
 mod send_batch;
@@ -74,7 +75,8 @@ pub enum MediaCommand {
     /// The browser's answer to our last offer.
     Answer { peer: PeerKey, answer_sdp: String },
     /// The peer's signaling moved to a new session (a resumed WebSocket): later answers and
-    /// offers go to `signals`, and an offer left unanswered is sent again.
+    /// offers go to `signals`, and an offer left unanswered is sent again (unless it was the
+    /// first: a browser that never answered offers a new connection after its resume).
     Rebind { peer: PeerKey, signals: mpsc::UnboundedSender<MediaSignal> },
     SetForwarding { peer: PeerKey, forwarding: Forwarding },
     Disconnect { peer: PeerKey },

@@ -12,6 +12,7 @@ use str0m::Rtc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::packet::SeqRewrite;
+use super::remote_candidates::without_candidates;
 use super::sdp_feedback::{without_send_side_twcc, Writer};
 use super::{Forwarding, GroupKey, MediaError, MediaSignal, PeerKey};
 
@@ -237,7 +238,7 @@ impl Peer {
     }
 
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String, MediaError> {
-        let sdp = without_send_side_twcc(sdp, Writer::Browser);
+        let sdp = without_send_side_twcc(&without_candidates(sdp), Writer::Browser);
         let offer = SdpOffer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
         let answer = self.rtc.sdp_api().accept_offer(offer).map_err(|_| MediaError::BadSdp)?;
         Ok(without_send_side_twcc(&answer.to_sdp_string(), Writer::Server))
@@ -253,8 +254,13 @@ impl Peer {
     }
 
     /// Points signaling at a new session and repeats an offer the old one may have lost.
+    /// Not a first offer that was never answered: that browser has no connection to keep,
+    /// and after a resume it offers a new one itself (which replaces this peer).
     pub fn rebind(&mut self, signals: UnboundedSender<MediaSignal>) {
         self.signals = signals;
+        if self.remote_fingerprint.is_none() {
+            return;
+        }
         if let Some((_, sdp)) = &self.pending {
             let _ = self.signals.send(MediaSignal::Offer(sdp.clone()));
         }
@@ -265,7 +271,7 @@ impl Peer {
             return Err(MediaError::UnexpectedAnswer);
         };
         // Not every peer keeps to what was offered (webrtc-rs answers with its own extensions).
-        let sdp = without_send_side_twcc(sdp, Writer::Browser);
+        let sdp = without_send_side_twcc(&without_candidates(sdp), Writer::Browser);
         let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
         self.rtc
             .sdp_api()

@@ -303,7 +303,10 @@ test('choosing_another_microphone_reopens_it_and_joins_with_it', async () => {
   await page.click('#join-button');
   await page.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT });
   const gus = await page.evaluate(() => window.haven.you);
-  const sent = await page.evaluate(() => window.haven.pc.getSenders().find((s) => s.track?.kind === 'audio')?.track.id);
+  // The senders exist once the server's first offer (right behind `joined`) is answered.
+  const audioSent = () => window.haven.pc?.getSenders().find((s) => s.track?.kind === 'audio')?.track.id;
+  await page.waitForFunction(audioSent, { timeout: CONNECT_TIMEOUT });
+  const sent = await page.evaluate(audioSent);
   assert.equal(sent, after.id, 'the chosen microphone is what is sent');
   await joinMeeting(other, room.join_url, 'Hal', { audio: false, video: false });
   const packets = async () =>

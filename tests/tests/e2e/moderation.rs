@@ -177,6 +177,52 @@ async fn try_join(
     }
 }
 
+/// Admitted while its socket was down, a newcomer resumes with a new peer connection and
+/// offers it; the server's first offer, never answered, is not sent again to cross it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn admitted_while_its_socket_was_down_a_newcomer_resumes_and_connects() -> Result<()> {
+    let server = start_server_with(|c| c.rooms.reconnect_grace_seconds = 30).await;
+    let room = create_room_with_key(&server).await?;
+    let addr = server.http_addr();
+    let fay = join_as_facilitator(&server, &room, "Fay").await?;
+    fay.send(&json!({"type": "update_settings", "settings": {"waiting_room": true}}))?;
+    fay.wait_message("the waiting room on", |m| m["type"] == "room_updated" && m["room"]["waiting_room"] == true)
+        .await?;
+
+    let mut wen = SignalingClient::connect(addr).await?;
+    let waiting = try_join(&mut wen, &room.id, "Wen", json!({})).await?;
+    let key = waiting["resume_key"].as_str().context("waiting carries a resume_key")?.to_string();
+    let list = fay
+        .wait_message("Wen in the waiting list", |m| {
+            m["type"] == "waiting_list" && m["waiting"].as_array().is_some_and(|w| w.iter().any(|x| x["name"] == "Wen"))
+        })
+        .await?;
+    let wen_id = list["waiting"]
+        .as_array()
+        .and_then(|w| w.iter().find(|x| x["name"] == "Wen"))
+        .and_then(|x| x["id"].as_str())
+        .context("waiting_list gives Wen an id")?
+        .to_string();
+
+    // Her phone loses the network; she is let in meanwhile (the first offer goes nowhere).
+    drop(wen);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fay.send(&json!({"type": "admit", "id": wen_id}))?;
+    fay.wait_message("Wen admitted", |m| m["type"] == "participant_joined" && m["participant"]["id"] == wen_id.as_str())
+        .await?;
+
+    let mut again = SignalingClient::connect(addr).await?;
+    again.send(&json!({"type": "resume", "room": room.id, "resume_key": key})).await?;
+    let wen = Participant::when_admitted(again, &room.id, "Wen").await?;
+    ensure!(wen.joined["resumed"] == true, "{}", wen.joined);
+    wen.wait_receiving_from(&[&fay.id]).await?;
+    fay.wait_receiving_from(&[&wen.id]).await?;
+    wen.check_invariants()?;
+    fay.check_invariants()?;
+    server.shutdown().await;
+    Ok(())
+}
+
 fn loopback(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
 }

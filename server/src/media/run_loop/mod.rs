@@ -551,7 +551,8 @@ impl Sfu {
         now: Instant,
     ) -> Peer {
         let mut rtc = Rtc::builder()
-            .set_ice_lite(true)
+            // Full ICE: a browser nominates on its first check (see `remote_candidates`).
+            .set_ice_lite(false)
             // Packets are forwarded as they come: no depacketizing and re-packetizing per
             // subscriber (see `forward`).
             .set_rtp_mode(true)
