@@ -31,7 +31,9 @@
 // Environment: HAVEN_BIN (server, default target/release/haven), CHROMIUM_BIN, HAVEN_LOG
 // (default haven=info here), BENCH_WARMUP (discarded warm-up runs first, default 1),
 // BENCH_STATS_POLL (default 1), BENCH_FORCE_STATS=1 (no frame callback: test the fallback),
-// BENCH_SETTLE_MS (idle time after launching the measured
+// BENCH_SIGNAL_DELAY_MS (one-way delay added to the page's HTTP and WebSocket traffic by a
+// TCP proxy in front of the server, as over a long network path; media stays direct, default
+// 0 = no proxy), BENCH_SETTLE_MS (idle time after launching the measured
 // Chromium, default 1000). Needs tests/browser/node_modules (cd tests/browser && npm ci).
 
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -67,6 +69,7 @@ const WARMUP = Number.parseInt(process.env.BENCH_WARMUP ?? '1', 10);
 const STATS_POLL = process.env.BENCH_STATS_POLL !== '0';
 const FORCE_STATS = process.env.BENCH_FORCE_STATS === '1';
 const SETTLE_MS = Number.parseInt(process.env.BENCH_SETTLE_MS ?? '1000', 10);
+const SIGNAL_DELAY_MS = Number.parseInt(process.env.BENCH_SIGNAL_DELAY_MS ?? '0', 10);
 const MAX_FAILURES = Math.max(3, runs);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error(...a);
@@ -232,6 +235,35 @@ async function waitPublishing(page, timeout = CONNECT_TIMEOUT) {
   }
 }
 
+/**
+ * A TCP proxy that holds every chunk for `SIGNAL_DELAY_MS` each way (order kept), in front of
+ * the server's HTTP port: signaling then crosses a long path while media stays on loopback.
+ */
+let proxy = null;
+async function startDelayProxy(target) {
+  const net = await import('node:net');
+  const later = (fn) => setTimeout(fn, SIGNAL_DELAY_MS);
+  const relay = (from, to) => {
+    from.on('data', (chunk) => later(() => to.write(chunk)));
+    from.on('end', () => later(() => to.end()));
+    from.on('error', () => to.destroy());
+  };
+  const srv = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.hostname);
+    relay(client, upstream);
+    relay(upstream, client);
+  });
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return srv;
+}
+
+function delayedUrl(url) {
+  if (!proxy) return url;
+  const u = new URL(url);
+  u.port = String(proxy.address().port);
+  return u.toString();
+}
+
 // Browsers alive right now, for the interrupt handler.
 const live = new Set();
 async function launch() {
@@ -244,7 +276,7 @@ async function oneRun(server, label) {
   const browsers = [];
   try {
     const room = await server.createRoom();
-    const url = room.join_url;
+    const url = delayedUrl(room.join_url);
 
     // Publisher.
     const pub = await launch();
@@ -403,6 +435,10 @@ log(`# ${chromiumVersion}; server ${process.env.HAVEN_BIN}; ${runs} runs + ${WAR
   `first frame by ${FORCE_STATS ? "getStats only" : "requestVideoFrameCallback"}, stats poll ${STATS_POLL || FORCE_STATS ? "on" : "off"}; load ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
 
 server = await startServer('bench-browser-join');
+if (SIGNAL_DELAY_MS > 0) {
+  proxy = await startDelayProxy(new URL((await server.createRoom()).join_url));
+  log(`# signaling through a proxy adding ${SIGNAL_DELAY_MS} ms each way`);
+}
 const results = [];
 const failures = [];
 try {
@@ -435,6 +471,7 @@ try {
   log(err.message);
   process.exitCode = 1;
 } finally {
+  proxy?.close();
   await server.stop();
 }
 if (process.exitCode) process.exit();
@@ -444,6 +481,7 @@ const pick = (k) => results.map((r) => r[k]);
 console.log(
   JSON.stringify({
     runs: results.length,
+    signal_delay_ms: SIGNAL_DELAY_MS,
     nav_to_first_frame_ms: summary(pick('nav_to_first_frame_ms')),
     join_click_to_first_frame_ms: summary(pick('join_click_to_first_frame_ms')),
     ws_open_to_first_frame_ms: summary(pick('ws_open_to_first_frame_ms')),
