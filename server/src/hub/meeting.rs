@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::wire::{self, Recipient};
 use super::Outbox;
-use crate::media::{Forwarding, GroupKey, MediaCommand, MediaHandle, MediaSignal, PeerKey};
+use crate::media::{Forwarding, GroupKey, MediaCommand, MediaHandle, MediaSignal, PeerKey, PeerSetup};
 use crate::protocol::ServerMessage;
 use crate::room::{CloseReason, Effect, ParticipantId, Room, RoomEvent, RoomSettings};
 
@@ -202,18 +202,24 @@ impl Meeting {
         // The server offers first, right behind `joined` (a session sends its queue before
         // media signals), so a newcomer's one negotiation brings its media both ways.
         for who in admitted {
-            let (Some(conn), Some((audio, video))) = (self.conns.get(&who), self.room.forwarding(who)) else {
-                continue;
-            };
-            media.send(MediaCommand::Open {
-                peer: PeerKey(who.0),
-                group: self.group,
-                label: self.room.public_id_of(who).map(|p| p.0).unwrap_or_default(),
-                forwarding: Forwarding { audio, video },
-                signals: conn.signals.clone(),
-            });
+            let Some(conn) = self.conns.get(&who) else { continue };
+            if let Some(setup) = self.peer_setup(who, conn.signals.clone()) {
+                media.send(MediaCommand::Open(setup));
+            }
         }
         applied
+    }
+
+    /// What the media loop needs to start `who`'s peer; `None` unless admitted.
+    pub fn peer_setup(&self, who: ParticipantId, signals: mpsc::UnboundedSender<MediaSignal>) -> Option<PeerSetup> {
+        let (audio, video) = self.room.forwarding(who)?;
+        Some(PeerSetup {
+            peer: PeerKey(who.0),
+            group: self.group,
+            label: self.room.public_id_of(who).map(|p| p.0).unwrap_or_default(),
+            forwarding: Forwarding { audio, video },
+            signals,
+        })
     }
 }
 

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Config, DeclaredRoom, RoomDefaults};
-use crate::media::{Forwarding, GroupKey, MediaCommand, MediaEvent, MediaHandle, MediaSignal, PeerKey};
+use crate::media::{GroupKey, MediaCommand, MediaEvent, MediaHandle, MediaSignal, PeerKey};
 use crate::metrics::Metrics;
 use crate::names;
 use crate::protocol::{ClientMessage, ServerMessage};
@@ -382,21 +382,11 @@ impl Hub {
 
     fn offer(&mut self, peer: PeerKey, sdp: String, signals: mpsc::UnboundedSender<MediaSignal>) {
         let Some(meeting) = self.meeting_of(peer) else { return };
-        let pid = ParticipantId(peer.0);
-        let Some((audio, video)) = meeting.room.forwarding(pid) else {
-            let refusal = Refusal::from(RoomError::NotAdmitted);
-            self.send_error(peer, refusal);
+        let Some(setup) = meeting.peer_setup(ParticipantId(peer.0), signals) else {
+            self.send_error(peer, RoomError::NotAdmitted.into());
             return;
         };
-        let (group, label) = (meeting.group, meeting.room.public_id_of(pid).map(|p| p.0).unwrap_or_default());
-        self.media.send(MediaCommand::Connect {
-            peer,
-            group,
-            label,
-            offer_sdp: sdp,
-            forwarding: Forwarding { audio, video },
-            signals,
-        });
+        self.media.send(MediaCommand::Connect { setup, offer_sdp: sdp });
     }
 
     fn room_command(&mut self, peer: PeerKey, message: ClientMessage) {

@@ -44,34 +44,29 @@ impl Forwarding {
     }
 }
 
+/// Who a peer is, for starting one.
+pub struct PeerSetup {
+    pub peer: PeerKey,
+    pub group: GroupKey,
+    /// Put in the `msid` of this peer's tracks so subscribers can tell who is who.
+    pub label: String,
+    pub forwarding: Forwarding,
+    /// Where its answers, offers and refusals go, in order (the participant's session).
+    pub signals: mpsc::UnboundedSender<MediaSignal>,
+}
+
 pub enum MediaCommand {
     /// Start a peer for a participant just admitted, the server offering first: two m-lines
     /// it receives (the browser's microphone and camera) and every live track of the group,
-    /// so one offer and its answer bring the newcomer's media both ways. The offer and every
-    /// later one go to `signals`. Ignored for a peer that exists.
-    Open {
-        peer: PeerKey,
-        group: GroupKey,
-        /// Put in the `msid` of this peer's tracks so subscribers can tell who is who.
-        label: String,
-        forwarding: Forwarding,
-        signals: mpsc::UnboundedSender<MediaSignal>,
-    },
+    /// so one offer and its answer bring the newcomer's media both ways. Ignored for a peer
+    /// that exists.
+    Open(PeerSetup),
     /// Start a peer from the browser's offer (a browser with a new peer connection, say
-    /// after a resume). The answer (or a refusal) and every later
-    /// server offer go to `signals`, in order. For a peer that exists, an offer from the same
-    /// browser peer connection (same DTLS fingerprint) renegotiates it — an ICE restart after
-    /// a network change, refused while our own offer awaits its answer — and an offer from a
-    /// new peer connection replaces it.
-    Connect {
-        peer: PeerKey,
-        group: GroupKey,
-        /// Put in the `msid` of this peer's tracks so subscribers can tell who is who.
-        label: String,
-        offer_sdp: String,
-        forwarding: Forwarding,
-        signals: mpsc::UnboundedSender<MediaSignal>,
-    },
+    /// after a resume). For a peer that exists, an offer from the same browser peer
+    /// connection (same DTLS fingerprint) renegotiates it — an ICE restart after a network
+    /// change, refused while our own offer awaits its answer — and an offer from a new peer
+    /// connection replaces it.
+    Connect { setup: PeerSetup, offer_sdp: String },
     /// The browser's answer to our last offer.
     Answer { peer: PeerKey, answer_sdp: String },
     /// The peer's signaling moved to a new session (a resumed WebSocket): later answers and

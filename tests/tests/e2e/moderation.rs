@@ -177,6 +177,21 @@ async fn try_join(
     }
 }
 
+/// The id the facilitator's waiting list gives `name`, once it lists them.
+async fn waiting_id(facilitator: &Participant, name: &str) -> Result<String> {
+    let list = facilitator
+        .wait_message(&format!("{name} in the waiting list"), |m| {
+            m["type"] == "waiting_list" && m["waiting"].as_array().is_some_and(|w| w.iter().any(|x| x["name"] == name))
+        })
+        .await?;
+    let id = list["waiting"]
+        .as_array()
+        .and_then(|w| w.iter().find(|x| x["name"] == name))
+        .and_then(|x| x["id"].as_str())
+        .with_context(|| format!("waiting_list gives {name} an id"))?;
+    Ok(id.to_string())
+}
+
 /// Admitted while its socket was down, a newcomer resumes with a new peer connection and
 /// offers it; the server's first offer, never answered, is not sent again to cross it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -192,17 +207,7 @@ async fn admitted_while_its_socket_was_down_a_newcomer_resumes_and_connects() ->
     let mut wen = SignalingClient::connect(addr).await?;
     let waiting = try_join(&mut wen, &room.id, "Wen", json!({})).await?;
     let key = waiting["resume_key"].as_str().context("waiting carries a resume_key")?.to_string();
-    let list = fay
-        .wait_message("Wen in the waiting list", |m| {
-            m["type"] == "waiting_list" && m["waiting"].as_array().is_some_and(|w| w.iter().any(|x| x["name"] == "Wen"))
-        })
-        .await?;
-    let wen_id = list["waiting"]
-        .as_array()
-        .and_then(|w| w.iter().find(|x| x["name"] == "Wen"))
-        .and_then(|x| x["id"].as_str())
-        .context("waiting_list gives Wen an id")?
-        .to_string();
+    let wen_id = waiting_id(&fay, "Wen").await?;
 
     // Her phone loses the network; she is let in meanwhile (the first offer goes nowhere).
     drop(wen);
@@ -522,20 +527,7 @@ async fn waiting_room_admit_flow() -> Result<()> {
             && waiting["message"].as_str().is_some_and(|m| !m.is_empty()),
         "an arrival waits with a friendly message, got {waiting}"
     );
-    let list = fay
-        .wait_message("waiting_list with Wen", |m| {
-            m["type"] == "waiting_list"
-                && m["waiting"]
-                    .as_array()
-                    .is_some_and(|w| w.iter().any(|x| x["name"] == "Wen"))
-        })
-        .await?;
-    let wen_id = list["waiting"]
-        .as_array()
-        .and_then(|w| w.iter().find(|x| x["name"] == "Wen"))
-        .and_then(|x| x["id"].as_str())
-        .context("waiting_list gives Wen an id")?
-        .to_string();
+    let wen_id = waiting_id(&fay, "Wen").await?;
 
     wen.send(&json!({"type": "offer", "sdp": "v=0\r\n"}))
         .await?;
@@ -571,20 +563,7 @@ async fn waiting_room_admit_flow() -> Result<()> {
     let mut xan = SignalingClient::connect(addr).await?;
     let waiting = try_join(&mut xan, &room.id, "Xan", json!({})).await?;
     ensure!(waiting["type"] == "waiting", "Xan waits, got {waiting}");
-    let list = fay
-        .wait_message("waiting_list with Xan", |m| {
-            m["type"] == "waiting_list"
-                && m["waiting"]
-                    .as_array()
-                    .is_some_and(|w| w.iter().any(|x| x["name"] == "Xan"))
-        })
-        .await?;
-    let xan_id = list["waiting"]
-        .as_array()
-        .and_then(|w| w.iter().find(|x| x["name"] == "Xan"))
-        .and_then(|x| x["id"].as_str())
-        .context("waiting_list gives Xan an id")?
-        .to_string();
+    let xan_id = waiting_id(&fay, "Xan").await?;
     fay.send(&json!({"type": "deny", "id": xan_id}))?;
     let (closed, _) = xan.recv_type("closed").await?;
     ensure!(

@@ -27,8 +27,8 @@ use super::send_batch::SendBatch;
 use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
 use crate::metrics::Metrics;
-use super::{stun, Forwarding, GroupKey, MediaCommand, MediaError, MediaEvent, MediaHandle};
-use super::{MediaSignal, PeerKey};
+use super::{stun, MediaCommand, MediaError, MediaEvent, MediaHandle};
+use super::{MediaSignal, PeerKey, PeerSetup};
 
 /// Datagrams read in one wake-up before subscribers are polled: amortises their polling (a
 /// publisher is polled after each of its datagrams, see `handle_datagram`).
@@ -452,7 +452,8 @@ impl Sfu {
 
     fn handle_command(&mut self, command: MediaCommand, now: Instant) {
         match command {
-            MediaCommand::Connect { peer, group, label, offer_sdp, forwarding, signals } => {
+            MediaCommand::Connect { setup, offer_sdp } => {
+                let (peer, signals) = (setup.peer, setup.signals.clone());
                 if let Some(&slot) = self.by_key.get(&peer) {
                     // Not yet answered (no fingerprint known): any offer is a new connection.
                     let known = self.peers[slot].as_ref().and_then(|p| p.remote_fingerprint.as_deref());
@@ -470,7 +471,7 @@ impl Sfu {
                     }
                     self.remove_peer(slot);
                 }
-                match self.connect(peer, group, label, &offer_sdp, forwarding, signals.clone(), now) {
+                match self.connect(setup, &offer_sdp, now) {
                     Ok(answer) => {
                         let _ = signals.send(MediaSignal::Answer(answer));
                     }
@@ -479,9 +480,9 @@ impl Sfu {
                     }
                 }
             }
-            MediaCommand::Open { peer, group, label, forwarding, signals } => {
-                if !self.by_key.contains_key(&peer) {
-                    self.open(peer, group, label, forwarding, signals, now);
+            MediaCommand::Open(setup) => {
+                if !self.by_key.contains_key(&setup.peer) {
+                    self.open(setup, now);
                 }
             }
             MediaCommand::Answer { peer, answer_sdp } => self.accept_answer(peer, &answer_sdp, now),
@@ -504,34 +505,16 @@ impl Sfu {
 
     /// A peer for a newcomer, the server offering first (see `MediaCommand::Open`); the
     /// offer goes out when the loop next polls it.
-    fn open(
-        &mut self,
-        key: PeerKey,
-        group: GroupKey,
-        label: String,
-        forwarding: Forwarding,
-        signals: mpsc::UnboundedSender<MediaSignal>,
-        now: Instant,
-    ) {
-        let mut peer = self.new_peer(key, group, label, forwarding, signals, now);
+    fn open(&mut self, setup: PeerSetup, now: Instant) {
+        let mut peer = self.new_peer(setup, now);
         peer.offer_receive_lines = true;
         peer.wants_negotiation = true;
         self.offer_live_tracks(&mut peer);
         self.register(peer);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn connect(
-        &mut self,
-        key: PeerKey,
-        group: GroupKey,
-        label: String,
-        offer_sdp: &str,
-        forwarding: Forwarding,
-        signals: mpsc::UnboundedSender<MediaSignal>,
-        now: Instant,
-    ) -> Result<String, MediaError> {
-        let mut peer = self.new_peer(key, group, label, forwarding, signals, now);
+    fn connect(&mut self, setup: PeerSetup, offer_sdp: &str, now: Instant) -> Result<String, MediaError> {
+        let mut peer = self.new_peer(setup, now);
         peer.remote_fingerprint = dtls_fingerprint(offer_sdp).map(str::to_string);
         let answer = peer.accept_offer(offer_sdp)?;
         // Every live track of the group is offered to the newcomer right after the answer.
@@ -541,15 +524,8 @@ impl Sfu {
         Ok(answer)
     }
 
-    fn new_peer(
-        &self,
-        key: PeerKey,
-        group: GroupKey,
-        label: String,
-        forwarding: Forwarding,
-        signals: mpsc::UnboundedSender<MediaSignal>,
-        now: Instant,
-    ) -> Peer {
+    fn new_peer(&self, setup: PeerSetup, now: Instant) -> Peer {
+        let PeerSetup { peer: key, group, label, forwarding, signals } = setup;
         let mut rtc = Rtc::builder()
             // Full ICE: a browser nominates on its first check (see `remote_candidates`).
             .set_ice_lite(false)
