@@ -62,9 +62,23 @@ pub async fn run(
     }
     loop {
         let reply = tokio::select! {
-            // In this order: room messages go out before media signals that were queued after
-            // them (the server's first offer follows `joined`, never overtakes it).
+            // In this order: room messages go out before media signals queued after them (the
+            // server's first offer follows `joined`, never overtakes it), and what is queued
+            // for the client goes out before more is read (a flood cannot starve its replies).
             biased;
+            outgoing = outbox_rx.recv() => match outgoing {
+                Some(message) => Some(message),
+                // The hub dropped us: the server is stopping (which `stopped()` below may not
+                // have won the race to say), or we were too slow.
+                None if session.hub.is_stopping() => Some(server_stopping()),
+                None => break,
+            },
+            _ = session.hub.stopped() => Some(server_stopping()),
+            Some(signal) = signals_rx.recv() => Some(match signal {
+                MediaSignal::Answer(sdp) => ServerMessage::Answer { sdp },
+                MediaSignal::Offer(sdp) => ServerMessage::Offer { sdp },
+                MediaSignal::Refused(e) => error(e.code(), e.to_string(), None),
+            }),
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     if too_large(&text, limits) {
@@ -91,19 +105,6 @@ pub async fn run(
                 }
                 None => break,
             },
-            outgoing = outbox_rx.recv() => match outgoing {
-                Some(message) => Some(message),
-                // The hub dropped us: the server is stopping (which `stopped()` below may not
-                // have won the race to say), or we were too slow.
-                None if session.hub.is_stopping() => Some(server_stopping()),
-                None => break,
-            },
-            _ = session.hub.stopped() => Some(server_stopping()),
-            Some(signal) = signals_rx.recv() => Some(match signal {
-                MediaSignal::Answer(sdp) => ServerMessage::Answer { sdp },
-                MediaSignal::Offer(sdp) => ServerMessage::Offer { sdp },
-                MediaSignal::Refused(e) => error(e.code(), e.to_string(), None),
-            }),
         };
         let Some(reply) = reply else { continue };
         let closing = matches!(reply, ServerMessage::Closed { .. });
