@@ -222,8 +222,10 @@ export class PeerSession {
       if (this.#senders[kind] || !receiving.has(t.mid)) continue;
       t.direction = 'sendonly';
       if (this.#stream && t.sender.setStreams) t.sender.setStreams(this.#stream);
-      await t.sender.replaceTrack(this.#local[kind]);
+      // Known before the await, so a device switched meanwhile goes to this sender too (the
+      // browser applies replaceTrack calls in order).
       this.#senders[kind] = t.sender;
+      await t.sender.replaceTrack(this.#local[kind]);
     }
   }
 

@@ -15,8 +15,6 @@ use crate::media::peer::{Subscriber, TrackIn, TrackOut, TrackOutState};
 use crate::media::{Forwarding, GroupKey, MediaSignal, PeerKey};
 
 impl Sfu {
-    /// A live published track: every other peer of the group that does not have it yet
-    /// will receive it.
     /// A track the peer in `slot` publishes, offered to its group once forwarding allows.
     pub(super) fn add_track_in(&mut self, slot: usize, mid: Mid, kind: MediaKind) {
         let Some(peer) = self.peers[slot].as_mut() else { return };
@@ -26,6 +24,8 @@ impl Sfu {
         }
     }
 
+    /// A live published track: every other peer of the group that does not have it yet
+    /// will receive it.
     pub(super) fn open_track_in_group(&mut self, publisher_slot: usize, mid: Mid, kind: MediaKind) {
         let Some(publisher) = self.peers[publisher_slot].as_ref() else { return };
         let (key, group, label) = (publisher.key, publisher.group, publisher.label.clone());
