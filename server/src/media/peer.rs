@@ -65,18 +65,30 @@ pub(super) struct Peer {
     pub pending: Option<(SdpPendingOffer, String)>,
     /// Set when tracks_out changed; the loop then tries to negotiate.
     pub wants_negotiation: bool,
-    /// The next server offer starts the connection: it carries the two m-lines the server
-    /// receives (microphone and camera) before any forwarded track.
-    pub offer_receive_lines: bool,
-    /// Those two m-lines while their offer awaits the answer. str0m announces only m-lines
-    /// the browser offered (`Event::MediaAdded`), so these become tracks in on the answer.
-    pub receive_lines_offered: Vec<(Mid, MediaKind)>,
+    /// The m-lines the server receives on (microphone and camera) when it offers first.
+    pub receive_lines: ReceiveLines,
     /// Set when the peer failed; the loop removes it at the end of the turn.
     pub dead: bool,
     /// Since when this peer's microphone (camera) has been off while its tracks are still
     /// negotiated to the others; `None` while on, or once they were closed for idleness.
     pub audio_off_since: Option<Instant>,
     pub video_off_since: Option<Instant>,
+}
+
+/// Where a peer's two receive m-lines (what the browser publishes) stand.
+pub(super) enum ReceiveLines {
+    /// They came in the browser's own offer, or have been negotiated.
+    Settled,
+    /// The next server offer starts the connection with them, before any forwarded track.
+    ToOffer,
+    /// In the server's offer awaiting its answer. str0m announces only m-lines the browser
+    /// offered (`Event::MediaAdded`), so these become tracks in on the answer.
+    Offered(Vec<(Mid, MediaKind)>),
+}
+
+/// The browser's DTLS certificate fingerprint in an SDP: it names one peer connection.
+pub(super) fn dtls_fingerprint(sdp: &str) -> Option<&str> {
+    sdp.lines().find_map(|line| line.trim_end().strip_prefix("a=fingerprint:"))
 }
 
 /// A track this peer publishes.
@@ -266,10 +278,18 @@ impl Peer {
         }
     }
 
-    pub fn accept_answer(&mut self, sdp: &str) -> Result<(), MediaError> {
+    /// The browser's answer to our offer. Returns the receive m-lines it settled (the first
+    /// offer's microphone and camera), which the caller makes tracks in.
+    pub fn accept_answer(&mut self, sdp: &str, now: Instant) -> Result<Vec<(Mid, MediaKind)>, MediaError> {
         let Some((pending, _)) = self.pending.take() else {
             return Err(MediaError::UnexpectedAnswer);
         };
+        if self.remote_fingerprint.is_none() {
+            // The answer to our first offer: this browser peer connection is the peer's, and
+            // its silence counts from now.
+            self.remote_fingerprint = dtls_fingerprint(sdp).map(str::to_string);
+            self.last_heard = now;
+        }
         // Not every peer keeps to what was offered (webrtc-rs answers with its own extensions).
         let sdp = without_send_side_twcc(&without_candidates(sdp), Writer::Browser);
         let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
@@ -293,7 +313,13 @@ impl Peer {
         self.tracks_out
             .retain(|t| !matches!(t.state, TrackOutState::NegotiatingStop(_)));
         self.wants_negotiation = true;
-        Ok(())
+        match std::mem::replace(&mut self.receive_lines, ReceiveLines::Settled) {
+            ReceiveLines::Offered(lines) => Ok(lines),
+            other => {
+                self.receive_lines = other;
+                Ok(Vec::new())
+            }
+        }
     }
 
     /// The subscriber's round trip on a track it receives (from its receiver reports) fits
@@ -321,11 +347,10 @@ impl Peer {
         }
         self.wants_negotiation = false;
         let mut change = self.rtc.sdp_api();
-        if std::mem::take(&mut self.offer_receive_lines) {
-            for kind in [MediaKind::Audio, MediaKind::Video] {
-                let mid = change.add_media(kind, Direction::RecvOnly, None, None, None);
-                self.receive_lines_offered.push((mid, kind));
-            }
+        if matches!(self.receive_lines, ReceiveLines::ToOffer) {
+            let lines = [MediaKind::Audio, MediaKind::Video]
+                .map(|kind| (change.add_media(kind, Direction::RecvOnly, None, None, None), kind));
+            self.receive_lines = ReceiveLines::Offered(lines.to_vec());
         }
         for track in &mut self.tracks_out {
             match track.state {

@@ -118,17 +118,13 @@ impl Sfu {
         let Some(&slot) = self.by_key.get(&key) else { return };
         let Some(peer) = self.peers[slot].as_mut() else { return };
         let before: Vec<TrackOutState> = peer.tracks_out.iter().map(|t| t.state).collect();
-        if let Err(e) = peer.accept_answer(sdp) {
-            let _ = peer.signals.send(MediaSignal::Refused(e));
-            return;
-        }
-        if peer.remote_fingerprint.is_none() {
-            // The answer to our first offer: this browser peer connection is the peer's, and
-            // its silence counts from now.
-            peer.remote_fingerprint = super::dtls_fingerprint(sdp).map(str::to_string);
-            peer.last_heard = now;
-        }
-        let published = std::mem::take(&mut peer.receive_lines_offered);
+        let published = match peer.accept_answer(sdp, now) {
+            Ok(published) => published,
+            Err(e) => {
+                let _ = peer.signals.send(MediaSignal::Refused(e));
+                return;
+            }
+        };
         // Tracks that just opened start flowing: subscribe them at their publisher and ask
         // for a keyframe so the picture appears at once.
         let opened: Vec<(PeerKey, Mid, Mid, MediaKind)> = peer

@@ -22,7 +22,7 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use super::peer::{Peer, TrackOut, TrackOutState};
+use super::peer::{dtls_fingerprint, Peer, ReceiveLines, TrackOut, TrackOutState};
 use super::send_batch::SendBatch;
 use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
@@ -120,10 +120,6 @@ fn bind(addr: SocketAddr, ice_tcp: bool) -> io::Result<(StdUdpSocket, Option<std
     }
 }
 
-/// The browser's DTLS certificate fingerprint in an SDP: it names one peer connection.
-fn dtls_fingerprint(sdp: &str) -> Option<&str> {
-    sdp.lines().find_map(|line| line.trim_end().strip_prefix("a=fingerprint:"))
-}
 
 struct Sfu {
     /// Sends never wait: a full socket buffer drops the datagram, as the network would.
@@ -507,7 +503,7 @@ impl Sfu {
     /// offer goes out when the loop next polls it.
     fn open(&mut self, setup: PeerSetup, now: Instant) {
         let mut peer = self.new_peer(setup, now);
-        peer.offer_receive_lines = true;
+        peer.receive_lines = ReceiveLines::ToOffer;
         peer.wants_negotiation = true;
         self.offer_live_tracks(&mut peer);
         self.register(peer);
@@ -561,8 +557,7 @@ impl Sfu {
             tracks_out: Vec::new(),
             pending: None,
             wants_negotiation: false,
-            offer_receive_lines: false,
-            receive_lines_offered: Vec::new(),
+            receive_lines: ReceiveLines::Settled,
             dead: false,
             audio_off_since: None,
             video_off_since: None,
