@@ -33,7 +33,8 @@
 // BENCH_STATS_POLL (default 1), BENCH_FORCE_STATS=1 (no frame callback: test the fallback),
 // BENCH_SIGNAL_DELAY_MS (one-way delay added to the page's HTTP and WebSocket traffic by a
 // TCP proxy in front of the server, as over a long network path; media stays direct, default
-// 0 = no proxy), BENCH_SETTLE_MS (idle time after launching the measured
+// 0 = no proxy), BENCH_WEB_DIR (serve the web client from this directory instead of web/, to
+// compare two clients against one server binary), BENCH_SETTLE_MS (idle time after launching the measured
 // Chromium, default 1000). Needs tests/browser/node_modules (cd tests/browser && npm ci).
 
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -190,7 +191,34 @@ function instrument(statsPoll, forceStats) {
       });
       if (statsPoll) pollStats(this);
     }
+
+    // Each SDP step's start and end: how much of the join is the browser's own SDP work.
+    setRemoteDescription(d) {
+      return timed(`srd-${d?.type}`, super.setRemoteDescription(d));
+    }
+
+    createAnswer(...a) {
+      return timed('answer', super.createAnswer(...a));
+    }
+
+    createOffer(...a) {
+      return timed('offer', super.createOffer(...a));
+    }
+
+    setLocalDescription(d) {
+      return timed(`sld-${d?.type ?? 'auto'}`, super.setLocalDescription(d));
+    }
   };
+  B.sdpSteps = [];
+  function timed(step, promise) {
+    const entry = [step, performance.now(), null];
+    B.sdpSteps.push(entry);
+    const done = () => {
+      entry[2] = performance.now();
+    };
+    promise.then(done, done);
+    return promise;
+  }
 
   // Every <video> given a stream gets a frame callback; the first frame of a received track counts.
   const watched = new WeakSet();
@@ -325,6 +353,7 @@ async function oneRun(server, label) {
         loadEnd: nav?.loadEventEnd ?? null,
         streams: window.haven.streams,
         nowWall: performance.timeOrigin + performance.now(),
+        pmarks: performance.getEntriesByType('mark').map((m) => [m.name, m.startTime]),
       };
     });
     const nodeNow = Date.now();
@@ -355,6 +384,7 @@ async function oneRun(server, label) {
         ws_first_message_ms: r(b.marks.wsFirstMessage),
         pc_create_ms: r(b.marks.pcCreate),
         signals: (b.signals ?? []).map(([dir, type, t]) => `${dir === 'in' ? '<' : '>'}${type}@${r(t)}`).join(' '),
+        sdp_steps: (b.sdpSteps ?? []).map(([step, start, end]) => `${step}@${r(start)}–${r(end)}`).join(' '),
         remote_video_track_ms: r(b.marks.remoteVideoTrack),
         pc_connected_ms: r(b.marks.pcConnected),
         first_frame_receive_ms: r(b.firstFrame?.receiveTime),
@@ -367,6 +397,7 @@ async function oneRun(server, label) {
         // page wall clock minus node's, ± the evaluate round trip; near 0 when t0-based figures are sound
         clock_skew_ms: r(b.nowWall - nodeNow),
         load1: r(loadAvg[0]),
+        pmarks: (b.pmarks ?? []).map(([n, t]) => `${n}@${r(t)}`).join(' '),
       },
     };
   } finally {
@@ -434,7 +465,7 @@ let chromiumVersion = null;
 log(`# ${chromiumVersion}; server ${process.env.HAVEN_BIN}; ${runs} runs + ${WARMUP} warm-up; ` +
   `first frame by ${FORCE_STATS ? "getStats only" : "requestVideoFrameCallback"}, stats poll ${STATS_POLL || FORCE_STATS ? "on" : "off"}; load ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
 
-server = await startServer('bench-browser-join');
+server = await startServer('bench-browser-join', process.env.BENCH_WEB_DIR ? { webDir: process.env.BENCH_WEB_DIR } : {});
 if (SIGNAL_DELAY_MS > 0) {
   proxy = await startDelayProxy(new URL((await server.createRoom()).join_url));
   log(`# signaling through a proxy adding ${SIGNAL_DELAY_MS} ms each way`);

@@ -24,6 +24,8 @@ const RESTART_WORDS = {
 };
 /** Waits before each automatic reconnection attempt after a dropped connection. */
 const RECONNECT_DELAYS_MS = [500, 1500, 3000, 6000, 10000];
+/** How long a join may take before the "Joining…" screen replaces the join screen. */
+const CONNECTING_SCREEN_DELAY_MS = 400;
 const SCREENS = ['join', 'connecting', 'waiting', 'meeting', 'left', 'problem'];
 const $ = (id) => document.getElementById(id);
 
@@ -84,6 +86,8 @@ const app = {
   /** Automatic reconnection after a dropped socket: the attempt number, 0 when not. */
   reconnecting: 0,
   reconnectTimer: 0,
+  /** Shows the "Joining…" screen if a join is slow (see connect). */
+  connectingTimer: 0,
   /** The server's secret for taking our place back after a dropped connection. */
   resumeKey: null,
   /** Message types in and out, for tests and debugging (no SDP, no names). */
@@ -144,7 +148,17 @@ function show(screen) {
 
 function setState(state) {
   app.state = state;
+  setJoinBusy(false);
   show(state === 'joined' ? 'meeting' : state);
+}
+
+/** The Join button says a join is under way while the join screen is still up (connect). */
+function setJoinBusy(busy) {
+  const button = $('join-button');
+  if (button.hasAttribute('aria-busy') === busy) return;
+  if (busy) button.setAttribute('aria-busy', 'true');
+  else button.removeAttribute('aria-busy');
+  button.textContent = busy ? 'Joining…' : 'Join';
 }
 
 function showProblem({ title, text, retry }) {
@@ -207,7 +221,18 @@ async function join() {
 /** Opens a socket and asks to join (also used to reconnect with the same name and token). */
 async function connect() {
   setConnectingText();
-  setState('connecting');
+  if (app.reconnecting) {
+    setState('connecting');
+  } else {
+    // A join usually takes a fraction of a second: the "Joining…" screen appears only when
+    // it takes longer, instead of flashing up and costing a page layout on the way in.
+    app.state = 'connecting';
+    setJoinBusy(true);
+    clearTimeout(app.connectingTimer);
+    app.connectingTimer = setTimeout(() => {
+      if (app.state === 'connecting' && document.body.dataset.screen === 'join') show('connecting');
+    }, CONNECTING_SCREEN_DELAY_MS);
+  }
 
   const sig = new Signaling({
     onMessage: (msg) => (app.sig === sig ? handleMessage(msg) : undefined),
@@ -838,6 +863,25 @@ function init() {
   setState('join');
   $('name-input').focus();
   loadRoomInfo();
+  (window.requestIdleCallback ?? setTimeout)(warmEmojiFont);
+}
+
+/**
+ * Lays out the reaction emoji once, off screen, while the join screen waits for the person:
+ * the first layout of a colour emoji loads its font, which costs Chromium 15–20 ms (measured,
+ * BENCHMARKS.md) and would otherwise fall in the middle of joining, when the meeting screen
+ * first shows its reaction buttons.
+ */
+function warmEmojiFont() {
+  const probe = document.createElement('span');
+  probe.className = 'visually-hidden';
+  probe.setAttribute('aria-hidden', 'true');
+  probe.textContent = Object.values(REACTIONS)
+    .map((r) => r.emoji)
+    .join('');
+  document.body.append(probe);
+  void probe.offsetWidth; // layout now: shaping the text is what loads the font
+  probe.remove();
 }
 
 // A small, read-only window into the page for the browser tests.

@@ -144,10 +144,12 @@ export class PeerSession {
         this.#retryAfterAnswer = true;
       }
       await this.#pc.setRemoteDescription({ type: 'offer', sdp });
-      await this.#adoptSendLines(sdp);
+      const attached = this.#adoptSendLines(sdp);
       const answer = await this.#pc.createAnswer();
       await this.#pc.setLocalDescription(answer);
       this.#send({ type: 'answer', sdp: this.#pc.localDescription.sdp });
+      // Not awaited: the answer is out, the tracks reach their senders meanwhile.
+      attached.catch((err) => console.warn('haven: a device could not be put on its sender', err));
       if (this.#retryAfterAnswer) {
         this.#retryAfterAnswer = false;
         this.#later(0);
@@ -212,21 +214,25 @@ export class PeerSession {
 
   /**
    * The server's first offer asks for our microphone and camera on the m-lines it receives
-   * (`a=recvonly` in its SDP): those transceivers become our senders.
+   * (`a=recvonly` in its SDP): those transceivers become our senders. Their tracks are put on
+   * without waiting (a track on a sender changes nothing in the answer), so the answer goes
+   * out at once; the returned promise settles when both are on.
    */
-  async #adoptSendLines(sdp) {
-    if (KINDS.every((kind) => this.#senders[kind])) return;
+  #adoptSendLines(sdp) {
+    if (KINDS.every((kind) => this.#senders[kind])) return Promise.resolve();
     const receiving = receiveMids(sdp);
+    const attached = [];
     for (const t of this.#pc.getTransceivers()) {
       const kind = t.receiver.track.kind;
       if (this.#senders[kind] || !receiving.has(t.mid)) continue;
       t.direction = 'sendonly';
       if (this.#stream && t.sender.setStreams) t.sender.setStreams(this.#stream);
-      // Known before the await, so a device switched meanwhile goes to this sender too (the
-      // browser applies replaceTrack calls in order).
+      // A device switched meanwhile goes to this sender too: the browser applies
+      // replaceTrack calls in order.
       this.#senders[kind] = t.sender;
-      await t.sender.replaceTrack(this.#local[kind]);
+      attached.push(t.sender.replaceTrack(this.#local[kind]));
     }
+    return Promise.all(attached);
   }
 
   /** Puts `track` (or nothing) on the sender of `kind` (now, or when it exists). */
