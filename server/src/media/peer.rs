@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid, Pt};
+use str0m::rtp::Ssrc;
 use str0m::net::Protocol;
 use str0m::Rtc;
 use tokio::sync::mpsc::UnboundedSender;
@@ -101,6 +102,9 @@ pub(super) struct TrackIn {
     keyframe_wanted: bool,
     /// Requests since the last keyframe; after two PLIs we escalate to FIR.
     requests_unanswered: u8,
+    /// Some subscriber waits for a keyframe (`Subscriber::needs_keyframe`): kept by
+    /// `refresh_awaiting` so the run loop's every turn need not scan the subscribers.
+    awaiting_keyframe: bool,
 }
 
 /// Where a published track goes: written to `mid` of the peer in `slot`, as payload type
@@ -114,6 +118,9 @@ pub(super) struct Subscriber {
     pub seq: SeqRewrite,
     /// Video is held back until a keyframe, so a decoder never starts on a delta frame.
     pub needs_keyframe: bool,
+    /// The SSRC of the send stream on `mid`, once it exists: str0m finds a stream by SSRC in
+    /// a hash map, by mid only by walking all of the subscriber's streams (per packet).
+    pub ssrc: Option<Ssrc>,
 }
 
 /// A track this peer receives from another peer.
@@ -162,7 +169,14 @@ impl TrackIn {
             last_keyframe_request: None,
             keyframe_wanted: false,
             requests_unanswered: 0,
+            awaiting_keyframe: false,
         }
+    }
+
+    /// Whether a subscriber still waits for a keyframe: after any change to the subscribers
+    /// or their `needs_keyframe`.
+    pub fn refresh_awaiting(&mut self) {
+        self.awaiting_keyframe = self.subscribers.iter().any(|s| s.needs_keyframe);
     }
 
     /// Whether a keyframe request may go out now; if not, remembers to send one later.
@@ -185,7 +199,7 @@ impl TrackIn {
     /// waits for its first picture (a browser ignores a PLI that comes right after a
     /// keyframe it just sent, and a new viewer cannot ask for a stream it never received).
     pub fn keyframe_due(&self) -> Option<Instant> {
-        let waiting = self.keyframe_wanted || self.subscribers.iter().any(|s| s.needs_keyframe);
+        let waiting = self.keyframe_wanted || self.awaiting_keyframe;
         if !waiting {
             return None;
         }

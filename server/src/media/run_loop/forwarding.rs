@@ -91,7 +91,12 @@ impl Sfu {
                 continue;
             };
             let mut api = peer.rtc.direct_api();
-            let Some(stream) = api.stream_tx_by_mid(sub.mid, None) else {
+            if sub.ssrc.is_none() {
+                sub.ssrc = api.stream_tx_by_mid(sub.mid, None).map(|s| s.ssrc());
+            }
+            let Some(stream) = sub.ssrc.and_then(|ssrc| api.stream_tx(&ssrc)) else {
+                // Not negotiated yet, or the stream went: the mid is looked up again next time.
+                sub.ssrc = None;
                 sub.seq.skip();
                 continue;
             };
@@ -111,6 +116,9 @@ impl Sfu {
         let publisher = self.peers[publisher_slot].as_mut().expect("publisher polled above");
         if let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) {
             track.subscribers = subscribers;
+            if is_keyframe {
+                track.refresh_awaiting();
+            }
         }
     }
 
@@ -155,7 +163,9 @@ impl Sfu {
                     pt,
                     seq: SeqRewrite::default(),
                     needs_keyframe: kind == MediaKind::Video,
+                    ssrc: None,
                 });
+                track.refresh_awaiting();
             }
             if kind == MediaKind::Video {
                 self.request_keyframe(publisher, publisher_mid, now);
@@ -178,6 +188,7 @@ impl Sfu {
                             sub.seq.skip();
                             sub.needs_keyframe |= kind == MediaKind::Video;
                         }
+                        track.refresh_awaiting();
                         turned_on.push((track.mid, kind));
                     }
                 }
@@ -210,6 +221,7 @@ impl Sfu {
                 // Nothing flows while off; the m-lines may be recycled once stopped.
                 for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind) {
                     track.subscribers.clear();
+                    track.refresh_awaiting();
                 }
                 let (key, group) = (peer.key, peer.group);
                 self.stop_tracks_out(key, group, Some(kind));

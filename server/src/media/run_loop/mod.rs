@@ -626,6 +626,7 @@ impl Sfu {
         for other in self.peers.iter_mut().flatten().filter(|o| o.group == peer.group) {
             for track in &mut other.tracks_in {
                 track.subscribers.retain(|s| s.key != peer.key);
+                track.refresh_awaiting();
             }
         }
         self.stop_tracks_out(peer.key, peer.group, None);
