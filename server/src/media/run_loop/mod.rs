@@ -369,6 +369,9 @@ impl Sfu {
     }
 
     fn poll_peer(&mut self, slot: usize, now: Instant) {
+        // str0m asks for a timeout "now" when media was queued on it (by `forward`): that one
+        // is given at once, so the packets leave in this turn of the loop, not the next.
+        let mut timeout_given = false;
         loop {
             let Some(peer) = self.peers[slot].as_mut() else { return };
             if peer.dead {
@@ -385,6 +388,14 @@ impl Sfu {
                 }
             };
             match output {
+                Output::Timeout(t) if t <= now && !timeout_given => {
+                    timeout_given = true;
+                    let handled = catch_unwind(AssertUnwindSafe(|| rtc.handle_input(Input::Timeout(now))));
+                    if !matches!(handled, Ok(Ok(()))) {
+                        peer.dead = true;
+                        return;
+                    }
+                }
                 Output::Timeout(t) => {
                     peer.next_timeout = t;
                     return;
