@@ -116,6 +116,7 @@ impl Sfu {
         let publisher = self.peers[publisher_slot].as_mut().expect("publisher polled above");
         if let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) {
             track.subscribers = subscribers;
+            // Only a keyframe ends a subscriber's wait (`needs_keyframe`).
             if is_keyframe {
                 track.refresh_awaiting();
             }
