@@ -120,7 +120,6 @@ fn bind(addr: SocketAddr, ice_tcp: bool) -> io::Result<(StdUdpSocket, Option<std
     }
 }
 
-
 struct Sfu {
     /// Sends never wait: a full socket buffer drops the datagram, as the network would.
     sender: StdUdpSocket,
