@@ -59,6 +59,7 @@ if (!existsSync(process.env.HAVEN_BIN)) {
 }
 const { startServer } = await import('../tests/browser/lib/server.js');
 const { launchChromium } = await import('../tests/browser/lib/browsers.js');
+const { startRelay } = await import('../tests/browser/lib/proxy.js');
 const { joinMeeting, outbound, CONNECT_TIMEOUT } = await import('../tests/browser/lib/meeting.js');
 
 const runs = Number.parseInt(process.argv[2] ?? '7', 10);
@@ -263,32 +264,12 @@ async function waitPublishing(page, timeout = CONNECT_TIMEOUT) {
   }
 }
 
-/**
- * A TCP proxy that holds every chunk for `SIGNAL_DELAY_MS` each way (order kept), in front of
- * the server's HTTP port: signaling then crosses a long path while media stays on loopback.
- */
+/** The page's address through the delaying relay, when there is one. */
 let proxy = null;
-async function startDelayProxy(target) {
-  const net = await import('node:net');
-  const later = (fn) => setTimeout(fn, SIGNAL_DELAY_MS);
-  const relay = (from, to) => {
-    from.on('data', (chunk) => later(() => to.write(chunk)));
-    from.on('end', () => later(() => to.end()));
-    from.on('error', () => to.destroy());
-  };
-  const srv = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.hostname);
-    relay(client, upstream);
-    relay(upstream, client);
-  });
-  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  return srv;
-}
-
 function delayedUrl(url) {
   if (!proxy) return url;
   const u = new URL(url);
-  u.port = String(proxy.address().port);
+  u.port = new URL(proxy.url).port;
   return u.toString();
 }
 
@@ -467,7 +448,7 @@ log(`# ${chromiumVersion}; server ${process.env.HAVEN_BIN}; ${runs} runs + ${WAR
 
 server = await startServer('bench-browser-join', process.env.BENCH_WEB_DIR ? { webDir: process.env.BENCH_WEB_DIR } : {});
 if (SIGNAL_DELAY_MS > 0) {
-  proxy = await startDelayProxy(new URL((await server.createRoom()).join_url));
+  proxy = await startRelay(server.url, { delayMs: SIGNAL_DELAY_MS });
   log(`# signaling through a proxy adding ${SIGNAL_DELAY_MS} ms each way`);
 }
 const results = [];
@@ -502,7 +483,7 @@ try {
   log(err.message);
   process.exitCode = 1;
 } finally {
-  proxy?.close();
+  await proxy?.close();
   await server.stop();
 }
 if (process.exitCode) process.exit();
