@@ -67,8 +67,10 @@ struct Args {
     churn: Option<u64>,
     #[arg(long, default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
-    /// Only the first this many participants decrypt and measure what they receive (0: all);
-    /// the others count packets, so the generator stays cheaper than the SFU it loads.
+    /// Only this many participants decrypt and measure what they receive (0: all), spread
+    /// evenly over the join order (the first, then every N/K-th): an SFU that fans out in
+    /// join order then shows its middle as well as its ends. The others count packets, so the
+    /// generator stays cheaper than the SFU it loads.
     #[arg(long, default_value_t = 0)]
     measured: u32,
     /// Per participant, on stderr: frames received from each publisher.
@@ -93,7 +95,8 @@ fn main() -> Result<()> {
 }
 
 fn role(args: &Args, index: u32) -> Role {
-    let measured = args.measured == 0 || index < args.measured;
+    let stride = (args.participants / args.measured.max(1)).max(1);
+    let measured = args.measured == 0 || (index % stride == 0 && index / stride < args.measured);
     Role { index, audio: index < args.audio, video: index < args.video, measured }
 }
 
