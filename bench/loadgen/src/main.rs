@@ -21,7 +21,7 @@ use clap::{Parser, ValueEnum};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-use measure::{percentile, sample, Clock, ProcSample, Tally};
+use measure::{percentile, sample, udp_buffer_drops, Clock, ProcSample, Tally};
 use participant::{Adapter, Role, Shared};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -156,10 +156,12 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
 
     let gen_start = sample("self")?;
     let sfu_start = sample(&args.sfu_pid)?;
+    let drops_start = udp_buffer_drops();
     let start = Instant::now();
     shared.clock.open_window(start, Duration::from_secs(args.measure));
     tokio::time::sleep(Duration::from_secs(args.measure)).await;
     let sfu_end = sample(&args.sfu_pid)?;
+    let drops = udp_buffer_drops().zip(drops_start).map(|(end, start)| end.saturating_sub(start));
     let gen_end = sample("self")?;
     let window = start.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(1)).await; // frames still in flight
@@ -201,6 +203,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "generator_cpu_pct": 100.0 * gen_cpu,
         "valid": gen_cpu <= 0.8 && ready == args.participants,
         "egress_pps": egress / window,
+        "udp_buffer_drops": drops,
         "cpu_s_per_m_egress": if egress > 0.0 { sfu_cpu / egress * 1e6 } else { f64::NAN },
         "measured": measured,
         "audio_delivered": ratio(total.audio_received, audio_expected),

@@ -131,9 +131,28 @@ pub fn sample(pid: &str) -> std::io::Result<ProcSample> {
     Ok(ProcSample { cpu_seconds, sys_seconds, rss_kib, fds })
 }
 
+/// Datagrams the kernel dropped for a full socket buffer, machine-wide (`RcvbufErrors` plus
+/// `SndbufErrors` of /proc/net/snmp): on loopback both ends' drops show here, so a burst of
+/// loss can be told apart from one inside the SFU.
+pub fn udp_buffer_drops() -> Option<u64> {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (names, values) = (udp.next()?, udp.next()?);
+    let field = |name: &str| {
+        let at = names.split_whitespace().position(|n| n == name)?;
+        values.split_whitespace().nth(at)?.parse::<u64>().ok()
+    };
+    Some(field("RcvbufErrors")? + field("SndbufErrors")?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_udp_drop_counters() {
+        assert!(udp_buffer_drops().is_some());
+    }
 
     #[test]
     fn nearest_rank_percentiles() {
