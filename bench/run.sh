@@ -8,8 +8,9 @@
 # BASELINE_HAVEN=BINARY adds another Haven build (`"variant":"haven-base"`) to every step, to
 # measure a change against the build before it in the same run (not named HAVEN_*: Haven
 # refuses unknown HAVEN_ variables).
-# MEASURED=K: only K participants (spread over the join order) decrypt and measure what they receive, the others
-# count packets (the generator then costs much less than the SFU, so capacity can be found).
+# MEASURED=K: only K participants (spread over the join order) decrypt and measure what they
+# receive, the others count packets (the generator then costs much less than the SFU, so
+# capacity can be found).
 # Each step starts the SFU afresh pinned to core 0 (taskset -c 0) and runs the load generator
 # pinned to core 1; Haven and Janus alternate (which goes first flips every repeat). One JSON
 # line per run goes to bench/results/results.jsonl; bench/report.py turns them into the table
