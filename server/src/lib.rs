@@ -41,6 +41,7 @@ mod web_assets;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -165,6 +166,12 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
         Some(tls) => tokio::spawn(tls::serve(listener, tls, app, stopped)),
         None => tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<SocketAddr>();
+            // Signaling is small messages written back to back (`joined`, then the first
+            // offer): with Nagle's algorithm the second waits for the client's delayed ACK,
+            // up to 40 ms on Linux, on the way to a newcomer's first picture.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
                 tracing::error!("HTTP server failed: {e}");
             }

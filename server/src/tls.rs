@@ -99,6 +99,8 @@ pub async fn serve(listener: TcpListener, tls: Tls, app: Router, shutdown: impl 
                 }
             },
         };
+        // See `start_server`: small signaling messages go out at once.
+        let _ = tcp.set_nodelay(true);
         let acceptor = tls.acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {
