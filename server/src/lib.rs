@@ -167,8 +167,8 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
         None => tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<SocketAddr>();
             // Signaling is small messages written back to back (`joined`, then the first
-            // offer): with Nagle's algorithm the second waits for the client's delayed ACK,
-            // up to 40 ms on Linux, on the way to a newcomer's first picture.
+            // offer): with Nagle's algorithm the second waits for the client's delayed ACK
+            // (40 ms and more on Linux), on the way to a newcomer's first picture.
             let listener = listener.tap_io(|tcp| {
                 let _ = tcp.set_nodelay(true);
             });
