@@ -135,7 +135,11 @@ pub fn sample(pid: &str) -> std::io::Result<ProcSample> {
 /// `SndbufErrors` of /proc/net/snmp): on loopback both ends' drops show here, so a burst of
 /// loss can be told apart from one inside the SFU.
 pub fn udp_buffer_drops() -> Option<u64> {
-    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
+    udp_buffer_drops_in(&std::fs::read_to_string("/proc/net/snmp").ok()?)
+}
+
+/// The same from the text of /proc/net/snmp: its `Udp:` lines are field names, then values.
+fn udp_buffer_drops_in(snmp: &str) -> Option<u64> {
     let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
     let (names, values) = (udp.next()?, udp.next()?);
     let field = |name: &str| {
@@ -150,8 +154,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_udp_drop_counters() {
-        assert!(udp_buffer_drops().is_some());
+    fn udp_drops_are_receive_plus_send_buffer_errors() {
+        let snmp = "Ip: Forwarding DefaultTTL\nIp: 1 64\n\
+            Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors\n\
+            Udp: 7163 86 2185 7382 2180 5 0\n\
+            UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n\
+            UdpLite: 0 0 0 0 9 9\n";
+        assert_eq!(udp_buffer_drops_in(snmp), Some(2185));
+        assert_eq!(udp_buffer_drops_in("Udp: InDatagrams\nUdp: 1\n"), None);
+        assert!(udp_buffer_drops().is_some(), "this machine's /proc/net/snmp reads");
     }
 
     #[test]
