@@ -21,7 +21,7 @@ use clap::{Parser, ValueEnum};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-use measure::{percentile, sample, udp_buffer_drops, Clock, ProcSample, Tally};
+use measure::{percentile, runqueue_wait_ns, sample, udp_buffer_drops, Clock, ProcSample, Tally};
 use participant::{Adapter, Role, Shared};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -157,11 +157,15 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
     let gen_start = sample("self")?;
     let sfu_start = sample(&args.sfu_pid)?;
     let drops_start = udp_buffer_drops();
+    let waits_start = (runqueue_wait_ns(&args.sfu_pid), runqueue_wait_ns("self"));
     let start = Instant::now();
     shared.clock.open_window(start, Duration::from_secs(args.measure));
     tokio::time::sleep(Duration::from_secs(args.measure)).await;
     let sfu_end = sample(&args.sfu_pid)?;
     let drops = udp_buffer_drops().zip(drops_start).map(|(end, start)| end.saturating_sub(start));
+    let waited_ms = |end: Option<u64>, start: Option<u64>| end.zip(start).map(|(e, s)| e.saturating_sub(s) as f64 / 1e6);
+    let sfu_waited_ms = waited_ms(runqueue_wait_ns(&args.sfu_pid), waits_start.0);
+    let gen_waited_ms = waited_ms(runqueue_wait_ns("self"), waits_start.1);
     let gen_end = sample("self")?;
     let window = start.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(1)).await; // frames still in flight
@@ -204,6 +208,9 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "valid": gen_cpu <= 0.8 && ready == args.participants,
         "egress_pps": egress / window,
         "udp_buffer_drops": drops,
+        "sfu_runqueue_wait_ms": sfu_waited_ms,
+        "generator_runqueue_wait_ms": gen_waited_ms,
+        "late_frames_by_second": total.late_by_second,
         "cpu_s_per_m_egress": if egress > 0.0 { sfu_cpu / egress * 1e6 } else { f64::NAN },
         "measured": measured,
         "audio_delivered": ratio(total.audio_received, audio_expected),

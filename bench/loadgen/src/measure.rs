@@ -44,6 +44,9 @@ impl Clock {
     }
 }
 
+/// A frame later than this fails the pass rule's p99 (BENCHMARK.md: p99 < 20 ms).
+pub const LATE: Duration = Duration::from_millis(20);
+
 /// One participant's tallies; summed over all at the end.
 #[derive(Default, Clone)]
 pub struct Tally {
@@ -62,6 +65,9 @@ pub struct Tally {
     /// Soak: sessions run (joined, or tried to).
     pub sessions: u64,
     pub errors: Vec<String>,
+    /// Frames later than `LATE`, by the second of the window they were sent in: places a
+    /// burst of delay in time (at the window's start, or in the middle of steady state).
+    pub late_by_second: Vec<u32>,
     /// Frames received in the window per publisher (for `--verbose`).
     pub per_publisher: std::collections::BTreeMap<u32, u64>,
 }
@@ -79,6 +85,14 @@ impl Tally {
         *self.per_publisher.entry(probe.publisher).or_default() += 1;
         let delay = clock.micros(now).saturating_sub(probe.sent_us);
         self.delays_us.push(delay.min(u64::from(u32::MAX)) as u32);
+        if delay > LATE.as_micros() as u64 {
+            let start = clock.window().map_or(0, |(start, _)| clock.micros(start));
+            let second = ((probe.sent_us - start) / 1_000_000) as usize;
+            if self.late_by_second.len() <= second {
+                self.late_by_second.resize(second + 1, 0);
+            }
+            self.late_by_second[second] += 1;
+        }
     }
 
     pub fn merge(&mut self, other: Tally) {
@@ -87,6 +101,12 @@ impl Tally {
         self.audio_received += other.audio_received;
         self.video_received += other.video_received;
         self.delays_us.extend(other.delays_us);
+        if self.late_by_second.len() < other.late_by_second.len() {
+            self.late_by_second.resize(other.late_by_second.len(), 0);
+        }
+        for (mine, theirs) in self.late_by_second.iter_mut().zip(other.late_by_second) {
+            *mine += theirs;
+        }
         self.datagrams_in += other.datagrams_in;
         self.sessions += other.sessions;
         self.errors.extend(other.errors);
@@ -131,6 +151,18 @@ pub fn sample(pid: &str) -> std::io::Result<ProcSample> {
     Ok(ProcSample { cpu_seconds, sys_seconds, rss_kib, fds })
 }
 
+/// Nanoseconds a process's threads spent runnable but waiting for a CPU, summed over its
+/// threads (the second field of each /proc/PID/task/TID/schedstat). A stall while this grows
+/// is the scheduler's (another process on the SFU's core), not the SFU's own work.
+pub fn runqueue_wait_ns(pid: &str) -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
+        total += text.split_whitespace().nth(1).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    }
+    Some(total)
+}
+
 /// Datagrams the kernel dropped for a full socket buffer, machine-wide (`RcvbufErrors` plus
 /// `SndbufErrors` of /proc/net/snmp): on loopback both ends' drops show here, so a burst of
 /// loss can be told apart from one inside the SFU.
@@ -163,6 +195,25 @@ mod tests {
         assert_eq!(udp_buffer_drops_in(snmp), Some(2185));
         assert_eq!(udp_buffer_drops_in("Udp: InDatagrams\nUdp: 1\n"), None);
         assert!(udp_buffer_drops().is_some(), "this machine's /proc/net/snmp reads");
+    }
+
+    #[test]
+    fn late_frames_are_counted_by_the_second_they_were_sent_in() {
+        let clock = Clock::new();
+        let start = Instant::now();
+        clock.open_window(start, Duration::from_secs(10));
+        let base = clock.micros(start);
+        let mut tally = Tally::default();
+        let probe = |sent_us| Probe { publisher: 1, seq: 0, sent_us };
+        // Sent 2.5 s into the window: on time, then 30 ms late.
+        tally.received(&clock, probe(base + 2_500_000), false, start + Duration::from_millis(2_505));
+        tally.received(&clock, probe(base + 2_500_000), false, start + Duration::from_millis(2_530));
+        assert_eq!(tally.late_by_second, vec![0, 0, 1]);
+        let mut other = Tally::default();
+        other.received(&clock, probe(base + 4_000_000), true, start + Duration::from_millis(4_100));
+        tally.merge(other);
+        assert_eq!(tally.late_by_second, vec![0, 0, 1, 0, 1]);
+        assert!(runqueue_wait_ns("self").is_some(), "this machine's schedstat reads");
     }
 
     #[test]

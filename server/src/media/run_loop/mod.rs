@@ -38,7 +38,7 @@ const IDLE_TICK: Duration = Duration::from_millis(500);
 /// A browser sends STUN consent checks every ~5 s and RTCP every second, muted or not; this
 /// long without a single datagram means it is gone (closed, crashed, or off the network).
 const SILENCE_LIMIT: Duration = Duration::from_secs(12);
-/// How often silent peers and idle tracks are looked for.
+/// How often silent peers and idle tracks are looked for, and the thread's CPU time published.
 const SILENCE_SWEEP: Duration = Duration::from_secs(1);
 /// How often str0m reports each stream's figures (a subscriber's round trip among them).
 const STATS_INTERVAL: Duration = Duration::from_secs(2);
@@ -202,6 +202,8 @@ impl Sfu {
                 last_sweep = now;
                 self.mark_silent_peers_dead(now);
                 self.close_idle_tracks(now);
+                let cpu = crate::metrics::thread_cpu_time().as_micros();
+                self.metrics.media_loop_cpu_micros.store(cpu as u64, Ordering::Relaxed);
             }
             self.flush(Instant::now());
             self.publish_counts();
