@@ -39,7 +39,7 @@ http_addr = "127.0.0.1:8090"
 udp_addr = "127.0.0.1:10090"
 ice_tcp = false
 [rooms]
-max_participants = 300
+max_participants = 1000
 [limits]
 max_connections_per_address = 1000
 joins_per_address_per_minute = 100000
@@ -101,7 +101,7 @@ steps() {
     S1) echo "5 10 15 20 25 30" ;;
     S2 | S2x3) echo "10 20 30 40 50" ;;
     S3) echo "50" ;;
-    S4) echo "10 20 50 100 200" ;;
+    S4) echo "10 20 50 100 200 300 400" ;;
   esac
 }
 
