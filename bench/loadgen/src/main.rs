@@ -211,6 +211,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "sfu_runqueue_wait_ms": sfu_waited_ms,
         "generator_runqueue_wait_ms": gen_waited_ms,
         "late_frames_by_second": total.late_by_second,
+        "keyframes_sent": total.keyframes_sent,
         "cpu_s_per_m_egress": if egress > 0.0 { sfu_cpu / egress * 1e6 } else { f64::NAN },
         "measured": measured,
         "audio_delivered": ratio(total.audio_received, audio_expected),

@@ -53,6 +53,8 @@ pub struct Tally {
     /// Frames this participant published with a send time inside the window, per kind.
     pub audio_sent: u64,
     pub video_sent: u64,
+    /// Keyframes among `video_sent` (each answers a keyframe request from the SFU).
+    pub keyframes_sent: u64,
     /// Frames received whose send time falls inside the window (received up to the drain).
     pub audio_received: u64,
     pub video_received: u64,
@@ -98,6 +100,7 @@ impl Tally {
     pub fn merge(&mut self, other: Tally) {
         self.audio_sent += other.audio_sent;
         self.video_sent += other.video_sent;
+        self.keyframes_sent += other.keyframes_sent;
         self.audio_received += other.audio_received;
         self.video_received += other.video_received;
         self.delays_us.extend(other.delays_us);

@@ -188,7 +188,10 @@ pub async fn run<A: Adapter>(
                         let keyframe = publisher.keyframe_wanted;
                         if publisher.write(true, now, time, payload::vp8(probe, keyframe)) {
                             publisher.keyframe_wanted &= !keyframe;
-                            if shared.clock.in_window(now) { tally.video_sent += 1; }
+                            if shared.clock.in_window(now) {
+                                tally.video_sent += 1;
+                                tally.keyframes_sent += u64::from(keyframe);
+                            }
                         }
                         video_seq += 1;
                         next_video += VIDEO_INTERVAL;
