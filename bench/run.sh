@@ -8,6 +8,7 @@
 # BASELINE_HAVEN=BINARY adds another Haven build (`"variant":"haven-base"`) to every step, to
 # measure a change against the build before it in the same run (not named HAVEN_*: Haven
 # refuses unknown HAVEN_ variables).
+# NO_JANUS=1 leaves Janus out (with BASELINE_HAVEN: a quicker A/B of two Haven builds).
 # MEASURED=K: only K participants (spread over the join order) decrypt and measure what they
 # receive, the others count packets (the generator then costs much less than the SFU, so
 # capacity can be found).
@@ -110,6 +111,7 @@ for shape in $SHAPES; do
     read -r participants video audio <<<"$(load "$shape" "$n")"
     for rep in $(seq "$REPEATS"); do
       order="haven janus"; [ $((rep % 2)) = 0 ] && order="janus haven"
+      [ "${NO_JANUS:-0}" = 1 ] && order="haven"
       # The relay fans out to every sender: only the everyone-publishes shape fits it.
       [ "${RELAY:-0}" = 1 ] && [ "$shape" = S1 ] && order="$order relay"
       if [ -n "${BASELINE_HAVEN:-}" ]; then
