@@ -161,9 +161,15 @@ pub fn runqueue_wait_ns(pid: &str) -> Option<u64> {
     let mut total = 0;
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
         let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
-        total += text.split_whitespace().nth(1).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        total += runqueue_wait_in(&text).unwrap_or(0);
     }
     Some(total)
+}
+
+/// The same from one thread's schedstat text: time on a CPU, time waiting for one (both in
+/// nanoseconds), timeslices run.
+fn runqueue_wait_in(schedstat: &str) -> Option<u64> {
+    schedstat.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Datagrams the kernel dropped for a full socket buffer, machine-wide (`RcvbufErrors` plus
@@ -216,6 +222,12 @@ mod tests {
         other.received(&clock, probe(base + 4_000_000), true, start + Duration::from_millis(4_100));
         tally.merge(other);
         assert_eq!(tally.late_by_second, vec![0, 0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn runqueue_wait_is_the_second_schedstat_field() {
+        assert_eq!(runqueue_wait_in("1480993 102912 2\n"), Some(102_912));
+        assert_eq!(runqueue_wait_in("1480993\n"), None);
         assert!(runqueue_wait_ns("self").is_some(), "this machine's schedstat reads");
     }
 
