@@ -13,6 +13,7 @@ use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
 use tokio::net::UdpSocket;
 
+use crate::arrival;
 use crate::measure::{Clock, Tally};
 use crate::payload;
 
@@ -30,6 +31,10 @@ pub struct Conn {
     /// Counts received RTP without decrypting it (a participant outside the measured
     /// sample, see `--measured`): the generator then costs far less than the SFU.
     pub light: bool,
+    /// The kernel stamps what this socket receives (a measured participant's, see `arrival`).
+    stamped: bool,
+    /// When the datagram being handled reached the socket.
+    arrived: Instant,
 }
 
 /// An RTP (not RTCP, STUN or DTLS) datagram, by RFC 7983's first byte and RFC 5761's
@@ -59,7 +64,25 @@ impl Conn {
             video_mid: None,
             keyframe_wanted: true,
             light: false,
+            stamped: false,
+            arrived: Instant::now(),
         })
+    }
+
+    /// Measures this connection's frames at their kernel arrival time from now on.
+    pub fn stamp_arrivals(&mut self) -> Result<()> {
+        arrival::enable(&self.socket).context("SO_TIMESTAMPNS")?;
+        self.stamped = true;
+        Ok(())
+    }
+
+    /// The next datagram: length, source, when it reached the socket.
+    pub async fn recv(&self, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr, Instant)> {
+        if self.stamped {
+            return arrival::recv(&self.socket, buf).await;
+        }
+        let (n, source) = self.socket.recv_from(buf).await?;
+        Ok((n, source, Instant::now()))
     }
 
     /// Our offer with a sendonly m-line per published kind (both, as a browser in Haven does,
@@ -126,7 +149,7 @@ impl Conn {
                 }
                 let video = data.params.spec().codec == Codec::Vp8;
                 if let Some(probe) = payload::find(&data.data) {
-                    tally.received(clock, probe, video, now);
+                    tally.received(clock, probe, video, self.arrived, now);
                 }
             }
             _ => {}
@@ -135,7 +158,8 @@ impl Conn {
 
     /// Feeds a datagram to str0m; on a light connection an RTP packet is only counted.
     /// Returns whether it was such a counted packet.
-    pub fn receive(&mut self, data: &[u8], source: SocketAddr, now: Instant) -> Result<bool> {
+    pub fn receive(&mut self, data: &[u8], source: SocketAddr, now: Instant, arrived: Instant) -> Result<bool> {
+        self.arrived = arrived;
         if self.light && is_rtp(data) {
             return Ok(true);
         }

@@ -5,6 +5,7 @@
 //! received, one-way delay, the SFU's CPU and memory (from /proc); one JSON line goes to
 //! stdout. `--churn SECONDS` instead runs a soak: participants leave and rejoin for that long.
 
+mod arrival;
 mod conn;
 mod haven;
 mod janus;
@@ -189,6 +190,8 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
     }
     joins.sort();
     total.delays_us.sort_unstable();
+    total.read_waits_us.sort_unstable();
+    total.send_late_us.sort_unstable();
     let ratio = |got: u64, expected: f64| if expected == 0.0 { None } else { Some(got as f64 / expected) };
     let sfu_cpu = sfu_end.cpu_seconds - sfu_start.cpu_seconds;
     let gen_cpu = (gen_end.cpu_seconds - gen_start.cpu_seconds) / window;
@@ -218,6 +221,10 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "video_delivered": ratio(total.video_received, video_expected),
         "delay_p50_ms": ms(percentile(&total.delays_us, 50.0)),
         "delay_p99_ms": ms(percentile(&total.delays_us, 99.0)),
+        "generator_read_wait_p50_ms": ms(percentile(&total.read_waits_us, 50.0)),
+        "generator_read_wait_p99_ms": ms(percentile(&total.read_waits_us, 99.0)),
+        "generator_send_late_p99_ms": ms(percentile(&total.send_late_us, 99.0)),
+        "generator_send_late_max_ms": ms(total.send_late_us.last().copied()),
         "join_p50_ms": percentile(&joins, 50.0).map(|d| d.as_secs_f64() * 1000.0),
         "join_p95_ms": percentile(&joins, 95.0).map(|d| d.as_secs_f64() * 1000.0),
         "rss_idle_kib": idle.rss_kib,

@@ -58,8 +58,15 @@ pub struct Tally {
     /// Frames received whose send time falls inside the window (received up to the drain).
     pub audio_received: u64,
     pub video_received: u64,
-    /// One-way delay of each of those frames, microseconds.
+    /// One-way delay of each of those frames, microseconds: send time to the kernel's arrival
+    /// time at the receiving socket (see `arrival`).
     pub delays_us: Vec<u32>,
+    /// For each of those frames, how long its last datagram waited in the socket for the
+    /// generator to read it: the generator's own lag, kept out of `delays_us`.
+    pub read_waits_us: Vec<u32>,
+    /// How late the generator sent each of its frames in the window against their pacing
+    /// (a late sender sends a catch-up clump), microseconds.
+    pub send_late_us: Vec<u32>,
     /// Datagrams the SFU sent this participant during the window (RTP, RTCP, STUN).
     pub datagrams_in: u64,
     /// WebSocket open → first media frame received.
@@ -75,7 +82,8 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn received(&mut self, clock: &Clock, probe: Probe, video: bool, now: Instant) {
+    /// A frame whose last datagram reached the socket at `arrived` and was read at `now`.
+    pub fn received(&mut self, clock: &Clock, probe: Probe, video: bool, arrived: Instant, now: Instant) {
         if !clock.sent_in_window(&probe) {
             return;
         }
@@ -85,8 +93,9 @@ impl Tally {
             self.audio_received += 1;
         }
         *self.per_publisher.entry(probe.publisher).or_default() += 1;
-        let delay = clock.micros(now).saturating_sub(probe.sent_us);
-        self.delays_us.push(delay.min(u64::from(u32::MAX)) as u32);
+        let delay = clock.micros(arrived).saturating_sub(probe.sent_us);
+        self.delays_us.push(micros_u32(delay));
+        self.read_waits_us.push(micros_u32(now.saturating_duration_since(arrived).as_micros() as u64));
         if delay > LATE.as_micros() as u64 {
             let start = clock.window().map_or(0, |(start, _)| clock.micros(start));
             let second = ((probe.sent_us - start) / 1_000_000) as usize;
@@ -97,6 +106,13 @@ impl Tally {
         }
     }
 
+    /// A frame due at `due` goes out at `now`.
+    pub fn sent_late(&mut self, clock: &Clock, now: Instant, due: Instant) {
+        if clock.in_window(now) {
+            self.send_late_us.push(micros_u32(now.saturating_duration_since(due).as_micros() as u64));
+        }
+    }
+
     pub fn merge(&mut self, other: Tally) {
         self.audio_sent += other.audio_sent;
         self.video_sent += other.video_sent;
@@ -104,6 +120,8 @@ impl Tally {
         self.audio_received += other.audio_received;
         self.video_received += other.video_received;
         self.delays_us.extend(other.delays_us);
+        self.read_waits_us.extend(other.read_waits_us);
+        self.send_late_us.extend(other.send_late_us);
         if self.late_by_second.len() < other.late_by_second.len() {
             self.late_by_second.resize(other.late_by_second.len(), 0);
         }
@@ -114,6 +132,10 @@ impl Tally {
         self.sessions += other.sessions;
         self.errors.extend(other.errors);
     }
+}
+
+fn micros_u32(us: u64) -> u32 {
+    us.min(u64::from(u32::MAX)) as u32
 }
 
 /// Nearest-rank percentile of `sorted`.
@@ -215,13 +237,17 @@ mod tests {
         let mut tally = Tally::default();
         let probe = |sent_us| Probe { publisher: 1, seq: 0, sent_us };
         // Sent 2.5 s into the window: on time, then 30 ms late.
-        tally.received(&clock, probe(base + 2_500_000), false, start + Duration::from_millis(2_505));
-        tally.received(&clock, probe(base + 2_500_000), false, start + Duration::from_millis(2_530));
+        let at = |ms| start + Duration::from_millis(ms);
+        tally.received(&clock, probe(base + 2_500_000), false, at(2_505), at(2_505));
+        tally.received(&clock, probe(base + 2_500_000), false, at(2_530), at(2_540));
         assert_eq!(tally.late_by_second, vec![0, 0, 1]);
         let mut other = Tally::default();
-        other.received(&clock, probe(base + 4_000_000), true, start + Duration::from_millis(4_100));
+        other.received(&clock, probe(base + 4_000_000), true, at(4_100), at(4_100));
         tally.merge(other);
         assert_eq!(tally.late_by_second, vec![0, 0, 1, 0, 1]);
+        // The delay runs to the kernel's arrival; the generator's read wait is kept apart.
+        assert_eq!(tally.delays_us, vec![5_000, 30_000, 100_000]);
+        assert_eq!(tally.read_waits_us, vec![0, 10_000, 0]);
     }
 
     #[test]

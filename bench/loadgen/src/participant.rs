@@ -102,6 +102,9 @@ pub async fn run<A: Adapter>(
     let mut adapter = A::join(&mut ws, &shared, role, &mut conns).await?;
     for conn in conns.all() {
         conn.light = !role.measured;
+        if role.measured {
+            conn.stamp_arrivals()?;
+        }
     }
     let (mut ws_tx, mut ws_rx) = ws.split();
 
@@ -141,18 +144,18 @@ pub async fn run<A: Adapter>(
         let mut out = Vec::new();
         tokio::select! {
             r = recv_on(conns.publisher.as_ref(), &mut buf_pub) => {
-                let (n, source) = r?;
+                let (n, source, arrived) = r?;
                 let now = Instant::now();
                 if shared.clock.in_window(now) { tally.datagrams_in += 1; }
-                if conns.publisher.as_mut().unwrap().receive(&buf_pub[..n], source, now)? {
+                if conns.publisher.as_mut().unwrap().receive(&buf_pub[..n], source, now, arrived)? {
                     tally.join.get_or_insert(now - opened);
                 }
             }
             r = recv_on(conns.subscriber.as_ref(), &mut buf_sub) => {
-                let (n, source) = r?;
+                let (n, source, arrived) = r?;
                 let now = Instant::now();
                 if shared.clock.in_window(now) { tally.datagrams_in += 1; }
-                if conns.subscriber.as_mut().unwrap().receive(&buf_sub[..n], source, now)? {
+                if conns.subscriber.as_mut().unwrap().receive(&buf_sub[..n], source, now, arrived)? {
                     tally.join.get_or_insert(now - opened);
                 }
             }
@@ -174,6 +177,7 @@ pub async fn run<A: Adapter>(
                 }
                 if let Some(publisher) = conns.publisher.as_mut() {
                     while role.audio && now >= next_audio {
+                        tally.sent_late(&shared.clock, now, next_audio);
                         let probe = Probe { publisher: role.index, seq: audio_seq, sent_us: shared.clock.micros(now) };
                         let time = MediaTime::new(u64::from(audio_seq) * 960, Frequency::FORTY_EIGHT_KHZ);
                         if publisher.write(false, now, time, payload::audio(probe)) && shared.clock.in_window(now) {
@@ -183,6 +187,7 @@ pub async fn run<A: Adapter>(
                         next_audio += AUDIO_INTERVAL;
                     }
                     while role.video && now >= next_video {
+                        tally.sent_late(&shared.clock, now, next_video);
                         let probe = Probe { publisher: role.index, seq: video_seq, sent_us: shared.clock.micros(now) };
                         let time = MediaTime::new(u64::from(video_seq) * 3000, Frequency::NINETY_KHZ);
                         let keyframe = publisher.keyframe_wanted;
@@ -214,9 +219,9 @@ pub async fn run<A: Adapter>(
     Ok(())
 }
 
-async fn recv_on(conn: Option<&Conn>, buf: &mut [u8]) -> std::io::Result<(usize, std::net::SocketAddr)> {
+async fn recv_on(conn: Option<&Conn>, buf: &mut [u8]) -> std::io::Result<(usize, std::net::SocketAddr, Instant)> {
     match conn {
-        Some(conn) => conn.socket.recv_from(buf).await,
+        Some(conn) => conn.recv(buf).await,
         None => std::future::pending().await,
     }
 }

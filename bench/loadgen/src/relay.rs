@@ -12,6 +12,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tokio::time::sleep_until;
 
+use crate::arrival;
 use crate::measure::Tally;
 use crate::participant::{Role, Shared, AUDIO_INTERVAL, VIDEO_INTERVAL};
 use crate::payload::{self, Probe};
@@ -23,6 +24,9 @@ pub async fn run(shared: Arc<Shared>, role: Role, mut stop: watch::Receiver<bool
     let opened = Instant::now();
     let socket = UdpSocket::bind((shared.bind, 0)).await?;
     socket.connect(relay).await?;
+    if role.measured {
+        arrival::enable(&socket)?;
+    }
     // The relay learns who we are from our first datagram.
     socket.send(b"hello").await?;
     let _ = shared.ready.send(role.index);
@@ -38,13 +42,13 @@ pub async fn run(shared: Arc<Shared>, role: Role, mut stop: watch::Receiver<bool
             wake = wake.min(next_video);
         }
         tokio::select! {
-            r = socket.recv(&mut buf) => {
-                let n = r?;
+            r = arrival::recv(&socket, &mut buf) => {
+                let (n, _, arrived) = r?;
                 let now = Instant::now();
                 if shared.clock.in_window(now) { tally.datagrams_in += 1; }
                 tally.join.get_or_insert(now - opened);
                 if let Some(probe) = payload::find(&buf[..n]).filter(|_| role.measured) {
-                    tally.received(&shared.clock, probe, n > payload::AUDIO_BYTES, now);
+                    tally.received(&shared.clock, probe, n > payload::AUDIO_BYTES, arrived, now);
                 }
             }
             _ = sleep_until(wake.into()) => {
