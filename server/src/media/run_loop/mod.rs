@@ -4,6 +4,7 @@
 //! A failing or panicking peer is removed; the loop and everyone else carry on. Who receives
 //! which track, and the forwarding of packets itself, are in `forwarding`.
 
+mod dirty;
 mod forwarding;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use tokio::sync::mpsc;
 
 use super::peer::{dtls_fingerprint, Peer, ReceiveLines, TrackOut, TrackOutState};
 use super::send_batch::SendBatch;
+use dirty::DirtySlots;
 use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
 use crate::metrics::Metrics;
@@ -148,7 +150,7 @@ struct Sfu {
     tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     by_tcp_addr: HashMap<SocketAddr, usize>,
     /// Peers to poll before the loop sleeps again.
-    dirty: Vec<usize>,
+    dirty: DirtySlots,
     /// Counted here in plain integers, published to `metrics` once per loop turn.
     counts: Counts,
     metrics: Arc<Metrics>,
@@ -186,7 +188,7 @@ impl Sfu {
             by_addr: HashMap::new(),
             tcp_writers: HashMap::new(),
             by_tcp_addr: HashMap::new(),
-            dirty: Vec::new(),
+            dirty: DirtySlots::default(),
             counts: Counts::default(),
             metrics,
         }
@@ -352,9 +354,7 @@ impl Sfu {
     }
 
     fn mark_dirty(&mut self, slot: usize) {
-        if !self.dirty.contains(&slot) {
-            self.dirty.push(slot);
-        }
+        self.dirty.mark(slot);
     }
 
     /// Polls every peer that may have output until all are idle, then removes dead ones.
@@ -635,7 +635,7 @@ impl Sfu {
     fn remove_peer(&mut self, slot: usize) {
         let Some(mut peer) = self.peers[slot].take() else { return };
         self.free_slots.push(slot);
-        self.dirty.retain(|&s| s != slot);
+        self.dirty.remove(slot);
         self.by_key.remove(&peer.key);
         self.by_ufrag.remove(&peer.ufrag);
         for (proto, addr) in &peer.addrs {
