@@ -44,8 +44,8 @@ def fmt(v, spec=".1f"):
 
 
 shapes = sorted({k[0] for k in steps})
-print("| shape | N | SFU | runs | SFU CPU % | generator CPU % | egress pkt/s | CPU s / M egress pkts | delivered | delay p50 / p99 ms | join p50 ms | RSS MB | KB / participant | pass |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| shape | N | SFU | runs | SFU CPU % | generator CPU % | egress pkt/s | CPU s / M egress pkts | delivered | delay p50 / p99 ms | generator read wait p99 ms | join p50 ms | RSS MB | KB / participant | pass |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for shape in shapes:
     for n in sorted({k[1] for k in steps if k[0] == shape}):
         for sfu in ("haven-base", "haven", "janus"):
@@ -57,6 +57,7 @@ for shape in shapes:
                   f"{fmt(med(rs, 'generator_cpu_pct'))} | {fmt(med(rs, 'egress_pps'), '.0f')} | "
                   f"{fmt(med(rs, 'cpu_s_per_m_egress'), '.2f')} | {fmt(None if delivered(rs) is None else 100 * delivered(rs), '.2f')} % | "
                   f"{fmt(med(rs, 'delay_p50_ms'), '.2f')} / {fmt(med(rs, 'delay_p99_ms'), '.2f')} | "
+                  f"{fmt(med(rs, 'generator_read_wait_p99_ms'), '.2f')} | "
                   f"{fmt(med(rs, 'join_p50_ms'), '.0f')} | {fmt(None if rss is None else rss / 1024)} | "
                   f"{fmt(med(rs, 'rss_per_participant_kib'), '.0f')} | {'yes' if passes(rs) else 'no'} |")
 
