@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+/// More media workers than this would be more threads than any host has cores for.
+pub const MAX_MEDIA_WORKERS: usize = 256;
+
 /// The embedded default: what `cargo run --release` uses when no file is given.
 pub const DEFAULT_TOML: &str = include_str!("../../config/haven.toml");
 
@@ -59,6 +62,10 @@ pub struct MediaConfig {
     /// (only live tracks are negotiated: big meetings stay cheap); turned on again after
     /// that, it waits for one renegotiation before it is heard or seen.
     pub idle_track_seconds: u64,
+    /// Media worker threads, each on its own core with its own UDP (and ICE-TCP) port:
+    /// `udp_addr`'s port, the next one, and so on. A meeting's media stays on one worker, so
+    /// one worker carries what one core can; more workers carry more meetings at once.
+    pub workers: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -239,6 +246,7 @@ impl Config {
                 "HAVEN_IDLE_TRACK_SECONDS" => {
                     self.media.idle_track_seconds = parse_value(&value).map_err(bad)?
                 }
+                "HAVEN_MEDIA_WORKERS" => self.media.workers = parse_value(&value).map_err(bad)?,
                 "HAVEN_ALLOW_ADHOC" => self.rooms.allow_adhoc = parse_value(&value).map_err(bad)?,
                 "HAVEN_MAX_PARTICIPANTS" => {
                     self.rooms.max_participants = parse_value(&value).map_err(bad)?
@@ -301,6 +309,13 @@ impl Config {
                  in media.public_ips"
                     .into(),
             );
+        }
+        if !(1..=MAX_MEDIA_WORKERS).contains(&self.media.workers) {
+            return invalid(format!("media.workers must be between 1 and {MAX_MEDIA_WORKERS}"));
+        }
+        let port = self.media.udp_addr.port();
+        if port != 0 && usize::from(port) + self.media.workers - 1 > usize::from(u16::MAX) {
+            return invalid("media.workers: the workers' ports (media.udp_addr's and the next ones) pass 65535".into());
         }
         if let Some(o) = self.server.allowed_origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://"))) {
             return invalid(format!("server.allowed_origins: {o:?} must start with http:// or https://"));
@@ -418,5 +433,21 @@ mod tests {
         let mut c = Config::default();
         c.declared_rooms.push(DeclaredRoom { id: "bad id!".into(), ..DeclaredRoom::default() });
         assert!(c.validate().unwrap_err().to_string().contains("bad id!"));
+    }
+
+    #[test]
+    fn media_workers_need_a_port_each() {
+        let mut c = Config::default();
+        assert_eq!(c.media.workers, 1, "one worker, one port, unless asked");
+        c.apply_env([("HAVEN_MEDIA_WORKERS".to_string(), "4".to_string())]).unwrap();
+        assert_eq!(c.media.workers, 4);
+        c.validate().unwrap();
+        c.media.workers = 0;
+        assert!(c.validate().unwrap_err().to_string().contains("media.workers"));
+        c.media.workers = 2;
+        c.media.udp_addr = "127.0.0.1:65535".parse().unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("65535"));
+        c.media.udp_addr = "127.0.0.1:0".parse().unwrap();
+        c.validate().unwrap();
     }
 }

@@ -66,7 +66,8 @@ pub const SHUTDOWN_DEADLINE: std::time::Duration = std::time::Duration::from_sec
 /// A server started by [`start_server`]; stop it with [`RunningServer::shutdown`].
 pub struct RunningServer {
     http_addr: SocketAddr,
-    media_addr: SocketAddr,
+    /// One per media worker, in worker order.
+    media_addrs: Vec<SocketAddr>,
     hub: hub::HubHandle,
     stop_http: oneshot::Sender<()>,
     http_task: JoinHandle<()>,
@@ -93,9 +94,14 @@ impl RunningServer {
         self.tls_fingerprint.as_deref()
     }
 
-    /// The one UDP socket all media uses.
+    /// The first media worker's UDP socket (the only one, with one worker).
     pub fn media_addr(&self) -> SocketAddr {
-        self.media_addr
+        self.media_addrs[0]
+    }
+
+    /// Every media worker's UDP socket, in worker order.
+    pub fn media_addrs(&self) -> &[SocketAddr] {
+        &self.media_addrs
     }
 
     /// Stops taking joins, tells every participant the server is stopping, and stops
@@ -142,11 +148,10 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     let http_addr = listener.local_addr().map_err(|source| StartError::Http { addr: http_addr, source })?;
 
     let (media_events, media_event_rx) = mpsc::unbounded_channel();
-    let udp_addr = config.media.udp_addr;
-    let metrics = Arc::new(metrics::Metrics::default());
-    let media = media::spawn(&config.media, media_events, metrics.clone())
-        .map_err(|source| StartError::Media { addr: udp_addr, source })?;
-    let media_addr = media.local_addr;
+    let metrics = Arc::new(metrics::Metrics::new(config.media.workers));
+    let media = media::MediaWorkers::spawn(&config.media, media_events, &metrics)
+        .map_err(|media::SpawnError { addr, source }| StartError::Media { addr, source })?;
+    let media_addrs = media.local_addrs();
 
     let hub = hub::spawn(config.clone(), media, media_event_rx, metrics.clone());
     let open_sessions = Arc::new(watch::channel(()).0);
@@ -177,5 +182,5 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
             }
         }),
     };
-    Ok(RunningServer { http_addr, media_addr, hub, stop_http, http_task, open_sessions, tls_fingerprint })
+    Ok(RunningServer { http_addr, media_addrs, hub, stop_http, http_task, open_sessions, tls_fingerprint })
 }

@@ -54,7 +54,15 @@ async fn main() -> anyhow::Result<()> {
     if let Some(fingerprint) = server.tls_fingerprint() {
         println!("HTTPS certificate SHA-256: {fingerprint}");
     }
-    println!("Media (UDP): {}", server.media_addr());
+    let media: Vec<String> = server.media_addrs().iter().map(ToString::to_string).collect();
+    println!("Media (UDP): {}", media.join(", "));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if media.len() == 1 && cores > 2 {
+        println!(
+            "All meetings' media is forwarded on one core of this machine's {cores}: set media.workers \
+             (HAVEN_MEDIA_WORKERS) to use more, one port each."
+        );
+    }
 
     shutdown_signal().await;
     tracing::info!("stopping");

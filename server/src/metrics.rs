@@ -4,29 +4,47 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Upper bounds of the join latency histogram, in seconds.
 const JOIN_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
-#[derive(Default)]
 pub struct Metrics {
     pub rooms: AtomicU64,
     pub active_meetings: AtomicU64,
     pub participants: AtomicU64,
-    /// Written by the media loop only (a store per loop turn, not an atomic add per packet).
-    pub forwarded_frames: AtomicU64,
-    pub forwarded_bytes: AtomicU64,
-    pub dropped_frames: AtomicU64,
-    pub peers: AtomicU64,
-    /// CPU time of the media thread, microseconds; stored by that thread once a second.
-    pub media_loop_cpu_micros: AtomicU64,
+    /// One slot per media worker, written by that worker only (a store per loop turn, not an
+    /// atomic add per packet); `/metrics` adds them up.
+    pub media_workers: Box<[Arc<MediaWorkerMetrics>]>,
     joins: [AtomicU64; JOIN_BUCKETS.len()],
     joins_total: AtomicU64,
     join_micros_sum: AtomicU64,
 }
 
+#[derive(Default)]
+pub struct MediaWorkerMetrics {
+    pub forwarded_frames: AtomicU64,
+    pub forwarded_bytes: AtomicU64,
+    pub dropped_frames: AtomicU64,
+    pub peers: AtomicU64,
+    /// CPU time of the worker's thread, microseconds; stored by that thread once a second.
+    pub cpu_micros: AtomicU64,
+}
+
 impl Metrics {
+    pub fn new(media_workers: usize) -> Metrics {
+        Metrics {
+            rooms: AtomicU64::new(0),
+            active_meetings: AtomicU64::new(0),
+            participants: AtomicU64::new(0),
+            media_workers: (0..media_workers).map(|_| Arc::default()).collect(),
+            joins: Default::default(),
+            joins_total: AtomicU64::new(0),
+            join_micros_sum: AtomicU64::new(0),
+        }
+    }
+
     /// A join request answered (admitted or put in the waiting room) after `took`.
     pub fn observe_join(&self, took: Duration) {
         let seconds = took.as_secs_f64();
@@ -43,6 +61,9 @@ impl Metrics {
     /// The Prometheus text exposition format.
     pub fn render(&self) -> String {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let workers = |field: fn(&MediaWorkerMetrics) -> &AtomicU64| -> u64 {
+            self.media_workers.iter().map(|w| get(field(w.as_ref()))).sum()
+        };
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
@@ -50,32 +71,34 @@ impl Metrics {
         metric("haven_rooms", "gauge", "Rooms the server knows (declared or ad hoc).", get(&self.rooms));
         metric("haven_active_meetings", "gauge", "Rooms with someone in them.", get(&self.active_meetings));
         metric("haven_participants", "gauge", "People in meetings or waiting rooms.", get(&self.participants));
-        metric("haven_media_peers", "gauge", "Media connections in the SFU.", get(&self.peers));
+        metric("haven_media_peers", "gauge", "Media connections in the SFU.", workers(|w| &w.peers));
         metric(
             "haven_forwarded_frames_total",
             "counter",
             "Media frames (an audio packet, a video frame) written to subscribers.",
-            get(&self.forwarded_frames),
+            workers(|w| &w.forwarded_frames),
         );
         metric(
             "haven_forwarded_bytes_total",
             "counter",
             "Media payload bytes written to subscribers (before RTP and SRTP overhead).",
-            get(&self.forwarded_bytes),
+            workers(|w| &w.forwarded_bytes),
         );
         metric(
             "haven_dropped_frames_total",
             "counter",
             "Media frames not forwarded to a subscriber (it waits for a keyframe, or refused the write).",
-            get(&self.dropped_frames),
+            workers(|w| &w.dropped_frames),
         );
         let name = "haven_media_loop_cpu_seconds_total";
         let _ = writeln!(
             out,
-            "# HELP {name} CPU time of the media thread, which forwards all media on one core: \
-             its rate near 1 means the server carries all it can.\n# TYPE {name} counter\n{name} {}",
-            get(&self.media_loop_cpu_micros) as f64 / 1e6
+            "# HELP {name} CPU time of each media worker thread, which forwards its meetings' media \
+             on one core: a rate near 1 means that worker carries all it can.\n# TYPE {name} counter"
         );
+        for (i, worker) in self.media_workers.iter().enumerate() {
+            let _ = writeln!(out, "{name}{{worker=\"{i}\"}} {}", get(&worker.cpu_micros) as f64 / 1e6);
+        }
         let name = "haven_join_seconds";
         let _ = writeln!(out, "# HELP {name} Time from a join request to its answer.\n# TYPE {name} histogram");
         for (bucket, bound) in self.joins.iter().zip(JOIN_BUCKETS) {
@@ -105,21 +128,34 @@ mod tests {
 
     #[test]
     fn a_join_counts_in_every_bucket_at_or_above_its_time() {
-        let m = Metrics::default();
+        let m = Metrics::new(1);
         m.observe_join(Duration::from_millis(7));
         let text = m.render();
         assert!(text.contains("haven_join_seconds_bucket{le=\"0.005\"} 0"), "{text}");
         assert!(text.contains("haven_join_seconds_bucket{le=\"0.01\"} 1"), "{text}");
         assert!(text.contains("haven_join_seconds_bucket{le=\"+Inf\"} 1"), "{text}");
         assert!(text.contains("haven_join_seconds_count 1"), "{text}");
-        assert!(text.contains("# TYPE haven_forwarded_frames_total counter\nhaven_forwarded_frames_total 0"));
+        assert!(text.contains("# TYPE haven_forwarded_frames_total counter\nhaven_forwarded_frames_total 0\n"));
+    }
+
+    #[test]
+    fn media_workers_add_up() {
+        let m = Metrics::new(2);
+        m.media_workers[0].forwarded_frames.store(3, Ordering::Relaxed);
+        m.media_workers[1].forwarded_frames.store(4, Ordering::Relaxed);
+        m.media_workers[1].peers.store(2, Ordering::Relaxed);
+        let text = m.render();
+        assert!(text.contains("\nhaven_forwarded_frames_total 7\n"), "{text}");
+        assert!(text.contains("\nhaven_media_peers 2\n"), "{text}");
     }
 
     #[test]
     fn the_media_loop_cpu_is_in_seconds_and_a_thread_cpu_clock_moves_with_work() {
-        let m = Metrics::default();
-        m.media_loop_cpu_micros.store(2_500_000, Ordering::Relaxed);
-        assert!(m.render().contains("\nhaven_media_loop_cpu_seconds_total 2.5\n"), "{}", m.render());
+        let m = Metrics::new(2);
+        m.media_workers[1].cpu_micros.store(2_500_000, Ordering::Relaxed);
+        let text = m.render();
+        assert!(text.contains("\nhaven_media_loop_cpu_seconds_total{worker=\"0\"} 0\n"), "{text}");
+        assert!(text.contains("\nhaven_media_loop_cpu_seconds_total{worker=\"1\"} 2.5\n"), "{text}");
         let before = thread_cpu_time();
         let spin = std::time::Instant::now();
         while spin.elapsed() < Duration::from_millis(20) {

@@ -759,6 +759,21 @@ impl Participant {
             .count()
     }
 
+    /// The server's UDP ports in this peer connection's remote description (its candidates):
+    /// where the browser sends its media.
+    pub async fn server_media_ports(&self) -> BTreeSet<u16> {
+        let Some(remote) = self.pc.current_remote_description().await else { return BTreeSet::new() };
+        remote
+            .sdp
+            .lines()
+            .filter_map(|line| line.strip_prefix("a=candidate:"))
+            .map(|candidate| candidate.split(' ').collect::<Vec<_>>())
+            // foundation, component, transport, priority, address, port, "typ", type
+            .filter(|fields| fields.get(2).is_some_and(|t| t.eq_ignore_ascii_case("udp")))
+            .filter_map(|fields| fields.get(5)?.parse().ok())
+            .collect()
+    }
+
     /// Waits until the server sends exactly `count` tracks to this peer connection.
     pub async fn wait_tracks_sent_to_me(&self, count: usize) -> Result<()> {
         let start = Instant::now();

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::wire::{self, Recipient};
 use super::Outbox;
-use crate::media::{Forwarding, GroupKey, MediaCommand, MediaHandle, MediaSignal, PeerKey, PeerSetup};
+use crate::media::{Forwarding, GroupKey, MediaCommand, MediaSignal, MediaWorkers, PeerKey, PeerSetup};
 use crate::protocol::ServerMessage;
 use crate::room::{CloseReason, Effect, ParticipantId, Room, RoomEvent, RoomSettings};
 
@@ -146,16 +146,16 @@ impl Meeting {
     }
 
     /// Carries out a batch of effects, in order.
-    pub fn apply(&mut self, effects: Vec<Effect>, media: &MediaHandle) -> Applied {
+    pub fn apply(&mut self, effects: Vec<Effect>, media: &mut MediaWorkers) -> Applied {
         let mut applied = Applied::default();
         let mut admitted = Vec::new();
         for effect in effects {
             let audience = self.room.audience(&effect);
             match effect {
-                Effect::SetForwarding { who, audio, video } => media.send(MediaCommand::SetForwarding {
-                    peer: PeerKey(who.0),
-                    forwarding: Forwarding { audio, video },
-                }),
+                Effect::SetForwarding { who, audio, video } => media.send(
+                    self.group,
+                    MediaCommand::SetForwarding { peer: PeerKey(who.0), forwarding: Forwarding { audio, video } },
+                ),
                 // Its media connection is opened once `joined` is queued (below).
                 Effect::Admitted { who } => admitted.push(who),
                 Effect::Disconnect { who, reason } => {
@@ -163,7 +163,7 @@ impl Meeting {
                         let (code, message) = close_reason(reason);
                         conn.send(ServerMessage::closed(code, message));
                     }
-                    media.send(MediaCommand::Disconnect { peer: PeerKey(who.0) });
+                    media.send(self.group, MediaCommand::Disconnect { peer: PeerKey(who.0) });
                     applied.disconnected.push(who);
                 }
                 Effect::Send { to, event } => {
@@ -204,7 +204,7 @@ impl Meeting {
         for who in admitted {
             let Some(conn) = self.conns.get(&who) else { continue };
             if let Some(setup) = self.peer_setup(who, conn.signals.clone()) {
-                media.send(MediaCommand::Open(setup));
+                media.send(self.group, MediaCommand::Open(setup));
             }
         }
         applied

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Config, DeclaredRoom, RoomDefaults};
-use crate::media::{GroupKey, MediaCommand, MediaEvent, MediaHandle, MediaSignal, PeerKey};
+use crate::media::{GroupKey, MediaCommand, MediaEvent, MediaSignal, MediaWorkers, PeerKey};
 use crate::metrics::Metrics;
 use crate::names;
 use crate::protocol::{ClientMessage, ServerMessage};
@@ -135,7 +135,7 @@ impl HubHandle {
 struct Hub {
     config: Config,
     metrics: Arc<Metrics>,
-    media: MediaHandle,
+    media: MediaWorkers,
     meetings: HashMap<String, Meeting>,
     /// Which meeting each connection is in.
     peer_rooms: HashMap<PeerKey, String>,
@@ -144,7 +144,7 @@ struct Hub {
 
 pub fn spawn(
     config: Config,
-    media: MediaHandle,
+    media: MediaWorkers,
     events: mpsc::UnboundedReceiver<MediaEvent>,
     metrics: Arc<Metrics>,
 ) -> HubHandle {
@@ -221,7 +221,8 @@ impl Hub {
             }
             HubCommand::Offer { peer, sdp, signals } => self.offer(peer, sdp, signals),
             HubCommand::Answer { peer, sdp } => {
-                self.media.send(MediaCommand::Answer { peer, answer_sdp: sdp })
+                let Some(group) = self.meeting_of(peer).map(|m| m.group) else { return };
+                self.media.send(group, MediaCommand::Answer { peer, answer_sdp: sdp })
             }
             HubCommand::Room { peer, message } => self.room_command(peer, message),
             HubCommand::Resume { request, reply } => {
@@ -367,7 +368,8 @@ impl Hub {
         // The browser may keep its media connection: its answers and our offers go to the
         // new session from now on.
         conn.signals = request.signals.clone();
-        self.media.send(MediaCommand::Rebind { peer, signals: request.signals });
+        let group = meeting.group;
+        self.media.send(group, MediaCommand::Rebind { peer, signals: request.signals });
         tracing::info!(peer = peer.0, "participant resumed");
         Ok(peer)
     }
@@ -386,7 +388,7 @@ impl Hub {
             self.send_error(peer, RoomError::NotAdmitted.into());
             return;
         };
-        self.media.send(MediaCommand::Connect { setup, offer_sdp: sdp });
+        self.media.send(setup.group, MediaCommand::Connect { setup, offer_sdp: sdp });
     }
 
     fn room_command(&mut self, peer: PeerKey, message: ClientMessage) {
@@ -408,8 +410,8 @@ impl Hub {
 
     fn leave(&mut self, peer: PeerKey) {
         let Some(room_id) = self.peer_rooms.remove(&peer) else { return };
-        self.media.send(MediaCommand::Disconnect { peer });
         let Some(meeting) = self.meetings.get_mut(&room_id) else { return };
+        self.media.send(meeting.group, MediaCommand::Disconnect { peer });
         let pid = ParticipantId(peer.0);
         meeting.conns.remove(&pid);
         tracing::info!(peer = peer.0, "participant left");
@@ -417,21 +419,26 @@ impl Hub {
         if let Ok(effects) = meeting.room.handle(Instant::now(), pid, RoomCommand::Leave) {
             self.apply(&room_id, effects);
         }
-        if let Some(meeting) = self.meetings.get_mut(&room_id) {
-            meeting.reset_if_over(Instant::now());
+        self.settle(&room_id);
+    }
+
+    /// A meeting left empty or ended starts afresh; an empty one gives up its media worker.
+    fn settle(&mut self, room_id: &str) {
+        let Some(meeting) = self.meetings.get_mut(room_id) else { return };
+        meeting.reset_if_over(Instant::now());
+        if meeting.conns.is_empty() {
+            self.media.release(meeting.group);
         }
     }
 
     /// Applies room effects, then cleans up whoever they disconnected or found too slow.
     fn apply(&mut self, room_id: &str, effects: Vec<crate::room::Effect>) {
         let Some(meeting) = self.meetings.get_mut(room_id) else { return };
-        let applied = meeting.apply(effects, &self.media);
+        let applied = meeting.apply(effects, &mut self.media);
         for pid in applied.disconnected {
             self.peer_rooms.remove(&PeerKey(pid.0));
         }
-        if let Some(meeting) = self.meetings.get_mut(room_id) {
-            meeting.reset_if_over(Instant::now());
-        }
+        self.settle(room_id);
         // A session that cannot keep up is dropped rather than allowed to hold up the others.
         for pid in applied.too_slow {
             self.leave(PeerKey(pid.0));

@@ -1,6 +1,7 @@
-//! The SFU. One run loop on its own thread owns the UDP socket and every str0m `Rtc`, routes
-//! datagrams to peers through maps (ICE ufrag, remote address), and forwards media between
-//! peers of the same group. Knows nothing of rooms, roles or moderation: it obeys forwarding
+//! The SFU. Each media worker is a run loop on its own thread that owns a UDP socket and every
+//! str0m `Rtc` of the groups given to it, routes datagrams to peers through maps (ICE ufrag,
+//! remote address), and forwards media between peers of the same group; a group lives on one
+//! worker (`workers`). Knows nothing of rooms, roles or moderation: it obeys forwarding
 //! flags set from outside, which also decide which tracks are negotiated (only live ones).
 //! Must not import `room`, `hub`, `protocol` or the HTTP layer.
 
@@ -12,12 +13,13 @@ mod sdp_feedback;
 mod send_batch;
 mod stun;
 mod tcp;
+mod workers;
 
 use std::net::SocketAddr;
 
 use tokio::sync::mpsc;
 
-pub use run_loop::spawn;
+pub use workers::{MediaWorkers, SpawnError};
 
 /// The hub's key for a peer; stable for the peer's life, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -117,7 +119,7 @@ impl MediaError {
     }
 }
 
-/// The hub's way in to the run loop.
+/// The way in to one worker's run loop.
 #[derive(Clone)]
 pub struct MediaHandle {
     commands: mpsc::UnboundedSender<MediaCommand>,

@@ -9,6 +9,7 @@ mod concurrency;
 mod disk;
 mod limits;
 mod live_tracks;
+mod media_workers;
 mod meeting;
 mod metrics;
 mod moderation;

@@ -1,4 +1,5 @@
-//! The media run loop: one thread, one UDP socket, every peer. A datagram is routed to its
+//! A media run loop: one thread, one UDP socket, every peer of the meetings given to this
+//! worker (see `media::workers`). A datagram is routed to its
 //! peer by map (ICE ufrag for connectivity checks, remote address for everything else), the
 //! peer is polled, and the media it yields is written straight into its subscribers' `Rtc`s.
 //! A failing or panicking peer is removed; the loop and everyone else carry on. Who receives
@@ -23,12 +24,12 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use dirty::DirtySlots;
 use super::peer::{dtls_fingerprint, Peer, ReceiveLines, TrackOut, TrackOutState};
 use super::send_batch::SendBatch;
-use dirty::DirtySlots;
 use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
-use crate::metrics::Metrics;
+use crate::metrics::MediaWorkerMetrics;
 use super::{stun, MediaCommand, MediaError, MediaEvent, MediaHandle};
 use super::{MediaSignal, PeerKey, PeerSetup};
 
@@ -49,16 +50,18 @@ const SILENCE_SWEEP: Duration = Duration::from_secs(1);
 /// How often str0m reports each stream's figures (a subscriber's round trip among them).
 const STATS_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Binds the media socket (and, with `ice_tcp`, a TCP listener on the same address and
-/// port) and starts the loop on its own thread.
+/// Binds worker `worker`'s media socket (`udp_addr`'s port plus `worker`, or a free port when
+/// that is 0; with `ice_tcp`, a TCP listener on the same address and port) and starts its
+/// loop on its own thread.
 pub fn spawn(
     config: &MediaConfig,
+    worker: usize,
     events: mpsc::UnboundedSender<MediaEvent>,
-    metrics: Arc<Metrics>,
+    metrics: Arc<MediaWorkerMetrics>,
 ) -> io::Result<MediaHandle> {
-    let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds } = *config;
+    let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds, workers: _ } = *config;
     let idle_track_close = Duration::from_secs(idle_track_seconds);
-    let (socket, tcp_listener) = bind(udp_addr, ice_tcp)?;
+    let (socket, tcp_listener) = bind(worker_addr(udp_addr, worker)?, ice_tcp)?;
     let local_addr = socket.local_addr()?;
     let announced: Vec<IpAddr> =
         if public_ips.is_empty() { vec![local_addr.ip()] } else { public_ips.to_vec() };
@@ -86,7 +89,7 @@ pub fn spawn(
 
     let (commands, command_rx) = mpsc::unbounded_channel();
     let sender = socket.try_clone()?;
-    std::thread::Builder::new().name("haven-media".into()).spawn(move || {
+    std::thread::Builder::new().name(format!("haven-media-{worker}")).spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -103,6 +106,17 @@ pub fn spawn(
         });
     })?;
     Ok(MediaHandle { commands, local_addr })
+}
+
+/// Worker `worker` listens on the port `worker` places after the configured one (validated
+/// to fit); port 0 stays 0: each worker gets a free port of its own.
+pub(super) fn worker_addr(addr: SocketAddr, worker: usize) -> io::Result<SocketAddr> {
+    if addr.port() == 0 {
+        return Ok(addr);
+    }
+    let port = u16::try_from(usize::from(addr.port()) + worker)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "media worker port past 65535"))?;
+    Ok(SocketAddr::new(addr.ip(), port))
 }
 
 /// The UDP socket, and with `ice_tcp` a TCP listener on the same address and port. Port 0
@@ -153,7 +167,8 @@ struct Sfu {
     dirty: DirtySlots,
     /// Counted here in plain integers, published to `metrics` once per loop turn.
     counts: Counts,
-    metrics: Arc<Metrics>,
+    /// This worker's slot in the server's metrics.
+    metrics: Arc<MediaWorkerMetrics>,
 }
 
 #[derive(Default)]
@@ -171,7 +186,7 @@ impl Sfu {
         cert: str0m::config::DtlsCert,
         idle_track_close: Duration,
         events: mpsc::UnboundedSender<MediaEvent>,
-        metrics: Arc<Metrics>,
+        metrics: Arc<MediaWorkerMetrics>,
     ) -> Sfu {
         Sfu {
             sender,
@@ -209,7 +224,7 @@ impl Sfu {
                 self.mark_silent_peers_dead(now);
                 self.close_idle_tracks(now);
                 let cpu = crate::metrics::thread_cpu_time().as_micros();
-                self.metrics.media_loop_cpu_micros.store(cpu as u64, Ordering::Relaxed);
+                self.metrics.cpu_micros.store(cpu as u64, Ordering::Relaxed);
             }
             self.flush(Instant::now());
             self.publish_counts();

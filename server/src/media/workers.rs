@@ -1,0 +1,145 @@
+//! Media workers: one run loop per worker thread, each with its own UDP (and ICE-TCP) port, so
+//! a host with several cores forwards several meetings' media at once. A meeting's peers all
+//! live on one worker: forwarding never crosses threads, and each loop stays the single owner
+//! of its peers. A meeting is given to the worker carrying the fewest meetings when its first
+//! media command comes, and let go when it empties (its next session may land elsewhere).
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::sync::mpsc;
+
+use super::{run_loop, GroupKey, MediaCommand, MediaEvent, MediaHandle};
+use crate::config::MediaConfig;
+use crate::metrics::Metrics;
+
+pub struct MediaWorkers {
+    workers: Vec<MediaHandle>,
+    /// The worker of each meeting that has sent media commands since it last emptied.
+    meetings: HashMap<GroupKey, usize>,
+    /// Meetings per worker.
+    load: Vec<usize>,
+}
+
+/// A worker that could not start, and the address it wanted.
+#[derive(Debug)]
+pub struct SpawnError {
+    pub addr: SocketAddr,
+    pub source: io::Error,
+}
+
+impl MediaWorkers {
+    /// Starts `config.workers` run loops; worker `i` listens on `udp_addr`'s port plus `i`.
+    pub fn spawn(
+        config: &MediaConfig,
+        events: mpsc::UnboundedSender<MediaEvent>,
+        metrics: &Metrics,
+    ) -> Result<MediaWorkers, SpawnError> {
+        let workers = (0..config.workers)
+            .map(|worker| {
+                run_loop::spawn(config, worker, events.clone(), metrics.media_workers[worker].clone()).map_err(
+                    |source| SpawnError { addr: run_loop::worker_addr(config.udp_addr, worker).unwrap_or(config.udp_addr), source },
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(MediaWorkers::new(workers))
+    }
+
+    fn new(workers: Vec<MediaHandle>) -> MediaWorkers {
+        let load = vec![0; workers.len()];
+        MediaWorkers { workers, meetings: HashMap::new(), load }
+    }
+
+    /// Sends `command` to the worker carrying `group`, giving the meeting one first.
+    pub fn send(&mut self, group: GroupKey, command: MediaCommand) {
+        let worker = match self.meetings.get(&group) {
+            Some(&worker) => worker,
+            None => {
+                let (worker, _) = self.load.iter().enumerate().min_by_key(|&(i, load)| (*load, i)).expect("at least one worker");
+                self.load[worker] += 1;
+                self.meetings.insert(group, worker);
+                worker
+            }
+        };
+        self.workers[worker].send(command);
+    }
+
+    /// The meeting has no one left (every peer of it was told to disconnect): its worker is
+    /// free to be given another.
+    pub fn release(&mut self, group: GroupKey) {
+        if let Some(worker) = self.meetings.remove(&group) {
+            self.load[worker] -= 1;
+        }
+    }
+
+    /// Where each worker listens, in worker order.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.workers.iter().map(|w| w.local_addr).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::PeerKey;
+
+    fn workers(n: usize) -> (MediaWorkers, Vec<mpsc::UnboundedReceiver<MediaCommand>>) {
+        let (handles, receivers) = (0..n)
+            .map(|i| {
+                let (commands, rx) = mpsc::unbounded_channel();
+                let local_addr = SocketAddr::from(([127, 0, 0, 1], 10000 + i as u16));
+                (MediaHandle { commands, local_addr }, rx)
+            })
+            .unzip();
+        (MediaWorkers::new(handles), receivers)
+    }
+
+    fn disconnect(peer: u64) -> MediaCommand {
+        MediaCommand::Disconnect { peer: PeerKey(peer) }
+    }
+
+    /// Which worker got each command, in order.
+    fn drain(receivers: &mut [mpsc::UnboundedReceiver<MediaCommand>]) -> Vec<(usize, u64)> {
+        let mut got = Vec::new();
+        for (worker, rx) in receivers.iter_mut().enumerate() {
+            while let Ok(MediaCommand::Disconnect { peer }) = rx.try_recv() {
+                got.push((worker, peer.0));
+            }
+        }
+        got.sort_by_key(|&(_, peer)| peer);
+        got
+    }
+
+    #[test]
+    fn a_meeting_stays_on_one_worker_and_new_ones_go_to_the_least_loaded() {
+        let (mut media, mut rx) = workers(2);
+        media.send(GroupKey(1), disconnect(1));
+        media.send(GroupKey(2), disconnect(2));
+        media.send(GroupKey(1), disconnect(3));
+        media.send(GroupKey(3), disconnect(4));
+        media.send(GroupKey(2), disconnect(5));
+        assert_eq!(drain(&mut rx), [(0, 1), (1, 2), (0, 3), (0, 4), (1, 5)]);
+        // Meeting 1 empties: worker 0 now carries one meeting, as worker 1 does; a tie goes to
+        // the first.
+        media.release(GroupKey(1));
+        media.send(GroupKey(4), disconnect(6));
+        // Meeting 3 empties too: worker 0 (meeting 4) and worker 1 (meeting 2) tie again,
+        // and meeting 1, back, goes to worker 0.
+        media.release(GroupKey(3));
+        media.send(GroupKey(1), disconnect(7));
+        media.send(GroupKey(5), disconnect(8));
+        assert_eq!(drain(&mut rx), [(0, 6), (0, 7), (1, 8)]);
+        media.release(GroupKey(99));
+        assert_eq!(media.load, [2, 2], "releasing an unknown meeting changes nothing");
+    }
+
+    #[test]
+    fn one_worker_takes_everything() {
+        let (mut media, mut rx) = workers(1);
+        for group in 1..=3 {
+            media.send(GroupKey(group), disconnect(group));
+        }
+        assert_eq!(drain(&mut rx), [(0, 1), (0, 2), (0, 3)]);
+    }
+}
