@@ -43,6 +43,14 @@ function freeUdpPort() {
   });
 }
 
+function udpPortIsFree(port) {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -50,16 +58,25 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @param {string} name used for the log file in artifacts/
  * @returns {Promise<{url: string, log: () => string, stop: () => Promise<void>, createRoom: () => Promise<object>}>}
  */
-export async function startServer(name = 'haven', { env: extraEnv = {}, webDir = WEB_DIR } = {}) {
+export async function startServer(name = 'haven', { env: extraEnv = {}, webDir = WEB_DIR, mediaWorkers = 1 } = {}) {
   const httpPort = await freeTcpPort();
-  // Media uses one port for UDP and ICE-TCP alike: it must be free for both.
+  // Media uses one port for UDP and ICE-TCP alike, one per media worker from `udpPort` on:
+  // each must be free for both.
+  const mediaPortsFree = async (first) => {
+    for (let port = first; port < first + mediaWorkers; port++) {
+      if (port === httpPort || port > 65535 || !(await tcpPortIsFree(port))) return false;
+      if (port > first && !(await udpPortIsFree(port))) return false;
+    }
+    return true;
+  };
   let udpPort = await freeUdpPort();
-  while (udpPort === httpPort || !(await tcpPortIsFree(udpPort))) udpPort = await freeUdpPort();
+  while (!(await mediaPortsFree(udpPort))) udpPort = await freeUdpPort();
   // Haven refuses unknown HAVEN_* variables (typo protection), so pass only ours.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEN_')));
   Object.assign(env, {
     HAVEN_HTTP_ADDR: `127.0.0.1:${httpPort}`,
     HAVEN_UDP_ADDR: `127.0.0.1:${udpPort}`,
+    HAVEN_MEDIA_WORKERS: String(mediaWorkers),
     HAVEN_LOG: process.env.HAVEN_LOG || 'haven=debug',
     NO_COLOR: '1',
     // HAVEN_TEST_EMBEDDED=1 tests the copy of web/ built into the binary instead.
