@@ -9,6 +9,7 @@
 # measure a change against the build before it in the same run (not named HAVEN_*: Haven
 # refuses unknown HAVEN_ variables).
 # NO_JANUS=1 leaves Janus out (with BASELINE_HAVEN: a quicker A/B of two Haven builds).
+# MEDIA_WORKERS=W runs Haven with W media workers (all on core 0 like the rest of it).
 # MEASURED=K: only K participants (spread over the join order) decrypt and measure what they
 # receive, the others count packets (the generator then costs much less than the SFU, so
 # capacity can be found).
@@ -39,6 +40,7 @@ http_addr = "127.0.0.1:8090"
 [media]
 udp_addr = "127.0.0.1:10090"
 ice_tcp = false
+workers = ${MEDIA_WORKERS:-1}
 [rooms]
 max_participants = 1000
 [limits]
@@ -51,6 +53,9 @@ facilitator_key_sha256 = "$(printf %s bench | sha256sum | cut -d' ' -f1)"
 mute_on_entry = false
 camera_off_on_entry = false
 TOML
+for m in $(seq 0 7); do # rooms of the many-meetings shape (M3)
+  printf '[[room]]\nid = "bench-%s"\nmute_on_entry = false\ncamera_off_on_entry = false\n' "$m" >>"$WORK/haven.toml"
+done
 
 wait_port() { # tcp port
   for _ in $(seq 100); do
@@ -86,9 +91,10 @@ stop_sfu() {
   wait "$SFU_PID" 2>/dev/null || true
 }
 
-# shape N → "participants video audio"
+# shape N → "participants video audio [meetings]" (per meeting)
 load() {
   case $1 in
+    M3) echo "50 6 3 $2" ;;         # N support groups (S3) at once
     S1) echo "$2 $2 $2" ;;          # video meeting: everyone publishes both
     S2) echo "$2 0 $2" ;;           # audio meeting: everyone unmuted
     S2x3) echo "$2 0 3" ;;          # audio meeting, three speakers
@@ -102,13 +108,14 @@ steps() {
     S1) echo "5 10 15 20 25 30" ;;
     S2 | S2x3) echo "10 20 30 40 50" ;;
     S3) echo "50" ;;
+    M3) echo "1 2 3 4" ;;
     S4) echo "10 20 50 100 200 300 400" ;;
   esac
 }
 
 for shape in $SHAPES; do
   for n in $(steps "$shape"); do
-    read -r participants video audio <<<"$(load "$shape" "$n")"
+    read -r participants video audio meetings <<<"$(load "$shape" "$n")"
     for rep in $(seq "$REPEATS"); do
       order="haven janus"; [ $((rep % 2)) = 0 ] && order="janus haven"
       [ "${NO_JANUS:-0}" = 1 ] && order="haven"
@@ -121,7 +128,7 @@ for shape in $SHAPES; do
         start_sfu "$sfu"
         echo "== $shape N=$n rep $rep: $sfu" >&2
         taskset -c 1 "$LOADGEN" --sfu "${sfu%-base}" --url "$SFU_URL" --room "$SFU_ROOM" --sfu-pid "$SFU_PID" \
-          --participants "$participants" --video "$video" --audio "$audio" --label "$shape" \
+          --participants "$participants" --video "$video" --audio "$audio" --meetings "${meetings:-1}" --label "$shape" \
           ${WARMUP:+--warmup $WARMUP} ${MEASURE:+--measure $MEASURE} ${MEASURED:+--measured $MEASURED} \
           | sed "s/}\$/,\"step\":$n,\"rep\":$rep,\"janus_loops\":\"$JANUS_LOOPS\",\"variant\":\"$sfu\"}/" | tee -a "$RESULTS" || true
         stop_sfu

@@ -60,10 +60,13 @@ admin: {
 	admin_wss = false
 }
 JCFG
-cat > "$DIR/janus.plugin.videoroom.jcfg" <<JCFG
-general: {
-}
-room-1234: {
+# Room 1234, and 1235–1241 for the many-meetings shape (M3).
+{
+  echo "general: {"
+  echo "}"
+  for room in $(seq 1234 1241); do
+    cat <<JCFG
+room-$room: {
 	description = "bench"
 	publishers = 100
 	bitrate = 0
@@ -72,4 +75,6 @@ room-1234: {
 	videocodec = "vp8"
 }
 JCFG
+  done
+} > "$DIR/janus.plugin.videoroom.jcfg"
 echo "$DIR"

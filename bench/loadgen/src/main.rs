@@ -1,7 +1,8 @@
 //! `haven-loadgen`: a synthetic meeting against Haven or Janus VideoRoom, measured.
 //!
 //! N participants join one after another; the first `--video` publish a camera, the first
-//! `--audio` a microphone; everyone subscribes to everyone. After all media is up and a warm-up, a measuring window counts frames sent and
+//! `--audio` a microphone; everyone subscribes to everyone. `--meetings K` runs K such
+//! meetings at once (their joins interleaved), each in its own room. After all media is up and a warm-up, a measuring window counts frames sent and
 //! received, one-way delay, the SFU's CPU and memory (from /proc); one JSON line goes to
 //! stdout. `--churn SECONDS` instead runs a soak: participants leave and rejoin for that long.
 
@@ -43,8 +44,13 @@ struct Args {
     /// Haven room id, or Janus VideoRoom room number.
     #[arg(long)]
     room: String,
+    /// People in each meeting.
     #[arg(long)]
     participants: u32,
+    /// Meetings of this shape at once: rooms `<room>-0`, `<room>-1`, ... (Janus: room numbers
+    /// `<room>`, `<room>` + 1, ...). `--video`, `--audio` and `--measured` count per meeting.
+    #[arg(long, default_value_t = 1)]
+    meetings: u32,
     /// How many (the first ones) publish video.
     #[arg(long, default_value_t = 0)]
     video: u32,
@@ -101,22 +107,38 @@ fn role(args: &Args, index: u32) -> Role {
     Role { index, audio: index < args.audio, video: index < args.video, measured }
 }
 
+/// Meeting `m`'s room: `room` itself when there is one meeting.
+fn room_of(room: &str, m: u32, meetings: u32) -> String {
+    match room.parse::<u64>() {
+        _ if meetings == 1 => room.to_string(),
+        Ok(number) => (number + u64::from(m)).to_string(),
+        Err(_) => format!("{room}-{m}"),
+    }
+}
+
 async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
     let publishers = args.audio.max(args.video);
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared {
-        clock: Clock::new(),
-        bind: args.bind,
-        url: args.url.clone(),
-        room: args.room.clone(),
-        ready: ready_tx,
-        others_publish: Box::new(move |i| publishers > u32::from(i < publishers)),
-    });
+    let clock = Arc::new(Clock::new());
+    let meetings: Vec<Arc<Shared>> = (0..args.meetings)
+        .map(|m| {
+            Arc::new(Shared {
+                clock: clock.clone(),
+                bind: args.bind,
+                url: args.url.clone(),
+                room: room_of(&args.room, m, args.meetings),
+                ready: ready_tx.clone(),
+                others_publish: Box::new(move |i| publishers > u32::from(i < publishers)),
+            })
+        })
+        .collect();
+    let everyone = args.participants * args.meetings;
     let (stop_tx, stop_rx) = watch::channel(false);
     let idle = sample(&args.sfu_pid)?;
 
+    // Joins interleave over the meetings, so they all grow together.
     let mut tasks = Vec::new();
-    for index in 0..args.participants {
+    for (index, shared) in (0..args.participants).flat_map(|i| meetings.iter().map(move |m| (i, m))) {
         let (shared, stop, role) = (shared.clone(), stop_rx.clone(), role(&args, index));
         let churn = args.churn;
         let relay = matches!(args.sfu, Sfu::Relay).then(|| args.url.parse()).transpose()?;
@@ -143,7 +165,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
     // Everyone's media up, or a deadline; then warm up.
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut ready = 0;
-    while ready < args.participants {
+    while ready < everyone {
         match tokio::time::timeout_at(deadline.into(), ready_rx.recv()).await {
             Ok(Some(_)) => ready += 1,
             _ => break,
@@ -160,7 +182,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
     let drops_start = udp_buffer_drops();
     let waits_start = (runqueue_wait_ns(&args.sfu_pid), runqueue_wait_ns("self"));
     let start = Instant::now();
-    shared.clock.open_window(start, Duration::from_secs(args.measure));
+    clock.open_window(start, Duration::from_secs(args.measure));
     tokio::time::sleep(Duration::from_secs(args.measure)).await;
     let sfu_end = sample(&args.sfu_pid)?;
     let drops = udp_buffer_drops().zip(drops_start).map(|(end, start)| end.saturating_sub(start));
@@ -174,16 +196,18 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
 
     let mut total = Tally::default();
     let mut joins = Vec::new();
-    // Frames that should arrive: each one sent, at every measured participant but its sender.
+    // Frames that should arrive: each one sent, at every measured participant of its meeting
+    // but its sender.
     let measured = (0..args.participants).filter(|&i| role(&args, i).measured).count() as f64;
     let (mut audio_expected, mut video_expected) = (0.0, 0.0);
-    for (index, task) in tasks.into_iter().enumerate() {
+    for (n, task) in tasks.into_iter().enumerate() {
         let tally = task.await?;
-        let receivers = measured - f64::from(u8::from(role(&args, index as u32).measured));
+        let index = n as u32 / args.meetings;
+        let receivers = measured - f64::from(u8::from(role(&args, index).measured));
         audio_expected += tally.audio_sent as f64 * receivers;
         video_expected += tally.video_sent as f64 * receivers;
         if args.verbose {
-            eprintln!("participant {index}: sent a{} v{}, received {:?} {:?}", tally.audio_sent, tally.video_sent, tally.per_publisher, tally.errors);
+            eprintln!("participant {index} of meeting {}: sent a{} v{}, received {:?} {:?}", n as u32 % args.meetings, tally.audio_sent, tally.video_sent, tally.per_publisher, tally.errors);
         }
         joins.extend(tally.join);
         total.merge(tally);
@@ -200,7 +224,8 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
     let line = json!({
         "sfu": format!("{:?}", args.sfu).to_lowercase(),
         "label": args.label,
-        "participants": args.participants,
+        "participants": everyone,
+        "meetings": args.meetings,
         "video": args.video,
         "audio": args.audio,
         "ready": ready,
@@ -208,7 +233,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "sfu_cpu_pct": 100.0 * sfu_cpu / window,
         "sfu_sys_pct": 100.0 * (sfu_end.sys_seconds - sfu_start.sys_seconds) / window,
         "generator_cpu_pct": 100.0 * gen_cpu,
-        "valid": gen_cpu <= 0.8 && ready == args.participants,
+        "valid": gen_cpu <= 0.8 && ready == everyone,
         "egress_pps": egress / window,
         "udp_buffer_drops": drops,
         "sfu_runqueue_wait_ms": sfu_waited_ms,
@@ -216,7 +241,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "late_frames_by_second": total.late_by_second,
         "keyframes_sent": total.keyframes_sent,
         "cpu_s_per_m_egress": if egress > 0.0 { sfu_cpu / egress * 1e6 } else { f64::NAN },
-        "measured": measured,
+        "measured": measured * f64::from(args.meetings),
         "audio_delivered": ratio(total.audio_received, audio_expected),
         "video_delivered": ratio(total.video_received, video_expected),
         "delay_p50_ms": ms(percentile(&total.delays_us, 50.0)),
@@ -229,7 +254,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "join_p95_ms": percentile(&joins, 95.0).map(|d| d.as_secs_f64() * 1000.0),
         "rss_idle_kib": idle.rss_kib,
         "rss_kib": sfu_end.rss_kib,
-        "rss_per_participant_kib": (sfu_end.rss_kib as f64 - idle.rss_kib as f64) / f64::from(args.participants),
+        "rss_per_participant_kib": (sfu_end.rss_kib as f64 - idle.rss_kib as f64) / f64::from(everyone),
         "errors": total.errors.len(),
         "first_errors": total.errors.iter().take(5).collect::<Vec<_>>(),
     });

@@ -33,7 +33,8 @@ pub struct Role {
 
 /// What every participant shares.
 pub struct Shared {
-    pub clock: Clock,
+    /// One for every meeting: one measuring window.
+    pub clock: Arc<Clock>,
     pub bind: IpAddr,
     pub url: String,
     pub room: String,
