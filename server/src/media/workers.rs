@@ -1,21 +1,26 @@
 //! Media workers: one run loop per worker thread, each with its own UDP (and ICE-TCP) port, so
 //! a host with several cores forwards several meetings' media at once. A meeting's peers all
 //! live on one worker: forwarding never crosses threads, and each loop stays the single owner
-//! of its peers. A meeting is given to the worker carrying the fewest meetings when its first
-//! media command comes, and let go when it empties (its next session may land elsewhere).
+//! of its peers. A meeting is given to a worker when its first media command comes — the one
+//! with the fewest peers (its own count, published every loop turn), then the fewest
+//! meetings — and let go when it empties (its next session may land elsewhere).
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use super::{run_loop, GroupKey, MediaCommand, MediaEvent, MediaHandle};
 use crate::config::MediaConfig;
-use crate::metrics::Metrics;
+use crate::metrics::{MediaWorkerMetrics, Metrics};
 
 pub struct MediaWorkers {
     workers: Vec<MediaHandle>,
+    /// Each worker's own figures; its peer count weighs where a new meeting goes.
+    figures: Vec<Arc<MediaWorkerMetrics>>,
     /// The worker of each meeting that has sent media commands since it last emptied.
     meetings: HashMap<GroupKey, usize>,
     /// Meetings per worker.
@@ -43,12 +48,12 @@ impl MediaWorkers {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(MediaWorkers::new(workers))
+        Ok(MediaWorkers::new(workers, metrics.media_workers.to_vec()))
     }
 
-    fn new(workers: Vec<MediaHandle>) -> MediaWorkers {
+    fn new(workers: Vec<MediaHandle>, figures: Vec<Arc<MediaWorkerMetrics>>) -> MediaWorkers {
         let load = vec![0; workers.len()];
-        MediaWorkers { workers, meetings: HashMap::new(), load }
+        MediaWorkers { workers, figures, meetings: HashMap::new(), load }
     }
 
     /// Sends `command` to the worker carrying `group`, giving the meeting one first.
@@ -56,7 +61,11 @@ impl MediaWorkers {
         let worker = match self.meetings.get(&group) {
             Some(&worker) => worker,
             None => {
-                let (worker, _) = self.load.iter().enumerate().min_by_key(|&(i, load)| (*load, i)).expect("at least one worker");
+                // Peers stand for the work (a 50-person group outweighs several small ones);
+                // meetings part a tie, as when meetings start faster than peers are counted.
+                let worker = (0..self.workers.len())
+                    .min_by_key(|&i| (self.figures[i].peers.load(Ordering::Relaxed), self.load[i], i))
+                    .expect("at least one worker");
                 self.load[worker] += 1;
                 self.meetings.insert(group, worker);
                 worker
@@ -92,7 +101,7 @@ mod tests {
                 (MediaHandle { commands, local_addr }, rx)
             })
             .unzip();
-        (MediaWorkers::new(handles), receivers)
+        (MediaWorkers::new(handles, Metrics::new(n).media_workers.to_vec()), receivers)
     }
 
     fn disconnect(peer: u64) -> MediaCommand {
@@ -132,6 +141,19 @@ mod tests {
         assert_eq!(drain(&mut rx), [(0, 6), (0, 7), (1, 8)]);
         media.release(GroupKey(99));
         assert_eq!(media.load, [2, 2], "releasing an unknown meeting changes nothing");
+    }
+
+    #[test]
+    fn a_new_meeting_goes_where_fewer_people_are() {
+        let (mut media, mut rx) = workers(2);
+        media.send(GroupKey(1), disconnect(1));
+        // Meeting 1 has grown to 50 people (as worker 0's loop counts them): the next two
+        // meetings go to worker 1, though it then carries more meetings.
+        media.figures[0].peers.store(50, Ordering::Relaxed);
+        media.send(GroupKey(2), disconnect(2));
+        media.figures[1].peers.store(8, Ordering::Relaxed);
+        media.send(GroupKey(3), disconnect(3));
+        assert_eq!(drain(&mut rx), [(0, 1), (1, 2), (1, 3)]);
     }
 
     #[test]
