@@ -188,9 +188,10 @@ impl Sfu {
         events: mpsc::UnboundedSender<MediaEvent>,
         metrics: Arc<MediaWorkerMetrics>,
     ) -> Sfu {
+        let outgoing = SendBatch::new(&sender);
         Sfu {
             sender,
-            outgoing: SendBatch::new(),
+            outgoing,
             local_addr,
             candidates,
             cert,
