@@ -1,7 +1,7 @@
 //! A media run loop: one thread, one UDP socket, every peer of the meetings given to this
-//! worker (see `media::workers`). A datagram is routed to its
-//! peer by map (ICE ufrag for connectivity checks, remote address for everything else), the
-//! peer is polled, and the media it yields is written straight into its subscribers' `Rtc`s.
+//! worker (see `media::workers`). A datagram is routed to its peer by map (ICE ufrag for
+//! connectivity checks, remote address for everything else), the peer is polled, and the
+//! media it yields is written straight into its subscribers' `Rtc`s.
 //! A failing or panicking peer is removed; the loop and everyone else carry on. Who receives
 //! which track, and the forwarding of packets itself, are in `forwarding`.
 
