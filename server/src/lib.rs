@@ -94,11 +94,6 @@ impl RunningServer {
         self.tls_fingerprint.as_deref()
     }
 
-    /// The first media worker's UDP socket (the only one, with one worker).
-    pub fn media_addr(&self) -> SocketAddr {
-        self.media_addrs[0]
-    }
-
     /// Every media worker's UDP socket, in worker order.
     pub fn media_addrs(&self) -> &[SocketAddr] {
         &self.media_addrs

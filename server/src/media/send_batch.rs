@@ -173,7 +173,7 @@ impl SendBatch {
                 // A GSO send refused (EIO: the device cannot checksum it, as on some virtual
                 // NICs): its datagrams go one by one, and from now on all do.
                 _ if self.spans[sent].len() > 1 => {
-                    if matches!(error.raw_os_error(), Some(libc::EIO | libc::EINVAL | libc::EOPNOTSUPP)) {
+                    if self.gso && matches!(error.raw_os_error(), Some(libc::EIO | libc::EINVAL | libc::EOPNOTSUPP)) {
                         self.gso = false;
                         tracing::warn!("UDP segmentation offload refused ({error}); sending datagrams one by one");
                     }

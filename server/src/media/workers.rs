@@ -23,8 +23,6 @@ pub struct MediaWorkers {
     figures: Vec<Arc<MediaWorkerMetrics>>,
     /// The worker of each meeting that has sent media commands since it last emptied.
     meetings: HashMap<GroupKey, usize>,
-    /// Meetings per worker.
-    load: Vec<usize>,
 }
 
 /// A worker that could not start, and the address it wanted.
@@ -43,17 +41,20 @@ impl MediaWorkers {
     ) -> Result<MediaWorkers, SpawnError> {
         let workers = (0..config.workers)
             .map(|worker| {
-                run_loop::spawn(config, worker, events.clone(), metrics.media_workers[worker].clone()).map_err(
-                    |source| SpawnError { addr: run_loop::worker_addr(config.udp_addr, worker).unwrap_or(config.udp_addr), source },
-                )
+                run_loop::spawn(config, worker, events.clone(), metrics.media_workers[worker].clone())
+                    .map_err(|source| SpawnError { addr: run_loop::worker_addr(config.udp_addr, worker), source })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(MediaWorkers::new(workers, metrics.media_workers.to_vec()))
     }
 
     fn new(workers: Vec<MediaHandle>, figures: Vec<Arc<MediaWorkerMetrics>>) -> MediaWorkers {
-        let load = vec![0; workers.len()];
-        MediaWorkers { workers, figures, meetings: HashMap::new(), load }
+        MediaWorkers { workers, figures, meetings: HashMap::new() }
+    }
+
+    /// Meetings given to `worker` (counted when a meeting starts: a few hundred at most).
+    fn meetings_on(&self, worker: usize) -> usize {
+        self.meetings.values().filter(|&&w| w == worker).count()
     }
 
     /// Sends `command` to the worker carrying `group`, giving the meeting one first.
@@ -64,9 +65,8 @@ impl MediaWorkers {
                 // Peers stand for the work (a 50-person group outweighs several small ones);
                 // meetings part a tie, as when meetings start faster than peers are counted.
                 let worker = (0..self.workers.len())
-                    .min_by_key(|&i| (self.figures[i].peers.load(Ordering::Relaxed), self.load[i], i))
+                    .min_by_key(|&i| (self.figures[i].peers.load(Ordering::Relaxed), self.meetings_on(i), i))
                     .expect("at least one worker");
-                self.load[worker] += 1;
                 self.meetings.insert(group, worker);
                 worker
             }
@@ -77,9 +77,7 @@ impl MediaWorkers {
     /// The meeting has no one left (every peer of it was told to disconnect): its worker is
     /// free to be given another.
     pub fn release(&mut self, group: GroupKey) {
-        if let Some(worker) = self.meetings.remove(&group) {
-            self.load[worker] -= 1;
-        }
+        self.meetings.remove(&group);
     }
 
     /// Where each worker listens, in worker order.
@@ -140,7 +138,7 @@ mod tests {
         media.send(GroupKey(5), disconnect(8));
         assert_eq!(drain(&mut rx), [(0, 6), (0, 7), (1, 8)]);
         media.release(GroupKey(99));
-        assert_eq!(media.load, [2, 2], "releasing an unknown meeting changes nothing");
+        assert_eq!([media.meetings_on(0), media.meetings_on(1)], [2, 2], "releasing an unknown meeting changes nothing");
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub fn spawn(
 ) -> io::Result<MediaHandle> {
     let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds, workers: _ } = *config;
     let idle_track_close = Duration::from_secs(idle_track_seconds);
-    let (socket, tcp_listener) = bind(worker_addr(udp_addr, worker)?, ice_tcp)?;
+    let (socket, tcp_listener) = bind(worker_addr(udp_addr, worker), ice_tcp)?;
     let local_addr = socket.local_addr()?;
     let announced: Vec<IpAddr> =
         if public_ips.is_empty() { vec![local_addr.ip()] } else { public_ips.to_vec() };
@@ -108,15 +108,15 @@ pub fn spawn(
     Ok(MediaHandle { commands, local_addr })
 }
 
-/// Worker `worker` listens on the port `worker` places after the configured one (validated
-/// to fit); port 0 stays 0: each worker gets a free port of its own.
-pub(super) fn worker_addr(addr: SocketAddr, worker: usize) -> io::Result<SocketAddr> {
+/// Worker `worker` listens on the port `worker` places after the configured one
+/// (`Config::validate` keeps them under 65536); port 0 stays 0: each worker gets a free port
+/// of its own.
+pub(super) fn worker_addr(addr: SocketAddr, worker: usize) -> SocketAddr {
     if addr.port() == 0 {
-        return Ok(addr);
+        return addr;
     }
-    let port = u16::try_from(usize::from(addr.port()) + worker)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "media worker port past 65535"))?;
-    Ok(SocketAddr::new(addr.ip(), port))
+    let port = u16::try_from(usize::from(addr.port()) + worker).expect("media.workers' ports validated to fit");
+    SocketAddr::new(addr.ip(), port)
 }
 
 /// The UDP socket, and with `ice_tcp` a TCP listener on the same address and port. Port 0
