@@ -26,6 +26,11 @@ const RESTART_WORDS = {
 const RECONNECT_DELAYS_MS = [500, 1500, 3000, 6000, 10000];
 /** How long a join may take before the "Joining…" screen replaces the join screen. */
 const CONNECTING_SCREEN_DELAY_MS = 400;
+/**
+ * How long the join screen waits for the room's title and guidelines before showing without
+ * them (they are rendered whenever they arrive).
+ */
+const ROOM_INFO_WAIT_MS = 1500;
 const SCREENS = ['join', 'connecting', 'waiting', 'meeting', 'left', 'problem'];
 const $ = (id) => document.getElementById(id);
 
@@ -787,7 +792,7 @@ function renderRoomTitle() {
 // ---------------------------------------------------------------------------------------
 // Start
 
-function init() {
+async function init() {
   $('join-form').addEventListener('submit', (event) => {
     event.preventDefault();
     join();
@@ -860,9 +865,13 @@ function init() {
     showProblem(screenFor('unknown_room'));
     return;
   }
+  // The title and guidelines sit above the name and the mic and camera buttons: the screen
+  // shows once they are in, so nothing moves under a pointer about to press a button (on a
+  // slow link it shows after a short wait, and they appear when they come).
+  const roomInfo = loadRoomInfo();
+  await Promise.race([roomInfo, new Promise((resolve) => setTimeout(resolve, ROOM_INFO_WAIT_MS))]);
   setState('join');
   $('name-input').focus();
-  loadRoomInfo();
   (window.requestIdleCallback ?? setTimeout)(warmEmojiFont);
 }
 

@@ -19,7 +19,11 @@ export async function joinMeeting(page, url, name, { audio = true, video = true 
   await page.evaluate(() => window.haven.settled());
   const media = await page.evaluate(() => window.haven.media);
   if (media.audio !== audio || media.video !== video) {
-    throw new Error(`${name}: mic/camera did not switch as asked: ${JSON.stringify(media)}`);
+    const said = await page.$$eval('#announcer p', (lines) => lines.map((l) => l.textContent));
+    throw new Error(
+      `${name}: mic/camera did not switch as asked: ${JSON.stringify(media)}; said: ${JSON.stringify(said)}; ` +
+        `console: ${JSON.stringify((page.consoleLines ?? []).slice(-20))}`,
+    );
   }
   await page.click('#join-button');
   try {

@@ -35,7 +35,8 @@ async function facilitated() {
   return { room, page };
 }
 
-test('guidelines_must_be_agreed_to_before_joining', { timeout: 90_000 }, async () => {
+/** A room whose facilitator (on the returned page) has set guidelines. */
+async function roomWithGuidelines() {
   const { room, page: chair } = await facilitated();
   await chair.bringToFront();
   await chair.$eval('#set-guidelines', (el) => {
@@ -44,6 +45,11 @@ test('guidelines_must_be_agreed_to_before_joining', { timeout: 90_000 }, async (
   });
   await click(chair, '#save-guidelines');
   await wait(chair, () => /stays here/.test(window.haven.roomInfo?.guidelines ?? ''));
+  return { room, chair };
+}
+
+test('guidelines_must_be_agreed_to_before_joining', { timeout: 90_000 }, async () => {
+  const { room, chair } = await roomWithGuidelines();
 
   const page = await browser.newPage();
   await page.bringToFront();
@@ -62,6 +68,34 @@ test('guidelines_must_be_agreed_to_before_joining', { timeout: 90_000 }, async (
   await page.click('#join-button');
   await wait(page, () => window.haven.state === 'joined');
   assertNoPageErrors(page, 'Nia');
+  await page.close();
+  await chair.close();
+});
+
+// The title and guidelines come from the server after the page loads; were the join screen
+// shown before them, the mic and camera buttons would jump down under the person's pointer
+// (and a click meant for the microphone would land elsewhere).
+test('the_join_screen_does_not_move_once_shown', { timeout: 90_000 }, async () => {
+  const { room, chair } = await roomWithGuidelines();
+  const page = await browser.newPage();
+  await page.bringToFront();
+  // Where the microphone button stood the moment the join screen first became visible.
+  await page.evaluateOnNewDocument(() => {
+    new MutationObserver((_, observer) => {
+      const screen = document.getElementById('screen-join');
+      if (!screen || screen.hidden) return;
+      window.micFirstSeenAt = document.querySelector('#screen-join [data-toggle="audio"]').getBoundingClientRect().top;
+      observer.disconnect();
+    }).observe(document, { subtree: true, childList: true, attributes: true });
+  });
+  await page.goto(room.join_url);
+  await wait(page, () => !document.getElementById('guidelines-box').hidden && window.micFirstSeenAt !== undefined);
+  const { first, now } = await page.evaluate(() => ({
+    first: window.micFirstSeenAt,
+    now: document.querySelector('#screen-join [data-toggle="audio"]').getBoundingClientRect().top,
+  }));
+  assert.equal(now, first, 'the microphone button stays where it was first shown');
+  assertNoPageErrors(page, 'joiner');
   await page.close();
   await chair.close();
 });
