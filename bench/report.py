@@ -4,7 +4,8 @@ plot of SFU CPU and forwarding delay against N for S1 (video meeting), both serv
 
     python3 bench/report.py [results.jsonl] > /tmp/tables.md
 
-Medians over the repeats of each step. A step passes when the run was valid (generator core
+Medians over the repeats of each step; a second table splits the SFU's CPU per egress packet
+into user space and kernel, with the SRTP profiles the generator's connections negotiated. A step passes when the run was valid (generator core
 not saturated, everyone's media up), ≥ 99.5 % of frames arrived, and delay p99 < 20 ms.
 """
 import json
@@ -44,11 +45,12 @@ def fmt(v, spec=".1f"):
 
 
 shapes = sorted({k[0] for k in steps})
+SFUS = ("haven-base", "haven", "janus", "relay")
 print("| shape | N | SFU | runs | SFU CPU % | generator CPU % | egress pkt/s | CPU s / M egress pkts | delivered | delay p50 / p99 ms | generator read wait p99 ms | join p50 ms | RSS MB | KB / participant | pass |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for shape in shapes:
     for n in sorted({k[1] for k in steps if k[0] == shape}):
-        for sfu in ("haven-base", "haven", "janus"):
+        for sfu in SFUS:
             rs = steps.get((shape, n, sfu))
             if not rs:
                 continue
@@ -70,9 +72,43 @@ for shape in shapes:
            for s in ("haven", "janus")}
     ratios = [med(steps[(shape, n, "haven")], "cpu_s_per_m_egress") / med(steps[(shape, n, "janus")], "cpu_s_per_m_egress")
               for n in ns if (shape, n, "haven") in steps and (shape, n, "janus") in steps
+              and passes(steps[(shape, n, "haven")]) and passes(steps[(shape, n, "janus")])
               and med(steps[(shape, n, "janus")], "cpu_s_per_m_egress")]
     print(f"| {shape} | {fmt(cap['haven'], 'd')} | {fmt(cap['janus'], 'd')} | "
           f"{fmt(statistics.median(ratios) if ratios else None, '.2f')} |")
+
+
+
+def per_packet_us(r, part):
+    """The SFU's user or kernel CPU per egress packet, in µs."""
+    sys_pct = r.get("sfu_sys_pct")
+    if sys_pct is None or not r.get("egress_pps"):
+        return None
+    pct = sys_pct if part == "kernel" else r["sfu_cpu_pct"] - sys_pct
+    return pct / 100 / r["egress_pps"] * 1e6
+
+
+def profiles(rs):
+    total = defaultdict(int)
+    for r in rs:
+        for name, count in (r.get("srtp_profiles") or {}).items():
+            total[name] += count
+    return ", ".join(f"{name} ({count})" for name, count in sorted(total.items())) or "–"
+
+
+print()
+print("| shape | N | SFU | user µs / egress packet | kernel µs / egress packet | SRTP profiles (connections, all runs) |")
+print("|---|---|---|---|---|---|")
+for shape in shapes:
+    for n in sorted({k[1] for k in steps if k[0] == shape}):
+        for sfu in SFUS:
+            rs = steps.get((shape, n, sfu))
+            if not rs:
+                continue
+            user = [v for v in (per_packet_us(r, "user") for r in rs) if v is not None]
+            kernel = [v for v in (per_packet_us(r, "kernel") for r in rs) if v is not None]
+            print(f"| {shape} | {n} | {sfu} | {fmt(statistics.median(user) if user else None, '.2f')} | "
+                  f"{fmt(statistics.median(kernel) if kernel else None, '.2f')} | {profiles(rs)} |")
 
 # The plot: S1 CPU % (left) and delay p99 (right) against N.
 ns = sorted({k[1] for k in steps if k[0] == "S1"})

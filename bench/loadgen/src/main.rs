@@ -14,6 +14,7 @@ mod measure;
 mod participant;
 mod payload;
 mod relay;
+mod srtp_profile;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,6 +89,7 @@ struct Args {
 fn main() -> Result<()> {
     let args = Args::parse();
     str0m::crypto::from_feature_flags().install_process_default();
+    srtp_profile::listen();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     // One thread: participants are local tasks (the adapters' futures need not be Send).
     let local = tokio::task::LocalSet::new();
@@ -257,6 +259,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "rss_per_participant_kib": (sfu_end.rss_kib as f64 - idle.rss_kib as f64) / f64::from(everyone),
         "errors": total.errors.len(),
         "first_errors": total.errors.iter().take(5).collect::<Vec<_>>(),
+        "srtp_profiles": srtp_profile::negotiated(),
     });
     println!("{line}");
     Ok(())
