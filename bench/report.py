@@ -46,22 +46,28 @@ def fmt(v, spec=".1f"):
 
 shapes = sorted({k[0] for k in steps})
 SFUS = ("haven-base", "haven", "janus", "relay")
+
+
+def table_rows():
+    """(shape, N, SFU, its runs) for every step run, in table order."""
+    for shape in shapes:
+        for n in sorted({k[1] for k in steps if k[0] == shape}):
+            for sfu in SFUS:
+                if steps.get((shape, n, sfu)):
+                    yield shape, n, sfu, steps[(shape, n, sfu)]
+
+
 print("| shape | N | SFU | runs | SFU CPU % | generator CPU % | egress pkt/s | CPU s / M egress pkts | delivered | delay p50 / p99 ms | generator read wait p99 ms | join p50 ms | RSS MB | KB / participant | pass |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-for shape in shapes:
-    for n in sorted({k[1] for k in steps if k[0] == shape}):
-        for sfu in SFUS:
-            rs = steps.get((shape, n, sfu))
-            if not rs:
-                continue
-            rss = med(rs, "rss_kib")
-            print(f"| {shape} | {n} | {sfu} | {len(rs)} | {fmt(med(rs, 'sfu_cpu_pct'))} | "
-                  f"{fmt(med(rs, 'generator_cpu_pct'))} | {fmt(med(rs, 'egress_pps'), '.0f')} | "
-                  f"{fmt(med(rs, 'cpu_s_per_m_egress'), '.2f')} | {fmt(None if delivered(rs) is None else 100 * delivered(rs), '.2f')} % | "
-                  f"{fmt(med(rs, 'delay_p50_ms'), '.2f')} / {fmt(med(rs, 'delay_p99_ms'), '.2f')} | "
-                  f"{fmt(med(rs, 'generator_read_wait_p99_ms'), '.2f')} | "
-                  f"{fmt(med(rs, 'join_p50_ms'), '.0f')} | {fmt(None if rss is None else rss / 1024)} | "
-                  f"{fmt(med(rs, 'rss_per_participant_kib'), '.0f')} | {'yes' if passes(rs) else 'no'} |")
+for shape, n, sfu, rs in table_rows():
+    rss = med(rs, "rss_kib")
+    print(f"| {shape} | {n} | {sfu} | {len(rs)} | {fmt(med(rs, 'sfu_cpu_pct'))} | "
+          f"{fmt(med(rs, 'generator_cpu_pct'))} | {fmt(med(rs, 'egress_pps'), '.0f')} | "
+          f"{fmt(med(rs, 'cpu_s_per_m_egress'), '.2f')} | {fmt(None if delivered(rs) is None else 100 * delivered(rs), '.2f')} % | "
+          f"{fmt(med(rs, 'delay_p50_ms'), '.2f')} / {fmt(med(rs, 'delay_p99_ms'), '.2f')} | "
+          f"{fmt(med(rs, 'generator_read_wait_p99_ms'), '.2f')} | "
+          f"{fmt(med(rs, 'join_p50_ms'), '.0f')} | {fmt(None if rss is None else rss / 1024)} | "
+          f"{fmt(med(rs, 'rss_per_participant_kib'), '.0f')} | {'yes' if passes(rs) else 'no'} |")
 
 print()
 print("| shape | Haven capacity | Janus capacity | CPU per egress packet, Haven ÷ Janus (median over steps both passed) |")
@@ -99,16 +105,11 @@ def profiles(rs):
 print()
 print("| shape | N | SFU | user µs / egress packet | kernel µs / egress packet | SRTP profiles (connections, all runs) |")
 print("|---|---|---|---|---|---|")
-for shape in shapes:
-    for n in sorted({k[1] for k in steps if k[0] == shape}):
-        for sfu in SFUS:
-            rs = steps.get((shape, n, sfu))
-            if not rs:
-                continue
-            user = [v for v in (per_packet_us(r, "user") for r in rs) if v is not None]
-            kernel = [v for v in (per_packet_us(r, "kernel") for r in rs) if v is not None]
-            print(f"| {shape} | {n} | {sfu} | {fmt(statistics.median(user) if user else None, '.2f')} | "
-                  f"{fmt(statistics.median(kernel) if kernel else None, '.2f')} | {profiles(rs)} |")
+for shape, n, sfu, rs in table_rows():
+    user = [v for v in (per_packet_us(r, "user") for r in rs) if v is not None]
+    kernel = [v for v in (per_packet_us(r, "kernel") for r in rs) if v is not None]
+    print(f"| {shape} | {n} | {sfu} | {fmt(statistics.median(user) if user else None, '.2f')} | "
+          f"{fmt(statistics.median(kernel) if kernel else None, '.2f')} | {profiles(rs)} |")
 
 # The plot: S1 CPU % (left) and delay p99 (right) against N.
 ns = sorted({k[1] for k in steps if k[0] == "S1"})
