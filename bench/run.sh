@@ -8,7 +8,8 @@
 # BASELINE_HAVEN=BINARY adds another Haven build (`"variant":"haven-base"`) to every step, to
 # measure a change against the build before it in the same run (not named HAVEN_*: Haven
 # refuses unknown HAVEN_ variables).
-# NO_JANUS=1 leaves Janus out (with BASELINE_HAVEN: a quicker A/B of two Haven builds).
+# NO_JANUS=1 leaves Janus out, not even installed (with BASELINE_HAVEN: a quicker A/B of two
+# Haven builds; alone: sizing a machine, docs/deploy.md).
 # MEDIA_WORKERS=W runs Haven with W media workers (all on core 0 like the rest of it).
 # MEASURED=K: only K participants (spread over the join order) decrypt and measure what they
 # receive, the others count packets (the generator then costs much less than the SFU, so
@@ -30,7 +31,7 @@ RESULTS=${RESULTS:-$OUT/results.jsonl}
 cargo build --release --locked -p haven
 cargo build --release --locked --manifest-path bench/loadgen/Cargo.toml
 LOADGEN=bench/loadgen/target/release/haven-loadgen
-bash bench/janus/setup.sh "$WORK/janus" "$JANUS_LOOPS" >/dev/null
+[ "${NO_JANUS:-0}" = 1 ] || bash bench/janus/setup.sh "$WORK/janus" "$JANUS_LOOPS" >/dev/null
 cc -O2 -o "$WORK/relay" bench/relay.c
 
 # Haven: a declared room with media on from the start, and limits raised for one address.
