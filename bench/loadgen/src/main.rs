@@ -4,7 +4,8 @@
 //! `--audio` a microphone; everyone subscribes to everyone. `--meetings K` runs K such
 //! meetings at once (their joins interleaved), each in its own room. After all media is up
 //! and a warm-up, a measuring window counts frames sent and received, one-way delay, the
-//! SFU's CPU and memory (from /proc); one JSON line goes to stdout. `--churn SECONDS` instead runs a soak: participants leave and rejoin for that long.
+//! SFU's CPU and memory (from /proc); one JSON line goes to stdout. `--churn SECONDS` instead
+//! runs a soak: participants leave and rejoin for that long.
 
 mod arrival;
 mod conn;

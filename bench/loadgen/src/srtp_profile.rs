@@ -31,8 +31,9 @@ pub fn negotiated() -> BTreeMap<String, u64> {
 struct KeyingListener;
 
 impl KeyingListener {
-    /// Only str0m's own debug events are looked at: the rest never reach `event`, so the
-    /// media path pays nothing.
+    /// Only debug events of str0m's top module (`src/lib.rs`, where the keys are handed over;
+    /// a submodule's events have targets like `str0m::session`) are looked at: the rest never
+    /// reach `event`, so the media path pays nothing.
     fn wanted(meta: &Metadata<'_>) -> bool {
         meta.is_event() && *meta.level() == Level::DEBUG && meta.target() == "str0m"
     }
