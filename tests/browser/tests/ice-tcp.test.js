@@ -31,14 +31,18 @@ function onlyTcpCandidates() {
   };
 }
 
-/** The transport protocol of the pair the page's peer connection is using. */
+/**
+ * The transport protocol of the pair the page's peer connection is using: the transport's
+ * selected pair (a succeeded pair's `nominated` flag can lag behind media already flowing).
+ */
 async function selectedProtocol(page) {
   return page.evaluate(async () => {
     const stats = await window.haven.pc.getStats();
-    let pair;
+    let pairId;
     stats.forEach((s) => {
-      if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated) pair = s;
+      if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
     });
+    const pair = pairId && stats.get(pairId);
     if (!pair) return null;
     return stats.get(pair.remoteCandidateId)?.protocol ?? null;
   });
