@@ -41,6 +41,26 @@ export async function joinMeeting(page, url, name, { audio = true, video = true 
 }
 
 /**
+ * The server's end of the ICE candidate pair the page's media uses ({ protocol, port }), or
+ * null before there is one. Chromium names it as the transport's selected pair (a succeeded
+ * pair's `nominated` flag can lag behind media already flowing); Firefox has no transport
+ * report and marks the pair `selected`.
+ */
+export async function selectedServerCandidate(page) {
+  return page.evaluate(async () => {
+    const reports = new Map();
+    (await window.haven.pc.getStats()).forEach((s) => reports.set(s.id, s));
+    const all = [...reports.values()];
+    const pairId = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId)?.selectedCandidatePairId;
+    const pair = pairId
+      ? reports.get(pairId)
+      : all.find((s) => s.type === 'candidate-pair' && s.state === 'succeeded' && (s.selected || s.nominated));
+    const remote = pair && reports.get(pair.remoteCandidateId);
+    return remote ? { protocol: remote.protocol, port: remote.port } : null;
+  });
+}
+
+/**
  * The page's inbound-rtp reports, each attributed to the publisher whose stream the track
  * belongs to (`from`, a participant id; null when it cannot be told).
  */
