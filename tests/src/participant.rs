@@ -894,10 +894,11 @@ async fn new_peer_connection(relay: Option<Vec<RTCIceServer>>) -> Result<RTCPeer
     // does both, so the server's feedback to publishers is observable.
     let registry = configure_nack(Registry::new(), &mut media);
     let registry = configure_twcc(configure_rtcp_reports(registry), &mut media)?;
-    // The server listens on 127.0.0.1 only; offer nothing else.
+    // The server listens on loopback only (127.0.0.1, or ::1 in the wildcard-bind tests);
+    // offer nothing else.
     let mut setting = SettingEngine::default();
     setting.set_include_loopback_candidate(true);
-    setting.set_network_types(vec![NetworkType::Udp4]);
+    setting.set_network_types(vec![NetworkType::Udp4, NetworkType::Udp6]);
     setting.set_ip_filter(Box::new(|ip| ip.is_loopback()));
     setting.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
     let api = APIBuilder::new()

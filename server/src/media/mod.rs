@@ -5,8 +5,10 @@
 //! flags set from outside, which also decide which tracks are negotiated (only live ones).
 //! Must not import `room`, `hub`, `protocol` or the HTTP layer.
 
+mod addresses;
 mod packet;
 mod peer;
+mod recv;
 mod remote_candidates;
 mod run_loop;
 mod sdp_feedback;
@@ -123,7 +125,10 @@ impl MediaError {
 #[derive(Clone)]
 pub struct MediaHandle {
     commands: mpsc::UnboundedSender<MediaCommand>,
+    /// Where the worker's socket is bound (`0.0.0.0:10000`, say).
     pub local_addr: SocketAddr,
+    /// The addresses browsers are told to send media to (its ICE host candidates).
+    pub announced: Vec<SocketAddr>,
 }
 
 impl MediaHandle {

@@ -39,6 +39,8 @@ struct Control([u8; CONTROL_BYTES]);
 /// Reused from turn to turn, so a send allocates nothing once the loop has warmed up.
 pub(super) struct SendBatch {
     queue: Vec<(SockAddr, Vec<u8>)>,
+    /// An IPv6 socket (`[::]`) sends to IPv4 peers at their IPv4-mapped address.
+    ipv6_socket: bool,
     /// Whether runs of datagrams go out as GSO sends: the kernel has `UDP_SEGMENT` and has not
     /// refused one (a device without checksum offload does).
     #[cfg(target_os = "linux")]
@@ -58,10 +60,9 @@ pub(super) struct SendBatch {
 
 impl SendBatch {
     pub fn new(socket: &UdpSocket) -> SendBatch {
-        #[cfg(not(target_os = "linux"))]
-        let _ = socket;
         SendBatch {
             queue: Vec::with_capacity(BATCH),
+            ipv6_socket: socket.local_addr().is_ok_and(|a| a.is_ipv6()),
             #[cfg(target_os = "linux")]
             gso: kernel_has_gso(socket),
             #[cfg(target_os = "linux")]
@@ -77,6 +78,10 @@ impl SendBatch {
 
     /// Queues a datagram; sends the batch when it is full.
     pub fn push(&mut self, socket: &UdpSocket, destination: SocketAddr, contents: Vec<u8>) {
+        let destination = match destination {
+            SocketAddr::V4(v4) if self.ipv6_socket => SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port()),
+            other => other,
+        };
         self.queue.push((SockAddr::from(destination), contents));
         if self.queue.len() >= BATCH {
             self.send(socket);

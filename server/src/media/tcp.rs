@@ -21,7 +21,8 @@ const MAX_CONNECTIONS: usize = 2000;
 
 pub(super) enum TcpEvent {
     Opened { source: SocketAddr, writer: mpsc::Sender<Vec<u8>> },
-    Packet { source: SocketAddr, data: Vec<u8> },
+    /// `local`: the address the connection was made to (one of the host's, for a wildcard bind).
+    Packet { source: SocketAddr, local: SocketAddr, data: Vec<u8> },
     Closed { source: SocketAddr },
 }
 
@@ -30,6 +31,7 @@ pub(super) async fn accept(listener: TcpListener, events: mpsc::Sender<TcpEvent>
     let open = std::sync::Arc::new(());
     loop {
         let Ok((stream, source)) = listener.accept().await else { continue };
+        let source = super::recv::canonical(source);
         // Each connection holds a clone: the count of clones is the count of connections.
         if std::sync::Arc::strong_count(&open) > MAX_CONNECTIONS {
             continue;
@@ -40,6 +42,7 @@ pub(super) async fn accept(listener: TcpListener, events: mpsc::Sender<TcpEvent>
 }
 
 async fn serve(stream: TcpStream, source: SocketAddr, events: mpsc::Sender<TcpEvent>, _open: std::sync::Arc<()>) {
+    let Ok(local) = stream.local_addr().map(super::recv::canonical) else { return };
     let (mut reader, writer) = stream.into_split();
     let (frames, frames_rx) = mpsc::channel(WRITE_QUEUE);
     if events.send(TcpEvent::Opened { source, writer: frames }).await.is_err() {
@@ -47,7 +50,7 @@ async fn serve(stream: TcpStream, source: SocketAddr, events: mpsc::Sender<TcpEv
     }
     let writing = tokio::spawn(write_frames(BufWriter::new(writer), frames_rx));
     while let Ok(Ok(data)) = tokio::time::timeout(READ_TIMEOUT, read_frame(&mut reader)).await {
-        if events.send(TcpEvent::Packet { source, data }).await.is_err() {
+        if events.send(TcpEvent::Packet { source, local, data }).await.is_err() {
             break;
         }
     }

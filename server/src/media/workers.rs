@@ -84,6 +84,11 @@ impl MediaWorkers {
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.workers.iter().map(|w| w.local_addr).collect()
     }
+
+    /// Every worker's announced addresses (its ICE host candidates), in worker order.
+    pub fn announced_addrs(&self) -> Vec<Vec<SocketAddr>> {
+        self.workers.iter().map(|w| w.announced.clone()).collect()
+    }
 }
 
 #[cfg(test)]
@@ -96,7 +101,7 @@ mod tests {
             .map(|i| {
                 let (commands, rx) = mpsc::unbounded_channel();
                 let local_addr = SocketAddr::from(([127, 0, 0, 1], 10000 + i as u16));
-                (MediaHandle { commands, local_addr }, rx)
+                (MediaHandle { commands, local_addr, announced: vec![local_addr] }, rx)
             })
             .unzip();
         (MediaWorkers::new(handles, Metrics::new(n).media_workers.to_vec()), receivers)

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::io;
-use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};
+use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
@@ -21,11 +21,14 @@ use str0m::media::{Direction, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::net::TcpType;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use dirty::DirtySlots;
 use super::peer::{dtls_fingerprint, Peer, ReceiveLines, TrackOut, TrackOutState};
+use super::addresses::{self, Announced};
+use super::recv;
 use super::send_batch::SendBatch;
 use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
@@ -62,12 +65,11 @@ pub fn spawn(
     let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds, workers: _ } = *config;
     let idle_track_close = Duration::from_secs(idle_track_seconds);
     let (socket, tcp_listener) = bind(worker_addr(udp_addr, worker), ice_tcp)?;
+    recv::enable_destination_info(&socket)?;
     let local_addr = socket.local_addr()?;
-    let announced: Vec<IpAddr> =
-        if public_ips.is_empty() { vec![local_addr.ip()] } else { public_ips.to_vec() };
+    let announced = Announced::new(local_addr, public_ips, addresses::interface_addresses);
     let mut candidates = Vec::new();
-    for ip in &announced {
-        let addr = SocketAddr::new(*ip, local_addr.port());
+    for addr in announced.addrs() {
         candidates.push(Candidate::host(addr, "udp"));
         if ice_tcp {
             // Passive: browsers connect to us. Lower priority than UDP, as in RFC 6544.
@@ -89,6 +91,8 @@ pub fn spawn(
 
     let (commands, command_rx) = mpsc::unbounded_channel();
     let sender = socket.try_clone()?;
+    let handle = MediaHandle { commands, local_addr, announced: announced.addrs().collect() };
+    let local = announced;
     std::thread::Builder::new().name(format!("haven-media-{worker}")).spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -101,11 +105,11 @@ pub fn spawn(
                 let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio TCP listener");
                 tokio::spawn(tcp::accept(listener, tcp_events));
             }
-            let sfu = Sfu::new(sender, local_addr, candidates, cert, idle_track_close, events, metrics);
+            let sfu = Sfu::new(sender, local, candidates, cert, idle_track_close, events, metrics);
             sfu.run(socket, command_rx, tcp_rx).await;
         });
     })?;
-    Ok(MediaHandle { commands, local_addr })
+    Ok(handle)
 }
 
 /// Worker `worker` listens on the port `worker` places after the configured one
@@ -145,7 +149,8 @@ struct Sfu {
     sender: StdUdpSocket,
     /// Datagrams made this loop turn, sent together at its end.
     outgoing: SendBatch,
-    local_addr: SocketAddr,
+    /// The announced addresses, to tell str0m which one each datagram was sent to.
+    local: Announced,
     candidates: Vec<Candidate>,
     cert: str0m::config::DtlsCert,
     /// Only live tracks are negotiated: a microphone or camera reaches the others' peer
@@ -181,7 +186,7 @@ struct Counts {
 impl Sfu {
     fn new(
         sender: StdUdpSocket,
-        local_addr: SocketAddr,
+        local: Announced,
         candidates: Vec<Candidate>,
         cert: str0m::config::DtlsCert,
         idle_track_close: Duration,
@@ -192,7 +197,7 @@ impl Sfu {
         Sfu {
             sender,
             outgoing,
-            local_addr,
+            local,
             candidates,
             cert,
             idle_track_close,
@@ -235,18 +240,22 @@ impl Sfu {
                     Some(command) => self.handle_command(command, Instant::now()),
                     None => break,
                 },
-                received = socket.recv_from(&mut buf) => {
+                received = socket.async_io(Interest::READABLE, || recv::recv_with_destination(&socket, &mut buf)) => {
                     let woke = Instant::now();
-                    if let Ok((n, source)) = received {
-                        self.handle_datagram(&buf[..n], source, Protocol::Udp, woke);
+                    if let Ok((n, source, to)) = received {
+                        let destination = self.local.candidate_for(to);
+                        self.handle_datagram(&buf[..n], source, destination, Protocol::Udp, woke);
                     }
                     for _ in 0..RECV_BATCH {
                         let now = Instant::now();
                         if now.duration_since(woke) >= RECV_BUDGET {
                             break;
                         }
-                        match socket.try_recv_from(&mut buf) {
-                            Ok((n, source)) => self.handle_datagram(&buf[..n], source, Protocol::Udp, now),
+                        match socket.try_io(Interest::READABLE, || recv::recv_with_destination(&socket, &mut buf)) {
+                            Ok((n, source, to)) => {
+                                let destination = self.local.candidate_for(to);
+                                self.handle_datagram(&buf[..n], source, destination, Protocol::Udp, now)
+                            }
                             Err(_) => break,
                         }
                     }
@@ -320,7 +329,10 @@ impl Sfu {
             TcpEvent::Opened { source, writer } => {
                 self.tcp_writers.insert(source, writer);
             }
-            TcpEvent::Packet { source, data } => self.handle_datagram(&data, source, Protocol::Tcp, now),
+            TcpEvent::Packet { source, local, data } => {
+                let destination = self.local.candidate_for(Some(local.ip()));
+                self.handle_datagram(&data, source, destination, Protocol::Tcp, now)
+            }
             TcpEvent::Closed { source } => {
                 self.tcp_writers.remove(&source);
                 // The peer itself lives on: it may still have UDP, or it falls silent and
@@ -330,7 +342,8 @@ impl Sfu {
         }
     }
 
-    fn handle_datagram(&mut self, packet: &[u8], source: SocketAddr, proto: Protocol, now: Instant) {
+    /// `destination` is the announced address the datagram was sent to (`Announced`).
+    fn handle_datagram(&mut self, packet: &[u8], source: SocketAddr, destination: SocketAddr, proto: Protocol, now: Instant) {
         let is_stun = stun::is_stun(packet);
         let by_addr = if proto == Protocol::Tcp { &self.by_tcp_addr } else { &self.by_addr };
         let routed = if is_stun {
@@ -345,7 +358,7 @@ impl Sfu {
         let Ok(contents) = packet.try_into() else { return };
         let input = Input::Receive(
             now,
-            Receive { proto, source, destination: self.local_addr, contents },
+            Receive { proto, source, destination, contents },
         );
         let Some(peer) = self.peers[slot].as_mut() else { return };
         if !peer.rtc.accepts(&input) {
