@@ -32,6 +32,29 @@ pub struct AppState {
     /// HTTP server's graceful shutdown does not wait for upgraded connections, so
     /// [`crate::RunningServer::shutdown`] waits for these instead.
     pub open_sessions: Arc<tokio::sync::watch::Sender<()>>,
+    /// Set once an operator has been told that forwarding headers arrive but no proxy is
+    /// trusted (or arrive from an untrusted peer): said once, not per request.
+    pub forwarding_warned: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AppState {
+    /// The address limits and bans hold a request to (see `client_addr`).
+    fn client_ip(&self, peer: SocketAddr, headers: &HeaderMap) -> std::net::IpAddr {
+        let trusted = &self.config.server.trusted_proxies;
+        let client = crate::client_addr::client_ip(peer.ip(), headers, trusted);
+        if client == peer.ip().to_canonical()
+            && crate::client_addr::has_forwarding_headers(headers)
+            && !self.forwarding_warned.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            // No address in the line: the operator knows their proxy's.
+            tracing::warn!(
+                "requests carry X-Forwarded-For or Forwarded from a peer not in server.trusted_proxies: \
+                 limits and bans hold everyone behind that proxy as one address. If Haven runs behind \
+                 a reverse proxy, list its address in server.trusted_proxies (docs/deploy.md)"
+            );
+        }
+        client
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -214,13 +237,14 @@ async fn websocket(
     }
     let limits = &state.config.limits;
     let max = limits.max_message_bytes.max(limits.max_sdp_message_bytes) + WS_HARD_LIMIT_MARGIN;
-    let slot = state.limits.connect(peer.ip(), std::time::Instant::now());
+    let client = state.client_ip(peer, &headers);
+    let slot = state.limits.connect(client, std::time::Instant::now());
     let open = state.open_sessions.subscribe();
     // tungstenite's default read buffer, 128 KiB per connection, was a fifth of a participant's
     // memory (BENCHMARKS.md).
     let upgrade = upgrade.max_message_size(max).read_buffer_size(WS_READ_BUFFER_BYTES);
     upgrade.on_upgrade(move |socket| async move {
-        crate::session::run(socket, state.hub, &state.config.limits, Some(peer.ip()), slot).await;
+        crate::session::run(socket, state.hub, &state.config.limits, Some(client), slot).await;
         // Named here so the session's future owns it: shutdown waits until this drop.
         drop(open);
     })

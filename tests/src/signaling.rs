@@ -44,6 +44,20 @@ impl SignalingClient {
         Self::greeted(ws).await
     }
 
+    /// Like [`SignalingClient::connect`], as a reverse proxy would: with an `X-Forwarded-For`
+    /// header naming the browser it forwards for.
+    pub async fn connect_forwarded_for(http_addr: SocketAddr, forwarded_for: &str) -> Result<Self> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("ws://{http_addr}/ws");
+        let mut request = url.as_str().into_client_request()?;
+        request.headers_mut().insert("x-forwarded-for", forwarded_for.parse()?);
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .context("WebSocket connect timed out")?
+            .with_context(|| format!("WebSocket connect to {url}"))?;
+        Self::greeted(ws).await
+    }
+
     /// Like [`SignalingClient::connect`] from another local address (say 127.0.0.2), so the
     /// server sees a different peer address than the other test clients'.
     pub async fn connect_from(http_addr: SocketAddr, local: IpAddr) -> Result<Self> {

@@ -55,6 +55,9 @@ pub(super) struct Peer {
     pub remote_fingerprint: Option<String>,
     /// Remote addresses (UDP or ICE-TCP) routed to this peer, removed with it.
     pub addrs: Vec<(Protocol, SocketAddr)>,
+    /// The local address its connectivity checks arrive at, on a wildcard-bound socket: what
+    /// its datagrams are sent from.
+    pub local_ip: Option<std::net::IpAddr>,
     pub next_timeout: Instant,
     /// When the browser last sent anything (STUN consent checks come every few seconds, RTCP
     /// every second): a peer silent for [`super::run_loop`]'s limit is gone.

@@ -7,8 +7,13 @@
 //! with UDP generic segmentation offload (`UDP_SEGMENT`): a video frame's packets to one
 //! subscriber cross the kernel's UDP and IP layers once, and are cut into datagrams at the
 //! device (or by the NIC). The receiver sees ordinary datagrams.
+//!
+//! A socket bound to every interface (`0.0.0.0`, `[::]`) sends each datagram from the address
+//! its peer's datagrams arrived at (`IP_PKTINFO` / `IPV6_PKTINFO`), not from whichever the
+//! kernel's route prefers: an ICE check's answer must come from the address the check was
+//! sent to, or the browser discards it.
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 #[cfg(target_os = "linux")]
 use std::ops::Range;
 
@@ -26,10 +31,13 @@ const UDP_SEGMENT: libc::c_int = 103;
 const GSO_MAX_SEGMENTS: usize = 64;
 #[cfg(target_os = "linux")]
 const GSO_MAX_BYTES: usize = 65_000;
-/// Room for one control message holding a `u16`.
+/// Room for a control message holding a `u16` (the GSO segment size) and one holding the
+/// source address (`in6_pktinfo`, the larger of the two kinds).
 #[cfg(target_os = "linux")]
 // SAFETY: CMSG_SPACE only computes a size.
-const CONTROL_BYTES: usize = unsafe { libc::CMSG_SPACE(std::mem::size_of::<u16>() as u32) } as usize;
+const CONTROL_BYTES: usize = unsafe {
+    libc::CMSG_SPACE(std::mem::size_of::<u16>() as u32) + libc::CMSG_SPACE(std::mem::size_of::<libc::in6_pktinfo>() as u32)
+} as usize;
 
 #[cfg(target_os = "linux")]
 #[derive(Clone, Copy)]
@@ -39,6 +47,8 @@ struct Control([u8; CONTROL_BYTES]);
 /// Reused from turn to turn, so a send allocates nothing once the loop has warmed up.
 pub(super) struct SendBatch {
     queue: Vec<(SockAddr, Vec<u8>)>,
+    /// The address each datagram of `queue` leaves from; `None`: the kernel chooses.
+    sources: Vec<Option<IpAddr>>,
     /// An IPv6 socket (`[::]`) sends to IPv4 peers at their IPv4-mapped address.
     ipv6_socket: bool,
     /// Whether runs of datagrams go out as GSO sends: the kernel has `UDP_SEGMENT` and has not
@@ -62,6 +72,7 @@ impl SendBatch {
     pub fn new(socket: &UdpSocket) -> SendBatch {
         SendBatch {
             queue: Vec::with_capacity(BATCH),
+            sources: Vec::with_capacity(BATCH),
             ipv6_socket: socket.local_addr().is_ok_and(|a| a.is_ipv6()),
             #[cfg(target_os = "linux")]
             gso: kernel_has_gso(socket),
@@ -76,13 +87,15 @@ impl SendBatch {
         }
     }
 
-    /// Queues a datagram; sends the batch when it is full.
-    pub fn push(&mut self, socket: &UdpSocket, destination: SocketAddr, contents: Vec<u8>) {
+    /// Queues a datagram, to leave from `source` when given (a wildcard-bound socket; see the
+    /// module doc); sends the batch when it is full.
+    pub fn push(&mut self, socket: &UdpSocket, destination: SocketAddr, source: Option<IpAddr>, contents: Vec<u8>) {
         let destination = match destination {
             SocketAddr::V4(v4) if self.ipv6_socket => SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port()),
             other => other,
         };
         self.queue.push((SockAddr::from(destination), contents));
+        self.sources.push(source);
         if self.queue.len() >= BATCH {
             self.send(socket);
         }
@@ -95,6 +108,7 @@ impl SendBatch {
         if !self.queue.is_empty() {
             self.send_all(socket);
             self.queue.clear();
+            self.sources.clear();
         }
     }
 
@@ -109,7 +123,7 @@ impl SendBatch {
             let (mut end, mut bytes) = (start + 1, size);
             while self.gso && end < self.queue.len() && end - start < GSO_MAX_SEGMENTS {
                 let (next_to, next) = &self.queue[end];
-                if next_to != to || next.len() > size || next.is_empty() || bytes + next.len() > GSO_MAX_BYTES {
+                if next_to != to || self.sources[end] != self.sources[start] || next.len() > size || next.is_empty() || bytes + next.len() > GSO_MAX_BYTES {
                     break;
                 }
                 bytes += next.len();
@@ -146,17 +160,28 @@ impl SendBatch {
             header.msg_namelen = addr.len();
             header.msg_iov = &mut self.iovecs[span.start];
             header.msg_iovlen = span.len();
-            if span.len() > 1 {
+            let segment = (span.len() > 1).then_some(first.len() as u16);
+            let source = self.sources[span.start];
+            if segment.is_some() || source.is_some() {
                 header.msg_control = control.0.as_mut_ptr() as *mut libc::c_void;
                 header.msg_controllen = CONTROL_BYTES;
-                // SAFETY: the control buffer holds one header and a u16 (CMSG_SPACE above),
-                // aligned for cmsghdr.
+                // SAFETY: the control buffer has room for both messages (CONTROL_BYTES) and
+                // is aligned for cmsghdr; CMSG_NXTHDR stays within msg_controllen.
                 unsafe {
-                    let cmsg = libc::CMSG_FIRSTHDR(&header);
-                    (*cmsg).cmsg_level = libc::SOL_UDP;
-                    (*cmsg).cmsg_type = UDP_SEGMENT;
-                    (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<u16>() as u32) as usize;
-                    std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut u16, first.len() as u16);
+                    let mut used = 0;
+                    let mut cmsg = libc::CMSG_FIRSTHDR(&header);
+                    if let Some(segment) = segment {
+                        (*cmsg).cmsg_level = libc::SOL_UDP;
+                        (*cmsg).cmsg_type = UDP_SEGMENT;
+                        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<u16>() as u32) as usize;
+                        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut u16, segment);
+                        used += libc::CMSG_SPACE(std::mem::size_of::<u16>() as u32) as usize;
+                        cmsg = libc::CMSG_NXTHDR(&header, cmsg);
+                    }
+                    if let Some(source) = source {
+                        used += write_source(cmsg, source, self.ipv6_socket);
+                    }
+                    header.msg_controllen = used;
                 }
             }
             self.headers.push(libc::mmsghdr { msg_hdr: header, msg_len: 0 });
@@ -208,6 +233,36 @@ impl SendBatch {
     }
 }
 
+/// Writes the control message that makes a datagram leave from `source`; returns its space.
+///
+/// # Safety
+/// `cmsg` must point to room for a `cmsghdr` and an `in6_pktinfo`, aligned for `cmsghdr`.
+#[cfg(target_os = "linux")]
+unsafe fn write_source(cmsg: *mut libc::cmsghdr, source: IpAddr, ipv6_socket: bool) -> usize {
+    if ipv6_socket {
+        // IPv4 leaves a dual-stack socket from its IPv4-mapped address.
+        let address = match source {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+            IpAddr::V6(v6) => v6,
+        };
+        let info = libc::in6_pktinfo { ipi6_addr: libc::in6_addr { s6_addr: address.octets() }, ipi6_ifindex: 0 };
+        (*cmsg).cmsg_level = libc::IPPROTO_IPV6;
+        (*cmsg).cmsg_type = libc::IPV6_PKTINFO;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::in6_pktinfo>() as u32) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut libc::in6_pktinfo, info);
+        libc::CMSG_SPACE(std::mem::size_of::<libc::in6_pktinfo>() as u32) as usize
+    } else {
+        let IpAddr::V4(v4) = source else { return 0 };
+        let spec_dst = libc::in_addr { s_addr: u32::from_ne_bytes(v4.octets()) };
+        let info = libc::in_pktinfo { ipi_ifindex: 0, ipi_spec_dst: spec_dst, ipi_addr: libc::in_addr { s_addr: 0 } };
+        (*cmsg).cmsg_level = libc::IPPROTO_IP;
+        (*cmsg).cmsg_type = libc::IP_PKTINFO;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::in_pktinfo>() as u32) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut libc::in_pktinfo, info);
+        libc::CMSG_SPACE(std::mem::size_of::<libc::in_pktinfo>() as u32) as usize
+    }
+}
+
 /// Whether this kernel knows `UDP_SEGMENT` (Linux 4.18 and later).
 #[cfg(target_os = "linux")]
 fn kernel_has_gso(socket: &UdpSocket) -> bool {
@@ -235,7 +290,7 @@ mod tests {
         // More than one batch, to two destinations, of different sizes.
         for i in 0..(BATCH + 10) as u32 {
             let to = if i % 2 == 0 { &a } else { &b };
-            batch.push(&sender, to.local_addr().unwrap(), vec![i as u8; 10 + i as usize]);
+            batch.push(&sender, to.local_addr().unwrap(), None, vec![i as u8; 10 + i as usize]);
         }
         batch.send(&sender);
         let mut buf = [0u8; 2048];
@@ -254,13 +309,47 @@ mod tests {
         let good = UdpSocket::bind("127.0.0.1:0").unwrap();
         let mut batch = SendBatch::new(&sender);
         // An IPv6 destination on an IPv4 socket is refused for itself.
-        batch.push(&sender, "[::1]:9".parse().unwrap(), vec![1; 20]);
-        batch.push(&sender, good.local_addr().unwrap(), vec![2; 20]);
+        batch.push(&sender, "[::1]:9".parse().unwrap(), None, vec![1; 20]);
+        batch.push(&sender, good.local_addr().unwrap(), None, vec![2; 20]);
         batch.send(&sender);
         good.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
         let mut buf = [0u8; 64];
         let n = good.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], &[2; 20]);
+    }
+
+    #[test]
+    fn a_wildcard_socket_sends_from_the_address_asked() {
+        for (bind, receiver, sources) in [
+            ("0.0.0.0:0", "127.0.0.1:0", ["127.0.0.2", "127.0.0.3"]),
+            // A dual-stack socket, to IPv4 and to IPv6.
+            ("[::]:0", "127.0.0.1:0", ["127.0.0.2", "127.0.0.3"]),
+            ("[::]:0", "[::1]:0", ["::1", "::1"]),
+        ] {
+            let sender = UdpSocket::bind(bind).unwrap();
+            let receiver = UdpSocket::bind(receiver).unwrap();
+            receiver.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+            let mut batch = SendBatch::new(&sender);
+            let to = receiver.local_addr().unwrap();
+            // Two runs of a frame each: one GSO send per source, then a single datagram.
+            for (i, source) in sources.iter().enumerate() {
+                for _ in 0..3 {
+                    batch.push(&sender, to, Some(source.parse().unwrap()), vec![i as u8; 1000]);
+                }
+            }
+            batch.push(&sender, to, None, vec![9; 10]);
+            batch.send(&sender);
+            let mut buf = [0u8; 2048];
+            for (i, source) in sources.iter().enumerate() {
+                for _ in 0..3 {
+                    let (n, from) = receiver.recv_from(&mut buf).unwrap();
+                    assert_eq!((n, buf[0]), (1000, i as u8), "{bind}");
+                    assert_eq!(from.ip().to_canonical(), source.parse::<IpAddr>().unwrap(), "{bind}");
+                }
+            }
+            let (n, _) = receiver.recv_from(&mut buf).unwrap();
+            assert_eq!(&buf[..n], &[9; 10]);
+        }
     }
 
     #[test]
@@ -285,7 +374,7 @@ mod tests {
             (&a, 9, 1100),
         ];
         for (to, tag, len) in plan {
-            batch.push(&sender, to.local_addr().unwrap(), vec![tag; len]);
+            batch.push(&sender, to.local_addr().unwrap(), None, vec![tag; len]);
         }
         #[cfg(target_os = "linux")]
         {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::io;
-use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
@@ -151,6 +151,8 @@ struct Sfu {
     outgoing: SendBatch,
     /// The announced addresses, to tell str0m which one each datagram was sent to.
     local: Announced,
+    /// Bound to every interface: each peer's datagrams leave from the address its own arrive at.
+    choose_source: bool,
     candidates: Vec<Candidate>,
     cert: str0m::config::DtlsCert,
     /// Only live tracks are negotiated: a microphone or camera reaches the others' peer
@@ -194,9 +196,11 @@ impl Sfu {
         metrics: Arc<MediaWorkerMetrics>,
     ) -> Sfu {
         let outgoing = SendBatch::new(&sender);
+        let sender_bound_to_wildcard = sender.local_addr().is_ok_and(|a| a.ip().is_unspecified());
         Sfu {
             sender,
             outgoing,
+            choose_source: sender_bound_to_wildcard,
             local,
             candidates,
             cert,
@@ -243,8 +247,7 @@ impl Sfu {
                 received = socket.async_io(Interest::READABLE, || recv::recv_with_destination(&socket, &mut buf)) => {
                     let woke = Instant::now();
                     if let Ok((n, source, to)) = received {
-                        let destination = self.local.candidate_for(to);
-                        self.handle_datagram(&buf[..n], source, destination, Protocol::Udp, woke);
+                        self.handle_datagram(&buf[..n], source, to, Protocol::Udp, woke);
                     }
                     for _ in 0..RECV_BATCH {
                         let now = Instant::now();
@@ -252,10 +255,7 @@ impl Sfu {
                             break;
                         }
                         match socket.try_io(Interest::READABLE, || recv::recv_with_destination(&socket, &mut buf)) {
-                            Ok((n, source, to)) => {
-                                let destination = self.local.candidate_for(to);
-                                self.handle_datagram(&buf[..n], source, destination, Protocol::Udp, now)
-                            }
+                            Ok((n, source, to)) => self.handle_datagram(&buf[..n], source, to, Protocol::Udp, now),
                             Err(_) => break,
                         }
                     }
@@ -330,8 +330,7 @@ impl Sfu {
                 self.tcp_writers.insert(source, writer);
             }
             TcpEvent::Packet { source, local, data } => {
-                let destination = self.local.candidate_for(Some(local.ip()));
-                self.handle_datagram(&data, source, destination, Protocol::Tcp, now)
+                self.handle_datagram(&data, source, Some(local.ip()), Protocol::Tcp, now)
             }
             TcpEvent::Closed { source } => {
                 self.tcp_writers.remove(&source);
@@ -342,8 +341,8 @@ impl Sfu {
         }
     }
 
-    /// `destination` is the announced address the datagram was sent to (`Announced`).
-    fn handle_datagram(&mut self, packet: &[u8], source: SocketAddr, destination: SocketAddr, proto: Protocol, now: Instant) {
+    /// `to`: the local address the datagram arrived at, when known (see `recv`).
+    fn handle_datagram(&mut self, packet: &[u8], source: SocketAddr, to: Option<IpAddr>, proto: Protocol, now: Instant) {
         let is_stun = stun::is_stun(packet);
         let by_addr = if proto == Protocol::Tcp { &self.by_tcp_addr } else { &self.by_addr };
         let routed = if is_stun {
@@ -356,6 +355,9 @@ impl Sfu {
         // Unknown senders are dropped before any parsing or crypto.
         let Some(&slot) = routed else { return };
         let Ok(contents) = packet.try_into() else { return };
+        // str0m takes a check only if it names one of its candidates: the announced address
+        // this one was sent to.
+        let destination = self.local.candidate_for(to);
         let input = Input::Receive(
             now,
             Receive { proto, source, destination, contents },
@@ -365,6 +367,10 @@ impl Sfu {
             return;
         }
         peer.last_heard = now;
+        if is_stun && proto == Protocol::Udp && self.choose_source {
+            // Answers leave from where the browser's checks arrive (see `send_batch`).
+            peer.local_ip = to;
+        }
         let by_addr = if proto == Protocol::Tcp { &mut self.by_tcp_addr } else { &mut self.by_addr };
         if is_stun && by_addr.insert(source, slot) != Some(slot) {
             // The first valid connectivity check teaches us the browser's address, so a
@@ -417,6 +423,7 @@ impl Sfu {
                 return;
             }
             peer.negotiate_if_needed();
+            let source = peer.local_ip;
             let rtc = &mut peer.rtc;
             let output = match catch_unwind(AssertUnwindSafe(|| rtc.poll_output())) {
                 Ok(Ok(output)) => output,
@@ -447,7 +454,7 @@ impl Sfu {
                             let _ = writer.try_send(framed);
                         }
                     } else {
-                        self.outgoing.push(&self.sender, t.destination, t.contents.into());
+                        self.outgoing.push(&self.sender, t.destination, source, t.contents.into());
                     }
                 }
                 Output::Event(event) => self.handle_event(slot, event, now),
@@ -603,6 +610,7 @@ impl Sfu {
             addrs: Vec::new(),
             next_timeout: now,
             last_heard: now,
+            local_ip: None,
             tracks_in: Vec::new(),
             tracks_out: Vec::new(),
             pending: None,
