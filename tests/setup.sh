@@ -10,6 +10,17 @@ command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 # tests/tests/e2e/turn.rs relays media through a real coturn on loopback.
 command -v turnserver >/dev/null || need_apt+=(coturn)
+# tests/browser/tests/deploy.test.js: network namespaces, NAT, TLS proxies, a test CA, and
+# socat to reach Firefox's WebDriver BiDi port inside a namespace. (The nginx and caddy
+# packages start their services where systemd runs; the test runs its own copies.)
+# Some live in /usr/sbin, which a user's PATH may leave out.
+have() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ]; }
+have ip || need_apt+=(iproute2)
+have nft || need_apt+=(nftables)
+have nginx || need_apt+=(nginx)
+have caddy || need_apt+=(caddy)
+have socat || need_apt+=(socat)
+have openssl || need_apt+=(openssl)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} from Debian"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -25,15 +25,20 @@ const CHROMIUM_ARGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
-/** A fresh Chromium with its own temporary profile; `close()` removes the profile. */
-export async function launchChromium({ width = 1024, height = 720, args = [] } = {}) {
+/**
+ * A fresh Chromium with its own temporary profile; `close()` removes the profile.
+ * `executablePath` may be a wrapper (one that runs Chromium in a network namespace, say);
+ * `pipe: true` speaks DevTools over pipes instead of a loopback port.
+ */
+export async function launchChromium({ width = 1024, height = 720, args = [], executablePath = CHROMIUM_BIN, pipe = false } = {}) {
   const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'haven-chromium-'));
   const removeProfile = () => rm(userDataDir, { recursive: true, force: true });
   let browser;
   try {
     browser = await puppeteer.launch({
       browser: 'chrome',
-      executablePath: CHROMIUM_BIN,
+      executablePath,
+      pipe,
       headless: true,
       userDataDir,
       args: [...CHROMIUM_ARGS, `--window-size=${width},${height}`, ...args],
@@ -49,11 +54,23 @@ export async function launchChromium({ width = 1024, height = 720, args = [] } =
   return wrap(browser, 'chromium', removeProfile);
 }
 
-/** A fresh Firefox ESR (WebDriver BiDi) with fake devices and media permission granted. */
-export async function launchFirefox({ width = 1024, height = 720 } = {}) {
+/**
+ * A fresh Firefox ESR (WebDriver BiDi) with fake devices and media permission granted.
+ * `executablePath` may be a wrapper; `debuggingPort` fixes the BiDi port (0: any);
+ * `acceptInsecureCerts` trusts any certificate (a test CA's, say).
+ */
+export async function launchFirefox({
+  width = 1024,
+  height = 720,
+  executablePath = FIREFOX_BIN,
+  debuggingPort = 0,
+  acceptInsecureCerts = false,
+} = {}) {
   const browser = await puppeteer.launch({
     browser: 'firefox',
-    executablePath: FIREFOX_BIN,
+    executablePath,
+    debuggingPort,
+    acceptInsecureCerts,
     headless: true,
     defaultViewport: { width, height },
     timeout: 60_000,

@@ -1,6 +1,6 @@
 // Starts the real Haven binary on free ports for one test file, and stops it afterwards.
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
@@ -58,7 +58,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @param {string} name used for the log file in artifacts/
  * @returns {Promise<{url: string, log: () => string, stop: () => Promise<void>, createRoom: () => Promise<object>}>}
  */
-export async function startServer(name = 'haven', { env: extraEnv = {}, webDir = WEB_DIR, mediaWorkers = 1 } = {}) {
+export async function startServer(name = 'haven', options = {}) {
+  if (options.netns) return startServerInNetns(name, options);
+  const { env: extraEnv = {}, webDir = WEB_DIR, mediaWorkers = 1 } = options;
   const httpPort = await freeTcpPort();
   // Media uses one port for UDP and ICE-TCP alike, one per media worker from `udpPort` on:
   // each must be free for both.
@@ -71,23 +73,65 @@ export async function startServer(name = 'haven', { env: extraEnv = {}, webDir =
   };
   let udpPort = await freeUdpPort();
   while (!(await mediaPortsFree(udpPort))) udpPort = await freeUdpPort();
-  // Haven refuses unknown HAVEN_* variables (typo protection), so pass only ours.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEN_')));
-  Object.assign(env, {
+  const env = havenEnv(webDir, {
     HAVEN_HTTP_ADDR: `127.0.0.1:${httpPort}`,
     HAVEN_UDP_ADDR: `127.0.0.1:${udpPort}`,
     HAVEN_MEDIA_WORKERS: String(mediaWorkers),
+    ...extraEnv,
+  });
+  const url = `http://127.0.0.1:${httpPort}`;
+  const request = async (method, route) => {
+    const res = await fetch(`${url}${route}`, { method });
+    return { status: res.status, body: await res.text() };
+  };
+  return { ...(await spawnHaven(name, HAVEN_BIN, [], env, url, request)), udpPort };
+}
+
+/** The environment Haven runs with: ours but no stray HAVEN_* variable, then `vars`. */
+function havenEnv(webDir, vars) {
+  // Haven refuses unknown HAVEN_* variables (typo protection), so pass only ours.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEN_')));
+  return Object.assign(env, {
     HAVEN_LOG: process.env.HAVEN_LOG || 'haven=debug',
     NO_COLOR: '1',
     // HAVEN_TEST_EMBEDDED=1 tests the copy of web/ built into the binary instead.
     ...(webDir && process.env.HAVEN_TEST_EMBEDDED !== '1' ? { HAVEN_WEB_DIR: webDir } : {}),
-    ...extraEnv,
+    ...vars,
   });
+}
 
+/**
+ * Haven inside network namespace `netns` (`ip netns exec`, root only), configured by `env`
+ * alone (give it HAVEN_HTTP_ADDR and HAVEN_UDP_ADDR). `localUrl` is its HTTP(S) address as
+ * seen from inside the namespace: health check and room creation are made from in there.
+ */
+async function startServerInNetns(name, { netns, localUrl, env: extraEnv = {}, webDir = WEB_DIR }) {
+  const env = havenEnv(webDir, extraEnv);
+  // A one-line client run inside the namespace; the test CA is not this process's concern.
+  const client =
+    'const [u, m] = process.argv.slice(1); fetch(u, { method: m }).then(async (r) => ' +
+    'console.log(JSON.stringify({ status: r.status, body: await r.text() })), ' +
+    '(e) => console.log(JSON.stringify({ error: String(e.cause ?? e) })))';
+  const request = (method, route) =>
+    new Promise((resolve, reject) => {
+      const args = ['netns', 'exec', netns, process.execPath, '-e', client, `${localUrl}${route}`, method];
+      const childEnv = { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: '0', NODE_NO_WARNINGS: '1' };
+      execFile('ip', args, { env: childEnv }, (err, stdout) => {
+        if (err) return reject(err);
+        const answer = JSON.parse(stdout);
+        if (answer.error) reject(new Error(answer.error));
+        else resolve(answer);
+      });
+    });
+  return spawnHaven(name, 'ip', ['netns', 'exec', netns, HAVEN_BIN], env, localUrl, request);
+}
+
+/** Spawns Haven, waits for `GET /healthz` (through `request`), and returns its handle. */
+async function spawnHaven(name, command, args, env, url, request) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const logFile = createWriteStream(path.join(ARTIFACTS, `${name}.server.log`));
   let output = '';
-  const child = spawn(HAVEN_BIN, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const collect = (chunk) => {
     output += chunk;
     logFile.write(chunk);
@@ -106,14 +150,13 @@ export async function startServer(name = 'haven', { env: extraEnv = {}, webDir =
     });
   });
 
-  const url = `http://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (exited) {
       throw new Error(`haven exited before it was healthy (${JSON.stringify(exited)}):\n${output}`);
     }
     try {
-      const res = await fetch(`${url}/healthz`);
+      const res = await request('GET', '/healthz');
       if (res.status === 200) break;
     } catch {
       // not listening yet
@@ -128,11 +171,10 @@ export async function startServer(name = 'haven', { env: extraEnv = {}, webDir =
   return {
     name,
     url,
-    udpPort,
     log: () => output,
     async createRoom() {
-      const res = await fetch(`${url}/api/rooms`, { method: 'POST' });
-      const body = await res.json();
+      const res = await request('POST', '/api/rooms');
+      const body = JSON.parse(res.body);
       if (res.status !== 201) throw new Error(`POST /api/rooms: ${res.status} ${JSON.stringify(body)}`);
       return body;
     },
