@@ -2,8 +2,16 @@
 //! one, each connection carrying STUN, DTLS, RTP and RTCP packets framed by a 2-byte length
 //! (RFC 4571). Connections are plain byte pipes here; the run loop routes their packets to
 //! peers exactly as it routes UDP datagrams.
+//!
+//! Anyone can open connections to the media port, so each costs little and none lasts
+//! without purpose: a few per address, a first packet within seconds, and the run loop closes
+//! a connection whose first packet is not a valid connectivity check for one of its peers
+//! (by dropping its writer). Accept errors (out of file descriptors) back off instead of
+//! spinning the media thread.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
@@ -18,6 +26,13 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 const WRITE_QUEUE: usize = 512;
 /// Open ICE-TCP connections at once; more are refused.
 const MAX_CONNECTIONS: usize = 2000;
+/// Open ICE-TCP connections from one address (a browser opens one per server candidate; a
+/// household or an office shares an address).
+const MAX_PER_ADDRESS: usize = 16;
+/// A new connection's first packet (a browser's connectivity check) must come this soon.
+const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(5);
+/// Waits after a failed accept (out of file descriptors, say), doubling up to the second.
+const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
 
 pub(super) enum TcpEvent {
     Opened { source: SocketAddr, writer: mpsc::Sender<Vec<u8>> },
@@ -26,35 +41,92 @@ pub(super) enum TcpEvent {
     Closed { source: SocketAddr },
 }
 
-/// Accepts connections for the life of the run loop. Spawned on the loop's own runtime.
-pub(super) async fn accept(listener: TcpListener, events: mpsc::Sender<TcpEvent>) {
-    let open = std::sync::Arc::new(());
-    loop {
-        let Ok((stream, source)) = listener.accept().await else { continue };
-        let source = super::recv::canonical(source);
-        // Each connection holds a clone: the count of clones is the count of connections.
-        if std::sync::Arc::strong_count(&open) > MAX_CONNECTIONS {
-            continue;
+/// Open connections, in all and per address.
+#[derive(Default)]
+struct Open {
+    total: usize,
+    by_address: HashMap<IpAddr, usize>,
+}
+
+/// A connection's place in [`Open`], given back when dropped.
+struct Place {
+    open: Arc<Mutex<Open>>,
+    address: IpAddr,
+}
+
+impl Place {
+    fn take(open: &Arc<Mutex<Open>>, address: IpAddr) -> Option<Place> {
+        let mut counts = open.lock().unwrap_or_else(|e| e.into_inner());
+        let here = counts.by_address.get(&address).copied().unwrap_or(0);
+        if counts.total >= MAX_CONNECTIONS || here >= MAX_PER_ADDRESS {
+            return None;
         }
-        let _ = stream.set_nodelay(true);
-        tokio::spawn(serve(stream, source, events.clone(), open.clone()));
+        counts.total += 1;
+        counts.by_address.insert(address, here + 1);
+        Some(Place { open: open.clone(), address })
     }
 }
 
-async fn serve(stream: TcpStream, source: SocketAddr, events: mpsc::Sender<TcpEvent>, _open: std::sync::Arc<()>) {
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut counts = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        counts.total -= 1;
+        if let Some(n) = counts.by_address.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                counts.by_address.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// Accepts connections for the life of the run loop. Spawned on the loop's own runtime.
+pub(super) async fn accept(listener: TcpListener, events: mpsc::Sender<TcpEvent>) {
+    let open = Arc::new(Mutex::new(Open::default()));
+    let mut backoff = ACCEPT_BACKOFF.0;
+    loop {
+        let (stream, source) = match listener.accept().await {
+            Ok(accepted) => {
+                backoff = ACCEPT_BACKOFF.0;
+                accepted
+            }
+            Err(_) => {
+                // Retrying at once would spin the media thread until a descriptor frees up.
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
+                continue;
+            }
+        };
+        let source = super::recv::canonical(source);
+        // Refused: dropping the stream closes it.
+        let Some(place) = Place::take(&open, source.ip()) else { continue };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve(stream, source, events.clone(), place));
+    }
+}
+
+async fn serve(stream: TcpStream, source: SocketAddr, events: mpsc::Sender<TcpEvent>, _place: Place) {
     let Ok(local) = stream.local_addr().map(super::recv::canonical) else { return };
     let (mut reader, writer) = stream.into_split();
     let (frames, frames_rx) = mpsc::channel(WRITE_QUEUE);
     if events.send(TcpEvent::Opened { source, writer: frames }).await.is_err() {
         return;
     }
-    let writing = tokio::spawn(write_frames(BufWriter::new(writer), frames_rx));
-    while let Ok(Ok(data)) = tokio::time::timeout(READ_TIMEOUT, read_frame(&mut reader)).await {
-        if events.send(TcpEvent::Packet { source, local, data }).await.is_err() {
-            break;
+    // The writer ends when the run loop drops its sender: that closes the connection too.
+    let mut writing = tokio::spawn(write_frames(BufWriter::new(writer), frames_rx));
+    let reading = async {
+        let mut timeout = FIRST_FRAME_TIMEOUT;
+        while let Ok(Ok(data)) = tokio::time::timeout(timeout, read_frame(&mut reader)).await {
+            timeout = READ_TIMEOUT;
+            if events.send(TcpEvent::Packet { source, local, data }).await.is_err() {
+                break;
+            }
         }
+    };
+    tokio::select! {
+        _ = reading => writing.abort(),
+        _ = &mut writing => {}
     }
-    writing.abort();
     let _ = events.send(TcpEvent::Closed { source }).await;
 }
 

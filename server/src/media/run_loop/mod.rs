@@ -247,7 +247,7 @@ impl Sfu {
                 received = socket.async_io(Interest::READABLE, || recv::recv_with_destination(&socket, &mut buf)) => {
                     let woke = Instant::now();
                     if let Ok((n, source, to)) = received {
-                        self.handle_datagram(&buf[..n], source, to, Protocol::Udp, woke);
+                        let _ = self.handle_datagram(&buf[..n], source, to, Protocol::Udp, woke);
                     }
                     for _ in 0..RECV_BATCH {
                         let now = Instant::now();
@@ -255,7 +255,9 @@ impl Sfu {
                             break;
                         }
                         match socket.try_io(Interest::READABLE, || recv::recv_with_destination(&socket, &mut buf)) {
-                            Ok((n, source, to)) => self.handle_datagram(&buf[..n], source, to, Protocol::Udp, now),
+                            Ok((n, source, to)) => {
+                                let _ = self.handle_datagram(&buf[..n], source, to, Protocol::Udp, now);
+                            }
                             Err(_) => break,
                         }
                     }
@@ -330,7 +332,12 @@ impl Sfu {
                 self.tcp_writers.insert(source, writer);
             }
             TcpEvent::Packet { source, local, data } => {
-                self.handle_datagram(&data, source, Some(local.ip()), Protocol::Tcp, now)
+                let taken = self.handle_datagram(&data, source, Some(local.ip()), Protocol::Tcp, now);
+                if !taken && !self.by_tcp_addr.contains_key(&source) {
+                    // Not a valid check for any peer, on a connection no peer uses: close it
+                    // (anyone can open connections to this port; see `tcp`).
+                    self.tcp_writers.remove(&source);
+                }
             }
             TcpEvent::Closed { source } => {
                 self.tcp_writers.remove(&source);
@@ -341,8 +348,9 @@ impl Sfu {
         }
     }
 
-    /// `to`: the local address the datagram arrived at, when known (see `recv`).
-    fn handle_datagram(&mut self, packet: &[u8], source: SocketAddr, to: Option<IpAddr>, proto: Protocol, now: Instant) {
+    /// `to`: the local address the datagram arrived at, when known (see `recv`). Whether a
+    /// peer took it.
+    fn handle_datagram(&mut self, packet: &[u8], source: SocketAddr, to: Option<IpAddr>, proto: Protocol, now: Instant) -> bool {
         let is_stun = stun::is_stun(packet);
         let by_addr = if proto == Protocol::Tcp { &self.by_tcp_addr } else { &self.by_addr };
         let routed = if is_stun {
@@ -353,8 +361,8 @@ impl Sfu {
             by_addr.get(&source)
         };
         // Unknown senders are dropped before any parsing or crypto.
-        let Some(&slot) = routed else { return };
-        let Ok(contents) = packet.try_into() else { return };
+        let Some(&slot) = routed else { return false };
+        let Ok(contents) = packet.try_into() else { return false };
         // str0m takes a check only if it names one of its candidates: the announced address
         // this one was sent to.
         let destination = self.local.candidate_for(to);
@@ -362,9 +370,9 @@ impl Sfu {
             now,
             Receive { proto, source, destination, contents },
         );
-        let Some(peer) = self.peers[slot].as_mut() else { return };
+        let Some(peer) = self.peers[slot].as_mut() else { return false };
         if !peer.rtc.accepts(&input) {
-            return;
+            return false;
         }
         peer.last_heard = now;
         if is_stun && proto == Protocol::Udp && self.choose_source {
@@ -386,6 +394,7 @@ impl Sfu {
         // In RTP mode str0m holds one received packet until the next poll: take it now,
         // before the next datagram replaces it. Subscribers are polled once per batch.
         self.poll_peer(slot, now);
+        true
     }
 
     fn mark_dirty(&mut self, slot: usize) {
