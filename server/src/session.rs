@@ -17,6 +17,20 @@ use crate::room::RateLimiter;
 
 /// A flooding client is told at most this often that its messages are being dropped.
 const RATE_ERROR_INTERVAL: Duration = Duration::from_secs(1);
+/// A socket not in a meeting (or its waiting room) this long after opening is closed
+/// (`join_timeout`): the web client sends `join` right after `hello`, so only an abandoned or
+/// hostile connection waits longer, and each holds one of its address's
+/// `limits.max_connections_per_address`.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(20);
+/// How often the server pings the socket. Browsers answer by themselves, even in a background
+/// tab; the traffic also keeps proxies from closing a quiet socket (nginx's default
+/// `proxy_read_timeout` is 60 s), as in a waiting room, where nothing else may be said.
+const PING_INTERVAL: Duration = Duration::from_secs(10);
+/// A socket that has sent nothing, not even a pong, for this long is taken for dead (a laptop
+/// lid, a network gone without a FIN): dropped like any lost connection, the place kept for
+/// the grace period. Without it a participant without media (waiting, or never answering the
+/// offer) would stay in the meeting for as long as the kernel kept the dead connection.
+const SILENCE_LIMIT: Duration = Duration::from_secs(30);
 
 /// `slot` is this connection counted against its address; `None` when the address
 /// already has too many open, and the session only says so and closes.
@@ -57,9 +71,14 @@ pub async fn run(
             None,
         );
         let _ = send(&mut socket, &refusal).await;
-        let _ = socket.send(Message::Close(None)).await;
+        let _ = write(&mut socket, Message::Close(None)).await;
         return;
     }
+    let join_deadline = tokio::time::sleep(JOIN_TIMEOUT);
+    tokio::pin!(join_deadline);
+    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
     loop {
         let reply = tokio::select! {
             // In this order: room messages go out before media signals queued after them (the
@@ -74,37 +93,57 @@ pub async fn run(
                 None => break,
             },
             _ = session.hub.stopped() => Some(server_stopping()),
+            () = &mut join_deadline, if session.peer.is_none() => Some(ServerMessage::closed(
+                "join_timeout",
+                "The connection was closed because it did not join a meeting in time.",
+            )),
+            _ = pings.tick() => {
+                if last_heard.elapsed() >= SILENCE_LIMIT {
+                    tracing::debug!("signaling socket silent; dropping it");
+                    break;
+                }
+                if write(&mut socket, Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+                None
+            }
             Some(signal) = signals_rx.recv() => Some(match signal {
                 MediaSignal::Answer(sdp) => ServerMessage::Answer { sdp },
                 MediaSignal::Offer(sdp) => ServerMessage::Offer { sdp },
                 MediaSignal::Refused(e) => error(e.code(), e.to_string(), None),
             }),
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    if too_large(&text, limits) {
-                        Some(error("message_too_large", "That message is too large.", None))
-                    } else if !session.messages.try_take(Instant::now()) {
-                        session.rate_limited(Instant::now())
-                    } else {
-                        session.handle_text(&text).await
+            incoming = socket.recv() => {
+                // Any frame will do, a pong as well as a message.
+                if let Some(Ok(_)) = incoming {
+                    last_heard = Instant::now();
+                }
+                match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        if too_large(&text, limits) {
+                            Some(error("message_too_large", "That message is too large.", None))
+                        } else if !session.messages.try_take(Instant::now()) {
+                            session.rate_limited(Instant::now())
+                        } else {
+                            session.handle_text(&text).await
+                        }
                     }
+                    Some(Ok(Message::Binary(_))) => {
+                        Some(error("bad_message", "Messages must be JSON text.", None))
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+                    // A close frame is the browser closing the page or the client hanging up on
+                    // purpose: that is leaving. A socket that just dies keeps the place (below).
+                    Some(Ok(Message::Close(_))) => {
+                        session.leave();
+                        break;
+                    }
+                    Some(Err(e)) => {
+                        tracing::debug!(error = %e, "signaling socket failed");
+                        break;
+                    }
+                    None => break,
                 }
-                Some(Ok(Message::Binary(_))) => {
-                    Some(error("bad_message", "Messages must be JSON text.", None))
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
-                // A close frame is the browser closing the page or the client hanging up on
-                // purpose: that is leaving. A socket that just dies keeps the place (below).
-                Some(Ok(Message::Close(_))) => {
-                    session.leave();
-                    break;
-                }
-                Some(Err(e)) => {
-                    tracing::debug!(error = %e, "signaling socket failed");
-                    break;
-                }
-                None => break,
-            },
+            }
         };
         let Some(reply) = reply else { continue };
         let closing = matches!(reply, ServerMessage::Closed { .. });
@@ -114,7 +153,7 @@ pub async fn run(
     }
     // Without a `leave`, the connection dropped: the place is kept for a resume.
     session.detach();
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = write(&mut socket, Message::Close(None)).await;
 }
 
 struct Session {
@@ -266,7 +305,17 @@ fn error(code: &str, message: impl Into<String>, request_id: Option<String>) -> 
 }
 
 async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), axum::Error> {
-    socket.send(Message::Text(Utf8Bytes::from(message.to_json()))).await
+    write(socket, Message::Text(Utf8Bytes::from(message.to_json()))).await
+}
+
+/// A frame that cannot be written within [`SILENCE_LIMIT`] (the kernel's buffer full because
+/// the peer stopped reading, or is gone) fails like a dead socket: a session stuck here would
+/// never get to notice the silence.
+async fn write(socket: &mut WebSocket, frame: Message) -> Result<(), axum::Error> {
+    match tokio::time::timeout(SILENCE_LIMIT, socket.send(frame)).await {
+        Ok(written) => written,
+        Err(elapsed) => Err(axum::Error::new(elapsed)),
+    }
 }
 
 fn server_stopping() -> ServerMessage {

@@ -1,27 +1,19 @@
 //! HTTPS without a reverse proxy: a browser allows the camera and microphone only on a secure
 //! page (or localhost). The certificate comes from `[tls]` files, or is made at start-up
 //! for trials on a local network (`--self-signed`; browsers warn, the fingerprint printed at
-//! start lets people check it). rustls on aws-lc-rs, the crypto str0m already uses.
+//! start lets people check it). rustls on aws-lc-rs, the crypto str0m already uses; `serve`
+//! runs the handshakes.
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::ConnectInfo;
-use axum::{Extension, Router};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
-use tokio::net::TcpListener;
+use tokio::net::TcpStream;
 use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
-
-/// A TLS handshake that has not finished by then is dropped (slowloris).
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -81,39 +73,9 @@ impl Tls {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Tls { acceptor: TlsAcceptor::from(Arc::new(config)), fingerprint })
     }
-}
 
-/// Serves `app` over HTTPS until `shutdown` resolves. Each connection learns its peer's
-/// address (`ConnectInfo`), as with plain HTTP.
-pub async fn serve(listener: TcpListener, tls: Tls, app: Router, shutdown: impl Future<Output = ()>) {
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (tcp, remote) = tokio::select! {
-            _ = &mut shutdown => return,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                // Out of file descriptors and the like: wait rather than spin.
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        // See `start_server`: small signaling messages go out at once.
-        let _ = tcp.set_nodelay(true);
-        let acceptor = tls.acceptor.clone();
-        let app = app.clone();
-        tokio::spawn(async move {
-            let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await else {
-                return;
-            };
-            let service = TowerToHyperService::new(app.layer(Extension(ConnectInfo::<SocketAddr>(remote))));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HANDSHAKE_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades()
-                .await;
-        });
+    /// The server's side of a TLS handshake on `tcp` (`serve` puts a deadline on it).
+    pub async fn accept(&self, tcp: TcpStream) -> std::io::Result<TlsStream<TcpStream>> {
+        self.acceptor.accept(tcp).await
     }
 }

@@ -12,7 +12,7 @@ use haven_tests::{http_request, SignalingClient};
 use serde_json::json;
 
 /// The server binary `cargo build` made beside these tests.
-fn haven_binary() -> Result<PathBuf> {
+pub(crate) fn haven_binary() -> Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
