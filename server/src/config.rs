@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// More media workers than this would be more threads than any host has cores for.
 pub const MAX_MEDIA_WORKERS: usize = 256;
@@ -12,7 +12,7 @@ pub const MAX_MEDIA_WORKERS: usize = 256;
 /// The embedded default: what `cargo run --release` uses when no file is given.
 pub const DEFAULT_TOML: &str = include_str!("../../config/haven.toml");
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -24,11 +24,11 @@ pub struct Config {
     /// Settings every meeting starts with (a `[[room]]` may override them).
     pub room_defaults: RoomDefaults,
     /// Rooms declared by the operator; they exist from start-up.
-    #[serde(default, rename = "room")]
+    #[serde(default, rename = "room", skip_serializing_if = "Vec::is_empty")]
     pub declared_rooms: Vec<DeclaredRoom>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// Where the HTTP and WebSocket server listens.
@@ -45,15 +45,22 @@ pub struct ServerConfig {
     /// Serve Prometheus counters at `/metrics` (aggregates only; keep it off the public
     /// internet, e.g. allow it only from your monitoring host in the reverse proxy).
     pub metrics: bool,
+    /// Reverse proxies (addresses or CIDR blocks, `127.0.0.1`, `10.0.0.0/8`) whose
+    /// `Forwarded` / `X-Forwarded-For` headers are believed: a request from one of them is
+    /// taken to come from the rightmost address in those headers that is not itself a trusted
+    /// proxy. Empty: every request comes from its TCP peer, and the headers are ignored.
+    #[serde(deserialize_with = "deserialize_nets", serialize_with = "serialize_nets")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MediaConfig {
     /// The one UDP socket every browser sends media to.
     pub udp_addr: SocketAddr,
     /// Addresses announced to browsers as ICE candidates (a server behind NAT lists its public
-    /// IP here). Empty: the bound address.
+    /// IP here). Empty: the bound address, or for a wildcard bind (`0.0.0.0`, `[::]`) the
+    /// host's own addresses but loopback and link-local (start-up says which, with a warning).
     pub public_ips: Vec<IpAddr>,
     /// Also accept media over TCP on the same address and port (ICE-TCP), for networks that
     /// block UDP.
@@ -68,7 +75,7 @@ pub struct MediaConfig {
     pub workers: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoomsConfig {
     /// Whether anyone who can reach the server may create a meeting with `POST /api/rooms`.
@@ -82,7 +89,7 @@ pub struct RoomsConfig {
     pub reconnect_grace_seconds: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TurnConfig {
     /// TURN servers handed to browsers (`turn:turn.example.org:3478?transport=udp`,
@@ -94,7 +101,7 @@ pub struct TurnConfig {
     pub credential_seconds: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// PEM certificate chain (leaf first). With `key`, HTTP becomes HTTPS.
@@ -111,7 +118,7 @@ impl TlsConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Largest WebSocket message accepted, in bytes, but for SDP.
@@ -128,7 +135,7 @@ pub struct LimitsConfig {
     pub messages_per_second: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoomDefaults {
     pub title: String,
@@ -145,7 +152,7 @@ pub struct RoomDefaults {
     pub member_private_messages: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeclaredRoom {
     pub id: String,
@@ -228,6 +235,15 @@ impl Config {
                 "HAVEN_TURN_SECRET" => self.turn.secret = value,
                 "HAVEN_TLS_CERT" => self.tls.cert = value,
                 "HAVEN_TLS_KEY" => self.tls.key = value,
+                "HAVEN_TRUSTED_PROXIES" => {
+                    self.server.trusted_proxies = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(parse_net)
+                        .collect::<Result<_, _>>()
+                        .map_err(bad)?
+                }
                 "HAVEN_METRICS" => self.server.metrics = parse_value(&value).map_err(bad)?,
                 "HAVEN_ALLOWED_ORIGINS" => {
                     self.server.allowed_origins =
@@ -303,13 +319,6 @@ impl Config {
         if let Some(ip) = self.media.public_ips.iter().find(|ip| ip.is_unspecified()) {
             return invalid(format!("media.public_ips: {ip} cannot be announced to browsers"));
         }
-        if self.media.udp_addr.ip().is_unspecified() && self.media.public_ips.is_empty() {
-            return invalid(
-                "media.udp_addr binds every interface; list the addresses browsers should use \
-                 in media.public_ips"
-                    .into(),
-            );
-        }
         if !(1..=MAX_MEDIA_WORKERS).contains(&self.media.workers) {
             return invalid(format!("media.workers must be between 1 and {MAX_MEDIA_WORKERS}"));
         }
@@ -358,6 +367,37 @@ impl Config {
     }
 }
 
+/// What `haven check-config` prints in place of a secret that is set (an unset one stays
+/// `""`, so the operator still sees that it is missing).
+pub const HIDDEN: &str = "(hidden)";
+
+impl Config {
+    /// A copy fit to show on a terminal or paste into a support request: `turn.secret` and
+    /// every room's `facilitator_key_sha256` replaced by [`HIDDEN`] when set. The hash is
+    /// hidden too: a key a person chose can be guessed from it offline. `tls.key` is a path,
+    /// shown as it is; the key itself is never read here.
+    pub fn masked(&self) -> Config {
+        let hide = |value: &mut String| {
+            if !value.is_empty() {
+                *value = HIDDEN.to_string();
+            }
+        };
+        let mut masked = self.clone();
+        hide(&mut masked.turn.secret);
+        for room in &mut masked.declared_rooms {
+            hide(&mut room.facilitator_key_sha256);
+        }
+        masked
+    }
+
+    /// The effective settings as TOML, secrets [`masked`](Config::masked): what
+    /// `haven check-config` prints. It reads back with [`Config::from_toml`].
+    pub fn to_masked_toml(&self) -> String {
+        // Every field is a string, number, bool, address or list of them: nothing TOML lacks.
+        toml::to_string(&self.masked()).expect("the configuration serializes as TOML")
+    }
+}
+
 /// Room ids appear in URLs: keep them to a safe alphabet.
 pub fn is_valid_room_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
@@ -369,6 +409,26 @@ where
     T::Err: std::fmt::Display,
 {
     value.trim().parse().map_err(|e: T::Err| format!("{value:?}: {e}"))
+}
+
+/// An address or a CIDR block; a bare address is a block of one.
+pub fn parse_net(value: &str) -> Result<ipnet::IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| value.parse::<IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{value:?} is neither an address nor a CIDR block (10.0.0.0/8)"))
+}
+
+/// Accepts `"127.0.0.1"` as well as `"127.0.0.1/32"` in the file.
+fn deserialize_nets<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    let values = Vec::<String>::deserialize(d)?;
+    values.iter().map(|v| parse_net(v).map_err(serde::de::Error::custom)).collect()
+}
+
+/// Written back as the strings the file takes (`"10.0.0.0/8"`), for `haven check-config`.
+fn serialize_nets<S: serde::Serializer>(nets: &[ipnet::IpNet], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(nets.iter().map(ToString::to_string))
 }
 
 /// Overlays `over` onto `base`, table by table, so a file names only what it changes.
@@ -428,11 +488,25 @@ mod tests {
     #[test]
     fn validate_explains_problems() {
         let mut c = Config::default();
-        c.media.udp_addr = "0.0.0.0:10000".parse().unwrap();
+        c.media.public_ips = vec!["0.0.0.0".parse().unwrap()];
         assert!(c.validate().unwrap_err().to_string().contains("public_ips"));
         let mut c = Config::default();
         c.declared_rooms.push(DeclaredRoom { id: "bad id!".into(), ..DeclaredRoom::default() });
         assert!(c.validate().unwrap_err().to_string().contains("bad id!"));
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_blocks() {
+        let c = Config::from_toml("[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]\n", "t").unwrap();
+        let nets: Vec<String> = c.server.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        let err = Config::from_toml("[server]\ntrusted_proxies = [\"nginx\"]\n", "t").unwrap_err();
+        assert!(err.to_string().contains("nginx"), "{err}");
+        let mut c = Config::default();
+        assert!(c.server.trusted_proxies.is_empty(), "no proxy is trusted unless named");
+        c.apply_env([("HAVEN_TRUSTED_PROXIES".to_string(), "192.0.2.1, 2001:db8::/32".to_string())]).unwrap();
+        assert_eq!(c.server.trusted_proxies.len(), 2);
+        assert!(c.apply_env([("HAVEN_TRUSTED_PROXIES".to_string(), "10.0.0.0/33".to_string())]).is_err());
     }
 
     #[test]
@@ -449,5 +523,33 @@ mod tests {
         assert!(c.validate().unwrap_err().to_string().contains("65535"));
         c.media.udp_addr = "127.0.0.1:0".parse().unwrap();
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn printed_settings_hide_secrets_and_read_back() {
+        let hash = "ab".repeat(32);
+        let file = format!(
+            "[turn]\nurls = [\"turn:turn.example.org:3478\"]\nsecret = \"coturn-shared-secret\"\n\
+             [server]\ntrusted_proxies = [\"10.0.0.0/8\"]\n\
+             [[room]]\nid = \"tuesday\"\nfacilitator_key_sha256 = \"{hash}\"\nwaiting_room = true\n"
+        );
+        let c = Config::from_toml(&file, "t").unwrap();
+        let printed = c.to_masked_toml();
+        assert!(!printed.contains("coturn-shared-secret"), "{printed}");
+        assert!(!printed.contains(&hash), "{printed}");
+        assert_eq!(printed.matches(HIDDEN).count(), 2, "{printed}");
+        assert!(printed.contains("turn:turn.example.org:3478") && printed.contains("10.0.0.0/8"), "{printed}");
+        // Everything else reads back as it was: printing it again gives the same text.
+        let back = Config::from_toml(&printed, "printed").unwrap();
+        assert_eq!(back.to_masked_toml(), printed);
+        assert_eq!(back.declared_rooms[0].waiting_room, Some(true));
+        assert_eq!(back.declared_rooms[0].mute_on_entry, None, "unset overrides stay unset");
+    }
+
+    #[test]
+    fn unset_secrets_print_empty_not_hidden() {
+        let printed = Config::default().to_masked_toml();
+        assert!(!printed.contains(HIDDEN), "{printed}");
+        assert!(printed.contains("secret = \"\""), "{printed}");
     }
 }

@@ -9,13 +9,15 @@
 //! | `names`       | display-name rules                                                    | nothing    |
 //! | `ids`         | random ids and secrets                                                | nothing    |
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
-//! | `media`       | the SFU (full ICE; remote candidates only from the browser's checks): media workers (`workers`: a meeting lives on one, new meetings go to the one with the fewest people), each a run loop on its own thread owning its UDP socket (own port), ICE-TCP listener and every str0m `Rtc` of its meetings (RTP mode: packets forwarded as they come; datagrams out in `sendmmsg` batches, runs to one address as UDP GSO sends); offers first to each newcomer (one round trip starts media both ways); negotiates only live tracks, TWCC only where it receives; retransmission history fitted to each subscriber's round trip | config (`MediaConfig`), metrics (counters) |
+//! | `media`       | the SFU (full ICE; remote candidates only from the browser's checks): media workers (`workers`: a meeting lives on one, new meetings go to the one with the fewest people), each a run loop on its own thread owning its UDP socket (own port; on a wildcard bind each datagram's destination, `IP_PKTINFO`, is mapped to the announced address it was sent to, `addresses`, and answers leave from it), ICE-TCP listener and every str0m `Rtc` of its meetings (RTP mode: packets forwarded as they come; datagrams out in `sendmmsg` batches, runs to one address as UDP GSO sends); offers first to each newcomer (one round trip starts media both ways); negotiates only live tracks, TWCC only where it receives; retransmission history fitted to each subscriber's round trip | config (`MediaConfig`), metrics (counters) |
 //! | `hub`         | the only place that knows meetings and media; owns all meetings; opens a participant's media connection on admission (right behind `joined`); keeps a dropped participant's place for the grace period | config, protocol, names, ids, media, metrics, turn |
-//! | `session`     | one WebSocket: decode, order (room messages before media signals), rate-limit, relay to the hub; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
+//! | `session`     | one WebSocket: decode, order (room messages before media signals), rate-limit, relay to the hub; close one not in a meeting in time; ping, and drop one gone silent; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
 //! | `metrics`     | aggregate counters for `/metrics`: never per person or per room       | nothing    |
 //! | `limits`      | per-address connection and join-attempt limits (salted hashes, memory only) | config, room (`RateLimiter` only) |
-//! | `http`        | axum routes: pages, room API, health, metrics, WebSocket upgrade; origin check | hub, session, config, limits, web_assets |
-//! | `tls`         | HTTPS: rustls from PEM files or a self-signed certificate, served by hyper | nothing    |
+//! | `client_addr` | PURE: the client's address behind trusted reverse proxies (`X-Forwarded-For`, `Forwarded`) | nothing (axum's `HeaderMap`, ipnet) |
+//! | `http`        | axum routes: pages, room API, health, metrics, WebSocket upgrade; origin check | hub, session, config, limits, client_addr, web_assets |
+//! | `serve`       | the HTTP(S) accept loop (hyper): `TCP_NODELAY`, `ConnectInfo`, TLS-handshake and header-read deadlines, graceful shutdown | tls |
+//! | `tls`         | HTTPS: rustls from PEM files or a self-signed certificate; the handshake | nothing    |
 //! | `turn`        | short-lived TURN credentials (coturn shared-secret scheme) for `joined` | config, protocol |
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
 //!
@@ -23,6 +25,7 @@
 //! also decide which tracks are negotiated to the others: only live ones).
 //! `main.rs` only parses arguments and calls [`start_server`].
 
+mod client_addr;
 pub mod config;
 pub mod hub;
 pub mod ids;
@@ -33,6 +36,7 @@ pub mod room;
 mod http;
 mod limits;
 pub mod metrics;
+mod serve;
 mod session;
 mod tls;
 pub mod turn;
@@ -41,7 +45,6 @@ mod web_assets;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -68,6 +71,8 @@ pub struct RunningServer {
     http_addr: SocketAddr,
     /// One per media worker, in worker order.
     media_addrs: Vec<SocketAddr>,
+    /// What browsers are told, per worker.
+    announced_media_addrs: Vec<Vec<SocketAddr>>,
     hub: hub::HubHandle,
     stop_http: oneshot::Sender<()>,
     http_task: JoinHandle<()>,
@@ -99,6 +104,13 @@ impl RunningServer {
         &self.media_addrs
     }
 
+    /// The addresses browsers are told to send each worker's media to (its ICE candidates), in
+    /// worker order: `media.public_ips`, the bound address, or for a wildcard bind without
+    /// `public_ips` the host's own addresses.
+    pub fn announced_media_addrs(&self) -> &[Vec<SocketAddr>] {
+        &self.announced_media_addrs
+    }
+
     /// Stops taking joins, tells every participant the server is stopping, and stops
     /// within [`SHUTDOWN_DEADLINE`] even if some connection will not close.
     pub async fn shutdown(self) {
@@ -121,6 +133,16 @@ impl RunningServer {
     pub async fn wait(self) {
         let _ = self.http_task.await;
     }
+}
+
+/// What `haven check-config` checks before a restart: `validate()`, and that the `[tls]`
+/// certificate and key can be read and go together. Binds nothing and starts nothing.
+pub fn check_config(config: &Config) -> Result<(), StartError> {
+    config.validate()?;
+    if !config.tls.cert.is_empty() {
+        tls::Tls::from_files(config.tls.cert.as_ref(), config.tls.key.as_ref())?;
+    }
+    Ok(())
 }
 
 /// Validates `config`, binds both sockets and starts serving. Port 0 picks a free port.
@@ -147,6 +169,7 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     let media = media::MediaWorkers::spawn(&config.media, media_events, &metrics)
         .map_err(|media::SpawnError { addr, source }| StartError::Media { addr, source })?;
     let media_addrs = media.local_addrs();
+    let announced_media_addrs = media.announced_addrs();
 
     let hub = hub::spawn(config.clone(), media, media_event_rx, metrics.clone());
     let open_sessions = Arc::new(watch::channel(()).0);
@@ -155,6 +178,7 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
         web: web_assets::WebAssets::new(&config.server.web_dir),
         limits: limits::AddressLimits::new(&config.limits),
         open_sessions: open_sessions.clone(),
+        forwarding_warned: Default::default(),
         config: Arc::new(config),
     };
     let (stop_http, stopped) = oneshot::channel::<()>();
@@ -162,20 +186,6 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     let stopped = async {
         let _ = stopped.await;
     };
-    let http_task = match tls {
-        Some(tls) => tokio::spawn(tls::serve(listener, tls, app, stopped)),
-        None => tokio::spawn(async move {
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            // Signaling is small messages written back to back (`joined`, then the first
-            // offer): with Nagle's algorithm the second waits for the client's delayed ACK
-            // (40 ms and more on Linux), on the way to a newcomer's first picture.
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
-                tracing::error!("HTTP server failed: {e}");
-            }
-        }),
-    };
-    Ok(RunningServer { http_addr, media_addrs, hub, stop_http, http_task, open_sessions, tls_fingerprint })
+    let http_task = tokio::spawn(serve::serve(listener, tls, app, stopped));
+    Ok(RunningServer { http_addr, media_addrs, announced_media_addrs, hub, stop_http, http_task, open_sessions, tls_fingerprint })
 }

@@ -5,17 +5,23 @@
 //! cost minutes and gigabytes of `target/` on 2-core CI machines. `privacy.rs` stays a binary
 //! of its own because it installs the process's global log subscriber to capture every line.
 
+mod check_config;
 mod concurrency;
 mod disk;
+mod hostile_sdp;
+mod idle;
 mod limits;
 mod live_tracks;
+mod media_port;
 mod media_workers;
 mod meeting;
 mod metrics;
 mod moderation;
 mod origin;
+mod proxy;
 mod reconnect;
 mod shutdown;
 mod signaling;
 mod tls;
 mod turn;
+mod wildcard_bind;
