@@ -494,6 +494,19 @@ impl Participant {
         }
     }
 
+    /// What a modified client would do: adds `extra` camera transceivers to its peer
+    /// connection and offers them on the established connection. Returns without waiting.
+    pub async fn offer_extra_cameras(&self, extra: usize) -> Result<()> {
+        for i in 0..extra {
+            let capability = RTCRtpCodecCapability { mime_type: MIME_TYPE_VP8.to_owned(), clock_rate: 90000, ..Default::default() };
+            let track = Arc::new(TrackLocalStaticRTP::new(capability, format!("extra-{i}"), format!("extra-stream-{i}")));
+            self.pc.add_track(track).await?;
+        }
+        let offer = self.pc.create_offer(None).await?;
+        self.pc.set_local_description(offer.clone()).await?;
+        self.send(&json!({"type": "offer", "sdp": offer.sdp}))
+    }
+
     /// Sends a JSON message on this participant's socket.
     pub fn send(&self, message: &Value) -> Result<()> {
         self.send_raw(&message.to_string())

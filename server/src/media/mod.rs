@@ -108,6 +108,8 @@ pub enum MediaError {
     UnexpectedAnswer,
     #[error("this peer is not connected to the media engine")]
     UnknownPeer,
+    #[error("an offer on an established connection may not add media; only the server adds m-lines")]
+    NewMediaInRenegotiation,
 }
 
 impl MediaError {
@@ -117,6 +119,7 @@ impl MediaError {
             MediaError::NegotiationInProgress => "negotiation_in_progress",
             MediaError::UnexpectedAnswer => "unexpected_answer",
             MediaError::UnknownPeer => "media_unavailable",
+            MediaError::NewMediaInRenegotiation => "bad_sdp",
         }
     }
 }

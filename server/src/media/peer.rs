@@ -267,10 +267,25 @@ impl Peer {
     }
 
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String, MediaError> {
-        let sdp = without_send_side_twcc(&without_candidates(sdp), Writer::Browser);
-        let offer = SdpOffer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
-        let answer = self.rtc.sdp_api().accept_offer(offer).map_err(|_| MediaError::BadSdp)?;
-        Ok(without_send_side_twcc(&answer.to_sdp_string(), Writer::Server))
+        self.guarded(|peer| {
+            let sdp = without_send_side_twcc(&without_candidates(sdp), Writer::Browser);
+            let offer = SdpOffer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
+            let answer = peer.rtc.sdp_api().accept_offer(offer).map_err(|_| MediaError::BadSdp)?;
+            Ok(without_send_side_twcc(&answer.to_sdp_string(), Writer::Server))
+        })
+    }
+
+    /// Runs str0m on SDP a browser (or an attacker) wrote: a panic in it ends this peer, not
+    /// the media worker and every meeting on it.
+    fn guarded<T>(&mut self, work: impl FnOnce(&mut Peer) -> Result<T, MediaError>) -> Result<T, MediaError> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self))) {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::debug!(peer = self.key.0, "str0m panicked on SDP; dropping the peer");
+                self.dead = true;
+                Err(MediaError::BadSdp)
+            }
+        }
     }
 
     /// The browser's own offer on an established connection. An ICE restart in it gives
@@ -278,6 +293,16 @@ impl Peer {
     pub fn accept_renegotiation(&mut self, sdp: &str) -> Result<String, MediaError> {
         if self.pending.is_some() {
             return Err(MediaError::NegotiationInProgress);
+        }
+        // Only the server adds m-lines: a browser's own offer on an established connection
+        // (an ICE restart) names none that str0m does not know. Otherwise one member's
+        // hundred transceivers would be offered to everyone else.
+        let unknown = sdp
+            .lines()
+            .filter_map(|line| line.trim_end().strip_prefix("a=mid:"))
+            .any(|mid| mid.len() > 16 || self.rtc.media(Mid::from(mid)).is_none());
+        if unknown {
+            return Err(MediaError::NewMediaInRenegotiation);
         }
         self.accept_offer(sdp)
     }
@@ -308,12 +333,11 @@ impl Peer {
             self.last_heard = now;
         }
         // Not every peer keeps to what was offered (webrtc-rs answers with its own extensions).
-        let sdp = without_send_side_twcc(&without_candidates(sdp), Writer::Browser);
-        let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
-        self.rtc
-            .sdp_api()
-            .accept_answer(pending, answer)
-            .map_err(|_| MediaError::BadSdp)?;
+        self.guarded(|peer| {
+            let sdp = without_send_side_twcc(&without_candidates(sdp), Writer::Browser);
+            let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
+            peer.rtc.sdp_api().accept_answer(pending, answer).map_err(|_| MediaError::BadSdp)
+        })?;
         for track in &mut self.tracks_out {
             if let TrackOutState::Negotiating(mid) = track.state {
                 if let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(mid, None) {

@@ -18,6 +18,12 @@ impl Sfu {
     /// A track the peer in `slot` publishes, offered to its group once forwarding allows.
     pub(super) fn add_track_in(&mut self, slot: usize, mid: Mid, kind: MediaKind) {
         let Some(peer) = self.peers[slot].as_mut() else { return };
+        // A connection publishes one microphone and one camera: more m-lines that send (a
+        // modified client's extra transceivers) are received and go nowhere.
+        if peer.tracks_in.iter().any(|t| t.kind == kind) {
+            tracing::debug!(peer = peer.key.0, "a second published track of one kind; not forwarded");
+            return;
+        }
         peer.tracks_in.push(TrackIn::new(mid, kind));
         if peer.forwarding.allows(kind) {
             self.open_track_in_group(slot, mid, kind);

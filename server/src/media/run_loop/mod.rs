@@ -526,7 +526,7 @@ impl Sfu {
                     }
                     // Only an offer that looks like a whole new connection may end the old one.
                     let plausible = dtls_fingerprint(&offer_sdp).is_some()
-                        && str0m::change::SdpOffer::from_sdp_string(&offer_sdp).is_ok();
+                        && catch_unwind(|| str0m::change::SdpOffer::from_sdp_string(&offer_sdp).is_ok()).unwrap_or(false);
                     if !plausible {
                         let _ = signals.send(MediaSignal::Refused(MediaError::BadSdp));
                         return;
