@@ -17,7 +17,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -111,6 +111,7 @@ export async function down() {
     await ip('netns', 'del', ns).catch(() => {});
   }
   for (const ns of NAMESPACES) await rm(path.join('/etc/netns', ns), { recursive: true, force: true });
+  await rmdir('/etc/netns').catch(() => {}); // when nothing else is in it
 }
 
 /** One veth pair between two namespaces, addressed (`addrA`/`addrB` may be null). */

@@ -207,6 +207,30 @@ async function localCandidateTypes(page) {
 
 const wait = (page, fn, ...args) => page.waitForFunction(fn, { timeout: CONNECT_TIMEOUT, polling: 200 }, ...args);
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * In `page`, a relay-only peer connection with the TURN credentials Haven gave the page
+ * gathers its relay candidate and then is given a remote candidate at `address`: the browser
+ * asks the TURN server for a permission to send there.
+ */
+async function relayProbe(page, address) {
+  await page.evaluate(async (address) => {
+    const { iceServers } = window.haven.pc.getConfiguration();
+    const offerer = new RTCPeerConnection();
+    offerer.createDataChannel('probe');
+    const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: 'relay' });
+    const relayed = new Promise((resolve) => {
+      pc.addEventListener('icecandidate', (e) => e.candidate?.type === 'relay' && resolve());
+    });
+    await pc.setRemoteDescription(await offerer.createOffer());
+    await pc.setLocalDescription(await pc.createAnswer());
+    await relayed;
+    await pc.addIceCandidate({ candidate: `candidate:1 1 udp 2122260223 ${address} 10000 typ host`, sdpMid: '0' });
+    window.probe = { offerer, pc }; // kept open until the browser closes
+  }, address);
+}
+
 /** Presses the button labelled `label` in participant `id`'s row of the facilitator's list. */
 async function pressForParticipant(page, id, label) {
   await page.bringToFront();
@@ -299,6 +323,19 @@ describe('deployment shapes in network namespaces', { skip }, () => {
         assert.notEqual((await localCandidateTypes(pages[1])).selected, 'relay', 'Dev, on an open network, goes direct');
       });
       assert.match(coturn.log(), /ALLOCATE processed, success/, 'coturn logged the allocation');
+    });
+
+    test('the_turn_server_relays_to_havens_media_address_only', { timeout: 60_000 }, async () => {
+      const room = await haven.createRoom();
+      await withBrowsers(haven, [chromium('c')], async ([page]) => {
+        await joinMeeting(page, room.join_url, 'Mo', { audio: false, video: false });
+        // Mo's credentials, asked to relay to another member's network.
+        const before = coturn.log().length;
+        await relayProbe(page, '203.0.113.101');
+        const forbidden = /CREATE_PERMISSION processed, error 403: Forbidden IP/;
+        for (let i = 0; i < 50 && !forbidden.test(coturn.log().slice(before)); i++) await sleep(100);
+        assert.match(coturn.log().slice(before), forbidden, 'coturn refused to relay anywhere but to Haven');
+      });
     });
 
     test('a_ban_through_the_proxy_keeps_out_the_banned_member_and_no_one_else', { timeout: 120_000 }, async () => {
