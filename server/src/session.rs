@@ -31,6 +31,14 @@ const PING_INTERVAL: Duration = Duration::from_secs(10);
 /// the grace period. Without it a participant without media (waiting, or never answering the
 /// offer) would stay in the meeting for as long as the kernel kept the dead connection.
 const SILENCE_LIMIT: Duration = Duration::from_secs(30);
+/// A browser offers only to restart ICE (a network change) or after a resume: a few in a
+/// row, then one per this long. Each offer costs the media worker of a whole meeting (or
+/// several) a parse and an answer, so a client may not queue them.
+const OFFER_EVERY: Duration = Duration::from_secs(5);
+const OFFER_BURST: u32 = 4;
+/// An offer the media worker never answered (its peer went away meanwhile) stops blocking the
+/// next one after this long.
+const OFFER_ANSWER_WAIT: Duration = Duration::from_secs(10);
 
 /// `slot` is this connection counted against its address; `None` when the address
 /// already has too many open, and the session only says so and closes.
@@ -40,6 +48,7 @@ pub async fn run(
     limits: &LimitsConfig,
     addr: Option<IpAddr>,
     slot: Option<ConnectionSlot>,
+    max_m_lines: usize,
 ) {
     let (outbox, mut outbox_rx) = mpsc::channel::<ServerMessage>(OUTBOX_CAPACITY);
     let (signals, mut signals_rx) = mpsc::unbounded_channel::<MediaSignal>();
@@ -55,6 +64,9 @@ pub async fn run(
         last_rate_error: None,
         left: false,
         slot,
+        offers: RateLimiter::new(now, OFFER_BURST, OFFER_EVERY),
+        offer_in_flight: None,
+        max_m_lines,
     };
 
     let hello = ServerMessage::Hello {
@@ -108,9 +120,15 @@ pub async fn run(
                 None
             }
             Some(signal) = signals_rx.recv() => Some(match signal {
-                MediaSignal::Answer(sdp) => ServerMessage::Answer { sdp },
+                MediaSignal::Answer(sdp) => {
+                    session.offer_in_flight = None;
+                    ServerMessage::Answer { sdp }
+                }
                 MediaSignal::Offer(sdp) => ServerMessage::Offer { sdp },
-                MediaSignal::Refused(e) => error(e.code(), e.to_string(), None),
+                MediaSignal::Refused(e) => {
+                    session.offer_in_flight = None;
+                    error(e.code(), e.to_string(), None)
+                }
             }),
             incoming = socket.recv() => {
                 // Any frame will do, a pong as well as a message.
@@ -170,6 +188,12 @@ struct Session {
     /// Sent `leave`: the place is given up, not kept.
     left: bool,
     slot: Option<ConnectionSlot>,
+    /// The client's offers: at most one with the media worker at a time, and a few a minute.
+    offers: RateLimiter,
+    offer_in_flight: Option<Instant>,
+    /// More m-lines than this in an offer or answer are refused before the media worker
+    /// sees them: two per other participant and a few more (see `http`).
+    max_m_lines: usize,
 }
 
 impl Session {
@@ -225,11 +249,29 @@ impl Session {
                 Some(error("already_joined", "You are already in this meeting.", request_id))
             }
             ClientMessage::Offer { sdp } => {
+                if let Some(refusal) = self.check_sdp(&sdp) {
+                    return Some(refusal);
+                }
+                let now = Instant::now();
+                if self.offer_in_flight.is_some_and(|sent| now.duration_since(sent) < OFFER_ANSWER_WAIT) {
+                    return Some(error(
+                        "negotiation_in_progress",
+                        "Your last offer is still being answered; wait for its answer.",
+                        None,
+                    ));
+                }
+                if !self.offers.try_take(now) {
+                    return Some(error("rate_limited", "Too many offers; wait a few seconds before the next.", None));
+                }
+                self.offer_in_flight = Some(now);
                 let signals = self.signals.clone();
                 self.hub.send(HubCommand::Offer { peer, sdp, signals });
                 None
             }
             ClientMessage::Answer { sdp } => {
+                if let Some(refusal) = self.check_sdp(&sdp) {
+                    return Some(refusal);
+                }
                 self.hub.send(HubCommand::Answer { peer, sdp });
                 None
             }
@@ -254,6 +296,15 @@ impl Session {
     }
 
     /// Drops a message over the connection's rate; says so at most once a second.
+    /// What can be refused without parsing, before SDP reaches the media worker (which
+    /// serves whole meetings from one thread): more media sections than any meeting needs.
+    fn check_sdp(&self, sdp: &str) -> Option<ServerMessage> {
+        let m_lines = sdp.lines().filter(|line| line.starts_with("m=")).count();
+        (m_lines > self.max_m_lines).then(|| {
+            error("bad_sdp", format!("That SDP has {m_lines} media sections; a meeting needs at most {}.", self.max_m_lines), None)
+        })
+    }
+
     fn rate_limited(&mut self, now: Instant) -> Option<ServerMessage> {
         if self.last_rate_error.is_some_and(|t| now.duration_since(t) < RATE_ERROR_INTERVAL) {
             return None;
