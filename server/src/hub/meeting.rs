@@ -25,8 +25,8 @@ pub struct Meeting {
     pub base_settings: RoomSettings,
     pub room: Room,
     pub conns: HashMap<ParticipantId, Conn>,
-    /// Address bans are kept as salted hashes; a new salt per meeting makes them useless
-    /// once it ends.
+    /// Address bans are kept as salted hashes; the salt is renewed when a meeting starts
+    /// with no ban carried over, which makes the old hashes useless.
     salt: [u8; 16],
     pub empty_since: Instant,
     /// Where the TURN credentials handed out with `joined` come from.
@@ -97,15 +97,34 @@ impl Meeting {
         }
     }
 
-    /// Forgets everything of the meeting that was (names, chat, bans) once no one is left
-    /// or it was ended: the next arrival starts a new meeting.
+    /// Once no one is left or it was ended, forgets the meeting that was (names, chat) and
+    /// starts a new one for the next arrival, keeping the bans of the last day
+    /// ([`crate::room::BAN_LIFETIME`]). An ended ad-hoc meeting is not started again: it
+    /// refuses every join (`meeting_ended`) until the hub forgets the room.
     pub fn reset_if_over(&mut self, now: Instant) {
+        if self.conns.is_empty() {
+            self.empty_since = now;
+        }
+        if self.adhoc && self.room.is_ended() {
+            return;
+        }
         if self.conns.is_empty() || self.room.is_ended() {
-            self.room = Room::new(self.base_settings.clone());
+            self.restart(now);
+        }
+    }
+
+    /// For the hub's periodic sweep: an empty standing room lets go of bans over a day old
+    /// without waiting for its next meeting.
+    pub fn expire_bans(&mut self, now: Instant) {
+        if !self.adhoc && self.conns.is_empty() && self.room.has_bans() {
+            self.restart(now);
+        }
+    }
+
+    fn restart(&mut self, now: Instant) {
+        self.room = self.room.restarted(now, self.base_settings.clone());
+        if !self.room.has_bans() {
             self.salt = random_salt();
-            if self.conns.is_empty() {
-                self.empty_since = now;
-            }
         }
     }
 
@@ -245,4 +264,86 @@ fn random_salt() -> [u8; 16] {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
     salt
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+    use crate::room::{PublicId, Role, RoomCommand};
+
+    fn meeting(adhoc: bool) -> Meeting {
+        let turn = std::sync::Arc::new(crate::config::Config::default().turn);
+        Meeting::new("tuesday".into(), adhoc, None, GroupKey(1), RoomSettings::default(), turn)
+    }
+
+    fn join(m: &mut Meeting, now: Instant, id: u64, role: Role) -> Result<Vec<Effect>, &'static str> {
+        let join = RoomCommand::Join {
+            public_id: PublicId(format!("pub{id}")),
+            name: format!("Name{id}"),
+            role,
+            token: Some(format!("tok{id}")),
+            ban_key: Some(m.ban_key(IpAddr::V4(Ipv4Addr::new(192, 0, 2, id as u8)))),
+            accepted_guidelines: true,
+        };
+        m.room.handle(now, ParticipantId(id), join).map_err(|e| e.code())
+    }
+
+    /// Fay bans raider 2 and ends the meeting; the hub settles the empty meeting.
+    fn raided_and_ended(adhoc: bool) -> (Meeting, Instant) {
+        let now = Instant::now();
+        let mut m = meeting(adhoc);
+        join(&mut m, now, 1, Role::Facilitator).unwrap();
+        join(&mut m, now, 2, Role::Member).unwrap();
+        let fay = ParticipantId(1);
+        m.room.handle(now, fay, RoomCommand::Remove { who: ParticipantId(2), ban: true }).unwrap();
+        m.room.handle(now, fay, RoomCommand::EndMeeting).unwrap();
+        m.reset_if_over(now);
+        (m, now)
+    }
+
+    #[test]
+    fn ended_adhoc_meeting_stays_ended_for_everyone() {
+        let (mut m, now) = raided_and_ended(true);
+        let later = now + Duration::from_secs(3600);
+        m.reset_if_over(later);
+        m.expire_bans(later);
+        assert_eq!(join(&mut m, later, 3, Role::Member).unwrap_err(), "meeting_ended");
+        assert_eq!(join(&mut m, later, 4, Role::Facilitator).unwrap_err(), "meeting_ended");
+        assert_eq!(m.empty_since, later, "the idle clock that forgets the room runs");
+    }
+
+    #[test]
+    fn ended_standing_meeting_starts_again_keeping_its_bans_by_token_and_address() {
+        let (mut m, now) = raided_and_ended(false);
+        let later = now + Duration::from_secs(3600);
+        m.expire_bans(later);
+        join(&mut m, later, 1, Role::Facilitator).unwrap();
+        assert_eq!(join(&mut m, later, 2, Role::Member).unwrap_err(), "banned");
+        // A fresh token from the same address: the salt was kept, so the hash matches.
+        let same_address = RoomCommand::Join {
+            public_id: PublicId("pub9".into()),
+            name: "Raider".into(),
+            role: Role::Member,
+            token: Some("fresh".into()),
+            ban_key: Some(m.ban_key(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)))),
+            accepted_guidelines: true,
+        };
+        let refused = m.room.handle(later, ParticipantId(9), same_address).unwrap_err();
+        assert_eq!(refused.code(), "banned");
+        join(&mut m, later, 3, Role::Member).unwrap();
+    }
+
+    #[test]
+    fn empty_standing_room_lets_go_of_bans_a_day_old() {
+        let (mut m, now) = raided_and_ended(false);
+        let salt = m.salt;
+        m.expire_bans(now + Duration::from_secs(3600));
+        assert!(m.room.has_bans() && m.salt == salt);
+        m.expire_bans(now + crate::room::BAN_LIFETIME);
+        assert!(!m.room.has_bans());
+        assert_ne!(m.salt, salt, "a new salt once no ban needs the old one");
+        join(&mut m, now + crate::room::BAN_LIFETIME, 2, Role::Member).unwrap();
+    }
 }

@@ -422,7 +422,8 @@ impl Hub {
         self.settle(&room_id);
     }
 
-    /// A meeting left empty or ended starts afresh; an empty one gives up its media worker.
+    /// A meeting left empty or ended starts afresh (but an ended ad-hoc one stays ended);
+    /// an empty one gives up its media worker.
     fn settle(&mut self, room_id: &str) {
         let Some(meeting) = self.meetings.get_mut(room_id) else { return };
         meeting.reset_if_over(Instant::now());
@@ -498,7 +499,12 @@ impl Hub {
         self.meetings.get(self.peer_rooms.get(&peer)?)
     }
 
+    /// Forgets ad-hoc rooms idle for long enough (an ended one with them, and its bans), and
+    /// standing rooms' bans over a day old.
     fn sweep_idle_rooms(&mut self, now: Instant) {
+        for meeting in self.meetings.values_mut() {
+            meeting.expire_bans(now);
+        }
         self.meetings.retain(|_, m| {
             !(m.adhoc && m.conns.is_empty() && now.duration_since(m.empty_since) > ADHOC_ROOM_IDLE_LIFETIME)
         });

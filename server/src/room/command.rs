@@ -111,7 +111,8 @@ pub enum RoomCommand {
     Suspend,
     /// (staff) Undo suspend's lock and chat changes exactly.
     Restore,
-    /// (staff) End the meeting for everyone and forget its chat and bans.
+    /// (staff) End the meeting for everyone and forget its chat and names; it refuses every
+    /// later command, joins included.
     EndMeeting,
 
     React {

@@ -16,7 +16,9 @@
 //!   emitted as [`Effect::SetForwarding`], first in its batch;
 //! - the waiting room is never emptied automatically; only facilitators (who hold the
 //!   secret) skip it;
-//! - bans (token and hashed address) live in this value and die with it.
+//! - bans (token and hashed address) live in this value, in memory only; an ended meeting
+//!   refuses every join, and a room started again ([`Room::restarted`]) keeps the bans made
+//!   within [`BAN_LIFETIME`].
 //!
 //! Participant-visible changes are found by diffing before/after views of the room
 //! (`view.rs`), so no handler can forget to tell clients or the SFU about a change.
@@ -70,6 +72,7 @@ pub use error::RoomError;
 pub use rate::RateLimiter;
 pub use participant::{MessageId, ParticipantId, PublicId, Reaction, Role, UnmutePermission};
 pub use settings::{RoomSettings, SettingsPatch, MAX_SHARE_SECONDS};
+pub use moderation::BAN_LIFETIME;
 pub use timer::SHARE_WARNING;
 
 use participant::Participant;
@@ -110,6 +113,21 @@ impl Room {
             next_message_id: 1,
             bans: moderation::Bans::default(),
         }
+    }
+
+    /// A new meeting in the same room (a standing meeting starting again): nothing of this
+    /// one but the bans made within [`BAN_LIFETIME`] of `now`, so a raider banned at the end
+    /// of the last meeting is still out.
+    pub fn restarted(&self, now: Instant, settings: RoomSettings) -> Room {
+        Room {
+            bans: self.bans.recent(now),
+            ..Room::new(settings)
+        }
+    }
+
+    /// Whether any ban is held (the hub keeps the address salt while one is).
+    pub fn has_bans(&self) -> bool {
+        !self.bans.is_empty()
     }
 
     /// Applies one command from `from` (for `Join`, the id the caller gave the new
@@ -191,10 +209,10 @@ impl Room {
             }
             C::StopCamera { who } => self.stop_camera(from, who, out),
             C::AllowCamera { who } => self.allow_camera(who),
-            C::Remove { who, ban } => self.remove(who, ban, out),
+            C::Remove { who, ban } => self.remove(now, who, ban, out),
             C::Admit { who } => self.admit(who),
             C::AdmitAll => self.admit_all(),
-            C::Deny { who, ban } => self.deny(who, ban, out),
+            C::Deny { who, ban } => self.deny(now, who, ban, out),
             C::RaiseHand => self.raise_hand(now, from),
             C::LowerHand => self.lower_hand(from),
             C::CallNext => self.call_next(now, out),

@@ -4,7 +4,8 @@
 //! Every decision here ends as mic/camera state on a participant; `view.rs` turns each
 //! change into `Effect::SetForwarding`, which the SFU enforces.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use super::participant::Participant;
 use super::{
@@ -12,27 +13,47 @@ use super::{
     UnmutePermission,
 };
 
-/// Banned browser tokens and salted address hashes. Opaque strings from the caller; held
-/// only in memory and dropped with the room.
+/// How long a ban outlives the meeting it was made in, when the room starts again (a
+/// standing meeting): a raider banned at the end of tonight's meeting is still out if the
+/// group meets again within the day. Within one meeting a ban never lapses.
+pub const BAN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Banned browser tokens and salted address hashes, each with when it was banned. Opaque
+/// strings from the caller; held only in memory.
 #[derive(Debug, Default)]
 pub(super) struct Bans {
-    tokens: HashSet<String>,
-    keys: HashSet<String>,
+    tokens: HashMap<String, Instant>,
+    keys: HashMap<String, Instant>,
 }
 
 impl Bans {
     pub fn matches(&self, token: Option<&str>, key: Option<&str>) -> bool {
-        token.is_some_and(|t| self.tokens.contains(t)) || key.is_some_and(|k| self.keys.contains(k))
+        token.is_some_and(|t| self.tokens.contains_key(t))
+            || key.is_some_and(|k| self.keys.contains_key(k))
     }
 
-    fn add(&mut self, p: &Participant) {
-        self.tokens.extend(p.token.clone());
-        self.keys.extend(p.ban_key.clone());
+    fn add(&mut self, now: Instant, p: &Participant) {
+        self.tokens.extend(p.token.clone().map(|t| (t, now)));
+        self.keys.extend(p.ban_key.clone().map(|k| (k, now)));
     }
 
-    pub fn clear(&mut self) {
-        self.tokens.clear();
-        self.keys.clear();
+    /// The bans made less than [`BAN_LIFETIME`] before `now`.
+    pub fn recent(&self, now: Instant) -> Bans {
+        let young = |at: &Instant| now.saturating_duration_since(*at) < BAN_LIFETIME;
+        let keep = |m: &HashMap<String, Instant>| {
+            m.iter()
+                .filter(|(_, at)| young(at))
+                .map(|(k, at)| (k.clone(), *at))
+                .collect()
+        };
+        Bans {
+            tokens: keep(&self.tokens),
+            keys: keep(&self.keys),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty() && self.keys.is_empty()
     }
 }
 
@@ -209,6 +230,7 @@ impl Room {
 
     pub(super) fn remove(
         &mut self,
+        now: Instant,
         who: ParticipantId,
         ban: bool,
         out: &mut Vec<Effect>,
@@ -222,7 +244,7 @@ impl Room {
         out.push(Effect::Disconnect { who, reason });
         if let Some(p) = self.take_out(who, LeaveReason::Removed, out) {
             if ban {
-                self.ban(&p, out);
+                self.ban(now, &p, out);
             }
         }
         Ok(())
@@ -231,8 +253,8 @@ impl Room {
     /// Records the ban and closes the same browser's other connections (another tab,
     /// a second try in the waiting room). Matching by address only blocks new joins:
     /// people already inside may share that address innocently.
-    pub(super) fn ban(&mut self, p: &Participant, out: &mut Vec<Effect>) {
-        self.bans.add(p);
+    pub(super) fn ban(&mut self, now: Instant, p: &Participant, out: &mut Vec<Effect>) {
+        self.bans.add(now, p);
         let Some(token) = p.token.as_deref() else {
             return;
         };
@@ -266,8 +288,10 @@ impl Room {
         }
     }
 
-    /// Tells everyone (waiting room too), closes every connection and forgets the chat,
-    /// names and bans. Every later command gets `meeting_ended`.
+    /// Tells everyone (waiting room too), closes every connection and forgets the chat and
+    /// names. Every later command, a join included, gets `meeting_ended`: the bans stay in
+    /// this value, for [`Room::restarted`] (a standing meeting) or until the hub forgets the
+    /// room (an ad-hoc one, which stays ended).
     pub(super) fn end_meeting(&mut self, out: &mut Vec<Effect>) {
         for p in self.participants.iter().chain(&self.waiting) {
             out.push(Effect::Send {
@@ -285,7 +309,6 @@ impl Room {
         self.queue.clear();
         self.floor = None;
         self.chat.clear();
-        self.bans.clear();
         self.suspended = None;
     }
 }

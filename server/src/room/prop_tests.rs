@@ -9,11 +9,14 @@ use proptest::prelude::*;
 use super::tests::snapshot_all;
 use super::*;
 
-/// One random step: a command from someone, or time passing and a timer tick.
+/// One random step: a command from someone, time passing and a timer tick, or the hub
+/// starting a new meeting in the room (as it does for a standing meeting once one ends or
+/// empties).
 #[derive(Debug, Clone)]
 enum Step {
     Cmd(ParticipantId, RoomCommand),
     Tick(u64),
+    Restart,
 }
 
 const PEOPLE: u64 = 6;
@@ -134,6 +137,7 @@ fn step() -> impl Strategy<Value = Step> {
         30 => (0..200u64).prop_map(Step::Tick),
         // rare: it ends the run's interesting part
         1 => pid().prop_map(|from| Step::Cmd(from, RoomCommand::EndMeeting)),
+        2 => Just(Step::Restart),
     ]
 }
 
@@ -175,7 +179,7 @@ fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
 }
 
 fn run(prelude: Vec<Step>, steps: Vec<Step>, settings: RoomSettings) -> Result<(), TestCaseError> {
-    let mut room = Room::new(settings);
+    let mut room = Room::new(settings.clone());
     let mut model = Model::default();
     let mut now = Instant::now();
     for step in prelude.into_iter().chain(steps) {
@@ -184,6 +188,13 @@ fn run(prelude: Vec<Step>, steps: Vec<Step>, settings: RoomSettings) -> Result<(
                 now += Duration::from_secs(secs);
                 let effects = room.handle_timeout(now);
                 apply(&room, &mut model, &effects)?;
+                check_invariants(&room, &model)?;
+                continue;
+            }
+            // Within the run's few hours, every ban made so far must still hold after it.
+            Step::Restart => {
+                room = room.restarted(now, settings.clone());
+                model.forwarding.clear();
                 check_invariants(&room, &model)?;
                 continue;
             }

@@ -130,6 +130,7 @@ impl Room {
 
     pub(super) fn deny(
         &mut self,
+        now: Instant,
         who: ParticipantId,
         ban: bool,
         out: &mut Vec<Effect>,
@@ -145,7 +146,7 @@ impl Room {
         };
         out.push(Effect::Disconnect { who, reason });
         if ban {
-            self.ban(&p, out);
+            self.ban(now, &p, out);
         }
         Ok(())
     }

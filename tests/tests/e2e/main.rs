@@ -19,6 +19,7 @@ mod metrics;
 mod moderation;
 mod origin;
 mod proxy;
+mod raid_proof;
 mod reconnect;
 mod shutdown;
 mod signaling;

@@ -364,3 +364,92 @@ fn facilitator_holding_the_secret_is_not_stopped_by_an_address_ban() {
     m.ok(F, RoomCommand::Remove { who: A, ban: true });
     m.join_as(C, Role::Facilitator, "tok9", "key2").unwrap();
 }
+
+#[test]
+fn ended_meeting_keeps_refusing_joins_a_banned_raider_included() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Remove { who: A, ban: true });
+    m.ok(F, RoomCommand::EndMeeting);
+    m.advance(3600);
+    for (id, token, key) in [(20, "tok2", "fresh"), (21, "new", "key9"), (22, "tok1", "key1")] {
+        let err = m
+            .join_as(ParticipantId(id), Role::Member, token, key)
+            .unwrap_err();
+        assert_eq!(err.code(), "meeting_ended");
+    }
+    let err = m.join(ParticipantId(23), Role::Facilitator).unwrap_err();
+    assert_eq!(err.code(), "meeting_ended");
+    assert!(m.room.has_bans(), "the ended meeting still holds its bans");
+}
+
+#[test]
+fn restarted_meeting_keeps_a_ban_made_within_the_day() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Remove { who: A, ban: true });
+    m.ok(F, RoomCommand::EndMeeting);
+    m.advance(23 * 3600);
+    m.room = m.room.restarted(m.now, RoomSettings::default());
+    m.join(F, Role::Facilitator).unwrap();
+    let err = m
+        .join_as(ParticipantId(20), Role::Member, "tok2", "fresh-address")
+        .unwrap_err();
+    assert_eq!(err.code(), "banned");
+    let err = m
+        .join_as(ParticipantId(21), Role::Member, "new-token", "key2")
+        .unwrap_err();
+    assert_eq!(err.code(), "banned");
+    m.join(B, Role::Member).unwrap();
+}
+
+#[test]
+fn restarted_meeting_forgets_bans_over_a_day_old() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Remove { who: A, ban: true });
+    m.advance(10);
+    m.ok(F, RoomCommand::Remove { who: B, ban: true });
+    m.advance(24 * 3600 - 5);
+    m.room = m.room.restarted(m.now, RoomSettings::default());
+    m.join_as(ParticipantId(20), Role::Member, "tok2", "key2")
+        .unwrap();
+    let err = m
+        .join_as(ParticipantId(21), Role::Member, "tok3", "key3")
+        .unwrap_err();
+    assert_eq!(err.code(), "banned", "B's ban is not a day old yet");
+    m.advance(5);
+    m.room = m.room.restarted(m.now, RoomSettings::default());
+    assert!(!m.room.has_bans());
+}
+
+#[test]
+fn a_ban_never_lapses_within_one_meeting() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Remove { who: A, ban: true });
+    m.advance(3 * 24 * 3600);
+    let err = m
+        .join_as(ParticipantId(20), Role::Member, "tok2", "other")
+        .unwrap_err();
+    assert_eq!(err.code(), "banned");
+}
+
+#[test]
+fn restarted_meeting_forgets_names_chat_lock_and_live_settings() {
+    let mut m = Meeting::started();
+    m.ok(A, RoomCommand::Chat { text: "hello".into() });
+    m.ok(F, RoomCommand::Lock);
+    let patch = SettingsPatch {
+        chat_enabled: Some(false),
+        ..Default::default()
+    };
+    m.ok(F, RoomCommand::UpdateSettings(patch));
+    m.ok(F, RoomCommand::EndMeeting);
+    m.room = m.room.restarted(m.now, RoomSettings::default());
+    assert!(!m.room.is_ended());
+    m.join(C, Role::Member).unwrap();
+    let seen = m.room.state_for(m.now, C).unwrap();
+    assert!(seen.chat.is_empty() && seen.participants.len() == 1);
+    assert_eq!(seen.status, RoomStatus {
+        settings: RoomSettings::default(),
+        locked: false,
+        suspended: false
+    });
+}

@@ -1,0 +1,120 @@
+//! Issue #20's raid rules as a raider meets them on the wire: an ended meeting stays ended
+//! (a standing one starts again but keeps its bans), a late joiner does not read what was
+//! said before they came, and a facilitator's mute holds until a facilitator lets the person
+//! speak again, at the SFU too.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use anyhow::{ensure, Context, Result};
+use haven::config::DeclaredRoom;
+use haven_tests::{create_room_with_key, start_server_with, SignalingClient};
+use serde_json::{json, Value};
+
+/// A declared (standing) room's secret and its SHA-256, as an operator writes it in the file.
+const TUESDAY_KEY: &str = "tuesday-secret";
+const TUESDAY_KEY_SHA256: &str = "e55a89cf02c78f9db4d9fc6bc0ba75127c53507061f7e51ae6bf897061f2c88d";
+
+fn loopback(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
+}
+
+/// Sends `join` and returns the first answer to it (`joined`, `waiting`, `error` or `closed`).
+async fn try_join(socket: &mut SignalingClient, room: &str, name: &str, fields: Value) -> Result<Value> {
+    socket.join_with_fields(room, name, "j", &fields).await?;
+    let (answer, _) = socket
+        .recv_type_any(&["joined", "waiting", "error", "closed"])
+        .await
+        .with_context(|| format!("{name} joining"))?;
+    Ok(answer)
+}
+
+/// Connects from `from` and joins; fails unless admitted.
+async fn joined(addr: std::net::SocketAddr, from: u8, room: &str, name: &str, fields: Value) -> Result<(SignalingClient, Value)> {
+    let mut socket = SignalingClient::connect_from(addr, loopback(from)).await?;
+    let answer = try_join(&mut socket, room, name, fields).await?;
+    ensure!(answer["type"] == "joined", "{name} joins, got {answer}");
+    Ok((socket, answer))
+}
+
+/// Waits for the session's `closed` and checks its code.
+async fn closed_with(socket: &mut SignalingClient, who: &str, code: &str) -> Result<()> {
+    let (closed, _) = socket.recv_type("closed").await.with_context(|| format!("{who}'s session closing"))?;
+    ensure!(closed["code"] == code, "{who}'s session ends with {code}: {closed}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_adhoc_meeting_stays_ended_when_a_raider_comes_back() -> Result<()> {
+    let server = start_server_with(|_| {}).await;
+    let addr = server.http_addr();
+    let room = create_room_with_key(&server).await?;
+    let key = json!({"key": room.facilitator_key});
+    let (mut fay, _) = joined(addr, 1, &room.id, "Fay", key.clone()).await?;
+    let (mut rex, rex_joined) = joined(addr, 2, &room.id, "Rex", json!({})).await?;
+    let token = rex_joined["token"].as_str().context("joined carries a token")?.to_string();
+
+    fay.send(&json!({"type": "end_meeting"})).await?;
+    closed_with(&mut fay, "Fay", "meeting_ended").await?;
+    closed_with(&mut rex, "Rex", "meeting_ended").await?;
+
+    // The raider walks back in on the same link: with his token, with none from elsewhere.
+    for (from, name, fields) in [(2, "Rex", json!({"token": token})), (3, "Rox", json!({}))] {
+        let mut again = SignalingClient::connect_from(addr, loopback(from)).await?;
+        let answer = try_join(&mut again, &room.id, name, fields).await?;
+        ensure!(
+            answer["type"] == "error" && answer["code"] == "meeting_ended",
+            "{name} is told the meeting has ended, got {answer}"
+        );
+        ensure!(
+            answer["message"] == "This meeting has ended.",
+            "with a sentence for people: {answer}"
+        );
+    }
+    // Not even the facilitator link opens it again: an ad-hoc link was for that meeting.
+    let mut fay_again = SignalingClient::connect_from(addr, loopback(1)).await?;
+    let answer = try_join(&mut fay_again, &room.id, "Fay", key).await?;
+    ensure!(answer["code"] == "meeting_ended", "the ended meeting stays ended, got {answer}");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standing_meeting_started_again_keeps_the_ban_of_the_meeting_that_ended() -> Result<()> {
+    let server = start_server_with(|c| {
+        c.declared_rooms.push(DeclaredRoom {
+            id: "tuesday".into(),
+            title: "Tuesday evening".into(),
+            facilitator_key_sha256: TUESDAY_KEY_SHA256.into(),
+            ..Default::default()
+        })
+    })
+    .await;
+    let addr = server.http_addr();
+    let key = json!({"key": TUESDAY_KEY});
+    let (mut fay, _) = joined(addr, 1, "tuesday", "Fay", key.clone()).await?;
+    let (mut rex, rex_joined) = joined(addr, 2, "tuesday", "Rex", json!({})).await?;
+    let token = rex_joined["token"].as_str().context("joined carries a token")?.to_string();
+    let rex_id = rex_joined["you"]["id"].as_str().context("joined.you.id")?.to_string();
+
+    fay.send(&json!({"type": "remove", "id": rex_id, "ban": true})).await?;
+    closed_with(&mut rex, "Rex", "banned").await?;
+    fay.send(&json!({"type": "end_meeting"})).await?;
+    closed_with(&mut fay, "Fay", "meeting_ended").await?;
+
+    // The group meets again the same day: the facilitator and a member get in...
+    let (_fay, _) = joined(addr, 1, "tuesday", "Fay", key).await?;
+    let (_mia, mia_joined) = joined(addr, 4, "tuesday", "Mia", json!({})).await?;
+    ensure!(
+        mia_joined["chat"] == json!([]) && mia_joined["participants"].as_array().is_some_and(|p| p.len() == 1),
+        "a new meeting: only Fay is there and nothing was said: {mia_joined}"
+    );
+    // ...and the raider banned at the end of the last one does not.
+    let mut again = SignalingClient::connect_from(addr, loopback(3)).await?;
+    let answer = try_join(&mut again, "tuesday", "Rex", json!({"token": token})).await?;
+    ensure!(
+        answer["type"] == "error" && answer["code"] == "banned",
+        "Rex's token is still banned, got {answer}"
+    );
+    server.shutdown().await;
+    Ok(())
+}
