@@ -87,6 +87,10 @@ pub struct RoomsConfig {
     /// How long a participant whose connection dropped keeps their place (role, hand in the
     /// queue, mute state) for a `resume`.
     pub reconnect_grace_seconds: u64,
+    /// When set, starting a meeting (`POST /api/rooms`) needs this code (the landing page asks
+    /// for it): anyone may join a meeting by its link, but only people given the code start
+    /// one. Empty: anyone who can reach the server may (with `allow_adhoc`).
+    pub create_secret: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -133,6 +137,8 @@ pub struct LimitsConfig {
     /// Messages per second one connection may send, sustained (bursts of twice this pass).
     /// Chat, reactions and hand raises have their own, tighter limits in the room.
     pub messages_per_second: u32,
+    /// Meetings one address may start in an hour (`POST /api/rooms`).
+    pub rooms_per_address_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -263,6 +269,10 @@ impl Config {
                     self.media.idle_track_seconds = parse_value(&value).map_err(bad)?
                 }
                 "HAVEN_MEDIA_WORKERS" => self.media.workers = parse_value(&value).map_err(bad)?,
+                "HAVEN_CREATE_SECRET" => self.rooms.create_secret = value,
+                "HAVEN_ROOMS_PER_ADDRESS_PER_HOUR" => {
+                    self.limits.rooms_per_address_per_hour = parse_value(&value).map_err(bad)?
+                }
                 "HAVEN_ALLOW_ADHOC" => self.rooms.allow_adhoc = parse_value(&value).map_err(bad)?,
                 "HAVEN_MAX_PARTICIPANTS" => {
                     self.rooms.max_participants = parse_value(&value).map_err(bad)?
@@ -279,6 +289,9 @@ impl Config {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
         if self.rooms.max_participants < 2 {
             return invalid("rooms.max_participants must be at least 2".into());
+        }
+        if self.limits.rooms_per_address_per_hour == 0 {
+            return invalid("limits.rooms_per_address_per_hour must be at least 1".into());
         }
         if self.rooms.max_rooms == 0 {
             return invalid("rooms.max_rooms must be at least 1".into());
@@ -384,6 +397,7 @@ impl Config {
         };
         let mut masked = self.clone();
         hide(&mut masked.turn.secret);
+        hide(&mut masked.rooms.create_secret);
         for room in &mut masked.declared_rooms {
             hide(&mut room.facilitator_key_sha256);
         }

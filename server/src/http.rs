@@ -127,7 +127,11 @@ async fn asset(State(state): State<AppState>, Path(path): Path<String>) -> Respo
     }
 }
 
-async fn create_room(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn create_room(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     if !origin_allowed(&state.config, &headers) {
         return forbidden_origin();
     }
@@ -136,6 +140,17 @@ async fn create_room(State(state): State<AppState>, headers: HeaderMap) -> Respo
             StatusCode::FORBIDDEN,
             "adhoc_rooms_disabled",
             "This server only hosts the meetings its operator has set up.",
+        );
+    }
+    if let Some(refusal) = check_create_secret(&state.config.rooms.create_secret, &headers) {
+        return refusal;
+    }
+    let client = state.client_ip(peer, &headers);
+    if !state.limits.try_create_room(client, std::time::Instant::now()) {
+        return api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_rooms",
+            "Too many meetings were started from your network this hour. Please try again later.",
         );
     }
     let created = state.hub.ask(|reply| HubCommand::CreateRoom { reply }).await;
@@ -157,6 +172,30 @@ async fn create_room(State(state): State<AppState>, headers: HeaderMap) -> Respo
         }
         None => api_error(StatusCode::SERVICE_UNAVAILABLE, "server_stopping", "The server is restarting."),
     }
+}
+
+/// With `rooms.create_secret` set, starting a meeting needs `Authorization: Bearer <code>`.
+fn check_create_secret(secret: &str, headers: &HeaderMap) -> Option<Response> {
+    if secret.is_empty() {
+        return None;
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(given) = given else {
+        return Some(api_error(
+            StatusCode::UNAUTHORIZED,
+            "create_secret_required",
+            "This server asks for an organiser code to start a meeting.",
+        ));
+    };
+    // Compared as digests: the time taken says nothing about how much of the code matched.
+    let digest = |s: &str| <sha2::Sha256 as sha2::Digest>::digest(s.trim().as_bytes());
+    if digest(given) != digest(secret) {
+        return Some(api_error(StatusCode::FORBIDDEN, "wrong_create_secret", "That organiser code is not right."));
+    }
+    None
 }
 
 /// The configured public URL, or else the address the browser used to reach us.

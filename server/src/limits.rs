@@ -1,6 +1,8 @@
-//! Per-address limits on connections and join attempts, shared by every session. An
-//! address is kept only as a hash with a random salt made at start-up, in memory, and
-//! forgotten a minute after its last connection closes.
+//! Per-address limits on connections, join attempts and meetings started, shared by every
+//! session. An address is kept only as a hash with a random salt made at start-up, in memory,
+//! and forgotten a minute after its last connection closes (an hour after it last started a
+//! meeting). An IPv6 address counts by its /64: one household or phone gets a whole /64 and
+//! can pick any address in it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,6 +17,8 @@ use crate::room::RateLimiter;
 
 /// Entries idle this long with no open connection are dropped.
 const FORGET_AFTER: Duration = Duration::from_secs(60);
+/// ...unless they started a meeting this recently (the creation limit is per hour).
+const FORGET_CREATOR_AFTER: Duration = Duration::from_secs(3600);
 /// Above this many entries, a new connection first sweeps the forgettable ones.
 const SWEEP_ABOVE: usize = 1024;
 
@@ -24,6 +28,7 @@ pub struct AddressLimits {
     salt: [u8; 16],
     max_connections: usize,
     joins_per_minute: u32,
+    rooms_per_hour: u32,
     entries: Mutex<HashMap<AddressKey, Entry>>,
 }
 
@@ -31,6 +36,8 @@ struct Entry {
     connections: usize,
     joins: RateLimiter,
     last_seen: Instant,
+    creations: RateLimiter,
+    last_created: Option<Instant>,
 }
 
 /// An open connection counted against its address; released on drop.
@@ -47,6 +54,7 @@ impl AddressLimits {
             salt,
             max_connections: config.max_connections_per_address,
             joins_per_minute: config.joins_per_address_per_minute,
+            rooms_per_hour: config.rooms_per_address_per_hour,
             entries: Mutex::new(HashMap::new()),
         })
     }
@@ -54,9 +62,10 @@ impl AddressLimits {
     fn key(&self, addr: IpAddr) -> AddressKey {
         let mut hasher = Sha256::new();
         hasher.update(self.salt);
-        match addr {
+        match addr.to_canonical() {
             IpAddr::V4(v4) => hasher.update(v4.octets()),
-            IpAddr::V6(v6) => hasher.update(v6.octets()),
+            // The /64: the rest of the address is the device's to choose.
+            IpAddr::V6(v6) => hasher.update(&v6.octets()[..8]),
         }
         hasher.finalize()[..16].try_into().expect("16 of 32 bytes")
     }
@@ -66,7 +75,7 @@ impl AddressLimits {
         let key = self.key(addr);
         let mut entries = self.entries.lock().expect("limits lock");
         if entries.len() > SWEEP_ABOVE {
-            entries.retain(|_, e| e.connections > 0 || now.duration_since(e.last_seen) < FORGET_AFTER);
+            entries.retain(|_, e| !e.forgettable(now));
         }
         let entry = entries.entry(key).or_insert_with(|| self.new_entry(now));
         entry.last_seen = now;
@@ -77,9 +86,40 @@ impl AddressLimits {
         Some(ConnectionSlot { limits: Arc::clone(self), key })
     }
 
+    /// Counts a meeting started from `addr`; `false` when it has started its hour's share.
+    pub fn try_create_room(&self, addr: IpAddr, now: Instant) -> bool {
+        let key = self.key(addr);
+        let mut entries = self.entries.lock().expect("limits lock");
+        if entries.len() > SWEEP_ABOVE {
+            entries.retain(|_, e| !e.forgettable(now));
+        }
+        let entry = entries.entry(key).or_insert_with(|| self.new_entry(now));
+        entry.last_seen = now;
+        if !entry.creations.try_take(now) {
+            return false;
+        }
+        entry.last_created = Some(now);
+        true
+    }
+
     fn new_entry(&self, now: Instant) -> Entry {
         let refill = Duration::from_secs(60) / self.joins_per_minute;
-        Entry { connections: 0, joins: RateLimiter::new(now, self.joins_per_minute, refill), last_seen: now }
+        let creation_refill = Duration::from_secs(3600) / self.rooms_per_hour;
+        Entry {
+            connections: 0,
+            joins: RateLimiter::new(now, self.joins_per_minute, refill),
+            last_seen: now,
+            creations: RateLimiter::new(now, self.rooms_per_hour, creation_refill),
+            last_created: None,
+        }
+    }
+}
+
+impl Entry {
+    fn forgettable(&self, now: Instant) -> bool {
+        self.connections == 0
+            && now.duration_since(self.last_seen) >= FORGET_AFTER
+            && self.last_created.is_none_or(|t| now.duration_since(t) >= FORGET_CREATOR_AFTER)
     }
 }
 
@@ -113,6 +153,7 @@ mod tests {
             max_connections_per_address: max_connections,
             joins_per_address_per_minute: joins,
             messages_per_second: 20,
+            rooms_per_address_per_hour: 3,
         })
     }
 
@@ -127,6 +168,31 @@ mod tests {
         assert!(limits.connect(b, now).is_some(), "another address is not affected");
         drop(first);
         assert!(limits.connect(a, now).is_some());
+    }
+
+    #[test]
+    fn meetings_started_are_counted_per_address_per_hour() {
+        let limits = limits(10, 10);
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let now = Instant::now();
+        assert!((0..3).all(|_| limits.try_create_room(a, now)));
+        assert!(!limits.try_create_room(a, now), "a fourth meeting in the hour is refused");
+        assert!(limits.try_create_room(b, now), "another address is not affected");
+        // Not forgotten a minute later, as a connection-only entry would be.
+        let later = now + Duration::from_secs(120);
+        limits.entries.lock().unwrap().retain(|_, e| !e.forgettable(later));
+        assert!(!limits.try_create_room(a, later));
+        assert!(limits.try_create_room(a, now + Duration::from_secs(1201)), "an hour's share comes back");
+    }
+
+    #[test]
+    fn an_ipv6_address_counts_by_its_slash_64() {
+        let limits = limits(2, 10);
+        let now = Instant::now();
+        let _one = limits.connect("2001:db8:1:2::1".parse().unwrap(), now).unwrap();
+        let _two = limits.connect("2001:db8:1:2:ffff::9".parse().unwrap(), now).unwrap();
+        assert!(limits.connect("2001:db8:1:2::3".parse().unwrap(), now).is_none(), "the same /64");
+        assert!(limits.connect("2001:db8:1:3::1".parse().unwrap(), now).is_some(), "the next /64");
     }
 
     #[test]

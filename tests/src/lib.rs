@@ -124,9 +124,15 @@ pub async fn create_room_with_key(server: &RunningServer) -> Result<NewRoom> {
 
 /// A bare HTTP/1.1 request; enough for one JSON endpoint without another client crate.
 pub async fn http_request(addr: SocketAddr, method: &str, path: &str) -> Result<(u16, String)> {
+    http_request_with(addr, method, path, &[]).await
+}
+
+/// Like [`http_request`], with extra request headers (`("Authorization", "Bearer …")`).
+pub async fn http_request_with(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Result<(u16, String)> {
     let mut stream = TcpStream::connect(addr).await?;
+    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();

@@ -11,14 +11,22 @@ async function startMeeting() {
   button.disabled = true;
   status.textContent = 'Creating your meeting…';
   try {
-    const response = await fetch('/api/rooms', {
-      method: 'POST',
-      headers: { Accept: 'application/json' },
-    });
+    const headers = { Accept: 'application/json' };
+    const code = $('code-input').value.trim();
+    if (code) headers.Authorization = `Bearer ${code}`;
+    const response = await fetch('/api/rooms', { method: 'POST', headers });
     const body = await response.json().catch(() => ({}));
     if (response.status === 201 && body.join_url && body.facilitator_url) {
       status.textContent = '';
       showLinks(body);
+    } else if (body.code === 'create_secret_required' || body.code === 'wrong_create_secret') {
+      // The server wants an organiser code: show the field and say what to do.
+      $('code-box').hidden = false;
+      $('code-input').setAttribute('aria-invalid', String(body.code === 'wrong_create_secret'));
+      status.textContent = body.code === 'wrong_create_secret'
+        ? 'That organiser code is not right. Check it and press Start a meeting again.'
+        : 'Enter the organiser code, then press Start a meeting again.';
+      $('code-input').focus();
     } else if (body.code === 'adhoc_rooms_disabled') {
       status.textContent =
         "This Haven server only hosts meetings its organizers have set up. Ask them for your group's link.";

@@ -93,6 +93,8 @@ function havenEnv(webDir, vars) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEN_')));
   return Object.assign(env, {
     HAVEN_LOG: process.env.HAVEN_LOG || 'haven=debug',
+    // Every test starts meetings from loopback: more than one address's hourly share.
+    HAVEN_ROOMS_PER_ADDRESS_PER_HOUR: '1000',
     NO_COLOR: '1',
     // HAVEN_TEST_EMBEDDED=1 tests the copy of web/ built into the binary instead.
     ...(webDir && process.env.HAVEN_TEST_EMBEDDED !== '1' ? { HAVEN_WEB_DIR: webDir } : {}),

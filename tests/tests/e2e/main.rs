@@ -21,6 +21,7 @@ mod origin;
 mod proxy;
 mod raid_proof;
 mod reconnect;
+mod room_creation;
 mod shutdown;
 mod signaling;
 mod tls;
