@@ -307,6 +307,8 @@ pub struct RoomStatus {
     pub share_seconds: u32,
     pub auto_mute_on_expiry: bool,
     pub chat_enabled: bool,
+    /// Newcomers get the recent chat; off: only what is said after they arrive.
+    pub share_earlier_chat: bool,
     pub member_private_messages: bool,
     pub max_participants: usize,
     pub locked: bool,
@@ -335,6 +337,8 @@ pub struct SettingsPatch {
     pub auto_mute_on_expiry: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_earlier_chat: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_private_messages: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -470,6 +474,12 @@ mod tests {
                     },
                 },
             ),
+            (
+                r#"{"type":"update_settings","settings":{"share_earlier_chat":true}}"#,
+                ClientMessage::UpdateSettings {
+                    settings: SettingsPatch { share_earlier_chat: Some(true), ..SettingsPatch::default() },
+                },
+            ),
             (r#"{"type":"lock"}"#, ClientMessage::Lock {}),
             (r#"{"type":"unlock"}"#, ClientMessage::Unlock {}),
             (r#"{"type":"promote","id":"p7f3a"}"#, ClientMessage::Promote { id: id() }),
@@ -567,6 +577,7 @@ mod tests {
             share_seconds: 180,
             auto_mute_on_expiry: false,
             chat_enabled: true,
+            share_earlier_chat: false,
             member_private_messages: false,
             max_participants: 50,
             locked: false,
@@ -574,7 +585,7 @@ mod tests {
         }
     }
 
-    const TUESDAY: &str = r#"{"id":"tuesday","title":"Tuesday evening","guidelines":"Be kind.","waiting_room":false,"mute_on_entry":true,"camera_off_on_entry":true,"members_may_unmute":true,"share_seconds":180,"auto_mute_on_expiry":false,"chat_enabled":true,"member_private_messages":false,"max_participants":50,"locked":false,"suspended":false}"#;
+    const TUESDAY: &str = r#"{"id":"tuesday","title":"Tuesday evening","guidelines":"Be kind.","waiting_room":false,"mute_on_entry":true,"camera_off_on_entry":true,"members_may_unmute":true,"share_seconds":180,"auto_mute_on_expiry":false,"chat_enabled":true,"share_earlier_chat":false,"member_private_messages":false,"max_participants":50,"locked":false,"suspended":false}"#;
 
     fn floor() -> Floor {
         Floor { id: "p7f3a".into(), name: "Sam".into(), seconds_left: Some(180), expired: false }

@@ -72,6 +72,13 @@ export class ChatPanel {
     this.#bump();
   }
 
+  /** Says who reads what: by default a newcomer sees only what is said after they arrive. */
+  setSharing(sharesEarlierChat) {
+    $('chat-since').textContent = sharesEarlierChat
+      ? 'People who come in later also see the recent messages from before.'
+      : 'People who come in later see only what is said after they arrive.';
+  }
+
   setEnabled(enabled, staff) {
     $('chat-off').hidden = enabled;
     $('chat-private').disabled = false;

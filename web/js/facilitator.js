@@ -94,6 +94,7 @@ export class StaffPanel {
     $('set-waiting').checked = !!room.waiting_room;
     $('set-unmute').checked = !!room.members_may_unmute;
     $('set-chat').checked = !!room.chat_enabled;
+    $('set-share-chat').checked = !!room.share_earlier_chat;
     $('set-member-pm').checked = !!room.member_private_messages;
     $('set-automute').checked = !!room.auto_mute_on_expiry;
     const share = $('set-share');

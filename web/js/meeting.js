@@ -556,6 +556,15 @@ function onRoomUpdated(room) {
     announce(room.suspended ? 'The meeting is paused for safety.' : 'The meeting is back to normal.', { visible: true });
   }
   if (before.chat_enabled !== room.chat_enabled) announce(room.chat_enabled ? 'Chat is on.' : 'Chat is off.');
+  if (before.share_earlier_chat !== room.share_earlier_chat) {
+    // It changes who may read what members already wrote: say it where everyone sees it.
+    announce(
+      room.share_earlier_chat
+        ? 'People who come in from now on will also see the recent chat.'
+        : 'People who come in from now on will see only what is said after they arrive.',
+      { visible: true },
+    );
+  }
   if (before.members_may_unmute !== room.members_may_unmute && !isStaff()) {
     announce(room.members_may_unmute ? 'You may unmute yourself again.' : 'Only the person sharing can unmute now.');
   }
@@ -744,6 +753,7 @@ function renderRoomState() {
   if (!room) return;
   $('suspended-banner').hidden = !room.suspended;
   chat.setEnabled(!!room.chat_enabled, isStaff());
+  chat.setSharing(!!room.share_earlier_chat);
   renderChatTargets();
   if (isStaff()) staff.renderRoom(room);
 }

@@ -522,6 +522,8 @@ fn settings_from(defaults: &RoomDefaults, max_participants: usize) -> RoomSettin
         share_seconds: defaults.share_seconds,
         auto_mute_on_expiry: defaults.auto_mute_on_expiry,
         chat_enabled: defaults.chat_enabled,
+        // A facilitator's live choice for one meeting; every meeting starts with it off.
+        share_earlier_chat: false,
         member_private_messages: defaults.member_private_messages,
         max_participants,
     }

@@ -2,7 +2,8 @@
 //! Imports no tokio, no media, no network.
 //!
 //! Chat lives in this value only: a bounded history so a reconnecting phone keeps the
-//! thread, dropped with the room. Private messages are delivered and not kept at all.
+//! thread, dropped with the room. A newcomer reads only what is said after they arrive,
+//! unless the facilitators turn `share_earlier_chat` on (`view.rs`). Private messages are delivered and not kept at all.
 //! Messages to the facilitators work even when chat is off or the room is suspended: a
 //! member in distress must always be able to reach them.
 
@@ -13,7 +14,7 @@ use super::{
 };
 
 pub const MAX_MESSAGE_CHARS: usize = 1000;
-/// Room chat messages kept for late joiners.
+/// Room chat messages kept for reconnecting phones (and late joiners, when shared).
 const HISTORY: usize = 200;
 
 fn check_text(text: &str) -> Result<(), RoomError> {

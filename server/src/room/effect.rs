@@ -210,7 +210,8 @@ pub struct RoomSnapshot {
     pub participants: Vec<ParticipantView>,
     pub queue: Vec<QueueEntry>,
     pub floor: Option<FloorView>,
-    /// Recent room chat (bounded), so a reconnecting phone does not lose the thread.
+    /// Room chat since `you` arrived (bounded), so a reconnecting phone does not lose the
+    /// thread; the recent history from before, too, when the room shares earlier chat.
     pub chat: Vec<ChatView>,
     /// Empty unless `you` are a facilitator.
     pub waiting: Vec<WaiterView>,

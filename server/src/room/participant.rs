@@ -84,6 +84,9 @@ pub(super) struct Participant {
     pub unmute: UnmutePermission,
     /// Set by "stop camera"; the person may not restart it until a facilitator allows it.
     pub camera_stopped: bool,
+    /// The first room chat message said after they arrived (were admitted): unless the room
+    /// shares earlier chat, their snapshots start here.
+    pub chat_from: MessageId,
     pub reactions: RateLimiter,
     pub messages: RateLimiter,
     pub hands: RateLimiter,
@@ -110,6 +113,7 @@ impl Participant {
             camera_on: false,
             unmute: UnmutePermission::FollowRoom,
             camera_stopped: false,
+            chat_from: MessageId(0),
             reactions: RateLimiter::reactions(now),
             messages: RateLimiter::messages(now),
             hands: RateLimiter::hands(now),

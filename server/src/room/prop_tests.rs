@@ -64,6 +64,7 @@ fn command() -> impl Strategy<Value = RoomCommand> {
         opt(),
         opt(),
         proptest::option::of(0..6usize),
+        opt(),
     )
         .prop_map(
             |(
@@ -74,10 +75,12 @@ fn command() -> impl Strategy<Value = RoomCommand> {
                 auto_mute_on_expiry,
                 member_private_messages,
                 max_participants,
+                share_earlier_chat,
             )| {
                 C::UpdateSettings(SettingsPatch {
                     waiting_room,
                     members_may_unmute,
+                    share_earlier_chat,
                     chat_enabled,
                     share_seconds,
                     auto_mute_on_expiry,
@@ -146,6 +149,9 @@ fn step() -> impl Strategy<Value = Step> {
 struct Model {
     forwarding: HashMap<ParticipantId, (bool, bool)>,
     banned_tokens: HashSet<String>,
+    /// The next chat message id when each person was admitted: what they said before is
+    /// not theirs to read unless the room shares earlier chat.
+    arrived_at: HashMap<ParticipantId, u64>,
 }
 
 fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
@@ -171,6 +177,16 @@ fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
         .count();
     prop_assert!(holders <= 1);
     for p in &room.participants {
+        // a late joiner reads only what was said after they arrived
+        let shared = room.settings.share_earlier_chat || p.role == Role::Facilitator;
+        if let (false, Some(from)) = (shared, model.arrived_at.get(&p.id)) {
+            let chat = room.state_for(Instant::now(), p.id).map(|s| s.chat).unwrap_or_default();
+            prop_assert!(
+                chat.iter().all(|m| m.id.0 >= *from),
+                "{} reads chat from before they arrived",
+                p.id
+            );
+        }
         // the SFU's flags equal the room's state: a muted person's audio is not forwarded
         prop_assert_eq!(model.forwarding.get(&p.id), Some(&(p.mic_on, p.camera_on)));
         prop_assert!(!room.waiting.iter().any(|w| w.id == p.id));
@@ -195,6 +211,7 @@ fn run(prelude: Vec<Step>, steps: Vec<Step>, settings: RoomSettings) -> Result<(
             Step::Restart => {
                 room = room.restarted(now, settings.clone());
                 model.forwarding.clear();
+                model.arrived_at.clear();
                 check_invariants(&room, &model)?;
                 continue;
             }
@@ -285,13 +302,17 @@ fn apply(room: &Room, model: &mut Model, effects: &[Effect]) -> Result<(), TestC
             }
             Effect::Disconnect { who, .. } => {
                 model.forwarding.remove(who);
+                model.arrived_at.remove(who);
+            }
+            Effect::Admitted { who } => {
+                model.arrived_at.insert(*who, room.next_message_id);
             }
             Effect::Broadcast { .. } | Effect::ToFacilitators { .. } => {
                 for id in room.audience(e) {
                     prop_assert!(room.is_admitted(id), "a message reached the waiting room");
                 }
             }
-            Effect::Send { .. } | Effect::Admitted { .. } => {}
+            Effect::Send { .. } => {}
         }
     }
     Ok(())

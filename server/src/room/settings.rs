@@ -28,6 +28,10 @@ pub struct RoomSettings {
     /// At the end of a share's time, take the floor back and mute.
     pub auto_mute_on_expiry: bool,
     pub chat_enabled: bool,
+    /// Newcomers get the recent chat history. Off by default: a member who arrives late
+    /// sees only what is said after they arrive (admission from the waiting room is the
+    /// arrival).
+    pub share_earlier_chat: bool,
     /// Member-to-member private messages (messages to facilitators are always allowed).
     pub member_private_messages: bool,
     /// Admitted people, facilitators included (facilitators are let in even when full).
@@ -46,6 +50,7 @@ impl Default for RoomSettings {
             share_seconds: 0,
             auto_mute_on_expiry: false,
             chat_enabled: true,
+            share_earlier_chat: false,
             member_private_messages: false,
             max_participants: 100,
         }
@@ -83,6 +88,7 @@ pub struct SettingsPatch {
     pub share_seconds: Option<u32>,
     pub auto_mute_on_expiry: Option<bool>,
     pub chat_enabled: Option<bool>,
+    pub share_earlier_chat: Option<bool>,
     pub member_private_messages: Option<bool>,
     pub max_participants: Option<usize>,
 }
@@ -100,6 +106,7 @@ impl SettingsPatch {
         s.share_seconds = p.share_seconds.unwrap_or(s.share_seconds);
         s.auto_mute_on_expiry = p.auto_mute_on_expiry.unwrap_or(s.auto_mute_on_expiry);
         s.chat_enabled = p.chat_enabled.unwrap_or(s.chat_enabled);
+        s.share_earlier_chat = p.share_earlier_chat.unwrap_or(s.share_earlier_chat);
         s.member_private_messages = p
             .member_private_messages
             .unwrap_or(s.member_private_messages);

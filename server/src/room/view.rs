@@ -179,13 +179,22 @@ impl Room {
             participants: self.participants.iter().map(|p| self.view_of(p)).collect(),
             queue: self.queue_view(),
             floor: self.floor_view(now),
-            chat: self.chat.iter().cloned().collect(),
+            chat: self.chat_for(me),
             waiting: if me.role.is_staff() {
                 self.waiting_view()
             } else {
                 Vec::new()
             },
         })
+    }
+
+    /// The room chat `p` may read: what was said since they arrived, or the recent history
+    /// when the room shares it. The facilitator (the secret holder, who answers for the room)
+    /// always gets the recent history, to see what a raid left on screen.
+    fn chat_for(&self, p: &Participant) -> Vec<super::ChatView> {
+        let everything = self.settings.share_earlier_chat || p.role == super::Role::Facilitator;
+        let seen = self.chat.iter().filter(|m| everything || m.id >= p.chat_from);
+        seen.cloned().collect()
     }
 
     /// Who receives an effect's event, resolved against the current state: `Broadcast`

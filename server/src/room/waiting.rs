@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::participant::Participant;
 use super::{
-    CloseReason, Effect, FloorEnd, LeaveReason, ParticipantId, PublicId, Role, Room, RoomError,
+    CloseReason, Effect, FloorEnd, LeaveReason, MessageId, ParticipantId, PublicId, Role, Room, RoomError,
     RoomEvent,
 };
 
@@ -158,6 +158,7 @@ impl Room {
     /// Into the meeting, with the entry defaults. `view.rs` sees the new participant and
     /// emits `Admitted`, forwarding, the snapshot and the join broadcast.
     fn enter(&mut self, mut p: Participant) {
+        p.chat_from = MessageId(self.next_message_id);
         let may_media = p.role.is_staff() || self.suspended.is_none();
         p.mic_on = !self.settings.mute_on_entry && may_media && self.may_unmute(&p);
         p.camera_on = !self.settings.camera_off_on_entry && may_media;

@@ -118,3 +118,65 @@ async fn standing_meeting_started_again_keeps_the_ban_of_the_meeting_that_ended(
     server.shutdown().await;
     Ok(())
 }
+
+/// Admits `name` from the waiting room: Fay reads their id off her waiting list.
+async fn admit(fay: &mut SignalingClient, name: &str) -> Result<()> {
+    loop {
+        let (list, _) = fay.recv_type("waiting_list").await?;
+        let waiter = list["waiting"].as_array().and_then(|w| w.iter().find(|x| x["name"] == name));
+        if let Some(id) = waiter.and_then(|x| x["id"].as_str()) {
+            return fay.send(&json!({"type": "admit", "id": id})).await;
+        }
+    }
+}
+
+fn chat_texts(joined: &Value) -> Vec<&str> {
+    let chat = joined["chat"].as_array().map(Vec::as_slice).unwrap_or_default();
+    chat.iter().filter_map(|m| m["text"].as_str()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raider_let_in_late_reads_nothing_said_before_unless_the_facilitators_share_it() -> Result<()> {
+    let server = start_server_with(|c| c.room_defaults.waiting_room = true).await;
+    let addr = server.http_addr();
+    let room = create_room_with_key(&server).await?;
+    let (mut fay, _) = joined(addr, 1, &room.id, "Fay", json!({"key": room.facilitator_key})).await?;
+    let mut mo = SignalingClient::connect_from(addr, loopback(2)).await?;
+    ensure!(try_join(&mut mo, &room.id, "Mo", json!({})).await?["type"] == "waiting", "Mo waits");
+    admit(&mut fay, "Mo").await?;
+    mo.recv_type("joined").await?;
+
+    mo.send(&json!({"type": "chat", "text": "I relapsed last week"})).await?;
+    mo.recv_type("chat").await?;
+    let mut rex = SignalingClient::connect_from(addr, loopback(3)).await?;
+    ensure!(try_join(&mut rex, &room.id, "Rex", json!({})).await?["type"] == "waiting", "Rex waits");
+    admit(&mut fay, "Rex").await?;
+    let (rex_joined, _) = rex.recv_type("joined").await?;
+    ensure!(
+        rex_joined["chat"] == json!([]) && rex_joined["room"]["share_earlier_chat"] == false,
+        "Rex, let in after it was said, reads none of it: {rex_joined}"
+    );
+    // What is said from now on reaches him as it does everyone.
+    mo.send(&json!({"type": "chat", "text": "anyway, welcome"})).await?;
+    let (said, _) = rex.recv_type("chat").await?;
+    ensure!(said["message"]["text"] == "anyway, welcome", "Rex reads what is said after: {said}");
+
+    // A group that wants newcomers to catch up says so, live.
+    fay.send(&json!({"type": "update_settings", "settings": {"share_earlier_chat": true}})).await?;
+    loop {
+        let (updated, _) = fay.recv_type("room_updated").await?;
+        if updated["room"]["share_earlier_chat"] == true {
+            break;
+        }
+    }
+    let mut kim = SignalingClient::connect_from(addr, loopback(4)).await?;
+    ensure!(try_join(&mut kim, &room.id, "Kim", json!({})).await?["type"] == "waiting", "Kim waits");
+    admit(&mut fay, "Kim").await?;
+    let (kim_joined, _) = kim.recv_type("joined").await?;
+    ensure!(
+        chat_texts(&kim_joined) == ["I relapsed last week", "anyway, welcome"],
+        "with earlier chat shared, Kim gets the recent history: {kim_joined}"
+    );
+    server.shutdown().await;
+    Ok(())
+}

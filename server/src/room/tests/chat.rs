@@ -17,7 +17,7 @@ fn chat_id(e: &[Effect]) -> MessageId {
 }
 
 #[test]
-fn chat_is_broadcast_with_an_id_and_kept_for_late_joiners() {
+fn chat_is_broadcast_with_an_id_and_kept_for_those_already_here() {
     let mut m = Meeting::started();
     let e = m.ok(A, say("welcome"));
     let msg = ChatView {
@@ -27,8 +27,78 @@ fn chat_is_broadcast_with_an_id_and_kept_for_late_joiners() {
         text: "welcome".into(),
     };
     assert_eq!(broadcasts(&e), vec![RoomEvent::ChatMessage(msg.clone())]);
+    // a reconnecting phone's snapshot keeps the thread
+    assert_eq!(m.room.state_for(m.now, B).unwrap().chat, vec![msg]);
+}
+
+fn chat_texts(m: &Meeting, who: ParticipantId) -> Vec<String> {
+    let snapshot = m.room.state_for(m.now, who).expect("admitted");
+    snapshot.chat.into_iter().map(|c| c.text).collect()
+}
+
+fn share_earlier_chat(m: &mut Meeting, on: bool) {
+    let patch = SettingsPatch {
+        share_earlier_chat: Some(on),
+        ..Default::default()
+    };
+    m.ok(F, RoomCommand::UpdateSettings(patch));
+}
+
+#[test]
+fn late_joiner_sees_only_what_is_said_after_they_arrive() {
+    let mut m = Meeting::started();
+    m.ok(A, say("something personal"));
+    let e = m.join(C, Role::Member).unwrap();
+    let snapshot = sent_to(&e, C).into_iter().find_map(|ev| match ev {
+        RoomEvent::Snapshot(s) => Some(s),
+        _ => None,
+    });
+    assert!(snapshot.expect("a snapshot on admission").chat.is_empty());
+    m.ok(B, say("welcome, newcomer"));
+    assert_eq!(chat_texts(&m, C), vec!["welcome, newcomer"]);
+    assert_eq!(chat_texts(&m, A), vec!["something personal", "welcome, newcomer"]);
+}
+
+#[test]
+fn admission_from_the_waiting_room_is_the_arrival() {
+    let mut m = Meeting::started().with_waiting_room();
     m.join(C, Role::Member).unwrap();
-    assert_eq!(m.room.state_for(m.now, C).unwrap().chat, vec![msg]);
+    m.ok(A, say("said while C waited"));
+    m.ok(F, RoomCommand::Admit { who: C });
+    m.ok(B, say("said after C came in"));
+    assert_eq!(chat_texts(&m, C), vec!["said after C came in"]);
+}
+
+#[test]
+fn with_earlier_chat_shared_a_newcomer_gets_the_recent_history_but_not_deleted_messages() {
+    let mut m = Meeting::started();
+    let first = chat_id(&m.ok(A, say("hello all")));
+    m.ok(B, say("hi"));
+    m.ok(F, RoomCommand::DeleteChat { id: first });
+    share_earlier_chat(&mut m, true);
+    assert!(m.room.status().settings.share_earlier_chat);
+    m.join(C, Role::Member).unwrap();
+    assert_eq!(chat_texts(&m, C), vec!["hi"]);
+}
+
+#[test]
+fn earlier_chat_is_not_shared_by_default_and_turning_it_off_stops_sharing() {
+    assert!(!RoomSettings::default().share_earlier_chat);
+    let mut m = Meeting::started();
+    share_earlier_chat(&mut m, true);
+    m.ok(A, say("before"));
+    share_earlier_chat(&mut m, false);
+    m.join(C, Role::Member).unwrap();
+    assert!(chat_texts(&m, C).is_empty());
+}
+
+#[test]
+fn facilitator_arriving_late_sees_the_recent_history_to_moderate_it() {
+    let mut m = Meeting::new(RoomSettings::default());
+    m.join(A, Role::Member).unwrap();
+    m.ok(A, say("spam from a raider"));
+    m.join(F, Role::Facilitator).unwrap();
+    assert_eq!(chat_texts(&m, F), vec!["spam from a raider"]);
 }
 
 #[test]
