@@ -69,7 +69,10 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(websocket));
     // Off by default: even counts of people say something. Expose it to your monitoring only.
     let router = if metrics_on { router.route("/metrics", get(metrics)) } else { router };
-    router.layer(axum::middleware::map_response(security_headers)).with_state(state)
+    let https = state.config.tls.enabled() || state.config.server.public_url.starts_with("https://");
+    router
+        .layer(axum::middleware::map_response(move |response| security_headers(response, https)))
+        .with_state(state)
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -77,7 +80,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
     (content_type, state.hub.metrics.render()).into_response()
 }
 
-async fn security_headers(mut response: Response) -> Response {
+async fn security_headers(mut response: Response, https: bool) -> Response {
     let headers = response.headers_mut();
     let set = |h: &mut HeaderMap, name, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
@@ -85,6 +88,18 @@ async fn security_headers(mut response: Response) -> Response {
     set(headers, header::REFERRER_POLICY, "no-referrer");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
+    // The meeting uses the camera, microphone and (later) the screen of its own pages only.
+    set(
+        headers,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=(), \
+         interest-cohort=()",
+    );
+    if https {
+        // Served over HTTPS (by Haven or by the proxy in front of `public_url`): browsers
+        // never try plain HTTP again, where a network could read a facilitator's link.
+        set(headers, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
     set(
         headers,
         header::CONTENT_SECURITY_POLICY,
@@ -164,7 +179,8 @@ async fn create_room(
                 "join_url": join_url,
                 "facilitator_url": facilitator_url,
             });
-            (StatusCode::CREATED, Json(body)).into_response()
+            // It carries the facilitator secret: no cache may keep it.
+            (StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
         }
         Some(Err(refusal)) => {
             let status = if refusal.code == "server_full" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::FORBIDDEN };

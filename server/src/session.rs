@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
 use tokio::sync::mpsc;
 
 use crate::config::LimitsConfig;
@@ -157,6 +157,12 @@ pub async fn run(
                     }
                     Some(Err(e)) => {
                         tracing::debug!(error = %e, "signaling socket failed");
+                        if e.to_string().contains("Message too long") {
+                            // A frame past even the SDP cap: the WebSocket layer stopped reading
+                            // it. Say why in the close frame (1009) rather than just hanging up.
+                            let frame = CloseFrame { code: close_code::SIZE, reason: Utf8Bytes::from_static("message too large") };
+                            let _ = write(&mut socket, Message::Close(Some(frame))).await;
+                        }
                         break;
                     }
                     None => break,

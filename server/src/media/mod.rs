@@ -22,6 +22,8 @@ use std::net::SocketAddr;
 use tokio::sync::mpsc;
 
 pub use workers::{MediaWorkers, SpawnError};
+#[doc(hidden)]
+pub use run_loop::fuzz_sdp;
 
 /// The hub's key for a peer; stable for the peer's life, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -121,3 +121,22 @@ async fn an_oversized_message_is_refused_but_a_big_meetings_sdp_is_not() -> Resu
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_past_every_cap_is_closed_with_1009_and_a_reason() -> Result<()> {
+    let server = start_server_with(|_| {}).await;
+    let mut sam = SignalingClient::connect(server.http_addr()).await?;
+    // 3 MiB: past the SDP cap and the WebSocket layer's own limit above it.
+    sam.send_raw(&format!("{{\"type\":\"chat\",\"text\":\"{}\"}}", "x".repeat(3 << 20))).await.ok();
+    let ended = loop {
+        match sam.recv_within(std::time::Duration::from_secs(5)).await? {
+            Some(haven_tests::Incoming::Ended(how)) => break how,
+            Some(_) => continue,
+            None => anyhow::bail!("the socket stayed open after a 3 MiB frame"),
+        }
+    };
+    ensure!(ended.contains("Size") || ended.contains("1009"), "closed with: {ended}");
+    ensure!(ended.contains("message too large"), "the close frame says why: {ended}");
+    server.shutdown().await;
+    Ok(())
+}

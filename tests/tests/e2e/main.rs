@@ -8,6 +8,7 @@
 mod check_config;
 mod concurrency;
 mod disk;
+mod headers;
 mod hostile_sdp;
 mod idle;
 mod limits;

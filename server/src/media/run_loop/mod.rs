@@ -144,6 +144,87 @@ fn bind(addr: SocketAddr, ice_tcp: bool) -> io::Result<(StdUdpSocket, Option<std
     }
 }
 
+/// A peer as every one starts: str0m configured for forwarding, our candidates, no tracks.
+fn new_peer(setup: PeerSetup, cert: &str0m::config::DtlsCert, candidates: &[Candidate], now: Instant) -> Peer {
+    let PeerSetup { peer: key, group, label, forwarding, signals } = setup;
+    let mut rtc = Rtc::builder()
+        // Full ICE: a browser nominates on its first check (see `remote_candidates`).
+        .set_ice_lite(false)
+        // Packets are forwarded as they come: no depacketizing and re-packetizing per
+        // subscriber (see `forward`).
+        .set_rtp_mode(true)
+        // Stats events carry each subscriber's round trip, which sizes its retransmission
+        // history (`Peer::fit_retransmission`).
+        .set_stats_interval(Some(STATS_INTERVAL))
+        .set_dtls_cert(cert.clone())
+        // Everyone must decode everyone: one audio and one video codec for all.
+        .clear_codecs()
+        .enable_opus(true, false)
+        .enable_vp8(true)
+        .build(now);
+    for candidate in candidates {
+        rtc.add_local_candidate(candidate.clone());
+    }
+    let ufrag = rtc.direct_api().local_ice_credentials().ufrag;
+    Peer {
+        key,
+        group,
+        label,
+        rtc,
+        forwarding,
+        signals,
+        ufrag,
+        remote_fingerprint: None,
+        addrs: Vec::new(),
+        next_timeout: now,
+        last_heard: now,
+        local_ip: None,
+        tracks_in: Vec::new(),
+        tracks_out: Vec::new(),
+        pending: None,
+        wants_negotiation: false,
+        receive_lines: ReceiveLines::Settled,
+        dead: false,
+        audio_off_since: None,
+        video_off_since: None,
+    }
+}
+
+/// Attacker-written SDP through the very calls the run loop makes, for the fuzzer
+/// (`fuzz/fuzz_targets/sdp.rs`): as a new connection's offer, as an ICE restart on it, and
+/// as the answer to a first server offer. Whatever the text, nothing may panic past the
+/// guards in `Peer` and nothing may hang.
+#[doc(hidden)]
+pub fn fuzz_sdp(sdp: &str) {
+    use std::sync::OnceLock;
+    static CERT: OnceLock<str0m::config::DtlsCert> = OnceLock::new();
+    let cert = CERT.get_or_init(|| {
+        let provider = from_feature_flags();
+        let cert = provider.dtls_provider.generate_certificate().expect("a DTLS certificate");
+        provider.install_process_default();
+        cert
+    });
+    let candidates = [Candidate::host("127.0.0.1:10000".parse().expect("an address"), "udp").expect("a candidate")];
+    let setup = || PeerSetup {
+        peer: super::PeerKey(1),
+        group: super::GroupKey(1),
+        label: "fuzz".into(),
+        forwarding: super::Forwarding { audio: true, video: true },
+        signals: mpsc::unbounded_channel().0,
+    };
+    let now = Instant::now();
+    let mut answering = new_peer(setup(), cert, &candidates, now);
+    if answering.accept_offer(sdp).is_ok() {
+        answering.remote_fingerprint = dtls_fingerprint(sdp).map(str::to_string);
+        let _ = answering.accept_renegotiation(sdp);
+    }
+    let mut offering = new_peer(setup(), cert, &candidates, now);
+    offering.receive_lines = ReceiveLines::ToOffer;
+    offering.wants_negotiation = true;
+    offering.negotiate_if_needed();
+    let _ = offering.accept_answer(sdp, now);
+}
+
 struct Sfu {
     /// Sends never wait: a full socket buffer drops the datagram, as the network would.
     sender: StdUdpSocket,
@@ -587,48 +668,7 @@ impl Sfu {
     }
 
     fn new_peer(&self, setup: PeerSetup, now: Instant) -> Peer {
-        let PeerSetup { peer: key, group, label, forwarding, signals } = setup;
-        let mut rtc = Rtc::builder()
-            // Full ICE: a browser nominates on its first check (see `remote_candidates`).
-            .set_ice_lite(false)
-            // Packets are forwarded as they come: no depacketizing and re-packetizing per
-            // subscriber (see `forward`).
-            .set_rtp_mode(true)
-            // Stats events carry each subscriber's round trip, which sizes its retransmission
-            // history (`Peer::fit_retransmission`).
-            .set_stats_interval(Some(STATS_INTERVAL))
-            .set_dtls_cert(self.cert.clone())
-            // Everyone must decode everyone: one audio and one video codec for all.
-            .clear_codecs()
-            .enable_opus(true, false)
-            .enable_vp8(true)
-            .build(now);
-        for candidate in &self.candidates {
-            rtc.add_local_candidate(candidate.clone());
-        }
-        let ufrag = rtc.direct_api().local_ice_credentials().ufrag;
-        Peer {
-            key,
-            group,
-            label,
-            rtc,
-            forwarding,
-            signals,
-            ufrag,
-            remote_fingerprint: None,
-            addrs: Vec::new(),
-            next_timeout: now,
-            last_heard: now,
-            local_ip: None,
-            tracks_in: Vec::new(),
-            tracks_out: Vec::new(),
-            pending: None,
-            wants_negotiation: false,
-            receive_lines: ReceiveLines::Settled,
-            dead: false,
-            audio_off_since: None,
-            video_off_since: None,
-        }
+        new_peer(setup, &self.cert, &self.candidates, now)
     }
 
     /// Queues every live track of the peer's group for its next server offer.
