@@ -44,7 +44,8 @@ pub enum ClientMessage {
     /// The browser's answer to a server `offer`.
     Answer { sdp: String },
     /// Turn my mic and/or camera on or off (absent = unchanged). Turning on can be refused
-    /// (`cannot_unmute`, `camera_stopped`, `room_suspended`); media is forwarded only while on.
+    /// (`cannot_unmute`, `muted_by_facilitator`, `camera_stopped`, `room_suspended`); media is
+    /// forwarded only while on.
     MediaState {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         audio: Option<bool>,
@@ -248,6 +249,9 @@ pub struct Participant {
     /// Whether they may turn their mic on right now.
     pub may_unmute: bool,
     pub unmute_permission: UnmutePermission,
+    /// A facilitator muted them and has not yet let them speak again: self-unmute is refused
+    /// with `muted_by_facilitator` (the floor still lets them).
+    pub muted_by_facilitator: bool,
     pub camera_stopped: bool,
 }
 
@@ -559,11 +563,12 @@ mod tests {
             has_floor: false,
             may_unmute: true,
             unmute_permission: UnmutePermission::FollowRoom,
+            muted_by_facilitator: false,
             camera_stopped: false,
         }
     }
 
-    const SAM: &str = r#"{"id":"p7f3a","name":"Sam","role":"member","audio":false,"video":true,"hand_raised":false,"has_floor":false,"may_unmute":true,"unmute_permission":"follow_room","camera_stopped":false}"#;
+    const SAM: &str = r#"{"id":"p7f3a","name":"Sam","role":"member","audio":false,"video":true,"hand_raised":false,"has_floor":false,"may_unmute":true,"unmute_permission":"follow_room","muted_by_facilitator":false,"camera_stopped":false}"#;
 
     fn tuesday() -> RoomStatus {
         RoomStatus {

@@ -90,6 +90,7 @@ export class StaffPanel {
   /** The settings checkboxes follow the room's state as the server tells it. */
   renderRoom(room) {
     if (!room) return;
+    this.room = room;
     $('set-locked').checked = !!room.locked;
     $('set-waiting').checked = !!room.waiting_room;
     $('set-unmute').checked = !!room.members_may_unmute;
@@ -125,7 +126,7 @@ export class StaffPanel {
       li.dataset.participantId = p.id;
       const name = document.createElement('span');
       name.className = 'person-name';
-      const facts = [p.audio ? 'mic on' : 'muted', p.camera_stopped ? 'camera stopped' : p.video ? 'camera on' : null];
+      const facts = [p.audio ? 'mic on' : p.muted_by_facilitator ? 'muted by a facilitator' : 'muted', p.camera_stopped ? 'camera stopped' : p.video ? 'camera on' : null];
       if (p.role === 'facilitator') facts.unshift('facilitator');
       if (p.role === 'co_facilitator') facts.unshift('co-facilitator');
       name.textContent = `${p.name} (${facts.filter(Boolean).join(', ')})`;
@@ -133,19 +134,31 @@ export class StaffPanel {
       actions.className = 'person-actions';
       const send = (msg) => () => this.ctx.send({ ...msg, id: p.id });
       if (p.role !== 'facilitator') {
-        actions.append(actionButton('Mute', p.name, send({ type: 'mute' }), { disabled: !p.audio }));
+        // A silent member may be muted too: the mute holds until a facilitator allows unmute.
+        actions.append(actionButton('Mute', p.name, send({ type: 'mute' }), { disabled: p.muted_by_facilitator }));
         actions.append(
           p.camera_stopped
             ? actionButton('Allow camera', `for ${p.name}`, send({ type: 'allow_camera' }))
             : actionButton('Stop camera', `of ${p.name}`, send({ type: 'stop_camera' })),
         );
         const allowed = p.unmute_permission === 'allowed';
-        actions.append(
-          actionButton(allowed ? 'Follow room rule' : 'Let speak', allowed ? `for ${p.name}` : p.name, send({
-            type: 'set_unmute_permission',
-            permission: allowed ? 'follow_room' : 'allowed',
-          })),
-        );
+        if (p.muted_by_facilitator) {
+          // Lifts the mute's hold; where members may not unmute, this person may.
+          const allow = () =>
+            this.ctx.send({
+              type: 'set_unmute_permission',
+              id: p.id,
+              permission: this.room?.members_may_unmute ? 'follow_room' : 'allowed',
+            });
+          actions.append(actionButton('Allow to unmute', p.name, allow));
+        } else {
+          actions.append(
+            actionButton(allowed ? 'Follow room rule' : 'Let speak', allowed ? `for ${p.name}` : p.name, send({
+              type: 'set_unmute_permission',
+              permission: allowed ? 'follow_room' : 'allowed',
+            })),
+          );
+        }
         actions.append(
           p.role === 'co_facilitator'
             ? actionButton('Make member', `${p.name} (remove co-facilitator)`, send({ type: 'demote' }))

@@ -525,7 +525,9 @@ function onSelfUpdated(participant) {
     );
     renderRoles();
   }
-  if (before && !before.may_unmute && participant.may_unmute && !participant.audio && !app.you.has_floor) {
+  if (before?.muted_by_facilitator && !participant.muted_by_facilitator && !participant.has_floor) {
+    announce('A facilitator lets you speak again. You may unmute when you are ready.', { visible: true });
+  } else if (before && !before.may_unmute && participant.may_unmute && !participant.audio && !app.you.has_floor) {
     announce('You may unmute now.');
   }
   renderSelf();
@@ -592,7 +594,12 @@ function forceOff(kind) {
   return enqueueMedia(() => (app.want[kind] ? applyMedia(kind, false) : undefined));
 }
 
-const REFUSED_KIND = { cannot_unmute: ['audio'], camera_stopped: ['video'], room_suspended: ['audio', 'video'] };
+const REFUSED_KIND = {
+  cannot_unmute: ['audio'],
+  muted_by_facilitator: ['audio'],
+  camera_stopped: ['video'],
+  room_suspended: ['audio', 'video'],
+};
 
 function onError(msg) {
   console.warn('haven: server error', msg.code, msg.message);
@@ -655,7 +662,17 @@ function enqueueMedia(step) {
   return app.mediaChain;
 }
 
+/** A facilitator muted me and has not let me speak again (the floor would). */
+function heldMuted() {
+  return !!app.you?.muted_by_facilitator && !app.you.has_floor && app.state === 'joined';
+}
+
 function toggle(kind) {
+  if (kind === 'audio' && !app.want.audio && heldMuted()) {
+    // The server would refuse it: say why instead of opening the microphone for nothing.
+    announce(sentenceFor('muted_by_facilitator'), { visible: true });
+    return app.mediaChain;
+  }
   // The target is read inside the chain, so two quick clicks turn it on and off again.
   return enqueueMedia(() => applyMedia(kind, !app.want[kind]));
 }
@@ -724,6 +741,18 @@ function renderMedia() {
 
 function renderSelf() {
   if (!app.you || app.state !== 'joined') return;
+  const held = heldMuted();
+  $('held-muted-banner').hidden = !held;
+  for (const button of document.querySelectorAll('#screen-meeting [data-toggle="audio"]')) {
+    // Not `disabled`: it stays focusable, and pressing it says why it does nothing.
+    if (held) {
+      button.setAttribute('aria-disabled', 'true');
+      button.setAttribute('aria-describedby', 'held-muted-banner');
+    } else {
+      button.removeAttribute('aria-disabled');
+      button.removeAttribute('aria-describedby');
+    }
+  }
   grid.upsert({ ...app.you, audio: app.want.audio, video: app.want.video }, { self: true });
   const hand = $('hand-button');
   hand.setAttribute('aria-pressed', String(!!app.you.hand_raised));

@@ -97,6 +97,8 @@ const SENTENCES = {
   not_permitted: 'Only a facilitator can do that.',
   unknown_participant: 'That person is no longer in the meeting.',
   cannot_unmute: "You can't unmute right now. A facilitator will let you speak when it's your turn.",
+  muted_by_facilitator:
+    'A facilitator muted you. You can unmute when a facilitator lets you speak again, or when you are called to share.',
   camera_stopped: "You can't turn your camera on right now. A facilitator turned it off.",
   room_suspended: 'The meeting is paused for safety. Mics, cameras and reactions are off for now.',
   already_suspended: 'The meeting is already paused.',

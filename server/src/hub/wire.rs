@@ -213,6 +213,7 @@ fn participant(p: room::ParticipantView) -> wire::Participant {
             room::UnmutePermission::Allowed => wire::UnmutePermission::Allowed,
             room::UnmutePermission::Denied => wire::UnmutePermission::Denied,
         },
+        muted_by_facilitator: p.muted_by_facilitator,
         camera_stopped: p.camera_stopped,
     }
 }

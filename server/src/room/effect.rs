@@ -150,6 +150,8 @@ pub struct ParticipantView {
     /// Whether they may turn their mic on right now (room rule, floor, override, suspend).
     pub may_unmute: bool,
     pub unmute_permission: UnmutePermission,
+    /// A facilitator muted them and has not let them speak again (the floor still lets them).
+    pub muted_by_facilitator: bool,
     pub camera_stopped: bool,
 }
 

@@ -45,6 +45,8 @@ pub enum RoomError {
     NoFloor,
     #[error("you cannot unmute yourself right now")]
     CannotUnmute,
+    #[error("a facilitator muted you")]
+    MutedByFacilitator,
     #[error("your camera was stopped by a facilitator")]
     CameraStopped,
     #[error("the room is suspended")]
@@ -84,6 +86,7 @@ impl RoomError {
             RoomError::NotFloorHolder => "not_floor_holder",
             RoomError::NoFloor => "no_floor",
             RoomError::CannotUnmute => "cannot_unmute",
+            RoomError::MutedByFacilitator => "muted_by_facilitator",
             RoomError::CameraStopped => "camera_stopped",
             RoomError::RoomSuspended => "room_suspended",
             RoomError::AlreadySuspended => "already_suspended",
@@ -127,6 +130,9 @@ impl RoomError {
             RoomError::NoFloor => "No one is sharing right now.".into(),
             RoomError::CannotUnmute => {
                 "You can unmute when a facilitator calls on you. Raise your hand to share.".into()
+            }
+            RoomError::MutedByFacilitator => {
+                "A facilitator muted you. You can unmute when a facilitator lets you speak again or calls on you to share.".into()
             }
             RoomError::CameraStopped => {
                 "A facilitator stopped your camera. You can turn it on when they allow it.".into()

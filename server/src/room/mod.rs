@@ -40,6 +40,12 @@
 //!   from the waiting room still works while locked.
 //! - Suspend saves and restores exactly `locked` and `chat_enabled`; while suspended no
 //!   member may unmute, start a camera or react, whatever the other settings say.
+//! - A facilitator's mute holds: the person may not unmute (`muted_by_facilitator`) until
+//!   staff allow it (`SetUnmutePermission` to allowed or follow-room), give them the floor,
+//!   or promote them. It is remembered by browser token, so leaving and coming back or a
+//!   second tab does not lift it. Mute-all holds only those whose mic it turned off: the
+//!   others had not spoken, and holding a whole room would need an "allow" for each member
+//!   after the readings.
 
 mod chat;
 mod command;
@@ -59,7 +65,7 @@ mod prop_tests;
 #[cfg(test)]
 mod tests;
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
 pub use chat::MAX_MESSAGE_CHARS;
@@ -95,6 +101,8 @@ pub struct Room {
     chat: VecDeque<ChatView>,
     next_message_id: u64,
     bans: moderation::Bans,
+    /// Whom a facilitator muted and has not yet let speak again (see `moderation.rs`).
+    held: HashSet<moderation::HoldKey>,
 }
 
 impl Room {
@@ -112,6 +120,7 @@ impl Room {
             chat: VecDeque::new(),
             next_message_id: 1,
             bans: moderation::Bans::default(),
+            held: HashSet::new(),
         }
     }
 

@@ -9,9 +9,26 @@ use std::time::{Duration, Instant};
 
 use super::participant::Participant;
 use super::{
-    CloseReason, Effect, LeaveReason, ParticipantId, Role, Room, RoomError, RoomEvent,
-    UnmutePermission,
+    CloseReason, Effect, LeaveReason, ParticipantId, PublicId, Role, Room, RoomError,
+    RoomEvent, UnmutePermission,
 };
+
+/// What a facilitator's mute is remembered by: the browser's token, so that leaving and
+/// coming back, or a second tab, does not lift it; the public id for a join without one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum HoldKey {
+    Token(String),
+    Id(PublicId),
+}
+
+impl HoldKey {
+    fn of(p: &Participant) -> HoldKey {
+        match &p.token {
+            Some(t) => HoldKey::Token(t.clone()),
+            None => HoldKey::Id(p.public_id.clone()),
+        }
+    }
+}
 
 /// How long a ban outlives the meeting it was made in, when the room starts again (a
 /// standing meeting): a raider banned at the end of tonight's meeting is still out if the
@@ -58,8 +75,28 @@ impl Bans {
 }
 
 impl Room {
-    /// May `p` turn their mic on now? The floor beats the room rule and a personal "no",
-    /// because a facilitator called them; suspend beats everything but staff.
+    /// Is `p` held muted by a facilitator? Never staff.
+    pub(super) fn is_held(&self, p: &Participant) -> bool {
+        !p.role.is_staff() && self.held.contains(&HoldKey::of(p))
+    }
+
+    fn hold(&mut self, who: ParticipantId) {
+        if let Some(p) = self.get(who) {
+            self.held.insert(HoldKey::of(p));
+        }
+    }
+
+    /// A facilitator lets `who` speak again (allow, floor, promotion).
+    pub(super) fn release(&mut self, who: ParticipantId) {
+        if let Some(p) = self.get(who) {
+            let key = HoldKey::of(p);
+            self.held.remove(&key);
+        }
+    }
+
+    /// May `p` turn their mic on now? The floor beats the room rule, a facilitator's mute
+    /// and a personal "no", because a facilitator called them; suspend beats everything but
+    /// staff.
     pub(super) fn may_unmute(&self, p: &Participant) -> bool {
         if p.role.is_staff() {
             return true;
@@ -69,6 +106,9 @@ impl Room {
         }
         if self.holds_floor(p.id) {
             return true;
+        }
+        if self.is_held(p) {
+            return false;
         }
         match p.unmute {
             UnmutePermission::Allowed => true,
@@ -90,7 +130,11 @@ impl Room {
                 return Err(RoomError::RoomSuspended);
             }
             if !self.may_unmute(p) {
-                return Err(RoomError::CannotUnmute);
+                return Err(if self.is_held(p) {
+                    RoomError::MutedByFacilitator
+                } else {
+                    RoomError::CannotUnmute
+                });
             }
         }
         if video == Some(true) && !p.camera_on {
@@ -115,22 +159,34 @@ impl Room {
         who: ParticipantId,
         out: &mut Vec<Effect>,
     ) -> Result<(), RoomError> {
-        self.target(who)?;
-        let reason = "A facilitator muted you.";
-        self.mute_one(by, who, reason, out);
+        let key = HoldKey::of(self.target(who)?);
+        // Held even if their mic was already off: a facilitator may silence someone before
+        // they start. The same browser's other tabs are the same person.
+        self.hold(who);
+        let same: Vec<ParticipantId> = self
+            .participants
+            .iter()
+            .filter(|p| HoldKey::of(p) == key && !p.role.is_staff())
+            .map(|p| p.id)
+            .collect();
+        for id in same {
+            self.mute_one(by, id, "A facilitator muted you.", out);
+        }
         Ok(())
     }
 
     /// Everyone but facilitators and co-facilitators, the floor holder included (who may
-    /// unmute again, holding the floor).
+    /// unmute again, holding the floor). Those whose mic it turns off are held like after
+    /// a personal mute; those already silent keep their freedom to unmute.
     pub(super) fn mute_all(&mut self, by: ParticipantId, out: &mut Vec<Effect>) {
         let members: Vec<ParticipantId> = self
             .participants
             .iter()
-            .filter(|p| !p.role.is_staff())
+            .filter(|p| !p.role.is_staff() && p.mic_on)
             .map(|p| p.id)
             .collect();
         for who in members {
+            self.hold(who);
             self.mute_one(by, who, "A facilitator muted everyone.", out);
         }
     }
@@ -149,6 +205,8 @@ impl Room {
         }
         let then = if self.may_unmute(p) {
             "You can unmute when you are ready to speak."
+        } else if self.is_held(p) {
+            "You can unmute when a facilitator lets you speak again or calls on you. Raise your hand to share."
         } else {
             "You can unmute when a facilitator calls on you. Raise your hand to share."
         };
@@ -166,13 +224,17 @@ impl Room {
     }
 
     /// Does not mute by itself: "disallow" is about the next unmute. Facilitators mute
-    /// separately if they want both.
+    /// separately if they want both. Allowing (or following the room's rule again) lifts a
+    /// facilitator's mute: this is the "allow to unmute" action.
     pub(super) fn set_unmute_permission(
         &mut self,
         who: ParticipantId,
         permission: UnmutePermission,
     ) -> Result<(), RoomError> {
         self.target(who)?;
+        if permission != UnmutePermission::Denied {
+            self.release(who);
+        }
         if let Some(p) = self.get_mut(who) {
             p.unmute = permission;
         }
@@ -212,6 +274,7 @@ impl Room {
     }
 
     pub(super) fn promote(&mut self, who: ParticipantId) -> Result<(), RoomError> {
+        self.release(who);
         let p = self.get_mut(who).ok_or(RoomError::UnknownParticipant)?;
         if p.role == Role::Member {
             p.role = Role::CoFacilitator;

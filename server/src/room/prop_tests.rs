@@ -187,6 +187,10 @@ fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
                 p.id
             );
         }
+        // a facilitator's mute holds: no audio until a facilitator lets them speak again
+        if room.is_held(p) && !room.holds_floor(p.id) {
+            prop_assert!(!p.mic_on, "{} unmuted while held by a facilitator's mute", p.id);
+        }
         // the SFU's flags equal the room's state: a muted person's audio is not forwarded
         prop_assert_eq!(model.forwarding.get(&p.id), Some(&(p.mic_on, p.camera_on)));
         prop_assert!(!room.waiting.iter().any(|w| w.id == p.id));

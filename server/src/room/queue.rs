@@ -107,7 +107,9 @@ impl Room {
 
     /// The timer starts now. The holder is not unmuted for them: they choose when to
     /// speak (and may decide not to).
+    /// Calling someone is letting them speak again: a facilitator's mute on them is lifted.
     fn give_floor(&mut self, now: Instant, who: ParticipantId, out: &mut Vec<Effect>) {
+        self.release(who);
         self.floor = Some(Floor::new(now, who, self.settings.share_seconds));
         if let Some(floor) = self.floor_view(now) {
             out.push(Effect::Broadcast {

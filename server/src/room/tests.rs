@@ -229,6 +229,7 @@ fn error_codes_are_snake_case_and_messages_are_sentences() {
         RoomError::NotFloorHolder,
         RoomError::NoFloor,
         RoomError::CannotUnmute,
+        RoomError::MutedByFacilitator,
         RoomError::CameraStopped,
         RoomError::RoomSuspended,
         RoomError::AlreadySuspended,

@@ -135,6 +135,7 @@ impl Room {
             has_floor: self.holds_floor(p.id),
             may_unmute: self.may_unmute(p),
             unmute_permission: p.unmute,
+            muted_by_facilitator: self.is_held(p),
             camera_stopped: p.camera_stopped,
         }
     }

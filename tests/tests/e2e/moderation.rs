@@ -233,7 +233,8 @@ fn loopback(last: u8) -> IpAddr {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn muted_member_audio_is_not_forwarded_while_they_keep_sending() -> Result<()> {
+async fn muted_member_audio_is_not_forwarded_while_they_keep_sending_nor_after_they_try_to_unmute(
+) -> Result<()> {
     let meeting = Meeting::start(|_| {}).await?;
     let Meeting { fay, mo, oli, .. } = &meeting;
     oli.wait_receiving_from(&[&mo.id]).await?;
@@ -261,15 +262,37 @@ async fn muted_member_audio_is_not_forwarded_while_they_keep_sending() -> Result
         mo.describe()
     );
 
-    // Self-unmute is allowed by default.
-    let since = mark(oli);
+    // The mute holds though the room lets members unmute: Mo's own unmute is refused and
+    // the SFU keeps dropping what his client sends (#20 item 9).
+    let refused = expect_error(mo, json!({"type": "media_state", "audio": true}), "muted_by_facilitator").await?;
+    ensure!(
+        refused["message"].as_str().is_some_and(|m| m.starts_with("A facilitator muted you.")),
+        "Mo is told why: {refused}"
+    );
+    wait_sent_another_second(mo).await?;
+    oli.wait_flow_rising(&mo.id, Kind::Video).await?;
+    let now = oli.received_from(&mo.id).audio_packets;
+    ensure!(
+        now == heard,
+        "Oli got {} audio packets from Mo after his refused unmute\n{}",
+        now - heard,
+        oli.describe()
+    );
+
+    // Until a facilitator lets him speak again.
+    let since = (mark(mo), mark(oli));
+    fay.send(&json!({"type": "set_unmute_permission", "id": mo.id, "permission": "follow_room"}))?;
+    wait_participant(mo, since.0, mo, "muted_by_facilitator", json!(false)).await?;
     mo.send(&json!({"type": "media_state", "audio": true}))?;
-    wait_participant(oli, since, mo, "audio", json!(true)).await?;
+    wait_participant(oli, since.1, mo, "audio", json!(true)).await?;
     oli.wait_flow_rising(&mo.id, Kind::Audio).await?;
     for p in meeting.everyone() {
         p.check_invariants()?;
-        p.check_no_errors()?;
     }
+    check_only_errors(mo, &["muted_by_facilitator"])?;
+    ensure!(errors_with_code(mo, "muted_by_facilitator") == 1, "one refusal\n{}", mo.describe());
+    fay.check_no_errors()?;
+    oli.check_no_errors()?;
     meeting.end().await;
     Ok(())
 }

@@ -180,3 +180,61 @@ async fn a_raider_let_in_late_reads_nothing_said_before_unless_the_facilitators_
     server.shutdown().await;
     Ok(())
 }
+
+/// Waits for an `error` with `code` on `socket`, skipping anything else.
+async fn refused_with(socket: &mut SignalingClient, who: &str, code: &str) -> Result<Value> {
+    let (error, _) = socket.recv_type("error").await.with_context(|| format!("{who} waiting for {code}"))?;
+    ensure!(error["code"] == code, "{who} is refused with {code}: {error}");
+    Ok(error)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_muted_raider_cannot_unmute_by_leaving_and_coming_back_nor_after_mute_all() -> Result<()> {
+    let server = start_server_with(|_| {}).await;
+    let addr = server.http_addr();
+    let room = create_room_with_key(&server).await?;
+    let (mut fay, _) = joined(addr, 1, &room.id, "Fay", json!({"key": room.facilitator_key})).await?;
+    let (mut rex, rex_joined) = joined(addr, 2, &room.id, "Rex", json!({})).await?;
+    let token = rex_joined["token"].as_str().context("joined carries a token")?.to_string();
+    let rex_id = rex_joined["you"]["id"].as_str().context("joined.you.id")?.to_string();
+
+    rex.send(&json!({"type": "media_state", "audio": true})).await?;
+    fay.send(&json!({"type": "mute", "id": rex_id})).await?;
+    let (muted, _) = rex.recv_type("muted").await?;
+    ensure!(muted["message"].as_str().is_some_and(|m| m.contains("lets you speak again")), "{muted}");
+    rex.send(&json!({"type": "media_state", "audio": true})).await?;
+    refused_with(&mut rex, "Rex", "muted_by_facilitator").await?;
+
+    // Out and back in with the same browser: still held, and everyone sees it.
+    rex.send(&json!({"type": "leave"})).await?;
+    rex.recv_type("closed").await?;
+    let (mut rex, back) = joined(addr, 2, &room.id, "Rex", json!({"token": token})).await?;
+    ensure!(back["you"]["muted_by_facilitator"] == true, "held on return: {back}");
+    rex.send(&json!({"type": "media_state", "audio": true})).await?;
+    refused_with(&mut rex, "Rex", "muted_by_facilitator").await?;
+
+    // Mute-all holds whoever it silenced: Mia was talking, Sol was not.
+    let (mut mia, _) = joined(addr, 3, &room.id, "Mia", json!({})).await?;
+    let (mut sol, _) = joined(addr, 4, &room.id, "Sol", json!({})).await?;
+    mia.send(&json!({"type": "media_state", "audio": true})).await?;
+    loop {
+        let (update, _) = fay.recv_type("participant_updated").await?;
+        if update["participant"]["name"] == "Mia" && update["participant"]["audio"] == true {
+            break;
+        }
+    }
+    fay.send(&json!({"type": "mute_all"})).await?;
+    mia.recv_type("muted").await?;
+    mia.send(&json!({"type": "media_state", "audio": true})).await?;
+    refused_with(&mut mia, "Mia", "muted_by_facilitator").await?;
+    sol.send(&json!({"type": "media_state", "audio": true})).await?;
+    loop {
+        let (update, _) = sol.recv_type_any(&["participant_updated", "error"]).await?;
+        ensure!(update["type"] != "error", "Sol, silent at mute-all, may unmute: {update}");
+        if update["participant"]["name"] == "Sol" && update["participant"]["audio"] == true {
+            break;
+        }
+    }
+    server.shutdown().await;
+    Ok(())
+}

@@ -453,3 +453,126 @@ fn restarted_meeting_forgets_names_chat_lock_and_live_settings() {
         suspended: false
     });
 }
+
+fn allow_unmute(m: &mut Meeting, who: ParticipantId) -> Vec<Effect> {
+    let permission = UnmutePermission::FollowRoom;
+    m.ok(F, RoomCommand::SetUnmutePermission { who, permission })
+}
+
+#[test]
+fn facilitator_mute_holds_until_a_facilitator_allows_unmute() {
+    let mut m = Meeting::started();
+    m.unmute(A).unwrap();
+    let e = m.ok(F, RoomCommand::Mute { who: A });
+    assert!(broadcasts(&e).iter().any(|ev| matches!(ev,
+        RoomEvent::ParticipantUpdated(v) if v.id == public(A) && v.muted_by_facilitator && !v.may_unmute)));
+    let unmute = RoomCommand::SetMediaState {
+        audio: Some(true),
+        video: None,
+    };
+    assert_eq!(m.refused(A, unmute), "muted_by_facilitator");
+    assert_eq!(m.room.forwarding(A), Some((false, false)), "the SFU keeps dropping A's audio");
+    let e = allow_unmute(&mut m, A);
+    assert!(broadcasts(&e).iter().any(|ev| matches!(ev,
+        RoomEvent::ParticipantUpdated(v) if v.id == public(A) && !v.muted_by_facilitator && v.may_unmute)));
+    assert_eq!(forwarding(&m.unmute(A).unwrap(), A), Some((true, false)));
+}
+
+#[test]
+fn held_member_is_told_who_can_let_them_speak() {
+    let mut m = Meeting::started();
+    m.unmute(A).unwrap();
+    let e = m.ok(F, RoomCommand::Mute { who: A });
+    assert!(matches!(&sent_to(&e, A)[..], [RoomEvent::YouWereMuted { reason, .. }]
+        if reason == "A facilitator muted you. You can unmute when a facilitator lets you speak again or calls on you. Raise your hand to share."));
+    assert_eq!(
+        RoomError::MutedByFacilitator.message(),
+        "A facilitator muted you. You can unmute when a facilitator lets you speak again or calls on you to share."
+    );
+}
+
+#[test]
+fn facilitator_can_hold_a_member_whose_mic_is_already_off() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Mute { who: A });
+    assert!(m.view(A).muted_by_facilitator);
+    assert_eq!(m.unmute(A).unwrap_err().code(), "muted_by_facilitator");
+}
+
+#[test]
+fn calling_a_held_member_to_the_floor_lets_them_speak_again() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Mute { who: A });
+    m.ok(F, RoomCommand::Call { who: A });
+    assert_eq!(forwarding(&m.unmute(A).unwrap(), A), Some((true, false)));
+    m.ok(A, RoomCommand::Done);
+    assert_eq!(m.room.forwarding(A), Some((false, false)));
+    // the share is over and the facilitator's mute with it: the room's rule applies again
+    assert!(!m.view(A).muted_by_facilitator);
+    m.unmute(A).unwrap();
+}
+
+#[test]
+fn floor_holder_muted_by_a_facilitator_is_held_once_the_share_ends() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Call { who: A });
+    m.unmute(A).unwrap();
+    m.ok(F, RoomCommand::Mute { who: A });
+    // the floor still lets them finish
+    m.unmute(A).unwrap();
+    m.ok(F, RoomCommand::StopShare);
+    assert_eq!(m.unmute(A).unwrap_err().code(), "muted_by_facilitator");
+}
+
+#[test]
+fn leaving_and_coming_back_does_not_lift_a_facilitator_mute() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Mute { who: A });
+    m.ok(A, RoomCommand::Leave);
+    m.join_as(C, Role::Member, "tok2", "key2").unwrap();
+    assert!(m.view(C).muted_by_facilitator);
+    assert_eq!(m.unmute(C).unwrap_err().code(), "muted_by_facilitator");
+}
+
+#[test]
+fn a_second_tab_of_a_held_member_is_held_and_muted_too() {
+    let mut m = Meeting::started();
+    m.join_as(C, Role::Member, "tok2", "elsewhere").unwrap();
+    m.unmute(C).unwrap();
+    let e = m.ok(F, RoomCommand::Mute { who: A });
+    assert_eq!(forwarding(&e, C), Some((false, false)));
+    assert_eq!(m.unmute(C).unwrap_err().code(), "muted_by_facilitator");
+}
+
+#[test]
+fn mute_all_holds_those_it_silenced_but_not_those_already_silent() {
+    let mut m = Meeting::started();
+    m.unmute(A).unwrap();
+    m.ok(F, RoomCommand::MuteAll);
+    assert_eq!(m.unmute(A).unwrap_err().code(), "muted_by_facilitator");
+    assert!(!m.view(B).muted_by_facilitator);
+    m.unmute(B).unwrap();
+}
+
+#[test]
+fn denying_unmute_keeps_the_hold_and_promotion_lifts_it() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Mute { who: A });
+    let deny = UnmutePermission::Denied;
+    m.ok(F, RoomCommand::SetUnmutePermission { who: A, permission: deny });
+    assert!(m.view(A).muted_by_facilitator);
+    m.ok(F, RoomCommand::Promote { who: A });
+    assert!(!m.view(A).muted_by_facilitator);
+    m.ok(F, RoomCommand::Demote { who: A });
+    assert!(!m.view(A).muted_by_facilitator, "the hold does not come back with the demotion");
+}
+
+#[test]
+fn while_suspended_a_held_member_is_told_the_room_is_paused() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Mute { who: A });
+    m.ok(F, RoomCommand::Suspend);
+    assert_eq!(m.unmute(A).unwrap_err().code(), "room_suspended");
+    m.ok(F, RoomCommand::Restore);
+    assert_eq!(m.unmute(A).unwrap_err().code(), "muted_by_facilitator");
+}
