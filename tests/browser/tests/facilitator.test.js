@@ -132,8 +132,34 @@ test('a_facilitator_mutes_a_member_who_is_told_why_and_whose_audio_stops', { tim
   assert.ok(before > 0, 'audio flowed before the mute');
   assert.equal(after, before, `audio packets from the muted member kept rising: ${before} → ${after}`);
 
-  // Self-unmute is still allowed in this room: Sam may turn the mic on again.
-  await click(member, '#screen-meeting [data-toggle="audio"]');
+  // The mute holds though this room lets members unmute: Sam's screen says so, and the mic
+  // button explains itself instead of turning on...
+  await member.waitForFunction(() => !document.getElementById('held-muted-banner').hidden, {
+    timeout: CONNECT_TIMEOUT,
+    polling: 200,
+  });
+  const mic = '#screen-meeting [data-toggle="audio"]';
+  assert.equal(await member.$eval(mic, (b) => b.getAttribute('aria-disabled')), 'true');
+  await click(member, mic);
+  await member.waitForFunction(() => /lets you speak again/.test(document.getElementById('notice').textContent), {
+    timeout: CONNECT_TIMEOUT,
+    polling: 200,
+  });
+  await member.evaluate(() => window.haven.settled());
+  assert.equal(await member.evaluate(() => window.haven.media.audio), false, 'the microphone stayed off');
+  // ...until the chair allows it.
+  await chair.waitForFunction(
+    (id) => /muted by a facilitator/.test(document.querySelector(`#people-list li[data-participant-id="${id}"]`).textContent),
+    { timeout: CONNECT_TIMEOUT, polling: 200 },
+    sam.id,
+  );
+  await clickInRow(chair, '#people-list', sam.id, 'Allow to unmute');
+  await member.waitForFunction(() => document.getElementById('held-muted-banner').hidden, {
+    timeout: CONNECT_TIMEOUT,
+    polling: 200,
+  });
+  assert.equal(await member.$eval(mic, (b) => b.getAttribute('aria-disabled')), null);
+  await click(member, mic);
   await member.waitForFunction(() => window.haven.you?.audio === true, { timeout: CONNECT_TIMEOUT, polling: 200 });
   assertNoPageErrors(member, 'Sam');
   assertNoPageErrors(chair, 'Chair');
