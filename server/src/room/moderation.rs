@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::participant::Participant;
 use super::{
-    CloseReason, Effect, LeaveReason, ParticipantId, PublicId, Role, Room, RoomError,
-    RoomEvent, UnmutePermission,
+    CloseReason, Effect, LeaveReason, ParticipantId, PublicId, Role, Room, RoomError, RoomEvent,
+    UnmutePermission,
 };
 
 /// What a facilitator's mute is remembered by: the browser's token, so that leaving and
@@ -159,9 +159,15 @@ impl Room {
         who: ParticipantId,
         out: &mut Vec<Effect>,
     ) -> Result<(), RoomError> {
-        let key = HoldKey::of(self.target(who)?);
+        let target = self.target(who)?;
+        let key = HoldKey::of(target);
+        if target.role.is_staff() {
+            // A co-facilitator is muted once; staff may always unmute, so nothing is held.
+            self.mute_one(by, who, "A facilitator muted you.", out);
+            return Ok(());
+        }
         // Held even if their mic was already off: a facilitator may silence someone before
-        // they start. The same browser's other tabs are the same person.
+        // they start. The same browser's other tabs (members) are the same person.
         self.hold(who);
         let same: Vec<ParticipantId> = self
             .participants
@@ -283,10 +289,16 @@ impl Room {
     }
 
     /// A facilitator holds the secret and cannot be demoted, by anyone.
+    /// A demoted co-facilitator whose browser is held (another tab of theirs was muted by a
+    /// facilitator) is a held member from now on, and their mic goes off with the hold.
     pub(super) fn demote(&mut self, who: ParticipantId) -> Result<(), RoomError> {
         self.target(who)?;
         if let Some(p) = self.get_mut(who) {
             p.role = Role::Member;
+        }
+        let held = self.get(who).is_some_and(|p| self.is_held(p));
+        if let (true, Some(p)) = (held, self.get_mut(who)) {
+            p.mic_on = false;
         }
         Ok(())
     }

@@ -180,7 +180,10 @@ fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
         // a late joiner reads only what was said after they arrived
         let shared = room.settings.share_earlier_chat || p.role == Role::Facilitator;
         if let (false, Some(from)) = (shared, model.arrived_at.get(&p.id)) {
-            let chat = room.state_for(Instant::now(), p.id).map(|s| s.chat).unwrap_or_default();
+            let chat = room
+                .state_for(Instant::now(), p.id)
+                .map(|s| s.chat)
+                .unwrap_or_default();
             prop_assert!(
                 chat.iter().all(|m| m.id.0 >= *from),
                 "{} reads chat from before they arrived",
@@ -189,7 +192,11 @@ fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
         }
         // a facilitator's mute holds: no audio until a facilitator lets them speak again
         if room.is_held(p) && !room.holds_floor(p.id) {
-            prop_assert!(!p.mic_on, "{} unmuted while held by a facilitator's mute", p.id);
+            prop_assert!(
+                !p.mic_on,
+                "{} unmuted while held by a facilitator's mute",
+                p.id
+            );
         }
         // the SFU's flags equal the room's state: a muted person's audio is not forwarded
         prop_assert_eq!(model.forwarding.get(&p.id), Some(&(p.mic_on, p.camera_on)));

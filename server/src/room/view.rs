@@ -194,7 +194,10 @@ impl Room {
     /// always gets the recent history, to see what a raid left on screen.
     fn chat_for(&self, p: &Participant) -> Vec<super::ChatView> {
         let everything = self.settings.share_earlier_chat || p.role == super::Role::Facilitator;
-        let seen = self.chat.iter().filter(|m| everything || m.id >= p.chat_from);
+        let seen = self
+            .chat
+            .iter()
+            .filter(|m| everything || m.id >= p.chat_from);
         seen.cloned().collect()
     }
 

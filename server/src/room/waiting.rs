@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use super::participant::Participant;
 use super::{
-    CloseReason, Effect, FloorEnd, LeaveReason, MessageId, ParticipantId, PublicId, Role, Room, RoomError,
-    RoomEvent,
+    CloseReason, Effect, FloorEnd, LeaveReason, MessageId, ParticipantId, PublicId, Role, Room,
+    RoomError, RoomEvent,
 };
 
 /// More arrivals than this in the waiting room are refused, so a raid cannot grow the

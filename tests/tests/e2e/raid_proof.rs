@@ -19,7 +19,12 @@ fn loopback(last: u8) -> IpAddr {
 }
 
 /// Sends `join` and returns the first answer to it (`joined`, `waiting`, `error` or `closed`).
-async fn try_join(socket: &mut SignalingClient, room: &str, name: &str, fields: Value) -> Result<Value> {
+async fn try_join(
+    socket: &mut SignalingClient,
+    room: &str,
+    name: &str,
+    fields: Value,
+) -> Result<Value> {
     socket.join_with_fields(room, name, "j", &fields).await?;
     let (answer, _) = socket
         .recv_type_any(&["joined", "waiting", "error", "closed"])
@@ -29,7 +34,13 @@ async fn try_join(socket: &mut SignalingClient, room: &str, name: &str, fields: 
 }
 
 /// Connects from `from` and joins; fails unless admitted.
-async fn joined(addr: std::net::SocketAddr, from: u8, room: &str, name: &str, fields: Value) -> Result<(SignalingClient, Value)> {
+async fn joined(
+    addr: std::net::SocketAddr,
+    from: u8,
+    room: &str,
+    name: &str,
+    fields: Value,
+) -> Result<(SignalingClient, Value)> {
     let mut socket = SignalingClient::connect_from(addr, loopback(from)).await?;
     let answer = try_join(&mut socket, room, name, fields).await?;
     ensure!(answer["type"] == "joined", "{name} joins, got {answer}");
@@ -38,8 +49,14 @@ async fn joined(addr: std::net::SocketAddr, from: u8, room: &str, name: &str, fi
 
 /// Waits for the session's `closed` and checks its code.
 async fn closed_with(socket: &mut SignalingClient, who: &str, code: &str) -> Result<()> {
-    let (closed, _) = socket.recv_type("closed").await.with_context(|| format!("{who}'s session closing"))?;
-    ensure!(closed["code"] == code, "{who}'s session ends with {code}: {closed}");
+    let (closed, _) = socket
+        .recv_type("closed")
+        .await
+        .with_context(|| format!("{who}'s session closing"))?;
+    ensure!(
+        closed["code"] == code,
+        "{who}'s session ends with {code}: {closed}"
+    );
     Ok(())
 }
 
@@ -51,7 +68,10 @@ async fn ended_adhoc_meeting_stays_ended_when_a_raider_comes_back() -> Result<()
     let key = json!({"key": room.facilitator_key});
     let (mut fay, _) = joined(addr, 1, &room.id, "Fay", key.clone()).await?;
     let (mut rex, rex_joined) = joined(addr, 2, &room.id, "Rex", json!({})).await?;
-    let token = rex_joined["token"].as_str().context("joined carries a token")?.to_string();
+    let token = rex_joined["token"]
+        .as_str()
+        .context("joined carries a token")?
+        .to_string();
 
     fay.send(&json!({"type": "end_meeting"})).await?;
     closed_with(&mut fay, "Fay", "meeting_ended").await?;
@@ -73,7 +93,10 @@ async fn ended_adhoc_meeting_stays_ended_when_a_raider_comes_back() -> Result<()
     // Not even the facilitator link opens it again: an ad-hoc link was for that meeting.
     let mut fay_again = SignalingClient::connect_from(addr, loopback(1)).await?;
     let answer = try_join(&mut fay_again, &room.id, "Fay", key).await?;
-    ensure!(answer["code"] == "meeting_ended", "the ended meeting stays ended, got {answer}");
+    ensure!(
+        answer["code"] == "meeting_ended",
+        "the ended meeting stays ended, got {answer}"
+    );
     server.shutdown().await;
     Ok(())
 }
@@ -93,10 +116,17 @@ async fn standing_meeting_started_again_keeps_the_ban_of_the_meeting_that_ended(
     let key = json!({"key": TUESDAY_KEY});
     let (mut fay, _) = joined(addr, 1, "tuesday", "Fay", key.clone()).await?;
     let (mut rex, rex_joined) = joined(addr, 2, "tuesday", "Rex", json!({})).await?;
-    let token = rex_joined["token"].as_str().context("joined carries a token")?.to_string();
-    let rex_id = rex_joined["you"]["id"].as_str().context("joined.you.id")?.to_string();
+    let token = rex_joined["token"]
+        .as_str()
+        .context("joined carries a token")?
+        .to_string();
+    let rex_id = rex_joined["you"]["id"]
+        .as_str()
+        .context("joined.you.id")?
+        .to_string();
 
-    fay.send(&json!({"type": "remove", "id": rex_id, "ban": true})).await?;
+    fay.send(&json!({"type": "remove", "id": rex_id, "ban": true}))
+        .await?;
     closed_with(&mut rex, "Rex", "banned").await?;
     fay.send(&json!({"type": "end_meeting"})).await?;
     closed_with(&mut fay, "Fay", "meeting_ended").await?;
@@ -105,7 +135,10 @@ async fn standing_meeting_started_again_keeps_the_ban_of_the_meeting_that_ended(
     let (_fay, _) = joined(addr, 1, "tuesday", "Fay", key).await?;
     let (_mia, mia_joined) = joined(addr, 4, "tuesday", "Mia", json!({})).await?;
     ensure!(
-        mia_joined["chat"] == json!([]) && mia_joined["participants"].as_array().is_some_and(|p| p.len() == 1),
+        mia_joined["chat"] == json!([])
+            && mia_joined["participants"]
+                .as_array()
+                .is_some_and(|p| p.len() == 1),
         "a new meeting: only Fay is there and nothing was said: {mia_joined}"
     );
     // ...and the raider banned at the end of the last one does not.
@@ -123,7 +156,9 @@ async fn standing_meeting_started_again_keeps_the_ban_of_the_meeting_that_ended(
 async fn admit(fay: &mut SignalingClient, name: &str) -> Result<()> {
     loop {
         let (list, _) = fay.recv_type("waiting_list").await?;
-        let waiter = list["waiting"].as_array().and_then(|w| w.iter().find(|x| x["name"] == name));
+        let waiter = list["waiting"]
+            .as_array()
+            .and_then(|w| w.iter().find(|x| x["name"] == name));
         if let Some(id) = waiter.and_then(|x| x["id"].as_str()) {
             return fay.send(&json!({"type": "admit", "id": id})).await;
         }
@@ -131,25 +166,43 @@ async fn admit(fay: &mut SignalingClient, name: &str) -> Result<()> {
 }
 
 fn chat_texts(joined: &Value) -> Vec<&str> {
-    let chat = joined["chat"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let chat = joined["chat"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     chat.iter().filter_map(|m| m["text"].as_str()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_raider_let_in_late_reads_nothing_said_before_unless_the_facilitators_share_it() -> Result<()> {
+async fn a_raider_let_in_late_reads_nothing_said_before_unless_the_facilitators_share_it(
+) -> Result<()> {
     let server = start_server_with(|c| c.room_defaults.waiting_room = true).await;
     let addr = server.http_addr();
     let room = create_room_with_key(&server).await?;
-    let (mut fay, _) = joined(addr, 1, &room.id, "Fay", json!({"key": room.facilitator_key})).await?;
+    let (mut fay, _) = joined(
+        addr,
+        1,
+        &room.id,
+        "Fay",
+        json!({"key": room.facilitator_key}),
+    )
+    .await?;
     let mut mo = SignalingClient::connect_from(addr, loopback(2)).await?;
-    ensure!(try_join(&mut mo, &room.id, "Mo", json!({})).await?["type"] == "waiting", "Mo waits");
+    ensure!(
+        try_join(&mut mo, &room.id, "Mo", json!({})).await?["type"] == "waiting",
+        "Mo waits"
+    );
     admit(&mut fay, "Mo").await?;
     mo.recv_type("joined").await?;
 
-    mo.send(&json!({"type": "chat", "text": "I relapsed last week"})).await?;
+    mo.send(&json!({"type": "chat", "text": "I relapsed last week"}))
+        .await?;
     mo.recv_type("chat").await?;
     let mut rex = SignalingClient::connect_from(addr, loopback(3)).await?;
-    ensure!(try_join(&mut rex, &room.id, "Rex", json!({})).await?["type"] == "waiting", "Rex waits");
+    ensure!(
+        try_join(&mut rex, &room.id, "Rex", json!({})).await?["type"] == "waiting",
+        "Rex waits"
+    );
     admit(&mut fay, "Rex").await?;
     let (rex_joined, _) = rex.recv_type("joined").await?;
     ensure!(
@@ -157,12 +210,17 @@ async fn a_raider_let_in_late_reads_nothing_said_before_unless_the_facilitators_
         "Rex, let in after it was said, reads none of it: {rex_joined}"
     );
     // What is said from now on reaches him as it does everyone.
-    mo.send(&json!({"type": "chat", "text": "anyway, welcome"})).await?;
+    mo.send(&json!({"type": "chat", "text": "anyway, welcome"}))
+        .await?;
     let (said, _) = rex.recv_type("chat").await?;
-    ensure!(said["message"]["text"] == "anyway, welcome", "Rex reads what is said after: {said}");
+    ensure!(
+        said["message"]["text"] == "anyway, welcome",
+        "Rex reads what is said after: {said}"
+    );
 
     // A group that wants newcomers to catch up says so, live.
-    fay.send(&json!({"type": "update_settings", "settings": {"share_earlier_chat": true}})).await?;
+    fay.send(&json!({"type": "update_settings", "settings": {"share_earlier_chat": true}}))
+        .await?;
     loop {
         let (updated, _) = fay.recv_type("room_updated").await?;
         if updated["room"]["share_earlier_chat"] == true {
@@ -170,7 +228,10 @@ async fn a_raider_let_in_late_reads_nothing_said_before_unless_the_facilitators_
         }
     }
     let mut kim = SignalingClient::connect_from(addr, loopback(4)).await?;
-    ensure!(try_join(&mut kim, &room.id, "Kim", json!({})).await?["type"] == "waiting", "Kim waits");
+    ensure!(
+        try_join(&mut kim, &room.id, "Kim", json!({})).await?["type"] == "waiting",
+        "Kim waits"
+    );
     admit(&mut fay, "Kim").await?;
     let (kim_joined, _) = kim.recv_type("joined").await?;
     ensure!(
@@ -181,56 +242,99 @@ async fn a_raider_let_in_late_reads_nothing_said_before_unless_the_facilitators_
     Ok(())
 }
 
+/// Waits until `observer` sees `name`'s mic on, so a mute sent next finds it on.
+async fn mic_seen(observer: &mut SignalingClient, name: &str) -> Result<()> {
+    loop {
+        let (update, _) = observer.recv_type("participant_updated").await?;
+        if update["participant"]["name"] == name && update["participant"]["audio"] == true {
+            return Ok(());
+        }
+    }
+}
+
 /// Waits for an `error` with `code` on `socket`, skipping anything else.
 async fn refused_with(socket: &mut SignalingClient, who: &str, code: &str) -> Result<Value> {
-    let (error, _) = socket.recv_type("error").await.with_context(|| format!("{who} waiting for {code}"))?;
-    ensure!(error["code"] == code, "{who} is refused with {code}: {error}");
+    let (error, _) = socket
+        .recv_type("error")
+        .await
+        .with_context(|| format!("{who} waiting for {code}"))?;
+    ensure!(
+        error["code"] == code,
+        "{who} is refused with {code}: {error}"
+    );
     Ok(error)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_muted_raider_cannot_unmute_by_leaving_and_coming_back_nor_after_mute_all() -> Result<()> {
+async fn a_muted_raider_cannot_unmute_by_leaving_and_coming_back_nor_after_mute_all() -> Result<()>
+{
     let server = start_server_with(|_| {}).await;
     let addr = server.http_addr();
     let room = create_room_with_key(&server).await?;
-    let (mut fay, _) = joined(addr, 1, &room.id, "Fay", json!({"key": room.facilitator_key})).await?;
+    let (mut fay, _) = joined(
+        addr,
+        1,
+        &room.id,
+        "Fay",
+        json!({"key": room.facilitator_key}),
+    )
+    .await?;
     let (mut rex, rex_joined) = joined(addr, 2, &room.id, "Rex", json!({})).await?;
-    let token = rex_joined["token"].as_str().context("joined carries a token")?.to_string();
-    let rex_id = rex_joined["you"]["id"].as_str().context("joined.you.id")?.to_string();
+    let token = rex_joined["token"]
+        .as_str()
+        .context("joined carries a token")?
+        .to_string();
+    let rex_id = rex_joined["you"]["id"]
+        .as_str()
+        .context("joined.you.id")?
+        .to_string();
 
-    rex.send(&json!({"type": "media_state", "audio": true})).await?;
+    rex.send(&json!({"type": "media_state", "audio": true}))
+        .await?;
+    mic_seen(&mut fay, "Rex").await?;
     fay.send(&json!({"type": "mute", "id": rex_id})).await?;
     let (muted, _) = rex.recv_type("muted").await?;
-    ensure!(muted["message"].as_str().is_some_and(|m| m.contains("lets you speak again")), "{muted}");
-    rex.send(&json!({"type": "media_state", "audio": true})).await?;
+    ensure!(
+        muted["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("lets you speak again")),
+        "{muted}"
+    );
+    rex.send(&json!({"type": "media_state", "audio": true}))
+        .await?;
     refused_with(&mut rex, "Rex", "muted_by_facilitator").await?;
 
     // Out and back in with the same browser: still held, and everyone sees it.
     rex.send(&json!({"type": "leave"})).await?;
     rex.recv_type("closed").await?;
     let (mut rex, back) = joined(addr, 2, &room.id, "Rex", json!({"token": token})).await?;
-    ensure!(back["you"]["muted_by_facilitator"] == true, "held on return: {back}");
-    rex.send(&json!({"type": "media_state", "audio": true})).await?;
+    ensure!(
+        back["you"]["muted_by_facilitator"] == true,
+        "held on return: {back}"
+    );
+    rex.send(&json!({"type": "media_state", "audio": true}))
+        .await?;
     refused_with(&mut rex, "Rex", "muted_by_facilitator").await?;
 
     // Mute-all holds whoever it silenced: Mia was talking, Sol was not.
     let (mut mia, _) = joined(addr, 3, &room.id, "Mia", json!({})).await?;
     let (mut sol, _) = joined(addr, 4, &room.id, "Sol", json!({})).await?;
-    mia.send(&json!({"type": "media_state", "audio": true})).await?;
-    loop {
-        let (update, _) = fay.recv_type("participant_updated").await?;
-        if update["participant"]["name"] == "Mia" && update["participant"]["audio"] == true {
-            break;
-        }
-    }
+    mia.send(&json!({"type": "media_state", "audio": true}))
+        .await?;
+    mic_seen(&mut fay, "Mia").await?;
     fay.send(&json!({"type": "mute_all"})).await?;
     mia.recv_type("muted").await?;
-    mia.send(&json!({"type": "media_state", "audio": true})).await?;
+    mia.send(&json!({"type": "media_state", "audio": true}))
+        .await?;
     refused_with(&mut mia, "Mia", "muted_by_facilitator").await?;
-    sol.send(&json!({"type": "media_state", "audio": true})).await?;
+    sol.send(&json!({"type": "media_state", "audio": true}))
+        .await?;
     loop {
         let (update, _) = sol.recv_type_any(&["participant_updated", "error"]).await?;
-        ensure!(update["type"] != "error", "Sol, silent at mute-all, may unmute: {update}");
+        ensure!(
+            update["type"] != "error",
+            "Sol, silent at mute-all, may unmute: {update}"
+        );
         if update["participant"]["name"] == "Sol" && update["participant"]["audio"] == true {
             break;
         }

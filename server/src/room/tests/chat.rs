@@ -56,7 +56,10 @@ fn late_joiner_sees_only_what_is_said_after_they_arrive() {
     assert!(snapshot.expect("a snapshot on admission").chat.is_empty());
     m.ok(B, say("welcome, newcomer"));
     assert_eq!(chat_texts(&m, C), vec!["welcome, newcomer"]);
-    assert_eq!(chat_texts(&m, A), vec!["something personal", "welcome, newcomer"]);
+    assert_eq!(
+        chat_texts(&m, A),
+        vec!["something personal", "welcome, newcomer"]
+    );
 }
 
 #[test]

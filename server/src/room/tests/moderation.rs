@@ -371,7 +371,11 @@ fn ended_meeting_keeps_refusing_joins_a_banned_raider_included() {
     m.ok(F, RoomCommand::Remove { who: A, ban: true });
     m.ok(F, RoomCommand::EndMeeting);
     m.advance(3600);
-    for (id, token, key) in [(20, "tok2", "fresh"), (21, "new", "key9"), (22, "tok1", "key1")] {
+    for (id, token, key) in [
+        (20, "tok2", "fresh"),
+        (21, "new", "key9"),
+        (22, "tok1", "key1"),
+    ] {
         let err = m
             .join_as(ParticipantId(id), Role::Member, token, key)
             .unwrap_err();
@@ -434,7 +438,12 @@ fn a_ban_never_lapses_within_one_meeting() {
 #[test]
 fn restarted_meeting_forgets_names_chat_lock_and_live_settings() {
     let mut m = Meeting::started();
-    m.ok(A, RoomCommand::Chat { text: "hello".into() });
+    m.ok(
+        A,
+        RoomCommand::Chat {
+            text: "hello".into(),
+        },
+    );
     m.ok(F, RoomCommand::Lock);
     let patch = SettingsPatch {
         chat_enabled: Some(false),
@@ -447,11 +456,14 @@ fn restarted_meeting_forgets_names_chat_lock_and_live_settings() {
     m.join(C, Role::Member).unwrap();
     let seen = m.room.state_for(m.now, C).unwrap();
     assert!(seen.chat.is_empty() && seen.participants.len() == 1);
-    assert_eq!(seen.status, RoomStatus {
-        settings: RoomSettings::default(),
-        locked: false,
-        suspended: false
-    });
+    assert_eq!(
+        seen.status,
+        RoomStatus {
+            settings: RoomSettings::default(),
+            locked: false,
+            suspended: false
+        }
+    );
 }
 
 fn allow_unmute(m: &mut Meeting, who: ParticipantId) -> Vec<Effect> {
@@ -471,7 +483,11 @@ fn facilitator_mute_holds_until_a_facilitator_allows_unmute() {
         video: None,
     };
     assert_eq!(m.refused(A, unmute), "muted_by_facilitator");
-    assert_eq!(m.room.forwarding(A), Some((false, false)), "the SFU keeps dropping A's audio");
+    assert_eq!(
+        m.room.forwarding(A),
+        Some((false, false)),
+        "the SFU keeps dropping A's audio"
+    );
     let e = allow_unmute(&mut m, A);
     assert!(broadcasts(&e).iter().any(|ev| matches!(ev,
         RoomEvent::ParticipantUpdated(v) if v.id == public(A) && !v.muted_by_facilitator && v.may_unmute)));
@@ -483,8 +499,10 @@ fn held_member_is_told_who_can_let_them_speak() {
     let mut m = Meeting::started();
     m.unmute(A).unwrap();
     let e = m.ok(F, RoomCommand::Mute { who: A });
-    assert!(matches!(&sent_to(&e, A)[..], [RoomEvent::YouWereMuted { reason, .. }]
-        if reason == "A facilitator muted you. You can unmute when a facilitator lets you speak again or calls on you. Raise your hand to share."));
+    assert!(
+        matches!(&sent_to(&e, A)[..], [RoomEvent::YouWereMuted { reason, .. }]
+        if reason == "A facilitator muted you. You can unmute when a facilitator lets you speak again or calls on you. Raise your hand to share.")
+    );
     assert_eq!(
         RoomError::MutedByFacilitator.message(),
         "A facilitator muted you. You can unmute when a facilitator lets you speak again or calls on you to share."
@@ -559,12 +577,21 @@ fn denying_unmute_keeps_the_hold_and_promotion_lifts_it() {
     let mut m = Meeting::started();
     m.ok(F, RoomCommand::Mute { who: A });
     let deny = UnmutePermission::Denied;
-    m.ok(F, RoomCommand::SetUnmutePermission { who: A, permission: deny });
+    m.ok(
+        F,
+        RoomCommand::SetUnmutePermission {
+            who: A,
+            permission: deny,
+        },
+    );
     assert!(m.view(A).muted_by_facilitator);
     m.ok(F, RoomCommand::Promote { who: A });
     assert!(!m.view(A).muted_by_facilitator);
     m.ok(F, RoomCommand::Demote { who: A });
-    assert!(!m.view(A).muted_by_facilitator, "the hold does not come back with the demotion");
+    assert!(
+        !m.view(A).muted_by_facilitator,
+        "the hold does not come back with the demotion"
+    );
 }
 
 #[test]
@@ -575,4 +602,28 @@ fn while_suspended_a_held_member_is_told_the_room_is_paused() {
     assert_eq!(m.unmute(A).unwrap_err().code(), "room_suspended");
     m.ok(F, RoomCommand::Restore);
     assert_eq!(m.unmute(A).unwrap_err().code(), "muted_by_facilitator");
+}
+
+#[test]
+fn muting_a_co_facilitator_mutes_them_without_holding_them() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Promote { who: A });
+    m.unmute(A).unwrap();
+    let e = m.ok(F, RoomCommand::Mute { who: A });
+    assert_eq!(forwarding(&e, A), Some((false, false)));
+    m.ok(F, RoomCommand::Demote { who: A });
+    assert!(!m.view(A).muted_by_facilitator);
+    m.unmute(A).unwrap();
+}
+
+#[test]
+fn demoting_a_co_facilitator_whose_other_tab_is_held_mutes_and_holds_them() {
+    let mut m = Meeting::started();
+    m.join_as(C, Role::Member, "tok2", "elsewhere").unwrap();
+    m.ok(F, RoomCommand::Promote { who: C });
+    m.unmute(C).unwrap();
+    m.ok(F, RoomCommand::Mute { who: A });
+    let e = m.ok(F, RoomCommand::Demote { who: C });
+    assert_eq!(forwarding(&e, C), Some((false, false)));
+    assert_eq!(m.unmute(C).unwrap_err().code(), "muted_by_facilitator");
 }
