@@ -6,7 +6,9 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, Notify};
 
 use crate::config::LimitsConfig;
 use crate::hub::{HubCommand, HubHandle, JoinRequest, ResumeRequest, OUTBOX_CAPACITY};
@@ -39,6 +41,11 @@ const OFFER_BURST: u32 = 4;
 /// An offer the media worker never answered (its peer went away meanwhile) stops blocking the
 /// next one after this long.
 const OFFER_ANSWER_WAIT: Duration = Duration::from_secs(10);
+/// `media_state` changes are told to everyone in the meeting: a few in a row pass at once,
+/// then at most one per this long, the latest state standing for those in between (a
+/// toggling client cannot flood every other session's queue).
+const STATE_EVERY: Duration = Duration::from_millis(250);
+const STATE_BURST: u32 = 8;
 
 /// `slot` is this connection counted against its address; `None` when the address
 /// already has too many open, and the session only says so and closes.
@@ -55,6 +62,9 @@ pub async fn run(
     let now = Instant::now();
     let per_second = limits.messages_per_second;
     let mut session = Session {
+        overflow: Arc::new(Notify::new()),
+        states: RateLimiter::new(now, STATE_BURST, STATE_EVERY),
+        pending_state: None,
         hub,
         outbox,
         signals,
@@ -91,12 +101,23 @@ pub async fn run(
     let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
+    let overflow = session.overflow.clone();
     loop {
+        let state_due = session.pending_state.as_ref().map(|(due, _)| *due);
         let reply = tokio::select! {
             // In this order: room messages go out before media signals queued after them (the
             // server's first offer follows `joined`, never overtakes it), and what is queued
             // for the client goes out before more is read (a flood cannot starve its replies).
             biased;
+            // The hub found our queue full and let go of the session (the place is kept):
+            // hang up so the browser reconnects and resumes with a fresh snapshot. Not a
+            // `closed` message, which would end the meeting for it.
+            () = overflow.notified() => {
+                tracing::debug!("session could not keep up; closing it for a resume");
+                let frame = CloseFrame { code: close_code::AGAIN, reason: Utf8Bytes::from_static("too slow: reconnect") };
+                let _ = write(&mut socket, Message::Close(Some(frame))).await;
+                break;
+            }
             outgoing = outbox_rx.recv() => match outgoing {
                 Some(message) => Some(message),
                 // The hub dropped us: the server is stopping (which `stopped()` below may not
@@ -109,6 +130,10 @@ pub async fn run(
                 "join_timeout",
                 "The connection was closed because it did not join a meeting in time.",
             )),
+            () = tokio::time::sleep_until(state_due.unwrap_or_else(Instant::now).into()), if state_due.is_some() => {
+                session.flush_state();
+                None
+            }
             _ = pings.tick() => {
                 if last_heard.elapsed() >= SILENCE_LIMIT {
                     tracing::debug!("signaling socket silent; dropping it");
@@ -182,6 +207,11 @@ pub async fn run(
 
 struct Session {
     hub: HubHandle,
+    /// Notified by the hub when our outbox overflowed (see the run loop).
+    overflow: Arc<Notify>,
+    /// `media_state` changes: rate-limited, the latest waiting (with when it may go) merged.
+    states: RateLimiter,
+    pending_state: Option<(Instant, (Option<bool>, Option<bool>))>,
     outbox: mpsc::Sender<ServerMessage>,
     signals: mpsc::UnboundedSender<MediaSignal>,
     peer: Option<PeerKey>,
@@ -225,6 +255,7 @@ impl Session {
                         addr: self.addr,
                         outbox: self.outbox.clone(),
                         signals: self.signals.clone(),
+                        overflow: self.overflow.clone(),
                     };
                     if !self.may_join() {
                         return Some(too_many_attempts(request_id));
@@ -244,6 +275,7 @@ impl Session {
                         request_id: request_id.clone(),
                         outbox: self.outbox.clone(),
                         signals: self.signals.clone(),
+                        overflow: self.overflow.clone(),
                     };
                     self.settle(self.hub.ask(|reply| HubCommand::Resume { request, reply }).await, request_id)
                 }
@@ -285,6 +317,21 @@ impl Session {
                 self.leave();
                 Some(ServerMessage::closed("left", "You left the meeting."))
             }
+            ClientMessage::MediaState { audio, video } => {
+                let now = Instant::now();
+                match &mut self.pending_state {
+                    // One is waiting: this one's news replaces what it says.
+                    Some((_, (a, v))) => {
+                        *a = audio.or(*a);
+                        *v = video.or(*v);
+                    }
+                    None if self.states.try_take(now) => {
+                        self.hub.send(HubCommand::Room { peer, message: ClientMessage::MediaState { audio, video } });
+                    }
+                    None => self.pending_state = Some((now + STATE_EVERY, (audio, video))),
+                }
+                None
+            }
             message => {
                 self.hub.send(HubCommand::Room { peer, message });
                 None
@@ -302,6 +349,22 @@ impl Session {
     }
 
     /// Drops a message over the connection's rate; says so at most once a second.
+    /// Sends the `media_state` held back by the rate (see `STATE_EVERY`), or waits longer.
+    fn flush_state(&mut self) {
+        let now = Instant::now();
+        let Some((_, (audio, video))) = self.pending_state else { return };
+        let Some(peer) = self.peer else {
+            self.pending_state = None;
+            return;
+        };
+        if self.states.try_take(now) {
+            self.pending_state = None;
+            self.hub.send(HubCommand::Room { peer, message: ClientMessage::MediaState { audio, video } });
+        } else {
+            self.pending_state = Some((now + STATE_EVERY, (audio, video)));
+        }
+    }
+
     /// What can be refused without parsing, before SDP reaches the media worker (which
     /// serves whole meetings from one thread): more media sections than any meeting needs.
     fn check_sdp(&self, sdp: &str) -> Option<ServerMessage> {

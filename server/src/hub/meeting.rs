@@ -39,6 +39,9 @@ pub struct Conn {
     pub outbox: Outbox,
     /// The session's way for media offers and answers.
     pub signals: mpsc::UnboundedSender<MediaSignal>,
+    /// Tells the session its outbox overflowed: it closes the WebSocket, the browser
+    /// reconnects and resumes (a full outbox cannot carry the news itself).
+    pub overflow: std::sync::Arc<tokio::sync::Notify>,
     pub token: String,
     /// The secret a `resume` must present.
     pub resume_key: String,
@@ -51,12 +54,14 @@ impl Conn {
     pub fn new(
         outbox: Outbox,
         signals: mpsc::UnboundedSender<MediaSignal>,
+        overflow: std::sync::Arc<tokio::sync::Notify>,
         token: String,
         request_id: Option<String>,
     ) -> Conn {
         Conn {
             outbox,
             signals,
+            overflow,
             token,
             resume_key: crate::ids::random_token(24),
             request_id,

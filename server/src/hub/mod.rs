@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 use crate::config::{Config, DeclaredRoom, RoomDefaults};
 use crate::media::{GroupKey, MediaCommand, MediaEvent, MediaSignal, MediaWorkers, PeerKey};
@@ -54,6 +54,8 @@ pub struct ResumeRequest {
     pub outbox: Outbox,
     /// The new session's way for answers and offers of the media connection it may keep.
     pub signals: mpsc::UnboundedSender<MediaSignal>,
+    /// Notified when the session's outbox overflows (see [`Conn::overflow`]).
+    pub overflow: Arc<Notify>,
 }
 
 pub struct JoinRequest {
@@ -68,6 +70,8 @@ pub struct JoinRequest {
     pub outbox: Outbox,
     /// The session's way for the media connection's offers and answers.
     pub signals: mpsc::UnboundedSender<MediaSignal>,
+    /// Notified when the session's outbox overflows (see [`Conn::overflow`]).
+    pub overflow: Arc<Notify>,
 }
 
 pub struct CreatedRoom {
@@ -311,7 +315,7 @@ impl Hub {
             accepted_guidelines: request.accepted_guidelines,
         };
         // The connection is known before the room speaks, so its first words reach it.
-        let conn = Conn::new(request.outbox, request.signals, token, request.request_id);
+        let conn = Conn::new(request.outbox, request.signals, request.overflow, token, request.request_id);
         meeting.conns.insert(pid, conn);
         match meeting.room.handle(Instant::now(), pid, command) {
             Ok(effects) => {
@@ -345,6 +349,7 @@ impl Hub {
             ));
         }
         conn.outbox = request.outbox;
+        conn.overflow = request.overflow;
         conn.detached_since = None;
         conn.request_id = request.request_id.clone();
         let peer = PeerKey(pid.0);
@@ -440,9 +445,18 @@ impl Hub {
             self.peer_rooms.remove(&PeerKey(pid.0));
         }
         self.settle(room_id);
-        // A session that cannot keep up is dropped rather than allowed to hold up the others.
+        // A session that cannot keep up is cut loose rather than allowed to hold up the
+        // others, but the person keeps their place: their browser reconnects and resumes with
+        // a fresh snapshot, as after any dropped connection.
         for pid in applied.too_slow {
-            self.leave(PeerKey(pid.0));
+            let Some(meeting) = self.meetings.get_mut(room_id) else { break };
+            if let Some(conn) = meeting.conns.get_mut(&pid) {
+                if conn.detached_since.is_none() {
+                    conn.detached_since = Some(Instant::now());
+                    conn.overflow.notify_one();
+                    tracing::info!(peer = pid.0, "session too slow; disconnected, place kept");
+                }
+            }
         }
     }
 
@@ -560,4 +574,77 @@ fn decode_hex32(hex: &str) -> Option<[u8; 32]> {
 /// Compares secrets' hashes without an early exit, so timing reveals nothing.
 fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod slow_session_tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::media::MediaHandle;
+
+    /// A hub whose media worker is a channel nobody reads.
+    fn hub() -> HubHandle {
+        let (commands, media_rx) = mpsc::unbounded_channel();
+        std::mem::forget(media_rx);
+        let local_addr = std::net::SocketAddr::from(([127, 0, 0, 1], 10000));
+        let metrics = Arc::new(Metrics::new(1));
+        let media = MediaWorkers::new(
+            vec![MediaHandle { commands, local_addr, announced: vec![local_addr] }],
+            metrics.media_workers.to_vec(),
+        );
+        let (_events, event_rx) = mpsc::unbounded_channel();
+        std::mem::forget(_events);
+        spawn(Config::default(), media, event_rx, metrics)
+    }
+
+    fn join_request(room: &str, name: &str, outbox: Outbox, overflow: Arc<Notify>) -> JoinRequest {
+        JoinRequest {
+            room: room.into(),
+            name: name.into(),
+            key: None,
+            token: None,
+            accepted_guidelines: true,
+            request_id: None,
+            addr: None,
+            outbox,
+            signals: mpsc::unbounded_channel().0,
+            overflow,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_whose_queue_overflows_is_told_to_close_and_its_place_is_kept() {
+        let hub = hub();
+        let room = hub.ask(|reply| HubCommand::CreateRoom { reply }).await.unwrap().unwrap().id;
+        // Pat's session reads nothing: a queue of one fills at once.
+        let (pat_outbox, mut pat_rx) = mpsc::channel(1);
+        let pat_overflow = Arc::new(Notify::new());
+        let request = join_request(&room, "Pat", pat_outbox, pat_overflow.clone());
+        let pat = hub.ask(|reply| HubCommand::Join { request, reply }).await.unwrap().unwrap();
+        // Everyone else keeps up, and their arrivals are news for Pat.
+        for i in 0..3 {
+            let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
+            std::mem::forget(rx);
+            let request = join_request(&room, &format!("M{i}"), outbox, Arc::new(Notify::new()));
+            hub.ask(|reply| HubCommand::Join { request, reply }).await.unwrap().unwrap();
+        }
+        tokio::time::timeout(Duration::from_secs(2), pat_overflow.notified())
+            .await
+            .expect("Pat's session is told its queue overflowed");
+        // Pat's place is kept: a resume with the key from `joined` takes it back.
+        let Some(ServerMessage::Joined(joined)) = pat_rx.recv().await else { panic!("joined first") };
+        let resume_key = joined.resume_key;
+        let (outbox, _rx) = mpsc::channel(OUTBOX_CAPACITY);
+        let request = ResumeRequest {
+            room: room.clone(),
+            resume_key,
+            request_id: None,
+            outbox,
+            signals: mpsc::unbounded_channel().0,
+            overflow: Arc::new(Notify::new()),
+        };
+        let resumed = hub.ask(|reply| HubCommand::Resume { request, reply }).await.unwrap();
+        assert_eq!(resumed.ok(), Some(pat), "the same participant resumes");
+    }
 }

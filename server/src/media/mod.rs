@@ -129,7 +129,7 @@ impl MediaError {
 /// The way in to one worker's run loop.
 #[derive(Clone)]
 pub struct MediaHandle {
-    commands: mpsc::UnboundedSender<MediaCommand>,
+    pub(crate) commands: mpsc::UnboundedSender<MediaCommand>,
     /// Where the worker's socket is bound (`0.0.0.0:10000`, say).
     pub local_addr: SocketAddr,
     /// The addresses browsers are told to send media to (its ICE host candidates).

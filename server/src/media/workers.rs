@@ -48,7 +48,7 @@ impl MediaWorkers {
         Ok(MediaWorkers::new(workers, metrics.media_workers.to_vec()))
     }
 
-    fn new(workers: Vec<MediaHandle>, figures: Vec<Arc<MediaWorkerMetrics>>) -> MediaWorkers {
+    pub(crate) fn new(workers: Vec<MediaHandle>, figures: Vec<Arc<MediaWorkerMetrics>>) -> MediaWorkers {
         MediaWorkers { workers, figures, meetings: HashMap::new() }
     }
 

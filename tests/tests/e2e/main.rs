@@ -25,6 +25,7 @@ mod reconnect;
 mod room_creation;
 mod shutdown;
 mod signaling;
+mod slow_session;
 mod tls;
 mod turn;
 mod wildcard_bind;
