@@ -46,11 +46,23 @@ pub fn has_forwarding_headers(headers: &HeaderMap) -> bool {
 /// The hops of `X-Forwarded-For` (or else `Forwarded`'s `for=`), left to right; `None` for one
 /// that is not an address.
 fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let values = |name| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','));
+    // Split as bytes: a value is not always ASCII (nginx appends the real address to whatever
+    // the client sent, `é` included), and a hop that is not text must not take the good hops
+    // of its header with it: it becomes an unreadable hop, and the walk stops there.
+    let values = |name| {
+        headers
+            .get_all(name)
+            .iter()
+            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+            .map(|hop| std::str::from_utf8(hop).ok())
+            .collect::<Vec<_>>()
+    };
     if headers.contains_key("x-forwarded-for") {
-        return values("x-forwarded-for").map(parse_hop).collect();
+        return values("x-forwarded-for").into_iter().map(|hop| hop.and_then(parse_hop)).collect();
     }
     values("forwarded")
+        .into_iter()
+        .map(|element| element.unwrap_or("for=unknown"))
         .map(|element| {
             let node = element.split(';').find_map(|pair| {
                 let (key, value) = pair.trim().split_once('=')?;
@@ -76,6 +88,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
@@ -145,6 +158,17 @@ mod tests {
         // With both, X-Forwarded-For wins: a proxy that appends to it passes Forwarded on as
         // the client wrote it.
         let h = headers(&[("forwarded", "for=192.0.2.66"), ("x-forwarded-for", "198.51.100.7")]);
+        assert_eq!(client_ip(ip("127.0.0.1"), &h, &nets(&["127.0.0.1"])), ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn a_hop_that_is_not_text_does_not_hide_the_real_address_appended_after_it() {
+        // The client sent `X-Forwarded-For: é`; nginx appended the address it saw.
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", HeaderValue::from_bytes(b"\xc3\xa9, 198.51.100.7").unwrap());
+        assert_eq!(client_ip(ip("127.0.0.1"), &h, &nets(&["127.0.0.1"])), ip("198.51.100.7"));
+        let mut h = HeaderMap::new();
+        h.append("forwarded", HeaderValue::from_bytes(b"for=\xc3\xa9, for=198.51.100.7").unwrap());
         assert_eq!(client_ip(ip("127.0.0.1"), &h, &nets(&["127.0.0.1"])), ip("198.51.100.7"));
     }
 

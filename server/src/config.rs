@@ -211,13 +211,13 @@ impl Config {
     pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
         let parse = |t: &str, origin: &str| {
             t.parse::<toml::Table>()
-                .map_err(|e| ConfigError::Parse { origin: origin.into(), message: e.to_string() })
+                .map_err(|e| ConfigError::Parse { origin: origin.into(), message: without_values(&e, t) })
         };
         let mut merged = parse(DEFAULT_TOML, "embedded default")?;
         merge(&mut merged, parse(text, origin)?);
         merged
             .try_into::<Config>()
-            .map_err(|e| ConfigError::Parse { origin: origin.into(), message: e.to_string() })
+            .map_err(|e| ConfigError::Parse { origin: origin.into(), message: without_values(&e, "") })
     }
 
     /// Applies `HAVEN_*` variables from `vars` (taken as a parameter so tests need not touch
@@ -412,6 +412,36 @@ impl Config {
     }
 }
 
+/// A TOML error told without the text it is about: toml quotes the offending line and serde
+/// the offending value, and either may be a secret (`turn.secret`, `rooms.create_secret`)
+/// that would end up in the journal or a pasted `check-config` output. The line and column,
+/// the key and what was expected are enough to find it.
+fn without_values(error: &toml::de::Error, text: &str) -> String {
+    // Errors from the parsed table (`text` empty) carry no source line, and their display
+    // names the key (`in \`turn.secret\``); a syntax error's display shows the line itself.
+    let whole = error.to_string();
+    let mut message = String::new();
+    let mut rest = if text.is_empty() { whole.as_str() } else { error.message() };
+    // serde: "invalid type: integer `98765`, expected a string" — drop the quoted value.
+    while let Some(at) = rest.find("invalid type: ").or_else(|| rest.find("invalid value: ")) {
+        let Some(open) = rest[at..].find('`').map(|i| at + i) else { break };
+        let Some(close) = rest[open + 1..].find('`').map(|i| open + 1 + i) else { break };
+        message.push_str(rest[..open].trim_end());
+        rest = &rest[close + 1..];
+    }
+    message.push_str(rest);
+    let message = message.trim().to_string();
+    match error.span().filter(|_| !text.is_empty()) {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
 /// Room ids appear in URLs: keep them to a safe alphabet.
 pub fn is_valid_room_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
@@ -521,6 +551,25 @@ mod tests {
         c.apply_env([("HAVEN_TRUSTED_PROXIES".to_string(), "192.0.2.1, 2001:db8::/32".to_string())]).unwrap();
         assert_eq!(c.server.trusted_proxies.len(), 2);
         assert!(c.apply_env([("HAVEN_TRUSTED_PROXIES".to_string(), "10.0.0.0/33".to_string())]).is_err());
+    }
+
+    #[test]
+    fn errors_in_the_file_never_repeat_a_secret() {
+        for (file, secret) in [
+            ("[turn]\nsecret = \"S3cretTurnKey-unterminated\n", "S3cretTurnKey"),
+            ("[rooms]\ncreate_secret = Organiser-Code-42\n", "Organiser-Code-42"),
+            ("[turn]\nsecret = 98765432109876\n", "98765432109876"),
+            ("[rooms]\ncreate_secret = [\"Organiser-Code-42\"]\n", "Organiser-Code-42"),
+        ] {
+            let err = Config::from_toml(file, "haven.toml").unwrap_err().to_string();
+            assert!(!err.contains(secret), "{err}");
+            assert!(err.contains("haven.toml"), "{err}");
+        }
+        // Still says where: the line, or the key.
+        let err = Config::from_toml("[turn]\nsecret = 98765432109876\n", "t").unwrap_err().to_string();
+        assert!(err.contains("secret"), "{err}");
+        let err = Config::from_toml("\n\n[rooms]\ncreate_secret = Organiser\n", "t").unwrap_err().to_string();
+        assert!(err.contains("line 4"), "{err}");
     }
 
     #[test]

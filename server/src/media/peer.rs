@@ -299,7 +299,8 @@ impl Peer {
         // hundred transceivers would be offered to everyone else.
         let unknown = sdp
             .lines()
-            .filter_map(|line| line.trim_end().strip_prefix("a=mid:"))
+            // As written: str0m reads `a=mid:0 ` as another mid than `0`, and so must we.
+            .filter_map(|line| line.strip_prefix("a=mid:"))
             .any(|mid| mid.len() > 16 || self.rtc.media(Mid::from(mid)).is_none());
         if unknown {
             return Err(MediaError::NewMediaInRenegotiation);

@@ -45,7 +45,16 @@ pub(super) enum TcpEvent {
 #[derive(Default)]
 struct Open {
     total: usize,
+    /// By network: an IPv4 address, or an IPv6 /64 (whose owner may use any address in it).
     by_address: HashMap<IpAddr, usize>,
+}
+
+/// The network an address stands for, as the per-address limits count it.
+fn network_of(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        v4 => v4,
+    }
 }
 
 /// A connection's place in [`Open`], given back when dropped.
@@ -99,7 +108,7 @@ pub(super) async fn accept(listener: TcpListener, events: mpsc::Sender<TcpEvent>
         };
         let source = super::recv::canonical(source);
         // Refused: dropping the stream closes it.
-        let Some(place) = Place::take(&open, source.ip()) else { continue };
+        let Some(place) = Place::take(&open, network_of(source.ip())) else { continue };
         let _ = stream.set_nodelay(true);
         tokio::spawn(serve(stream, source, events.clone(), place));
     }
@@ -167,6 +176,19 @@ pub(super) fn frame(packet: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_network_shares_one_count_of_connections() {
+        let open = Arc::new(Mutex::new(Open::default()));
+        let net = |a: &str| network_of(a.parse().unwrap());
+        let places: Vec<Place> =
+            (0..MAX_PER_ADDRESS).map(|i| Place::take(&open, net(&format!("2001:db8:1:2::{:x}", i + 1))).unwrap()).collect();
+        assert!(Place::take(&open, net("2001:db8:1:2:ffff::1")).is_none(), "the same /64");
+        assert!(Place::take(&open, net("2001:db8:1:3::1")).is_some(), "the next /64");
+        assert_eq!(net("::ffff:192.0.2.1"), net("192.0.2.1"));
+        drop(places);
+        assert!(Place::take(&open, net("2001:db8:1:2::1")).is_some(), "places come back");
+    }
 
     #[test]
     fn a_frame_is_its_big_endian_length_then_the_packet() {
