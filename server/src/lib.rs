@@ -9,6 +9,7 @@
 //! | `names`       | display-name rules                                                    | nothing    |
 //! | `ids`         | random ids and secrets                                                | nothing    |
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
+//! | `allocator`   | PURE: per-subscriber bandwidth allocation: per track audio always, video at a layer or paused (priority, tile size, hysteresis with time passed in); not wired into `media` yet | nothing    |
 //! | `media`       | the SFU (full ICE; remote candidates only from the browser's checks): media workers (`workers`: a meeting lives on one, new meetings go to the one with the fewest people), each a run loop on its own thread owning its UDP socket (own port; on a wildcard bind each datagram's destination, `IP_PKTINFO`, is mapped to the announced address it was sent to, `addresses`, and answers leave from it), ICE-TCP listener and every str0m `Rtc` of its meetings (RTP mode: packets forwarded as they come; datagrams out in `sendmmsg` batches, runs to one address as UDP GSO sends); offers first to each newcomer (one round trip starts media both ways); negotiates only live tracks, TWCC only where it receives; retransmission history fitted to each subscriber's round trip | config (`MediaConfig`), metrics (counters) |
 //! | `hub`         | the only place that knows meetings and media; owns all meetings; opens a participant's media connection on admission (right behind `joined`); keeps a dropped participant's place for the grace period; starts a meeting again once it empties or ends (an ended ad-hoc one stays ended until forgotten; bans of the last day carried over) | config, protocol, names, ids, media, metrics, turn |
 //! | `session`     | one WebSocket: decode, order (room messages before media signals), rate-limit, relay to the hub; close one not in a meeting in time; ping, and drop one gone silent; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
@@ -25,6 +26,7 @@
 //! also decide which tracks are negotiated to the others: only live ones).
 //! `main.rs` only parses arguments and calls [`start_server`].
 
+pub mod allocator;
 mod client_addr;
 pub mod config;
 pub mod hub;
@@ -139,6 +141,7 @@ impl RunningServer {
 /// certificate and key can be read and go together. Binds nothing and starts nothing.
 pub fn check_config(config: &Config) -> Result<(), StartError> {
     config.validate()?;
+    hub::check_declared_rooms(config)?;
     if !config.tls.cert.is_empty() {
         tls::Tls::from_files(config.tls.cert.as_ref(), config.tls.key.as_ref())?;
     }
@@ -148,6 +151,7 @@ pub fn check_config(config: &Config) -> Result<(), StartError> {
 /// Validates `config`, binds both sockets and starts serving. Port 0 picks a free port.
 pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     config.validate()?;
+    hub::check_declared_rooms(&config)?;
     let tls = if config.tls.self_signed {
         let mut names = vec!["localhost".to_string(), config.server.http_addr.ip().to_string()];
         names.extend(config.media.public_ips.iter().map(|ip| ip.to_string()));

@@ -306,9 +306,11 @@ impl Hub {
         self.next_key += 1;
         let pid = ParticipantId(key.0);
         let token = request.token.filter(|t| t.len() <= 64).unwrap_or_else(|| crate::ids::random_token(24));
+        let name_key = names::look_alike_key(&name);
         let command = RoomCommand::Join {
             public_id: PublicId(crate::ids::random_token(8)),
             name,
+            name_key,
             role: if facilitator { Role::Facilitator } else { Role::Member },
             token: Some(token.clone()),
             ban_key: request.addr.map(|a| meeting.ban_key(a)),
@@ -558,6 +560,18 @@ fn declared_settings(config: &Config, room: &DeclaredRoom) -> RoomSettings {
     s.chat_enabled = room.chat_enabled.unwrap_or(s.chat_enabled);
     s.member_private_messages = room.member_private_messages.unwrap_or(s.member_private_messages);
     s
+}
+
+/// Each `[[room]]` as the room will hold it passes the room's own rules, the ones a live
+/// change by a facilitator meets (title and guidelines lengths, timer), so a file cannot
+/// start a meeting with settings no facilitator could set.
+pub fn check_declared_rooms(config: &Config) -> Result<(), crate::config::ConfigError> {
+    for room in &config.declared_rooms {
+        declared_settings(config, room).validate().map_err(|e| {
+            crate::config::ConfigError::Invalid(format!("room {:?}: {}", room.id, e))
+        })?;
+    }
+    Ok(())
 }
 
 fn decode_hex32(hex: &str) -> Option<[u8; 32]> {

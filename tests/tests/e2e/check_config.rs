@@ -62,6 +62,10 @@ fn check_config_prints_the_settings_without_secrets_and_refuses_bad_ones_with_st
         ("[server]\nhttp_adr = \"127.0.0.1:80\"\n", "http_adr"),
         ("[turn]\nurls = [\"turn:t.example.org\"]\n", "turn.secret"),
         ("[tls]\ncert = \"/nonexistent/haven-cert.pem\"\nkey = \"/nonexistent/haven-key.pem\"\n", "/nonexistent/haven-cert.pem"),
+        // A declared room meets the rules a facilitator's live change meets.
+        (&*format!("[[room]]\nid = \"tue\"\ntitle = \"{}\"\n", "x".repeat(300)), "title"),
+        // A value that may be a secret is never repeated, but the key is named.
+        ("[turn]\nsecret = 98765432109876\n", "turn.secret"),
     ] {
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, file)?;
@@ -69,6 +73,7 @@ fn check_config_prints_the_settings_without_secrets_and_refuses_bad_ones_with_st
         let stderr = text(&out.stderr);
         ensure!(out.status.code() == Some(2), "{file:?}: status {:?}, {stderr}", out.status);
         ensure!(stderr.contains(key), "{file:?}: the message names {key}: {stderr}");
+        ensure!(!stderr.contains("98765432109876"), "a value that may be secret is repeated: {stderr}");
         ensure!(out.stdout.is_empty(), "{file:?}: nothing on stdout for an invalid configuration");
     }
     let out = haven(&["check-config"], &good, &[("HAVEN_MAX_PARTICIPANT", "12")])?;
