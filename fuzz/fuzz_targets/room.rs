@@ -1,13 +1,13 @@
 //! Any sequence of commands from any of six people, with time passing: the room never
-//! panics, its queue and floor only ever name people who are in it, and a locked room
-//! without a waiting room admits no one.
+//! panics, its queue and floor only ever name people who are in it, a locked room
+//! without a waiting room admits no one, and a waiting list never holds more than its cap.
 #![no_main]
 
 use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
 use haven::room::{
-    MessageId, ParticipantId, PublicId, Reaction, Role, Room, RoomCommand, RoomSettings, SettingsPatch,
+    BanId, MessageId, ParticipantId, PublicId, Reaction, Role, Room, RoomCommand, RoomSettings, SettingsPatch,
     UnmutePermission,
 };
 use libfuzzer_sys::fuzz_target;
@@ -39,6 +39,8 @@ enum Op {
     Admit(u8),
     AdmitAll,
     Deny(u8, bool),
+    DenyAll,
+    LiftBan(u8),
     RaiseHand,
     LowerHand,
     CallNext,
@@ -70,6 +72,7 @@ fn command(from: ParticipantId, op: Op) -> RoomCommand {
         Op::Join { facilitator, token, key, agreed } => C::Join {
             public_id: PublicId(format!("p{}", from.0)),
             name: format!("Person {}", from.0),
+            name_key: format!("person {}", from.0 % 3),
             role: if facilitator { Role::Facilitator } else { Role::Member },
             token: Some(format!("t{}", token % 4)),
             ban_key: key.map(|k| format!("k{}", k % 4)),
@@ -102,6 +105,8 @@ fn command(from: ParticipantId, op: Op) -> RoomCommand {
         Op::Admit(n) => C::Admit { who: who(n) },
         Op::AdmitAll => C::AdmitAll,
         Op::Deny(n, ban) => C::Deny { who: who(n), ban },
+        Op::DenyAll => C::DenyAll,
+        Op::LiftBan(n) => C::LiftBan { ban: BanId(u64::from(n % 8)) },
         Op::RaiseHand => C::RaiseHand,
         Op::LowerHand => C::LowerHand,
         Op::CallNext => C::CallNext,
@@ -145,6 +150,9 @@ fuzz_target!(|steps: Vec<Step>| {
             }
         }
         for id in 1..=u64::from(PEOPLE) {
+            if let Some(view) = room.state_for(now, ParticipantId(id)) {
+                assert!(view.waiting.len() <= haven::room::MAX_WAITING, "the waiting room grew past its cap");
+            }
             let Some(view) = room.state_for(now, ParticipantId(id)) else { continue };
             let present: Vec<&PublicId> = view.participants.iter().map(|p| &p.id).collect();
             assert!(view.queue.iter().all(|q| present.contains(&&q.id)), "the queue names someone absent");

@@ -76,6 +76,10 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "is_false")]
         ban: bool,
     },
+    /// Turn away everyone in the waiting room.
+    DenyAll {},
+    /// Take back a ban: `id` from `ban_list`.
+    LiftBan { id: u64 },
 
     RaiseHand {},
     LowerHand {},
@@ -126,6 +130,9 @@ pub struct Joined {
     /// Facilitators only: who waits to be admitted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waiting: Vec<Waiter>,
+    /// Facilitators only: this meeting's bans.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bans: Vec<Ban>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
@@ -185,6 +192,10 @@ pub enum ServerMessage {
     },
     WaitingList {
         waiting: Vec<Waiter>,
+    },
+    /// To staff: this meeting's bans, oldest first, whenever they change.
+    BanList {
+        bans: Vec<Ban>,
     },
     /// To the person muted by a facilitator, in plain words.
     Muted {
@@ -379,6 +390,21 @@ pub struct IceServer {
 pub struct Waiter {
     pub id: PublicId,
     pub name: String,
+    /// Joins from the same network (address, or IPv6 /64) as someone banned: a household
+    /// member, or the raider in a new browser. Staff decide.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub same_network_as_banned: bool,
+}
+
+/// One ban in the staff's list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Ban {
+    pub id: u64,
+    /// The name at ban time; absent for a ban from an earlier meeting of a standing room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// When, in Unix seconds.
+    pub at: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -386,6 +412,8 @@ pub struct ChatMessage {
     pub id: u64,
     pub from: PublicId,
     pub name: String,
+    /// The author's role when they wrote it (clients badge staff).
+    pub role: Role,
     pub text: String,
 }
 
@@ -393,6 +421,7 @@ pub struct ChatMessage {
 pub struct PrivateMessage {
     pub from: PublicId,
     pub from_name: String,
+    pub from_role: Role,
     /// Absent: to all facilitators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<PublicId>,
@@ -501,6 +530,9 @@ mod tests {
             (r#"{"type":"admit","id":"p7f3a"}"#, ClientMessage::Admit { id: id() }),
             (r#"{"type":"admit_all"}"#, ClientMessage::AdmitAll {}),
             (r#"{"type":"deny","id":"p7f3a"}"#, ClientMessage::Deny { id: id(), ban: false }),
+            (r#"{"type":"deny","id":"p7f3a","ban":true}"#, ClientMessage::Deny { id: id(), ban: true }),
+            (r#"{"type":"deny_all"}"#, ClientMessage::DenyAll {}),
+            (r#"{"type":"lift_ban","id":3}"#, ClientMessage::LiftBan { id: 3 }),
             (r#"{"type":"raise_hand"}"#, ClientMessage::RaiseHand {}),
             (r#"{"type":"lower_hand"}"#, ClientMessage::LowerHand {}),
             (r#"{"type":"call_next"}"#, ClientMessage::CallNext {}),
@@ -608,7 +640,9 @@ mod tests {
     /// Each server message prints as, and parses from, exactly this JSON.
     #[test]
     fn server_messages_have_fixed_json() {
-        let chat = ChatMessage { id: 4, from: "p7f3a".into(), name: "Sam".into(), text: "hi".into() };
+        let chat = ChatMessage { id: 4, from: "p7f3a".into(), name: "Sam".into(), role: Role::Member, text: "hi".into() };
+        let ana = || Waiter { id: "w1".into(), name: "Ana".into(), same_network_as_banned: false };
+        let sam_banned = || Ban { id: 3, name: Some("Sam".into()), at: 1_718_045_640 };
         let cases: Vec<(String, ServerMessage)> = vec![
             (
                 r#"{"type":"hello","version":1,"server":"haven/0.1.0"}"#.into(),
@@ -616,7 +650,7 @@ mod tests {
             ),
             (
                 format!(
-                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"request_id":"1"}}"#
+                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","role":"member","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"bans":[{{"id":3,"name":"Sam","at":1718045640}}],"request_id":"1"}}"#
                 ),
                 ServerMessage::Joined(Box::new(Joined {
                     you: sam(),
@@ -629,7 +663,8 @@ mod tests {
                     queue: vec![QueueEntry { id: "p7f3a".into(), name: "Sam".into(), position: 1 }],
                     floor: Some(floor()),
                     chat: vec![chat.clone()],
-                    waiting: vec![Waiter { id: "w1".into(), name: "Ana".into() }],
+                    waiting: vec![ana()],
+                    bans: vec![sam_banned()],
                     request_id: Some("1".into()),
                 })),
             ),
@@ -673,7 +708,17 @@ mod tests {
             (format!(r#"{{"type":"room_updated","room":{TUESDAY}}}"#), ServerMessage::RoomUpdated { room: tuesday() }),
             (
                 r#"{"type":"waiting_list","waiting":[{"id":"w1","name":"Ana"}]}"#.into(),
-                ServerMessage::WaitingList { waiting: vec![Waiter { id: "w1".into(), name: "Ana".into() }] },
+                ServerMessage::WaitingList { waiting: vec![ana()] },
+            ),
+            (
+                r#"{"type":"waiting_list","waiting":[{"id":"w2","name":"Kim","same_network_as_banned":true}]}"#.into(),
+                ServerMessage::WaitingList {
+                    waiting: vec![Waiter { id: "w2".into(), name: "Kim".into(), same_network_as_banned: true }],
+                },
+            ),
+            (
+                r#"{"type":"ban_list","bans":[{"id":3,"name":"Sam","at":1718045640},{"id":1,"at":1717990000}]}"#.into(),
+                ServerMessage::BanList { bans: vec![sam_banned(), Ban { id: 1, name: None, at: 1_717_990_000 }] },
             ),
             (
                 r#"{"type":"muted","by":"a facilitator","message":"A facilitator muted you."}"#.into(),
@@ -687,16 +732,29 @@ mod tests {
                 },
             ),
             (
-                r#"{"type":"chat","message":{"id":4,"from":"p7f3a","name":"Sam","text":"hi"}}"#.into(),
+                r#"{"type":"chat","message":{"id":4,"from":"p7f3a","name":"Sam","role":"member","text":"hi"}}"#.into(),
                 ServerMessage::Chat { message: chat },
+            ),
+            (
+                r#"{"type":"chat","message":{"id":5,"from":"f1","name":"Ana","role":"facilitator","text":"welcome"}}"#.into(),
+                ServerMessage::Chat {
+                    message: ChatMessage {
+                        id: 5,
+                        from: "f1".into(),
+                        name: "Ana".into(),
+                        role: Role::Facilitator,
+                        text: "welcome".into(),
+                    },
+                },
             ),
             (r#"{"type":"chat_deleted","id":4}"#.into(), ServerMessage::ChatDeleted { id: 4 }),
             (
-                r#"{"type":"private_message","message":{"from":"p7f3a","from_name":"Sam","text":"can we talk?"}}"#.into(),
+                r#"{"type":"private_message","message":{"from":"p7f3a","from_name":"Sam","from_role":"member","text":"can we talk?"}}"#.into(),
                 ServerMessage::PrivateMessage {
                     message: PrivateMessage {
                         from: "p7f3a".into(),
                         from_name: "Sam".into(),
+                        from_role: Role::Member,
                         to: None,
                         text: "can we talk?".into(),
                     },

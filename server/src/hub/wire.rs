@@ -42,6 +42,7 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
                 floor: snapshot.floor.map(floor),
                 chat: snapshot.chat.into_iter().map(chat).collect(),
                 waiting: snapshot.waiting.into_iter().map(waiter).collect(),
+                bans: bans(snapshot.bans),
                 request_id: to.request_id.clone(),
             }))
         }
@@ -77,6 +78,7 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
         RoomEvent::WaitingListChanged { waiting } => {
             ServerMessage::WaitingList { waiting: waiting.into_iter().map(waiter).collect() }
         }
+        RoomEvent::BansChanged { bans: b } => ServerMessage::BanList { bans: bans(b) },
         RoomEvent::YouWereMuted { by, reason } => ServerMessage::Muted { by, message: reason },
         RoomEvent::YourCameraWasStopped { by, reason } => {
             ServerMessage::CameraStopped { by, message: reason }
@@ -87,6 +89,7 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
             message: wire::PrivateMessage {
                 from: m.from.0,
                 from_name: m.from_name,
+                from_role: role(m.from_role),
                 to: m.to.map(|t| t.0),
                 text: m.text,
             },
@@ -147,6 +150,8 @@ pub fn room_command(room: &Room, message: ClientMessage) -> Result<Option<RoomCo
         ClientMessage::Admit { id } => RoomCommand::Admit { who: who(&id)? },
         ClientMessage::AdmitAll {} => RoomCommand::AdmitAll,
         ClientMessage::Deny { id, ban } => RoomCommand::Deny { who: who(&id)?, ban },
+        ClientMessage::DenyAll {} => RoomCommand::DenyAll,
+        ClientMessage::LiftBan { id } => RoomCommand::LiftBan { ban: room::BanId(id) },
         ClientMessage::RaiseHand {} => RoomCommand::RaiseHand,
         ClientMessage::LowerHand {} => RoomCommand::LowerHand,
         ClientMessage::CallNext {} => RoomCommand::CallNext,
@@ -198,11 +203,7 @@ fn participant(p: room::ParticipantView) -> wire::Participant {
     wire::Participant {
         id: p.id.0,
         name: p.name,
-        role: match p.role {
-            room::Role::Facilitator => wire::Role::Facilitator,
-            room::Role::CoFacilitator => wire::Role::CoFacilitator,
-            room::Role::Member => wire::Role::Member,
-        },
+        role: role(p.role),
         audio: p.mic_on,
         video: p.camera_on,
         hand_raised: p.hand_raised,
@@ -218,6 +219,24 @@ fn participant(p: room::ParticipantView) -> wire::Participant {
     }
 }
 
+fn role(r: room::Role) -> wire::Role {
+    match r {
+        room::Role::Facilitator => wire::Role::Facilitator,
+        room::Role::CoFacilitator => wire::Role::CoFacilitator,
+        room::Role::Member => wire::Role::Member,
+    }
+}
+
+/// The room keeps when a ban was made on its own clock; people read the time of day.
+fn bans(list: Vec<room::BanView>) -> Vec<wire::Ban> {
+    let (now, wall) = (std::time::Instant::now(), std::time::SystemTime::now());
+    let unix = |at: std::time::Instant| {
+        let then = wall.checked_sub(now.saturating_duration_since(at)).unwrap_or(wall);
+        then.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    };
+    list.into_iter().map(|b| wire::Ban { id: b.id.0, name: b.name, at: unix(b.at) }).collect()
+}
+
 fn queue_entry(q: room::QueueEntry) -> wire::QueueEntry {
     wire::QueueEntry { id: q.id.0, name: q.name, position: q.position }
 }
@@ -227,11 +246,11 @@ fn floor(f: room::FloorView) -> wire::Floor {
 }
 
 fn waiter(w: room::WaiterView) -> wire::Waiter {
-    wire::Waiter { id: w.id.0, name: w.name }
+    wire::Waiter { id: w.id.0, name: w.name, same_network_as_banned: w.same_network_as_banned }
 }
 
 fn chat(c: room::ChatView) -> wire::ChatMessage {
-    wire::ChatMessage { id: c.id.0, from: c.from.0, name: c.name, text: c.text }
+    wire::ChatMessage { id: c.id.0, from: c.from.0, name: c.name, role: role(c.role), text: c.text }
 }
 
 fn floor_end(reason: room::FloorEnd) -> wire::FloorEnd {

@@ -52,7 +52,7 @@ impl Room {
             return Err(RoomError::ChatDisabled);
         }
         check_text(&text)?;
-        let (public_id, name) = (p.public_id.clone(), p.name.clone());
+        let (public_id, name, role) = (p.public_id.clone(), p.name.clone(), p.role);
         self.take_message_token(now, from)?;
         let id = MessageId(self.next_message_id);
         self.next_message_id += 1;
@@ -60,6 +60,7 @@ impl Room {
             id,
             from: public_id,
             name,
+            role,
             text,
         };
         if self.chat.len() >= HISTORY {
@@ -110,6 +111,7 @@ impl Room {
         let view = PrivateView {
             from: p.public_id.clone(),
             from_name: p.name.clone(),
+            from_role: p.role,
             to: None,
             text,
         };
@@ -167,6 +169,7 @@ impl Room {
         let view = PrivateView {
             from: p.public_id.clone(),
             from_name: p.name.clone(),
+            from_role: p.role,
             to: Some(target.public_id.clone()),
             text,
         };

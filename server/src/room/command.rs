@@ -15,8 +15,12 @@ pub enum RoomCommand {
         role: Role,
         /// Per-meeting browser token, for bans.
         token: Option<String>,
-        /// Address hashed with the meeting's salt by the caller, for bans.
+        /// Address hashed with the meeting's salt by the caller (an IPv6 address by its
+        /// /64), for bans.
         ban_key: Option<String>,
+        /// `names::look_alike_key` of the name, computed by the caller (the room imports
+        /// nothing): a look-alike of a staff member's name is refused.
+        name_key: String,
         accepted_guidelines: bool,
     },
     Leave,
@@ -77,6 +81,12 @@ pub enum RoomCommand {
     Deny {
         who: ParticipantId,
         ban: bool,
+    },
+    /// (staff) Turn everyone in the waiting room away (a raid filling it).
+    DenyAll,
+    /// (staff) Take back one ban from the room's list.
+    LiftBan {
+        ban: super::BanId,
     },
 
     RaiseHand,

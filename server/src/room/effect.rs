@@ -4,7 +4,7 @@
 //! The hub applies effects in order: forwarding changes come first in every batch, so a
 //! mute is enforced before anyone is told about it.
 
-use super::{MessageId, ParticipantId, PublicId, Reaction, Role, RoomSettings, UnmutePermission};
+use super::{BanView, MessageId, ParticipantId, PublicId, Reaction, Role, RoomSettings, UnmutePermission};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -109,6 +109,10 @@ pub enum RoomEvent {
     WaitingListChanged {
         waiting: Vec<WaiterView>,
     },
+    /// To facilitators: this meeting's bans, oldest first.
+    BansChanged {
+        bans: Vec<BanView>,
+    },
     /// To the muted person, in plain words.
     YouWereMuted {
         by: String,
@@ -176,6 +180,9 @@ pub struct FloorView {
 pub struct WaiterView {
     pub id: PublicId,
     pub name: String,
+    /// Arrives from the address of someone banned (a household or a shared network, or
+    /// the raider with a new browser): staff decide.
+    pub same_network_as_banned: bool,
 }
 
 /// Settings plus the room's live state flags.
@@ -191,6 +198,9 @@ pub struct ChatView {
     pub id: MessageId,
     pub from: PublicId,
     pub name: String,
+    /// The author's role when they wrote it: clients badge staff, so a look-alike name
+    /// cannot pass for a facilitator's.
+    pub role: Role,
     pub text: String,
 }
 
@@ -198,6 +208,7 @@ pub struct ChatView {
 pub struct PrivateView {
     pub from: PublicId,
     pub from_name: String,
+    pub from_role: Role,
     /// `None`: to all facilitators.
     pub to: Option<PublicId>,
     pub text: String,
@@ -217,4 +228,6 @@ pub struct RoomSnapshot {
     pub chat: Vec<ChatView>,
     /// Empty unless `you` are a facilitator.
     pub waiting: Vec<WaiterView>,
+    /// Empty unless `you` are a facilitator.
+    pub bans: Vec<BanView>,
 }

@@ -61,6 +61,14 @@ pub enum RoomError {
     InvalidSetting(&'static str),
     #[error("the meeting has ended")]
     MeetingEnded,
+    #[error("that ban does not exist")]
+    UnknownBan,
+    #[error("too many people from one network are waiting")]
+    TooManyWaiting,
+    #[error("too many people are arriving at once")]
+    RoomBusy,
+    #[error("the name looks like a facilitator's")]
+    NameTakenByStaff,
 }
 
 impl RoomError {
@@ -94,6 +102,10 @@ impl RoomError {
             RoomError::UnknownMessage => "unknown_message",
             RoomError::InvalidSetting(_) => "invalid_setting",
             RoomError::MeetingEnded => "meeting_ended",
+            RoomError::UnknownBan => "unknown_ban",
+            RoomError::TooManyWaiting => "too_many_waiting",
+            RoomError::RoomBusy => "room_busy",
+            RoomError::NameTakenByStaff => "name_taken_by_staff",
         }
     }
 
@@ -145,6 +157,16 @@ impl RoomError {
             RoomError::UnknownMessage => "That message no longer exists.".into(),
             RoomError::InvalidSetting(field) => format!("That value for {field} is not allowed."),
             RoomError::MeetingEnded => "This meeting has ended.".into(),
+            RoomError::UnknownBan => "That ban was already lifted.".into(),
+            RoomError::TooManyWaiting => {
+                "Several people from your network are already waiting to be let in. Please wait for a facilitator to let them in, then try again.".into()
+            }
+            RoomError::RoomBusy => {
+                "Many people are arriving at once. Please try again in a minute.".into()
+            }
+            RoomError::NameTakenByStaff => {
+                "That name is too close to a facilitator's. Please choose another.".into()
+            }
         }
     }
 }

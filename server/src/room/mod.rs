@@ -16,9 +16,13 @@
 //!   emitted as [`Effect::SetForwarding`], first in its batch;
 //! - the waiting room is never emptied automatically; only facilitators (who hold the
 //!   secret) skip it;
-//! - bans (token and hashed address) live in this value, in memory only; an ended meeting
-//!   refuses every join, and a room started again ([`Room::restarted`]) keeps the bans made
-//!   within [`BAN_LIFETIME`].
+//! - bans (token and hashed address) live in this value, in memory only; a banned token is
+//!   refused, a banned address only waits (flagged for staff: it may be a shared network);
+//!   an ended meeting refuses every join, and a room started again ([`Room::restarted`])
+//!   keeps the bans made within [`BAN_LIFETIME`] (without the names);
+//! - the waiting room cannot be flooded: a few places per address, a few arrivals per
+//!   minute per room ([`MAX_WAITING_PER_ADDRESS`], [`WAITING_ARRIVALS_PER_MINUTE`]);
+//! - no member arrives under a name that looks like a staff member's.
 //!
 //! Participant-visible changes are found by diffing before/after views of the room
 //! (`view.rs`), so no handler can forget to tell clients or the SFU about a change.
@@ -47,6 +51,7 @@
 //!   others had not spoken, and holding a whole room would need an "allow" for each member
 //!   after the readings.
 
+mod bans;
 mod chat;
 mod command;
 mod effect;
@@ -78,8 +83,9 @@ pub use error::RoomError;
 pub use rate::RateLimiter;
 pub use participant::{MessageId, ParticipantId, PublicId, Reaction, Role, UnmutePermission};
 pub use settings::{RoomSettings, SettingsPatch, MAX_SHARE_SECONDS};
-pub use moderation::BAN_LIFETIME;
+pub use bans::{BanId, BanView, BAN_LIFETIME};
 pub use timer::SHARE_WARNING;
+pub use waiting::{MAX_WAITING, MAX_WAITING_PER_ADDRESS, WAITING_ARRIVALS_PER_MINUTE};
 
 use participant::Participant;
 
@@ -100,9 +106,11 @@ pub struct Room {
     floor: Option<timer::Floor>,
     chat: VecDeque<ChatView>,
     next_message_id: u64,
-    bans: moderation::Bans,
+    bans: bans::Bans,
     /// Whom a facilitator muted and has not yet let speak again (see `moderation.rs`).
     held: HashSet<moderation::HoldKey>,
+    /// When the last arrivals to the waiting room came, for its per-minute limit.
+    arrivals: VecDeque<Instant>,
 }
 
 impl Room {
@@ -119,8 +127,9 @@ impl Room {
             floor: None,
             chat: VecDeque::new(),
             next_message_id: 1,
-            bans: moderation::Bans::default(),
+            bans: bans::Bans::default(),
             held: HashSet::new(),
+            arrivals: VecDeque::new(),
         }
     }
 
@@ -171,6 +180,7 @@ impl Room {
                 role,
                 token,
                 ban_key,
+                name_key,
                 accepted_guidelines,
             } => {
                 let arrival = waiting::Arrival {
@@ -179,6 +189,7 @@ impl Room {
                     role,
                     token,
                     ban_key,
+                    name_key,
                 };
                 return self.join(now, from, arrival, accepted_guidelines, out);
             }
@@ -222,6 +233,11 @@ impl Room {
             C::Admit { who } => self.admit(who),
             C::AdmitAll => self.admit_all(),
             C::Deny { who, ban } => self.deny(now, who, ban, out),
+            C::DenyAll => {
+                self.deny_all(out);
+                Ok(())
+            }
+            C::LiftBan { ban } => self.lift_ban(ban),
             C::RaiseHand => self.raise_hand(now, from),
             C::LowerHand => self.lower_hand(from),
             C::CallNext => self.call_next(now, out),
@@ -348,6 +364,8 @@ fn needs_staff(cmd: &RoomCommand) -> bool {
         | C::Admit { .. }
         | C::AdmitAll
         | C::Deny { .. }
+        | C::DenyAll
+        | C::LiftBan { .. }
         | C::CallNext
         | C::Call { .. }
         | C::MoveInQueue { .. }

@@ -4,8 +4,7 @@
 //! Every decision here ends as mic/camera state on a participant; `view.rs` turns each
 //! change into `Effect::SetForwarding`, which the SFU enforces.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::participant::Participant;
 use super::{
@@ -27,50 +26,6 @@ impl HoldKey {
             Some(t) => HoldKey::Token(t.clone()),
             None => HoldKey::Id(p.public_id.clone()),
         }
-    }
-}
-
-/// How long a ban outlives the meeting it was made in, when the room starts again (a
-/// standing meeting): a raider banned at the end of tonight's meeting is still out if the
-/// group meets again within the day. Within one meeting a ban never lapses.
-pub const BAN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
-
-/// Banned browser tokens and salted address hashes, each with when it was banned. Opaque
-/// strings from the caller; held only in memory.
-#[derive(Debug, Default)]
-pub(super) struct Bans {
-    tokens: HashMap<String, Instant>,
-    keys: HashMap<String, Instant>,
-}
-
-impl Bans {
-    pub fn matches(&self, token: Option<&str>, key: Option<&str>) -> bool {
-        token.is_some_and(|t| self.tokens.contains_key(t))
-            || key.is_some_and(|k| self.keys.contains_key(k))
-    }
-
-    fn add(&mut self, now: Instant, p: &Participant) {
-        self.tokens.extend(p.token.clone().map(|t| (t, now)));
-        self.keys.extend(p.ban_key.clone().map(|k| (k, now)));
-    }
-
-    /// The bans made less than [`BAN_LIFETIME`] before `now`.
-    pub fn recent(&self, now: Instant) -> Bans {
-        let young = |at: &Instant| now.saturating_duration_since(*at) < BAN_LIFETIME;
-        let keep = |m: &HashMap<String, Instant>| {
-            m.iter()
-                .filter(|(_, at)| young(at))
-                .map(|(k, at)| (k.clone(), *at))
-                .collect()
-        };
-        Bans {
-            tokens: keep(&self.tokens),
-            keys: keep(&self.keys),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.tokens.is_empty() && self.keys.is_empty()
     }
 }
 
@@ -326,8 +281,8 @@ impl Room {
     }
 
     /// Records the ban and closes the same browser's other connections (another tab,
-    /// a second try in the waiting room). Matching by address only blocks new joins:
-    /// people already inside may share that address innocently.
+    /// a second try in the waiting room). The address is not acted on here: people already
+    /// inside may share it innocently, and a new arrival from it waits, flagged.
     pub(super) fn ban(&mut self, now: Instant, p: &Participant, out: &mut Vec<Effect>) {
         self.bans.add(now, p);
         let Some(token) = p.token.as_deref() else {

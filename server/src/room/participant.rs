@@ -77,6 +77,11 @@ pub(super) struct Participant {
     /// Kept only so that a ban can record them; dropped with the room.
     pub token: Option<String>,
     pub ban_key: Option<String>,
+    /// What names that look like this one share (from `names::look_alike_key`, given by
+    /// the caller): a member may not arrive under a staff member's look-alike.
+    pub name_key: String,
+    /// Arrived from the address of someone banned: waits for staff, who are told.
+    pub same_network_as_banned: bool,
     /// Microphone forwarded. The SFU's audio flag always equals this.
     pub mic_on: bool,
     /// Camera forwarded. The SFU's video flag always equals this.
@@ -101,6 +106,7 @@ impl Participant {
         role: Role,
         token: Option<String>,
         ban_key: Option<String>,
+        name_key: String,
     ) -> Self {
         Participant {
             id,
@@ -109,6 +115,8 @@ impl Participant {
             role,
             token,
             ban_key,
+            name_key,
+            same_network_as_banned: false,
             mic_on: false,
             camera_on: false,
             unmute: UnmutePermission::FollowRoom,

@@ -38,10 +38,12 @@ fn join() -> impl Strategy<Value = RoomCommand> {
         0..4u8,
         proptest::option::of(0..4u8),
         prop::bool::weighted(0.9),
+        0..4u8,
     )
-        .prop_map(|(facilitator, token, key, accepted)| RoomCommand::Join {
+        .prop_map(|(facilitator, token, key, accepted, name)| RoomCommand::Join {
             public_id: PublicId(String::new()),
-            name: "Sam".into(),
+            name: format!("Sam{name}"),
+            name_key: format!("sam{name}"),
             role: if facilitator {
                 Role::Facilitator
             } else {
@@ -113,6 +115,8 @@ fn command() -> impl Strategy<Value = RoomCommand> {
         2 => pid().prop_map(|who| C::Admit { who }),
         1 => Just(C::AdmitAll),
         1 => (pid(), any::<bool>()).prop_map(|(who, ban)| C::Deny { who, ban }),
+        1 => Just(C::DenyAll),
+        1 => (1..5u64).prop_map(|id| C::LiftBan { ban: BanId(id) }),
         3 => Just(C::RaiseHand),
         1 => Just(C::LowerHand),
         2 => Just(C::CallNext),
@@ -176,6 +180,11 @@ fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
         .filter(|p| room.view_of(p).has_floor)
         .count();
     prop_assert!(holders <= 1);
+    // one address cannot fill the waiting room
+    for w in &room.waiting {
+        let same = room.waiting.iter().filter(|o| w.ban_key.is_some() && o.ban_key == w.ban_key);
+        prop_assert!(same.count() <= MAX_WAITING_PER_ADDRESS, "one address holds too many waiting places");
+    }
     for p in &room.participants {
         // a late joiner reads only what was said after they arrived
         let shared = room.settings.share_earlier_chat || p.role == Role::Facilitator;
@@ -252,6 +261,13 @@ fn run(prelude: Vec<Step>, steps: Vec<Step>, settings: RoomSettings) -> Result<(
             _ => None,
         };
         let ended = room.is_ended();
+        // Does this join's name pass for a staff member present, from another browser?
+        let impersonates = match &cmd {
+            RoomCommand::Join { name_key, token, .. } => room.participants.iter().any(|s| {
+                s.role.is_staff() && &s.name_key == name_key && s.token != *token
+            }),
+            _ => false,
+        };
         match room.handle(now, from, cmd.clone()) {
             Err(e) => {
                 prop_assert!(!e.code().is_empty());
@@ -265,8 +281,14 @@ fn run(prelude: Vec<Step>, steps: Vec<Step>, settings: RoomSettings) -> Result<(
             Ok(effects) => {
                 prop_assert!(!ended, "an ended meeting accepted {:?}", cmd);
                 apply(&room, &mut model, &effects)?;
+                prop_assert!(!impersonates, "a look-alike of a staff name got in: {:?}", cmd);
                 if let Some(token) = waiting_target {
                     model.banned_tokens.insert(token);
+                }
+                if let RoomCommand::LiftBan { .. } = cmd {
+                    model
+                        .banned_tokens
+                        .retain(|t| room.bans.check(Some(t), None) == bans::BanMatch::Token);
                 }
                 if let RoomCommand::Join {
                     token: Some(token),

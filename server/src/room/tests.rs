@@ -1,7 +1,10 @@
 //! Room rules, one scenario per test, time injected. Imports no tokio, no media, no network.
 
+mod bans;
 mod chat;
+mod impersonation;
 mod moderation;
+mod raids;
 mod queue;
 mod timer;
 mod waiting;
@@ -75,9 +78,32 @@ impl Meeting {
             RoomCommand::Join {
                 public_id: public(id),
                 name: format!("Name{}", id.0),
+                name_key: format!("name{}", id.0),
                 role,
                 token: Some(token.into()),
                 ban_key: Some(key.into()),
+                accepted_guidelines: true,
+            },
+        )
+    }
+
+    /// Joins as a member named `name`, with `names::look_alike_key`'s stand-in: lower case.
+    pub fn join_named(
+        &mut self,
+        id: ParticipantId,
+        role: Role,
+        name: &str,
+        token: &str,
+    ) -> Result<Vec<Effect>, RoomError> {
+        self.cmd(
+            id,
+            RoomCommand::Join {
+                public_id: public(id),
+                name: name.into(),
+                name_key: name.to_lowercase(),
+                role,
+                token: Some(token.into()),
+                ban_key: Some(format!("key{}", id.0)),
                 accepted_guidelines: true,
             },
         )

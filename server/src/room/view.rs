@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use super::participant::Participant;
 use super::{
-    Effect, ParticipantId, ParticipantView, QueueEntry, Room, RoomEvent, RoomSnapshot, RoomStatus,
+    BanView, Effect, ParticipantId, ParticipantView, QueueEntry, Room, RoomEvent, RoomSnapshot, RoomStatus,
     WaiterView,
 };
 
@@ -20,6 +20,7 @@ pub(super) struct Observation {
     queue: Vec<QueueEntry>,
     status: RoomStatus,
     waiting: Vec<WaiterView>,
+    bans: Vec<BanView>,
 }
 
 impl Observation {
@@ -39,6 +40,7 @@ impl Room {
             queue: self.queue_view(),
             status: self.status(),
             waiting: self.waiting_view(),
+            bans: self.bans.view(),
         }
     }
 
@@ -94,10 +96,14 @@ impl Room {
                 event: RoomEvent::ParticipantUpdated(v.clone()),
                 except: None,
             });
-            // A new co-facilitator needs the waiting list they can now act on.
+            // A new co-facilitator needs the waiting list and bans they can now act on.
             if v.role.is_staff() && !b.role.is_staff() {
                 let event = RoomEvent::WaitingListChanged {
                     waiting: after.waiting.clone(),
+                };
+                out.push(Effect::Send { to: *id, event });
+                let event = RoomEvent::BansChanged {
+                    bans: after.bans.clone(),
                 };
                 out.push(Effect::Send { to: *id, event });
             }
@@ -119,6 +125,10 @@ impl Room {
             let event = RoomEvent::WaitingListChanged {
                 waiting: after.waiting,
             };
+            out.push(Effect::ToFacilitators { event });
+        }
+        if after.bans != before.bans {
+            let event = RoomEvent::BansChanged { bans: after.bans };
             out.push(Effect::ToFacilitators { event });
         }
         out
@@ -166,6 +176,7 @@ impl Room {
         w.map(|p| WaiterView {
             id: p.public_id.clone(),
             name: p.name.clone(),
+            same_network_as_banned: p.same_network_as_banned,
         })
         .collect()
     }
@@ -183,6 +194,11 @@ impl Room {
             chat: self.chat_for(me),
             waiting: if me.role.is_staff() {
                 self.waiting_view()
+            } else {
+                Vec::new()
+            },
+            bans: if me.role.is_staff() {
+                self.bans.view()
             } else {
                 Vec::new()
             },

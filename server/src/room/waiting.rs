@@ -5,8 +5,9 @@
 //! explicit admit (or by leaving). Not a facilitator arriving, not the waiting room being
 //! turned off, not the room being unlocked.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use super::bans::BanMatch;
 use super::participant::Participant;
 use super::{
     CloseReason, Effect, FloorEnd, LeaveReason, MessageId, ParticipantId, PublicId, Role, Room,
@@ -16,6 +17,13 @@ use super::{
 /// More arrivals than this in the waiting room are refused, so a raid cannot grow the
 /// room's memory without bound.
 pub const MAX_WAITING: usize = 200;
+/// Waiting places one address (hashed; an IPv6 /64) may hold at once: a household arrives
+/// together, a raider's script would take them all.
+pub const MAX_WAITING_PER_ADDRESS: usize = 3;
+/// New arrivals the waiting room takes in any minute; beyond it, `room_busy`. A real group
+/// trickles in; a raid from many addresses does not. The facilitator is never counted.
+pub const WAITING_ARRIVALS_PER_MINUTE: usize = 30;
+const MINUTE: Duration = Duration::from_secs(60);
 
 /// A `Join` command's identity fields.
 pub(super) struct Arrival {
@@ -24,6 +32,7 @@ pub(super) struct Arrival {
     pub role: Role,
     pub token: Option<String>,
     pub ban_key: Option<String>,
+    pub name_key: String,
 }
 
 impl Room {
@@ -55,25 +64,34 @@ impl Room {
         };
         // Secret holders skip bans, lock, waiting room and the cap: a facilitator must
         // always be able to get back in, and a hashed address may be a shared NAT.
+        let mut flagged = false;
         if role != Role::Facilitator {
-            if self.bans.matches(a.token.as_deref(), a.ban_key.as_deref()) {
-                return Err(RoomError::Banned);
+            match self.bans.check(a.token.as_deref(), a.ban_key.as_deref()) {
+                BanMatch::Token => return Err(RoomError::Banned),
+                // Maybe a household member, maybe the raider in a new browser: staff decide.
+                BanMatch::Address => flagged = true,
+                BanMatch::None => {}
             }
             if !self.settings.guidelines.is_empty() && !accepted_guidelines {
                 return Err(RoomError::GuidelinesNotAccepted);
             }
         }
-        let p = Participant::new(now, from, a.public_id, a.name, role, a.token, a.ban_key);
+        if self.impersonates_staff(&a.name_key, a.token.as_deref()) {
+            return Err(RoomError::NameTakenByStaff);
+        }
+        let mut p = Participant::new(
+            now, from, a.public_id, a.name, role, a.token, a.ban_key, a.name_key,
+        );
+        p.same_network_as_banned = flagged;
         if role == Role::Facilitator {
             self.enter(p);
             return Ok(());
         }
-        if self.settings.waiting_room {
+        if self.settings.waiting_room || flagged {
             // Locked or not, the waiting room takes arrivals; only a facilitator lets
             // them in.
-            if self.waiting.len() >= MAX_WAITING {
-                return Err(RoomError::RoomFull);
-            }
+            self.check_waiting_place(now, &p)?;
+            self.arrivals.push_back(now);
             out.push(Effect::Send { to: from, event: self.waiting_event() });
             self.waiting.push(p);
             return Ok(());
@@ -86,6 +104,41 @@ impl Room {
         }
         self.enter(p);
         Ok(())
+    }
+
+    /// Is there a waiting place for `p`: within the room's cap, their address's share of
+    /// it, and the room's arrivals per minute?
+    fn check_waiting_place(&mut self, now: Instant, p: &Participant) -> Result<(), RoomError> {
+        if self.waiting.len() >= MAX_WAITING {
+            return Err(RoomError::RoomFull);
+        }
+        if let Some(key) = &p.ban_key {
+            let same = self.waiting.iter().filter(|w| w.ban_key.as_ref() == Some(key));
+            if same.count() >= MAX_WAITING_PER_ADDRESS {
+                return Err(RoomError::TooManyWaiting);
+            }
+        }
+        // Forgetting arrivals over a minute old changes nothing anyone sees.
+        while self
+            .arrivals
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= MINUTE)
+        {
+            self.arrivals.pop_front();
+        }
+        if self.arrivals.len() >= WAITING_ARRIVALS_PER_MINUTE {
+            return Err(RoomError::RoomBusy);
+        }
+        Ok(())
+    }
+
+    /// Would a name with this look-alike key pass for a staff member present, coming from
+    /// someone who is not them (another browser)?
+    pub(super) fn impersonates_staff(&self, name_key: &str, token: Option<&str>) -> bool {
+        self.participants.iter().any(|s| {
+            let same_person = token.is_some() && s.token.as_deref() == token;
+            s.role.is_staff() && s.name_key == name_key && !same_person
+        })
     }
 
     pub(super) fn leave(
@@ -116,16 +169,31 @@ impl Room {
         Ok(())
     }
 
-    /// Admits in arrival order until the room is full; the rest keep waiting.
+    /// Admits in arrival order until the room is full; the rest keep waiting. Those from a
+    /// banned address are left waiting: each needs a look and its own admit.
     pub(super) fn admit_all(&mut self) -> Result<(), RoomError> {
-        if !self.waiting.is_empty() && self.is_full() {
+        let unflagged = |w: &Participant| !w.same_network_as_banned;
+        if self.waiting.iter().any(unflagged) && self.is_full() {
             return Err(RoomError::RoomFull);
         }
-        while !self.waiting.is_empty() && !self.is_full() {
-            let p = self.waiting.remove(0);
+        while !self.is_full() {
+            let Some(i) = self.waiting.iter().position(unflagged) else {
+                break;
+            };
+            let p = self.waiting.remove(i);
             self.enter(p);
         }
         Ok(())
+    }
+
+    /// Everyone waiting is turned away (a raid filling the waiting room), without a ban.
+    pub(super) fn deny_all(&mut self, out: &mut Vec<Effect>) {
+        for p in self.waiting.drain(..) {
+            out.push(Effect::Disconnect {
+                who: p.id,
+                reason: CloseReason::Denied,
+            });
+        }
     }
 
     pub(super) fn deny(

@@ -24,6 +24,7 @@ fn chat_is_broadcast_with_an_id_and_kept_for_those_already_here() {
         id: MessageId(1),
         from: public(A),
         name: "Name2".into(),
+        role: Role::Member,
         text: "welcome".into(),
     };
     assert_eq!(broadcasts(&e), vec![RoomEvent::ChatMessage(msg.clone())]);

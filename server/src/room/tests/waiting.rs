@@ -20,6 +20,7 @@ fn locked_room_with_waiting_room_sends_arrivals_to_wait() {
     let waiting = vec![WaiterView {
         id: public(C),
         name: "Name4".into(),
+        same_network_as_banned: false,
     }];
     assert_eq!(
         to_facilitators(&e),
@@ -178,6 +179,7 @@ fn guidelines_must_be_accepted_to_join() {
     let join = |accepted| RoomCommand::Join {
         public_id: public(A),
         name: "Sam".into(),
+        name_key: "Sam".to_lowercase(),
         role: Role::Member,
         token: None,
         ban_key: None,
@@ -197,6 +199,7 @@ fn the_same_connection_or_public_id_cannot_join_twice() {
     let again = RoomCommand::Join {
         public_id: public(A),
         name: "Copy".into(),
+        name_key: "Copy".to_lowercase(),
         role: Role::Member,
         token: None,
         ban_key: None,
