@@ -1,0 +1,340 @@
+//! PURE per-subscriber bandwidth allocation: for one member's downlink, which of the tracks
+//! they could receive is sent, and at which simulcast layer. Imports nothing from the crate,
+//! no tokio, no I/O, no str0m types: the media loop translates its ids and events into the
+//! plain values below.
+//!
+//! Sans-IO like the room: time is passed in, and the output is the *difference* between
+//! the new allocation and the one the caller applies now (decide by diffing views), so the
+//! media loop only ever applies [`Change`]s.
+//!
+//! ```text
+//! media loop ──Allocator::update(now, &Inputs)──▶ Allocator ──Vec<Change>──▶ forwarder (layer / pause, PLI)
+//!            ◀──probe(): allocated, desired────── Allocator ──▶ rtc.bwe().set_bitrate(allocated, desired)
+//!            ──update(now, &Inputs) again at next_deadline() (a held estimate may now allow more)
+//! ```
+//!
+//! # Rules
+//! - **Audio is sacred**: every audio track is [`Allocation::Audio`] (forwarded), always,
+//!   whatever the estimate — even one below the audio total. Audio's bitrate comes off the
+//!   budget first; video gets what is left.
+//! - **Video by priority**: the floor holder's video, then the active speaker's, each up to
+//!   the layer its tile needs; then every other shown video gets its lowest layer, in order of
+//!   tile size (largest first); then those are raised, in the same order, as far as the budget
+//!   goes. The first video that does not fit even at its lowest layer is paused, and so is
+//!   every video after it: a lesser tile never plays while a more important one is paused.
+//! - **Paused, not starved**: a video gets a whole layer or [`PauseReason::NoRoom`]; the
+//!   allocation never exceeds the budget (the one exception below).
+//! - **No layer larger than the tile**: the lowest layer whose height covers the tile (in
+//!   device pixels, 16:9 assumed for the width) is the most a video gets; hidden tiles get
+//!   nothing ([`PauseReason::NotVisible`]); "sound only" pauses every video
+//!   ([`PauseReason::SoundOnly`]).
+//! - **Hysteresis on the budget, not per track**: the budget the plan is made for only
+//!   falls at once (to [`HEADROOM`] of the estimate, as soon as that is below it) and only
+//!   rises to what the estimate allowed *without interruption* for [`HOLD`], divided by
+//!   [`UP_MARGIN`]. So a wobbling estimate moves nothing, a recovered link gets its layers back
+//!   after the hold in one step, and a paused video resumes only with margin. Changes of the
+//!   inputs other than the estimate (a new speaker, a bigger tile, a track leaving) act at
+//!   once within the current budget: they do not flap with the link.
+//! - **No estimate yet** (`None`, or zero): the priority video alone (the floor holder's,
+//!   else the active speaker's) gets its lowest layer, everything else is paused for room.
+//!   That shows the person sharing from the first second, for about 150 kbit/s, and is the
+//!   only case the video may exceed the (unknown) budget. With no floor holder and no speaker
+//!   there is no video until an estimate comes.
+//!
+//! # Driving it (for the media loop, not wired yet)
+//! - Negotiate transport-wide CC on the m-lines the server *sends* (today
+//!   `media::sdp_feedback` strips them there and `forward` writes no transport-wide numbers),
+//!   build each subscriber's `Rtc` with `RtcConfig::enable_bwe(Some(initial))`, and keep the
+//!   last `Event::EgressBitrateEstimate` per subscriber (`BweKind::Twcc { estimate, .. }`, or
+//!   `BweKind::Remb { estimate, .. }` from a browser without TWCC). Pass it as
+//!   [`Inputs::estimate`] on every call; `None` only until the first one.
+//! - Keep one [`Allocator`] per subscriber. Call [`Allocator::update`] on a new estimate, on
+//!   any change of its inputs (a track opened or closed, a tile report, the floor or speaker
+//!   moving, "sound only", a layer's measured bitrate moving by more than ~10 %), and when
+//!   [`Allocator::next_deadline`] passes (re-arm one timer after every call).
+//! - Apply each [`Change`] to the subscriber's forwarding entry for the track:
+//!   `Layer(i)` selects the publisher's i-th layer (lowest first) and, as `needs_keyframe`
+//!   says, asks the publisher for a keyframe of that layer (PLI, the run loop's
+//!   `request_keyframe`) and switches only at it (the existing `needs_keyframe` gate of
+//!   `forward`); `Paused(_)` stops writing that track's packets (the m-line stays, no
+//!   renegotiation). Changes come lowering first, so the link is freed before it is used.
+//! - After every update call `rtc.bwe().set_bitrate(probe.allocated, probe.desired)` with
+//!   [`Allocator::probe`]: `desired` is the estimate the next step up needs, so str0m probes
+//!   only for that (members pay for data; no padding beyond the media that flows).
+//! - Tell the member "Video is paused to keep the sound clear" while any video is
+//!   `Paused(NoRoom)`; it comes back by itself.
+//! - Bitrates are wire rates (RTP payload plus headers), smoothed by the caller; a layer not
+//!   measured yet is given its nominal rate ([`Layer::nominal`]). Layer indexes are positions
+//!   in the list given, lowest first: if a publisher's set of layers changes, the caller
+//!   should treat the track as a new one (a new [`TrackId`]).
+//! - Debounce the active speaker (a second or so) before passing it: every change of
+//!   priority may move layers, and each move costs a keyframe.
+
+mod budget;
+mod plan;
+
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// The share of the estimate the plan may use: estimates overshoot, and queues build up
+/// long before loss shows.
+pub const HEADROOM: Ratio = Ratio { num: 90, den: 100 };
+/// Going up needs the estimate to carry the new plan with this much to spare: it is the
+/// band inside which a wobbling estimate changes nothing.
+pub const UP_MARGIN: Ratio = Ratio { num: 115, den: 100 };
+/// How long the estimate must allow more, without a dip, before the plan takes more. Long
+/// enough to outlast one probe's optimism, short enough that a recovered link is back to
+/// the top layer well within the 15 s the issue asks for.
+pub const HOLD: Duration = Duration::from_secs(4);
+/// At most three simulcast layers are considered; more are ignored.
+pub const MAX_LAYERS: usize = 3;
+/// Nominal heights of three simulcast layers (`scaleResolutionDownBy` 4, 2, 1 of 720p).
+pub const NOMINAL_HEIGHTS: [u32; MAX_LAYERS] = [180, 360, 720];
+/// Nominal wire rates of three simulcast layers, until measured.
+pub const NOMINAL_BITRATES: [Bps; MAX_LAYERS] = [Bps::kbps(150), Bps::kbps(450), Bps::kbps(1200)];
+/// Nominal wire rate of one Opus voice, until measured.
+pub const NOMINAL_AUDIO: Bps = Bps::kbps(40);
+/// A layer costs at least this: a layer measured at zero (paused at its source) will not
+/// stay at zero once forwarded.
+pub const MIN_LAYER_BITRATE: Bps = Bps::kbps(30);
+/// Any one track's rate is taken as at most this; sums saturate.
+pub const MAX_TRACK_BITRATE: Bps = Bps::kbps(100_000);
+/// Tile sizes are clamped to this many pixels each way.
+pub const MAX_TILE_PX: u32 = 8192;
+
+/// Bits per second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bps(pub u64);
+
+impl Bps {
+    pub const fn kbps(k: u64) -> Bps {
+        Bps(k * 1000)
+    }
+
+    fn plus(self, other: Bps) -> Bps {
+        Bps(self.0.saturating_add(other.0))
+    }
+
+    fn minus(self, other: Bps) -> Bps {
+        Bps(self.0.saturating_sub(other.0))
+    }
+
+    fn times(self, r: Ratio) -> Bps {
+        let v = u128::from(self.0) * u128::from(r.num) / u128::from(r.den);
+        Bps(u64::try_from(v).unwrap_or(u64::MAX))
+    }
+
+    fn over(self, r: Ratio) -> Bps {
+        self.times(Ratio {
+            num: r.den,
+            den: r.num,
+        })
+    }
+
+    /// As [`Bps::times`], rounded up: a rate asked for must survive the rounding down.
+    fn times_up(self, r: Ratio) -> Bps {
+        let v = (u128::from(self.0) * u128::from(r.num)).div_ceil(u128::from(r.den));
+        Bps(u64::try_from(v).unwrap_or(u64::MAX))
+    }
+
+    fn over_up(self, r: Ratio) -> Bps {
+        self.times_up(Ratio {
+            num: r.den,
+            den: r.num,
+        })
+    }
+}
+
+/// A fixed fraction, so the arithmetic stays exact and in integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratio {
+    pub num: u32,
+    pub den: u32,
+}
+
+/// The caller's id for one track it could forward to this subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TrackId(pub u64);
+
+/// Who publishes a track; compared with [`Inputs::floor`] and [`Inputs::speaker`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PublisherId(pub u64);
+
+/// Everything one allocation depends on, for one subscriber, at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// The subscriber's downlink estimate; `None` (or zero) until str0m has one.
+    pub estimate: Option<Bps>,
+    /// The member chose "sound only": no video at all.
+    pub sound_only: bool,
+    /// Who holds the floor (shares now), if anyone.
+    pub floor: Option<PublisherId>,
+    /// Who speaks now (debounced), if anyone; second after the floor holder.
+    pub speaker: Option<PublisherId>,
+    /// Every track the subscriber could receive. A later duplicate of an id is ignored.
+    pub tracks: Vec<Track>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Track {
+    pub id: TrackId,
+    pub publisher: PublisherId,
+    pub media: Media,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Media {
+    Audio {
+        bitrate: Bps,
+    },
+    /// `layers` lowest first (one for a sender without simulcast, at most [`MAX_LAYERS`]
+    /// used); a video with no layer yet is left out, as if absent.
+    Video {
+        layers: Vec<Layer>,
+        view: View,
+    },
+}
+
+/// One simulcast layer as the publisher sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layer {
+    /// Measured (smoothed, wire) rate, or nominal until measured.
+    pub bitrate: Bps,
+    /// Frame height in pixels, measured or nominal.
+    pub height: u32,
+}
+
+impl Layer {
+    /// The nominal layer `index` of three (0 = 180p at 150 kbit/s … 2 = 720p at 1.2 Mbit/s).
+    pub fn nominal(index: usize) -> Layer {
+        let i = index.min(MAX_LAYERS - 1);
+        Layer {
+            bitrate: NOMINAL_BITRATES[i],
+            height: NOMINAL_HEIGHTS[i],
+        }
+    }
+}
+
+/// How the subscriber shows a video, as its client reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Not reported yet: shown, size unknown (no cap; ranked after tiles of known size).
+    Unknown,
+    /// Scrolled away, tab hidden, minimised: gets nothing.
+    Hidden,
+    /// Shown at this rendered size in device pixels (clamped to [`MAX_TILE_PX`]).
+    Shown { width: u32, height: u32 },
+}
+
+/// What one track gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Allocation {
+    /// An audio track: forwarded. Always.
+    Audio,
+    /// A video forwarded at this layer (an index into its `layers`, lowest first).
+    Layer(u8),
+    Paused(PauseReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PauseReason {
+    /// The link cannot carry it after the sound and the more important videos.
+    NoRoom,
+    /// The subscriber does not show it.
+    NotVisible,
+    /// The subscriber chose sound only.
+    SoundOnly,
+}
+
+/// One track's allocation changed (or a new track got its first one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub track: TrackId,
+    pub to: Allocation,
+    /// A video starts, resumes or switches layer: ask its publisher for a keyframe (PLI) and
+    /// switch at it.
+    pub needs_keyframe: bool,
+}
+
+/// What to tell str0m's bandwidth estimator after an update.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Probe {
+    /// What the current allocation sends (audio and video): `set_bitrate`'s `minimum`.
+    pub allocated: Bps,
+    /// The estimate at which the allocator would take its next step up (or keep what it
+    /// has, when nothing more is wanted): `set_bitrate`'s `desired`.
+    pub desired: Bps,
+}
+
+/// One subscriber's allocation and the little state that keeps it from flapping.
+#[derive(Debug, Default)]
+pub struct Allocator {
+    budget: budget::Budget,
+    current: BTreeMap<TrackId, Allocation>,
+    probe: Probe,
+}
+
+impl Allocator {
+    pub fn new() -> Allocator {
+        Allocator::default()
+    }
+
+    /// Plans for `inputs` at `now` and returns only what differs from the last plan:
+    /// lowering changes first (pauses, lower layers), then audio, then raising ones, each
+    /// group by track id. Tracks absent from `inputs` are forgotten without a change.
+    pub fn update(&mut self, now: Instant, inputs: &Inputs) -> Vec<Change> {
+        let budget = self.budget.observe(now, inputs.estimate);
+        let plan = plan::plan(budget, inputs);
+        let mut changes: Vec<(u8, Change)> = Vec::new();
+        for (&track, &to) in &plan.allocations {
+            let from = self.current.get(&track).copied();
+            if from == Some(to) {
+                continue;
+            }
+            let order = match (from, to) {
+                (_, Allocation::Audio) => 1,
+                (_, Allocation::Paused(_)) => 0,
+                (Some(Allocation::Layer(a)), Allocation::Layer(b)) if b < a => 0,
+                _ => 2,
+            };
+            let needs_keyframe = matches!(to, Allocation::Layer(_));
+            changes.push((
+                order,
+                Change {
+                    track,
+                    to,
+                    needs_keyframe,
+                },
+            ));
+        }
+        changes.sort_by_key(|(order, c)| (*order, c.track));
+        self.current = plan.allocations;
+        self.probe = plan.probe;
+        changes.into_iter().map(|(_, c)| c).collect()
+    }
+
+    /// When a held estimate would let the budget rise: call [`Allocator::update`] again
+    /// then (with the inputs of that moment). `None`: nothing to wait for.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.budget.next_rise()
+    }
+
+    pub fn allocation(&self, track: TrackId) -> Option<Allocation> {
+        self.current.get(&track).copied()
+    }
+
+    /// Every track's allocation, by track id.
+    pub fn allocations(&self) -> impl Iterator<Item = (TrackId, Allocation)> + '_ {
+        self.current.iter().map(|(t, a)| (*t, *a))
+    }
+
+    /// What to ask of the bandwidth estimator (see [`Probe`]).
+    pub fn probe(&self) -> Probe {
+        self.probe
+    }
+}

@@ -1,0 +1,232 @@
+//! The plan: a pure function from a budget and the inputs to every track's allocation.
+//! No state, no time: the hysteresis lives in the budget (`budget.rs`).
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::{
+    Allocation, Bps, Inputs, Layer, Media, PauseReason, Probe, TrackId, View, HEADROOM, MAX_LAYERS,
+    MAX_TILE_PX, MAX_TRACK_BITRATE, MIN_LAYER_BITRATE, UP_MARGIN,
+};
+
+pub(super) struct Plan {
+    pub(super) allocations: BTreeMap<TrackId, Allocation>,
+    pub(super) probe: Probe,
+}
+
+/// A shown video, cleaned up for planning.
+struct Candidate {
+    id: TrackId,
+    /// 0 floor holder, 1 active speaker, 2 everyone else.
+    class: u8,
+    /// Rendered area, `None` when not reported (ranked after every known size).
+    area: Option<u64>,
+    costs: Vec<Bps>,
+    /// The highest layer the tile needs.
+    cap: usize,
+}
+
+/// What each layer costs, lowest first: at least [`MIN_LAYER_BITRATE`], at most
+/// [`MAX_TRACK_BITRATE`], and never less than a lower layer (a measured rate can dip under
+/// a lower layer's for a moment; planning on it would let "lower" cost more).
+pub(super) fn layer_costs(layers: &[Layer]) -> Vec<Bps> {
+    let mut floor = MIN_LAYER_BITRATE;
+    let layers = layers.iter().take(MAX_LAYERS);
+    layers
+        .map(|l| {
+            floor = floor.max(l.bitrate.min(MAX_TRACK_BITRATE));
+            floor
+        })
+        .collect()
+}
+
+pub(super) fn audio_cost(bitrate: Bps) -> Bps {
+    bitrate.min(MAX_TRACK_BITRATE)
+}
+
+/// The lowest layer whose height covers the tile; the top one when none does or the size is
+/// unknown.
+fn cap_for(layers: &[Layer], view: View) -> usize {
+    let top = layers.len().min(MAX_LAYERS) - 1;
+    let View::Shown { width, height } = view else {
+        return top;
+    };
+    let (w, h) = (width.min(MAX_TILE_PX), height.min(MAX_TILE_PX));
+    let needed = h.max((u64::from(w) * 9 / 16) as u32);
+    layers[..=top]
+        .iter()
+        .position(|l| l.height >= needed)
+        .unwrap_or(top)
+}
+
+pub(super) fn plan(budget: Option<Bps>, inputs: &Inputs) -> Plan {
+    let mut allocations = BTreeMap::new();
+    let mut seen = HashSet::new();
+    let mut audio = Bps(0);
+    let mut shown = Vec::new();
+    for track in &inputs.tracks {
+        let empty_video = matches!(&track.media, Media::Video { layers, .. } if layers.is_empty());
+        if empty_video || !seen.insert(track.id) {
+            continue;
+        }
+        let (layers, view) = match &track.media {
+            Media::Audio { bitrate } => {
+                audio = audio.plus(audio_cost(*bitrate));
+                allocations.insert(track.id, Allocation::Audio);
+                continue;
+            }
+            Media::Video { layers, view } => (layers, *view),
+        };
+        let paused = if inputs.sound_only {
+            Some(PauseReason::SoundOnly)
+        } else if view == View::Hidden {
+            Some(PauseReason::NotVisible)
+        } else {
+            None
+        };
+        if let Some(reason) = paused {
+            allocations.insert(track.id, Allocation::Paused(reason));
+            continue;
+        }
+        let class = if Some(track.publisher) == inputs.floor {
+            0
+        } else if Some(track.publisher) == inputs.speaker {
+            1
+        } else {
+            2
+        };
+        let area = match view {
+            View::Shown { width, height } => {
+                Some(u64::from(width.min(MAX_TILE_PX)) * u64::from(height.min(MAX_TILE_PX)))
+            }
+            _ => None,
+        };
+        let cap = cap_for(layers, view);
+        shown.push(Candidate {
+            id: track.id,
+            class,
+            area,
+            costs: layer_costs(layers),
+            cap,
+        });
+    }
+    // Floor holder, speaker, then larger tiles first; unknown sizes last; ids break ties.
+    shown.sort_by_key(|c| (c.class, c.area.is_none(), std::cmp::Reverse(c.area), c.id));
+
+    let video_budget = budget.map_or(Bps(0), |b| b.minus(audio));
+    let Greedy {
+        layers: planned,
+        short,
+        ..
+    } = Greedy::run(video_budget, &shown);
+    let layers = match budget {
+        Some(_) => planned,
+        // No estimate yet: the priority video alone, at its lowest layer.
+        None => {
+            let first = shown.first().filter(|c| c.class < 2);
+            shown
+                .iter()
+                .map(|c| first.filter(|f| f.id == c.id).map(|_| 0))
+                .collect()
+        }
+    };
+    let mut video = Bps(0);
+    for (c, layer) in shown.iter().zip(&layers) {
+        let allocation = match layer {
+            Some(l) => {
+                video = video.plus(c.costs[*l]);
+                Allocation::Layer(*l as u8)
+            }
+            None => Allocation::Paused(PauseReason::NoRoom),
+        };
+        allocations.insert(c.id, allocation);
+    }
+    let allocated = audio.plus(video);
+    // The budget the next step needs, then the estimate that would raise the budget to it.
+    let wanted = match short {
+        Some(extra) => video_budget.plus(extra).plus(audio),
+        None => allocated,
+    };
+    let desired = wanted.times_up(UP_MARGIN).over_up(HEADROOM);
+    Plan {
+        allocations,
+        probe: Probe { allocated, desired },
+    }
+}
+
+/// The allocation by priority within a video budget, and how much more budget its first
+/// shortfall (in the same order) would need.
+struct Greedy {
+    layers: Vec<Option<usize>>,
+    remaining: Bps,
+    short: Option<Bps>,
+    /// Once a video does not fit at its lowest layer, no later one plays.
+    stopped: bool,
+}
+
+impl Greedy {
+    fn run(budget: Bps, shown: &[Candidate]) -> Greedy {
+        let mut g = Greedy {
+            layers: vec![None; shown.len()],
+            remaining: budget,
+            short: None,
+            stopped: false,
+        };
+        let priority = shown.iter().take_while(|c| c.class < 2).count();
+        // The floor holder's and the speaker's videos, each as high as its tile needs.
+        for (i, c) in shown[..priority].iter().enumerate() {
+            g.place(i, c, c.cap);
+        }
+        // Everyone else at the lowest layer, then raised in the same order.
+        for (i, c) in shown.iter().enumerate().skip(priority) {
+            g.place(i, c, 0);
+        }
+        for (i, c) in shown.iter().enumerate().skip(priority) {
+            g.raise(i, c);
+        }
+        g
+    }
+
+    /// Video `i` at the highest layer up to `upto` that the remaining budget carries; if not
+    /// even the lowest fits, it and every video after it stay paused.
+    fn place(&mut self, i: usize, c: &Candidate, upto: usize) {
+        if self.stopped {
+            return;
+        }
+        let available = self.remaining;
+        match (0..=upto).rev().find(|&l| c.costs[l] <= available) {
+            Some(l) => {
+                self.remaining = available.minus(c.costs[l]);
+                self.layers[i] = Some(l);
+                if l < upto {
+                    self.note_short(c.costs[l + 1], available);
+                }
+            }
+            None => {
+                self.note_short(c.costs[0], available);
+                self.stopped = true;
+            }
+        }
+    }
+
+    /// A playing video raised as far towards its cap as the remaining budget carries.
+    fn raise(&mut self, i: usize, c: &Candidate) {
+        let Some(base) = self.layers[i] else { return };
+        let available = self.remaining.plus(c.costs[base]);
+        let l = (base..=c.cap)
+            .rev()
+            .find(|&l| c.costs[l] <= available)
+            .unwrap_or(base);
+        self.remaining = available.minus(c.costs[l]);
+        self.layers[i] = Some(l);
+        if l < c.cap {
+            self.note_short(c.costs[l + 1], available);
+        }
+    }
+
+    /// Records the first shortfall: the extra budget that would have bought `cost` here.
+    fn note_short(&mut self, cost: Bps, available: Bps) {
+        if self.short.is_none() {
+            self.short = Some(cost.minus(available));
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Property test: random estimates, track sets, views and time steps keep the allocator's
+//! promises — audio always on, video within the usable estimate, the changes exactly the
+//! difference, and nothing moving unless an input changed or a hold ended.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+
+use super::plan::{audio_cost, layer_costs};
+use super::*;
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// New inputs, after this many milliseconds.
+    New(Inputs, u64),
+    /// The same inputs again, after this many milliseconds.
+    Same(u64),
+}
+
+fn publisher() -> impl Strategy<Value = PublisherId> {
+    (1..=4u64).prop_map(PublisherId)
+}
+
+fn bitrate() -> impl Strategy<Value = Bps> {
+    prop_oneof![
+        8 => (0..2_000_000u64).prop_map(Bps),
+        1 => Just(Bps(0)),
+        1 => Just(Bps(u64::MAX)),
+    ]
+}
+
+fn layer() -> impl Strategy<Value = Layer> {
+    let height = prop_oneof![4 => prop::sample::select(vec![90u32, 180, 360, 540, 720, 1080]), 1 => any::<u32>()];
+    (bitrate(), height).prop_map(|(bitrate, height)| Layer { bitrate, height })
+}
+
+fn layers() -> impl Strategy<Value = Vec<Layer>> {
+    prop_oneof![
+        10 => prop::collection::vec(layer(), 1..=3),
+        1 => prop::collection::vec(layer(), 0..=5),
+        4 => (1..=3usize).prop_map(|n| (0..n).map(Layer::nominal).collect()),
+    ]
+}
+
+fn view() -> impl Strategy<Value = View> {
+    let px = prop_oneof![8 => 0..4000u32, 1 => Just(u32::MAX)];
+    prop_oneof![
+        1 => Just(View::Unknown),
+        1 => Just(View::Hidden),
+        4 => (px.clone(), px).prop_map(|(width, height)| View::Shown { width, height }),
+    ]
+}
+
+/// Ids 1–3 are voices, 4–8 cameras; a later duplicate id of either kind is noise.
+fn track() -> impl Strategy<Value = Track> {
+    let audio = (1..=3u64, publisher(), bitrate()).prop_map(|(id, publisher, bitrate)| Track {
+        id: TrackId(id),
+        publisher,
+        media: Media::Audio { bitrate },
+    });
+    let video =
+        (4..=8u64, publisher(), layers(), view()).prop_map(|(id, publisher, layers, view)| Track {
+            id: TrackId(id),
+            publisher,
+            media: Media::Video { layers, view },
+        });
+    prop_oneof![audio, video]
+}
+
+fn estimate() -> impl Strategy<Value = Option<Bps>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => Just(Some(Bps(0))),
+        8 => (1..4_000_000u64).prop_map(|b| Some(Bps(b))),
+        1 => Just(Some(Bps(u64::MAX))),
+    ]
+}
+
+fn inputs() -> impl Strategy<Value = Inputs> {
+    (
+        estimate(),
+        prop::bool::weighted(0.1),
+        proptest::option::of(publisher()),
+        proptest::option::of(publisher()),
+        prop::collection::vec(track(), 0..8),
+    )
+        .prop_map(|(estimate, sound_only, floor, speaker, tracks)| Inputs {
+            estimate,
+            sound_only,
+            floor,
+            speaker,
+            tracks,
+        })
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let dt = prop_oneof![1 => Just(0u64), 4 => 0..6_000u64];
+    prop_oneof![
+        2 => (inputs(), dt.clone()).prop_map(|(i, dt)| Step::New(i, dt)),
+        1 => dt.prop_map(Step::Same),
+    ]
+}
+
+/// The tracks the allocator should know: first of each id, videos with at least a layer.
+fn valid(inputs: &Inputs) -> BTreeMap<TrackId, &Track> {
+    let mut out = BTreeMap::new();
+    for t in &inputs.tracks {
+        let empty = matches!(&t.media, Media::Video { layers, .. } if layers.is_empty());
+        if !empty && !out.contains_key(&t.id) {
+            out.insert(t.id, t);
+        }
+    }
+    out
+}
+
+fn check(inputs: &Inputs, a: &Allocator) -> Result<(), TestCaseError> {
+    let tracks = valid(inputs);
+    let known: BTreeSet<TrackId> = a.allocations().map(|(t, _)| t).collect();
+    prop_assert_eq!(&known, &tracks.keys().copied().collect::<BTreeSet<_>>());
+    let (mut audio, mut video, mut playing) = (Bps(0), Bps(0), Vec::new());
+    for (id, t) in &tracks {
+        let got = a.allocation(*id).unwrap();
+        match &t.media {
+            Media::Audio { bitrate } => {
+                prop_assert_eq!(got, Allocation::Audio, "audio is always on");
+                audio = audio.plus(audio_cost(*bitrate));
+            }
+            Media::Video { layers, view } => {
+                if inputs.sound_only {
+                    prop_assert_eq!(got, Allocation::Paused(PauseReason::SoundOnly));
+                } else if *view == View::Hidden {
+                    prop_assert_eq!(got, Allocation::Paused(PauseReason::NotVisible));
+                }
+                if let Allocation::Layer(l) = got {
+                    let l = l as usize;
+                    prop_assert!(l < layers.len().min(MAX_LAYERS));
+                    video = video.plus(layer_costs(layers)[l]);
+                    playing.push((t.publisher, l));
+                    if let (View::Shown { width, height }, true) = (view, l > 0) {
+                        let (w, h) = (width.min(&MAX_TILE_PX), height.min(&MAX_TILE_PX));
+                        let needed = (*h).max((u64::from(*w) * 9 / 16) as u32);
+                        prop_assert!(
+                            layers[l - 1].height < needed,
+                            "no layer larger than the tile"
+                        );
+                    }
+                } else {
+                    prop_assert!(matches!(got, Allocation::Paused(_)));
+                }
+            }
+        }
+    }
+    match inputs.estimate.filter(|e| e.0 > 0) {
+        Some(e) => prop_assert!(
+            video <= e.times(HEADROOM).minus(audio),
+            "video {video:?} over the usable estimate"
+        ),
+        None => {
+            prop_assert!(playing.len() <= 1, "without an estimate, one video at most");
+            if let Some((p, l)) = playing.first() {
+                prop_assert_eq!(*l, 0);
+                prop_assert!(Some(*p) == inputs.floor || Some(*p) == inputs.speaker);
+            }
+        }
+    }
+    prop_assert_eq!(a.probe().allocated, audio.plus(video));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn allocations_keep_their_promises(first in inputs(), steps in prop::collection::vec(step(), 1..40)) {
+        let mut now = Instant::now();
+        let mut a = Allocator::new();
+        let mut applied: BTreeMap<TrackId, Allocation> = BTreeMap::new();
+        let mut current = first;
+        let mut changes = a.update(now, &current);
+        for step in std::iter::once(None).chain(steps.into_iter().map(Some)) {
+            if let Some(step) = step {
+                let deadline = a.next_deadline();
+                let (next, dt, same) = match step {
+                    Step::New(i, dt) => (i, dt, false),
+                    Step::Same(dt) => (current.clone(), dt, true),
+                };
+                now += Duration::from_millis(dt);
+                current = next;
+                changes = a.update(now, &current);
+                if same && deadline.is_none_or(|d| now < d) {
+                    prop_assert!(changes.is_empty(), "a change with nothing changed: {changes:?}");
+                }
+            }
+            for c in &changes {
+                prop_assert_eq!(c.needs_keyframe, matches!(c.to, Allocation::Layer(_)));
+                prop_assert_ne!(applied.get(&c.track), Some(&c.to), "a change to what is already applied");
+                applied.insert(c.track, c.to);
+            }
+            let ids = valid(&current);
+            applied.retain(|t, _| ids.contains_key(t));
+            prop_assert_eq!(&applied, &a.allocations().collect::<BTreeMap<_, _>>());
+            check(&current, &a)?;
+            // Asking again at once changes nothing.
+            prop_assert!(a.update(now, &current).is_empty());
+        }
+    }
+}

@@ -1,0 +1,525 @@
+//! One scenario per test. Nominal layers cost 150 / 450 / 1200 kbit/s (180p / 360p / 720p),
+//! a voice 40 kbit/s. A first estimate `e` gives a budget of `e × 0.9 / 1.15`; a drop gives
+//! `e × 0.9` at once.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+
+const P1: PublisherId = PublisherId(1);
+const P2: PublisherId = PublisherId(2);
+const P3: PublisherId = PublisherId(3);
+
+fn audio(id: u64, publisher: PublisherId) -> Track {
+    Track {
+        id: TrackId(id),
+        publisher,
+        media: Media::Audio {
+            bitrate: NOMINAL_AUDIO,
+        },
+    }
+}
+
+fn video(id: u64, publisher: PublisherId, view: View) -> Track {
+    let layers = (0..3).map(Layer::nominal).collect();
+    Track {
+        id: TrackId(id),
+        publisher,
+        media: Media::Video { layers, view },
+    }
+}
+
+fn tile(width: u32, height: u32) -> View {
+    View::Shown { width, height }
+}
+
+fn kbps(k: u64) -> Option<Bps> {
+    Some(Bps::kbps(k))
+}
+
+fn inputs(estimate: Option<Bps>, tracks: Vec<Track>) -> Inputs {
+    Inputs {
+        estimate,
+        tracks,
+        ..Inputs::default()
+    }
+}
+
+fn at(start: Instant, secs: f64) -> Instant {
+    start + Duration::from_secs_f64(secs)
+}
+
+fn layer(a: &Allocator, id: u64) -> Option<Allocation> {
+    a.allocation(TrackId(id))
+}
+
+const NO_ROOM: Allocation = Allocation::Paused(PauseReason::NoRoom);
+
+#[test]
+fn audio_is_never_paused_even_below_its_own_bitrate() {
+    let mut a = Allocator::new();
+    let tracks = vec![
+        audio(1, P1),
+        audio(2, P2),
+        audio(3, P3),
+        video(4, P1, tile(640, 360)),
+    ];
+    let changes = a.update(Instant::now(), &inputs(kbps(50), tracks));
+    for id in 1..=3 {
+        assert_eq!(layer(&a, id), Some(Allocation::Audio));
+    }
+    assert_eq!(layer(&a, 4), Some(NO_ROOM));
+    assert_eq!(changes.len(), 4);
+}
+
+#[test]
+fn the_speakers_video_gets_the_room_before_others() {
+    // Track 1 has the bigger tile, but P2 holds the floor.
+    let tracks = vec![video(1, P1, tile(1280, 720)), video(2, P2, tile(640, 360))];
+    let mut tight = inputs(kbps(230), tracks.clone()); // budget 180
+    tight.floor = Some(P2);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &tight);
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(0)));
+    assert_eq!(layer(&a, 1), Some(NO_ROOM));
+
+    // Budget 626: the floor holder's video goes as high as its tile needs (450) before the
+    // other gets more than its lowest layer (150).
+    let mut roomier = inputs(kbps(800), tracks);
+    roomier.floor = Some(P2);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &roomier);
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(1)));
+    assert_eq!(layer(&a, 1), Some(Allocation::Layer(0)));
+}
+
+#[test]
+fn the_floor_holder_comes_before_the_active_speaker() {
+    let tracks = vec![video(1, P1, tile(640, 360)), video(2, P2, tile(640, 360))];
+    let mut i = inputs(kbps(230), tracks); // room for one lowest layer
+    i.floor = Some(P2);
+    i.speaker = Some(P1);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &i);
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(0)));
+    assert_eq!(layer(&a, 1), Some(NO_ROOM));
+}
+
+#[test]
+fn a_video_that_does_not_fit_is_paused_not_starved() {
+    // Budget 156: 80 for the two voices leaves 76, less than the lowest layer's 150.
+    let tracks = vec![audio(1, P1), audio(2, P2), video(3, P1, tile(640, 360))];
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &inputs(kbps(200), tracks));
+    assert_eq!(layer(&a, 3), Some(NO_ROOM));
+    assert_eq!(a.probe().allocated, Bps::kbps(80));
+}
+
+#[test]
+fn a_less_important_video_never_plays_while_a_more_important_one_is_paused() {
+    let cheap = Layer {
+        bitrate: Bps::kbps(60),
+        height: 180,
+    };
+    let costly = Layer {
+        bitrate: Bps::kbps(300),
+        height: 180,
+    };
+    let big = Track {
+        id: TrackId(1),
+        publisher: P1,
+        media: Media::Video {
+            layers: vec![costly],
+            view: tile(1280, 720),
+        },
+    };
+    let small = Track {
+        id: TrackId(2),
+        publisher: P2,
+        media: Media::Video {
+            layers: vec![cheap],
+            view: tile(320, 180),
+        },
+    };
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &inputs(kbps(255), vec![big, small])); // budget 199
+    assert_eq!(layer(&a, 1), Some(NO_ROOM));
+    assert_eq!(layer(&a, 2), Some(NO_ROOM));
+}
+
+#[test]
+fn layers_do_not_flap_when_the_estimate_wobbles() {
+    let start = Instant::now();
+    let tracks = vec![video(1, P1, tile(1280, 720))];
+    let mut a = Allocator::new();
+    a.update(start, &inputs(kbps(1600), tracks.clone())); // budget 1252: the top layer
+    assert_eq!(layer(&a, 1), Some(Allocation::Layer(2)));
+    let mut changes = Vec::new();
+    for step in 1..=40 {
+        let estimate = if step % 2 == 1 { 1200 } else { 1600 };
+        changes.extend(a.update(
+            at(start, step as f64 * 0.5),
+            &inputs(kbps(estimate), tracks.clone()),
+        ));
+    }
+    // Down once, at the first dip (usable 1080 < 1200), and never back up while it dips.
+    let down = Change {
+        track: TrackId(1),
+        to: Allocation::Layer(1),
+        needs_keyframe: true,
+    };
+    assert_eq!(changes, vec![down]);
+}
+
+#[test]
+fn a_recovered_link_returns_to_the_top_layer_after_the_hold() {
+    let start = Instant::now();
+    let tracks = vec![audio(1, P1), video(2, P1, tile(1280, 720))];
+    let mut a = Allocator::new();
+    a.update(start, &inputs(kbps(3000), tracks.clone()));
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(2)));
+
+    let changes = a.update(at(start, 5.0), &inputs(kbps(400), tracks.clone()));
+    assert_eq!(
+        changes,
+        vec![Change {
+            track: TrackId(2),
+            to: Allocation::Layer(0),
+            needs_keyframe: true
+        }]
+    );
+    assert_eq!(layer(&a, 1), Some(Allocation::Audio));
+
+    let recovered = at(start, 10.0);
+    assert!(a
+        .update(recovered, &inputs(kbps(3000), tracks.clone()))
+        .is_empty());
+    assert_eq!(a.next_deadline(), Some(recovered + HOLD));
+    let almost = recovered + HOLD - Duration::from_millis(1);
+    assert!(a
+        .update(almost, &inputs(kbps(3000), tracks.clone()))
+        .is_empty());
+    let changes = a.update(recovered + HOLD, &inputs(kbps(3000), tracks));
+    assert_eq!(
+        changes,
+        vec![Change {
+            track: TrackId(2),
+            to: Allocation::Layer(2),
+            needs_keyframe: true
+        }]
+    );
+    assert_eq!(a.next_deadline(), None);
+}
+
+#[test]
+fn a_dip_during_the_hold_starts_it_again() {
+    let start = Instant::now();
+    let tracks = vec![video(1, P1, tile(1280, 720))];
+    let mut a = Allocator::new();
+    a.update(start, &inputs(kbps(400), tracks.clone()));
+    a.update(at(start, 1.0), &inputs(kbps(3000), tracks.clone()));
+    a.update(at(start, 3.0), &inputs(kbps(400), tracks.clone()));
+    a.update(at(start, 3.5), &inputs(kbps(3000), tracks.clone()));
+    assert!(a
+        .update(at(start, 5.0), &inputs(kbps(3000), tracks.clone()))
+        .is_empty());
+    assert_eq!(a.next_deadline(), Some(at(start, 3.5) + HOLD));
+    assert!(a
+        .update(at(start, 7.4), &inputs(kbps(3000), tracks.clone()))
+        .is_empty());
+    a.update(at(start, 7.5), &inputs(kbps(3000), tracks));
+    assert_eq!(layer(&a, 1), Some(Allocation::Layer(2)));
+}
+
+#[test]
+fn a_paused_video_resumes_only_with_margin() {
+    let start = Instant::now();
+    let tracks = vec![audio(1, P1), video(2, P1, tile(640, 360))];
+    let mut a = Allocator::new();
+    a.update(start, &inputs(kbps(3000), tracks.clone()));
+    a.update(at(start, 1.0), &inputs(kbps(200), tracks.clone())); // usable 180 < 190
+    assert_eq!(layer(&a, 2), Some(NO_ROOM));
+    // Usable 207 would carry 190, but not with 15 % to spare (218.5), however long it holds.
+    for s in 2..30 {
+        assert!(a
+            .update(at(start, s as f64), &inputs(kbps(230), tracks.clone()))
+            .is_empty());
+    }
+    // Usable 225 carries it with margin, once held.
+    a.update(at(start, 30.0), &inputs(kbps(250), tracks.clone()));
+    assert_eq!(layer(&a, 2), Some(NO_ROOM));
+    let changes = a.update(at(start, 30.0) + HOLD, &inputs(kbps(250), tracks));
+    assert_eq!(
+        changes,
+        vec![Change {
+            track: TrackId(2),
+            to: Allocation::Layer(0),
+            needs_keyframe: true
+        }]
+    );
+}
+
+#[test]
+fn sound_only_pauses_every_video() {
+    let now = Instant::now();
+    let tracks = vec![
+        audio(1, P1),
+        video(2, P1, tile(640, 360)),
+        video(3, P2, View::Unknown),
+    ];
+    let mut i = inputs(kbps(10_000), tracks);
+    i.floor = Some(P1);
+    i.sound_only = true;
+    let mut a = Allocator::new();
+    a.update(now, &i);
+    assert_eq!(layer(&a, 1), Some(Allocation::Audio));
+    for id in [2, 3] {
+        assert_eq!(
+            layer(&a, id),
+            Some(Allocation::Paused(PauseReason::SoundOnly))
+        );
+    }
+    assert_eq!(a.probe().allocated, NOMINAL_AUDIO);
+
+    // Choosing video again brings it back at once, within the budget, from keyframes.
+    i.sound_only = false;
+    let changes = a.update(now, &i);
+    assert_eq!(changes.len(), 2);
+    assert!(changes.iter().all(|c| c.needs_keyframe));
+}
+
+#[test]
+fn hidden_tiles_get_no_video() {
+    let tracks = vec![video(1, P1, View::Hidden), video(2, P2, tile(640, 360))];
+    let mut i = inputs(kbps(10_000), tracks);
+    i.floor = Some(P1);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &i);
+    assert_eq!(
+        layer(&a, 1),
+        Some(Allocation::Paused(PauseReason::NotVisible))
+    );
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(1)));
+}
+
+#[test]
+fn no_layer_larger_than_the_tile() {
+    let views = [
+        (1, tile(320, 180), 0),
+        (2, tile(640, 360), 1),
+        (3, tile(400, 300), 1),  // 4:3: its height decides
+        (4, tile(1000, 200), 2), // wide: 1000 × 9/16 = 562 > 360
+        (5, tile(1280, 720), 2),
+        (6, tile(3840, 2160), 2),
+        (7, tile(u32::MAX, u32::MAX), 2), // absurd, clamped
+        (8, tile(0, 0), 0),
+        (9, View::Unknown, 2),
+    ];
+    let tracks = views.iter().map(|(id, v, _)| video(*id, P1, *v)).collect();
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &inputs(kbps(100_000), tracks));
+    for (id, _, expected) in views {
+        assert_eq!(
+            layer(&a, id),
+            Some(Allocation::Layer(expected)),
+            "track {id}"
+        );
+    }
+}
+
+#[test]
+fn a_single_layer_sender_gets_its_one_layer_whatever_the_tile() {
+    let one = Layer {
+        bitrate: Bps::kbps(800),
+        height: 720,
+    };
+    let track = |id, view| Track {
+        id: TrackId(id),
+        publisher: P1,
+        media: Media::Video {
+            layers: vec![one],
+            view,
+        },
+    };
+    let mut a = Allocator::new();
+    a.update(
+        Instant::now(),
+        &inputs(
+            kbps(10_000),
+            vec![track(1, tile(160, 90)), track(2, tile(1920, 1080))],
+        ),
+    );
+    assert_eq!(layer(&a, 1), Some(Allocation::Layer(0)));
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(0)));
+}
+
+#[test]
+fn before_any_estimate_only_the_priority_video_plays_at_its_lowest_layer() {
+    let tracks = vec![
+        audio(1, P1),
+        video(2, P1, tile(1280, 720)),
+        video(3, P2, tile(1280, 720)),
+    ];
+    let mut i = inputs(None, tracks);
+    i.speaker = Some(P2);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &i);
+    assert_eq!(layer(&a, 1), Some(Allocation::Audio));
+    assert_eq!(layer(&a, 3), Some(Allocation::Layer(0)));
+    assert_eq!(layer(&a, 2), Some(NO_ROOM));
+    // A zero estimate is no estimate.
+    i.estimate = Some(Bps(0));
+    assert!(a.update(Instant::now(), &i).is_empty());
+}
+
+#[test]
+fn without_a_floor_or_speaker_no_video_plays_before_an_estimate() {
+    let mut a = Allocator::new();
+    a.update(
+        Instant::now(),
+        &inputs(None, vec![video(1, P1, tile(640, 360))]),
+    );
+    assert_eq!(layer(&a, 1), Some(NO_ROOM));
+}
+
+#[test]
+fn the_first_estimate_is_used_at_once_with_margin() {
+    let now = Instant::now();
+    let tracks = vec![video(1, P1, tile(1280, 720))];
+    let mut a = Allocator::new();
+    a.update(now, &inputs(None, tracks.clone()));
+    // Budget 1600 × 0.9 / 1.15 = 1252: the top layer, without waiting.
+    let changes = a.update(now, &inputs(kbps(1600), tracks));
+    assert_eq!(
+        changes,
+        vec![Change {
+            track: TrackId(1),
+            to: Allocation::Layer(2),
+            needs_keyframe: true
+        }]
+    );
+}
+
+#[test]
+fn a_new_speaker_gets_the_room_at_once_within_the_budget() {
+    let start = Instant::now();
+    let tracks = vec![video(1, P1, tile(1280, 720)), video(2, P2, tile(1280, 720))];
+    let mut i = inputs(kbps(1000), tracks); // budget 782
+    i.speaker = Some(P1);
+    let mut a = Allocator::new();
+    a.update(start, &i);
+    assert_eq!(
+        (layer(&a, 1), layer(&a, 2)),
+        (Some(Allocation::Layer(1)), Some(Allocation::Layer(0)))
+    );
+    i.speaker = Some(P2);
+    let changes = a.update(at(start, 0.1), &i);
+    // Lowering first, so the link is freed before it is used.
+    let expected = vec![
+        Change {
+            track: TrackId(1),
+            to: Allocation::Layer(0),
+            needs_keyframe: true,
+        },
+        Change {
+            track: TrackId(2),
+            to: Allocation::Layer(1),
+            needs_keyframe: true,
+        },
+    ];
+    assert_eq!(changes, expected);
+}
+
+#[test]
+fn tracks_that_disappear_are_forgotten() {
+    let now = Instant::now();
+    let mut a = Allocator::new();
+    let both = vec![audio(1, P1), video(2, P1, tile(640, 360))];
+    a.update(now, &inputs(kbps(5000), both.clone()));
+    assert!(a
+        .update(now, &inputs(kbps(5000), vec![audio(1, P1)]))
+        .is_empty());
+    assert_eq!(layer(&a, 2), None);
+    // Back again, it is new: it gets its allocation (and a keyframe) again.
+    assert_eq!(a.update(now, &inputs(kbps(5000), both)).len(), 1);
+}
+
+#[test]
+fn duplicate_ids_and_videos_without_layers_are_ignored() {
+    let empty = Track {
+        id: TrackId(3),
+        publisher: P2,
+        media: Media::Video {
+            layers: vec![],
+            view: tile(640, 360),
+        },
+    };
+    let tracks = vec![
+        audio(1, P1),
+        audio(1, P2),
+        empty,
+        video(4, P1, tile(640, 360)),
+    ];
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &inputs(kbps(5000), tracks));
+    assert_eq!(a.allocations().count(), 2);
+    assert_eq!(a.probe().allocated, NOMINAL_AUDIO.plus(Bps::kbps(450)));
+}
+
+#[test]
+fn the_probe_asks_for_the_next_step_up() {
+    let now = Instant::now();
+    let tracks = vec![audio(1, P1), video(2, P1, tile(1280, 720))];
+    let mut a = Allocator::new();
+    a.update(now, &inputs(kbps(400), tracks.clone())); // budget 313: the lowest layer
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(0)));
+    let probe = a.probe();
+    assert_eq!(probe.allocated, Bps::kbps(190));
+    // The next step is the middle layer: 40 + 450 with margin, over the headroom.
+    assert_eq!(
+        probe.desired,
+        Bps::kbps(490).times_up(UP_MARGIN).over_up(HEADROOM)
+    );
+
+    // With that estimate held, the step is taken.
+    let mut b = Allocator::new();
+    b.update(now, &inputs(Some(probe.desired), tracks.clone()));
+    assert_eq!(layer(&b, 2), Some(Allocation::Layer(1)));
+
+    // Nothing more wanted: keep what flows.
+    let mut c = Allocator::new();
+    c.update(now, &inputs(kbps(10_000), tracks));
+    assert_eq!(
+        c.probe().desired,
+        Bps::kbps(1240).times_up(UP_MARGIN).over_up(HEADROOM)
+    );
+}
+
+#[test]
+fn absurd_bitrates_do_not_overflow() {
+    let huge = Layer {
+        bitrate: Bps(u64::MAX),
+        height: u32::MAX,
+    };
+    let tracks = vec![
+        Track {
+            id: TrackId(1),
+            publisher: P1,
+            media: Media::Audio {
+                bitrate: Bps(u64::MAX),
+            },
+        },
+        Track {
+            id: TrackId(2),
+            publisher: P1,
+            media: Media::Video {
+                layers: vec![huge; 5],
+                view: tile(640, 360),
+            },
+        },
+    ];
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &inputs(Some(Bps(u64::MAX)), tracks));
+    assert_eq!(layer(&a, 1), Some(Allocation::Audio));
+    assert!(a.probe().desired >= a.probe().allocated);
+}
