@@ -73,33 +73,36 @@ impl AddressLimits {
     /// Counts a new connection from `addr`; `None` when the address has too many open.
     pub fn connect(self: &Arc<Self>, addr: IpAddr, now: Instant) -> Option<ConnectionSlot> {
         let key = self.key(addr);
-        let mut entries = self.entries.lock().expect("limits lock");
-        if entries.len() > SWEEP_ABOVE {
-            entries.retain(|_, e| !e.forgettable(now));
-        }
-        let entry = entries.entry(key).or_insert_with(|| self.new_entry(now));
-        entry.last_seen = now;
-        if entry.connections >= self.max_connections {
-            return None;
-        }
-        entry.connections += 1;
-        Some(ConnectionSlot { limits: Arc::clone(self), key })
+        self.with_entry(key, now, |entry| {
+            if entry.connections >= self.max_connections {
+                return None;
+            }
+            entry.connections += 1;
+            Some(ConnectionSlot { limits: Arc::clone(self), key })
+        })
     }
 
     /// Counts a meeting started from `addr`; `false` when it has started its hour's share.
     pub fn try_create_room(&self, addr: IpAddr, now: Instant) -> bool {
-        let key = self.key(addr);
+        self.with_entry(self.key(addr), now, |entry| {
+            if !entry.creations.try_take(now) {
+                return false;
+            }
+            entry.last_created = Some(now);
+            true
+        })
+    }
+
+    /// Runs `f` on the address's entry (made if new, marked seen), sweeping forgettable
+    /// entries first when there are many.
+    fn with_entry<T>(&self, key: AddressKey, now: Instant, f: impl FnOnce(&mut Entry) -> T) -> T {
         let mut entries = self.entries.lock().expect("limits lock");
         if entries.len() > SWEEP_ABOVE {
             entries.retain(|_, e| !e.forgettable(now));
         }
         let entry = entries.entry(key).or_insert_with(|| self.new_entry(now));
         entry.last_seen = now;
-        if !entry.creations.try_take(now) {
-            return false;
-        }
-        entry.last_created = Some(now);
-        true
+        f(entry)
     }
 
     fn new_entry(&self, now: Instant) -> Entry {
