@@ -6,6 +6,8 @@ import { actionButton } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const KEEP = 200;
+/** Badges next to a staff author's name: the server says who wrote as staff. */
+const ROLE_BADGES = { facilitator: 'Facilitator', co_facilitator: 'Co-facilitator' };
 
 export class ChatPanel {
   /**
@@ -59,7 +61,13 @@ export class ChatPanel {
     let label;
     if (fromMe) label = message.to ? 'You, privately' : 'You, to the facilitators';
     else label = message.to ? `${message.from_name}, privately to you` : `${message.from_name}, to the facilitators`;
-    this.#line({ kind: 'private', label, text: message.text, replyTo: !fromMe && this.ctx.isStaff() ? message : null });
+    this.#line({
+      kind: 'private',
+      label,
+      role: fromMe ? null : message.from_role,
+      text: message.text,
+      replyTo: !fromMe && this.ctx.isStaff() ? message : null,
+    });
     if (!fromMe) {
       announce(`Private message from ${message.from_name}.`, { visible: !this.open });
       this.#bump();
@@ -136,14 +144,21 @@ export class ChatPanel {
   #chat(message, live) {
     const you = this.ctx.you();
     const mine = you && message.from === you.id;
-    this.#line({ kind: 'chat', id: message.id, from: message.from, label: mine ? 'You' : message.name, text: message.text });
+    this.#line({
+      kind: 'chat',
+      id: message.id,
+      from: message.from,
+      label: mine ? 'You' : message.name,
+      role: message.role,
+      text: message.text,
+    });
     if (live && !mine) {
       if (!this.open) announce(`New chat message from ${message.name}.`);
       this.#bump();
     }
   }
 
-  #line({ kind, id, from, label, text, replyTo }) {
+  #line({ kind, id, from, label, role, text, replyTo }) {
     const li = document.createElement('li');
     li.className = `chat-line is-${kind}`;
     if (id !== undefined) li.dataset.messageId = String(id);
@@ -151,7 +166,15 @@ export class ChatPanel {
     if (label) {
       const who = document.createElement('span');
       who.className = 'chat-from';
-      who.textContent = `${label}: `;
+      li.dataset.label = label;
+      who.append(label);
+      if (ROLE_BADGES[role]) {
+        const badge = document.createElement('span');
+        badge.className = 'role-badge';
+        badge.textContent = ROLE_BADGES[role];
+        who.append(' ', badge);
+      }
+      who.append(': ');
       li.append(who);
     }
     const body = document.createElement('span');
@@ -172,7 +195,7 @@ export class ChatPanel {
     const you = this.ctx.you();
     const mine = you && li.dataset.from === you.id;
     if (!this.ctx.isStaff() && !mine) return;
-    const label = li.querySelector('.chat-from')?.textContent.replace(/: $/, '') ?? '';
+    const label = li.dataset.label ?? '';
     const button = actionButton('Delete', `message from ${label}`, () =>
       this.ctx.send({ type: 'delete_chat', id: Number(li.dataset.messageId) }),
     );

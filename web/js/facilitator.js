@@ -1,8 +1,11 @@
 // Facilitator tools (shown when `you.role` is facilitator or co_facilitator): room settings,
-// the waiting room, the participant list with per-person actions, suspend / restore, end.
-// The server decides every one of these; this only sends the commands and shows the state.
+// the waiting room, the participant list with per-person actions, the meeting's bans,
+// suspend / restore, end. The server decides every one of these; this only sends the
+// commands and shows the state. Removing, banning and turning everyone away are asked
+// again in a confirmation step first.
 
 import { announce } from './announce.js';
+import { confirmStep } from './confirm.js';
 import { actionButton, keepingFocus } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,6 +16,7 @@ export class StaffPanel {
   constructor(ctx) {
     this.ctx = ctx;
     this.waiting = [];
+    this.bans = [];
     for (const button of $('staff-panel').querySelectorAll('[data-cmd]')) {
       button.addEventListener('click', () => ctx.send({ type: button.dataset.cmd }));
     }
@@ -29,6 +33,16 @@ export class StaffPanel {
       // eslint-disable-next-line no-alert
       if (window.confirm('End the meeting for everyone?')) ctx.send({ type: 'end_meeting' });
     });
+    $('deny-all-button').addEventListener('click', () =>
+      this.#confirmed(
+        {
+          title: 'Turn everyone waiting away?',
+          text: `All ${this.waiting.length} people in the waiting room will be told they were not let in. No one is banned.`,
+          action: 'Turn everyone away',
+        },
+        { type: 'deny_all' },
+      ),
+    );
     $('copy-link-button').addEventListener('click', () => this.#copyLink());
     $('save-guidelines').addEventListener('click', () => {
       if (ctx.send({ type: 'update_settings', settings: { guidelines: $('set-guidelines').value.trim() } })) {
@@ -38,6 +52,11 @@ export class StaffPanel {
     $('set-guidelines').addEventListener('input', () => {
       this.guidelinesEdited = true;
     });
+  }
+
+  /** Sends `msg` once the person confirms `what` (see confirm.js). */
+  async #confirmed(what, msg) {
+    if (await confirmStep(what)) this.ctx.send(msg);
   }
 
   memberLink() {
@@ -76,15 +95,58 @@ export class StaffPanel {
       name.textContent = w.name;
       const actions = document.createElement('span');
       actions.className = 'person-actions';
+      const denyAndBan = {
+        title: `Turn ${w.name} away and ban them?`,
+        text: `${w.name} will not be let in and cannot come back to this meeting from this browser.`,
+        action: 'Turn away and ban',
+      };
       actions.append(
         actionButton('Admit', w.name, () => this.ctx.send({ type: 'admit', id: w.id })),
         actionButton('Deny', w.name, () => this.ctx.send({ type: 'deny', id: w.id })),
+        actionButton('Deny and ban', w.name, () => this.#confirmed(denyAndBan, { type: 'deny', id: w.id, ban: true }), {
+          danger: true,
+        }),
       );
-      li.append(name, actions);
+      li.append(name);
+      if (w.same_network_as_banned) {
+        li.classList.add('is-flagged');
+        const flag = document.createElement('span');
+        flag.className = 'waiting-flag';
+        flag.textContent = 'Joins from the same network as someone removed earlier. It may be someone else in their home, or them again.';
+        li.append(flag);
+      }
+      li.append(actions);
       list.append(li);
     }
     $('waiting-empty').hidden = this.waiting.length > 0;
     $('admit-all-button').hidden = this.waiting.length < 2;
+    $('deny-all-button').hidden = this.waiting.length < 2;
+  }
+
+  /** This meeting's bans, as the server keeps them in memory. */
+  setBans(bans) {
+    this.bans = Array.isArray(bans) ? bans : [];
+    keepingFocus($('ban-list'), () => this.#renderBans());
+  }
+
+  #renderBans() {
+    const list = $('ban-list');
+    list.replaceChildren();
+    for (const ban of this.bans) {
+      const li = document.createElement('li');
+      li.dataset.participantId = `ban-${ban.id}`;
+      const who = ban.name ?? 'Someone from an earlier meeting';
+      const time = new Date(ban.at * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      const text = document.createElement('span');
+      text.className = 'person-name';
+      text.textContent = `${who}, ${time}`;
+      const actions = document.createElement('span');
+      actions.className = 'person-actions';
+      actions.append(actionButton('Lift ban', `for ${who}`, () => this.ctx.send({ type: 'lift_ban', id: ban.id })));
+      li.append(text, actions);
+      list.append(li);
+    }
+    $('bans').hidden = this.bans.length === 0;
   }
 
   /** The settings checkboxes follow the room's state as the server tells it. */
@@ -164,9 +226,25 @@ export class StaffPanel {
             ? actionButton('Make member', `${p.name} (remove co-facilitator)`, send({ type: 'demote' }))
             : actionButton('Make co-facilitator', p.name, send({ type: 'promote' })),
         );
-        actions.append(actionButton('Remove', p.name, send({ type: 'remove' }), { suffix: ' from the meeting' }));
+        const remove = {
+          title: `Remove ${p.name}?`,
+          text: `${p.name} will be taken out of the meeting. They can join again.`,
+          action: 'Remove',
+        };
+        const removeAndBan = {
+          title: `Remove and ban ${p.name}?`,
+          text: `${p.name} will be taken out of the meeting and cannot come back to it from this browser. Someone new from the same network will wait for you to let them in.`,
+          action: 'Remove and ban',
+        };
         actions.append(
-          actionButton('Remove and ban', p.name, send({ type: 'remove', ban: true }), { danger: true }),
+          actionButton('Remove', p.name, () => this.#confirmed(remove, { type: 'remove', id: p.id }), {
+            suffix: ' from the meeting',
+          }),
+        );
+        actions.append(
+          actionButton('Remove and ban', p.name, () => this.#confirmed(removeAndBan, { type: 'remove', id: p.id, ban: true }), {
+            danger: true,
+          }),
         );
       }
       li.append(name, actions);

@@ -85,6 +85,8 @@ const app = {
   pending: { audio: false, video: false },
   /** Staff only: who is in the waiting room. */
   waiting: [],
+  /** Staff only: this meeting's bans (`{id, name?, at}`). */
+  bans: [],
   /** Device changes run one at a time, in click order. */
   mediaChain: Promise.resolve(),
   requestSeq: 0,
@@ -344,6 +346,8 @@ function endSession({ keepMedia = false } = {}) {
   app.streams.clear();
   app.you = null;
   app.waiting = [];
+  app.bans = [];
+  staff.setBans([]);
   app.pending = { audio: false, video: false };
   queue.reset();
   queue.stop();
@@ -391,6 +395,9 @@ async function handleMessage(msg) {
     case 'waiting_list':
       app.waiting = msg.waiting;
       return staff.setWaiting(msg.waiting);
+    case 'ban_list':
+      app.bans = msg.bans;
+      return staff.setBans(msg.bans);
     case 'muted':
       announce(msg.message || 'A facilitator muted you.', { visible: true });
       return forceOff('audio');
@@ -452,12 +459,14 @@ async function onJoined(msg) {
   if (msg.room) app.roomInfo = msg.room;
   app.participants = new Map(msg.participants.map((p) => [p.id, { ...p }]));
   app.waiting = Array.isArray(msg.waiting) ? msg.waiting : [];
+  app.bans = Array.isArray(msg.bans) ? msg.bans : [];
   renderRoomTitle();
   setState('joined');
   queue.reset(msg.queue ?? [], msg.floor ?? null);
   chat.reset(msg.chat ?? []);
   renderRoles();
   if (isStaff()) staff.setWaiting(app.waiting);
+  staff.setBans(isStaff() ? app.bans : []);
   renderRoomState();
 
   grid.clear();
@@ -616,7 +625,7 @@ function onError(msg) {
   if (app.state === 'connecting' || app.state === 'waiting') {
     // Only `join` can fail before `joined`.
     endSession();
-    if (msg.code === 'invalid_name') {
+    if (msg.code === 'invalid_name' || msg.code === 'name_taken_by_staff') {
       setState('join');
       showNameError(msg.message || sentenceFor(msg.code));
     } else if (msg.code === 'guidelines_not_accepted') {
@@ -962,6 +971,13 @@ window.haven = {
   },
   get queue() {
     return queue.queue.map((e) => ({ ...e }));
+  },
+  /** Staff: who waits, and this meeting's bans, as the server last said. */
+  get waiting() {
+    return app.waiting.map((w) => ({ ...w }));
+  },
+  get bans() {
+    return app.bans.map((b) => ({ ...b }));
   },
   get floor() {
     return queue.floor ? { ...queue.floor } : null;

@@ -43,6 +43,16 @@ export const SCREENS = {
     text: 'You came back into this meeting from another connection or window, so this one was closed.',
     retry: true,
   },
+  too_many_waiting: {
+    title: 'Several people from your network are waiting',
+    text: 'A few people from the same network as you are already in the waiting room. Please wait until a facilitator has let them in, then try again.',
+    retry: true,
+  },
+  room_busy: {
+    title: 'Many people are arriving at once',
+    text: 'The waiting room is taking a lot of arrivals right now. Please try again in a minute.',
+    retry: true,
+  },
   room_locked: {
     title: 'This meeting is locked',
     text: 'The facilitators have locked the meeting, so no one new can come in right now. You could try again later or contact the group.',
@@ -92,6 +102,8 @@ const SENTENCES = {
   not_joined: 'You are not in the meeting yet.',
   already_joined: 'You are already in the meeting.',
   invalid_name: 'Please choose a name of 1 to 32 characters.',
+  name_taken_by_staff: "That name is too close to a facilitator's. Please choose another.",
+  unknown_ban: 'That ban was already lifted.',
   bad_sdp: 'Sound and video could not be set up. Try leaving and rejoining.',
   negotiation_in_progress: 'Sound and video are still being set up.',
   not_permitted: 'Only a facilitator can do that.',

@@ -108,6 +108,9 @@ test('a_removed_and_banned_member_sees_why_and_cannot_come_back', { timeout: 90_
   await chair.bringToFront();
   const sel = `#people-list li[data-participant-id="${rex.id}"] button`;
   await chair.$$eval(sel, (buttons) => buttons.find((b) => b.firstChild.textContent === 'Remove and ban').click());
+  // Removing asks again first (web/js/confirm.js).
+  await chair.waitForFunction(() => document.getElementById('confirm-dialog').open);
+  await chair.click('#confirm-ok');
   await wait(page, () => window.haven.state === 'problem');
   assert.match(await text(page, '#problem-heading'), /removed|can't join/i);
   await screenshot(page, 'removed');
