@@ -51,6 +51,27 @@ export function keyFromHash(hash) {
   return key ? key : null;
 }
 
+/**
+ * The facilitator secret, taken out of the address bar as soon as it is read: a screen shared,
+ * a photo of the screen or a history entry would otherwise carry it. Kept for this tab only
+ * (sessionStorage), so a reload still opens the meeting as facilitator.
+ */
+function takeKey() {
+  const room = roomFromPath(window.location.pathname);
+  const stored = `haven.key.${room}`;
+  const fromHash = keyFromHash(window.location.hash);
+  try {
+    if (fromHash) {
+      window.sessionStorage.setItem(stored, fromHash);
+      window.history.replaceState(null, '', window.location.pathname + window.location.search);
+      return fromHash;
+    }
+    return window.sessionStorage.getItem(stored);
+  } catch {
+    return fromHash;
+  }
+}
+
 /** The rule the server applies to names: trimmed, 1–32 characters, no control characters. */
 export function checkName(raw) {
   const name = raw.trim();
@@ -67,7 +88,7 @@ const app = {
   /** join | connecting | waiting | joined | left | problem */
   state: 'join',
   room: roomFromPath(window.location.pathname),
-  key: keyFromHash(window.location.hash),
+  key: takeKey(),
   name: '',
   you: null,
   roomInfo: null,
@@ -124,11 +145,32 @@ const chat = new ChatPanel({
 });
 const staff = new StaffPanel({ ...ctx, roomId: app.room ?? '' });
 
-/** localStorage key of this meeting's token (it lets a facilitator's ban stick). */
-const tokenKey = () => `haven.token.${app.room}`;
+/**
+ * localStorage key of this meeting's token (it lets a facilitator's ban stick). A token is
+ * made only for a meeting this browser joined or waited for, and forgotten after a day: the
+ * browser keeps no lasting trace of which groups someone attends.
+ */
+const TOKEN_PREFIX = 'haven.token.';
+const TOKEN_LIFETIME_MS = 24 * 3600 * 1000;
+const tokenKey = () => `${TOKEN_PREFIX}${app.room}`;
+/** The token if still fresh; stale ones (this meeting's or others') are removed. */
 function storedToken() {
   try {
-    return window.localStorage.getItem(tokenKey());
+    const now = Date.now();
+    for (let i = window.localStorage.length - 1; i >= 0; i--) {
+      const key = window.localStorage.key(i);
+      if (!key?.startsWith(TOKEN_PREFIX)) continue;
+      let saved = null;
+      try {
+        saved = JSON.parse(window.localStorage.getItem(key));
+      } catch {
+        // an old plain-text token: no date, so it is stale
+      }
+      if (!saved || typeof saved.token !== 'string' || !(now - saved.at < TOKEN_LIFETIME_MS)) {
+        window.localStorage.removeItem(key);
+      }
+    }
+    return JSON.parse(window.localStorage.getItem(tokenKey()) ?? 'null')?.token ?? null;
   } catch {
     return null;
   }
@@ -136,7 +178,7 @@ function storedToken() {
 function storeToken(token) {
   if (typeof token !== 'string' || !token) return;
   try {
-    window.localStorage.setItem(tokenKey(), token);
+    window.localStorage.setItem(tokenKey(), JSON.stringify({ token, at: Date.now() }));
   } catch {
     // private mode: the ban still holds through the hashed address
   }
@@ -941,8 +983,9 @@ function warmEmojiFont() {
   probe.remove();
 }
 
-// A small, read-only window into the page for the browser tests.
-window.haven = {
+// A small, read-only window into the page for the browser tests, only where they ask for it
+// before the page loads (tests/browser/lib/browsers.js): a production page exposes nothing.
+if (window.__havenTestHooks === true) window.haven = {
   get state() {
     return app.state;
   },

@@ -99,6 +99,10 @@ function wrap(browser, kind, cleanup) {
     browser,
     async newPage() {
       const page = await browser.newPage();
+      // The page's read-only test hooks (window.haven) exist only where a test asks first.
+      await page.evaluateOnNewDocument(() => {
+        window.__havenTestHooks = true;
+      });
       page.errors = [];
       page.consoleLines = [];
       page.on('pageerror', (err) => page.errors.push(String(err?.message ?? err)));
