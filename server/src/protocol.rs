@@ -197,7 +197,8 @@ pub enum ServerMessage {
     BanList {
         bans: Vec<Ban>,
     },
-    /// To the person muted by a facilitator, in plain words.
+    /// To the person muted by a facilitator, or whose share the timer ended with auto-mute
+    /// (`by` is then "the share timer"), in plain words.
     Muted {
         by: String,
         message: String,
@@ -668,6 +669,28 @@ mod tests {
                     request_id: Some("1".into()),
                 })),
             ),
+            // A facilitator's, with no one waiting, no ban, no floor, no TURN: the optional
+            // fields are left out, not sent empty.
+            (
+                format!(
+                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"participants":[],"queue":[],"chat":[]}}"#
+                ),
+                ServerMessage::Joined(Box::new(Joined {
+                    you: sam(),
+                    token: "t0k".into(),
+                    resume_key: "r3s".into(),
+                    resumed: false,
+                    ice_servers: vec![],
+                    room: tuesday(),
+                    participants: vec![],
+                    queue: vec![],
+                    floor: None,
+                    chat: vec![],
+                    waiting: vec![],
+                    bans: vec![],
+                    request_id: None,
+                })),
+            ),
             (
                 r#"{"type":"waiting","title":"Tuesday evening","message":"Welcome.","token":"t0k","resume_key":"r3s"}"#.into(),
                 ServerMessage::Waiting {
@@ -723,6 +746,13 @@ mod tests {
             (
                 r#"{"type":"muted","by":"a facilitator","message":"A facilitator muted you."}"#.into(),
                 ServerMessage::Muted { by: "a facilitator".into(), message: "A facilitator muted you.".into() },
+            ),
+            (
+                r#"{"type":"muted","by":"the share timer","message":"Your time to share is up, so your mic was turned off."}"#.into(),
+                ServerMessage::Muted {
+                    by: "the share timer".into(),
+                    message: "Your time to share is up, so your mic was turned off.".into(),
+                },
             ),
             (
                 r#"{"type":"camera_stopped","by":"a facilitator","message":"A facilitator turned your camera off."}"#.into(),

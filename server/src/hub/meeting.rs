@@ -16,6 +16,11 @@ use crate::media::{Forwarding, GroupKey, MediaCommand, MediaSignal, MediaWorkers
 use crate::protocol::ServerMessage;
 use crate::room::{CloseReason, Effect, ParticipantId, Room, RoomEvent, RoomSettings};
 
+/// How long an ad-hoc room outlives its last participant (a meeting link shared for "now").
+pub const ADHOC_ROOM_IDLE_LIFETIME: Duration = Duration::from_secs(6 * 3600);
+/// How long an ad-hoc room no one has joined is kept after it was made.
+pub const UNUSED_ADHOC_ROOM_LIFETIME: Duration = Duration::from_secs(3600);
+
 pub struct Meeting {
     pub id: String,
     pub adhoc: bool,
@@ -28,7 +33,10 @@ pub struct Meeting {
     /// Address bans are kept as salted hashes; the salt is renewed when a meeting starts
     /// with no ban carried over, which makes the old hashes useless.
     salt: [u8; 16],
+    /// Since when no one is connected (from creation, for a room no one joined yet).
     pub empty_since: Instant,
+    /// Someone has joined (or waited in) this room: an ad-hoc room is kept longer then.
+    pub had_people: bool,
     /// Where the TURN credentials handed out with `joined` come from.
     pub turn: std::sync::Arc<crate::config::TurnConfig>,
 }
@@ -98,6 +106,7 @@ impl Meeting {
             conns: HashMap::new(),
             salt: random_salt(),
             empty_since: Instant::now(),
+            had_people: false,
             turn,
         }
     }
@@ -116,6 +125,15 @@ impl Meeting {
         if self.conns.is_empty() || self.room.is_ended() {
             self.restart(now);
         }
+    }
+
+    /// For the hub's periodic sweep: is this an ad-hoc room to forget? One that had people
+    /// goes [`ADHOC_ROOM_IDLE_LIFETIME`] after the last left (the link was shared for a
+    /// meeting; people may come back); one nobody ever joined, [`UNUSED_ADHOC_ROOM_LIFETIME`]
+    /// after it was made, so a script creating rooms cannot fill the server for long.
+    pub fn is_forgotten(&self, now: Instant) -> bool {
+        let lifetime = if self.had_people { ADHOC_ROOM_IDLE_LIFETIME } else { UNUSED_ADHOC_ROOM_LIFETIME };
+        self.adhoc && self.conns.is_empty() && now.saturating_duration_since(self.empty_since) > lifetime
     }
 
     /// For the hub's periodic sweep: an empty standing room lets go of bans over a day old
@@ -262,6 +280,9 @@ fn close_reason(reason: CloseReason) -> (&'static str, &'static str) {
     match reason {
         CloseReason::Removed => ("removed", "A facilitator removed you from the meeting."),
         CloseReason::Banned => ("banned", "A facilitator removed you from this meeting. You cannot rejoin it."),
+        CloseReason::DeniedAndBanned => {
+            ("banned", "A facilitator did not let you in to this meeting. You cannot join it again.")
+        }
         CloseReason::Denied => ("denied", "A facilitator did not let you in this time."),
         CloseReason::MeetingEnded => ("meeting_ended", "The meeting has ended. Thank you for coming."),
     }
@@ -344,6 +365,42 @@ mod tests {
         assert!(m.room.is_waiting(ParticipantId(9)));
         join(&mut m, later, 3, Role::Member).unwrap();
         assert!(m.room.is_admitted(ParticipantId(3)));
+    }
+
+    #[test]
+    fn an_ad_hoc_room_nobody_joined_is_forgotten_after_an_hour() {
+        let m = meeting(true);
+        let made = m.empty_since;
+        assert!(!m.is_forgotten(made + Duration::from_secs(59 * 60)));
+        assert!(m.is_forgotten(made + Duration::from_secs(61 * 60)));
+    }
+
+    #[test]
+    fn an_ad_hoc_room_that_had_people_is_kept_six_hours_after_the_last_left() {
+        let mut m = meeting(true);
+        let now = m.empty_since + Duration::from_secs(50 * 60);
+        // What the hub does: the connection is known, the room admits, the person leaves.
+        m.had_people = true;
+        join(&mut m, now, 1, Role::Member).unwrap();
+        m.room.handle(now, ParticipantId(1), RoomCommand::Leave).unwrap();
+        m.reset_if_over(now);
+        assert!(!m.is_forgotten(now + Duration::from_secs(2 * 3600)));
+        assert!(!m.is_forgotten(now + Duration::from_secs(6 * 3600 - 60)));
+        assert!(m.is_forgotten(now + Duration::from_secs(6 * 3600 + 60)));
+    }
+
+    #[test]
+    fn someone_banned_from_the_waiting_room_is_not_told_they_were_removed() {
+        let (code, message) = close_reason(CloseReason::DeniedAndBanned);
+        assert_eq!(code, "banned", "the code stays stable");
+        assert_eq!(message, "A facilitator did not let you in to this meeting. You cannot join it again.");
+        assert_eq!(close_reason(CloseReason::Banned).0, "banned");
+    }
+
+    #[test]
+    fn a_room_from_the_config_is_never_forgotten() {
+        let m = meeting(false);
+        assert!(!m.is_forgotten(m.empty_since + Duration::from_secs(7 * 24 * 3600)));
     }
 
     #[test]

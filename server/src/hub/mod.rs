@@ -22,8 +22,6 @@ use crate::protocol::{ClientMessage, ServerMessage};
 use crate::room::{ParticipantId, PublicId, Role, RoomCommand, RoomError, RoomEvent, RoomSettings};
 use meeting::{Conn, Meeting};
 
-/// How long an ad-hoc room outlives its last participant (a meeting link shared for "now").
-const ADHOC_ROOM_IDLE_LIFETIME: Duration = Duration::from_secs(6 * 3600);
 /// Messages queued for one session before it counts as too slow and is dropped.
 pub const OUTBOX_CAPACITY: usize = 256;
 
@@ -321,6 +319,7 @@ impl Hub {
         meeting.conns.insert(pid, conn);
         match meeting.room.handle(Instant::now(), pid, command) {
             Ok(effects) => {
+                meeting.had_people = true;
                 self.peer_rooms.insert(key, request.room.clone());
                 tracing::info!(peer = key.0, facilitator, "participant arrived");
                 self.apply(&request.room, effects);
@@ -515,15 +514,13 @@ impl Hub {
         self.meetings.get(self.peer_rooms.get(&peer)?)
     }
 
-    /// Forgets ad-hoc rooms idle for long enough (an ended one with them, and its bans), and
-    /// standing rooms' bans over a day old.
+    /// Forgets ad-hoc rooms idle for long enough (an ended one with them, and its bans; see
+    /// [`Meeting::is_forgotten`]), and standing rooms' bans over a day old.
     fn sweep_idle_rooms(&mut self, now: Instant) {
         for meeting in self.meetings.values_mut() {
             meeting.expire_bans(now);
         }
-        self.meetings.retain(|_, m| {
-            !(m.adhoc && m.conns.is_empty() && now.duration_since(m.empty_since) > ADHOC_ROOM_IDLE_LIFETIME)
-        });
+        self.meetings.retain(|_, m| !m.is_forgotten(now));
     }
 }
 
@@ -660,5 +657,83 @@ mod slow_session_tests {
         };
         let resumed = hub.ask(|reply| HubCommand::Resume { request, reply }).await.unwrap();
         assert_eq!(resumed.ok(), Some(pat), "the same participant resumes");
+    }
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::media::MediaHandle;
+
+    /// A hub driven by hand (no task), its media worker a channel nobody reads.
+    fn hub() -> Hub {
+        let (commands, media_rx) = mpsc::unbounded_channel();
+        std::mem::forget(media_rx);
+        let local_addr = std::net::SocketAddr::from(([127, 0, 0, 1], 10000));
+        let metrics = Arc::new(Metrics::new(1));
+        let media = MediaWorkers::new(
+            vec![MediaHandle { commands, local_addr, announced: vec![local_addr] }],
+            metrics.media_workers.to_vec(),
+        );
+        Hub { metrics, config: Config::default(), media, meetings: HashMap::new(), peer_rooms: HashMap::new(), next_key: 1 }
+    }
+
+    fn join(hub: &mut Hub, room: &str) -> PeerKey {
+        let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
+        std::mem::forget(rx);
+        let request = JoinRequest {
+            room: room.into(),
+            name: "Sam".into(),
+            key: None,
+            token: None,
+            accepted_guidelines: true,
+            request_id: None,
+            addr: None,
+            outbox,
+            signals: mpsc::unbounded_channel().0,
+            overflow: Arc::new(Notify::new()),
+        };
+        hub.join(request).unwrap()
+    }
+
+    #[test]
+    fn rooms_made_and_never_joined_go_after_an_hour_and_used_ones_after_six() {
+        let mut hub = hub();
+        let unused = hub.create_room().unwrap().id;
+        let used = hub.create_room().unwrap().id;
+        let sam = join(&mut hub, &used);
+        hub.leave(sam);
+        let now = Instant::now();
+        hub.sweep_idle_rooms(now + Duration::from_secs(30 * 60));
+        assert!(hub.meetings.contains_key(&unused) && hub.meetings.contains_key(&used));
+        hub.sweep_idle_rooms(now + Duration::from_secs(61 * 60));
+        assert!(!hub.meetings.contains_key(&unused), "a room nobody joined is gone after an hour");
+        assert!(hub.meetings.contains_key(&used), "a room people met in is kept");
+        hub.sweep_idle_rooms(now + Duration::from_secs(6 * 3600 + 60));
+        assert!(!hub.meetings.contains_key(&used), "and forgotten 6 h after the last left");
+    }
+
+    #[test]
+    fn a_refused_join_does_not_count_as_the_room_being_used() {
+        let mut hub = hub();
+        let room = hub.create_room().unwrap().id;
+        let (outbox, _rx) = mpsc::channel(OUTBOX_CAPACITY);
+        let refused = JoinRequest {
+            room: room.clone(),
+            name: "Sam".into(),
+            key: Some("wrong".into()),
+            token: None,
+            accepted_guidelines: true,
+            request_id: None,
+            addr: None,
+            outbox,
+            signals: mpsc::unbounded_channel().0,
+            overflow: Arc::new(Notify::new()),
+        };
+        assert_eq!(hub.join(refused).unwrap_err().code, "bad_key");
+        hub.sweep_idle_rooms(Instant::now() + Duration::from_secs(61 * 60));
+        assert!(!hub.meetings.contains_key(&room));
     }
 }

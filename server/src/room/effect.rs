@@ -36,7 +36,11 @@ pub enum Effect {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
     Removed,
+    /// Removed from the meeting with a ban.
     Banned,
+    /// Turned away from the waiting room with a ban: never in the meeting, so not "removed"
+    /// (the wire code is `banned` all the same).
+    DeniedAndBanned,
     /// Turned away from the waiting room.
     Denied,
     MeetingEnded,

@@ -59,6 +59,10 @@ pub enum RoomError {
     UnknownMessage,
     #[error("invalid value for {0}")]
     InvalidSetting(&'static str),
+    /// `max_participants` above the server's cap (`rooms.max_participants`), which the
+    /// media layer's limits are sized for.
+    #[error("more than the server's {0} participants")]
+    AboveParticipantCap(usize),
     #[error("the meeting has ended")]
     MeetingEnded,
     #[error("that ban does not exist")]
@@ -100,7 +104,7 @@ impl RoomError {
             RoomError::AlreadySuspended => "already_suspended",
             RoomError::NotSuspended => "not_suspended",
             RoomError::UnknownMessage => "unknown_message",
-            RoomError::InvalidSetting(_) => "invalid_setting",
+            RoomError::InvalidSetting(_) | RoomError::AboveParticipantCap(_) => "invalid_setting",
             RoomError::MeetingEnded => "meeting_ended",
             RoomError::UnknownBan => "unknown_ban",
             RoomError::TooManyWaiting => "too_many_waiting",
@@ -156,6 +160,9 @@ impl RoomError {
             RoomError::NotSuspended => "The meeting is not paused.".into(),
             RoomError::UnknownMessage => "That message no longer exists.".into(),
             RoomError::InvalidSetting(field) => format!("That value for {field} is not allowed."),
+            RoomError::AboveParticipantCap(cap) => {
+                format!("This server allows at most {cap} people in a meeting.")
+            }
             RoomError::MeetingEnded => "This meeting has ended.".into(),
             RoomError::UnknownBan => "That ban was already lifted.".into(),
             RoomError::TooManyWaiting => {

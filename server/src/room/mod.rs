@@ -43,7 +43,10 @@
 //! - "A locked room gains no members" applies to arrivals; a facilitator's explicit admit
 //!   from the waiting room still works while locked.
 //! - Suspend saves and restores exactly `locked` and `chat_enabled`; while suspended no
-//!   member may unmute, start a camera or react, whatever the other settings say.
+//!   member may unmute, start a camera or react, whatever the other settings say. Restore
+//!   turns no one's mic or camera back on: each member does that themselves.
+//! - Staff may lower `max_participants` and raise it again, never above what the room was
+//!   created with (the server's cap).
 //! - A facilitator's mute holds: the person may not unmute (`muted_by_facilitator`) until
 //!   staff allow it (`SetUnmutePermission` to allowed or follow-room), give them the floor,
 //!   or promote them. It is remembered by browser token, so leaving and coming back or a
@@ -111,12 +114,17 @@ pub struct Room {
     held: HashSet<moderation::HoldKey>,
     /// When the last arrivals to the waiting room came, for its per-minute limit.
     arrivals: VecDeque<Instant>,
+    /// The most `max_participants` staff may set: what the room was created with, which the
+    /// hub takes from the server's `rooms.max_participants` (the media limits are sized for it).
+    participant_cap: usize,
 }
 
 impl Room {
-    /// A new, empty meeting. Settings should have passed [`RoomSettings::validate`].
+    /// A new, empty meeting. Settings should have passed [`RoomSettings::validate`]; their
+    /// `max_participants` is the cap no live change may raise it above.
     pub fn new(settings: RoomSettings) -> Room {
         Room {
+            participant_cap: settings.max_participants,
             settings,
             locked: false,
             suspended: None,

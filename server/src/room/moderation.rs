@@ -164,14 +164,7 @@ impl Room {
         if !p.mic_on {
             return;
         }
-        let then = if self.may_unmute(p) {
-            "You can unmute when you are ready to speak."
-        } else if self.is_held(p) {
-            "You can unmute when a facilitator lets you speak again or calls on you. Raise your hand to share."
-        } else {
-            "You can unmute when a facilitator calls on you. Raise your hand to share."
-        };
-        let reason = format!("{why} {then}");
+        let reason = format!("{why} {}", self.unmute_hint(p));
         if let Some(p) = self.get_mut(who) {
             p.mic_on = false;
         }
@@ -182,6 +175,17 @@ impl Room {
                 reason,
             },
         });
+    }
+
+    /// When `p` may turn their mic on again, in words for the `muted` message.
+    pub(super) fn unmute_hint(&self, p: &Participant) -> &'static str {
+        if self.may_unmute(p) {
+            "You can unmute when you are ready to speak."
+        } else if self.is_held(p) {
+            "You can unmute when a facilitator lets you speak again or calls on you. Raise your hand to share."
+        } else {
+            "You can unmute when a facilitator calls on you. Raise your hand to share."
+        }
     }
 
     /// Does not mute by itself: "disallow" is about the next unmute. Facilitators mute
@@ -296,11 +300,12 @@ impl Room {
             .filter(|q| same(q))
             .map(|q| q.id)
             .collect();
+        // A waiting connection was never in the meeting: it is told it was not let in.
         for id in waiting {
             self.waiting.retain(|q| q.id != id);
             out.push(Effect::Disconnect {
                 who: id,
-                reason: CloseReason::Banned,
+                reason: CloseReason::DeniedAndBanned,
             });
         }
         let inside: Vec<ParticipantId> = self

@@ -10,6 +10,9 @@ use std::time::Instant;
 use super::timer::Floor;
 use super::{Effect, FloorEnd, ParticipantId, Room, RoomError, RoomEvent};
 
+/// Who a timed share's end was "muted by", in the `muted` message.
+const TIMER_NAME: &str = "the share timer";
+
 impl Room {
     pub(super) fn raise_hand(&mut self, now: Instant, from: ParticipantId) -> Result<(), RoomError> {
         if self.queue.contains(&from) {
@@ -121,6 +124,8 @@ impl Room {
 
     /// Takes the floor back and mutes the holder; no-op without a floor. Staff keep their
     /// mic: the room never mutes a facilitator on its own.
+    /// When the timer ends a share, no one pressed a button the holder could see: they are
+    /// told in their own words, as a facilitator's mute tells them (`YouWereMuted`).
     pub(super) fn end_floor(&mut self, reason: FloorEnd, out: &mut Vec<Effect>) {
         let Some(floor) = self.floor.take() else {
             return;
@@ -128,6 +133,7 @@ impl Room {
         let Some(p) = self.get_mut(floor.holder) else {
             return;
         };
+        let silenced = !p.role.is_staff() && p.mic_on;
         if !p.role.is_staff() {
             p.mic_on = false;
         }
@@ -136,6 +142,22 @@ impl Room {
             event: RoomEvent::FloorTaken { holder, reason },
             except: None,
         });
+        if silenced && reason == FloorEnd::TimeUp {
+            let Some(p) = self.get(floor.holder) else {
+                return;
+            };
+            let reason = format!(
+                "Your time to share is up, so your mic was turned off. {}",
+                self.unmute_hint(p)
+            );
+            out.push(Effect::Send {
+                to: floor.holder,
+                event: RoomEvent::YouWereMuted {
+                    by: TIMER_NAME.into(),
+                    reason,
+                },
+            });
+        }
     }
 
     pub(super) fn holds_floor(&self, who: ParticipantId) -> bool {

@@ -126,6 +126,9 @@ impl Room {
     pub(super) fn update_settings(&mut self, patch: &SettingsPatch) -> Result<(), RoomError> {
         let next = patch.applied_to(&self.settings);
         next.validate()?;
+        if next.max_participants > self.participant_cap {
+            return Err(RoomError::AboveParticipantCap(self.participant_cap));
+        }
         // Lowering max_participants evicts no one and turning the waiting room off admits
         // no one: both only affect arrivals from now on.
         self.settings = next;

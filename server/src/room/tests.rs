@@ -319,6 +319,65 @@ fn invalid_setting_is_refused_with_its_field() {
 }
 
 #[test]
+fn staff_cannot_raise_max_participants_above_the_servers_cap() {
+    // The hub creates every meeting with the server's `rooms.max_participants`.
+    let mut m = Meeting::started_with(RoomSettings {
+        max_participants: 50,
+        ..Default::default()
+    });
+    let cap = |n| {
+        RoomCommand::UpdateSettings(SettingsPatch {
+            max_participants: Some(n),
+            ..Default::default()
+        })
+    };
+    assert_eq!(m.refused(F, cap(51)), "invalid_setting");
+    assert_eq!(
+        m.cmd(F, cap(51)).unwrap_err().message(),
+        "This server allows at most 50 people in a meeting."
+    );
+    m.ok(F, cap(10));
+    m.ok(F, cap(50));
+    assert_eq!(m.room.settings().max_participants, 50);
+    assert_eq!(m.refused(F, cap(1000)), "invalid_setting");
+}
+
+#[test]
+fn a_restarted_meeting_keeps_the_servers_cap() {
+    let mut m = Meeting::new(RoomSettings {
+        max_participants: 50,
+        ..Default::default()
+    });
+    m.room = m.room.restarted(m.now, m.room.settings().clone());
+    m.join(F, Role::Facilitator).unwrap();
+    let raise = RoomCommand::UpdateSettings(SettingsPatch {
+        max_participants: Some(51),
+        ..Default::default()
+    });
+    assert_eq!(m.refused(F, raise), "invalid_setting");
+}
+
+#[test]
+fn restore_turns_no_mic_or_camera_back_on() {
+    let mut m = Meeting::started();
+    let on = RoomCommand::SetMediaState {
+        audio: Some(true),
+        video: Some(true),
+    };
+    m.ok(A, on.clone());
+    m.ok(F, RoomCommand::Suspend);
+    let e = m.ok(F, RoomCommand::Restore);
+    assert_eq!(
+        forwarding(&e, A),
+        None,
+        "nothing is switched on for the member"
+    );
+    let a = m.view(A);
+    assert!(!a.mic_on && !a.camera_on && a.may_unmute);
+    assert_eq!(forwarding(&m.ok(A, on), A), Some((true, true)));
+}
+
+#[test]
 fn suspend_then_restore_puts_back_exact_settings() {
     for (locked, chat) in [(false, true), (true, false), (true, true), (false, false)] {
         let mut m = Meeting::started();

@@ -208,7 +208,7 @@ impl Room {
             .ok_or(RoomError::UnknownParticipant)?;
         let p = self.waiting.remove(i);
         let reason = if ban {
-            CloseReason::Banned
+            CloseReason::DeniedAndBanned
         } else {
             CloseReason::Denied
         };

@@ -522,3 +522,43 @@ async fn a_look_alike_of_the_facilitators_name_is_refused_and_chat_carries_roles
     server.shutdown().await;
     Ok(())
 }
+
+/// Issue #20's last items on the wire: a facilitator's `joined` with no one waiting leaves
+/// `waiting` out; staff cannot raise `max_participants` above the server's cap; someone
+/// turned away from the waiting room with a ban is told they were not let in (code
+/// `banned`), not that they were removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_cap_holds_and_a_ban_from_the_waiting_room_says_what_happened() -> Result<()> {
+    let server = start_server_with(|c| c.rooms.max_participants = 8).await;
+    let addr = server.http_addr();
+    let room = create_room_with_key(&server).await?;
+    let (mut fay, fay_joined) = joined(addr, 1, &room.id, "Fay", json!({"key": room.facilitator_key})).await?;
+    ensure!(
+        fay_joined.get("waiting").is_none() && fay_joined.get("bans").is_none(),
+        "empty staff lists are left out: {fay_joined}"
+    );
+
+    fay.send(&json!({"type": "update_settings", "settings": {"max_participants": 9}})).await?;
+    let refused = refused_with(&mut fay, "Fay", "invalid_setting").await?;
+    ensure!(
+        refused["message"] == "This server allows at most 8 people in a meeting.",
+        "the sentence says the most allowed: {refused}"
+    );
+    fay.send(&json!({"type": "update_settings", "settings": {"max_participants": 8, "waiting_room": true}})).await?;
+    let (updated, _) = fay.recv_type("room_updated").await?;
+    ensure!(updated["room"]["max_participants"] == 8, "at the cap is fine: {updated}");
+
+    let mut rex = SignalingClient::connect_from(addr, loopback(2)).await?;
+    let answer = try_join(&mut rex, &room.id, "Rex", json!({})).await?;
+    ensure!(answer["type"] == "waiting", "Rex waits: {answer}");
+    let rex_waiting = waiter(&mut fay, "Rex").await?;
+    fay.send(&json!({"type": "deny", "id": rex_waiting["id"], "ban": true})).await?;
+    let (closed, _) = rex.recv_type("closed").await.context("Rex turned away")?;
+    ensure!(
+        closed["code"] == "banned"
+            && closed["message"] == "A facilitator did not let you in to this meeting. You cannot join it again.",
+        "Rex was never in the meeting: {closed}"
+    );
+    server.shutdown().await;
+    Ok(())
+}

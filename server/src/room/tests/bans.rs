@@ -65,7 +65,7 @@ fn staff_may_deny_a_flagged_arrival_with_a_ban() {
     m.ok(F, RoomCommand::Remove { who: A, ban: true });
     m.join_as(C, Role::Member, "raider-again", "key2").unwrap();
     let e = m.ok(F, RoomCommand::Deny { who: C, ban: true });
-    assert_eq!(disconnected(&e, C), Some(CloseReason::Banned));
+    assert_eq!(disconnected(&e, C), Some(CloseReason::DeniedAndBanned));
     let err = m
         .join_as(ParticipantId(20), Role::Member, "raider-again", "x")
         .unwrap_err();

@@ -359,6 +359,27 @@ fn facilitator_holding_the_secret_is_not_stopped_by_an_address_ban() {
 }
 
 #[test]
+fn the_secret_outranks_a_token_ban_and_the_lock() {
+    // Whoever holds the key is the facilitator: a banned browser that has it gets in, as the
+    // secret's holder must always be able to (the key is rotated if it leaked).
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Remove { who: A, ban: true });
+    m.ok(F, RoomCommand::Lock);
+    m.join_as(C, Role::Facilitator, "tok2", "key2").unwrap();
+    assert!(m.room.is_admitted(C));
+}
+
+#[test]
+fn a_ban_tells_the_same_browsers_waiting_tab_it_was_not_let_in() {
+    let mut m = Meeting::started().with_waiting_room();
+    m.join_as(C, Role::Member, "tok2", "key2").unwrap();
+    assert!(m.room.is_waiting(C));
+    let e = m.ok(F, RoomCommand::Remove { who: A, ban: true });
+    assert_eq!(disconnected(&e, A), Some(CloseReason::Banned));
+    assert_eq!(disconnected(&e, C), Some(CloseReason::DeniedAndBanned));
+}
+
+#[test]
 fn ended_meeting_keeps_refusing_joins_a_banned_raider_included() {
     let mut m = Meeting::started();
     m.ok(F, RoomCommand::Remove { who: A, ban: true });

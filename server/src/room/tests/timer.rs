@@ -83,6 +83,54 @@ fn expiry_with_auto_mute_takes_the_floor_and_mutes() {
 }
 
 #[test]
+fn a_share_ended_by_the_timer_tells_the_holder_they_were_muted() {
+    let mut m = timed(180, true);
+    m.advance(180);
+    let e = m.tick();
+    let told: Vec<_> = sent_to(&e, A)
+        .into_iter()
+        .filter_map(|ev| match ev {
+            RoomEvent::YouWereMuted { by, reason } => Some((by, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        told,
+        vec![(
+            "the share timer".to_string(),
+            "Your time to share is up, so your mic was turned off. You can unmute when a facilitator calls on you. Raise your hand to share.".to_string()
+        )]
+    );
+    assert!(sent_to(&e, B).is_empty(), "only the holder is told");
+}
+
+#[test]
+fn a_holder_whose_mic_was_off_when_time_ran_out_is_not_told_of_a_mute() {
+    let mut m = timed(180, true);
+    m.ok(
+        A,
+        RoomCommand::SetMediaState {
+            audio: Some(false),
+            video: None,
+        },
+    );
+    m.advance(180);
+    let e = m.tick();
+    assert!(sent_to(&e, A)
+        .iter()
+        .all(|ev| !matches!(ev, RoomEvent::YouWereMuted { .. })));
+}
+
+#[test]
+fn a_share_stopped_by_a_facilitator_sends_no_muted_message() {
+    let mut m = timed(180, true);
+    let e = m.ok(F, RoomCommand::StopShare);
+    assert!(sent_to(&e, A)
+        .iter()
+        .all(|ev| !matches!(ev, RoomEvent::YouWereMuted { .. })));
+}
+
+#[test]
 fn expiry_without_auto_mute_leaves_the_share_to_the_chair() {
     let mut m = timed(120, false);
     m.advance(500);

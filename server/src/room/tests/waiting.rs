@@ -127,7 +127,12 @@ fn deny_disconnects_the_waiting_person() {
 fn deny_with_ban_keeps_a_raider_out() {
     let mut m = Meeting::started().with_waiting_room();
     m.join(C, Role::Member).unwrap();
-    m.ok(F, RoomCommand::Deny { who: C, ban: true });
+    let e = m.ok(F, RoomCommand::Deny { who: C, ban: true });
+    assert_eq!(
+        disconnected(&e, C),
+        Some(CloseReason::DeniedAndBanned),
+        "never admitted, so not told they were removed"
+    );
     let err = m
         .join_as(ParticipantId(10), Role::Member, "tok4", "x")
         .unwrap_err();
