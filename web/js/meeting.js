@@ -469,8 +469,10 @@ async function handleMessage(msg) {
         return undefined;
       }
       app.resumeKey = null;
+      // Banned from the waiting room: never in the meeting, so not "removed".
+      const code = msg.code === 'banned' && app.state === 'waiting' ? 'banned_while_waiting' : msg.code;
       endSession();
-      showProblem(screenFor(msg.code, msg.message));
+      showProblem(screenFor(code, msg.message));
       return undefined;
     case 'error':
       return onError(msg);
@@ -598,6 +600,14 @@ function onParticipantLeft(id, reason) {
   renderChatTargets();
 }
 
+/** Restore turns no one's mic or camera back on: members are told they may. */
+function restoredSentence(room) {
+  if (isStaff()) return 'The meeting is back to normal.';
+  return room.members_may_unmute
+    ? 'The meeting is back to normal. Your mic and camera stay off until you turn them on again.'
+    : 'The meeting is back to normal. Your camera stays off until you turn it on again; raise your hand to share.';
+}
+
 function onRoomUpdated(room) {
   const before = app.roomInfo;
   app.roomInfo = room;
@@ -606,7 +616,7 @@ function onRoomUpdated(room) {
   if (!before) return;
   if (before.locked !== room.locked) announce(room.locked ? 'The room is now locked.' : 'The room is unlocked.');
   if (before.suspended !== room.suspended) {
-    announce(room.suspended ? 'The meeting is paused for safety.' : 'The meeting is back to normal.', { visible: true });
+    announce(room.suspended ? 'The meeting is paused for safety.' : restoredSentence(room), { visible: true });
   }
   if (before.chat_enabled !== room.chat_enabled) announce(room.chat_enabled ? 'Chat is on.' : 'Chat is off.');
   if (before.share_earlier_chat !== room.share_earlier_chat) {

@@ -63,6 +63,11 @@ export const SCREENS = {
     text: 'A facilitator removed you from this meeting and you cannot come back to it. Take care of yourself.',
     retry: false,
   },
+  banned_while_waiting: {
+    title: "You can't join this meeting",
+    text: 'A facilitator did not let you in to this meeting, and you cannot join it again. Take care of yourself.',
+    retry: false,
+  },
   removed: {
     title: 'A facilitator removed you from the meeting',
     text: 'You are no longer in the meeting. If you think this was a mistake, contact the group.',

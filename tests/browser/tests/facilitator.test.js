@@ -397,6 +397,12 @@ test('suspend_pauses_everyone_restore_undoes_it_and_end_meeting_shows_the_ended_
     timeout: CONNECT_TIMEOUT,
     polling: 200,
   });
+  // Restore turns no mic back on: the member is told they may.
+  await member.waitForFunction(() => /turn them on again/.test(document.getElementById('notice').textContent), {
+    timeout: CONNECT_TIMEOUT,
+    polling: 200,
+  });
+  assert.equal(await member.evaluate(() => window.haven.media.audio), false);
   await chair.waitForFunction(() => window.haven.roomInfo.locked === false, { timeout: CONNECT_TIMEOUT, polling: 200 });
 
   chair.once('dialog', (dialog) => dialog.accept());
