@@ -13,6 +13,7 @@ import {
   expectMediaFrom,
   inbound,
   joinMeeting,
+  outbound,
   screenshot,
   waitForTile,
 } from '../lib/meeting.js';
@@ -163,6 +164,40 @@ test('a_facilitator_mutes_a_member_who_is_told_why_and_whose_audio_stops', { tim
   await member.waitForFunction(() => window.haven.you?.audio === true, { timeout: CONNECT_TIMEOUT, polling: 200 });
   assertNoPageErrors(member, 'Sam');
   assertNoPageErrors(chair, 'Chair');
+  await closeAll(chair, member);
+});
+
+test('a_muted_page_that_keeps_sending_is_still_silent_at_the_others', { timeout: 90_000 }, async () => {
+  // The enforcement must not trust the page it constrains: a modified client that puts a live
+  // microphone back on its sender after the mute really sends, and still nobody hears it.
+  const { page: chair, room } = await facilitated();
+  const member = await newPage();
+  const sam = await joinMeeting(member, room.join_url, 'Sam', { audio: true, video: false });
+  await waitForTile(chair, sam.id, 'Sam');
+  for (let waited = 0; waited < CONNECT_TIMEOUT && (await audioPacketsFrom(chair, sam.id)) < 20; waited += 300) {
+    await sleep(300);
+  }
+  assert.ok((await audioPacketsFrom(chair, sam.id)) > 0, "Sam's audio reached the chair before the mute");
+
+  await clickInRow(chair, '#people-list', sam.id, 'Mute');
+  await member.waitForFunction(() => !window.haven.media.audio, { timeout: CONNECT_TIMEOUT, polling: 200 });
+  const replaced = await member.evaluate(async () => {
+    const mic = (await navigator.mediaDevices.getUserMedia({ audio: true })).getAudioTracks()[0];
+    const t = window.haven.pc
+      .getTransceivers()
+      .find((x) => x.receiver.track.kind === 'audio' && (x.direction === 'sendonly' || x.direction === 'sendrecv'));
+    if (!t) return false;
+    await t.sender.replaceTrack(mic);
+    return true;
+  });
+  assert.ok(replaced, "the page found its microphone's sender");
+  const sentAudio = async () => (await outbound(member)).filter((r) => r.kind === 'audio').reduce((n, r) => n + (r.packetsSent ?? 0), 0);
+  await sleep(1500);
+  const [sentBefore, heardBefore] = [await sentAudio(), await audioPacketsFrom(chair, sam.id)];
+  await sleep(3000);
+  const [sentAfter, heardAfter] = [await sentAudio(), await audioPacketsFrom(chair, sam.id)];
+  assert.ok(sentAfter - sentBefore > 50, `the modified page really sends its microphone: ${sentBefore} → ${sentAfter}`);
+  assert.equal(heardAfter, heardBefore, `the muted microphone reached the chair: ${heardBefore} → ${heardAfter}`);
   await closeAll(chair, member);
 });
 
