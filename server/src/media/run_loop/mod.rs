@@ -597,7 +597,8 @@ impl Sfu {
         match command {
             MediaCommand::Connect { setup, offer_sdp } => {
                 let (peer, signals) = (setup.peer, setup.signals.clone());
-                if let Some(&slot) = self.by_key.get(&peer) {
+                let existing = self.by_key.get(&peer).copied();
+                if let Some(slot) = existing {
                     // Not yet answered (no fingerprint known): any offer is a new connection.
                     let known = self.peers[slot].as_ref().and_then(|p| p.remote_fingerprint.as_deref());
                     let same = known.is_some() && known == dtls_fingerprint(&offer_sdp);
@@ -606,15 +607,12 @@ impl Sfu {
                         return;
                     }
                     // Only an offer that looks like a whole new connection may end the old one.
-                    let plausible = dtls_fingerprint(&offer_sdp).is_some()
-                        && catch_unwind(|| str0m::change::SdpOffer::from_sdp_string(&offer_sdp).is_ok()).unwrap_or(false);
-                    if !plausible {
+                    if dtls_fingerprint(&offer_sdp).is_none() {
                         let _ = signals.send(MediaSignal::Refused(MediaError::BadSdp));
                         return;
                     }
-                    self.remove_peer(slot);
                 }
-                match self.connect(setup, &offer_sdp, now) {
+                match self.connect(setup, &offer_sdp, existing, now) {
                     Ok(answer) => {
                         let _ = signals.send(MediaSignal::Answer(answer));
                     }
@@ -656,10 +654,15 @@ impl Sfu {
         self.register(peer);
     }
 
-    fn connect(&mut self, setup: PeerSetup, offer_sdp: &str, now: Instant) -> Result<String, MediaError> {
+    /// A peer from the browser's offer, parsed once on this thread; it replaces the peer in
+    /// `replacing` only once the offer is accepted (a bad offer leaves the old connection be).
+    fn connect(&mut self, setup: PeerSetup, offer_sdp: &str, replacing: Option<usize>, now: Instant) -> Result<String, MediaError> {
         let mut peer = self.new_peer(setup, now);
         peer.remote_fingerprint = dtls_fingerprint(offer_sdp).map(str::to_string);
         let answer = peer.accept_offer(offer_sdp)?;
+        if let Some(slot) = replacing {
+            self.remove_peer(slot);
+        }
         // Every live track of the group is offered to the newcomer right after the answer.
         self.offer_live_tracks(&mut peer);
         // Registered before the answer leaves, so the first connectivity check finds it.
