@@ -131,6 +131,17 @@ impl SignalingClient {
         self.send(&join).await
     }
 
+    /// Sends `join` (with extra `fields`) and returns the first answer to it: `joined`,
+    /// `waiting`, `error` or `closed`.
+    pub async fn try_join(&mut self, room: &str, name: &str, fields: Value) -> Result<Value> {
+        self.join_with_fields(room, name, "j", &fields).await?;
+        let (answer, _) = self
+            .recv_type_any(&["joined", "waiting", "error", "closed"])
+            .await
+            .with_context(|| format!("{name} joining"))?;
+        Ok(answer)
+    }
+
     /// The next JSON message, waiting at most [`WAIT`]. A closed socket is an error.
     pub async fn recv(&mut self) -> Result<Value> {
         match self.recv_within(WAIT).await? {

@@ -587,23 +587,26 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// For the hub's tests: one media worker whose commands nobody reads.
+#[cfg(test)]
+fn unread_media() -> (MediaWorkers, Arc<Metrics>) {
+    let (commands, media_rx) = mpsc::unbounded_channel();
+    std::mem::forget(media_rx);
+    let local_addr = std::net::SocketAddr::from(([127, 0, 0, 1], 10000));
+    let metrics = Arc::new(Metrics::new(1));
+    let handle = crate::media::MediaHandle { commands, local_addr, announced: vec![local_addr] };
+    (MediaWorkers::new(vec![handle], metrics.media_workers.to_vec()), metrics)
+}
+
 #[cfg(test)]
 mod slow_session_tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::media::MediaHandle;
 
     /// A hub whose media worker is a channel nobody reads.
     fn hub() -> HubHandle {
-        let (commands, media_rx) = mpsc::unbounded_channel();
-        std::mem::forget(media_rx);
-        let local_addr = std::net::SocketAddr::from(([127, 0, 0, 1], 10000));
-        let metrics = Arc::new(Metrics::new(1));
-        let media = MediaWorkers::new(
-            vec![MediaHandle { commands, local_addr, announced: vec![local_addr] }],
-            metrics.media_workers.to_vec(),
-        );
+        let (media, metrics) = super::unread_media();
         let (_events, event_rx) = mpsc::unbounded_channel();
         std::mem::forget(_events);
         spawn(Config::default(), media, event_rx, metrics)
@@ -665,18 +668,10 @@ mod sweep_tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::media::MediaHandle;
 
     /// A hub driven by hand (no task), its media worker a channel nobody reads.
     fn hub() -> Hub {
-        let (commands, media_rx) = mpsc::unbounded_channel();
-        std::mem::forget(media_rx);
-        let local_addr = std::net::SocketAddr::from(([127, 0, 0, 1], 10000));
-        let metrics = Arc::new(Metrics::new(1));
-        let media = MediaWorkers::new(
-            vec![MediaHandle { commands, local_addr, announced: vec![local_addr] }],
-            metrics.media_workers.to_vec(),
-        );
+        let (media, metrics) = super::unread_media();
         Hub { metrics, config: Config::default(), media, meetings: HashMap::new(), peer_rooms: HashMap::new(), next_key: 1 }
     }
 

@@ -155,28 +155,6 @@ fn check_only_errors(p: &Participant, codes: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// Connects a bare signaling client and joins, returning the first answer to `join`.
-async fn try_join(
-    socket: &mut SignalingClient,
-    room: &str,
-    name: &str,
-    fields: Value,
-) -> Result<Value> {
-    socket.join_with_fields(room, name, "j", &fields).await?;
-    loop {
-        let m = socket
-            .recv()
-            .await
-            .with_context(|| format!("{name} joining"))?;
-        if matches!(
-            m["type"].as_str(),
-            Some("joined" | "waiting" | "error" | "closed")
-        ) {
-            return Ok(m);
-        }
-    }
-}
-
 /// The id the facilitator's waiting list gives `name`, once it lists them.
 async fn waiting_id(facilitator: &Participant, name: &str) -> Result<String> {
     let list = facilitator
@@ -205,7 +183,7 @@ async fn admitted_while_its_socket_was_down_a_newcomer_resumes_and_connects() ->
         .await?;
 
     let mut wen = SignalingClient::connect(addr).await?;
-    let waiting = try_join(&mut wen, &room.id, "Wen", json!({})).await?;
+    let waiting = wen.try_join(&room.id, "Wen", json!({})).await?;
     let key = waiting["resume_key"].as_str().context("waiting carries a resume_key")?.to_string();
     let wen_id = waiting_id(&fay, "Wen").await?;
 
@@ -457,7 +435,7 @@ async fn removed_and_banned_client_reconnecting_with_the_same_token_is_refused_w
 
     // From another address the token alone must give Mo away.
     let mut again = SignalingClient::connect_from(addr, loopback(2)).await?;
-    let answer = try_join(&mut again, &room.id, "Mo", json!({"token": token})).await?;
+    let answer = again.try_join(&room.id, "Mo", json!({"token": token})).await?;
     ensure!(
         answer["type"] == "error" && answer["code"] == "banned",
         "Mo's token is refused with banned, got {answer}"
@@ -465,14 +443,14 @@ async fn removed_and_banned_client_reconnecting_with_the_same_token_is_refused_w
     // The same address without the token is remembered, but only waits for the
     // facilitators: a household or a carrier may share one address.
     let mut bare = SignalingClient::connect(addr).await?;
-    let answer = try_join(&mut bare, &room.id, "Mo", json!({})).await?;
+    let answer = bare.try_join(&room.id, "Mo", json!({})).await?;
     ensure!(
         answer["type"] == "waiting",
         "Mo's address sends the arrival to the waiting room, got {answer}"
     );
     // Someone else, elsewhere, still gets in: the refusals above were about Mo.
     let mut stranger = SignalingClient::connect_from(addr, loopback(3)).await?;
-    let answer = try_join(&mut stranger, &room.id, "Sol", json!({})).await?;
+    let answer = stranger.try_join(&room.id, "Sol", json!({})).await?;
     ensure!(answer["type"] == "joined", "a stranger joins, got {answer}");
 
     fay.check_invariants()?;
@@ -495,7 +473,7 @@ async fn locked_room_refuses_a_new_client_with_room_locked() -> Result<()> {
     })
     .await?;
     let mut newcomer = SignalingClient::connect(server.http_addr()).await?;
-    let answer = try_join(&mut newcomer, &room.id, "Ned", json!({})).await?;
+    let answer = newcomer.try_join(&room.id, "Ned", json!({})).await?;
     ensure!(
         answer["type"] == "error" && answer["code"] == "room_locked",
         "a locked room refuses with room_locked, got {answer}"
@@ -514,7 +492,7 @@ async fn locked_room_refuses_a_new_client_with_room_locked() -> Result<()> {
         m["type"] == "room_updated" && m["room"]["locked"] == false
     })
     .await?;
-    let answer = try_join(&mut newcomer, &room.id, "Ned", json!({})).await?;
+    let answer = newcomer.try_join(&room.id, "Ned", json!({})).await?;
     ensure!(
         answer["type"] == "joined",
         "an unlocked room admits, got {answer}"
@@ -544,7 +522,7 @@ async fn waiting_room_admit_flow() -> Result<()> {
     .await?;
 
     let mut wen = SignalingClient::connect(addr).await?;
-    let waiting = try_join(&mut wen, &room.id, "Wen", json!({})).await?;
+    let waiting = wen.try_join(&room.id, "Wen", json!({})).await?;
     ensure!(
         waiting["type"] == "waiting"
             && waiting["token"].is_string()
@@ -585,7 +563,7 @@ async fn waiting_room_admit_flow() -> Result<()> {
 
     // Another arrival is turned away.
     let mut xan = SignalingClient::connect(addr).await?;
-    let waiting = try_join(&mut xan, &room.id, "Xan", json!({})).await?;
+    let waiting = xan.try_join(&room.id, "Xan", json!({})).await?;
     ensure!(waiting["type"] == "waiting", "Xan waits, got {waiting}");
     let xan_id = waiting_id(&fay, "Xan").await?;
     fay.send(&json!({"type": "deny", "id": xan_id}))?;
@@ -721,7 +699,7 @@ async fn member_cannot_mute_lock_admit_remove_or_call_next() -> Result<()> {
     // open.
     fay.wait_flow_rising(&oli.id, Kind::Audio).await?;
     let mut newcomer = SignalingClient::connect(server.http_addr()).await?;
-    let answer = try_join(&mut newcomer, &room.id, "Ned", json!({})).await?;
+    let answer = newcomer.try_join(&room.id, "Ned", json!({})).await?;
     ensure!(
         answer["type"] == "joined",
         "the room is not locked, got {answer}"

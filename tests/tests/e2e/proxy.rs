@@ -10,12 +10,6 @@ use serde_json::{json, Value};
 const MO: &str = "198.51.100.7";
 const SOL: &str = "198.51.100.8";
 
-async fn join(client: &mut SignalingClient, room: &str, name: &str, fields: Value) -> Result<Value> {
-    client.join_with_fields(room, name, "j", &fields).await?;
-    let (reply, _) = client.recv_type_any(&["joined", "waiting", "error", "closed"]).await?;
-    Ok(reply)
-}
-
 /// Fay (facilitator) removes and bans Mo; then Sol, from another address, and Mo again, with
 /// a fresh browser (no token), try to join. Returns their answers.
 async fn ban_mo_then_join(trusted: bool) -> Result<(Value, Value)> {
@@ -28,19 +22,19 @@ async fn ban_mo_then_join(trusted: bool) -> Result<(Value, Value)> {
     let addr = server.http_addr();
     let room = create_room_with_key(&server).await?;
     let mut fay = SignalingClient::connect_forwarded_for(addr, "198.51.100.1").await?;
-    let joined = join(&mut fay, &room.id, "Fay", json!({"key": room.facilitator_key})).await?;
+    let joined = fay.try_join(&room.id, "Fay", json!({"key": room.facilitator_key})).await?;
     ensure!(joined["type"] == "joined", "Fay joins: {joined}");
     let mut mo = SignalingClient::connect_forwarded_for(addr, MO).await?;
-    let joined = join(&mut mo, &room.id, "Mo", json!({})).await?;
+    let joined = mo.try_join(&room.id, "Mo", json!({})).await?;
     let mo_id = joined["you"]["id"].as_str().or(joined["id"].as_str()).context("Mo's id")?.to_string();
     fay.send(&json!({"type": "remove", "id": mo_id, "ban": true})).await?;
     let (closed, _) = mo.recv_type("closed").await?;
     ensure!(closed["code"] == "banned", "Mo is banned: {closed}");
 
     let mut sol = SignalingClient::connect_forwarded_for(addr, SOL).await?;
-    let sol_answer = join(&mut sol, &room.id, "Sol", json!({})).await?;
+    let sol_answer = sol.try_join(&room.id, "Sol", json!({})).await?;
     let mut mo_again = SignalingClient::connect_forwarded_for(addr, MO).await?;
-    let mo_answer = join(&mut mo_again, &room.id, "Mo", json!({})).await?;
+    let mo_answer = mo_again.try_join(&room.id, "Mo", json!({})).await?;
     server.shutdown().await;
     Ok((sol_answer, mo_answer))
 }

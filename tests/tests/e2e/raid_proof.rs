@@ -18,21 +18,6 @@ fn loopback(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
 }
 
-/// Sends `join` and returns the first answer to it (`joined`, `waiting`, `error` or `closed`).
-async fn try_join(
-    socket: &mut SignalingClient,
-    room: &str,
-    name: &str,
-    fields: Value,
-) -> Result<Value> {
-    socket.join_with_fields(room, name, "j", &fields).await?;
-    let (answer, _) = socket
-        .recv_type_any(&["joined", "waiting", "error", "closed"])
-        .await
-        .with_context(|| format!("{name} joining"))?;
-    Ok(answer)
-}
-
 /// Connects from `from` and joins; fails unless admitted.
 async fn joined(
     addr: std::net::SocketAddr,
@@ -42,7 +27,7 @@ async fn joined(
     fields: Value,
 ) -> Result<(SignalingClient, Value)> {
     let mut socket = SignalingClient::connect_from(addr, loopback(from)).await?;
-    let answer = try_join(&mut socket, room, name, fields).await?;
+    let answer = socket.try_join(room, name, fields).await?;
     ensure!(answer["type"] == "joined", "{name} joins, got {answer}");
     Ok((socket, answer))
 }
@@ -80,7 +65,7 @@ async fn ended_adhoc_meeting_stays_ended_when_a_raider_comes_back() -> Result<()
     // The raider walks back in on the same link: with his token, with none from elsewhere.
     for (from, name, fields) in [(2, "Rex", json!({"token": token})), (3, "Rox", json!({}))] {
         let mut again = SignalingClient::connect_from(addr, loopback(from)).await?;
-        let answer = try_join(&mut again, &room.id, name, fields).await?;
+        let answer = again.try_join(&room.id, name, fields).await?;
         ensure!(
             answer["type"] == "error" && answer["code"] == "meeting_ended",
             "{name} is told the meeting has ended, got {answer}"
@@ -92,7 +77,7 @@ async fn ended_adhoc_meeting_stays_ended_when_a_raider_comes_back() -> Result<()
     }
     // Not even the facilitator link opens it again: an ad-hoc link was for that meeting.
     let mut fay_again = SignalingClient::connect_from(addr, loopback(1)).await?;
-    let answer = try_join(&mut fay_again, &room.id, "Fay", key).await?;
+    let answer = fay_again.try_join(&room.id, "Fay", key).await?;
     ensure!(
         answer["code"] == "meeting_ended",
         "the ended meeting stays ended, got {answer}"
@@ -143,7 +128,7 @@ async fn standing_meeting_started_again_keeps_the_ban_of_the_meeting_that_ended(
     );
     // ...and the raider banned at the end of the last one does not.
     let mut again = SignalingClient::connect_from(addr, loopback(3)).await?;
-    let answer = try_join(&mut again, "tuesday", "Rex", json!({"token": token})).await?;
+    let answer = again.try_join("tuesday", "Rex", json!({"token": token})).await?;
     ensure!(
         answer["type"] == "error" && answer["code"] == "banned",
         "Rex's token is still banned, got {answer}"
@@ -189,7 +174,7 @@ async fn a_raider_let_in_late_reads_nothing_said_before_unless_the_facilitators_
     .await?;
     let mut mo = SignalingClient::connect_from(addr, loopback(2)).await?;
     ensure!(
-        try_join(&mut mo, &room.id, "Mo", json!({})).await?["type"] == "waiting",
+        mo.try_join(&room.id, "Mo", json!({})).await?["type"] == "waiting",
         "Mo waits"
     );
     admit(&mut fay, "Mo").await?;
@@ -200,7 +185,7 @@ async fn a_raider_let_in_late_reads_nothing_said_before_unless_the_facilitators_
     mo.recv_type("chat").await?;
     let mut rex = SignalingClient::connect_from(addr, loopback(3)).await?;
     ensure!(
-        try_join(&mut rex, &room.id, "Rex", json!({})).await?["type"] == "waiting",
+        rex.try_join(&room.id, "Rex", json!({})).await?["type"] == "waiting",
         "Rex waits"
     );
     admit(&mut fay, "Rex").await?;
@@ -229,7 +214,7 @@ async fn a_raider_let_in_late_reads_nothing_said_before_unless_the_facilitators_
     }
     let mut kim = SignalingClient::connect_from(addr, loopback(4)).await?;
     ensure!(
-        try_join(&mut kim, &room.id, "Kim", json!({})).await?["type"] == "waiting",
+        kim.try_join(&room.id, "Kim", json!({})).await?["type"] == "waiting",
         "Kim waits"
     );
     admit(&mut fay, "Kim").await?;
@@ -380,7 +365,7 @@ async fn a_housemate_of_a_banned_raider_waits_for_the_facilitator_instead_of_bei
     );
 
     let mut kim = SignalingClient::connect_from(addr, loopback(2)).await?;
-    let answer = try_join(&mut kim, &room.id, "Kim", json!({})).await?;
+    let answer = kim.try_join(&room.id, "Kim", json!({})).await?;
     ensure!(
         answer["type"] == "waiting",
         "Kim, from Rex's address with her own browser, waits: {answer}"
@@ -395,7 +380,7 @@ async fn a_housemate_of_a_banned_raider_waits_for_the_facilitator_instead_of_bei
 
     // Rex's browser is refused from any address.
     let mut again = SignalingClient::connect_from(addr, loopback(3)).await?;
-    let answer = try_join(&mut again, &room.id, "Rex", json!({"token": token})).await?;
+    let answer = again.try_join(&room.id, "Rex", json!({"token": token})).await?;
     ensure!(answer["code"] == "banned", "Rex's token is refused: {answer}");
     server.shutdown().await;
     Ok(())
@@ -438,19 +423,19 @@ async fn one_address_cannot_fill_the_waiting_room_and_deny_all_empties_it() -> R
     let mut raiders = Vec::new();
     for i in 0..3 {
         let mut bot = SignalingClient::connect_from(addr, loopback(5)).await?;
-        let answer = try_join(&mut bot, &room.id, &format!("Bot{i}"), json!({})).await?;
+        let answer = bot.try_join(&room.id, &format!("Bot{i}"), json!({})).await?;
         ensure!(answer["type"] == "waiting", "Bot{i} waits: {answer}");
         raiders.push(bot);
     }
     let mut fourth = SignalingClient::connect_from(addr, loopback(5)).await?;
-    let answer = try_join(&mut fourth, &room.id, "Bot3", json!({})).await?;
+    let answer = fourth.try_join(&room.id, "Bot3", json!({})).await?;
     ensure!(
         answer["type"] == "error" && answer["code"] == "too_many_waiting",
         "a fourth place from one address is refused: {answer}"
     );
     ensure!(answer["message"].as_str().is_some_and(|m| m.ends_with('.')), "with a sentence: {answer}");
     let mut pat = SignalingClient::connect_from(addr, loopback(6)).await?;
-    let answer = try_join(&mut pat, &room.id, "Pat", json!({})).await?;
+    let answer = pat.try_join(&room.id, "Pat", json!({})).await?;
     ensure!(answer["type"] == "waiting", "another address still waits: {answer}");
 
     fay.send(&json!({"type": "deny_all"})).await?;
@@ -472,12 +457,12 @@ async fn a_raid_from_many_addresses_gets_room_busy_and_the_facilitator_still_get
     let mut bots = Vec::new();
     for i in 0..haven::room::WAITING_ARRIVALS_PER_MINUTE {
         let mut bot = SignalingClient::connect_from(addr, loopback(10 + i as u8)).await?;
-        let answer = try_join(&mut bot, &room.id, &format!("Bot{i}"), json!({})).await?;
+        let answer = bot.try_join(&room.id, &format!("Bot{i}"), json!({})).await?;
         ensure!(answer["type"] == "waiting", "Bot{i} waits: {answer}");
         bots.push(bot);
     }
     let mut late = SignalingClient::connect_from(addr, loopback(200)).await?;
-    let answer = try_join(&mut late, &room.id, "Late", json!({})).await?;
+    let answer = late.try_join(&room.id, "Late", json!({})).await?;
     ensure!(
         answer["type"] == "error" && answer["code"] == "room_busy",
         "arrivals past the minute's share are refused: {answer}"
@@ -501,7 +486,7 @@ async fn a_look_alike_of_the_facilitators_name_is_refused_and_chat_carries_roles
     let (mut ana, _) = joined(addr, 1, &room.id, "Ana", json!({"key": room.facilitator_key})).await?;
     for fake in ["ANA", "\u{410}na", "Ａｎａ"] {
         let mut raider = SignalingClient::connect_from(addr, loopback(2)).await?;
-        let answer = try_join(&mut raider, &room.id, fake, json!({})).await?;
+        let answer = raider.try_join(&room.id, fake, json!({})).await?;
         ensure!(
             answer["type"] == "error" && answer["code"] == "name_taken_by_staff",
             "{fake:?} is refused: {answer}"
@@ -549,7 +534,7 @@ async fn the_servers_cap_holds_and_a_ban_from_the_waiting_room_says_what_happene
     ensure!(updated["room"]["max_participants"] == 8, "at the cap is fine: {updated}");
 
     let mut rex = SignalingClient::connect_from(addr, loopback(2)).await?;
-    let answer = try_join(&mut rex, &room.id, "Rex", json!({})).await?;
+    let answer = rex.try_join(&room.id, "Rex", json!({})).await?;
     ensure!(answer["type"] == "waiting", "Rex waits: {answer}");
     let rex_waiting = waiter(&mut fay, "Rex").await?;
     fay.send(&json!({"type": "deny", "id": rex_waiting["id"], "ban": true})).await?;
