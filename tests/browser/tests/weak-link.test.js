@@ -1,0 +1,485 @@
+// Sound first on any connection (issue #19): three members on camera and mic, a fourth
+// listening from behind a shaped downlink (lib/shaped.js: its own namespace, HTB rate + a
+// 30-packet FIFO toward it). The server's media is bound to the veth's host address, so the
+// listener's media crosses the shaped link; the senders reach that address from this host.
+// What the listener gets is read from its own getStats() once a second: per sender, the
+// share of audio the browser had to conceal, and the video's decoded frames and frozen time.
+//
+// One server, one meeting, one Chromium holding the three senders and one namespace for the
+// whole file (the suite runs on two cores); the rate changes between phases. Figures are
+// printed, and kept in artifacts/weak-link.txt. Needs root; skipped elsewhere unless CI is set.
+
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launchChromium } from '../lib/browsers.js';
+import { CONNECT_TIMEOUT, expectMediaFrom, joinMeeting, outbound, screenshot, waitForTile } from '../lib/meeting.js';
+import { chromiumIn, firefoxIn } from '../lib/netns.js';
+import { ARTIFACTS, startServer } from '../lib/server.js';
+import { freeMediaPort, shapedLink, shapingUnavailable } from '../lib/shaped.js';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The issue's link figures and acceptance criteria.
+const FAST_KBIT = 3000;
+const WEAK_KBIT = 400;
+const QUEUE_PACKETS = 30;
+const WINDOW_MS = 40_000;
+const MAX_CONCEALED = 0.03;
+const FLOOR_MIN_FPS = 10;
+const FLOOR_MAX_FROZEN_S = 4;
+// "20 fps × 3" at 3 Mbit/s is Chromium's fake camera at its full rate: it encodes 19.8–19.9 fps
+// here, so full rate is read as at least 95 % of 20.
+const FAST_MIN_FPS = 19;
+const RECOVERED_FPS = 15;
+const RECOVERY_MS = 15_000;
+const PAUSED_TEXT = 'Video is paused to keep the sound clear';
+// RFC 5737 addresses for the veth pair (this host's eth0 may sit in 192.0.2.0/24).
+const HOST_ADDR = '198.51.100.249';
+const MEMBER_ADDR = '198.51.100.250';
+
+const why = await shapingUnavailable();
+const skip = why && !process.env.CI ? `${why} (skipped; with CI set this fails)` : false;
+
+const FIGURES = path.join(ARTIFACTS, 'weak-link.txt');
+function report(line = '') {
+  console.log(line);
+  appendFileSync(FIGURES, `${line}\n`);
+}
+
+// ---------------------------------------------------------------------------------------
+// The listener's page: its WebSocket's `reception` messages and a getStats sampler.
+
+/** Before the page loads: keep every `reception` the server sends (the protocol, not the UI). */
+async function recordReception(page) {
+  await page.evaluateOnNewDocument(() => {
+    window.__receptions = [];
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (event) => {
+          try {
+            const msg = JSON.parse(event.data);
+            if (msg.type === 'reception') window.__receptions.push({ at: Date.now(), ...msg });
+          } catch {
+            // not JSON: not ours to judge
+          }
+        });
+      }
+    };
+  });
+}
+
+const COUNTERS = [
+  'bytesReceived',
+  'packetsReceived',
+  'packetsLost',
+  'concealedSamples',
+  'silentConcealedSamples',
+  'totalSamplesReceived',
+  'framesDecoded',
+  'freezeCount',
+  'totalFreezesDuration',
+];
+
+/**
+ * Starts sampling the page's inbound-rtp once a second, summed per (kind, publisher): the
+ * publisher is the track's MediaStream id (docs/protocol.md: msid = participant id).
+ */
+async function startSampler(page) {
+  await page.evaluate((counters) => {
+    if (window.__wl) return;
+    const wl = (window.__wl = { samples: [], error: null });
+    const once = async () => {
+      const pc = window.haven?.pc;
+      if (!pc) return;
+      const owner = new Map();
+      for (const stream of window.haven.streams) for (const t of stream.tracks) owner.set(t.id, stream.id);
+      // Firefox may omit trackIdentifier; the transceiver with the report's mid tells.
+      const byMid = new Map();
+      for (const t of pc.getTransceivers()) if (t.mid != null) byMid.set(t.mid, t.receiver.track?.id);
+      const stats = await pc.getStats();
+      const by = {};
+      stats.forEach((s) => {
+        if (s.type !== 'inbound-rtp') return;
+        const kind = s.kind ?? s.mediaType;
+        const from = owner.get(s.trackIdentifier ?? byMid.get(s.mid)) ?? null;
+        const sum = (by[`${kind}:${from}`] ??= { has: {} });
+        for (const c of counters) {
+          if (typeof s[c] === 'number') {
+            sum[c] = (sum[c] ?? 0) + s[c];
+            sum.has[c] = true;
+          }
+        }
+      });
+      wl.samples.push({ t: Date.now(), by });
+    };
+    const loop = async () => {
+      const started = Date.now();
+      try {
+        await once();
+      } catch (err) {
+        wl.error = String(err);
+      }
+      setTimeout(loop, Math.max(0, 1000 - (Date.now() - started)));
+    };
+    loop();
+  }, COUNTERS);
+}
+
+const samplesSince = (page, t0) => page.evaluate((t0) => window.__wl.samples.filter((s) => s.t >= t0), t0);
+
+const get = (sample, key, field) => sample?.by[key]?.[field] ?? 0;
+
+/**
+ * Per sender, over the samples between t0 and t1: audio concealment (delta concealedSamples /
+ * delta totalSamplesReceived), video fps (delta framesDecoded / seconds), frozen seconds (the
+ * larger of Chromium's totalFreezesDuration delta and the seconds in which no frame was
+ * decoded), and kbit/s of each.
+ */
+function measure(samples, t0, t1, senders) {
+  const win = samples.filter((s) => s.t >= t0 && s.t <= t1);
+  if (win.length < 2) throw new Error(`only ${win.length} getStats samples between the window's ends`);
+  const [first, last] = [win[0], win.at(-1)];
+  const secs = (last.t - first.t) / 1000;
+  const delta = (key, field) => get(last, key, field) - get(first, key, field);
+  return senders.map(({ id, name }) => {
+    const [a, v] = [`audio:${id}`, `video:${id}`];
+    const heard = delta(a, 'totalSamplesReceived');
+    let sampledFrozen = 0;
+    for (let i = 1; i < win.length; i++) {
+      if (get(win[i], v, 'framesDecoded') <= get(win[i - 1], v, 'framesDecoded')) sampledFrozen += (win[i].t - win[i - 1].t) / 1000;
+    }
+    const reportedFrozen = last.by[v]?.has.totalFreezesDuration ? delta(v, 'totalFreezesDuration') : 0;
+    return {
+      id,
+      name,
+      secs,
+      concealed: first.by[a]?.has.concealedSamples && heard > 0 ? delta(a, 'concealedSamples') / heard : NaN,
+      audioSamples: heard,
+      audioKbps: (delta(a, 'bytesReceived') * 8) / secs / 1000,
+      fps: delta(v, 'framesDecoded') / secs,
+      frozen: Math.max(sampledFrozen, reportedFrozen),
+      sampledFrozen,
+      reportedFrozen,
+      freezes: delta(v, 'freezeCount'),
+      videoBytes: delta(v, 'bytesReceived'),
+      videoKbps: (delta(v, 'bytesReceived') * 8) / secs / 1000,
+    };
+  });
+}
+
+/**
+ * Per sender's video, how long after `t0` it first ran at `fps` or more over two seconds
+ * (Infinity if it never did in the samples).
+ */
+function recoveryTimes(samples, t0, senders, fps) {
+  const after = samples.filter((s) => s.t >= t0);
+  return senders.map(({ id }) => {
+    const key = `video:${id}`;
+    for (let i = 2; i < after.length; i++) {
+      const secs = (after[i].t - after[i - 2].t) / 1000;
+      if ((get(after[i], key, 'framesDecoded') - get(after[i - 2], key, 'framesDecoded')) / secs >= fps) return after[i].t - t0;
+    }
+    return Infinity;
+  });
+}
+
+const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'n/a');
+const num = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+function table(title, rows, { floorId, extra = '' } = {}) {
+  report(`\n${title}${extra ? ` (${extra})` : ''}`);
+  report('| sender | audio concealed | audio kbit/s | video fps | frozen s (sampled / Chromium) | video kbit/s |');
+  report('|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const who = `${r.name}${r.id === floorId ? ' (floor)' : ''}`;
+    report(`| ${who} | ${pct(r.concealed)} | ${num(r.audioKbps)} | ${num(r.fps)} | ${num(r.frozen)} (${num(r.sampledFrozen)} / ${num(r.reportedFrozen)}) | ${num(r.videoKbps)} |`);
+  }
+}
+
+/** What the listener's page shows about its reception: indicator, paused tiles, the words. */
+function receptionView(page) {
+  return page.evaluate((text) => {
+    const indicator = document.querySelector('#link-indicator');
+    return {
+      link: indicator?.dataset.link ?? null,
+      paused: [...document.querySelectorAll('#grid .tile')]
+        .filter((t) => t.dataset.videoPaused === 'true')
+        .map((t) => t.dataset.participantId),
+      saysPaused: document.body.innerText.includes(text),
+      lastReception: window.__receptions.at(-1) ?? null,
+      receptions: window.__receptions.length,
+    };
+  }, PAUSED_TEXT);
+}
+
+/** Polls `fn` (async, truthy when done) every 250 ms for up to `ms`; returns its last value. */
+async function within(ms, fn) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value || Date.now() > end) return value;
+    await sleep(250);
+  }
+}
+
+/** Fails with every unmet criterion at once (the figures are printed before). */
+function verdict(problems, label) {
+  assert.equal(problems.length, 0, `${label}:\n  - ${problems.join('\n  - ')}`);
+}
+
+// ---------------------------------------------------------------------------------------
+
+describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
+  let dir;
+  let link;
+  let server;
+  let senderBrowser;
+  let listenerBrowser;
+  let listener;
+  let room;
+  const senderPages = [];
+  /** The three senders, in join order: [{ id, name }]; the second is given the floor. */
+  let senders = [];
+  let floor;
+
+  before(async () => {
+    if (why) throw new Error(`${why}: CI must run the weak-link tests (tests/run as root)`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(FIGURES, `weak-link figures, ${new Date().toISOString()}\n`);
+    dir = await mkdtemp(path.join(os.tmpdir(), 'haven-weak-link-'));
+    link = await shapedLink({ name: 'listen', hostAddr: HOST_ADDR, memberAddr: MEMBER_ADDR, kbit: FAST_KBIT, queue: QUEUE_PACKETS });
+    server = await startServer('weak-link', {
+      env: { HAVEN_UDP_ADDR: `${HOST_ADDR}:${await freeMediaPort(HOST_ADDR)}` },
+    });
+    await link.forwardHttp(server.url);
+    room = await server.createRoom();
+
+    // The senders: pages of one Chromium on this host, small windows (two cores).
+    senderBrowser = await launchChromium({ width: 640, height: 480 });
+    const names = ['Ana', 'Ben', 'Cai'];
+    for (const [i, name] of names.entries()) {
+      const page = await senderBrowser.newPage();
+      senderPages.push(page);
+      // The first is the facilitator: she gives Ben the floor.
+      const you = await joinMeeting(page, i === 0 ? room.facilitator_url : room.join_url, name);
+      senders.push({ id: you.id, name });
+    }
+    // Small windows put the toolbar over the queue panel: press the buttons themselves.
+    const press = (page, selector) => page.$eval(selector, (b) => b.click());
+    await senderPages[1].bringToFront();
+    await press(senderPages[1], '#hand-button');
+    await senderPages[0].bringToFront();
+    await senderPages[0].waitForFunction((id) => window.haven.queue.some((e) => e.id === id), { timeout: CONNECT_TIMEOUT, polling: 200 }, senders[1].id);
+    await senderPages[0].waitForSelector('#queue-staff [data-cmd="call_next"]', { visible: true, timeout: CONNECT_TIMEOUT });
+    await press(senderPages[0], '#queue-staff [data-cmd="call_next"]');
+    floor = senders[1];
+    await senderPages[0].waitForFunction((id) => window.haven.floor?.id === id, { timeout: CONNECT_TIMEOUT, polling: 200 }, floor.id);
+
+    listener = await joinListener(chromiumIn(dir, link.ns));
+    report(`\nlink: ${link.hostIf} → ${link.ns}, htb + pfifo ${QUEUE_PACKETS} packets; senders Chromium on the host; media on ${HOST_ADDR}`);
+  });
+
+  /** Starts a browser in the namespace, joins as the listener, waits for all three senders. */
+  async function joinListener(launching) {
+    listenerBrowser = await launching;
+    const page = await listenerBrowser.newPage();
+    await recordReception(page);
+    await joinMeeting(page, room.join_url, 'Lee', { audio: false, video: false });
+    for (const s of senders) await waitForTile(page, s.id, s.name);
+    await page.waitForFunction((id) => window.haven.floor?.id === id, { timeout: CONNECT_TIMEOUT, polling: 200 }, floor.id);
+    for (const s of senders) await expectMediaFrom(page, s.id, `the listener (${listenerBrowser.kind})`, 30_000);
+    await startSampler(page);
+    return page;
+  }
+
+  after(async () => {
+    if (listener) await screenshot(listener, 'weak-link-listener', { fullPage: false }).catch(() => {});
+    await listenerBrowser?.close().catch(() => {});
+    await senderBrowser?.close().catch(() => {});
+    await server?.stop();
+    await link?.down();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The senders' own frame rates (framesEncoded), to tell a slow source from a slow link. */
+  async function sentFrames() {
+    const out = [];
+    for (const page of senderPages) out.push((await outbound(page)).find((r) => r.kind === 'video')?.framesEncoded ?? 0);
+    return { t: Date.now(), frames: out };
+  }
+  function sentFps(a, b) {
+    return a.frames.map((f, i) => ((b.frames[i] - f) / ((b.t - a.t) / 1000)).toFixed(1)).join(', ');
+  }
+
+  /** Sets the rate, lets the link settle for `settleMs`, measures `ms`: rows per sender. */
+  async function phase(title, kbit, { settleMs = 5000, ms = WINDOW_MS, page = () => listener } = {}) {
+    if (link.kbit !== kbit) await link.setRate(kbit);
+    await sleep(settleMs);
+    const [c0, s0] = [await link.counters(), await sentFrames()];
+    const t0 = Date.now();
+    await sleep(ms);
+    const t1 = Date.now();
+    const [c1, s1] = [await link.counters(), await sentFrames()];
+    const rows = measure(await samplesSince(page(), t0), t0, t1, senders);
+    table(title, rows, {
+      floorId: floor.id,
+      extra: `${kbit} kbit/s; shaper dropped ${c1.dropped - c0.dropped} of ${c1.packets - c0.packets + c1.dropped - c0.dropped} packets; senders encode ${sentFps(s0, s1)} fps`,
+    });
+    return rows;
+  }
+
+  const audioProblems = (rows, when = '') =>
+    rows
+      .filter((r) => !(r.concealed <= MAX_CONCEALED))
+      .map((r) => `${r.name}'s audio ${when}${pct(r.concealed)} concealed (at most ${pct(MAX_CONCEALED)})`);
+
+  /** Scenario 1 and 4's criteria on a weak-link window and the listener's page. */
+  async function weakLinkProblems(rows, page) {
+    const problems = audioProblems(rows);
+    const held = rows.find((r) => r.id === floor.id);
+    if (!(held.fps >= FLOOR_MIN_FPS)) problems.push(`the floor holder's video ran at ${num(held.fps)} fps (at least ${FLOOR_MIN_FPS})`);
+    if (!(held.frozen < FLOOR_MAX_FROZEN_S)) problems.push(`the floor holder's video was frozen ${num(held.frozen)} s of ${num(held.secs, 0)} (less than ${FLOOR_MAX_FROZEN_S})`);
+    const view = await receptionView(page);
+    report(`listener's view: ${JSON.stringify(view)}`);
+    const others = senders.filter((s) => s.id !== floor.id).map((s) => s.id);
+    const r = view.lastReception;
+    if (r?.link !== 'poor') problems.push(`the server's last reception says link ${JSON.stringify(r?.link)} (expected "poor")`);
+    if (r?.paused?.includes(floor.id)) problems.push("the server paused the floor holder's video");
+    if (!others.some((id) => r?.paused?.includes(id))) problems.push(`the server paused no other video (paused: ${JSON.stringify(r?.paused)})`);
+    if (view.link !== 'poor') problems.push(`#link-indicator data-link is ${JSON.stringify(view.link)} (expected "poor")`);
+    if (view.paused.includes(floor.id)) problems.push("the floor holder's tile is marked paused");
+    if (!others.some((id) => view.paused.includes(id))) problems.push('no other tile is marked data-video-paused="true"');
+    if (!view.saysPaused) problems.push(`the page does not say "${PAUSED_TEXT}"`);
+    return problems;
+  }
+
+  /** Waits up to 15 s after a drop for the server to say the link is poor (timed, not asserted). */
+  async function timeToPoor(page, since) {
+    const t = await within(15_000, () =>
+      page.evaluate((since) => window.__receptions.find((r) => r.at >= since && r.link === 'poor')?.at ?? null, since),
+    );
+    return t ? `${((t - since) / 1000).toFixed(1)} s` : 'never (15 s)';
+  }
+
+  test('at_3_mbit_every_video_runs_at_full_rate_and_no_sound_is_lost', { timeout: 120_000 }, async () => {
+    const rows = await phase('scenario 2: fast link, Chromium listener', FAST_KBIT);
+    const problems = audioProblems(rows);
+    for (const r of rows) if (!(r.fps >= FAST_MIN_FPS)) problems.push(`${r.name}'s video ran at ${num(r.fps)} fps (at least ${FAST_MIN_FPS})`);
+    verdict(problems, 'at 3 Mbit/s');
+  });
+
+  test('at_400_kbit_every_voice_is_clear_and_the_floor_holders_video_keeps_moving', { timeout: 120_000 }, async () => {
+    const since = Date.now();
+    await link.setRate(WEAK_KBIT);
+    const poor = await timeToPoor(listener, since);
+    const rows = await phase('scenario 1: 400 kbit/s, Chromium listener', WEAK_KBIT, { settleMs: Math.max(0, 5000 - (Date.now() - since)) });
+    report(`the server said "poor" after ${poor}`);
+    await screenshot(listener, 'weak-link-400k-chromium', { fullPage: false });
+    verdict(await weakLinkProblems(rows, listener), 'at 400 kbit/s (Chromium listener)');
+  });
+
+  test('when_the_link_drops_and_recovers_the_sound_stays_clear_and_the_videos_come_back', { timeout: 150_000 }, async () => {
+    const problems = [];
+    // From the weak link of the test before (or set here): up, down, up again.
+    if (link.kbit !== WEAK_KBIT) {
+      await link.setRate(WEAK_KBIT);
+      await sleep(10_000);
+    }
+    const recover = async (label) => {
+      const t0 = Date.now();
+      await link.setRate(FAST_KBIT);
+      await sleep(RECOVERY_MS);
+      const samples = await samplesSince(listener, t0);
+      const rows = measure(samples, t0, Date.now(), senders);
+      const times = recoveryTimes(samples, t0, senders, RECOVERED_FPS);
+      table(`scenario 3: ${label}, first ${RECOVERY_MS / 1000} s at 3 Mbit/s`, rows, {
+        floorId: floor.id,
+        extra: `back at ≥ ${RECOVERED_FPS} fps after ${times.map((t) => num(t / 1000)).join(', ')} s`,
+      });
+      problems.push(...audioProblems(rows, `${label}: `));
+      times.forEach((t, i) => {
+        if (!(t <= RECOVERY_MS)) problems.push(`${label}: ${senders[i].name}'s video not back at ${RECOVERED_FPS} fps within ${RECOVERY_MS / 1000} s`);
+      });
+    };
+    await recover('recovery 1');
+    const t0 = Date.now();
+    await link.setRate(WEAK_KBIT);
+    await sleep(20_000);
+    const down = measure(await samplesSince(listener, t0), t0, Date.now(), senders);
+    table('scenario 3: the first 20 s after the drop to 400 kbit/s', down, { floorId: floor.id });
+    problems.push(...audioProblems(down, 'after the drop: '));
+    await recover('recovery 2');
+    // Back to good: nothing paused any more, and the indicator says so.
+    const view = await within(5000, async () => {
+      const v = await receptionView(listener);
+      return v.link === 'good' && v.paused.length === 0 ? v : null;
+    }) ?? await receptionView(listener);
+    if (view.link !== 'good') problems.push(`after recovery #link-indicator data-link is ${JSON.stringify(view.link)} (expected "good")`);
+    if (view.paused.length) problems.push(`after recovery tiles are still marked paused: ${view.paused.join(', ')}`);
+    verdict(problems, 'the link drops and recovers');
+  });
+
+  test('a_member_who_chooses_sound_only_gets_no_video_and_gets_it_back', { timeout: 90_000 }, async () => {
+    if (link.kbit !== FAST_KBIT) {
+      await link.setRate(FAST_KBIT);
+      await sleep(5000);
+    }
+    await listener.bringToFront();
+    const button = await listener.waitForSelector('#sound-only', { visible: true, timeout: 5000 }).catch(() => null);
+    assert.ok(button, 'the listener\'s page has a visible "Sound only" button (#sound-only)');
+    await button.click();
+    assert.equal(await listener.$eval('#sound-only', (b) => b.getAttribute('aria-pressed')), 'true');
+    await sleep(2000);
+    const t0 = Date.now();
+    await sleep(10_000);
+    const rows = measure(await samplesSince(listener, t0), t0, Date.now(), senders);
+    table('scenario 5: sound only (3 Mbit/s)', rows, { floorId: floor.id });
+    const problems = audioProblems(rows);
+    for (const r of rows) {
+      if (r.videoBytes !== 0) problems.push(`${r.name}'s video still arrived: ${r.videoBytes} bytes in 10 s`);
+      if (!(r.audioSamples > 0)) problems.push(`${r.name}'s audio did not arrive`);
+    }
+    const view = await receptionView(listener);
+    if (view.lastReception?.link !== 'sound_only') problems.push(`the server's last reception says ${JSON.stringify(view.lastReception?.link)} (expected "sound_only")`);
+    if (view.link !== 'sound_only') problems.push(`#link-indicator data-link is ${JSON.stringify(view.link)} (expected "sound_only")`);
+
+    // And back: every video decodes again within 10 s.
+    const t1 = Date.now();
+    await listener.click('#sound-only');
+    assert.equal(await listener.$eval('#sound-only', (b) => b.getAttribute('aria-pressed')), 'false');
+    const back = await within(10_000, async () => {
+      const samples = await samplesSince(listener, t1);
+      if (samples.length < 2) return null;
+      const gained = senders.map(({ id }) => get(samples.at(-1), `video:${id}`, 'framesDecoded') - get(samples[0], `video:${id}`, 'framesDecoded'));
+      return gained.every((n) => n >= 20) ? { gained, after: Date.now() - t1 } : null;
+    });
+    report(back ? `videos back ${num(back.after / 1000)} s after sound only was turned off` : 'videos not back within 10 s of turning sound only off');
+    if (!back) problems.push('not every video decodes again within 10 s of turning sound only off');
+    verdict(problems, 'sound only');
+  });
+
+  test('a_firefox_listener_at_400_kbit_hears_everyone_and_sees_the_floor_holder', { timeout: 180_000, skip: process.env.HAVEN_SKIP_FIREFOX === '1' }, async () => {
+    // The Chromium listener leaves; a Firefox one takes its place on the same link.
+    await listenerBrowser.close().catch(() => {});
+    listener = null;
+    await link.setRate(FAST_KBIT);
+    listener = await joinListener(firefoxIn(dir, link.ns));
+    const since = Date.now();
+    await link.setRate(WEAK_KBIT);
+    const poor = await timeToPoor(listener, since);
+    const rows = await phase('scenario 4: 400 kbit/s, Firefox listener', WEAK_KBIT, { settleMs: Math.max(0, 5000 - (Date.now() - since)) });
+    report(`the server said "poor" after ${poor}`);
+    const has = await listener.evaluate(() => window.__wl.samples.at(-1)?.by);
+    if (!Object.entries(has).some(([k, v]) => k.startsWith('audio') && v.has.concealedSamples)) {
+      report(`Firefox reports no concealedSamples: ${JSON.stringify(has)}`);
+    }
+    await screenshot(listener, 'weak-link-400k-firefox', { fullPage: false });
+    verdict(await weakLinkProblems(rows, listener), 'at 400 kbit/s (Firefox listener)');
+  });
+});
