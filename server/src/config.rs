@@ -73,6 +73,11 @@ pub struct MediaConfig {
     /// `udp_addr`'s port, the next one, and so on. A meeting's media stays on one worker, so
     /// one worker carries what one core can; more workers carry more meetings at once.
     pub workers: usize,
+    /// Estimate each member's downlink (congestion feedback on what the server sends them)
+    /// and send them only the videos it carries after the sound (see docs/protocol.md, "Sound
+    /// first"). Off: every shown video is sent to everyone at the publisher's rate ("sound
+    /// only" and hidden tiles still send no video).
+    pub bandwidth_estimation: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -269,6 +274,9 @@ impl Config {
                     self.media.idle_track_seconds = parse_value(&value).map_err(bad)?
                 }
                 "HAVEN_MEDIA_WORKERS" => self.media.workers = parse_value(&value).map_err(bad)?,
+                "HAVEN_BANDWIDTH_ESTIMATION" => {
+                    self.media.bandwidth_estimation = parse_value(&value).map_err(bad)?
+                }
                 "HAVEN_CREATE_SECRET" => self.rooms.create_secret = value,
                 "HAVEN_ROOMS_PER_ADDRESS_PER_HOUR" => {
                     self.limits.rooms_per_address_per_hour = parse_value(&value).map_err(bad)?

@@ -53,6 +53,14 @@ pub enum ClientMessage {
         video: Option<bool>,
     },
     Leave {},
+    /// How I show the others (absent = unchanged): `video: false` is "sound only" (no video
+    /// sent to me at all); `tiles` replaces the last report of each other participant's tile.
+    Receive {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        video: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tiles: Option<Vec<TileReport>>,
+    },
 
     UpdateSettings { settings: SettingsPatch },
     Lock {},
@@ -225,6 +233,12 @@ pub enum ServerMessage {
         id: PublicId,
         reaction: Reaction,
     },
+    /// What this member receives, whenever it changes: `paused` are the participants whose
+    /// video the member's link cannot carry after the sound.
+    Reception {
+        link: Link,
+        paused: Vec<PublicId>,
+    },
     /// The server's answer to the browser's first offer.
     Answer {
         sdp: String,
@@ -281,6 +295,29 @@ pub enum UnmutePermission {
     FollowRoom,
     Allowed,
     Denied,
+}
+
+/// One other participant's tile as the client renders it: size in device pixels (clamped
+/// by the server), and whether it is on screen at all.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TileReport {
+    pub id: PublicId,
+    pub width: u32,
+    pub height: u32,
+    pub visible: bool,
+}
+
+/// How a member's own link stands, as `reception` tells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Link {
+    /// Every video the member shows fits.
+    Good,
+    /// Some video is paused to keep the sound clear.
+    Poor,
+    /// The member chose sound only.
+    SoundOnly,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -497,6 +534,14 @@ mod tests {
                 ClientMessage::MediaState { audio: Some(true), video: Some(false) },
             ),
             (r#"{"type":"media_state","audio":true}"#, ClientMessage::MediaState { audio: Some(true), video: None }),
+            (r#"{"type":"receive","video":false}"#, ClientMessage::Receive { video: Some(false), tiles: None }),
+            (
+                r#"{"type":"receive","tiles":[{"id":"p7f3a","width":640,"height":360,"visible":true}]}"#,
+                ClientMessage::Receive {
+                    video: None,
+                    tiles: Some(vec![TileReport { id: "p7f3a".into(), width: 640, height: 360, visible: true }]),
+                },
+            ),
             (r#"{"type":"leave"}"#, ClientMessage::Leave {}),
             (
                 r#"{"type":"update_settings","settings":{"waiting_room":true,"share_seconds":180}}"#,
@@ -798,6 +843,11 @@ mod tests {
                 r#"{"type":"reaction","id":"p7f3a","reaction":"heart"}"#.into(),
                 ServerMessage::Reaction { id: "p7f3a".into(), reaction: Reaction::Heart },
             ),
+            (
+                r#"{"type":"reception","link":"poor","paused":["p7f3a","q2b9c"]}"#.into(),
+                ServerMessage::Reception { link: Link::Poor, paused: vec!["p7f3a".into(), "q2b9c".into()] },
+            ),
+            (r#"{"type":"reception","link":"good","paused":[]}"#.into(), ServerMessage::Reception { link: Link::Good, paused: vec![] }),
             (r#"{"type":"answer","sdp":"v=0"}"#.into(), ServerMessage::Answer { sdp: "v=0".into() }),
             (r#"{"type":"offer","sdp":"v=0"}"#.into(), ServerMessage::Offer { sdp: "v=0".into() }),
             (

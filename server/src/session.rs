@@ -14,7 +14,7 @@ use crate::config::LimitsConfig;
 use crate::hub::{HubCommand, HubHandle, JoinRequest, ResumeRequest, OUTBOX_CAPACITY};
 use crate::limits::ConnectionSlot;
 use crate::media::{MediaSignal, PeerKey};
-use crate::protocol::{ClientMessage, ServerMessage, PROTOCOL_VERSION};
+use crate::protocol::{ClientMessage, Link, ServerMessage, PROTOCOL_VERSION};
 use crate::room::RateLimiter;
 
 /// A flooding client is told at most this often that its messages are being dropped.
@@ -63,8 +63,8 @@ pub async fn run(
     let per_second = limits.messages_per_second;
     let mut session = Session {
         overflow: Arc::new(Notify::new()),
-        states: RateLimiter::new(now, STATE_BURST, STATE_EVERY),
-        pending_state: None,
+        states: Coalesced::new(now),
+        receives: Coalesced::new(now),
         hub,
         outbox,
         signals,
@@ -103,7 +103,7 @@ pub async fn run(
     let mut last_heard = Instant::now();
     let overflow = session.overflow.clone();
     loop {
-        let state_due = session.pending_state.as_ref().map(|(due, _)| *due);
+        let state_due = [session.states.due(), session.receives.due()].into_iter().flatten().min();
         let reply = tokio::select! {
             // In this order: room messages go out before media signals queued after them (the
             // server's first offer follows `joined`, never overtakes it), and what is queued
@@ -131,7 +131,7 @@ pub async fn run(
                 "The connection was closed because it did not join a meeting in time.",
             )),
             () = tokio::time::sleep_until(state_due.unwrap_or_else(Instant::now).into()), if state_due.is_some() => {
-                session.flush_state();
+                session.flush_held();
                 None
             }
             _ = pings.tick() => {
@@ -153,6 +153,14 @@ pub async fn run(
                 MediaSignal::Refused(e) => {
                     session.offer_in_flight = None;
                     error(e.code(), e.to_string(), None)
+                }
+                MediaSignal::Reception { paused, sound_only } => {
+                    let link = match (sound_only, paused.is_empty()) {
+                        (true, _) => Link::SoundOnly,
+                        (false, true) => Link::Good,
+                        (false, false) => Link::Poor,
+                    };
+                    ServerMessage::Reception { link, paused }
                 }
             }),
             incoming = socket.recv() => {
@@ -209,9 +217,9 @@ struct Session {
     hub: HubHandle,
     /// Notified by the hub when our outbox overflowed (see the run loop).
     overflow: Arc<Notify>,
-    /// `media_state` changes: rate-limited, the latest waiting (with when it may go) merged.
-    states: RateLimiter,
-    pending_state: Option<(Instant, (Option<bool>, Option<bool>))>,
+    /// `media_state` and `receive` changes: rate-limited, the latest waiting merged.
+    states: Coalesced,
+    receives: Coalesced,
     outbox: mpsc::Sender<ServerMessage>,
     signals: mpsc::UnboundedSender<MediaSignal>,
     peer: Option<PeerKey>,
@@ -317,18 +325,15 @@ impl Session {
                 self.leave();
                 Some(ServerMessage::closed("left", "You left the meeting."))
             }
-            ClientMessage::MediaState { audio, video } => {
-                let now = Instant::now();
-                match &mut self.pending_state {
-                    // One is waiting: this one's news replaces what it says.
-                    Some((_, (a, v))) => {
-                        *a = audio.or(*a);
-                        *v = video.or(*v);
-                    }
-                    None if self.states.try_take(now) => {
-                        self.hub.send(HubCommand::Room { peer, message: ClientMessage::MediaState { audio, video } });
-                    }
-                    None => self.pending_state = Some((now + STATE_EVERY, (audio, video))),
+            message @ ClientMessage::MediaState { .. } => {
+                if let Some(message) = self.states.offer(Instant::now(), message) {
+                    self.hub.send(HubCommand::Room { peer, message });
+                }
+                None
+            }
+            message @ ClientMessage::Receive { .. } => {
+                if let Some(message) = self.receives.offer(Instant::now(), message) {
+                    self.hub.send(HubCommand::Room { peer, message });
                 }
                 None
             }
@@ -349,19 +354,15 @@ impl Session {
     }
 
     /// Drops a message over the connection's rate; says so at most once a second.
-    /// Sends the `media_state` held back by the rate (see `STATE_EVERY`), or waits longer.
-    fn flush_state(&mut self) {
+    /// Sends the `media_state` and `receive` held back by the rate (see `STATE_EVERY`) that
+    /// may go now.
+    fn flush_held(&mut self) {
         let now = Instant::now();
-        let Some((_, (audio, video))) = self.pending_state else { return };
-        let Some(peer) = self.peer else {
-            self.pending_state = None;
-            return;
-        };
-        if self.states.try_take(now) {
-            self.pending_state = None;
-            self.hub.send(HubCommand::Room { peer, message: ClientMessage::MediaState { audio, video } });
-        } else {
-            self.pending_state = Some((now + STATE_EVERY, (audio, video)));
+        for held in [&mut self.states, &mut self.receives] {
+            let Some(message) = held.flush(now) else { continue };
+            if let Some(peer) = self.peer {
+                self.hub.send(HubCommand::Room { peer, message });
+            }
         }
     }
 
@@ -413,6 +414,66 @@ impl Session {
                 self.hub.send(HubCommand::Detach { peer, outbox: self.outbox.clone() });
             }
         }
+    }
+}
+
+/// Messages whose later copy supersedes an earlier one (`media_state`, `receive`): a few in
+/// a row pass at once, then one per [`STATE_EVERY`], those in between merged into the one
+/// waiting (the latest news of each field standing).
+struct Coalesced {
+    rate: RateLimiter,
+    held: Option<(Instant, ClientMessage)>,
+}
+
+impl Coalesced {
+    fn new(now: Instant) -> Coalesced {
+        Coalesced { rate: RateLimiter::new(now, STATE_BURST, STATE_EVERY), held: None }
+    }
+
+    /// `message` if it may go now; otherwise it is held (merged into the one held).
+    fn offer(&mut self, now: Instant, message: ClientMessage) -> Option<ClientMessage> {
+        match &mut self.held {
+            Some((_, held)) => {
+                merge(held, message);
+                None
+            }
+            None if self.rate.try_take(now) => Some(message),
+            None => {
+                self.held = Some((now + STATE_EVERY, message));
+                None
+            }
+        }
+    }
+
+    fn due(&self) -> Option<Instant> {
+        self.held.as_ref().map(|(due, _)| *due)
+    }
+
+    /// The held message if it may go now.
+    fn flush(&mut self, now: Instant) -> Option<ClientMessage> {
+        let (_, message) = self.held.take()?;
+        if self.rate.try_take(now) {
+            return Some(message);
+        }
+        self.held = Some((now + STATE_EVERY, message));
+        None
+    }
+}
+
+/// `later`'s fields over `held`'s, for two messages of one kind.
+fn merge(held: &mut ClientMessage, later: ClientMessage) {
+    match (held, later) {
+        (ClientMessage::MediaState { audio, video }, ClientMessage::MediaState { audio: a, video: v }) => {
+            *audio = a.or(*audio);
+            *video = v.or(*video);
+        }
+        (ClientMessage::Receive { video, tiles }, ClientMessage::Receive { video: v, tiles: t }) => {
+            *video = v.or(*video);
+            if t.is_some() {
+                *tiles = t;
+            }
+        }
+        (held, later) => *held = later,
     }
 }
 

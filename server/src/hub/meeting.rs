@@ -39,6 +39,8 @@ pub struct Meeting {
     pub had_people: bool,
     /// Where the TURN credentials handed out with `joined` come from.
     pub turn: std::sync::Arc<crate::config::TurnConfig>,
+    /// The floor holder the media worker was last told of (whose video comes first).
+    media_floor: Option<ParticipantId>,
 }
 
 /// A participant's connection, and what the wire adds for it. It outlives a dropped
@@ -108,6 +110,7 @@ impl Meeting {
             empty_since: Instant::now(),
             had_people: false,
             turn,
+            media_floor: None,
         }
     }
 
@@ -242,6 +245,12 @@ impl Meeting {
                     }
                 }
             }
+        }
+        let floor = self.room.floor_holder();
+        if floor != self.media_floor {
+            self.media_floor = floor;
+            let holder = floor.map(|who| PeerKey(who.0));
+            media.send(self.group, MediaCommand::SetFloor { group: self.group, holder });
         }
         // The server offers first, right behind `joined` (a session sends its queue before
         // media signals), so a newcomer's one negotiation brings its media both ways.

@@ -400,6 +400,13 @@ impl Hub {
     fn room_command(&mut self, peer: PeerKey, message: ClientMessage) {
         let Some(room_id) = self.peer_rooms.get(&peer).cloned() else { return };
         let meeting = self.meetings.get_mut(&room_id).expect("peer_rooms is consistent");
+        if let ClientMessage::Receive { video, tiles } = message {
+            match wire::reception(&meeting.room, ParticipantId(peer.0), video, tiles) {
+                Ok(command) => self.media.send(meeting.group, command),
+                Err(refusal) => self.send_error(peer, refusal),
+            }
+            return;
+        }
         let command = match wire::room_command(&meeting.room, message) {
             Ok(Some(command)) => command,
             Ok(None) => return,

@@ -2,7 +2,11 @@
 //! messages, client commands become room commands. The only place that knows both.
 
 use crate::protocol::{self as wire, ClientMessage, Joined, ServerMessage};
+use crate::allocator::{View, MAX_TILE_PX};
+use crate::media::{MediaCommand, PeerKey};
 use crate::room::{self, PublicId, Room, RoomCommand, RoomEvent};
+
+use super::Refusal;
 
 /// What the recipient's own connection adds to a room event.
 pub struct Recipient<'a> {
@@ -114,7 +118,8 @@ pub fn room_command(room: &Room, message: ClientMessage) -> Result<Option<RoomCo
         | ClientMessage::Resume { .. }
         | ClientMessage::Offer { .. }
         | ClientMessage::Answer { .. }
-        | ClientMessage::Leave {} => return Ok(None),
+        | ClientMessage::Leave {}
+        | ClientMessage::Receive { .. } => return Ok(None),
         ClientMessage::MediaState { audio, video } => RoomCommand::SetMediaState { audio, video },
         ClientMessage::UpdateSettings { settings: s } => RoomCommand::UpdateSettings(room::SettingsPatch {
             title: s.title,
@@ -281,4 +286,42 @@ fn reaction_from_wire(r: wire::Reaction) -> room::Reaction {
         wire::Reaction::Wave => room::Reaction::Wave,
         wire::Reaction::ThumbsUp => room::Reaction::ThumbsUp,
     }
+}
+
+/// The media command for `who`'s `receive`: its tiles' public ids become the publishers'
+/// peer keys. Refused whole when a tile names someone who is not another admitted
+/// participant (`unknown_track`), or lists more tiles than the meeting can have people.
+pub fn reception(
+    room: &Room,
+    who: room::ParticipantId,
+    video: Option<bool>,
+    tiles: Option<Vec<wire::TileReport>>,
+) -> Result<MediaCommand, Refusal> {
+    if !room.is_admitted(who) {
+        return Err(Refusal::new("not_admitted", "You are still in the waiting room."));
+    }
+    let tiles = match tiles {
+        None => None,
+        Some(tiles) if tiles.len() > room.settings().max_participants => {
+            return Err(Refusal::new("bad_message", "More tiles than the meeting has people."));
+        }
+        Some(tiles) => Some(
+            tiles
+                .into_iter()
+                .map(|tile| {
+                    let publisher = room
+                        .id_of(&PublicId(tile.id))
+                        .filter(|&id| id != who && room.is_admitted(id))
+                        .ok_or_else(|| Refusal::new("unknown_track", "That tile is not someone in this meeting."))?;
+                    let view = if tile.visible {
+                        View::Shown { width: tile.width.min(MAX_TILE_PX), height: tile.height.min(MAX_TILE_PX) }
+                    } else {
+                        View::Hidden
+                    };
+                    Ok((PeerKey(publisher.0), view))
+                })
+                .collect::<Result<Vec<_>, Refusal>>()?,
+        ),
+    };
+    Ok(MediaCommand::SetReception { peer: PeerKey(who.0), sound_only: video.map(|on| !on), tiles })
 }

@@ -6,12 +6,12 @@
 //! Must not import `room`, `hub`, `protocol` or the HTTP layer.
 
 mod addresses;
+mod downlink;
 mod packet;
 mod peer;
 mod recv;
 mod remote_candidates;
 mod run_loop;
-mod sdp_feedback;
 mod send_batch;
 mod stun;
 mod tcp;
@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 
 use tokio::sync::mpsc;
 
+pub use crate::allocator::View;
 pub use workers::{MediaWorkers, SpawnError};
 #[doc(hidden)]
 pub use run_loop::fuzz_sdp;
@@ -80,6 +81,13 @@ pub enum MediaCommand {
     /// first: a browser that never answered offers a new connection after its resume).
     Rebind { peer: PeerKey, signals: mpsc::UnboundedSender<MediaSignal> },
     SetForwarding { peer: PeerKey, forwarding: Forwarding },
+    /// How the member shows the others (absent = unchanged): `sound_only` sends them no
+    /// video at all; `tiles` replaces the last report (a publisher not in it is shown at an
+    /// unknown size). See `run_loop::downlink`.
+    SetReception { peer: PeerKey, sound_only: Option<bool>, tiles: Option<Vec<(PeerKey, View)>> },
+    /// Whose video comes first for everyone in the group with too little bandwidth for all:
+    /// the one who holds the floor (shares now), if anyone.
+    SetFloor { group: GroupKey, holder: Option<PeerKey> },
     Disconnect { peer: PeerKey },
 }
 
@@ -89,6 +97,9 @@ pub enum MediaSignal {
     Answer(String),
     Offer(String),
     Refused(MediaError),
+    /// What the member receives changed: whose video is paused because their link cannot
+    /// carry it after the sound (by label), and whether they chose sound only.
+    Reception { paused: Vec<String>, sound_only: bool },
 }
 
 /// Sent to the hub.

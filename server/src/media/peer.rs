@@ -12,9 +12,9 @@ use str0m::net::Protocol;
 use str0m::Rtc;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::downlink::{Downlink, RateMeter};
 use super::packet::SeqRewrite;
 use super::remote_candidates::without_candidates;
-use super::sdp_feedback::{without_send_side_twcc, Writer};
 use super::{Forwarding, GroupKey, MediaError, MediaSignal, PeerKey};
 
 /// A publisher is asked for a keyframe at most this often per track.
@@ -77,6 +77,8 @@ pub(super) struct Peer {
     /// negotiated to the others; `None` while on, or once they were closed for idleness.
     pub audio_off_since: Option<Instant>,
     pub video_off_since: Option<Instant>,
+    /// What this member's link can receive, and which videos it gets (`run_loop::bandwidth`).
+    pub downlink: Downlink,
 }
 
 /// Where a peer's two receive m-lines (what the browser publishes) stand.
@@ -100,6 +102,8 @@ pub(super) struct TrackIn {
     pub mid: Mid,
     pub kind: MediaKind,
     pub subscribers: Vec<Subscriber>,
+    /// What it costs each subscriber's link: the allocator's bitrate for it.
+    pub meter: RateMeter,
     last_keyframe_request: Option<Instant>,
     /// A keyframe was wanted while requests were throttled.
     keyframe_wanted: bool,
@@ -124,6 +128,9 @@ pub(super) struct Subscriber {
     /// The SSRC of the send stream on `mid`, once it exists: str0m finds a stream by SSRC in
     /// a hash map, by mid only by walking all of the subscriber's streams (per packet).
     pub ssrc: Option<Ssrc>,
+    /// The subscriber's link cannot carry this video now, or they do not show it: none of
+    /// its packets are written (the m-line stays). It resumes at a keyframe.
+    pub paused: bool,
 }
 
 /// A track this peer receives from another peer.
@@ -169,6 +176,7 @@ impl TrackIn {
             mid,
             kind,
             subscribers: Vec::new(),
+            meter: RateMeter::default(),
             last_keyframe_request: None,
             keyframe_wanted: false,
             requests_unanswered: 0,
@@ -268,10 +276,10 @@ impl Peer {
 
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String, MediaError> {
         self.guarded(|peer| {
-            let sdp = without_send_side_twcc(&without_candidates(sdp), Writer::Browser);
+            let sdp = without_candidates(sdp);
             let offer = SdpOffer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
             let answer = peer.rtc.sdp_api().accept_offer(offer).map_err(|_| MediaError::BadSdp)?;
-            Ok(without_send_side_twcc(&answer.to_sdp_string(), Writer::Server))
+            Ok(answer.to_sdp_string())
         })
     }
 
@@ -335,7 +343,7 @@ impl Peer {
         }
         // Not every peer keeps to what was offered (webrtc-rs answers with its own extensions).
         self.guarded(|peer| {
-            let sdp = without_send_side_twcc(&without_candidates(sdp), Writer::Browser);
+            let sdp = without_candidates(sdp);
             let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|_| MediaError::BadSdp)?;
             peer.rtc.sdp_api().accept_answer(pending, answer).map_err(|_| MediaError::BadSdp)
         })?;
@@ -417,7 +425,7 @@ impl Peer {
         let Some((offer, pending)) = change.apply() else {
             return;
         };
-        let sdp = without_send_side_twcc(&offer.to_sdp_string(), Writer::Server);
+        let sdp = offer.to_sdp_string();
         self.pending = Some((pending, sdp.clone()));
         let _ = self.signals.send(MediaSignal::Offer(sdp));
     }

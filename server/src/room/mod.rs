@@ -313,6 +313,11 @@ impl Room {
         self.ended
     }
 
+    /// Who holds the floor (shares now), if anyone.
+    pub fn floor_holder(&self) -> Option<ParticipantId> {
+        self.floor.as_ref().map(|f| f.holder)
+    }
+
     /// The anonymous id of an admitted participant.
     pub fn public_id_of(&self, id: ParticipantId) -> Option<PublicId> {
         self.get(id).map(|p| p.public_id.clone())

@@ -5,6 +5,7 @@
 //! cost minutes and gigabytes of `target/` on 2-core CI machines. `privacy.rs` stays a binary
 //! of its own because it installs the process's global log subscriber to capture every line.
 
+mod bandwidth;
 mod check_config;
 mod concurrency;
 mod disk;

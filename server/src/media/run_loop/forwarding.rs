@@ -70,6 +70,9 @@ impl Sfu {
         if !forwarding.allows(kind) {
             return;
         }
+        // When it arrived: the loop's clock for this packet.
+        let now = packet.timestamp;
+        track.meter.add(now, packet.payload.len());
         let is_video = kind == MediaKind::Video;
         let is_keyframe = is_video && starts_vp8_keyframe(&packet.payload);
         if is_keyframe {
@@ -86,6 +89,11 @@ impl Sfu {
         // Frames are counted at their last packet.
         let frame_end = !is_video || packet.header.marker;
         for sub in subscribers.iter_mut() {
+            if sub.paused {
+                // Not for this subscriber's link now (see `bandwidth`).
+                sub.seq.skip();
+                continue;
+            }
             if sub.needs_keyframe && !is_keyframe {
                 sub.seq.skip();
                 if frame_end {
@@ -127,6 +135,10 @@ impl Sfu {
                 track.refresh_awaiting();
             }
         }
+        if !is_video {
+            let (group, key) = (publisher.group, publisher.key);
+            self.observe_voice(group, key, packet.header.ext_vals.audio_level, now);
+        }
     }
 
     pub(super) fn accept_answer(&mut self, key: PeerKey, sdp: &str, now: Instant) {
@@ -155,6 +167,9 @@ impl Sfu {
             })
             .collect();
         self.mark_dirty(slot);
+        if let Some(peer) = self.peers[slot].as_mut() {
+            peer.downlink.replan(now);
+        }
         for (mid, kind) in published {
             self.add_track_in(slot, mid, kind);
         }
@@ -171,6 +186,8 @@ impl Sfu {
                     seq: SeqRewrite::default(),
                     needs_keyframe: kind == MediaKind::Video,
                     ssrc: None,
+                    // A video waits for the subscriber's plan, which comes at once.
+                    paused: kind == MediaKind::Video,
                 });
                 track.refresh_awaiting();
             }
@@ -204,6 +221,7 @@ impl Sfu {
             }
         }
         peer.forwarding = forwarding;
+        let group = peer.group;
         for &(mid, kind) in &turned_on {
             if kind == MediaKind::Video {
                 peer.request_keyframe(mid, now);
@@ -213,6 +231,11 @@ impl Sfu {
         for (mid, kind) in turned_on {
             self.open_track_in_group(slot, mid, kind);
         }
+        if !forwarding.audio {
+            self.forget_voice(group, key, now);
+        }
+        // A video that comes or goes moves what fits for everyone.
+        self.replan_group(group, now);
     }
 
     /// Takes tracks off for `idle_track_close` out of the others' peer connections.

@@ -5,6 +5,7 @@
 //! A failing or panicking peer is removed; the loop and everyone else carry on. Who receives
 //! which track, and the forwarding of packets itself, are in `forwarding`.
 
+mod bandwidth;
 mod dirty;
 mod forwarding;
 
@@ -26,6 +27,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use dirty::DirtySlots;
+use super::downlink::Downlink;
 use super::peer::{dtls_fingerprint, Peer, ReceiveLines, TrackOut, TrackOutState};
 use super::addresses::{self, Announced};
 use super::recv;
@@ -34,7 +36,7 @@ use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
 use crate::metrics::MediaWorkerMetrics;
 use super::{stun, MediaCommand, MediaError, MediaEvent, MediaHandle};
-use super::{MediaSignal, PeerKey, PeerSetup};
+use super::{GroupKey, MediaSignal, PeerKey, PeerSetup};
 
 /// Datagrams read in one wake-up before subscribers are polled: amortises their polling (a
 /// publisher is polled after each of its datagrams, see `handle_datagram`).
@@ -62,7 +64,7 @@ pub fn spawn(
     events: mpsc::UnboundedSender<MediaEvent>,
     metrics: Arc<MediaWorkerMetrics>,
 ) -> io::Result<MediaHandle> {
-    let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds, workers: _ } = *config;
+    let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds, workers: _, bandwidth_estimation } = *config;
     let idle_track_close = Duration::from_secs(idle_track_seconds);
     let (socket, tcp_listener) = bind(worker_addr(udp_addr, worker), ice_tcp)?;
     recv::enable_destination_info(&socket)?;
@@ -105,7 +107,8 @@ pub fn spawn(
                 let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio TCP listener");
                 tokio::spawn(tcp::accept(listener, tcp_events));
             }
-            let sfu = Sfu::new(sender, local, candidates, cert, idle_track_close, events, metrics);
+            let template = PeerTemplate { cert, candidates, estimate_bandwidth: bandwidth_estimation };
+            let sfu = Sfu::new(sender, local, template, idle_track_close, events, metrics);
             sfu.run(socket, command_rx, tcp_rx).await;
         });
     })?;
@@ -144,9 +147,19 @@ fn bind(addr: SocketAddr, ice_tcp: bool) -> io::Result<(StdUdpSocket, Option<std
     }
 }
 
+/// What every peer of a worker is made with.
+struct PeerTemplate {
+    /// One certificate for every peer: generating a key per join costs milliseconds.
+    cert: str0m::config::DtlsCert,
+    candidates: Vec<Candidate>,
+    /// `media.bandwidth_estimation`: see `bandwidth`.
+    estimate_bandwidth: bool,
+}
+
 /// A peer as every one starts: str0m configured for forwarding, our candidates, no tracks.
-fn new_peer(setup: PeerSetup, cert: &str0m::config::DtlsCert, candidates: &[Candidate], now: Instant) -> Peer {
+fn new_peer(setup: PeerSetup, template: &PeerTemplate, now: Instant) -> Peer {
     let PeerSetup { peer: key, group, label, forwarding, signals } = setup;
+    let bwe = template.estimate_bandwidth.then(|| str0m::bwe::Bitrate::kbps(bandwidth::INITIAL_ESTIMATE_KBPS));
     let mut rtc = Rtc::builder()
         // Full ICE: a browser nominates on its first check (see `remote_candidates`).
         .set_ice_lite(false)
@@ -156,13 +169,16 @@ fn new_peer(setup: PeerSetup, cert: &str0m::config::DtlsCert, candidates: &[Cand
         // Stats events carry each subscriber's round trip, which sizes its retransmission
         // history (`Peer::fit_retransmission`).
         .set_stats_interval(Some(STATS_INTERVAL))
-        .set_dtls_cert(cert.clone())
+        .set_dtls_cert(template.cert.clone())
         // Everyone must decode everyone: one audio and one video codec for all.
         .clear_codecs()
         .enable_opus(true, false)
         .enable_vp8(true)
+        // Each member's downlink is estimated from the TWCC feedback on what we send them
+        // (see `bandwidth`); str0m then paces video to the estimate (audio is never paced).
+        .enable_bwe(bwe)
         .build(now);
-    for candidate in candidates {
+    for candidate in &template.candidates {
         rtc.add_local_candidate(candidate.clone());
     }
     let ufrag = rtc.direct_api().local_ice_credentials().ufrag;
@@ -187,6 +203,7 @@ fn new_peer(setup: PeerSetup, cert: &str0m::config::DtlsCert, candidates: &[Cand
         dead: false,
         audio_off_since: None,
         video_off_since: None,
+        downlink: Downlink::new(template.estimate_bandwidth),
     }
 }
 
@@ -197,14 +214,14 @@ fn new_peer(setup: PeerSetup, cert: &str0m::config::DtlsCert, candidates: &[Cand
 #[doc(hidden)]
 pub fn fuzz_sdp(sdp: &str) {
     use std::sync::OnceLock;
-    static CERT: OnceLock<str0m::config::DtlsCert> = OnceLock::new();
-    let cert = CERT.get_or_init(|| {
+    static TEMPLATE: OnceLock<PeerTemplate> = OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| {
         let provider = from_feature_flags();
         let cert = provider.dtls_provider.generate_certificate().expect("a DTLS certificate");
         provider.install_process_default();
-        cert
+        let candidates = vec![Candidate::host("127.0.0.1:10000".parse().expect("an address"), "udp").expect("a candidate")];
+        PeerTemplate { cert, candidates, estimate_bandwidth: true }
     });
-    let candidates = [Candidate::host("127.0.0.1:10000".parse().expect("an address"), "udp").expect("a candidate")];
     let setup = || PeerSetup {
         peer: super::PeerKey(1),
         group: super::GroupKey(1),
@@ -213,12 +230,12 @@ pub fn fuzz_sdp(sdp: &str) {
         signals: mpsc::unbounded_channel().0,
     };
     let now = Instant::now();
-    let mut answering = new_peer(setup(), cert, &candidates, now);
+    let mut answering = new_peer(setup(), template, now);
     if answering.accept_offer(sdp).is_ok() {
         answering.remote_fingerprint = dtls_fingerprint(sdp).map(str::to_string);
         let _ = answering.accept_renegotiation(sdp);
     }
-    let mut offering = new_peer(setup(), cert, &candidates, now);
+    let mut offering = new_peer(setup(), template, now);
     offering.receive_lines = ReceiveLines::ToOffer;
     offering.wants_negotiation = true;
     offering.negotiate_if_needed();
@@ -234,8 +251,7 @@ struct Sfu {
     local: Announced,
     /// Bound to every interface: each peer's datagrams leave from the address its own arrive at.
     choose_source: bool,
-    candidates: Vec<Candidate>,
-    cert: str0m::config::DtlsCert,
+    template: PeerTemplate,
     /// Only live tracks are negotiated: a microphone or camera reaches the others' peer
     /// connections when it is first turned on, and leaves them after being off this long. A
     /// meeting of 50 where 3 speak then carries 3 audio m-lines per person, not 49 (str0m's
@@ -253,6 +269,8 @@ struct Sfu {
     by_tcp_addr: HashMap<SocketAddr, usize>,
     /// Peers to poll before the loop sleeps again.
     dirty: DirtySlots,
+    /// Per meeting: whose video comes first (see `bandwidth`).
+    groups: HashMap<GroupKey, bandwidth::GroupMedia>,
     /// Counted here in plain integers, published to `metrics` once per loop turn.
     counts: Counts,
     /// This worker's slot in the server's metrics.
@@ -270,8 +288,7 @@ impl Sfu {
     fn new(
         sender: StdUdpSocket,
         local: Announced,
-        candidates: Vec<Candidate>,
-        cert: str0m::config::DtlsCert,
+        template: PeerTemplate,
         idle_track_close: Duration,
         events: mpsc::UnboundedSender<MediaEvent>,
         metrics: Arc<MediaWorkerMetrics>,
@@ -283,8 +300,7 @@ impl Sfu {
             outgoing,
             choose_source: sender_bound_to_wildcard,
             local,
-            candidates,
-            cert,
+            template,
             idle_track_close,
             events,
             peers: Vec::new(),
@@ -295,6 +311,7 @@ impl Sfu {
             tcp_writers: HashMap::new(),
             by_tcp_addr: HashMap::new(),
             dirty: DirtySlots::default(),
+            groups: HashMap::new(),
             counts: Counts::default(),
             metrics,
         }
@@ -385,6 +402,9 @@ impl Sfu {
                 deadline = deadline.min(due);
             }
         }
+        if let Some(due) = self.next_plan() {
+            deadline = deadline.min(due);
+        }
         deadline
     }
 
@@ -405,6 +425,7 @@ impl Sfu {
             peer.send_due_keyframe_requests(now);
             self.mark_dirty(slot);
         }
+        self.plan_due(now);
     }
 
     fn handle_tcp(&mut self, event: TcpEvent, now: Instant) {
@@ -570,6 +591,7 @@ impl Sfu {
                     peer.fit_retransmission(stats.mid, rtt);
                 }
             }
+            Event::EgressBitrateEstimate(kind) => self.on_estimate(slot, kind, now),
             Event::KeyframeRequest(request) => {
                 let source = peer
                     .tracks_out
@@ -636,6 +658,8 @@ impl Sfu {
             MediaCommand::SetForwarding { peer, forwarding } => {
                 self.set_forwarding(peer, forwarding, now)
             }
+            MediaCommand::SetReception { peer, sound_only, tiles } => self.set_reception(peer, sound_only, tiles, now),
+            MediaCommand::SetFloor { group, holder } => self.set_floor(group, holder, now),
             MediaCommand::Disconnect { peer } => {
                 if let Some(&slot) = self.by_key.get(&peer) {
                     self.remove_peer(slot);
@@ -671,7 +695,7 @@ impl Sfu {
     }
 
     fn new_peer(&self, setup: PeerSetup, now: Instant) -> Peer {
-        new_peer(setup, &self.cert, &self.candidates, now)
+        new_peer(setup, &self.template, now)
     }
 
     /// Queues every live track of the peer's group for its next server offer.
@@ -741,5 +765,12 @@ impl Sfu {
         }
         self.stop_tracks_out(peer.key, peer.group, None);
         peer.rtc.disconnect();
+        let now = Instant::now();
+        if self.peers.iter().flatten().any(|p| p.group == peer.group) {
+            self.forget_voice(peer.group, peer.key, now);
+            self.replan_group(peer.group, now);
+        } else {
+            self.groups.remove(&peer.group);
+        }
     }
 }

@@ -1,0 +1,226 @@
+//! Sound first: each member's downlink estimate (str0m's TWCC bandwidth estimator on what we
+//! send them, or the browser's REMB) drives their [`Allocator`], whose changes pause or
+//! resume the videos written to them. Audio is never paused. The group's floor holder (from
+//! the hub) and active speaker (from the audio levels) come first among the videos.
+//!
+//! A member is planned again at once when any input changes (a new estimate, a track opened
+//! or closed, their tile report or "sound only", the floor or the speaker moving, a
+//! publisher's camera switched), at the allocator's deadline, and every
+//! [`REPLAN_EVERY`](crate::media::downlink::REPLAN_EVERY) for the measured bitrates.
+
+use std::time::Instant;
+
+use str0m::bwe::{Bitrate, BweKind};
+use str0m::media::MediaKind;
+
+use super::Sfu;
+use crate::allocator::{Allocation, Bps, Inputs, Layer, Media, PauseReason, PublisherId, Track, TrackId, View, NOMINAL_AUDIO};
+use crate::media::downlink::SpeakerDetector;
+use crate::media::peer::TrackOutState;
+use crate::media::{GroupKey, MediaSignal, PeerKey};
+
+/// Before the first estimate, str0m assumes this much: enough for the sound and one or two
+/// videos; its probes find more within seconds.
+pub(super) const INITIAL_ESTIMATE_KBPS: u64 = 800;
+/// A publisher without simulcast has one layer; its height does not matter to the
+/// allocator (one layer is the most and the least a tile can get).
+const SINGLE_LAYER_HEIGHT: u32 = 720;
+
+/// What decides video priority in one group.
+#[derive(Default)]
+pub(super) struct GroupMedia {
+    pub floor: Option<PeerKey>,
+    pub speaker: SpeakerDetector,
+}
+
+/// The allocator's id for `publisher`'s track of `kind` (one of each per publisher).
+fn track_id(publisher: PeerKey, kind: MediaKind) -> TrackId {
+    TrackId(publisher.0 << 1 | u64::from(kind == MediaKind::Video))
+}
+
+fn track_of(id: TrackId) -> (PeerKey, MediaKind) {
+    let kind = if id.0 & 1 == 1 { MediaKind::Video } else { MediaKind::Audio };
+    (PeerKey(id.0 >> 1), kind)
+}
+
+impl Sfu {
+    /// str0m's estimate of what the member in `slot` can receive.
+    pub(super) fn on_estimate(&mut self, slot: usize, kind: BweKind, now: Instant) {
+        let Some(peer) = self.peers[slot].as_mut() else { return };
+        let estimate = match kind {
+            BweKind::Twcc { estimate, .. } => estimate,
+            // A browser without TWCC feedback reports what it receives per m-line; the
+            // lowest is what the whole link carries.
+            BweKind::Remb { estimate, .. } => estimate,
+            _ => return,
+        };
+        let bps = Bps(estimate.as_u64());
+        if peer.downlink.estimate != Some(bps) {
+            tracing::trace!(peer = peer.key.0, kbps = bps.0 / 1000, "downlink estimate");
+            peer.downlink.estimate = Some(bps);
+            peer.downlink.replan(now);
+        }
+    }
+
+    /// The member's own choices: sound only, and how they show each publisher.
+    pub(super) fn set_reception(&mut self, key: PeerKey, sound_only: Option<bool>, tiles: Option<Vec<(PeerKey, View)>>, now: Instant) {
+        let Some(&slot) = self.by_key.get(&key) else { return };
+        let Some(peer) = self.peers[slot].as_mut() else { return };
+        if let Some(sound_only) = sound_only {
+            peer.downlink.sound_only = sound_only;
+        }
+        if let Some(tiles) = tiles {
+            peer.downlink.tiles = tiles.into_iter().collect();
+        }
+        peer.downlink.replan(now);
+    }
+
+    pub(super) fn set_floor(&mut self, group: GroupKey, holder: Option<PeerKey>, now: Instant) {
+        let media = self.groups.entry(group).or_default();
+        if media.floor != holder {
+            media.floor = holder;
+            self.replan_group(group, now);
+        }
+    }
+
+    /// One audio packet's level from `publisher`: the group's speaker may change.
+    pub(super) fn observe_voice(&mut self, group: GroupKey, publisher: PeerKey, level: Option<i8>, now: Instant) {
+        let media = self.groups.entry(group).or_default();
+        if media.speaker.observe(publisher, level, now).is_some() {
+            self.replan_group(group, now);
+        }
+    }
+
+    /// `publisher`'s voice is gone (muted or left).
+    pub(super) fn forget_voice(&mut self, group: GroupKey, publisher: PeerKey, now: Instant) {
+        let Some(media) = self.groups.get_mut(&group) else { return };
+        if media.speaker.forget(publisher, now).is_some() {
+            self.replan_group(group, now);
+        }
+    }
+
+    /// Every member of `group` is planned again at the next turn.
+    pub(super) fn replan_group(&mut self, group: GroupKey, now: Instant) {
+        for peer in self.peers.iter_mut().flatten().filter(|p| p.group == group) {
+            peer.downlink.replan(now);
+        }
+    }
+
+    /// When the next member's plan is due.
+    pub(super) fn next_plan(&self) -> Option<Instant> {
+        self.peers.iter().flatten().filter_map(|p| p.downlink.due).min()
+    }
+
+    /// Plans every member whose plan is due.
+    pub(super) fn plan_due(&mut self, now: Instant) {
+        for slot in 0..self.peers.len() {
+            let due = self.peers[slot].as_ref().and_then(|p| p.downlink.due).is_some_and(|d| d <= now);
+            if due {
+                self.plan(slot, now);
+            }
+        }
+    }
+
+    /// What the member in `slot` could receive now, for the allocator.
+    fn inputs(&self, slot: usize, now: Instant) -> Option<Inputs> {
+        let peer = self.peers[slot].as_ref()?;
+        let group = self.groups.get(&peer.group);
+        let mut tracks = Vec::new();
+        for out in peer.tracks_out.iter().filter(|t| matches!(t.state, TrackOutState::Open(_))) {
+            let Some(publisher) = self.by_key.get(&out.publisher).and_then(|&s| self.peers[s].as_ref()) else { continue };
+            // A track switched off sends nothing: nothing to plan for it.
+            if !publisher.forwarding.allows(out.kind) {
+                continue;
+            }
+            let Some(track) = publisher.tracks_in.iter().find(|t| t.mid == out.publisher_mid) else { continue };
+            let rate = track.meter.rate(now);
+            let media = match out.kind {
+                MediaKind::Audio => Media::Audio { bitrate: rate.unwrap_or(NOMINAL_AUDIO) },
+                MediaKind::Video => Media::Video {
+                    layers: vec![Layer { bitrate: rate.unwrap_or(Layer::nominal(0).bitrate), height: SINGLE_LAYER_HEIGHT }],
+                    view: peer.downlink.tiles.get(&out.publisher).copied().unwrap_or(View::Unknown),
+                },
+            };
+            tracks.push(Track { id: track_id(out.publisher, out.kind), publisher: PublisherId(out.publisher.0), media });
+        }
+        Some(Inputs {
+            estimate: peer.downlink.estimate,
+            sound_only: peer.downlink.sound_only,
+            floor: group.and_then(|g| g.floor).map(|k| PublisherId(k.0)),
+            speaker: group.and_then(|g| g.speaker.current()).map(|k| PublisherId(k.0)),
+            tracks,
+        })
+    }
+
+    fn plan(&mut self, slot: usize, now: Instant) {
+        let Some(inputs) = self.inputs(slot, now) else { return };
+        let Some(peer) = self.peers[slot].as_mut() else { return };
+        let changes = peer.downlink.allocator.update(now, &inputs);
+        peer.downlink.planned(now);
+        let probe = peer.downlink.allocator.probe();
+        peer.rtc.bwe().set_bitrate(Bitrate::bps(probe.allocated.0), Bitrate::bps(probe.desired.0));
+        let key = peer.key;
+        // The member hears of pauses once there is an estimate to blame them on (before it,
+        // only the first video plays for a moment).
+        if peer.downlink.estimate.is_some() || peer.downlink.sound_only {
+            let paused: Vec<String> = peer
+                .downlink
+                .allocator
+                .allocations()
+                .filter(|(_, a)| *a == Allocation::Paused(PauseReason::NoRoom))
+                .filter_map(|(id, _)| {
+                    let (publisher, _) = track_of(id);
+                    peer.tracks_out.iter().find(|t| t.publisher == publisher).map(|t| t.publisher_label.clone())
+                })
+                .collect();
+            if let Some((paused, sound_only)) = peer.downlink.news(paused) {
+                let _ = peer.signals.send(MediaSignal::Reception { paused, sound_only });
+            }
+        }
+        for change in changes {
+            let (publisher, kind) = track_of(change.track);
+            if kind == MediaKind::Video {
+                self.pause_video(key, publisher, !matches!(change.to, Allocation::Layer(_)), now);
+            }
+        }
+        self.mark_dirty(slot);
+    }
+
+    /// Stops (or starts again, from a keyframe) writing `publisher`'s video to `subscriber`.
+    fn pause_video(&mut self, subscriber: PeerKey, publisher: PeerKey, pause: bool, now: Instant) {
+        let Some(&pub_slot) = self.by_key.get(&publisher) else { return };
+        let Some(pub_peer) = self.peers[pub_slot].as_mut() else { return };
+        let Some(track) = pub_peer.tracks_in.iter_mut().find(|t| t.kind == MediaKind::Video) else { return };
+        let mid = track.mid;
+        let Some(sub) = track.subscribers.iter_mut().find(|s| s.key == subscriber) else { return };
+        if sub.paused == pause {
+            return;
+        }
+        sub.paused = pause;
+        if pause {
+            return;
+        }
+        // What was held back leaves no hole in the numbering (see `SeqRewrite`), and the
+        // picture starts again at a keyframe.
+        sub.seq.skip();
+        sub.needs_keyframe = true;
+        track.refresh_awaiting();
+        pub_peer.request_keyframe(mid, now);
+        self.mark_dirty(pub_slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn track_ids_name_the_publisher_and_kind() {
+        for key in [PeerKey(0), PeerKey(7), PeerKey(u64::MAX >> 1)] {
+            for kind in [MediaKind::Audio, MediaKind::Video] {
+                assert_eq!(track_of(track_id(key, kind)), (key, kind));
+            }
+        }
+        assert_ne!(track_id(PeerKey(3), MediaKind::Audio), track_id(PeerKey(3), MediaKind::Video));
+    }
+}
