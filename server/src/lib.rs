@@ -9,8 +9,8 @@
 //! | `names`       | display-name rules                                                    | nothing    |
 //! | `ids`         | random ids and secrets                                                | nothing    |
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
-//! | `allocator`   | PURE: per-subscriber bandwidth allocation: per track audio always, video at a layer or paused (priority, tile size, hysteresis with time passed in); not wired into `media` yet | nothing    |
-//! | `media`       | the SFU (full ICE; remote candidates only from the browser's checks): media workers (`workers`: a meeting lives on one, new meetings go to the one with the fewest people), each a run loop on its own thread owning its UDP socket (own port; on a wildcard bind each datagram's destination, `IP_PKTINFO`, is mapped to the announced address it was sent to, `addresses`, and answers leave from it), ICE-TCP listener and every str0m `Rtc` of its meetings (RTP mode: packets forwarded as they come; datagrams out in `sendmmsg` batches, runs to one address as UDP GSO sends); offers first to each newcomer (one round trip starts media both ways); negotiates only live tracks, TWCC only where it receives; retransmission history fitted to each subscriber's round trip | config (`MediaConfig`), metrics (counters) |
+//! | `allocator`   | PURE: per-subscriber bandwidth allocation: per track audio always, video at a layer or paused (priority, tile size, hysteresis with time passed in); driven per member by `media` | nothing    |
+//! | `media`       | the SFU (full ICE; remote candidates only from the browser's checks): media workers (`workers`: a meeting lives on one, new meetings go to the one with the fewest people), each a run loop on its own thread owning its UDP socket (own port; on a wildcard bind each datagram's destination, `IP_PKTINFO`, is mapped to the announced address it was sent to, `addresses`, and answers leave from it), ICE-TCP listener and every str0m `Rtc` of its meetings (RTP mode: packets forwarded as they come; datagrams out in `sendmmsg` batches, runs to one address as UDP GSO sends); offers first to each newcomer (one round trip starts media both ways); negotiates only live tracks, TWCC both ways; sound first (`run_loop::bandwidth` + `downlink`): each member's downlink estimate (str0m BWE) and their `receive` choices feed their `allocator`, whose changes pause or resume the videos written to them (audio never), the floor holder's (from the hub) and the debounced active speaker's first; retransmission history fitted to each subscriber's round trip | config (`MediaConfig`), metrics (counters), allocator |
 //! | `hub`         | the only place that knows meetings and media; owns all meetings; opens a participant's media connection on admission (right behind `joined`); keeps a dropped participant's place for the grace period; starts a meeting again once it empties or ends (an ended ad-hoc one stays ended until forgotten; bans of the last day carried over) | config, protocol, names, ids, media, metrics, turn |
 //! | `session`     | one WebSocket: decode, order (room messages before media signals), rate-limit, relay to the hub; close one not in a meeting in time; ping, and drop one gone silent; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
 //! | `metrics`     | aggregate counters for `/metrics`: never per person or per room       | nothing    |
@@ -23,7 +23,9 @@
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
 //!
 //! `media` never imports room or moderation logic: it obeys per-peer forwarding flags (which
-//! also decide which tracks are negotiated to the others: only live ones).
+//! also decide which tracks are negotiated to the others: only live ones), and learns whose
+//! video comes first as a plain peer key (`MediaCommand::SetFloor`), which the hub sends when
+//! the room's floor holder changes.
 //! `main.rs` only parses arguments and calls [`start_server`].
 
 pub mod allocator;

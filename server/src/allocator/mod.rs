@@ -41,10 +41,8 @@
 //!   only case the video may exceed the (unknown) budget. With no floor holder and no speaker
 //!   there is no video until an estimate comes.
 //!
-//! # Driving it (for the media loop, not wired yet)
-//! - Negotiate transport-wide CC on the m-lines the server *sends* (today
-//!   `media::sdp_feedback` strips them there and `forward` writes no transport-wide numbers),
-//!   build each subscriber's `Rtc` with `RtcConfig::enable_bwe(Some(initial))`, and keep the
+//! # Driving it (what `media::run_loop::bandwidth` does)
+//! - Negotiate transport-wide CC on the m-lines the server *sends*, build each subscriber's `Rtc` with `RtcConfig::enable_bwe(Some(initial))`, and keep the
 //!   last `Event::EgressBitrateEstimate` per subscriber (`BweKind::Twcc { estimate, .. }`, or
 //!   `BweKind::Remb { estimate, .. }` from a browser without TWCC). Pass it as
 //!   [`Inputs::estimate`] on every call; `None` only until the first one.
