@@ -772,6 +772,11 @@ impl Participant {
             .count()
     }
 
+    /// The server's side of this peer connection (its last offer or answer), as SDP text.
+    pub async fn remote_sdp(&self) -> String {
+        self.pc.current_remote_description().await.map(|d| d.sdp).unwrap_or_default()
+    }
+
     /// The server's UDP ports in this peer connection's remote description (its candidates):
     /// where the browser sends its media.
     pub async fn server_media_ports(&self) -> BTreeSet<u16> {

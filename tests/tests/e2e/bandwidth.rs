@@ -36,6 +36,13 @@ async fn congestion_feedback_flows_both_ways_and_each_member_hears_of_their_link
             ["good", "poor"].contains(&reception["link"].as_str().unwrap_or("")) && reception["paused"].is_array(),
             "{reception}"
         );
+        // Opus with in-band FEC and DTX asked of every sender, in every server SDP.
+        let sdp = p.remote_sdp().await;
+        let opus_fmtp: Vec<&str> = sdp.lines().filter(|l| l.starts_with("a=fmtp:111 ")).collect();
+        ensure!(
+            !opus_fmtp.is_empty() && opus_fmtp.iter().all(|l| l.contains("useinbandfec=1") && l.contains("usedtx=1")),
+            "{opus_fmtp:?}"
+        );
         p.check_invariants()?;
         p.check_no_errors()?;
     }
