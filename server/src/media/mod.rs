@@ -7,6 +7,9 @@
 
 mod addresses;
 mod downlink;
+// Simulcast forwarding's pure part, wired into `forward` with simulcast publishing.
+#[allow(dead_code)]
+mod layer_switch;
 mod packet;
 mod peer;
 mod recv;
