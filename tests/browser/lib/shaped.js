@@ -4,15 +4,16 @@
 // as a DSL line or a congested cell would; `netem` and `tbf` do not exist on these kernels).
 // Everything else (the server, the other members) stays on this host's loopback side.
 //
-//    this host                                      hw-<name> namespace
-//    Haven: HTTP 127.0.0.1, media on HOST_ADDR       Chromium or Firefox
-//    hw-<name>0 HOST_ADDR ── htb rate + pfifo ──▶ eth0 MEMBER_ADDR
-//    HTTP relay HOST_ADDR:n ◀──────────────────── socat 127.0.0.1:<http port>
+//    this host                                      hw-<name>-<pid> namespace
+//    Haven: HTTP 127.0.0.1, media on HOST            Chromium or Firefox
+//    hw-<name>-<pid>h HOST ─ htb rate + pfifo ──▶ eth0 MEMBER
+//    HTTP relay HOST:n ◀─────────────────────────── socat 127.0.0.1:<http port>
 //
 // The member opens the meeting link unchanged (http://127.0.0.1:<port>/…, a secure context):
 // a socat inside the namespace carries it over the shaped link to a relay here in front of
-// the server's loopback HTTP port. Addresses are RFC 5737 documentation addresses.
-// Needs root; `shapedLink()` first removes what a crashed run left, `down()` removes it all.
+// the server's loopback HTTP port. HOST and MEMBER are a free /30 of 198.51.100.0/24 (RFC 5737).
+// Names carry the test's pid, so two runs on one machine do not meet. Needs root;
+// `shapedLink()` first removes what runs that are gone left, `down()` removes it all.
 
 import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
@@ -88,16 +89,57 @@ async function tcpRelay(host, target) {
   };
 }
 
+/** Our links are named after the test process (`hw-<name>-<pid>`): runs never collide. */
+const OURS = /^hw-[a-z]+-(\d+)h?$/;
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+};
+
+/** Removes the links of test processes that are gone (a crashed or killed run). */
+async function removeOrphans() {
+  const names = (await ip('netns', 'list')).stdout.split('\n').map((l) => l.split(' ')[0]);
+  const links = (await ip('-o', 'link', 'show')).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0]);
+  for (const ns of names) {
+    const pid = Number(ns.match(OURS)?.[1]);
+    if (pid && !ns.endsWith('h') && !alive(pid)) await removeLink(ns, `${ns}h`);
+  }
+  for (const hostIf of links) {
+    const pid = Number(hostIf?.match(OURS)?.[1]);
+    if (pid && hostIf.endsWith('h') && !alive(pid)) await ip('link', 'del', hostIf).catch(() => {});
+  }
+}
+
+/** A /30 of 198.51.100.0/24 (RFC 5737) that no address on this host is in yet. */
+async function freeSubnet() {
+  const used = new Set(
+    [...(await ip('-4', '-o', 'addr', 'show')).stdout.matchAll(/inet 198\.51\.100\.(\d+)/g)].map((m) => Number(m[1]) >> 2),
+  );
+  for (let i = 0; i < 64; i++) {
+    const net = (process.pid + i) % 64;
+    if (!used.has(net)) return { hostAddr: `198.51.100.${net * 4 + 1}`, memberAddr: `198.51.100.${net * 4 + 2}` };
+  }
+  throw new Error('no free /30 left in 198.51.100.0/24');
+}
+
 /**
- * Makes namespace `hw-<name>` with a veth to this host: `hostAddr` here, `memberAddr` there
- * (a /30 between them), the link toward the member shaped to `kbit` with a `queue`-packet FIFO.
- * Returns { ns, hostIf, hostAddr, memberAddr, setRate(kbit), counters(), forwardHttp(url),
- * down() }.
+ * Makes namespace `hw-<name>-<pid>` with a veth to this host (a free /30 of 198.51.100.0/24:
+ * `hostAddr` here, `memberAddr` there), the link toward the member shaped to `kbit` with a
+ * `queue`-packet FIFO. Returns { ns, hostIf, hostAddr, memberAddr, kbit, setRate(kbit),
+ * counters(), forwardHttp(url), down() }.
  */
-export async function shapedLink({ name, hostAddr, memberAddr, kbit, queue = 30 }) {
-  const ns = `hw-${name}`;
-  const hostIf = `hw-${name}0`.slice(0, 15);
+export async function shapedLink({ name, kbit, queue = 30 }) {
+  const ns = `hw-${name}-${process.pid}`;
+  const hostIf = `${ns}h`;
+  if (!/^[a-z]+$/.test(name) || hostIf.length > 15) throw new Error(`link name too long for an interface: ${hostIf}`);
+  await removeOrphans();
   await removeLink(ns, hostIf);
+  const { hostAddr, memberAddr } = await freeSubnet();
   const closers = [];
   const link = {
     ns,
