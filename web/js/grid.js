@@ -9,11 +9,15 @@ export const REACTIONS = {
   thumbs_up: { emoji: '👍', words: 'a thumbs up' },
 };
 const REACTION_MS = 4000;
+/** Shown on a tile whose video the server paused for this member's link (reception.js). */
+export const PAUSED_WORDS = 'Video is paused to keep the sound clear';
 const ROLE_NAMES = { facilitator: 'Facilitator', co_facilitator: 'Co-facilitator' };
 
 export class Grid {
-  /** @type {Map<string, {li: HTMLLIElement, video: HTMLVideoElement, name: HTMLElement, mic: HTMLElement, initial: HTMLElement, participant: object}>} */
+  /** @type {Map<string, {li: HTMLLIElement, video: HTMLVideoElement, name: HTMLElement, mic: HTMLElement, initial: HTMLElement, paused: HTMLElement, self: boolean, participant: object}>} */
   #tiles = new Map();
+  /** Whose video the server paused for our link: their tiles say so. */
+  #paused = new Set();
 
   /**
    * @param {HTMLUListElement} list
@@ -47,15 +51,49 @@ export class Grid {
     const role = ROLE_NAMES[participant.role] ?? '';
     tile.role.textContent = role;
     tile.role.hidden = !role;
+    this.#applyPaused(tile);
+    this.#label(tile);
+    this.#layout();
+  }
+
+  /** Marks the tiles of `ids` paused ("Video is paused to keep the sound clear"), no others. */
+  setPaused(ids) {
+    this.#paused = new Set(ids);
+    for (const tile of this.#tiles.values()) if (this.#applyPaused(tile)) this.#label(tile);
+  }
+
+  /** "Sound only": other people's tiles show their name and initial, never a frozen frame. */
+  setSoundOnly(on) {
+    this.list.classList.toggle('is-sound-only', on);
+  }
+
+  /** Every other person's tile element, by participant id. */
+  *remoteTiles() {
+    for (const [id, tile] of this.#tiles) if (!tile.self) yield [id, tile.li];
+  }
+
+  /** Shows or hides the tile's "paused" line; true when it changed. */
+  #applyPaused(tile) {
+    const paused = !tile.self && this.#paused.has(tile.participant?.id);
+    if (paused === (tile.li.dataset.videoPaused === 'true')) return false;
+    if (paused) tile.li.dataset.videoPaused = 'true';
+    else delete tile.li.dataset.videoPaused;
+    tile.paused.hidden = !paused;
+    return true;
+  }
+
+  #label(tile) {
+    const participant = tile.participant;
+    const label = tile.self ? `${participant.name} (you)` : participant.name;
     const facts = [
       `microphone ${participant.audio ? 'on' : 'off'}`,
       `camera ${participant.video ? 'on' : 'off'}`,
       participant.hand_raised ? 'hand raised' : '',
       participant.has_floor ? 'sharing now' : '',
-      role,
+      ROLE_NAMES[participant.role] ?? '',
+      tile.li.dataset.videoPaused === 'true' ? PAUSED_WORDS.toLowerCase() : '',
     ].filter(Boolean);
     tile.li.setAttribute('aria-label', `${label}: ${facts.join(', ')}`);
-    this.#layout();
   }
 
   /**
@@ -172,8 +210,14 @@ export class Grid {
     reaction.className = 'tile-reaction';
     reaction.setAttribute('aria-hidden', 'true');
 
-    li.append(video, placeholder, caption, reaction);
-    return { li, video, name, mic, hand, sharing, role, initial, reaction, timer: 0, participant: null };
+    // Read out as it shows: the one line on a tile that is not hidden from screen readers.
+    const paused = document.createElement('p');
+    paused.className = 'tile-paused';
+    paused.textContent = PAUSED_WORDS;
+    paused.hidden = true;
+
+    li.append(video, placeholder, paused, caption, reaction);
+    return { li, video, name, mic, hand, sharing, role, initial, reaction, paused, self, timer: 0, participant: null };
   }
 
   #layout() {

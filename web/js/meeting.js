@@ -11,6 +11,7 @@ import { LocalMedia, mediaErrorText } from './local-media.js';
 import { screenFor, sentenceFor } from './messages.js';
 import { KINDS, PeerSession } from './peer.js';
 import { QueuePanel } from './queue.js';
+import { Reception } from './reception.js';
 import { installShortcuts } from './shortcuts.js';
 import { Signaling } from './signaling.js';
 import { watchSpeakers } from './speaker.js';
@@ -144,6 +145,15 @@ const chat = new ChatPanel({
   },
 });
 const staff = new StaffPanel({ ...ctx, roomId: app.room ?? '' });
+/** "Sound only", tile reports and the server's `reception` (web/js/reception.js). */
+const reception = new Reception({
+  send,
+  grid,
+  isOther: (id) => app.participants.has(id),
+  announce: (text) => announce(text),
+  button: $('sound-only'),
+  indicator: $('link-indicator'),
+});
 
 /**
  * localStorage key of this meeting's token (it lets a facilitator's ban stick). A token is
@@ -288,7 +298,7 @@ async function connect() {
     onClose: (info) => (app.sig === sig ? handleSocketClose(info) : undefined),
     onHandlerError: (err, msg) => handleFailure(err, msg),
     onTrace: (dir, msg) => {
-      app.trace.push({ dir, type: msg.type, ...(msg.code ? { code: msg.code } : {}) });
+      app.trace.push({ dir, type: msg.type, ...(msg.code ? { code: msg.code } : {}), ...traceDetail(msg) });
       if (app.trace.length > 500) app.trace.shift();
     },
   });
@@ -315,6 +325,13 @@ async function connect() {
     return;
   }
   sendJoin(sig);
+}
+
+/** What the trace keeps of `receive` and `reception` besides the type: ids and sizes, no names. */
+function traceDetail(msg) {
+  if (msg.type === 'receive') return { video: msg.video, tiles: msg.tiles };
+  if (msg.type === 'reception') return { link: msg.link, paused: msg.paused };
+  return {};
 }
 
 /** Asks to join as a newcomer. */
@@ -381,6 +398,7 @@ function endSession({ keepMedia = false } = {}) {
   const { sig, peer } = app;
   app.sig = null;
   app.peer = null;
+  reception.stop();
   peer?.close();
   sig?.close();
   grid.clear();
@@ -456,6 +474,8 @@ async function handleMessage(msg) {
       return chat.checkIn(msg.id, msg.name);
     case 'reaction':
       return onReaction(msg.id, msg.reaction);
+    case 'reception':
+      return reception.handleReception(msg);
     case 'answer':
       return app.peer?.handleAnswer(msg.sdp);
     case 'offer':
@@ -516,6 +536,8 @@ async function onJoined(msg) {
   grid.clear();
   renderSelf();
   for (const p of app.participants.values()) grid.upsert(p);
+  // Sound only and the tile sizes, said again to every session (the server may have forgotten).
+  reception.start();
   const others = app.participants.size;
   announce(
     others === 0
@@ -663,6 +685,7 @@ const REFUSED_KIND = {
 };
 
 function onError(msg) {
+  if (reception.handleError(msg)) return undefined;
   console.warn('haven: server error', msg.code, msg.message);
   if (msg.code === 'negotiation_in_progress' && app.peer) {
     // Our ICE restart met a server offer: the peer answers that first and offers again.
@@ -1048,6 +1071,14 @@ if (window.__havenTestHooks === true) window.haven = {
   /** Resolves when every queued mic/camera change is done. */
   settled() {
     return app.mediaChain;
+  },
+  /** "Sound only", the link as shown, the tiles shown paused, and the tile report now. */
+  get reception() {
+    return { soundOnly: reception.soundOnly, link: reception.link, paused: reception.paused, tiles: reception.tiles() };
+  },
+  /** Hands the page a message as if the server had sent it (a `reception`, say). */
+  deliver(msg) {
+    return handleMessage(msg);
   },
 };
 
