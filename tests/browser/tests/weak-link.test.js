@@ -342,7 +342,7 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     });
     const wire = (field) => rows.reduce((n, r) => n + r[field], 0);
     const carried = ((c1.bytes - c0.bytes) * 8) / ((t1 - t0) / 1000) / 1000;
-    report(`on the wire: audio ${num(wire('audioWireKbps'), 0)} kbit/s, video ${num(wire('videoWireKbps'), 0)} kbit/s, the rest (RTCP, probes, signaling) ${num(carried - wire('audioWireKbps') - wire('videoWireKbps'), 0)} kbit/s`);
+    report(`on the wire: audio ${num(wire('audioWireKbps'), 0)} kbit/s, video (and padding probes on its SSRCs) ${num(wire('videoWireKbps'), 0)} kbit/s, the rest (RTCP, probes, signaling) ${num(carried - wire('audioWireKbps') - wire('videoWireKbps'), 0)} kbit/s`);
     await receptionLog(page(), since);
     return rows;
   }
