@@ -19,6 +19,7 @@ import { launchChromium } from '../lib/browsers.js';
 import { CONNECT_TIMEOUT, expectMediaFrom, joinMeeting, outbound, screenshot, waitForTile } from '../lib/meeting.js';
 import { chromiumIn, firefoxIn } from '../lib/netns.js';
 import { ARTIFACTS, startServer } from '../lib/server.js';
+import { framesDecoded, lastSample, measure, recoveryTimes, samplesSince, startSampler } from '../lib/received.js';
 import { freeMediaPort, shapedLink, shapingUnavailable } from '../lib/shaped.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -31,9 +32,11 @@ const WINDOW_MS = 40_000;
 const MAX_CONCEALED = 0.03;
 const FLOOR_MIN_FPS = 10;
 const FLOOR_MAX_FROZEN_S = 4;
-// "20 fps × 3" at 3 Mbit/s is Chromium's fake camera at its full rate: it encodes 19.8–19.9 fps
-// here, so full rate is read as at least 95 % of 20.
+// "20 fps × 3" at 3 Mbit/s is Chromium's fake camera at its full rate (it encodes 19.8–20.0 fps
+// here): full rate is at least 95 % of 20, or of what the sender encoded in the same window
+// when a busy machine slows the sender itself (as long as it still makes 15 fps).
 const FAST_MIN_FPS = 19;
+const SLOW_SENDER_FPS = 15;
 const RECOVERED_FPS = 15;
 const RECOVERY_MS = 15_000;
 const PAUSED_TEXT = 'Video is paused to keep the sound clear';
@@ -48,7 +51,7 @@ function report(line = '') {
 }
 
 // ---------------------------------------------------------------------------------------
-// The listener's page: its WebSocket's `reception` messages and a getStats sampler.
+// The listener's page: its WebSocket's `reception` messages (what it receives: lib/received.js).
 
 /** Before the page loads: keep every `reception` the server sends (the protocol, not the UI). */
 async function recordReception(page) {
@@ -68,125 +71,6 @@ async function recordReception(page) {
         });
       }
     };
-  });
-}
-
-const COUNTERS = [
-  'bytesReceived',
-  'headerBytesReceived',
-  'packetsReceived',
-  'packetsLost',
-  'concealedSamples',
-  'silentConcealedSamples',
-  'totalSamplesReceived',
-  'framesDecoded',
-  'freezeCount',
-  'totalFreezesDuration',
-];
-
-/**
- * Starts sampling the page's inbound-rtp once a second, summed per (kind, publisher): the
- * publisher is the track's MediaStream id (docs/protocol.md: msid = participant id).
- */
-async function startSampler(page) {
-  await page.evaluate((counters) => {
-    if (window.__wl) return;
-    const wl = (window.__wl = { samples: [], error: null });
-    const once = async () => {
-      const pc = window.haven?.pc;
-      if (!pc) return;
-      const owner = new Map();
-      for (const stream of window.haven.streams) for (const t of stream.tracks) owner.set(t.id, stream.id);
-      // Firefox may omit trackIdentifier; the transceiver with the report's mid tells.
-      const byMid = new Map();
-      for (const t of pc.getTransceivers()) if (t.mid != null) byMid.set(t.mid, t.receiver.track?.id);
-      const stats = await pc.getStats();
-      const by = {};
-      stats.forEach((s) => {
-        if (s.type !== 'inbound-rtp') return;
-        const kind = s.kind ?? s.mediaType;
-        const from = owner.get(s.trackIdentifier ?? byMid.get(s.mid)) ?? null;
-        const sum = (by[`${kind}:${from}`] ??= { has: {} });
-        for (const c of counters) {
-          if (typeof s[c] === 'number') {
-            sum[c] = (sum[c] ?? 0) + s[c];
-            sum.has[c] = true;
-          }
-        }
-      });
-      wl.samples.push({ t: Date.now(), by });
-    };
-    const loop = async () => {
-      const started = Date.now();
-      try {
-        await once();
-      } catch (err) {
-        wl.error = String(err);
-      }
-      setTimeout(loop, Math.max(0, 1000 - (Date.now() - started)));
-    };
-    loop();
-  }, COUNTERS);
-}
-
-const samplesSince = (page, t0) => page.evaluate((t0) => window.__wl.samples.filter((s) => s.t >= t0), t0);
-
-const get = (sample, key, field) => sample?.by[key]?.[field] ?? 0;
-
-/**
- * Per sender, over the samples between t0 and t1: audio concealment (delta concealedSamples /
- * delta totalSamplesReceived), video fps (delta framesDecoded / seconds), frozen seconds (the
- * larger of Chromium's totalFreezesDuration delta and the seconds in which no frame was
- * decoded), and kbit/s of each.
- */
-function measure(samples, t0, t1, senders) {
-  const win = samples.filter((s) => s.t >= t0 && s.t <= t1);
-  if (win.length < 2) throw new Error(`only ${win.length} getStats samples between the window's ends`);
-  const [first, last] = [win[0], win.at(-1)];
-  const secs = (last.t - first.t) / 1000;
-  const delta = (key, field) => get(last, key, field) - get(first, key, field);
-  return senders.map(({ id, name }) => {
-    const [a, v] = [`audio:${id}`, `video:${id}`];
-    const heard = delta(a, 'totalSamplesReceived');
-    let sampledFrozen = 0;
-    for (let i = 1; i < win.length; i++) {
-      if (get(win[i], v, 'framesDecoded') <= get(win[i - 1], v, 'framesDecoded')) sampledFrozen += (win[i].t - win[i - 1].t) / 1000;
-    }
-    const reportedFrozen = last.by[v]?.has.totalFreezesDuration ? delta(v, 'totalFreezesDuration') : 0;
-    return {
-      id,
-      name,
-      secs,
-      concealed: first.by[a]?.has.concealedSamples && heard > 0 ? delta(a, 'concealedSamples') / heard : NaN,
-      audioSamples: heard,
-      audioKbps: (delta(a, 'bytesReceived') * 8) / secs / 1000,
-      fps: delta(v, 'framesDecoded') / secs,
-      frozen: Math.max(sampledFrozen, reportedFrozen),
-      sampledFrozen,
-      reportedFrozen,
-      freezes: delta(v, 'freezeCount'),
-      videoBytes: delta(v, 'bytesReceived'),
-      // On the wire: RTP payload and header, SRTP's 10-byte tag, UDP, IPv4 and Ethernet.
-      audioWireKbps: ((delta(a, 'bytesReceived') + delta(a, 'headerBytesReceived') + 52 * delta(a, 'packetsReceived')) * 8) / secs / 1000,
-      videoWireKbps: ((delta(v, 'bytesReceived') + delta(v, 'headerBytesReceived') + 52 * delta(v, 'packetsReceived')) * 8) / secs / 1000,
-      videoKbps: (delta(v, 'bytesReceived') * 8) / secs / 1000,
-    };
-  });
-}
-
-/**
- * Per sender's video, how long after `t0` it first ran at `fps` or more over two seconds
- * (Infinity if it never did in the samples).
- */
-function recoveryTimes(samples, t0, senders, fps) {
-  const after = samples.filter((s) => s.t >= t0);
-  return senders.map(({ id }) => {
-    const key = `video:${id}`;
-    for (let i = 2; i < after.length; i++) {
-      const secs = (after[i].t - after[i - 2].t) / 1000;
-      if ((get(after[i], key, 'framesDecoded') - get(after[i - 2], key, 'framesDecoded')) / secs >= fps) return after[i].t - t0;
-    }
-    return Infinity;
   });
 }
 
@@ -301,14 +185,22 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     report(`\n${listenerBrowser.kind} listener joined at ${link.kbit} kbit/s: every video at 10 fps ${flowing ? `${num((Date.now() - joined) / 1000)} s after pressing Join` : 'not within 30 s'}`);
     await receptionLog(page, joined);
     if (!flowing) {
-      const last = await page.evaluate(() => window.__wl.samples.at(-1));
+      const last = await lastSample(page);
       throw new Error(`the ${listenerBrowser.kind} listener did not get every video within 30 s: ${JSON.stringify(last)}`);
     }
     for (const s of senders) await expectMediaFrom(page, s.id, `the listener (${listenerBrowser.kind})`, 5000);
     return page;
   }
 
+  /** Keeps the listener's getStats samples (artifacts/weak-link-<browser>-samples.json). */
+  async function keepSamples() {
+    if (!listener) return;
+    const samples = await samplesSince(listener, 0).catch(() => []);
+    writeFileSync(path.join(ARTIFACTS, `weak-link-${listenerBrowser.kind}-samples.json`), JSON.stringify({ senders, floor, samples }));
+  }
+
   after(async () => {
+    await keepSamples();
     if (listener) await screenshot(listener, 'weak-link-listener', { fullPage: false }).catch(() => {});
     await listenerBrowser?.close().catch(() => {});
     await senderBrowser?.close().catch(() => {});
@@ -320,7 +212,10 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
   /** The senders' own frame rates (framesEncoded), to tell a slow source from a slow link. */
   async function sentFrames() {
     const out = [];
-    for (const page of senderPages) out.push((await outbound(page)).find((r) => r.kind === 'video')?.framesEncoded ?? 0);
+    // The camera's report that encodes most (a page may hold more than one video sender).
+    for (const page of senderPages) {
+      out.push(Math.max(0, ...(await outbound(page)).filter((r) => r.kind === 'video').map((r) => r.framesEncoded ?? 0)));
+    }
     return { t: Date.now(), frames: out };
   }
   const sentFps = (a, b) => a.frames.map((f, i) => (b.frames[i] - f) / ((b.t - a.t) / 1000));
@@ -335,14 +230,14 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     const t1 = Date.now();
     const [c1, s1] = [await link.counters(), await sentFrames()];
     const sent = sentFps(s0, s1);
-    const rows = measure(await samplesSince(page(), t0), t0, t1, senders).map((r, i) => ({ ...r, sentFps: sent[i] }));
+    const rows = measure(await samplesSince(page(), since - 10_000), t0, t1, senders).map((r, i) => ({ ...r, sentFps: sent[i] }));
     table(title, rows, {
       floorId: floor.id,
       extra: `${kbit} kbit/s; the link carried ${num(((c1.bytes - c0.bytes) * 8) / ((t1 - t0) / 1000) / 1000, 0)} kbit/s (frames with headers), dropped ${c1.dropped - c0.dropped} of ${c1.packets - c0.packets + c1.dropped - c0.dropped} packets; senders encode ${sent.map((f) => num(f)).join(', ')} fps`,
     });
     const wire = (field) => rows.reduce((n, r) => n + r[field], 0);
     const carried = ((c1.bytes - c0.bytes) * 8) / ((t1 - t0) / 1000) / 1000;
-    report(`on the wire: audio ${num(wire('audioWireKbps'), 0)} kbit/s, video (and padding probes on its SSRCs) ${num(wire('videoWireKbps'), 0)} kbit/s, the rest (RTCP, probes, signaling) ${num(carried - wire('audioWireKbps') - wire('videoWireKbps'), 0)} kbit/s`);
+    report(`on the wire: audio ${num(wire('audioWireKbps'), 0)} kbit/s, video (and padding probes on its SSRCs) ${num(wire('videoWireKbps'), 0)} kbit/s, the rest (RTCP, retransmissions, probes, signaling) ${num(carried - wire('audioWireKbps') - wire('videoWireKbps'), 0)} kbit/s`);
     await receptionLog(page(), since);
     return rows;
   }
@@ -400,7 +295,8 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
   test('at_3_mbit_every_video_runs_at_full_rate_and_no_sound_is_lost', { timeout: 120_000 }, async () => {
     const rows = await phase('scenario 2: fast link, Chromium listener', FAST_KBIT);
     const problems = audioProblems(rows);
-    for (const r of rows) if (!(r.fps >= FAST_MIN_FPS)) problems.push(`${r.name}'s video ran at ${num(r.fps)} fps (at least ${FAST_MIN_FPS}; the sender encoded ${num(r.sentFps)})`);
+    const fullRate = (r) => r.fps >= FAST_MIN_FPS || (r.sentFps >= SLOW_SENDER_FPS && r.fps >= 0.95 * r.sentFps);
+    for (const r of rows) if (!fullRate(r)) problems.push(`${r.name}'s video ran at ${num(r.fps)} fps (at least ${FAST_MIN_FPS}, or 95 % of the ${num(r.sentFps)} fps its sender encoded)`);
     verdict(problems, 'at 3 Mbit/s');
   });
 
@@ -425,7 +321,7 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
       const t0 = Date.now();
       await link.setRate(FAST_KBIT);
       await sleep(RECOVERY_MS);
-      const samples = await samplesSince(listener, t0);
+      const samples = await samplesSince(listener, t0 - 10_000);
       const rows = measure(samples, t0, Date.now(), senders);
       const times = recoveryTimes(samples, t0, senders, RECOVERED_FPS);
       table(`scenario 3: ${label}, first ${RECOVERY_MS / 1000} s at 3 Mbit/s`, rows, {
@@ -442,7 +338,7 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     const t0 = Date.now();
     await link.setRate(WEAK_KBIT);
     await sleep(20_000);
-    const down = measure(await samplesSince(listener, t0), t0, Date.now(), senders);
+    const down = measure(await samplesSince(listener, t0 - 10_000), t0, Date.now(), senders);
     table('scenario 3: the first 20 s after the drop to 400 kbit/s', down, { floorId: floor.id });
     problems.push(...audioProblems(down, 'after the drop: '));
     await recover('recovery 2');
@@ -487,9 +383,7 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     await listener.click('#sound-only');
     assert.equal(await listener.$eval('#sound-only', (b) => b.getAttribute('aria-pressed')), 'false');
     const back = await within(10_000, async () => {
-      const samples = await samplesSince(listener, t1);
-      if (samples.length < 2) return null;
-      const gained = senders.map(({ id }) => get(samples.at(-1), `video:${id}`, 'framesDecoded') - get(samples[0], `video:${id}`, 'framesDecoded'));
+      const gained = framesDecoded(await samplesSince(listener, t1), senders);
       return gained.every((n) => n >= 20) ? { gained, after: Date.now() - t1 } : null;
     });
     await receptionLog(listener, pressed);
@@ -500,6 +394,7 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
 
   test('a_firefox_listener_at_400_kbit_hears_everyone_and_sees_the_floor_holder', { timeout: 180_000, skip: process.env.HAVEN_SKIP_FIREFOX === '1' }, async () => {
     // The Chromium listener leaves; a Firefox one takes its place on the same link.
+    await keepSamples();
     await listenerBrowser.close().catch(() => {});
     listener = null;
     await link.setRate(FAST_KBIT);
@@ -509,10 +404,7 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     const poor = await timeToPoor(listener, since);
     const rows = await phase('scenario 4: 400 kbit/s, Firefox listener', WEAK_KBIT, { settleMs: Math.max(0, 5000 - (Date.now() - since)), since });
     report(`the server said "poor" after ${poor}`);
-    const has = await listener.evaluate(() => window.__wl.samples.at(-1)?.by);
-    if (!Object.entries(has).some(([k, v]) => k.startsWith('audio') && v.has.concealedSamples)) {
-      report(`Firefox reports no concealedSamples: ${JSON.stringify(has)}`);
-    }
+    if (rows.some((r) => Number.isNaN(r.concealed))) report(`Firefox reported no concealment: ${JSON.stringify(await lastSample(listener))}`);
     await screenshot(listener, 'weak-link-400k-firefox', { fullPage: false });
     verdict(await weakLinkProblems(rows, listener), 'at 400 kbit/s (Firefox listener)');
   });
