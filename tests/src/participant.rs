@@ -1037,8 +1037,17 @@ async fn ice_started(pc: &RTCPeerConnection) {
     }
 }
 
+/// The synthetic participant publishes one camera stream, as a client that does not do
+/// simulcast would: it ignores the layers the server's offer asks for (webrtc-rs would echo
+/// them in its answer and then send without rids, which no browser does).
+fn without_simulcast(sdp: &str) -> String {
+    sdp.split_inclusive('\n')
+        .filter(|line| !line.starts_with("a=rid:") && !line.starts_with("a=simulcast:"))
+        .collect()
+}
+
 async fn answer_offer(pc: &RTCPeerConnection, sdp: String) -> Result<String> {
-    pc.set_remote_description(RTCSessionDescription::offer(sdp)?)
+    pc.set_remote_description(RTCSessionDescription::offer(without_simulcast(&sdp))?)
         .await?;
     let answer = pc.create_answer(None).await?;
     pc.set_local_description(answer).await?;

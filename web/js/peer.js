@@ -11,6 +11,18 @@
 
 export const KINDS = ['audio', 'video'];
 
+/**
+ * The camera's simulcast layers, as the server asks for them (`a=simulcast:recv q;h;f`,
+ * smallest first): each member's link gets the one it can carry. Set by rid, never by
+ * position (a browser fills in defaults by position). From a 640×360 camera: 160×90,
+ * 320×180 and 640×360.
+ */
+export const CAMERA_LAYERS = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 120_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 300_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 900_000 },
+];
+
 /** Waits before trying the next ICE restart when the last one has not brought media back. */
 const RESTART_BACKOFF_MS = [2000, 4000, 8000, 16000, 30000];
 /**
@@ -32,6 +44,8 @@ export class PeerSession {
   /** What each sender should carry (kept until the server's first offer makes the senders). */
   #local = { audio: null, video: null };
   #stream = null;
+  /** The camera's simulcast layers have their sizes (see `#layerCamera`). */
+  #layered = false;
   /** SDP steps run one at a time, so a restart offer never interleaves with a server offer. */
   #sdp = Promise.resolve();
   #closed = false;
@@ -109,6 +123,7 @@ export class PeerSession {
         const transceiver = this.#pc.addTransceiver(tracks[kind] ?? kind, {
           direction: 'sendonly',
           streams: [stream],
+          ...(kind === 'video' ? { sendEncodings: CAMERA_LAYERS.map((l) => ({ ...l })) } : {}),
         });
         this.#senders[kind] = transceiver.sender;
       }
@@ -145,6 +160,7 @@ export class PeerSession {
       }
       await this.#pc.setRemoteDescription({ type: 'offer', sdp });
       const attached = this.#adoptSendLines(sdp);
+      await this.#layerCamera();
       const answer = await this.#pc.createAnswer();
       await this.#pc.setLocalDescription(answer);
       this.#send({ type: 'answer', sdp: this.#pc.localDescription.sdp });
@@ -233,6 +249,28 @@ export class PeerSession {
       attached.push(t.sender.replaceTrack(this.#local[kind]));
     }
     return Promise.all(attached);
+  }
+
+  /**
+   * Sizes and rates of the camera's simulcast layers, once the server's offer made them
+   * (a browser that sends one layer has one encoding, left as it is). A refusal costs only
+   * the sizes: the layers still flow with the browser's defaults.
+   */
+  async #layerCamera() {
+    const sender = this.#senders.video;
+    if (!sender || this.#layered) return;
+    const params = sender.getParameters();
+    if (!params.encodings || params.encodings.length < 2) return;
+    for (const encoding of params.encodings) {
+      const layer = CAMERA_LAYERS.find((l) => l.rid === encoding.rid);
+      if (layer) Object.assign(encoding, { scaleResolutionDownBy: layer.scaleResolutionDownBy, maxBitrate: layer.maxBitrate });
+    }
+    try {
+      await sender.setParameters(params);
+      this.#layered = true;
+    } catch (err) {
+      console.warn('haven: camera layers not set', err);
+    }
   }
 
   /** Puts `track` (or nothing) on the sender of `kind` (now, or when it exists). */

@@ -6,14 +6,14 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid, Pt};
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid, Pt, Rid, Simulcast, SimulcastLayer};
 use str0m::rtp::Ssrc;
 use str0m::net::Protocol;
 use str0m::Rtc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::downlink::{Downlink, RateMeter};
-use super::packet::SeqRewrite;
+use super::layer_switch::{LayerSwitch, VIDEO_CLOCK_RATE};
 use super::remote_candidates::without_candidates;
 use super::{Forwarding, GroupKey, MediaError, MediaSignal, PeerKey};
 
@@ -97,40 +97,84 @@ pub(super) fn dtls_fingerprint(sdp: &str) -> Option<&str> {
     sdp.lines().find_map(|line| line.trim_end().strip_prefix("a=fingerprint:"))
 }
 
+/// The simulcast layers the server asks browsers for, smallest first (`a=simulcast:recv
+/// q;h;f`): a browser scales them 4, 2 and 1 from its camera. A camera sent without
+/// simulcast (no rid) is layer 0, its only one.
+pub const LAYER_RIDS: [&str; LAYERS] = ["q", "h", "f"];
+pub const LAYERS: usize = 3;
+
+/// The layer a received stream carries, by its rid; `None` for a rid we did not ask for.
+pub fn layer_of(rid: Option<Rid>) -> Option<u8> {
+    match rid {
+        None => Some(0),
+        Some(rid) => LAYER_RIDS.iter().position(|r| Rid::from(*r) == rid).map(|i| i as u8),
+    }
+}
+
 /// A track this peer publishes.
 pub(super) struct TrackIn {
     pub mid: Mid,
     pub kind: MediaKind,
     pub subscribers: Vec<Subscriber>,
-    /// What it costs each subscriber's link: the allocator's bitrate for it.
-    pub meter: RateMeter,
-    last_keyframe_request: Option<Instant>,
+    /// What each layer costs a subscriber's link: the allocator's bitrates.
+    pub meters: [RateMeter; LAYERS],
+    /// Keyframe requests, per layer.
+    keyframes: [KeyframeAsk; LAYERS],
+    /// It came with rids (simulcast): its layers' sizes are the ones asked for.
+    pub simulcast: bool,
+}
+
+#[derive(Default, Clone, Copy)]
+struct KeyframeAsk {
+    last_request: Option<Instant>,
     /// A keyframe was wanted while requests were throttled.
-    keyframe_wanted: bool,
+    wanted: bool,
     /// Requests since the last keyframe; after two PLIs we escalate to FIR.
-    requests_unanswered: u8,
-    /// Some subscriber waits for a keyframe (`Subscriber::needs_keyframe`): kept by
-    /// `refresh_awaiting` so the run loop's every turn need not scan the subscribers.
-    awaiting_keyframe: bool,
+    unanswered: u8,
+    /// Some subscriber waits for this layer's keyframe: kept by `refresh_awaiting` so the
+    /// run loop's every turn need not scan the subscribers.
+    awaiting: bool,
 }
 
 /// Where a published track goes: written to `mid` of the peer in `slot`, as payload type
-/// `pt` (the subscriber's number for the codec), with the subscriber's own sequence numbers.
+/// `pt` (the subscriber's number for the codec), one layer of it, numbered as one stream.
 #[derive(Clone, Copy)]
 pub(super) struct Subscriber {
     pub slot: usize,
     pub key: PeerKey,
     pub mid: Mid,
     pub pt: Pt,
-    pub seq: SeqRewrite,
-    /// Video is held back until a keyframe, so a decoder never starts on a delta frame.
-    pub needs_keyframe: bool,
+    /// Which layer flows to this subscriber (none: paused by its allocator, or waiting for
+    /// a keyframe, so a decoder never starts on a delta frame), and its numbering.
+    pub switch: LayerSwitch,
     /// The SSRC of the send stream on `mid`, once it exists: str0m finds a stream by SSRC in
     /// a hash map, by mid only by walking all of the subscriber's streams (per packet).
     pub ssrc: Option<Ssrc>,
-    /// The subscriber's link cannot carry this video now, or they do not show it: none of
-    /// its packets are written (the m-line stays). It resumes at a keyframe.
-    pub paused: bool,
+}
+
+impl Subscriber {
+    /// A new subscription: audio flows at once; video waits for the subscriber's allocation
+    /// (which comes at the next turn) and then a keyframe.
+    pub fn new(slot: usize, key: PeerKey, mid: Mid, pt: Pt, kind: MediaKind) -> Subscriber {
+        let switch = match kind {
+            MediaKind::Audio => {
+                let mut switch = LayerSwitch::new(48_000);
+                switch.set_target(Some(0));
+                switch
+            }
+            MediaKind::Video => LayerSwitch::new(VIDEO_CLOCK_RATE),
+        };
+        Subscriber { slot, key, mid, pt, switch, ssrc: None }
+    }
+
+    /// The publisher's flow stopped for a while (its mic or camera was off): what was held
+    /// back leaves no hole in the numbering, and a picture starts again at a keyframe.
+    pub fn restart(&mut self) {
+        self.switch.skip();
+        let target = self.switch.target();
+        self.switch.set_target(None);
+        self.switch.set_target(target);
+    }
 }
 
 /// A track this peer receives from another peer.
@@ -176,50 +220,56 @@ impl TrackIn {
             mid,
             kind,
             subscribers: Vec::new(),
-            meter: RateMeter::default(),
-            last_keyframe_request: None,
-            keyframe_wanted: false,
-            requests_unanswered: 0,
-            awaiting_keyframe: false,
+            meters: Default::default(),
+            keyframes: [KeyframeAsk::default(); LAYERS],
+            simulcast: false,
         }
     }
 
-    /// Whether a subscriber still waits for a keyframe: after any change to the subscribers
-    /// or their `needs_keyframe`.
+    /// Which layers' keyframes subscribers wait for: after any change to the subscribers or
+    /// their layer switches.
     pub fn refresh_awaiting(&mut self) {
-        self.awaiting_keyframe = self.subscribers.iter().any(|s| s.needs_keyframe);
+        for (layer, ask) in self.keyframes.iter_mut().enumerate() {
+            ask.awaiting = self.subscribers.iter().any(|s| s.switch.wants_keyframe() == Some(layer as u8));
+        }
     }
 
-    /// Whether a keyframe request may go out now; if not, remembers to send one later.
-    fn may_request_keyframe(&mut self, now: Instant) -> bool {
-        let throttled = self
-            .last_keyframe_request
-            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL);
+    /// The layers some subscriber waits for a keyframe of.
+    pub fn awaited_layers(&self) -> impl Iterator<Item = u8> + '_ {
+        self.keyframes.iter().enumerate().filter(|(_, a)| a.awaiting).map(|(l, _)| l as u8)
+    }
+
+    /// Whether a keyframe request for `layer` may go out now; if not, remembers to send one later.
+    fn may_request_keyframe(&mut self, layer: usize, now: Instant) -> bool {
+        let ask = &mut self.keyframes[layer];
+        let throttled = ask.last_request.is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL);
         if throttled {
-            self.keyframe_wanted = true;
+            ask.wanted = true;
         }
         !throttled
     }
 
-    fn keyframe_attempted(&mut self, now: Instant) {
-        self.last_keyframe_request = Some(now);
-        self.keyframe_wanted = false;
-    }
-
-    /// When the next request is due: a throttled one, or a repeat while a subscriber still
-    /// waits for its first picture (a browser ignores a PLI that comes right after a
-    /// keyframe it just sent, and a new viewer cannot ask for a stream it never received).
-    pub fn keyframe_due(&self) -> Option<Instant> {
-        let waiting = self.keyframe_wanted || self.awaiting_keyframe;
-        if !waiting {
+    /// When the next request is due for `layer`: a throttled one, or a repeat while a
+    /// subscriber still waits for its first picture (a browser ignores a PLI that comes
+    /// right after a keyframe it just sent, and a new viewer cannot ask for a stream it never
+    /// received).
+    fn layer_keyframe_due(&self, layer: usize) -> Option<Instant> {
+        let ask = &self.keyframes[layer];
+        if !(ask.wanted || ask.awaiting) {
             return None;
         }
-        Some(self.last_keyframe_request.map_or(Instant::now(), |t| t + KEYFRAME_REQUEST_INTERVAL))
+        Some(ask.last_request.map_or(Instant::now(), |t| t + KEYFRAME_REQUEST_INTERVAL))
     }
 
-    /// A keyframe went out: the requests were answered.
-    pub fn keyframe_seen(&mut self) {
-        self.requests_unanswered = 0;
+    pub fn keyframe_due(&self) -> Option<Instant> {
+        (0..LAYERS).filter_map(|l| self.layer_keyframe_due(l)).min()
+    }
+
+    /// A keyframe of `layer` went out: the requests were answered.
+    pub fn keyframe_seen(&mut self, layer: u8) {
+        if let Some(ask) = self.keyframes.get_mut(usize::from(layer)) {
+            ask.unanswered = 0;
+        }
     }
 }
 
@@ -231,25 +281,48 @@ impl Peer {
         }
     }
 
-    /// Asks this peer (as publisher) for a keyframe on `mid`, throttled. The throttle slot
-    /// is used only when a request really went out.
-    pub fn request_keyframe(&mut self, mid: Mid, now: Instant) {
+    /// Asks this peer (as publisher) for a keyframe of `layer` on `mid`, throttled per
+    /// layer.
+    pub fn request_keyframe(&mut self, mid: Mid, layer: u8, now: Instant) {
         if !self.forwarding.video {
             return; // Nothing of this video is forwarded; a picture would go nowhere.
         }
         let Some(track) = self.tracks_in.iter_mut().find(|t| t.mid == mid) else {
             return;
         };
-        if track.kind != MediaKind::Video || !track.may_request_keyframe(now) {
+        let l = usize::from(layer);
+        if track.kind != MediaKind::Video || l >= LAYERS || !track.may_request_keyframe(l, now) {
             return;
         }
+        let ask = &mut track.keyframes[l];
         // PLI is what every browser answers; FIR for a sender that ignored two of them.
-        let kind = if track.requests_unanswered >= 2 { KeyframeRequestKind::Fir } else { KeyframeRequestKind::Pli };
+        let kind = if ask.unanswered >= 2 { KeyframeRequestKind::Fir } else { KeyframeRequestKind::Pli };
         // A request that could not go out (not connected yet) is retried after the interval.
-        track.keyframe_attempted(now);
-        if let Some(stream) = self.rtc.direct_api().stream_rx_by_mid(mid, None) {
+        ask.last_request = Some(now);
+        ask.wanted = false;
+        let mut api = self.rtc.direct_api();
+        // A simulcast layer's own stream; without simulcast, the one stream (any rid).
+        let rid = Rid::from(LAYER_RIDS[l]);
+        let stream = if api.stream_rx_by_mid(mid, Some(rid)).is_some() {
+            api.stream_rx_by_mid(mid, Some(rid))
+        } else if l == 0 {
+            api.stream_rx_by_mid(mid, None)
+        } else {
+            None
+        };
+        if let Some(stream) = stream {
             stream.request_keyframe(kind);
-            track.requests_unanswered = track.requests_unanswered.saturating_add(1);
+            ask.unanswered = ask.unanswered.saturating_add(1);
+        }
+    }
+
+    /// Asks for a keyframe of every layer of `mid` some subscriber waits for.
+    pub fn request_awaited_keyframes(&mut self, mid: Mid, now: Instant) {
+        let Some(track) = self.tracks_in.iter_mut().find(|t| t.mid == mid) else { return };
+        track.refresh_awaiting();
+        let layers: Vec<u8> = track.awaited_layers().collect();
+        for layer in layers {
+            self.request_keyframe(mid, layer, now);
         }
     }
 
@@ -263,14 +336,15 @@ impl Peer {
 
     /// Sends keyframe requests that have come due.
     pub fn send_due_keyframe_requests(&mut self, now: Instant) {
-        let due: Vec<Mid> = self
+        let due: Vec<(Mid, u8)> = self
             .tracks_in
             .iter()
-            .filter(|t| t.keyframe_due().is_some_and(|d| d <= now))
-            .map(|t| t.mid)
+            .flat_map(|t| {
+                (0..LAYERS).filter(|&l| t.layer_keyframe_due(l).is_some_and(|d| d <= now)).map(|l| (t.mid, l as u8))
+            })
             .collect();
-        for mid in due {
-            self.request_keyframe(mid, now);
+        for (mid, layer) in due {
+            self.request_keyframe(mid, layer, now);
         }
     }
 
@@ -398,8 +472,14 @@ impl Peer {
         self.wants_negotiation = false;
         let mut change = self.rtc.sdp_api();
         if matches!(self.receive_lines, ReceiveLines::ToOffer) {
-            let lines = [MediaKind::Audio, MediaKind::Video]
-                .map(|kind| (change.add_media(kind, Direction::RecvOnly, None, None, None), kind));
+            // The camera comes as simulcast layers, smallest first, where the browser can.
+            let mut simulcast = Simulcast::new();
+            for rid in LAYER_RIDS {
+                simulcast.add_recv_layer(SimulcastLayer::new(rid));
+            }
+            let audio = change.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None);
+            let video = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, Some(simulcast));
+            let lines = [(audio, MediaKind::Audio), (video, MediaKind::Video)];
             self.receive_lines = ReceiveLines::Offered(lines.to_vec());
         }
         for track in &mut self.tracks_out {

@@ -127,6 +127,9 @@ export async function describePeer(page) {
  * both keep rising over one second. Returns the two samples.
  */
 export async function expectMediaFrom(page, from, label, timeout = CONNECT_TIMEOUT) {
+  // A background tab shows no video, and Haven's client then asks the server for none (it
+  // reports its tiles hidden): look at the page as its user would, in front.
+  await page.bringToFront();
   const total = (reports, kind, field) => pick(reports, from, kind).reduce((n, r) => n + r[field], 0);
   const deadline = Date.now() + timeout;
   let first;

@@ -111,11 +111,13 @@ impl Descriptor {
     }
 
     /// The descriptor's length: where the VP8 payload header starts.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn header_len(&self) -> usize {
         usize::from(self.len)
     }
 
     /// Where the picture id starts (after the two fixed bytes), and where TL0PICIDX is.
+    #[cfg_attr(not(test), allow(dead_code))]
     fn tl0_offset(&self) -> usize {
         2 + self.picture_id.map_or(0, |p| if p.wide { 2 } else { 1 })
     }
@@ -132,6 +134,7 @@ pub struct Vp8Rewrite {
 
 /// What [`Vp8Rewrite::write`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub enum Rewritten {
     /// Nothing to change (no such field, or the same value): send the payload as received.
     Unchanged,
@@ -141,8 +144,10 @@ pub enum Rewritten {
 
 /// The buffer given to [`Vp8Rewrite::write`] is shorter than the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub struct BufferTooSmall;
 
+#[cfg_attr(not(test), allow(dead_code))]
 impl Vp8Rewrite {
     /// Copies `payload` into `out` with the new descriptor fields: one copy, same length.
     /// [`Rewritten::Unchanged`] (and nothing written) when no byte would change, so the
@@ -186,11 +191,13 @@ impl Vp8Rewrite {
 }
 
 #[derive(Default)]
+#[cfg_attr(not(test), allow(dead_code))]
 struct Edits {
     len: usize,
     at: [(usize, u8); 3],
 }
 
+#[cfg_attr(not(test), allow(dead_code))]
 impl Edits {
     /// Records `byte` at `offset` if it differs from what is there (parsing checked it is).
     fn push(&mut self, payload: &[u8], offset: usize, byte: u8) {

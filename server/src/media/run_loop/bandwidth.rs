@@ -26,6 +26,14 @@ pub(super) const INITIAL_ESTIMATE_KBPS: u64 = 800;
 /// allocator (one layer is the most and the least a tile can get).
 const SINGLE_LAYER_HEIGHT: u32 = 720;
 
+/// The heights of the simulcast layers q, h and f as Haven's web client sends them (its
+/// 640×360 camera scaled down 4, 2 and 1: `web/js/peer.js`), for the tile cap.
+const SIMULCAST_HEIGHTS: [u32; 3] = [90, 180, 360];
+
+/// For each video in a plan's inputs, its layers as given to the allocator: the publisher's
+/// layer numbers (`peer::LAYER_RIDS`) of the allocator's indexes.
+type LayerMap = Vec<(TrackId, Vec<u8>)>;
+
 /// What decides video priority in one group.
 #[derive(Default)]
 pub(super) struct GroupMedia {
@@ -122,10 +130,11 @@ impl Sfu {
     }
 
     /// What the member in `slot` could receive now, for the allocator.
-    fn inputs(&self, slot: usize, now: Instant) -> Option<Inputs> {
+    fn inputs(&self, slot: usize, now: Instant) -> Option<(Inputs, LayerMap)> {
         let peer = self.peers[slot].as_ref()?;
         let group = self.groups.get(&peer.group);
         let mut tracks = Vec::new();
+        let mut layer_map = LayerMap::new();
         for out in peer.tracks_out.iter().filter(|t| matches!(t.state, TrackOutState::Open(_))) {
             let Some(publisher) = self.by_key.get(&out.publisher).and_then(|&s| self.peers[s].as_ref()) else { continue };
             // A track switched off sends nothing: nothing to plan for it.
@@ -133,32 +142,55 @@ impl Sfu {
                 continue;
             }
             let Some(track) = publisher.tracks_in.iter().find(|t| t.mid == out.publisher_mid) else { continue };
-            let rate = track.meter.rate(now);
+            let id = track_id(out.publisher, out.kind);
             let media = match out.kind {
-                MediaKind::Audio => Media::Audio { bitrate: rate.unwrap_or(NOMINAL_AUDIO) },
-                MediaKind::Video => Media::Video {
-                    layers: vec![Layer { bitrate: rate.unwrap_or(Layer::nominal(0).bitrate), height: SINGLE_LAYER_HEIGHT }],
-                    view: peer.downlink.tiles.get(&out.publisher).copied().unwrap_or(View::Unknown),
-                },
+                MediaKind::Audio => Media::Audio { bitrate: track.meters[0].rate(now).unwrap_or(NOMINAL_AUDIO) },
+                MediaKind::Video => {
+                    // The layers that flow now, smallest first; before any has been
+                    // measured, the smallest at its nominal rate.
+                    let mut numbers = Vec::new();
+                    let mut layers = Vec::new();
+                    for (number, meter) in track.meters.iter().enumerate() {
+                        let Some(bitrate) = meter.rate(now) else { continue };
+                        let height = if track.simulcast { SIMULCAST_HEIGHTS[number] } else { SINGLE_LAYER_HEIGHT };
+                        numbers.push(number as u8);
+                        layers.push(Layer { bitrate, height });
+                    }
+                    if layers.is_empty() {
+                        numbers.push(0);
+                        layers.push(Layer::nominal(0));
+                    }
+                    layer_map.push((id, numbers));
+                    Media::Video {
+                        layers,
+                        view: peer.downlink.tiles.get(&out.publisher).copied().unwrap_or(View::Unknown),
+                    }
+                }
             };
-            tracks.push(Track { id: track_id(out.publisher, out.kind), publisher: PublisherId(out.publisher.0), media });
+            tracks.push(Track { id, publisher: PublisherId(out.publisher.0), media });
         }
-        Some(Inputs {
+        let inputs = Inputs {
             estimate: peer.downlink.estimate,
             sound_only: peer.downlink.sound_only,
             floor: group.and_then(|g| g.floor).map(|k| PublisherId(k.0)),
             speaker: group.and_then(|g| g.speaker.current()).map(|k| PublisherId(k.0)),
             tracks,
-        })
+        };
+        Some((inputs, layer_map))
     }
 
     fn plan(&mut self, slot: usize, now: Instant) {
-        let Some(inputs) = self.inputs(slot, now) else { return };
+        let Some((inputs, layer_map)) = self.inputs(slot, now) else { return };
         let Some(peer) = self.peers[slot].as_mut() else { return };
-        let changes = peer.downlink.allocator.update(now, &inputs);
+        // Applied whole below (not only the changes): a publisher's layers may come and go
+        // under the same indexes.
+        let _changes = peer.downlink.allocator.update(now, &inputs);
         peer.downlink.planned(now);
+        // No rate to sustain with padding (`minimum` 0: on a weak link padding only crowds
+        // the sound, measured at 100-130 kbit/s of 400), but probes toward what the next step
+        // up needs.
         let probe = peer.downlink.allocator.probe();
-        peer.rtc.bwe().set_bitrate(Bitrate::bps(probe.allocated.0), Bitrate::bps(probe.desired.0));
+        peer.rtc.bwe().set_bitrate(Bitrate::ZERO, Bitrate::bps(probe.desired.0));
         let key = peer.key;
         // The member hears of pauses once there is an estimate to blame them on (before it,
         // only the first video plays for a moment).
@@ -177,36 +209,46 @@ impl Sfu {
                 let _ = peer.signals.send(MediaSignal::Reception { paused, sound_only });
             }
         }
-        for change in changes {
-            let (publisher, kind) = track_of(change.track);
-            if kind == MediaKind::Video {
-                self.pause_video(key, publisher, !matches!(change.to, Allocation::Layer(_)), now);
-            }
+        let targets: Vec<(PeerKey, Option<u8>)> = peer
+            .downlink
+            .allocator
+            .allocations()
+            .filter_map(|(id, allocation)| {
+                let target = match allocation {
+                    Allocation::Audio => return None,
+                    Allocation::Paused(_) => None,
+                    Allocation::Layer(i) => {
+                        let numbers = &layer_map.iter().find(|(t, _)| *t == id)?.1;
+                        numbers.get(usize::from(i)).or(numbers.last()).copied()
+                    }
+                };
+                Some((track_of(id).0, target))
+            })
+            .collect();
+        for (publisher, target) in targets {
+            self.set_video_target(key, publisher, target, now);
         }
         self.mark_dirty(slot);
     }
 
-    /// Stops (or starts again, from a keyframe) writing `publisher`'s video to `subscriber`.
-    fn pause_video(&mut self, subscriber: PeerKey, publisher: PeerKey, pause: bool, now: Instant) {
+    /// Which layer of `publisher`'s video is written to `subscriber` (`None`: paused). A new
+    /// layer, or a resumed one, starts at its keyframe, which is asked for at once.
+    fn set_video_target(&mut self, subscriber: PeerKey, publisher: PeerKey, target: Option<u8>, now: Instant) {
         let Some(&pub_slot) = self.by_key.get(&publisher) else { return };
         let Some(pub_peer) = self.peers[pub_slot].as_mut() else { return };
         let Some(track) = pub_peer.tracks_in.iter_mut().find(|t| t.kind == MediaKind::Video) else { return };
         let mid = track.mid;
         let Some(sub) = track.subscribers.iter_mut().find(|s| s.key == subscriber) else { return };
-        if sub.paused == pause {
+        if sub.switch.target() == target {
             return;
         }
-        sub.paused = pause;
-        if pause {
-            return;
-        }
-        // What was held back leaves no hole in the numbering (see `SeqRewrite`), and the
-        // picture starts again at a keyframe.
-        sub.seq.skip();
-        sub.needs_keyframe = true;
+        sub.switch.set_target(target);
+        let wanted = sub.switch.wants_keyframe();
         track.refresh_awaiting();
-        pub_peer.request_keyframe(mid, now);
-        self.mark_dirty(pub_slot);
+        if let Some(layer) = wanted {
+            pub_peer.request_keyframe(mid, layer, now);
+            self.mark_dirty(pub_slot);
+        }
     }
 }
 

@@ -6,11 +6,12 @@ use std::time::Instant;
 
 use str0m::format::Codec;
 use str0m::media::{MediaKind, Mid, Pt};
-use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Vp8Descriptor, Vp8Patch};
 use str0m::Rtc;
 
 use super::Sfu;
-use crate::media::packet::{starts_vp8_keyframe, SeqRewrite};
+use crate::media::layer_switch::{PacketInfo, Payload, Verdict, Vp8Rewrite};
+use crate::media::peer::layer_of;
 use crate::media::peer::{Subscriber, TrackIn, TrackOut, TrackOutState};
 use crate::media::{Forwarding, GroupKey, MediaSignal, PeerKey};
 
@@ -54,15 +55,17 @@ impl Sfu {
         }
     }
 
-    /// The hot path: one published RTP packet written to every subscriber as it is, with the
-    /// subscriber's payload type and sequence number. No lock, no copy of the payload (it is
-    /// reference counted), no re-packetizing.
+    /// The hot path: one published RTP packet written to every subscriber of its layer, with
+    /// the subscriber's payload type and numbering (see `layer_switch`). No lock, no copy of
+    /// the payload (it is reference counted; a VP8 descriptor that needs new numbers is
+    /// patched by str0m as it writes the packet), no re-packetizing.
     pub(super) fn forward(&mut self, publisher_slot: usize, packet: RtpPacket) {
         let Some(publisher) = self.peers[publisher_slot].as_mut() else { return };
         let forwarding = publisher.forwarding;
-        let Some(mid) = publisher.rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| s.mid()) else {
+        let Some((mid, rid)) = publisher.rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| (s.mid(), s.rid())) else {
             return;
         };
+        let Some(layer) = layer_of(rid) else { return };
         let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) else {
             return;
         };
@@ -72,15 +75,21 @@ impl Sfu {
         }
         // When it arrived: the loop's clock for this packet.
         let now = packet.timestamp;
-        track.meter.add(now, packet.payload.len());
+        track.meters[usize::from(layer)].add(now, packet.payload.len());
+        track.simulcast |= rid.is_some();
         let is_video = kind == MediaKind::Video;
-        let is_keyframe = is_video && starts_vp8_keyframe(&packet.payload);
+        let info = if is_video {
+            PacketInfo::vp8(*packet.seq_no, packet.header.timestamp, now, &packet.payload)
+        } else {
+            PacketInfo::opaque(*packet.seq_no, packet.header.timestamp, now)
+        };
+        let is_keyframe = is_video && info.starts_stream();
         if is_keyframe {
-            track.keyframe_seen();
+            track.keyframe_seen(layer);
         }
         let mut subscribers = std::mem::take(&mut track.subscribers);
-        // Receivers show who is speaking from the audio level; str0m writes the rest (mid)
-        // per subscriber itself, and no transport-wide numbers (see `sdp_feedback`).
+        // Receivers show who is speaking from the audio level; str0m writes the rest (mid,
+        // the subscriber's own transport-wide number) per subscriber itself.
         let ext_vals = ExtensionValues {
             audio_level: packet.header.ext_vals.audio_level,
             voice_activity: packet.header.ext_vals.voice_activity,
@@ -88,39 +97,47 @@ impl Sfu {
         };
         // Frames are counted at their last packet.
         let frame_end = !is_video || packet.header.marker;
+        // Parsed by str0m only if some subscriber's numbering differs from the publisher's.
+        let mut descriptor = None;
         for sub in subscribers.iter_mut() {
-            if sub.paused {
-                // Not for this subscriber's link now (see `bandwidth`).
-                sub.seq.skip();
-                continue;
-            }
-            if sub.needs_keyframe && !is_keyframe {
-                sub.seq.skip();
-                if frame_end {
-                    self.counts.dropped_frames += 1;
-                }
-                continue;
-            }
             let Some(peer) = self.peers[sub.slot].as_mut().filter(|p| p.key == sub.key) else {
                 continue;
             };
-            let mut api = peer.rtc.direct_api();
             if sub.ssrc.is_none() {
-                sub.ssrc = api.stream_tx_by_mid(sub.mid, None).map(|s| s.ssrc());
+                sub.ssrc = peer.rtc.direct_api().stream_tx_by_mid(sub.mid, None).map(|s| s.ssrc());
+                if sub.ssrc.is_none() {
+                    // Not negotiated yet: nothing is numbered for it.
+                    sub.switch.skip();
+                    continue;
+                }
             }
+            let forward = match sub.switch.on_packet(layer, &info) {
+                Verdict::Forward(forward) => forward,
+                Verdict::Drop => {
+                    // Another layer, a paused video, or a picture waiting for its keyframe.
+                    if frame_end && sub.switch.wants_keyframe() == Some(layer) {
+                        self.counts.dropped_frames += 1;
+                    }
+                    continue;
+                }
+            };
+            let mut api = peer.rtc.direct_api();
             let Some(stream) = sub.ssrc.and_then(|ssrc| api.stream_tx(&ssrc)) else {
-                // Not negotiated yet, or the stream went: the mid is looked up again next time.
+                // The stream went: the mid is looked up again next time.
                 sub.ssrc = None;
-                sub.seq.skip();
                 continue;
             };
-            let Some(seq) = sub.seq.map(*packet.seq_no) else { continue };
-            let write = RtpWrite::new(sub.pt, seq.into(), packet.header.timestamp, packet.timestamp, packet.payload.clone())
+            let mut write = RtpWrite::new(sub.pt, forward.seq.into(), forward.timestamp, packet.timestamp, packet.payload.clone())
                 .marker(packet.header.marker)
                 .ext_vals(ext_vals.clone())
                 .nackable(is_video);
+            if let Some(rewrite) = forward.rewrite {
+                let parsed = descriptor.get_or_insert_with(|| Vp8Descriptor::parse(&packet.payload).ok());
+                if let Some(patch) = parsed.as_ref().and_then(|d| vp8_patch(d, &info, rewrite)) {
+                    write = write.vp8_patch(patch);
+                }
+            }
             stream.write_rtp(write);
-            sub.needs_keyframe = false;
             if frame_end {
                 self.counts.forwarded_frames += 1;
             }
@@ -130,7 +147,7 @@ impl Sfu {
         let publisher = self.peers[publisher_slot].as_mut().expect("publisher polled above");
         if let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) {
             track.subscribers = subscribers;
-            // Only a keyframe ends a subscriber's wait (`needs_keyframe`).
+            // Only a keyframe ends a subscriber's wait.
             if is_keyframe {
                 track.refresh_awaiting();
             }
@@ -178,21 +195,10 @@ impl Sfu {
             let Some(pt) = self.peers[slot].as_ref().and_then(|p| payload_type(&p.rtc, kind)) else { continue };
             let Some(pub_peer) = self.peers[pub_slot].as_mut() else { continue };
             if let Some(track) = pub_peer.tracks_in.iter_mut().find(|t| t.mid == publisher_mid) {
-                track.subscribers.push(Subscriber {
-                    slot,
-                    key,
-                    mid,
-                    pt,
-                    seq: SeqRewrite::default(),
-                    needs_keyframe: kind == MediaKind::Video,
-                    ssrc: None,
-                    // A video waits for the subscriber's plan, which comes at once.
-                    paused: kind == MediaKind::Video,
-                });
+                // A video waits for the subscriber's plan, which comes at once (and asks
+                // for the keyframe of the layer it picks).
+                track.subscribers.push(Subscriber::new(slot, key, mid, pt, kind));
                 track.refresh_awaiting();
-            }
-            if kind == MediaKind::Video {
-                self.request_keyframe(publisher, publisher_mid, now);
             }
         }
     }
@@ -207,10 +213,7 @@ impl Sfu {
                     *peer.off_since(kind) = None;
                     for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind) {
                         for sub in &mut track.subscribers {
-                            // What was held back while off leaves no hole in the numbering,
-                            // and a picture starts again at a keyframe.
-                            sub.seq.skip();
-                            sub.needs_keyframe |= kind == MediaKind::Video;
+                            sub.restart();
                         }
                         track.refresh_awaiting();
                         turned_on.push((track.mid, kind));
@@ -224,7 +227,7 @@ impl Sfu {
         let group = peer.group;
         for &(mid, kind) in &turned_on {
             if kind == MediaKind::Video {
-                peer.request_keyframe(mid, now);
+                peer.request_awaited_keyframes(mid, now);
             }
         }
         self.mark_dirty(slot);
@@ -297,4 +300,22 @@ fn payload_type(rtc: &Rtc, kind: MediaKind) -> Option<Pt> {
         MediaKind::Video => Codec::Vp8,
     };
     rtc.codec_config().params().iter().find(|p| p.spec().codec == codec).map(|p| p.pt())
+}
+
+/// str0m's patch for the numbers `rewrite` gives (a 7-bit picture id keeps its low 7 bits);
+/// `None` when str0m will not patch this descriptor (it refuses one RFC 7741 forbids), and
+/// the packet goes as received.
+fn vp8_patch(descriptor: &Vp8Descriptor, info: &PacketInfo, rewrite: Vp8Rewrite) -> Option<Vp8Patch> {
+    let mut builder = descriptor.patch();
+    let width = match info.payload {
+        Payload::Vp8(Some(parsed)) => parsed.picture_id.map(|p| p.mask()),
+        _ => None,
+    };
+    if let (Some(value), Some(mask)) = (rewrite.picture_id, width) {
+        builder = builder.picture_id(value & mask);
+    }
+    if let Some(tl0) = rewrite.tl0picidx {
+        builder = builder.tl0_pic_idx(tl0);
+    }
+    builder.build().ok()
 }

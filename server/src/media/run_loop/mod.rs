@@ -612,19 +612,28 @@ impl Sfu {
                     .find(|t| t.state == TrackOutState::Open(request.mid))
                     .map(|t| (t.publisher, t.publisher_mid));
                 if let Some((publisher, mid)) = source {
-                    self.request_keyframe(publisher, mid, now);
+                    let subscriber = peer.key;
+                    self.request_keyframe(publisher, mid, subscriber, now);
                 }
             }
             _ => {}
         }
     }
 
-    fn request_keyframe(&mut self, publisher: PeerKey, mid: Mid, now: Instant) {
-        if let Some(&slot) = self.by_key.get(&publisher) {
-            if let Some(peer) = self.peers[slot].as_mut() {
-                peer.request_keyframe(mid, now);
-                self.mark_dirty(slot);
-            }
+    /// `subscriber` asked for a keyframe of `publisher`'s video on `mid`: the layer it
+    /// receives (or waits for) is asked of the publisher.
+    fn request_keyframe(&mut self, publisher: PeerKey, mid: Mid, subscriber: PeerKey, now: Instant) {
+        let Some(&slot) = self.by_key.get(&publisher) else { return };
+        let Some(peer) = self.peers[slot].as_mut() else { return };
+        let layer = peer
+            .tracks_in
+            .iter()
+            .find(|t| t.mid == mid)
+            .and_then(|t| t.subscribers.iter().find(|s| s.key == subscriber))
+            .and_then(|s| s.switch.current().or(s.switch.wants_keyframe()));
+        if let Some(layer) = layer {
+            peer.request_keyframe(mid, layer, now);
+            self.mark_dirty(slot);
         }
     }
 
