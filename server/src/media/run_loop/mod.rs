@@ -675,6 +675,9 @@ impl Sfu {
                 let Some(&slot) = self.by_key.get(&peer) else { return };
                 if let Some(p) = self.peers[slot].as_mut() {
                     p.rebind(signals);
+                    // The new session's page starts from "good": tell it again how things stand.
+                    p.downlink.told = None;
+                    p.downlink.replan(now);
                 }
             }
             MediaCommand::SetForwarding { peer, forwarding } => {
