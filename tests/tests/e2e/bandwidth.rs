@@ -16,6 +16,18 @@ async fn start_estimating() -> RunningServer {
     start_server_with(|c| c.media.bandwidth_estimation = true).await
 }
 
+/// A meeting of Ana, Ben and Cai, every video to everyone; Ana already receives the others.
+async fn three_of_us() -> Result<(RunningServer, [Participant; 3])> {
+    let server = start_server().await;
+    let room = create_room(&server).await?;
+    let addr = server.http_addr();
+    let ana = Participant::join(addr, &room, "Ana").await?;
+    let ben = Participant::join(addr, &room, "Ben").await?;
+    let cai = Participant::join(addr, &room, "Cai").await?;
+    ana.wait_receiving_from(&[&ben.id, &cai.id]).await?;
+    Ok((server, [ana, ben, cai]))
+}
+
 /// Feedback goes to publishers on what they send (so the browser adapts its rate) and comes
 /// from subscribers on what the server forwards: every forwarded packet carries a transport-
 /// wide number, and each member is told how their link stands.
@@ -54,13 +66,7 @@ async fn congestion_feedback_flows_both_ways_and_each_member_hears_of_their_link
 /// it), the sound keeps coming, and video returns when they ask.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sound_only_stops_every_video_at_the_server_and_the_sound_flows_on() -> Result<()> {
-    let server = start_server().await;
-    let room = create_room(&server).await?;
-    let addr = server.http_addr();
-    let ana = Participant::join(addr, &room, "Ana").await?;
-    let ben = Participant::join(addr, &room, "Ben").await?;
-    let cai = Participant::join(addr, &room, "Cai").await?;
-    ana.wait_receiving_from(&[&ben.id, &cai.id]).await?;
+    let (server, [ana, ben, cai]) = three_of_us().await?;
 
     // A burst of toggles, as a nervous click would make: merged, the last one stands.
     for i in 0..12 {
@@ -92,13 +98,7 @@ async fn sound_only_stops_every_video_at_the_server_and_the_sound_flows_on() -> 
 /// is refused whole with `unknown_track`, and sizes past any screen are clamped, not refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hidden_tiles_get_no_video_and_tiles_for_no_one_are_refused() -> Result<()> {
-    let server = start_server().await;
-    let room = create_room(&server).await?;
-    let addr = server.http_addr();
-    let ana = Participant::join(addr, &room, "Ana").await?;
-    let ben = Participant::join(addr, &room, "Ben").await?;
-    let cai = Participant::join(addr, &room, "Cai").await?;
-    ana.wait_receiving_from(&[&ben.id, &cai.id]).await?;
+    let (server, [ana, ben, cai]) = three_of_us().await?;
 
     for (bad, why) in [("nobody", "someone not in the meeting"), (ana.id.as_str(), "herself")] {
         let errors_before = ana.errors().len();
