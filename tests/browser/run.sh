@@ -7,4 +7,4 @@ cd "$(dirname "$0")"
 if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund
 fi
-exec node --test --test-concurrency=1 --test-timeout=180000 "$@" tests/*.test.js
+exec node --test --test-concurrency=1 --test-timeout=600000 "$@" tests/*.test.js

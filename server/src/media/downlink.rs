@@ -28,6 +28,8 @@ pub struct Downlink {
     pub due: Option<Instant>,
     /// What the member was last told: paused publishers (by label, sorted) and sound only.
     pub told: Option<(Vec<String>, bool)>,
+    /// str0m estimates this link (`media.bandwidth_estimation`).
+    pub estimating: bool,
 }
 
 /// With `media.bandwidth_estimation` off, every link is taken to carry everything.
@@ -36,7 +38,21 @@ const UNLIMITED: Bps = Bps(u64::MAX / 4);
 impl Downlink {
     /// `estimating`: str0m estimates this link; otherwise it is taken as unlimited.
     pub fn new(estimating: bool) -> Downlink {
-        Downlink { estimate: (!estimating).then_some(UNLIMITED), ..Downlink::default() }
+        Downlink { estimate: (!estimating).then_some(UNLIMITED), estimating, ..Downlink::default() }
+    }
+
+    /// The path changed (an ICE restart after an outage or a network change): what was
+    /// learnt of the old one says nothing of the new, and an outage's losses would hold every
+    /// video paused for seconds after the sound is back. Starts again from `initial` (the
+    /// plan's hysteresis too); whether str0m's estimator should start again from it as well.
+    pub fn forget_estimate(&mut self, now: Instant, initial: Bps) -> bool {
+        if !self.estimating {
+            return false;
+        }
+        self.estimate = Some(initial);
+        self.allocator = Allocator::new();
+        self.replan(now);
+        true
     }
 
     /// Plan at the next turn of the loop.

@@ -557,6 +557,8 @@ test('a_member_who_may_not_unmute_can_still_turn_the_camera_on', { timeout: 90_0
   assert.equal(await member.evaluate(() => window.haven.you.audio), false);
 
   await waitForTile(chair, kim.id, 'Kim');
+  // In front, as the chair would look at it: a background tab asks for no video.
+  await chair.bringToFront();
   const framesFrom = async () =>
     (await inbound(chair)).filter((r) => r.kind === 'video' && r.from === kim.id).reduce((n, r) => n + r.framesDecoded, 0);
   const deadline = Date.now() + CONNECT_TIMEOUT;

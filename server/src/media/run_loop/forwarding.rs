@@ -66,6 +66,10 @@ impl Sfu {
             return;
         };
         let Some(layer) = layer_of(rid) else { return };
+        // Padding alone (a browser probing its uplink) is for us, not for anyone else's link.
+        if packet.payload.is_empty() {
+            return;
+        }
         let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) else {
             return;
         };

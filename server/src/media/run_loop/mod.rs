@@ -759,6 +759,10 @@ impl Sfu {
                     // from a new address, which the first valid check teaches us.
                     self.by_ufrag.remove(&std::mem::replace(&mut peer.ufrag, ufrag.clone()));
                     self.by_ufrag.insert(ufrag, slot);
+                    let initial = crate::allocator::Bps::kbps(bandwidth::INITIAL_ESTIMATE_KBPS);
+                    if peer.downlink.forget_estimate(Instant::now(), initial) {
+                        peer.rtc.bwe().reset(str0m::bwe::Bitrate::kbps(bandwidth::INITIAL_ESTIMATE_KBPS));
+                    }
                 }
                 let _ = peer.signals.send(MediaSignal::Answer(answer));
             }
