@@ -11,6 +11,8 @@
 # NO_JANUS=1 leaves Janus out, not even installed (with BASELINE_HAVEN: a quicker A/B of two
 # Haven builds; alone: sizing a machine, docs/deploy.md).
 # MEDIA_WORKERS=W runs Haven with W media workers (all on core 0 like the rest of it).
+# BENCH_HAVEN_ENV="HAVEN_X=v ..." passes these variables to the Haven under test only (not to
+# BASELINE_HAVEN, which may not know them), e.g. HAVEN_BANDWIDTH_ESTIMATION=false.
 # MEASURED=K: only K participants (spread over the join order) decrypt and measure what they
 # receive, the others count packets (the generator then costs much less than the SFU, so
 # capacity can be found).
@@ -71,7 +73,9 @@ start_sfu() { # haven|haven-base|janus|relay → sets SFU_PID, SFU_URL, SFU_ROOM
     haven | haven-base)
       local bin=target/release/haven
       [ "$1" = haven-base ] && bin=$BASELINE_HAVEN
-      RUST_LOG=warn taskset -c 0 "$bin" --config "$WORK/haven.toml" >"$WORK/haven.log" 2>&1 &
+      local extra=()
+      [ "$1" = haven ] && [ -n "${BENCH_HAVEN_ENV:-}" ] && read -r -a extra <<<"$BENCH_HAVEN_ENV"
+      env "${extra[@]}" RUST_LOG=warn taskset -c 0 "$bin" --config "$WORK/haven.toml" >"$WORK/haven.log" 2>&1 &
       SFU_PID=$!; SFU_URL=ws://127.0.0.1:8090/ws; SFU_ROOM=bench; wait_port 8090 ;;
     janus)
       LD_PRELOAD=$WORK/janus/noloopback.so taskset -c 0 janus -C "$WORK/janus/janus.jcfg" -F "$WORK/janus" \

@@ -108,7 +108,14 @@ impl Conn {
     }
 
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String> {
-        let offer = SdpOffer::from_sdp_string(sdp)?;
+        // The synthetic participant publishes one camera stream, as a client without
+        // simulcast: it ignores the layers Haven's offer asks for (str0m would answer them
+        // and then send without rids, which no browser does).
+        let sdp: String = sdp
+            .split_inclusive('\n')
+            .filter(|line| !line.starts_with("a=rid:") && !line.starts_with("a=simulcast:"))
+            .collect();
+        let offer = SdpOffer::from_sdp_string(&sdp)?;
         let answer = self.rtc.sdp_api().accept_offer(offer)?;
         Ok(answer.to_sdp_string())
     }
