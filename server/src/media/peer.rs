@@ -101,7 +101,8 @@ pub(super) fn dtls_fingerprint(sdp: &str) -> Option<&str> {
 /// q;h;f`): a browser scales them 4, 2 and 1 from its camera. A camera sent without
 /// simulcast (no rid) is layer 0, its only one.
 pub const LAYER_RIDS: [&str; LAYERS] = ["q", "h", "f"];
-pub const LAYERS: usize = 3;
+/// As many as the allocator plans for.
+pub const LAYERS: usize = crate::allocator::MAX_LAYERS;
 
 /// The layer a received stream carries, by its rid; `None` for a rid we did not ask for.
 pub fn layer_of(rid: Option<Rid>) -> Option<u8> {
