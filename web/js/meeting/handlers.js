@@ -1,0 +1,336 @@
+// Server messages, handled strictly in order (see signaling.js): each handler updates the
+// state (state.js), then asks the views to show it (views.js). One way only: a view never
+// changes the state, and nothing here builds DOM.
+
+import { announce } from '../announce.js';
+import { isStaffRole } from '../facilitator.js';
+import { REACTIONS } from '../grid.js';
+import { screenFor, sentenceFor } from '../messages.js';
+import { KINDS, PeerSession } from '../peer.js';
+import { forceOff, local, renderSelf, sendMediaState } from './media.js';
+import { endSession, loadRoomInfo, scheduleReconnect, sendJoin } from './session.js';
+import { app, isStaff, storeToken } from './state.js';
+import {
+  chat,
+  grid,
+  queue,
+  reception,
+  renderParticipant,
+  renderPeople,
+  renderRoles,
+  renderRoomState,
+  renderRoomTitle,
+  renderWaitingMessage,
+  setState,
+  showAgreementError,
+  showNameError,
+  showProblem,
+  staff,
+} from './views.js';
+
+/** What an ICE restart (web/js/peer.js) tells the person. */
+const RESTART_WORDS = {
+  interrupted: 'Sound and video were interrupted. Reconnecting…',
+  network: 'Your network changed. Reconnecting sound and video…',
+  recovered: 'Sound and video are back.',
+};
+
+export async function handleMessage(msg) {
+  switch (msg.type) {
+    case 'joined':
+      return onJoined(msg);
+    case 'waiting':
+      return onWaiting(msg);
+    case 'participant_joined':
+      return onParticipant(msg.participant, true);
+    case 'participant_updated':
+      return onParticipant(msg.participant, false);
+    case 'participant_left':
+      return onParticipantLeft(msg.id, msg.reason);
+    case 'queue':
+      return queue.setQueue(msg.queue);
+    case 'floor_given':
+      return queue.setFloor(msg.floor);
+    case 'floor_taken':
+      return queue.taken(msg.id, msg.reason);
+    case 'timer_extended':
+      return queue.extend(msg.floor);
+    case 'timer_warning':
+      return queue.warning(msg.id, msg.seconds_left);
+    case 'timer_expired':
+      return queue.timeUp(msg.id);
+    case 'room_updated':
+      return onRoomUpdated(msg.room);
+    case 'waiting_list':
+      app.waiting = msg.waiting;
+      return staff.setWaiting(msg.waiting);
+    case 'ban_list':
+      app.bans = msg.bans;
+      return staff.setBans(msg.bans);
+    case 'muted':
+      announce(msg.message || 'A facilitator muted you.', { visible: true });
+      return forceOff('audio');
+    case 'camera_stopped':
+      announce(msg.message || 'A facilitator turned your camera off.', { visible: true });
+      return forceOff('video');
+    case 'chat':
+      return chat.add(msg.message);
+    case 'chat_deleted':
+      return chat.remove(msg.id);
+    case 'private_message':
+      return chat.private(msg.message);
+    case 'check_in_requested':
+      return chat.checkIn(msg.id, msg.name);
+    case 'reaction':
+      return onReaction(msg.id, msg.reaction);
+    case 'reception':
+      return reception.handleReception(msg);
+    case 'answer':
+      return app.peer?.handleAnswer(msg.sdp);
+    case 'offer':
+      return app.peer?.handleOffer(msg.sdp);
+    case 'closed':
+      return onClosed(msg);
+    case 'error':
+      return onError(msg);
+    default:
+      // Newer servers may say more than this client understands.
+      console.debug('haven: ignoring message', msg.type);
+      return undefined;
+  }
+}
+
+function onClosed(msg) {
+  if (msg.code === 'connection_lost' && app.resumeKey) {
+    // The media connection timed out; the server keeps our place: come back by ourselves.
+    announce('The connection dropped. Reconnecting…', { visible: true });
+    endSession({ keepMedia: true });
+    scheduleReconnect();
+    return;
+  }
+  app.resumeKey = null;
+  // Banned from the waiting room: never in the meeting, so not "removed".
+  const code = msg.code === 'banned' && app.state === 'waiting' ? 'banned_while_waiting' : msg.code;
+  endSession();
+  showProblem(screenFor(code, msg.message));
+}
+
+function onWaiting(msg) {
+  if (app.state !== 'connecting') return;
+  storeToken(msg.token);
+  app.resumeKey = msg.resume_key ?? null;
+  renderWaitingMessage(msg.message);
+  setState('waiting');
+  announce('You are in the waiting room. A facilitator will let you in shortly.');
+}
+
+async function onJoined(msg) {
+  if (app.state !== 'connecting' && app.state !== 'waiting') return;
+  storeToken(msg.token);
+  app.resumeKey = msg.resume_key ?? null;
+  if (app.reconnecting) announce("You're back in the meeting.", { visible: true });
+  app.reconnecting = 0;
+  app.you = { ...msg.you };
+  if (msg.room) app.roomInfo = msg.room;
+  app.participants = new Map(msg.participants.map((p) => [p.id, { ...p }]));
+  app.waiting = Array.isArray(msg.waiting) ? msg.waiting : [];
+  app.bans = Array.isArray(msg.bans) ? msg.bans : [];
+  renderRoomTitle();
+  setState('joined');
+  queue.reset(msg.queue ?? [], msg.floor ?? null);
+  chat.reset(msg.chat ?? []);
+  renderRoles();
+  if (isStaff()) staff.setWaiting(app.waiting);
+  staff.setBans(isStaff() ? app.bans : []);
+  renderRoomState();
+
+  grid.clear();
+  renderSelf();
+  for (const p of app.participants.values()) grid.upsert(p);
+  // Sound only and the tile sizes, said again to every session (the server may have forgotten).
+  reception.start();
+  const others = app.participants.size;
+  announce(
+    others === 0
+      ? "You're in the meeting. No one else is here yet."
+      : `You're in the meeting. ${others === 1 ? '1 other person is' : `${others} other people are`} here.`,
+  );
+
+  const peer = new PeerSession({
+    send: (m) => app.sig?.send(m) ?? false,
+    canSignal: () => !!app.sig?.open,
+    iceServers: Array.isArray(msg.ice_servers) ? msg.ice_servers : [],
+    onTrack,
+    onConnectionState: (state) => {
+      if (app.peer === peer) document.body.dataset.media = state;
+    },
+    // A failed media path is not announced as final: the peer restarts ICE by itself.
+    onRestart: (phase) => {
+      if (app.peer === peer) announce(RESTART_WORDS[phase], { visible: true });
+    },
+  });
+  app.peer = peer;
+  // Senders carry whatever is on right now; a device switched on later is put on its sender
+  // by applyMedia(). A fresh join answers the server's first offer, which follows `joined`;
+  // after a resume this new peer connection offers itself.
+  const tracks = { audio: local.tracks.audio, video: local.tracks.video };
+  if (msg.resumed) await peer.start(tracks, local.stream);
+  else peer.expectOffer(tracks, local.stream);
+  sendMediaState();
+}
+
+function onParticipant(participant, isNew) {
+  if (app.you && participant.id === app.you.id) {
+    onSelfUpdated(participant);
+    return;
+  }
+  const known = app.participants.has(participant.id);
+  app.participants.set(participant.id, { ...participant });
+  renderParticipant(participant);
+  if (isNew && !known) announce(`${participant.name} joined.`);
+}
+
+/** The server's truth about me: roles, hand, floor, and whether my mic/camera are on. */
+function onSelfUpdated(participant) {
+  const before = app.you;
+  app.you = { ...participant };
+  for (const kind of KINDS) {
+    if (participant[kind]) app.pending[kind] = false;
+    else if (app.want[kind] && !app.pending[kind]) forceOff(kind);
+  }
+  if (before && before.role !== participant.role) {
+    announce(
+      isStaffRole(participant.role)
+        ? 'You are now a co-facilitator. The facilitator tools are open.'
+        : 'You are no longer a co-facilitator.',
+      { visible: true },
+    );
+    renderRoles();
+  }
+  if (before?.muted_by_facilitator && !participant.muted_by_facilitator && !participant.has_floor) {
+    announce('A facilitator lets you speak again. You may unmute when you are ready.', { visible: true });
+  } else if (before && !before.may_unmute && participant.may_unmute && !participant.audio && !app.you.has_floor) {
+    announce('You may unmute now.');
+  }
+  renderSelf();
+}
+
+function onParticipantLeft(id, reason) {
+  const participant = app.participants.get(id);
+  app.participants.delete(id);
+  app.streams.delete(id);
+  grid.remove(id);
+  if (participant) announce(reason === 'removed' ? `${participant.name} was removed.` : `${participant.name} left.`);
+  renderPeople();
+}
+
+/** Restore turns no one's mic or camera back on: members are told they may. */
+function restoredSentence(room) {
+  if (isStaff()) return 'The meeting is back to normal.';
+  return room.members_may_unmute
+    ? 'The meeting is back to normal. Your mic and camera stay off until you turn them on again.'
+    : 'The meeting is back to normal. Your camera stays off until you turn it on again; raise your hand to share.';
+}
+
+function onRoomUpdated(room) {
+  const before = app.roomInfo;
+  app.roomInfo = room;
+  renderRoomTitle();
+  renderRoomState();
+  if (!before) return;
+  if (before.locked !== room.locked) announce(room.locked ? 'The room is now locked.' : 'The room is unlocked.');
+  if (before.suspended !== room.suspended) {
+    announce(room.suspended ? 'The meeting is paused for safety.' : restoredSentence(room), { visible: true });
+  }
+  if (before.chat_enabled !== room.chat_enabled) announce(room.chat_enabled ? 'Chat is on.' : 'Chat is off.');
+  if (before.share_earlier_chat !== room.share_earlier_chat) {
+    // It changes who may read what members already wrote: say it where everyone sees it.
+    announce(
+      room.share_earlier_chat
+        ? 'People who come in from now on will also see the recent chat.'
+        : 'People who come in from now on will see only what is said after they arrive.',
+      { visible: true },
+    );
+  }
+  if (before.members_may_unmute !== room.members_may_unmute && !isStaff()) {
+    announce(room.members_may_unmute ? 'You may unmute yourself again.' : 'Only the person sharing can unmute now.');
+  }
+}
+
+function onReaction(id, reaction) {
+  const who = app.you && id === app.you.id ? 'You' : app.participants.get(id)?.name;
+  grid.react(id, reaction);
+  if (who) announce(`${who}: ${REACTIONS[reaction]?.words ?? reaction}.`);
+}
+
+function onTrack(event) {
+  const [stream] = event.streams;
+  if (!stream) {
+    console.warn('haven: a remote track came without a stream id; cannot tell whose it is');
+    return;
+  }
+  app.streams.set(stream.id, stream);
+  grid.attach(stream.id, stream, { reload: true });
+}
+
+const REFUSED_KIND = {
+  cannot_unmute: ['audio'],
+  muted_by_facilitator: ['audio'],
+  camera_stopped: ['video'],
+  room_suspended: ['audio', 'video'],
+};
+
+function onError(msg) {
+  if (reception.handleError(msg)) return undefined;
+  console.warn('haven: server error', msg.code, msg.message);
+  if (msg.code === 'negotiation_in_progress' && app.peer) {
+    // Our ICE restart met a server offer: the peer answers that first and offers again.
+    return app.peer.handleOfferRefused();
+  }
+  if (msg.code === 'resume_failed' && app.state === 'connecting' && app.sig) {
+    // The place was not kept (too long away, or removed meanwhile): join afresh.
+    app.resumeKey = null;
+    sendJoin(app.sig);
+    return undefined;
+  }
+  if (app.state === 'connecting' || app.state === 'waiting') {
+    // Only `join` can fail before `joined`.
+    endSession();
+    if (msg.code === 'invalid_name' || msg.code === 'name_taken_by_staff') {
+      setState('join');
+      showNameError(msg.message || sentenceFor(msg.code));
+    } else if (msg.code === 'guidelines_not_accepted') {
+      showAgreementError(undefined, loadRoomInfo);
+    } else {
+      showProblem(screenFor(msg.code, msg.message));
+    }
+    return undefined;
+  }
+  for (const kind of REFUSED_KIND[msg.code] ?? []) {
+    if (app.pending[kind] || app.want[kind]) forceOff(kind);
+  }
+  announce(sentenceFor(msg.code, msg.message), { visible: true });
+  return undefined;
+}
+
+export function handleSocketClose({ byUs }) {
+  if (byUs) return;
+  if (app.state === 'joined' || app.state === 'waiting' || (app.state === 'connecting' && app.reconnecting)) {
+    // Dropped without a `closed` message: the network, not a decision. Come back by ourselves.
+    if (app.state === 'joined') announce('The connection dropped. Reconnecting…', { visible: true });
+    endSession({ keepMedia: true });
+    scheduleReconnect();
+    return;
+  }
+  if (app.state === 'connecting') {
+    endSession();
+    showProblem(screenFor('connection_lost'));
+  }
+}
+
+export function handleFailure(err, msg) {
+  console.error('haven: handling', msg?.type, 'failed:', err);
+  if (msg?.type === 'offer' || msg?.type === 'answer') {
+    announce(sentenceFor('bad_sdp'), { visible: true });
+  }
+}

@@ -1,0 +1,74 @@
+// A small, read-only window into the page for the browser tests, only where they ask for it
+// before the page loads (tests/browser/lib/browsers.js): a production page exposes nothing.
+
+import { handleMessage } from './handlers.js';
+import { local } from './media.js';
+import { app } from './state.js';
+import { queue, reception } from './views.js';
+
+export function installTestHooks() {
+  if (window.__havenTestHooks !== true) return;
+  window.haven = {
+    get state() {
+      return app.state;
+    },
+    get pc() {
+      return app.peer?.pc ?? null;
+    },
+    get you() {
+      return app.you ? { ...app.you } : null;
+    },
+    get room() {
+      return app.room;
+    },
+    get participants() {
+      return [...app.participants.values()].map((p) => ({ ...p }));
+    },
+    get media() {
+      return { ...app.want };
+    },
+    /** The open local tracks: which track and which device, to see a device being reopened. */
+    get localTracks() {
+      const about = (t) => (t ? { id: t.id, deviceId: t.getSettings?.().deviceId ?? '' } : null);
+      return { audio: about(local.tracks.audio), video: about(local.tracks.video) };
+    },
+    get roomInfo() {
+      return app.roomInfo ? { ...app.roomInfo } : null;
+    },
+    get queue() {
+      return queue.queue.map((e) => ({ ...e }));
+    },
+    /** Staff: who waits, and this meeting's bans, as the server last said. */
+    get waiting() {
+      return app.waiting.map((w) => ({ ...w }));
+    },
+    get bans() {
+      return app.bans.map((b) => ({ ...b }));
+    },
+    get floor() {
+      return queue.floor ? { ...queue.floor } : null;
+    },
+    /** Remote streams: whose (participant id) and which track ids, to read getStats by person. */
+    get streams() {
+      return [...app.streams].map(([id, stream]) => ({
+        id,
+        tracks: stream.getTracks().map((t) => ({ id: t.id, kind: t.kind })),
+      }));
+    },
+    get trace() {
+      return app.trace.slice();
+    },
+    /** Resolves when every queued mic/camera change is done. */
+    settled() {
+      return app.mediaChain;
+    },
+    /** "Sound only", the link as shown, the tiles shown paused, and the tile report now. */
+    get reception() {
+      return { soundOnly: reception.soundOnly, link: reception.link, paused: reception.paused, tiles: reception.tiles() };
+    },
+    /** Hands the page a message as if the server had sent it (a `reception`, say). */
+    deliver(msg) {
+      return handleMessage(msg);
+    },
+  };
+}

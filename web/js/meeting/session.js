@@ -1,0 +1,196 @@
+// Joining, reconnecting and leaving: the socket's life and the person's place in the meeting.
+// Server messages go to handlers.js; this module only opens and closes the session.
+
+import { announce } from '../announce.js';
+import { checkAgreement, fetchRoomInfo, needsAgreement, renderRoomInfo } from '../join-screen.js';
+import { screenFor } from '../messages.js';
+import { Signaling } from '../signaling.js';
+import { handleFailure, handleMessage, handleSocketClose } from './handlers.js';
+import { allOff } from './media.js';
+import { app, checkName, storedToken } from './state.js';
+import {
+  $,
+  clearMeeting,
+  reception,
+  clearNameError,
+  renderConnecting,
+  renderRoomTitle,
+  setJoinBusy,
+  setState,
+  show,
+  showNameError,
+  showProblem,
+} from './views.js';
+
+/** Waits before each automatic reconnection attempt after a dropped connection. */
+const RECONNECT_DELAYS_MS = [500, 1500, 3000, 6000, 10000];
+/** How long a join may take before the "Joining…" screen replaces the join screen. */
+const CONNECTING_SCREEN_DELAY_MS = 400;
+
+export async function join() {
+  if (app.state !== 'join') return;
+  const checked = checkName($('name-input').value);
+  if (checked.error) {
+    showNameError(checked.error);
+    return;
+  }
+  clearNameError();
+  if (!checkAgreement()) return;
+  app.name = checked.name;
+  app.reconnecting = 0;
+  app.resumeKey = null;
+  connect();
+}
+
+/** Opens a socket and asks to join (also used to reconnect with the same name and token). */
+export async function connect() {
+  renderConnecting();
+  if (app.reconnecting) {
+    setState('connecting');
+  } else {
+    // A join usually takes a fraction of a second: the "Joining…" screen appears only when
+    // it takes longer, instead of flashing up and costing a page layout on the way in.
+    app.state = 'connecting';
+    setJoinBusy(true);
+    clearTimeout(app.connectingTimer);
+    app.connectingTimer = setTimeout(() => {
+      if (app.state === 'connecting' && document.body.dataset.screen === 'join') show('connecting');
+    }, CONNECTING_SCREEN_DELAY_MS);
+  }
+
+  const sig = new Signaling({
+    onMessage: (msg) => (app.sig === sig ? handleMessage(msg) : undefined),
+    onClose: (info) => (app.sig === sig ? handleSocketClose(info) : undefined),
+    onHandlerError: (err, msg) => handleFailure(err, msg),
+    onTrace: (dir, msg) => {
+      app.trace.push({ dir, type: msg.type, ...(msg.code ? { code: msg.code } : {}), ...traceDetail(msg) });
+      if (app.trace.length > 500) app.trace.shift();
+    },
+  });
+  app.sig = sig;
+  try {
+    await sig.connect();
+  } catch (err) {
+    console.warn('haven:', err.message);
+    if (app.sig === sig) {
+      if (app.reconnecting) {
+        app.sig = null;
+        scheduleReconnect();
+        return;
+      }
+      endSession();
+      showProblem(screenFor('cannot_connect'));
+    }
+    return;
+  }
+  if (app.sig !== sig) return;
+  if (app.reconnecting && app.resumeKey) {
+    // Take back our place (role, hand in the queue, mute state); a refusal falls back to join.
+    sig.send({ type: 'resume', room: app.room, resume_key: app.resumeKey, request_id: String(++app.requestSeq) });
+    return;
+  }
+  sendJoin(sig);
+}
+
+/** What the trace keeps of `receive` and `reception` besides the type: ids and sizes, no names. */
+function traceDetail(msg) {
+  if (msg.type === 'receive') return { video: msg.video, tiles: msg.tiles };
+  if (msg.type === 'reception') return { link: msg.link, paused: msg.paused };
+  return {};
+}
+
+/** Asks to join as a newcomer. */
+export function sendJoin(sig) {
+  const request = {
+    type: 'join',
+    room: app.room,
+    name: app.name,
+    request_id: String(++app.requestSeq),
+  };
+  if (app.key) request.key = app.key;
+  const token = storedToken();
+  if (token) request.token = token;
+  if (needsAgreement() && $('agree-input').checked) request.accepted_guidelines = true;
+  sig.send(request);
+}
+
+/** The socket dropped without a word from the server: try again a few times by ourselves. */
+export function scheduleReconnect() {
+  const delay = RECONNECT_DELAYS_MS[app.reconnecting];
+  if (delay === undefined) {
+    app.reconnecting = 0;
+    endSession();
+    showProblem(screenFor('connection_lost'));
+    return;
+  }
+  app.reconnecting += 1;
+  renderConnecting();
+  setState('connecting');
+  clearTimeout(app.reconnectTimer);
+  app.reconnectTimer = setTimeout(() => {
+    if (app.state === 'connecting' && app.reconnecting) connect();
+  }, delay);
+}
+
+export function leave() {
+  clearTimeout(app.reconnectTimer);
+  app.resumeKey = null;
+  if (app.reconnecting && app.state === 'connecting') {
+    app.reconnecting = 0;
+    endSession();
+    setState('left');
+    return;
+  }
+  if (!['joined', 'connecting', 'waiting'].includes(app.state)) return;
+  app.sig?.send({ type: 'leave' });
+  endSession();
+  setState('left');
+  announce('You left the meeting.');
+}
+
+/**
+ * Closes the socket and the peer connection; the devices go off too unless `keepMedia` (a
+ * reconnection picks up where it was).
+ */
+export function endSession({ keepMedia = false } = {}) {
+  const { sig, peer } = app;
+  app.sig = null;
+  app.peer = null;
+  reception.stop();
+  peer?.close();
+  sig?.close();
+  app.participants.clear();
+  app.streams.clear();
+  app.you = null;
+  app.waiting = [];
+  app.bans = [];
+  app.pending = { audio: false, video: false };
+  clearMeeting();
+  if (!keepMedia) allOff();
+}
+
+/** A network change: retry at once rather than waiting for the next attempt. */
+export function networkChanged() {
+  if (app.state === 'connecting' && app.reconnecting) {
+    clearTimeout(app.reconnectTimer);
+    connect();
+  } else if (app.state === 'joined') {
+    // The socket may have survived while the media path did not: restart ICE.
+    app.peer?.networkChanged();
+  }
+}
+
+export function backToJoin() {
+  setState('join');
+  $('join-button').focus();
+}
+
+export async function loadRoomInfo() {
+  if (!app.room) return;
+  const info = await fetchRoomInfo(app.room);
+  if (info && !info.missing) {
+    app.roomInfo = info;
+    renderRoomTitle();
+    renderRoomInfo(info);
+  }
+}

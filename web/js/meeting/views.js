@@ -1,0 +1,224 @@
+// What the meeting page shows: the screens, and the panels (grid, sharing queue, chat,
+// facilitator tools, reception), each rendered from the state in state.js. Views read the
+// state and never change it; the panels send the person's commands through `send`.
+
+import { announce } from '../announce.js';
+import { ChatPanel } from '../chat.js';
+import { StaffPanel } from '../facilitator.js';
+import { Grid } from '../grid.js';
+import { checkAgreement, needsAgreement } from '../join-screen.js';
+import { KINDS } from '../peer.js';
+import { QueuePanel } from '../queue.js';
+import { Reception } from '../reception.js';
+import { app, heldMuted, isStaff, others, send } from './state.js';
+
+export const $ = (id) => document.getElementById(id);
+const SCREENS = ['join', 'connecting', 'waiting', 'meeting', 'left', 'problem'];
+
+export const grid = new Grid($('grid'), () => {
+  $('sound-button').hidden = false;
+  announce('Your browser blocked the sound. Press "Turn on sound" to hear the meeting.', { visible: true });
+});
+
+const ctx = { send, you: () => app.you, isStaff };
+export const queue = new QueuePanel(ctx);
+export const chat = new ChatPanel({
+  ...ctx,
+  onUnread: (n) => {
+    $('chat-unread').hidden = n === 0;
+    $('chat-unread').textContent = n ? `${n} new` : '';
+  },
+});
+export const staff = new StaffPanel({ ...ctx, roomId: app.room ?? '' });
+/** "Sound only", tile reports and the server's `reception` (web/js/reception.js). */
+export const reception = new Reception({
+  send,
+  grid,
+  isOther: (id) => app.participants.has(id),
+  announce: (text) => announce(text),
+  button: $('sound-only'),
+  indicator: $('link-indicator'),
+});
+
+// ---------------------------------------------------------------------------------------
+// Screens
+
+export function show(screen) {
+  for (const name of SCREENS) $(`screen-${name}`).hidden = name !== screen;
+  document.body.dataset.screen = screen;
+  // Move focus to the new screen's heading so keyboard and screen-reader users follow along.
+  const heading = $(`screen-${screen}`).querySelector('h1');
+  heading?.focus({ preventScroll: true });
+}
+
+export function setState(state) {
+  app.state = state;
+  setJoinBusy(false);
+  show(state === 'joined' ? 'meeting' : state);
+}
+
+/** The Join button says a join is under way while the join screen is still up (connect). */
+export function setJoinBusy(busy) {
+  const button = $('join-button');
+  if (button.hasAttribute('aria-busy') === busy) return;
+  if (busy) button.setAttribute('aria-busy', 'true');
+  else button.removeAttribute('aria-busy');
+  button.textContent = busy ? 'Joining…' : 'Join';
+}
+
+export function showProblem({ title, text, retry }) {
+  $('problem-heading').textContent = title;
+  $('problem-text').textContent = text;
+  $('retry-button').hidden = !retry;
+  setState('problem');
+  announce(title);
+}
+
+export function showNameError(text) {
+  const error = $('name-error');
+  error.textContent = text;
+  error.hidden = false;
+  $('name-input').setAttribute('aria-invalid', 'true');
+  $('name-input').focus();
+}
+
+export function clearNameError() {
+  $('name-error').hidden = true;
+  $('name-error').textContent = '';
+  $('name-input').removeAttribute('aria-invalid');
+}
+
+/** The guidelines were not agreed to (or changed): back to the join screen to agree again. */
+export function showAgreementError(text, reload) {
+  setState('join');
+  if (!needsAgreement()) {
+    // The guidelines changed since the page loaded: fetch them again.
+    reload().then(() => checkAgreement());
+    return;
+  }
+  $('agree-input').checked = false;
+  checkAgreement();
+  if (text) $('agree-error').textContent = text;
+}
+
+export function renderConnecting() {
+  $('connecting-heading').textContent = app.reconnecting ? 'Reconnecting…' : 'Joining…';
+  $('connecting-text').textContent = app.reconnecting
+    ? 'The connection dropped. Haven is bringing you back into the meeting.'
+    : 'Connecting you to the meeting.';
+}
+
+export function renderWaitingMessage(message) {
+  $('waiting-message').textContent = message || '';
+  $('waiting-message').hidden = !message;
+}
+
+// ---------------------------------------------------------------------------------------
+// The meeting
+
+/** The mic and camera switches (join screen and control bar), the preview and my tile. */
+export function renderMedia(localTracks) {
+  for (const kind of KINDS) {
+    for (const button of document.querySelectorAll(`[data-toggle="${kind}"]`)) {
+      button.setAttribute('aria-pressed', String(app.want[kind]));
+      button.querySelector('.toggle-state').textContent = app.want[kind] ? 'on' : 'off';
+    }
+  }
+  const preview = $('preview-video');
+  const track = localTracks.video;
+  preview.srcObject = track ? new MediaStream([track]) : null;
+  preview.closest('.preview').classList.toggle('is-on', !!track);
+  if (track) preview.play().catch(() => {});
+  renderSelf(localTracks);
+}
+
+export function renderSelf(localTracks) {
+  if (!app.you || app.state !== 'joined') return;
+  const held = heldMuted();
+  $('held-muted-banner').hidden = !held;
+  for (const button of document.querySelectorAll('#screen-meeting [data-toggle="audio"]')) {
+    // Not `disabled`: it stays focusable, and pressing it says why it does nothing.
+    if (held) {
+      button.setAttribute('aria-disabled', 'true');
+      button.setAttribute('aria-describedby', 'held-muted-banner');
+    } else {
+      button.removeAttribute('aria-disabled');
+      button.removeAttribute('aria-describedby');
+    }
+  }
+  grid.upsert({ ...app.you, audio: app.want.audio, video: app.want.video }, { self: true });
+  const hand = $('hand-button');
+  hand.setAttribute('aria-pressed', String(!!app.you.hand_raised));
+  hand.querySelector('.toggle-name').textContent = app.you.hand_raised ? 'Lower hand' : 'Raise hand';
+  const track = localTracks.video;
+  grid.attach(app.you.id, track ? new MediaStream([track]) : null);
+}
+
+/** Shows or hides the facilitator tools for my role. */
+export function renderRoles() {
+  const on = isStaff();
+  $('staff-button').hidden = !on;
+  $('staff-panel').hidden = !on || $('staff-button').getAttribute('aria-pressed') !== 'true';
+  document.body.classList.toggle('is-staff', on);
+  if (on) {
+    staff.renderPeople(others());
+    staff.renderWaiting();
+    staff.renderRoom(app.roomInfo);
+  }
+  queue.render();
+  chat.refreshControls();
+  renderChatTargets();
+}
+
+export function renderRoomState() {
+  const room = app.roomInfo;
+  if (!room) return;
+  $('suspended-banner').hidden = !room.suspended;
+  chat.setEnabled(!!room.chat_enabled, isStaff());
+  chat.setSharing(!!room.share_earlier_chat);
+  renderChatTargets();
+  if (isStaff()) staff.renderRoom(room);
+}
+
+export function renderChatTargets() {
+  chat.renderTargets(others(), isStaff() || !!app.roomInfo?.member_private_messages);
+}
+
+/** Someone else's tile, and the facilitator's list of people. */
+export function renderParticipant(participant) {
+  grid.upsert(participant);
+  const stream = app.streams.get(participant.id);
+  if (stream) grid.attach(participant.id, stream);
+  renderPeople();
+}
+
+export function renderPeople() {
+  if (isStaff()) staff.renderPeople(others());
+  renderChatTargets();
+}
+
+export function renderRoomTitle() {
+  const title = app.roomInfo?.title || '';
+  $('room-title').textContent = title;
+  document.title = title ? `${title} · Haven` : 'Haven meeting';
+}
+
+export function togglePanel(buttonId, panelId, open) {
+  const button = $(buttonId);
+  const on = open ?? button.getAttribute('aria-pressed') !== 'true';
+  button.setAttribute('aria-pressed', String(on));
+  $(panelId).hidden = !on;
+  return on;
+}
+
+/** Empties every panel: nothing said or shown in a meeting stays on the page after it. */
+export function clearMeeting() {
+  reception.stop();
+  grid.clear();
+  staff.setBans([]);
+  queue.reset();
+  queue.stop();
+  chat.reset([]);
+  $('sound-button').hidden = true;
+  grid.setSpeaking(null);
+}
