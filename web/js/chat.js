@@ -27,6 +27,9 @@ export class ChatPanel {
         this.#submit();
       }
     });
+    $('chat-private').addEventListener('change', () => {
+      this.tickedForOff = false;
+    });
     $('check-in-button').addEventListener('click', () => {
       if (this.ctx.send({ type: 'request_check_in' })) {
         this.#line({ kind: 'system', text: 'You asked a facilitator to check in with you. Only the facilitators see this.' });
@@ -87,10 +90,22 @@ export class ChatPanel {
       : 'People who come in later see only what is said after they arrive.';
   }
 
+  /**
+   * Chat off (or the meeting suspended): a member can still write to the facilitators, so the
+   * box is ticked for them. Back on, the page unticks what it ticked: otherwise the member's
+   * next messages would silently reach only the staff. A box the person ticked stays ticked.
+   */
   setEnabled(enabled, staff) {
+    const box = $('chat-private');
     $('chat-off').hidden = enabled;
-    $('chat-private').disabled = false;
-    if (!enabled && !staff) $('chat-private').checked = true;
+    box.disabled = false;
+    if (!enabled && !staff && !box.checked) {
+      box.checked = true;
+      this.tickedForOff = true;
+    } else if (enabled && this.tickedForOff) {
+      box.checked = false;
+      this.tickedForOff = false;
+    }
     this.enabled = enabled;
   }
 

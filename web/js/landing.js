@@ -2,8 +2,52 @@
 // or go to a meeting from a pasted link.
 
 import { announce } from './announce.js';
+import { confirmStep } from './confirm.js';
 
 const $ = (id) => document.getElementById(id);
+
+/**
+ * A second press of "Start a meeting" (a slip, or a meeting for another group) asks first,
+ * and the links already shown stay on the page: they may have been shared.
+ */
+async function startPressed() {
+  if (!$('created').hidden) {
+    const again = await confirmStep({
+      title: 'Start another meeting?',
+      text: 'The links of the meeting you just started keep working, and they stay on this page. The new meeting gets its own two links.',
+      action: 'Start another meeting',
+    });
+    if (!again) return;
+  }
+  await startMeeting();
+}
+
+/** Moves the links shown now to the list of earlier meetings. */
+function keepEarlierLinks() {
+  if ($('created').hidden || !$('join-url').value) return;
+  const li = document.createElement('li');
+  const n = $('earlier-list').childElementCount + 1;
+  for (const [label, value] of [
+    ['Link for members', $('join-url').value],
+    ['Facilitator link: keep it secret', $('facilitator-url').value],
+  ]) {
+    const id = `earlier-${n}-${label.startsWith('Link') ? 'join' : 'facilitator'}`;
+    const field = document.createElement('div');
+    field.className = 'field';
+    const labelEl = document.createElement('label');
+    labelEl.htmlFor = id;
+    labelEl.textContent = `Meeting ${n}: ${label.charAt(0).toLowerCase()}${label.slice(1)}`;
+    const input = document.createElement('input');
+    input.type = 'text';
+    input.readOnly = true;
+    input.id = id;
+    input.value = value;
+    field.append(labelEl, input);
+    li.append(field);
+  }
+  $('earlier-list').append(li);
+  $('earlier').hidden = false;
+}
 
 async function startMeeting() {
   const button = $('start-button');
@@ -41,6 +85,7 @@ async function startMeeting() {
 }
 
 function showLinks({ join_url: joinUrl, facilitator_url: facilitatorUrl }) {
+  keepEarlierLinks();
   $('join-url').value = joinUrl;
   $('facilitator-url').value = facilitatorUrl;
   $('open-facilitator').href = facilitatorUrl;
@@ -107,7 +152,7 @@ function goToLink(event) {
   window.location.assign(target);
 }
 
-$('start-button').addEventListener('click', startMeeting);
+$('start-button').addEventListener('click', startPressed);
 $('link-form').addEventListener('submit', goToLink);
 for (const button of document.querySelectorAll('[data-copy]')) {
   button.addEventListener('click', () => copy(button.dataset.copy, button));

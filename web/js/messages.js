@@ -1,6 +1,13 @@
 // Plain words for the server's stable error codes (docs/protocol.md). The server's own
 // `message` is used when a code is not known here.
 
+/**
+ * What a suspension stops, said the same way by the banner and by a refused action: mics,
+ * cameras, chat and reactions (server/src/room: suspend), never messages to the facilitators.
+ */
+export const SUSPENDED_WORDS =
+  "The facilitators paused the meeting for everyone's safety. Mics, cameras, chat and reactions are off for now. You can still write to the facilitators.";
+
 /** Codes that end the attempt to join and get a screen of their own. */
 export const SCREENS = {
   unknown_room: {
@@ -117,7 +124,7 @@ const SENTENCES = {
   muted_by_facilitator:
     'A facilitator muted you. You can unmute when a facilitator lets you speak again, or when you are called to share.',
   camera_stopped: "You can't turn your camera on right now. A facilitator turned it off.",
-  room_suspended: 'The meeting is paused for safety. Mics, cameras and reactions are off for now.',
+  room_suspended: SUSPENDED_WORDS,
   already_suspended: 'The meeting is already paused.',
   not_suspended: 'The meeting is not paused.',
   chat_disabled: 'Chat is off right now. You can still write to the facilitators.',

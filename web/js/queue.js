@@ -117,17 +117,21 @@ export class QueuePanel {
     if (this.deadline !== null) this.ticker = setInterval(() => this.#renderTimer(), 1000);
   }
 
+  /** The countdown in the sharing panel (for everyone) and in the bar (mine, while I share). */
   #renderTimer() {
-    const timer = $('floor-timer');
-    if (!this.floor || this.deadline === null) {
-      timer.hidden = true;
-      return;
+    const you = this.ctx.you();
+    const mine = !!(this.floor && you && this.floor.id === you.id);
+    for (const timer of [$('floor-timer'), $('my-timer')]) {
+      if (!this.floor || this.deadline === null || (timer.id === 'my-timer' && !mine)) {
+        timer.hidden = true;
+        continue;
+      }
+      const left = (this.deadline - Date.now()) / 1000;
+      timer.hidden = false;
+      timer.textContent = this.expired || left <= 0 ? 'Time is up' : `${formatSeconds(left)} left`;
+      timer.classList.toggle('is-warning', this.warned || (left <= 60 && left > 0));
+      timer.classList.toggle('is-expired', this.expired || left <= 0);
     }
-    const left = (this.deadline - Date.now()) / 1000;
-    timer.hidden = false;
-    timer.textContent = this.expired || left <= 0 ? 'Time is up' : `${formatSeconds(left)} left`;
-    timer.classList.toggle('is-warning', this.warned || (left <= 60 && left > 0));
-    timer.classList.toggle('is-expired', this.expired || left <= 0);
   }
 
   render() {
@@ -140,6 +144,7 @@ export class QueuePanel {
     $('floor-name').textContent = floor ? (mine ? 'You' : floor.name) : '';
     $('floor-status').textContent = mine ? 'have the floor' : 'is sharing';
     $('done-button').hidden = !mine;
+    $('my-turn').hidden = !mine;
     this.#renderTimer();
 
     keepingFocus($('queue-list'), () => this.#renderList(you, staff));

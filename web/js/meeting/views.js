@@ -7,6 +7,7 @@ import { ChatPanel } from '../chat.js';
 import { StaffPanel } from '../facilitator.js';
 import { Grid } from '../grid.js';
 import { checkAgreement, needsAgreement } from '../join-screen.js';
+import { SUSPENDED_WORDS } from '../messages.js';
 import { KINDS } from '../peer.js';
 import { QueuePanel } from '../queue.js';
 import { Reception } from '../reception.js';
@@ -174,6 +175,7 @@ export function renderRoomState() {
   const room = app.roomInfo;
   if (!room) return;
   $('suspended-banner').hidden = !room.suspended;
+  $('suspended-banner').textContent = SUSPENDED_WORDS;
   chat.setEnabled(!!room.chat_enabled, isStaff());
   chat.setSharing(!!room.share_earlier_chat);
   renderChatTargets();
