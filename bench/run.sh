@@ -13,6 +13,15 @@
 # MEDIA_WORKERS=W runs Haven with W media workers (all on core 0 like the rest of it).
 # BENCH_HAVEN_ENV="HAVEN_X=v ..." passes these variables to the Haven under test only (not to
 # BASELINE_HAVEN, which may not know them), e.g. HAVEN_BANDWIDTH_ESTIMATION=false.
+# SIMULCAST=1: the generator's Haven participants publish the camera as three simulcast layers
+# (q, h, f; `--simulcast`); TILE=WxH: each reports every other's tile at that size (`--tile`,
+# 160x90 = everyone on the low layer). The Haven under test only: Janus, the relay and
+# BASELINE_HAVEN get one stream as before.
+# VARIANTS="name|generator flags|HAVEN_X=v ...;name|...": several Haven runs per step (not named
+# HAVEN_*: Haven refuses unknown HAVEN_ variables)
+# instead of one, alternated (the order reverses every repeat), each with its own generator
+# flags and environment (after BENCH_HAVEN_ENV); result lines say `"variant":"haven:name"`. E.g.
+#   VARIANTS="single||;sim-q|--simulcast --tile 160x90|;sim-f|--simulcast --tile 640x360|"
 # MEASURED=K: only K participants (spread over the join order) decrypt and measure what they
 # receive, the others count packets (the generator then costs much less than the SFU, so
 # capacity can be found).
@@ -68,13 +77,32 @@ wait_port() { # tcp port
   echo "port $1 never opened" >&2; return 1
 }
 
-start_sfu() { # haven|haven-base|janus|relay → sets SFU_PID, SFU_URL, SFU_ROOM
+# Haven variants: names, generator flags and environments (see VARIANTS above).
+declare -A VARIANT_ARGS VARIANT_ENV
+HAVEN_NAMES="haven"
+VARIANT_ARGS[haven]="${TILE:+--tile $TILE}"
+if [ "${SIMULCAST:-0}" = 1 ]; then VARIANT_ARGS[haven]="--simulcast ${VARIANT_ARGS[haven]}"; fi
+if [ -n "${VARIANTS:-}" ]; then
+  HAVEN_NAMES=""
+  IFS=';' read -r -a specs <<<"$VARIANTS"
+  for spec in "${specs[@]}"; do
+    IFS='|' read -r name flags envs <<<"$spec"
+    name=$(echo "$name" | tr -d ' ')
+    [ -n "$name" ] || continue
+    HAVEN_NAMES="$HAVEN_NAMES haven:$name"
+    VARIANT_ARGS[haven:$name]=$flags
+    VARIANT_ENV[haven:$name]=$envs
+  done
+fi
+
+start_sfu() { # haven[:variant]|haven-base|janus|relay → sets SFU_PID, SFU_URL, SFU_ROOM
   case $1 in
-    haven | haven-base)
+    haven | haven:* | haven-base)
       local bin=target/release/haven
       [ "$1" = haven-base ] && bin=$BASELINE_HAVEN
-      local extra=()
-      [ "$1" = haven ] && [ -n "${BENCH_HAVEN_ENV:-}" ] && read -r -a extra <<<"$BENCH_HAVEN_ENV"
+      local extra=() more=()
+      [ "$1" != haven-base ] && [ -n "${BENCH_HAVEN_ENV:-}" ] && read -r -a extra <<<"$BENCH_HAVEN_ENV"
+      if [ -n "${VARIANT_ENV[$1]:-}" ]; then read -r -a more <<<"${VARIANT_ENV[$1]}"; extra+=("${more[@]}"); fi
       env "${extra[@]}" RUST_LOG=warn taskset -c 0 "$bin" --config "$WORK/haven.toml" >"$WORK/haven.log" 2>&1 &
       SFU_PID=$!; SFU_URL=ws://127.0.0.1:8090/ws; SFU_ROOM=bench; wait_port 8090 ;;
     janus)
@@ -122,8 +150,10 @@ for shape in $SHAPES; do
   for n in $(steps "$shape"); do
     read -r participants video audio meetings <<<"$(load "$shape" "$n")"
     for rep in $(seq "$REPEATS"); do
-      order="haven janus"; [ $((rep % 2)) = 0 ] && order="janus haven"
-      [ "${NO_JANUS:-0}" = 1 ] && order="haven"
+      havens=$HAVEN_NAMES
+      [ $((rep % 2)) = 0 ] && havens=$(echo $HAVEN_NAMES | tr ' ' '\n' | tac | tr '\n' ' ')
+      order="$havens janus"; [ $((rep % 2)) = 0 ] && order="janus $havens"
+      [ "${NO_JANUS:-0}" = 1 ] && order="$havens"
       # The relay fans out to every sender: only the everyone-publishes shape fits it.
       [ "${RELAY:-0}" = 1 ] && [ "$shape" = S1 ] && order="$order relay"
       if [ -n "${BASELINE_HAVEN:-}" ]; then
@@ -132,9 +162,12 @@ for shape in $SHAPES; do
       for sfu in $order; do
         start_sfu "$sfu"
         echo "== $shape N=$n rep $rep: $sfu" >&2
-        taskset -c 1 "$LOADGEN" --sfu "${sfu%-base}" --url "$SFU_URL" --room "$SFU_ROOM" --sfu-pid "$SFU_PID" \
+        read -r -a vflags <<<"${VARIANT_ARGS[$sfu]:-}"
+        sfu_kind=${sfu%-base}; sfu_kind=${sfu_kind%%:*}
+        taskset -c 1 "$LOADGEN" --sfu "$sfu_kind" --url "$SFU_URL" --room "$SFU_ROOM" --sfu-pid "$SFU_PID" \
           --participants "$participants" --video "$video" --audio "$audio" --meetings "${meetings:-1}" --label "$shape" \
           ${WARMUP:+--warmup $WARMUP} ${MEASURE:+--measure $MEASURE} ${MEASURED:+--measured $MEASURED} \
+          ${vflags[@]+"${vflags[@]}"} \
           | sed "s/}\$/,\"step\":$n,\"rep\":$rep,\"janus_loops\":\"$JANUS_LOOPS\",\"variant\":\"$sfu\"}/" | tee -a "$RESULTS" || true
         stop_sfu
       done

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
-use str0m::media::{Direction, MediaKind, MediaTime, Mid};
+use str0m::media::{Direction, MediaKind, MediaTime, Mid, Rid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
 use tokio::net::UdpSocket;
@@ -26,8 +26,13 @@ pub struct Conn {
     /// Our sending m-lines, when this connection publishes.
     audio_mid: Option<Mid>,
     video_mid: Option<Mid>,
-    /// A keyframe request arrived: the next video frame is a keyframe.
-    pub keyframe_wanted: bool,
+    /// A keyframe request arrived: the next video frame is a keyframe, per simulcast layer
+    /// (q, h, f; the first alone without simulcast).
+    pub keyframe_wanted: [bool; 3],
+    /// Publishes camera simulcast (`--simulcast`): answers an offer's `a=simulcast:recv`
+    /// (str0m answers `a=simulcast:send` with the same rids by itself) and writes each video
+    /// frame once per layer with its rid.
+    pub simulcast: bool,
     /// Counts received RTP without decrypting it (a participant outside the measured
     /// sample, see `--measured`): the generator then costs far less than the SFU.
     pub light: bool,
@@ -62,7 +67,8 @@ impl Conn {
             connected: false,
             audio_mid: None,
             video_mid: None,
-            keyframe_wanted: true,
+            keyframe_wanted: [true; 3],
+            simulcast: false,
             light: false,
             stamped: false,
             arrived: Instant::now(),
@@ -108,13 +114,18 @@ impl Conn {
     }
 
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String> {
-        // The synthetic participant publishes one camera stream, as a client without
-        // simulcast: it ignores the layers Haven's offer asks for (str0m would answer them
-        // and then send without rids, which no browser does).
-        let sdp: String = sdp
-            .split_inclusive('\n')
-            .filter(|line| !line.starts_with("a=rid:") && !line.starts_with("a=simulcast:"))
-            .collect();
+        // Without `--simulcast` the synthetic participant publishes one camera stream, as a
+        // client without simulcast: it ignores the layers Haven's offer asks for (str0m would
+        // answer them and then send without rids, which no browser does). With it, str0m
+        // answers `a=simulcast:recv q;h;f` with `a=simulcast:send q;h;f` and the rid lines,
+        // and makes a send stream per rid.
+        let sdp: String = if self.simulcast {
+            sdp.to_string()
+        } else {
+            sdp.split_inclusive('\n')
+                .filter(|line| !line.starts_with("a=rid:") && !line.starts_with("a=simulcast:"))
+                .collect()
+        };
         let offer = SdpOffer::from_sdp_string(&sdp)?;
         let answer = self.rtc.sdp_api().accept_offer(offer)?;
         Ok(answer.to_sdp_string())
@@ -143,7 +154,11 @@ impl Conn {
     fn on_event(&mut self, event: Event, clock: &Clock, tally: &mut Tally, opened: Instant) {
         match event {
             Event::Connected => self.connected = true,
-            Event::KeyframeRequest(_) => self.keyframe_wanted = true,
+            // A request for one layer gets a keyframe on that layer only, as a browser does.
+            Event::KeyframeRequest(req) => match req.rid.and_then(|rid| payload::LAYERS.iter().position(|l| rid == Rid::from(l.rid))) {
+                Some(layer) => self.keyframe_wanted[layer] = true,
+                None => self.keyframe_wanted = [true; 3],
+            },
             // Haven offers first: the m-lines it receives on are where we publish.
             Event::MediaAdded(added) if added.direction == Direction::SendOnly => match added.kind {
                 MediaKind::Audio => _ = self.audio_mid.get_or_insert(added.mid),
@@ -181,8 +196,9 @@ impl Conn {
         Ok(())
     }
 
-    /// Writes one frame of `kind`; false when not connected or not negotiated yet.
-    pub fn write(&mut self, video: bool, now: Instant, time: MediaTime, frame: Vec<u8>) -> bool {
+    /// Writes one frame of `kind` (video with simulcast: on `layer`, with its rid); false when
+    /// not connected or not negotiated yet.
+    pub fn write(&mut self, video: bool, layer: usize, now: Instant, time: MediaTime, frame: Vec<u8>) -> bool {
         let (mid, codec) = match video {
             true => (self.video_mid, Codec::Vp8),
             false => (self.audio_mid, Codec::Opus),
@@ -191,6 +207,10 @@ impl Conn {
         let Some(writer) = self.rtc.writer(mid) else { return false };
         let Some(pt) = writer.payload_params().find(|p| p.spec().codec == codec).map(|p| p.pt()) else {
             return false;
+        };
+        let writer = match (video && self.simulcast, payload::LAYERS.get(layer)) {
+            (true, Some(shape)) => writer.rid(Rid::from(shape.rid)),
+            _ => writer,
         };
         writer.write(pt, now, time, Arc::<[u8]>::from(frame)).is_ok()
     }

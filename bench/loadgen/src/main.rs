@@ -85,10 +85,28 @@ struct Args {
     /// Per participant, on stderr: frames received from each publisher.
     #[arg(long)]
     verbose: bool,
+    /// Haven: publishers answer Haven's simulcast offer and send the camera as three layers
+    /// with rids q, h, f (~150, ~450, ~1200 kbit/s at 30 frames/s, each frame on every layer),
+    /// and a keyframe on the layer a PLI asks for. Off: one stream of ~800 kbit/s.
+    #[arg(long)]
+    simulcast: bool,
+    /// Haven: every participant reports every other's tile at WIDTHxHEIGHT device pixels
+    /// (`receive {tiles}`) after joining and whenever someone joins: 160x90 caps each video at
+    /// the low layer, 640x360 allows the top one. Absent: no report (unknown size: top layer).
+    #[arg(long, value_parser = parse_tile)]
+    tile: Option<(u32, u32)>,
+}
+
+fn parse_tile(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or("WIDTHxHEIGHT, e.g. 160x90")?;
+    Ok((w.parse().map_err(|e| format!("{e}"))?, h.parse().map_err(|e| format!("{e}"))?))
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if (args.simulcast || args.tile.is_some()) && !matches!(args.sfu, Sfu::Haven) {
+        anyhow::bail!("--simulcast and --tile are for Haven only");
+    }
     str0m::crypto::from_feature_flags().install_process_default();
     srtp_profile::listen();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -132,6 +150,8 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
                 room: room_of(&args.room, m, args.meetings),
                 ready: ready_tx.clone(),
                 others_publish: Box::new(move |i| publishers > u32::from(i < publishers)),
+                simulcast: args.simulcast,
+                tile: args.tile,
             })
         })
         .collect();
@@ -210,7 +230,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         audio_expected += tally.audio_sent as f64 * receivers;
         video_expected += tally.video_sent as f64 * receivers;
         if args.verbose {
-            eprintln!("participant {index} of meeting {}: sent a{} v{}, received {:?} {:?}", n as u32 % args.meetings, tally.audio_sent, tally.video_sent, tally.per_publisher, tally.errors);
+            eprintln!("participant {index} of meeting {}: sent a{} v{} (keyframes by layer {:?}), received {:?}, video by layer {:?} {:?}", n as u32 % args.meetings, tally.audio_sent, tally.video_sent, tally.keyframes_by_layer, tally.per_publisher, tally.video_received_by_layer, tally.errors);
         }
         joins.extend(tally.join);
         total.merge(tally);
@@ -243,6 +263,12 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "generator_runqueue_wait_ms": gen_waited_ms,
         "late_frames_by_second": total.late_by_second,
         "keyframes_sent": total.keyframes_sent,
+        "simulcast": args.simulcast,
+        "tile": args.tile.map(|(w, h)| format!("{w}x{h}")),
+        "keyframes_by_layer": total.keyframes_by_layer,
+        // Video frames received per layer (q, h, f) over all received: which layer the SFU
+        // sent the measured participants.
+        "video_layer_shares": total.video_received_by_layer.map(|n| if total.video_received == 0 { 0.0 } else { n as f64 / total.video_received as f64 }),
         "cpu_s_per_m_egress": if egress > 0.0 { sfu_cpu / egress * 1e6 } else { f64::NAN },
         "measured": measured * f64::from(args.meetings),
         "audio_delivered": ratio(total.audio_received, audio_expected),

@@ -53,11 +53,18 @@ pub struct Tally {
     /// Frames this participant published with a send time inside the window, per kind.
     pub audio_sent: u64,
     pub video_sent: u64,
-    /// Keyframes among `video_sent` (each answers a keyframe request from the SFU).
+    /// Keyframes among `video_sent` (each answers a keyframe request from the SFU); with
+    /// simulcast, on any layer.
     pub keyframes_sent: u64,
+    /// The same per simulcast layer (q, h, f; without simulcast all on the first).
+    pub keyframes_by_layer: [u64; 3],
     /// Frames received whose send time falls inside the window (received up to the drain).
     pub audio_received: u64,
     pub video_received: u64,
+    /// `video_received` by the layer it came on: with simulcast a frame time is sent on every
+    /// layer and a subscriber gets one of them, so `video_sent` counts frame times and this
+    /// says which layer the SFU chose.
+    pub video_received_by_layer: [u64; 3],
     /// One-way delay of each of those frames, microseconds: send time to the kernel's arrival
     /// time at the receiving socket (see `arrival`).
     pub delays_us: Vec<u32>,
@@ -89,6 +96,9 @@ impl Tally {
         }
         if video {
             self.video_received += 1;
+            if let Some(n) = self.video_received_by_layer.get_mut(usize::from(probe.layer)) {
+                *n += 1;
+            }
         } else {
             self.audio_received += 1;
         }
@@ -117,6 +127,10 @@ impl Tally {
         self.audio_sent += other.audio_sent;
         self.video_sent += other.video_sent;
         self.keyframes_sent += other.keyframes_sent;
+        for l in 0..3 {
+            self.keyframes_by_layer[l] += other.keyframes_by_layer[l];
+            self.video_received_by_layer[l] += other.video_received_by_layer[l];
+        }
         self.audio_received += other.audio_received;
         self.video_received += other.video_received;
         self.delays_us.extend(other.delays_us);
@@ -235,7 +249,7 @@ mod tests {
         clock.open_window(start, Duration::from_secs(10));
         let base = clock.micros(start);
         let mut tally = Tally::default();
-        let probe = |sent_us| Probe { publisher: 1, seq: 0, sent_us };
+        let probe = |sent_us| Probe { publisher: 1, seq: 0, sent_us, layer: 0 };
         // Sent 2.5 s into the window: on time, then 30 ms late.
         let at = |ms| start + Duration::from_millis(ms);
         tally.received(&clock, probe(base + 2_500_000), false, at(2_505), at(2_505));

@@ -42,6 +42,11 @@ pub struct Shared {
     pub ready: mpsc::UnboundedSender<u32>,
     /// Whether anyone but a participant itself publishes (then "up" means media arrived).
     pub others_publish: Box<dyn Fn(u32) -> bool + Send + Sync>,
+    /// Haven: publish the camera as three simulcast layers (`--simulcast`).
+    pub simulcast: bool,
+    /// Haven: after joining, report every other participant's tile at this size in device
+    /// pixels (`receive {tiles}`), again whenever someone joins (`--tile WxH`).
+    pub tile: Option<(u32, u32)>,
 }
 
 /// At most two peer connections: Haven uses one, Janus a publisher and a subscriber.
@@ -179,9 +184,9 @@ pub async fn run<A: Adapter>(
                 if let Some(publisher) = conns.publisher.as_mut() {
                     while role.audio && now >= next_audio {
                         tally.sent_late(&shared.clock, now, next_audio);
-                        let probe = Probe { publisher: role.index, seq: audio_seq, sent_us: shared.clock.micros(now) };
+                        let probe = Probe { publisher: role.index, seq: audio_seq, sent_us: shared.clock.micros(now), layer: 0 };
                         let time = MediaTime::new(u64::from(audio_seq) * 960, Frequency::FORTY_EIGHT_KHZ);
-                        if publisher.write(false, now, time, payload::audio(probe)) && shared.clock.in_window(now) {
+                        if publisher.write(false, 0, now, time, payload::audio(probe)) && shared.clock.in_window(now) {
                             tally.audio_sent += 1;
                         }
                         audio_seq += 1;
@@ -189,15 +194,32 @@ pub async fn run<A: Adapter>(
                     }
                     while role.video && now >= next_video {
                         tally.sent_late(&shared.clock, now, next_video);
-                        let probe = Probe { publisher: role.index, seq: video_seq, sent_us: shared.clock.micros(now) };
                         let time = MediaTime::new(u64::from(video_seq) * 3000, Frequency::NINETY_KHZ);
-                        let keyframe = publisher.keyframe_wanted;
-                        if publisher.write(true, now, time, payload::vp8(probe, keyframe)) {
-                            publisher.keyframe_wanted &= !keyframe;
-                            if shared.clock.in_window(now) {
-                                tally.video_sent += 1;
-                                tally.keyframes_sent += u64::from(keyframe);
+                        // With simulcast every layer carries the same frame (same probe but
+                        // for its layer): a subscriber gets one of them, so a frame time
+                        // counts once in `video_sent`.
+                        let shapes: &[payload::LayerShape] =
+                            if publisher.simulcast { &payload::LAYERS } else { std::slice::from_ref(&payload::SINGLE) };
+                        let mut written = false;
+                        for (layer, shape) in shapes.iter().enumerate() {
+                            let probe = Probe {
+                                publisher: role.index,
+                                seq: video_seq,
+                                sent_us: shared.clock.micros(now),
+                                layer: layer as u8,
+                            };
+                            let keyframe = publisher.keyframe_wanted[layer];
+                            if publisher.write(true, layer, now, time, payload::vp8(probe, keyframe, shape)) {
+                                written = true;
+                                publisher.keyframe_wanted[layer] &= !keyframe;
+                                if shared.clock.in_window(now) && keyframe {
+                                    tally.keyframes_sent += 1;
+                                    tally.keyframes_by_layer[layer] += 1;
+                                }
                             }
+                        }
+                        if written && shared.clock.in_window(now) {
+                            tally.video_sent += 1;
                         }
                         video_seq += 1;
                         next_video += VIDEO_INTERVAL;

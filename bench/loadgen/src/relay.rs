@@ -53,7 +53,7 @@ pub async fn run(shared: Arc<Shared>, role: Role, mut stop: watch::Receiver<bool
             }
             _ = sleep_until(wake.into()) => {
                 let now = Instant::now();
-                let mut probe = || { seq += 1; Probe { publisher: role.index, seq, sent_us: shared.clock.micros(now) } };
+                let mut probe = || { seq += 1; Probe { publisher: role.index, seq, sent_us: shared.clock.micros(now), layer: 0 } };
                 let in_window = shared.clock.in_window(now);
                 while role.audio && now >= next_audio {
                     let _ = socket.try_send(&payload::audio(probe()));
