@@ -22,6 +22,9 @@
 # instead of one, alternated (the order reverses every repeat), each with its own generator
 # flags and environment (after BENCH_HAVEN_ENV); result lines say `"variant":"haven:name"`. E.g.
 #   VARIANTS="single||;sim-q|--simulcast --tile 160x90|;sim-f|--simulcast --tile 640x360|"
+# LOGS=DIR keeps each Haven run's log as DIR/SHAPE-N-REP-VARIANT.log (with
+# BENCH_HAVEN_ENV="HAVEN_LOG=haven=info,haven::media::run_loop::bandwidth=debug" it has every
+# downlink plan change: bench/plan_log.py summarizes them).
 # MEASURED=K: only K participants (spread over the join order) decrypt and measure what they
 # receive, the others count packets (the generator then costs much less than the SFU, so
 # capacity can be found).
@@ -170,6 +173,9 @@ for shape in $SHAPES; do
           ${vflags[@]+"${vflags[@]}"} \
           | sed "s/}\$/,\"step\":$n,\"rep\":$rep,\"janus_loops\":\"$JANUS_LOOPS\",\"variant\":\"$sfu\"}/" | tee -a "$RESULTS" || true
         stop_sfu
+        if [ -n "${LOGS:-}" ] && [ "${sfu%%:*}" = haven ]; then
+          mkdir -p "$LOGS"; cp "$WORK/haven.log" "$LOGS/$shape-$n-$rep-${sfu//:/-}.log"
+        fi
       done
     done
   done
