@@ -55,6 +55,8 @@ for path in args:
             video[(peer, int(pub))] = f"L{layer}" if layer else f"paused:{reason}"
     in_window = [c for c in changes if c[0] >= stop - window]
     ests = [e for e, _ in last_estimate.values()]
+    if min(ests) > 10**12:  # media.bandwidth_estimation off: every link carries everything
+        ests = [float("inf")]
     per_member = {}
     for (peer, _), state in video.items():
         per_member.setdefault(peer, {}).setdefault(state, 0)
@@ -64,5 +66,5 @@ for path in args:
         for s, n in states.items():
             totals[s] = totals.get(s, 0) + n
     print(f"{path}: {len(changes)} plan changes, {len(in_window)} in the last {window:.0f} s; "
-          f"members' last estimate kbit/s median {statistics.median(ests):.0f} (min {min(ests)}, max {max(ests)}); "
+          f"members' estimate kbit/s at their last plan change: median {statistics.median(ests):.0f} (min {min(ests):.0f}, max {max(ests):.0f}); "
           f"videos by state at the end, all members: {dict(sorted(totals.items()))}")
