@@ -42,6 +42,33 @@ function toggleChat() {
   }
 }
 
+/** Phones: "More" opens the reactions and the facilitator tools above the bar. */
+function setMoreMenu(open) {
+  $('more-button').setAttribute('aria-expanded', String(open));
+  $('more-menu').classList.toggle('is-open', open);
+}
+
+function closeMoreMenu({ focus = false } = {}) {
+  if (!$('more-menu').classList.contains('is-open')) return;
+  setMoreMenu(false);
+  if (focus) $('more-button').focus();
+}
+
+function installMoreMenu() {
+  $('more-button').addEventListener('click', () => {
+    const open = $('more-button').getAttribute('aria-expanded') !== 'true';
+    setMoreMenu(open);
+    if (open) $('more-menu').querySelector('button:not([hidden])')?.focus();
+  });
+  $('more-menu').addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') closeMoreMenu({ focus: true });
+  });
+  // A tap anywhere else closes it, as menus do.
+  document.addEventListener('pointerdown', (event) => {
+    if (!$('more-menu').contains(event.target) && !$('more-button').contains(event.target)) closeMoreMenu();
+  });
+}
+
 async function init() {
   $('join-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -57,12 +84,11 @@ async function init() {
   $('waiting-leave-button').addEventListener('click', leave);
   $('hand-button').addEventListener('click', toggleHand);
   $('chat-button').addEventListener('click', toggleChat);
-  $('staff-button').addEventListener('click', () => togglePanel('staff-button', 'staff-panel'));
-  $('react-button').addEventListener('click', () => {
-    const open = $('react-button').getAttribute('aria-pressed') !== 'true';
-    $('react-button').setAttribute('aria-pressed', String(open));
-    $('reactions').classList.toggle('is-open', open);
+  $('staff-button').addEventListener('click', () => {
+    closeMoreMenu();
+    togglePanel('staff-button', 'staff-panel');
   });
+  installMoreMenu();
   window.addEventListener('online', networkChanged);
   navigator.connection?.addEventListener?.('change', networkChanged);
   watchSpeakers(
@@ -71,7 +97,11 @@ async function init() {
     (id) => grid.setSpeaking(id),
   );
   for (const button of document.querySelectorAll('[data-reaction]')) {
-    button.addEventListener('click', () => send({ type: 'react', reaction: button.dataset.reaction }));
+    button.addEventListener('click', () => {
+      send({ type: 'react', reaction: button.dataset.reaction });
+      // The tray closes once used: it would otherwise cover the tiles.
+      closeMoreMenu();
+    });
   }
   for (const select of document.querySelectorAll('select[data-device]')) {
     select.addEventListener('change', () => chooseDevice(select.dataset.device, select.value));

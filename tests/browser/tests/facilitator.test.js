@@ -396,7 +396,7 @@ test('the_meeting_view_with_its_panels_has_no_serious_accessibility_violations_a
   await chair.waitForFunction(() => window.haven.queue.length === 2, { timeout: CONNECT_TIMEOUT, polling: 200 });
   await click(chair, '#queue-staff [data-cmd="call_next"]');
   await member.waitForFunction(() => window.haven.floor?.name === 'Jo', { timeout: CONNECT_TIMEOUT, polling: 200 });
-  await click(member, '#react-button'); // on a phone the reactions open from "React"
+  await click(member, '#more-button'); // on a phone the reactions open from "More"
   await click(member, '[data-reaction="heart"]');
   await visible(member, '#floor-timer');
   await screenshot(member, 'phone-meeting-top', { fullPage: false });

@@ -170,6 +170,28 @@ for (const kind of ['chromium', 'firefox']) {
     await screenshot(phone, `meeting-view-${kind}-phone-11`, { fullPage: false });
     assert.deepEqual(misses, [], `11 people: ${misses.join('\n')}`);
 
+    // One compact row: every control of the bar on one line, the bar under a fifth of the screen.
+    const bar = await phone.evaluate(() => {
+      const shown = [...document.querySelectorAll('.controls > button')].filter((b) => !b.hidden && b.getClientRects().length);
+      const tops = shown.map((b) => Math.round(b.getBoundingClientRect().top));
+      return { count: shown.length, rows: new Set(tops).size, height: document.querySelector('.controls').getBoundingClientRect().height };
+    });
+    assert.equal(bar.rows, 1, `the bar's ${bar.count} controls take ${bar.rows} rows`);
+    assert.ok(bar.height <= PHONE.height * 0.15, `the bar is ${bar.height}px tall on a ${PHONE.height}px screen`);
+
+    // "More" opens the reactions above the bar; each takes a tap; the tray closes after use.
+    if (kind === 'chromium') await phone.tap('#more-button');
+    else await phone.click('#more-button');
+    await phone.waitForFunction(() => document.querySelector('[data-reaction="heart"]').getClientRects().length > 0, { timeout: 5000, polling: 100 });
+    await screenshot(phone, `meeting-view-${kind}-phone-more`, { fullPage: false });
+    misses = await missedControls(phone, '#more-menu button');
+    assert.deepEqual(misses, [], `the "More" menu: ${misses.join('\n')}`);
+    if (kind === 'chromium') await phone.tap('[data-reaction="heart"]');
+    else await phone.click('[data-reaction="heart"]');
+    await phone.waitForFunction(() => window.haven.trace.some((m) => m.dir === 'out' && m.type === 'react'), { timeout: 5000, polling: 100 });
+    assert.equal(await phone.$eval('[data-reaction="heart"]', (b) => b.getClientRects().length), 0, 'the reactions stay open after use');
+    assert.equal(await phone.$eval('#more-button', (b) => b.getAttribute('aria-expanded')), 'false');
+
     // A real tap on "Raise hand" with the grid under it raises my hand.
     await phone.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
     if (kind === 'chromium') await phone.tap('#hand-button');
