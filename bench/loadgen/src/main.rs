@@ -266,6 +266,7 @@ async fn drive<A: Adapter + 'static>(args: Args) -> Result<()> {
         "simulcast": args.simulcast,
         "tile": args.tile.map(|(w, h)| format!("{w}x{h}")),
         "keyframes_by_layer": total.keyframes_by_layer,
+        "video_duplicates": total.video_duplicates,
         // Video frames received per layer (q, h, f) over all received: which layer the SFU
         // sent the measured participants.
         "video_layer_shares": total.video_received_by_layer.map(|n| if total.video_received == 0 { 0.0 } else { n as f64 / total.video_received as f64 }),

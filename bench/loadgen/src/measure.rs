@@ -65,6 +65,11 @@ pub struct Tally {
     /// layer and a subscriber gets one of them, so `video_sent` counts frame times and this
     /// says which layer the SFU chose.
     pub video_received_by_layer: [u64; 3],
+    /// Video frame times received twice (with simulcast, at a switch up the SFU may forward
+    /// a frame of the old layer and the new layer's keyframe of the same time): counted once.
+    pub video_duplicates: u64,
+    /// (publisher, frame number) of the video frames counted, to find those duplicates.
+    video_seen: std::collections::HashSet<(u32, u32)>,
     /// One-way delay of each of those frames, microseconds: send time to the kernel's arrival
     /// time at the receiving socket (see `arrival`).
     pub delays_us: Vec<u32>,
@@ -95,6 +100,10 @@ impl Tally {
             return;
         }
         if video {
+            if !self.video_seen.insert((probe.publisher, probe.seq)) {
+                self.video_duplicates += 1;
+                return;
+            }
             self.video_received += 1;
             if let Some(n) = self.video_received_by_layer.get_mut(usize::from(probe.layer)) {
                 *n += 1;
@@ -127,6 +136,7 @@ impl Tally {
         self.audio_sent += other.audio_sent;
         self.video_sent += other.video_sent;
         self.keyframes_sent += other.keyframes_sent;
+        self.video_duplicates += other.video_duplicates;
         for l in 0..3 {
             self.keyframes_by_layer[l] += other.keyframes_by_layer[l];
             self.video_received_by_layer[l] += other.video_received_by_layer[l];
