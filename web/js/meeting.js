@@ -141,7 +141,9 @@ async function init() {
   const roomInfo = loadRoomInfo();
   await Promise.race([roomInfo, new Promise((resolve) => setTimeout(resolve, ROOM_INFO_WAIT_MS))]);
   setState('join');
-  $('name-input').focus();
+  // Focus without scrolling: on a phone the browser would scroll to the field and hide the
+  // heading and the start of the guidelines above it.
+  $('name-input').focus({ preventScroll: true });
   (window.requestIdleCallback ?? setTimeout)(warmEmojiFont);
 }
 

@@ -388,3 +388,91 @@ test('a_second_start_a_meeting_asks_and_keeps_the_links_already_handed_out', { t
   assertNoPageErrors(page, 'landing');
   await page.close();
 });
+
+/** Where the control bar and every tile stand now, rounded to the pixel. */
+const layoutOf = (page) =>
+  page.evaluate(() => {
+    const box = (el) => {
+      const r = el.getBoundingClientRect();
+      return [Math.round(r.left), Math.round(r.top), Math.round(r.width), Math.round(r.height)].join(',');
+    };
+    return {
+      bar: box(document.querySelector('.controls')),
+      tiles: [...document.querySelectorAll('#grid .tile')].map(box),
+    };
+  });
+
+for (const kind of ['chromium', 'firefox']) {
+  for (const [size, label] of [
+    [PHONE, 'phone'],
+    [DESKTOP, 'desktop'],
+  ]) {
+    test(`a_notice_floats_over_the_meeting_and_moves_nothing (${kind}, ${label})`, { timeout: 90_000 }, async () => {
+      const room = await server.createRoom();
+      const page = await newPage(kind, size, { touch: label === 'phone' });
+      await joinMeeting(page, room.join_url, 'Pat', { audio: false, video: false });
+      const crowd = await bots(kind, room, 3);
+      await page.bringToFront();
+      await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 4, { timeout: CONNECT_TIMEOUT, polling: 200 });
+      // Start from no notice at all (one from joining may still be up for a few seconds).
+      await page.evaluate(() => {
+        document.getElementById('notice').hidden = true;
+        // From the top: scrolled down, Firefox's scroll anchoring would hide a shift.
+        window.scrollTo(0, 0);
+      });
+      await sleep(300);
+      const before = await layoutOf(page);
+      await page.evaluate(() => window.haven.deliver({ type: 'error', code: 'chat_disabled', message: 'Chat is off right now.' }));
+      await page.waitForFunction(() => !document.getElementById('notice').hidden, { timeout: 5000, polling: 100 });
+      const during = await layoutOf(page);
+      await screenshot(page, `meeting-view-${kind}-${label}-toast`, { fullPage: false });
+      assert.deepEqual(during, before, 'the bar or the tiles moved when the notice appeared');
+      // Screen readers hear it through the live region.
+      assert.match(await page.$eval('#announcer', (el) => el.textContent), /Chat is off right now/);
+      assertNoPageErrors(page, label);
+      await closeAll([page, crowd.page]);
+    });
+  }
+
+  test(`the_join_button_is_in_the_first_screenful_with_guidelines (${kind})`, { timeout: 90_000 }, async () => {
+    const room = await server.createRoom();
+    const chair = await bots(kind, room, 1, { key: keyOf(room), prefix: 'Chair' });
+    const guidelines = [
+      'What is said here stays here.',
+      'Speak from your own experience; no advice unless someone asks for it.',
+      'Keep shares to about three minutes so everyone has a turn.',
+      'No cross-talk: listen while someone shares.',
+      'You never have to share. Listening is welcome too.',
+      'Be kind, to others and to yourself.',
+    ].join('\n');
+    await chair.send(0, { type: 'update_settings', settings: { guidelines } });
+    await sleep(500);
+    for (const [size, label] of [
+      [DESKTOP, 'desktop'],
+      [PHONE, 'phone'],
+    ]) {
+      const page = await newPage(kind, size, { touch: label === 'phone' });
+      await page.bringToFront();
+      await page.goto(room.join_url);
+      await page.waitForFunction(() => !document.getElementById('guidelines-box').hidden && !document.getElementById('screen-join').hidden, {
+        timeout: CONNECT_TIMEOUT,
+        polling: 100,
+      });
+      await sleep(500);
+      const seen = await page.evaluate(() => ({
+        scrollY: window.scrollY,
+        joinTop: document.getElementById('join-button').getBoundingClientRect().top + window.scrollY,
+        agreeTop: document.getElementById('agree-input').getBoundingClientRect().top + window.scrollY,
+        focused: document.activeElement?.id,
+        height: innerHeight,
+      }));
+      await screenshot(page, `meeting-view-${kind}-${label}-join`, { fullPage: false });
+      assert.equal(seen.scrollY, 0, `${label}: the page scrolled by itself: ${JSON.stringify(seen)}`);
+      assert.ok(seen.joinTop >= 0 && seen.joinTop < seen.height - 24, `${label}: the Join button starts at ${seen.joinTop}px of ${seen.height}`);
+      assert.ok(seen.agreeTop < seen.height, `${label}: "I agree" is below the first screenful`);
+      assert.equal(seen.focused, 'name-input');
+      assertNoPageErrors(page, label);
+      await page.close();
+    }
+  });
+}
