@@ -11,6 +11,7 @@ import { SUSPENDED_WORDS } from '../messages.js';
 import { KINDS } from '../peer.js';
 import { QueuePanel } from '../queue.js';
 import { Reception } from '../reception.js';
+import { installTileFit } from '../tile-fit.js';
 import { app, heldMuted, isStaff, others, send } from './state.js';
 
 export const $ = (id) => document.getElementById(id);
@@ -20,6 +21,9 @@ export const grid = new Grid($('grid'), () => {
   $('sound-button').hidden = false;
   announce('Your browser blocked the sound. Press "Turn on sound" to hear the meeting.', { visible: true });
 });
+
+/** Sizes the tiles to the space (tile-fit.js); called again when the meeting shows. */
+export const fitTiles = installTileFit($('grid'), document.querySelector('#screen-meeting .controls'));
 
 const ctx = { send, you: () => app.you, isStaff };
 export const queue = new QueuePanel(ctx);
@@ -47,6 +51,7 @@ export const reception = new Reception({
 export function show(screen) {
   for (const name of SCREENS) $(`screen-${name}`).hidden = name !== screen;
   document.body.dataset.screen = screen;
+  if (screen === 'meeting') requestAnimationFrame(() => fitTiles());
   // Move focus to the new screen's heading so keyboard and screen-reader users follow along.
   const heading = $(`screen-${screen}`).querySelector('h1');
   heading?.focus({ preventScroll: true });
