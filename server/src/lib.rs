@@ -21,6 +21,7 @@
 //! | `tls`         | HTTPS: rustls from PEM files or a self-signed certificate; the handshake | nothing    |
 //! | `turn`        | short-lived TURN credentials (coturn shared-secret scheme) for `joined` | config, protocol |
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
+//! | `schedule`    | PURE: when a standing meeting happens: weekly, monthly and one-off rules in an IANA time zone (jiff's bundled tz database), duration, open window; time passed in | nothing (jiff, serde) |
 //!
 //! `media` never imports room or moderation logic: it obeys per-peer forwarding flags (which
 //! also decide which tracks are negotiated to the others: only live ones), and learns whose
@@ -37,6 +38,7 @@ pub mod media;
 pub mod names;
 pub mod protocol;
 pub mod room;
+pub mod schedule;
 mod http;
 mod limits;
 pub mod metrics;
