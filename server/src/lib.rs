@@ -21,6 +21,7 @@
 //! | `tls`         | HTTPS: rustls from PEM files or a self-signed certificate; the handshake | nothing    |
 //! | `turn`        | short-lived TURN credentials (coturn shared-secret scheme) for `joined` | config, protocol |
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
+//! | `store`       | the organisation's data in SQLite (`store.data_dir`, WAL, SQL migrations in `server/migrations/`): meetings, schedules, facilitator key hashes, admins (Argon2id), admin sessions (hashed tokens); never anything about members; blocking work on tokio's blocking pool | schedule |
 //! | `schedule`    | PURE: when a standing meeting happens: weekly, monthly and one-off rules in an IANA time zone (jiff's bundled tz database), duration, open window; time passed in | nothing (jiff, serde) |
 //!
 //! `media` never imports room or moderation logic: it obeys per-peer forwarding flags (which
@@ -39,6 +40,7 @@ pub mod names;
 pub mod protocol;
 pub mod room;
 pub mod schedule;
+pub mod store;
 mod http;
 mod limits;
 pub mod metrics;
