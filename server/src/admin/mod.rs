@@ -260,6 +260,10 @@ fn slug_from_title(title: &str) -> String {
 /// The checks a meeting passes before it is stored: the room's own rules for title,
 /// guidelines and timer (as a facilitator's live change meets), the rest here.
 fn check_meeting(config: &Config, m: &MeetingRecord) -> Result<(), AdminError> {
+    // An empty title would fall back to `[room_defaults]`'s: say so instead.
+    if m.title.trim().is_empty() {
+        return Err(AdminError::InvalidMeeting("A meeting needs a title.".into()));
+    }
     crate::standing::settings(config, m).validate().map_err(|e| AdminError::InvalidMeeting(e.message()))?;
     if m.description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(AdminError::InvalidMeeting(format!("A description is at most {MAX_DESCRIPTION_CHARS} characters.")));
