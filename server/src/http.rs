@@ -58,9 +58,10 @@ impl AppState {
     }
 }
 
-/// `admin` is the admin API (`crate::admin::router`), served under `/api/admin` with the
-/// same security headers as everything else.
-pub fn router(state: AppState, admin: Router) -> Router {
+/// `admin` is the admin API (`crate::admin::router`), served under `/api/admin`, and
+/// `feeds` the public meeting feeds (`crate::feeds::router`), with the same security
+/// headers as everything else.
+pub fn router(state: AppState, admin: Router, feeds: Router) -> Router {
     let metrics_on = state.config.server.metrics;
     let router = Router::new()
         .route("/", get(landing_page))
@@ -70,7 +71,9 @@ pub fn router(state: AppState, admin: Router) -> Router {
         .route("/api/rooms/{id}", get(room_info))
         .route("/healthz", get(|| async { "ok" }))
         .route("/ws", get(websocket))
-        .nest_service("/api/admin", admin);
+        .nest_service("/api/admin", admin)
+        .route_service("/meetings.json", feeds.clone())
+        .route_service("/meetings/{file}", feeds);
     // Off by default: even counts of people say something. Expose it to your monitoring only.
     let router = if metrics_on { router.route("/metrics", get(metrics)) } else { router };
     let https = state.config.tls.enabled() || state.config.server.public_url.starts_with("https://");

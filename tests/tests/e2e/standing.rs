@@ -348,3 +348,73 @@ async fn members_enter_only_while_the_schedule_is_open_and_never_once_archived()
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+/// The calendar read back by python-dateutil and the system's zoneinfo (tests/tools/check_ics.py).
+fn check_ics(text: &str) -> Result<Value> {
+    use std::io::Write;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/check_ics.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(&script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("python3 (tests/setup.sh installs it with python3-dateutil)")?;
+    child.stdin.take().context("stdin")?.write_all(text.as_bytes())?;
+    let out = child.wait_with_output()?;
+    ensure!(out.status.success(), "check_ics.py: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_local_time() -> Result<()> {
+    let dir = temp_data_dir("standing-feeds");
+    let server = start(&dir, |c| c.server.public_url = "https://meet.example.org".into()).await;
+    let addr = server.http_addr();
+    let mut config = haven::config::Config::default();
+    config.store.data_dir = dir.to_string_lossy().to_string();
+    create_admin(&config, "ops", PASSWORD)?;
+    let admin = Admin::sign_in(addr).await?;
+    let mut body = tuesday();
+    body["schedule"]["rules"] = json!([
+        {"kind": "weekly", "days": ["tue", "thu"], "time": "19:00"},
+        {"kind": "monthly_weekday", "nth": -1, "day": "fri", "time": "12:00"}
+    ]);
+    admin.ok("POST", "/api/admin/meetings", Some(body), 201).await?;
+    let mut hidden = tuesday();
+    hidden["slug"] = "not-listed".into();
+    hidden["listed"] = false.into();
+    admin.ok("POST", "/api/admin/meetings", Some(hidden), 201).await?;
+
+    let feed = http_call(addr, "GET", "/meetings.json", &[], None).await?;
+    ensure!(feed.status == 200 && feed.header("access-control-allow-origin") == Some("*"), "{feed:?}");
+    let feed = feed.json();
+    ensure!(feed.as_array().map(Vec::len) == Some(1), "only the listed meeting: {feed}");
+    let m = &feed[0];
+    // The spec's required fields and types (code4recovery/spec meeting.schema.json).
+    ensure!(m["name"] == "Tuesday night" && m["slug"] == "tuesday-night", "{m}");
+    ensure!(m["day"] == json!([2, 4]) && m["time"] == "19:00" && m["end_time"] == "20:30", "{m}");
+    ensure!(m["timezone"] == "America/New_York", "{m}");
+    ensure!(m["conference_url"] == "https://meet.example.org/m/tuesday-night", "{m}");
+    ensure!(m["types"] == json!(["ONL", "EN"]), "{m}");
+    let updated = m["updated"].as_str().unwrap_or_default();
+    ensure!(updated.len() == 19 && updated.as_bytes()[10] == b' ', "{m}");
+
+    let ics = http_call(addr, "GET", "/meetings/tuesday-night.ics", &[], None).await?;
+    ensure!(ics.status == 200 && ics.header("content-type").is_some_and(|t| t.starts_with("text/calendar")), "{ics:?}");
+    let checked = check_ics(&ics.body)?;
+    ensure!(checked["vtimezone_ok"] == true, "VTIMEZONE offsets agree with zoneinfo: {checked}\n{}", ics.body);
+    let weekly = &checked["events"][0];
+    ensure!(weekly["rrule"] == "FREQ=WEEKLY;BYDAY=TU,TH", "{checked}");
+    // Sixty meetings (thirty weeks) cross a change of offset; every one is 7 pm local.
+    let local = weekly["local"].as_array().context("local times")?;
+    ensure!(local.len() == 60 && local.iter().all(|t| t == "Tue 19:00" || t == "Thu 19:00"), "{weekly}");
+    ensure!(weekly["offsets"] == json!([-18000, -14400]), "EST and EDT both: {weekly}");
+    let monthly = &checked["events"][1];
+    ensure!(monthly["local"].as_array().is_some_and(|l| l.iter().all(|t| t == "Fri 12:00")), "{monthly}");
+    let missing = http_call(addr, "GET", "/meetings/nope.ics", &[], None).await?;
+    ensure!(missing.status == 404 && missing.json()["code"] == "unknown_meeting", "{missing:?}");
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
