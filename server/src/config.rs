@@ -647,6 +647,18 @@ mod tests {
     }
 
     #[test]
+    fn no_data_dir_means_no_store_and_the_env_sets_one() {
+        let mut c = Config::default();
+        assert!(!c.store.enabled(), "out of the box Haven writes nothing");
+        c.apply_env([("HAVEN_DATA_DIR".to_string(), "/var/lib/haven".to_string())]).unwrap();
+        assert!(c.store.enabled());
+        let c = Config::from_toml("[store]\ndata_dir = \"/srv/haven\"\nadmin_session_hours = 0\n", "t").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("admin_session_hours"));
+        let err = Config::from_toml("[store]\ndatadir = \"x\"\n", "t").unwrap_err();
+        assert!(err.to_string().contains("datadir"), "{err}");
+    }
+
+    #[test]
     fn unset_secrets_print_empty_not_hidden() {
         let printed = Config::default().to_masked_toml();
         assert!(!printed.contains(HIDDEN), "{printed}");

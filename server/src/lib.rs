@@ -198,6 +198,10 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
             tokio::task::spawn_blocking(move || {
                 let store = store::Store::open(std::path::Path::new(&config.store.data_dir))?;
                 let standing = standing::load(&config, &store)?;
+                if store.run_blocking(|db| db.admin_count())? == 0 {
+                    // No secret here: the operator makes the first admin on the command line.
+                    tracing::warn!("the store has no admin yet: run `haven admin create NAME` with the same configuration (docs/admin.md)");
+                }
                 Ok::<_, store::StoreError>((store, standing))
             })
             .await
