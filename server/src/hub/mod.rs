@@ -812,3 +812,88 @@ mod sweep_tests {
         assert!(!hub.meetings.contains_key(&room));
     }
 }
+
+#[cfg(test)]
+mod standing_tests {
+    use super::*;
+
+    fn hub(config: Config) -> Hub {
+        let (media, metrics) = super::unread_media();
+        Hub { metrics, config, media, meetings: HashMap::new(), peer_rooms: HashMap::new(), next_key: 1 }
+    }
+
+    fn standing(id: &str, keys: &[&str]) -> StandingRoom {
+        StandingRoom {
+            id: id.into(),
+            settings: RoomSettings { title: "Stored".into(), ..RoomSettings::default() },
+            key_hashes: keys.iter().map(|k| Sha256::digest(k.as_bytes()).into()).collect(),
+            schedule: None,
+            archived: false,
+        }
+    }
+
+    fn join(hub: &mut Hub, room: &str, key: Option<&str>) -> Result<crate::protocol::Role, Refusal> {
+        let (outbox, mut rx) = mpsc::channel(OUTBOX_CAPACITY);
+        let request = JoinRequest {
+            room: room.into(),
+            name: format!("P{}", hub.next_key),
+            key: key.map(String::from),
+            token: None,
+            accepted_guidelines: true,
+            request_id: None,
+            addr: None,
+            outbox,
+            signals: mpsc::unbounded_channel().0,
+            overflow: Arc::new(Notify::new()),
+        };
+        hub.join(request)?;
+        match rx.try_recv() {
+            Ok(ServerMessage::Joined(joined)) => Ok(joined.you.role),
+            _ => panic!("joined first"),
+        }
+    }
+
+    #[test]
+    fn a_config_room_of_the_same_id_wins_over_a_stored_meeting() {
+        let mut config = Config::default();
+        config.declared_rooms.push(DeclaredRoom { id: "tuesday".into(), title: "From the file".into(), ..Default::default() });
+        let mut hub = hub(config);
+        for room in hub.config.declared_rooms.clone() {
+            let settings = declared_settings(&hub.config, &room);
+            hub.add_meeting(room.id, settings, Vec::new(), false);
+        }
+        assert_eq!(hub.put_standing(standing("tuesday", &["k"])).unwrap_err().code, "slug_taken");
+        assert_eq!(hub.meetings["tuesday"].base_settings.title, "From the file");
+        assert!(hub.meetings["tuesday"].standing.is_none());
+    }
+
+    #[test]
+    fn any_live_key_gives_the_role_and_a_revoked_one_is_refused_at_the_next_join() {
+        let mut hub = hub(Config::default());
+        hub.put_standing(standing("tuesday", &["chair-key", "co-key"])).unwrap();
+        assert_eq!(join(&mut hub, "tuesday", Some("co-key")).unwrap(), crate::protocol::Role::Facilitator);
+        assert_eq!(join(&mut hub, "tuesday", None).unwrap(), crate::protocol::Role::Member);
+        hub.put_standing(standing("tuesday", &["chair-key"])).unwrap();
+        assert_eq!(join(&mut hub, "tuesday", Some("co-key")).unwrap_err().code, "bad_key");
+        assert_eq!(join(&mut hub, "tuesday", Some("chair-key")).unwrap(), crate::protocol::Role::Facilitator);
+    }
+
+    #[test]
+    fn an_archived_meeting_takes_no_newcomers_and_a_closed_one_only_facilitators() {
+        let mut hub = hub(Config::default());
+        let mut room = standing("tuesday", &["k"]);
+        let past = crate::schedule::Schedule {
+            time_zone: "UTC".into(),
+            rules: vec![crate::schedule::Rule::Once { date: "2020-01-01".into(), time: "10:00".into() }],
+            duration_minutes: 60,
+            opens_minutes_before: Some(5),
+        };
+        room.schedule = Some(Arc::new(past.compile().unwrap()));
+        hub.put_standing(room.clone()).unwrap();
+        assert_eq!(join(&mut hub, "tuesday", None).unwrap_err().code, "meeting_closed");
+        assert!(join(&mut hub, "tuesday", Some("k")).is_ok(), "a facilitator may open up");
+        room.archived = true;
+        hub.put_standing(room).unwrap();
+        assert_eq!(join(&mut hub, "tuesday", Some("k")).unwrap_err().code, "unknown_room");
+    }
+}
