@@ -21,6 +21,8 @@ have nginx || need_apt+=(nginx)
 have caddy || need_apt+=(caddy)
 have socat || need_apt+=(socat)
 have openssl || need_apt+=(openssl)
+# tests/tests/e2e/standing.rs checks the calendar files with python-dateutil and zoneinfo.
+python3 -c 'import dateutil.rrule, zoneinfo' 2>/dev/null || need_apt+=(python3 python3-dateutil)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} from Debian"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -21,6 +21,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub tls: TlsConfig,
     pub turn: TurnConfig,
+    pub store: StoreConfig,
     /// Settings every meeting starts with (a `[[room]]` may override them).
     pub room_defaults: RoomDefaults,
     /// Rooms declared by the operator; they exist from start-up.
@@ -110,6 +111,25 @@ pub struct TurnConfig {
     pub credential_seconds: u64,
 }
 
+/// The organisation's own data (standing meetings, schedules, facilitator key hashes, admin
+/// credentials) in SQLite. Never anything about members.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Directory of the database (`haven.sqlite3` and SQLite's `-wal` and `-shm` beside it).
+    /// Empty: no store, no admin API, no standing meetings but `[[room]]`s; Haven writes
+    /// nothing to disk (as before there was a store).
+    pub data_dir: String,
+    /// How long an admin stays signed in.
+    pub admin_session_hours: u32,
+}
+
+impl StoreConfig {
+    pub fn enabled(&self) -> bool {
+        !self.data_dir.trim().is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
@@ -144,6 +164,8 @@ pub struct LimitsConfig {
     pub messages_per_second: u32,
     /// Meetings one address may start in an hour (`POST /api/rooms`).
     pub rooms_per_address_per_hour: u32,
+    /// Admin sign-in attempts from one address in an hour (`POST /api/admin/login`).
+    pub admin_logins_per_address_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -278,6 +300,7 @@ impl Config {
                     self.media.bandwidth_estimation = parse_value(&value).map_err(bad)?
                 }
                 "HAVEN_CREATE_SECRET" => self.rooms.create_secret = value,
+                "HAVEN_DATA_DIR" => self.store.data_dir = value,
                 "HAVEN_ROOMS_PER_ADDRESS_PER_HOUR" => {
                     self.limits.rooms_per_address_per_hour = parse_value(&value).map_err(bad)?
                 }
@@ -318,6 +341,12 @@ impl Config {
         }
         if self.tls.self_signed && !self.tls.cert.is_empty() {
             return invalid("tls.self_signed and tls.cert exclude each other".into());
+        }
+        if !(1..=720).contains(&self.store.admin_session_hours) {
+            return invalid("store.admin_session_hours must be between 1 and 720".into());
+        }
+        if self.limits.admin_logins_per_address_per_hour == 0 {
+            return invalid("limits.admin_logins_per_address_per_hour must be at least 1".into());
         }
         if self.rooms.reconnect_grace_seconds > 3600 {
             return invalid("rooms.reconnect_grace_seconds must be at most 3600".into());
@@ -615,6 +644,18 @@ mod tests {
         assert_eq!(back.to_masked_toml(), printed);
         assert_eq!(back.declared_rooms[0].waiting_room, Some(true));
         assert_eq!(back.declared_rooms[0].mute_on_entry, None, "unset overrides stay unset");
+    }
+
+    #[test]
+    fn no_data_dir_means_no_store_and_the_env_sets_one() {
+        let mut c = Config::default();
+        assert!(!c.store.enabled(), "out of the box Haven writes nothing");
+        c.apply_env([("HAVEN_DATA_DIR".to_string(), "/var/lib/haven".to_string())]).unwrap();
+        assert!(c.store.enabled());
+        let c = Config::from_toml("[store]\ndata_dir = \"/srv/haven\"\nadmin_session_hours = 0\n", "t").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("admin_session_hours"));
+        let err = Config::from_toml("[store]\ndatadir = \"x\"\n", "t").unwrap_err();
+        assert!(err.to_string().contains("datadir"), "{err}");
     }
 
     #[test]

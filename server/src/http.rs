@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use crate::config::{is_valid_room_id, Config};
+use crate::origin::{base_url, origin_allowed};
 use crate::limits::AddressLimits;
 use crate::hub::{HubCommand, HubHandle};
 use crate::web_assets::{content_type, WebAssets};
@@ -57,7 +58,10 @@ impl AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+/// `admin` is the admin API (`crate::admin::router`), served under `/api/admin`, and
+/// `feeds` the public meeting feeds (`crate::feeds::router`), with the same security
+/// headers as everything else.
+pub fn router(state: AppState, admin: Router, feeds: Router) -> Router {
     let metrics_on = state.config.server.metrics;
     let router = Router::new()
         .route("/", get(landing_page))
@@ -66,7 +70,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rooms", post(create_room))
         .route("/api/rooms/{id}", get(room_info))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/ws", get(websocket));
+        .route("/ws", get(websocket))
+        .nest_service("/api/admin", admin)
+        .route_service("/meetings.json", feeds.clone())
+        .route_service("/meetings/{file}", feeds);
     // Off by default: even counts of people say something. Expose it to your monitoring only.
     let router = if metrics_on { router.route("/metrics", get(metrics)) } else { router };
     let https = state.config.tls.enabled() || state.config.server.public_url.starts_with("https://");
@@ -212,49 +219,6 @@ fn check_create_secret(secret: &str, headers: &HeaderMap) -> Option<Response> {
         return Some(api_error(StatusCode::FORBIDDEN, "wrong_create_secret", "That organiser code is not right."));
     }
     None
-}
-
-/// The configured public URL, or else the address the browser used to reach us.
-fn base_url(config: &Config, headers: &HeaderMap) -> String {
-    if !config.server.public_url.is_empty() {
-        return config.server.public_url.trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
-        .map(str::to_string)
-        .unwrap_or_else(|| config.server.http_addr.to_string());
-    let scheme = if config.tls.enabled() { "https" } else { "http" };
-    format!("{scheme}://{host}")
-}
-
-/// Browsers send `Origin` with every WebSocket and every POST: a page of another site must
-/// not open meetings or sockets in a visitor's name. Allowed: the configured origins, or
-/// else the origin of `public_url`, or else the site the request came to (its `Host`).
-/// Requests without `Origin` come from programs, not from a page, and are let through.
-fn origin_allowed(config: &Config, headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else { return true };
-    let Ok(origin) = origin.to_str() else { return false };
-    let origin = origin.trim_end_matches('/');
-    if !config.server.allowed_origins.is_empty() {
-        return config.server.allowed_origins.iter().any(|o| o.trim_end_matches('/') == origin);
-    }
-    if !config.server.public_url.is_empty() {
-        return origin == origin_of(&config.server.public_url);
-    }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
-    host.is_some() && origin_host == host
-}
-
-/// `scheme://host[:port]` of a URL.
-fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find('/') {
-        Some(path) => &url[..after_scheme + path],
-        None => url.trim_end_matches('/'),
-    }
 }
 
 fn forbidden_origin() -> Response {

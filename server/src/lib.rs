@@ -11,16 +11,22 @@
 //! | `room`        | PURE meeting state machine: roles, queue, timer, lock, waiting room, bans, chat | nothing (std, thiserror) |
 //! | `allocator`   | PURE: per-subscriber bandwidth allocation: per track audio always, video at a layer or paused (priority, tile size, hysteresis with time passed in); driven per member by `media` | nothing    |
 //! | `media`       | the SFU (full ICE; remote candidates only from the browser's checks): media workers (`workers`: a meeting lives on one, new meetings go to the one with the fewest people), each a run loop on its own thread owning its UDP socket (own port; on a wildcard bind each datagram's destination, `IP_PKTINFO`, is mapped to the announced address it was sent to, `addresses`, and answers leave from it), ICE-TCP listener and every str0m `Rtc` of its meetings (RTP mode: packets forwarded as they come; datagrams out in `sendmmsg` batches, runs to one address as UDP GSO sends); offers first to each newcomer (one round trip starts media both ways); negotiates only live tracks, TWCC both ways; cameras as simulcast layers q;h;f, one per subscriber through `layer_switch` (PURE: switched at the target's keyframe, sequence numbers, timestamps, VP8 picture id / TL0PICIDX continuous); sound first (`run_loop::bandwidth` + `downlink`): each member's downlink estimate (str0m BWE) and their `receive` choices feed their `allocator`, whose changes pause or resume the videos written to them (audio never), the floor holder's (from the hub) and the debounced active speaker's first; retransmission history fitted to each subscriber's round trip | config (`MediaConfig`), metrics (counters), allocator |
-//! | `hub`         | the only place that knows meetings and media; owns all meetings; opens a participant's media connection on admission (right behind `joined`); keeps a dropped participant's place for the grace period; starts a meeting again once it empties or ends (an ended ad-hoc one stays ended until forgotten; bans of the last day carried over) | config, protocol, names, ids, media, metrics, turn |
+//! | `hub`         | the only place that knows meetings and media; owns all meetings; opens a participant's media connection on admission (right behind `joined`); keeps a dropped participant's place for the grace period; starts a meeting again once it empties or ends (an ended ad-hoc one stays ended until forgotten; bans of the last day carried over); stored meetings handed to it at start and after each admin change (`PutStanding`: never waits on the store), their keys checked and their schedule's open window enforced at join | config, protocol, names, ids, media, metrics, turn, schedule |
 //! | `session`     | one WebSocket: decode, order (room messages before media signals), rate-limit, relay to the hub; close one not in a meeting in time; ping, and drop one gone silent; detach on drop | hub, protocol, limits, media (signal types only), room (`RateLimiter` only) |
 //! | `metrics`     | aggregate counters for `/metrics`: never per person or per room       | nothing    |
 //! | `limits`      | per-address connection and join-attempt limits (salted hashes, memory only) | config, room (`RateLimiter` only) |
 //! | `client_addr` | PURE: the client's address behind trusted reverse proxies (`X-Forwarded-For`, `Forwarded`) | nothing (axum's `HeaderMap`, ipnet) |
-//! | `http`        | axum routes: pages, room API, health, metrics, WebSocket upgrade; origin check | hub, session, config, limits, client_addr, web_assets |
+//! | `http`        | axum routes: pages, room API, health, metrics, WebSocket upgrade; mounts the admin and feeds routers it is given | hub, session, config, limits, client_addr, origin, web_assets |
 //! | `serve`       | the HTTP(S) accept loop (hyper): `TCP_NODELAY`, `ConnectInfo`, TLS-handshake and header-read deadlines, graceful shutdown | tls |
 //! | `tls`         | HTTPS: rustls from PEM files or a self-signed certificate; the handshake | nothing    |
 //! | `turn`        | short-lived TURN credentials (coturn shared-secret scheme) for `joined` | config, protocol |
 //! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
+//! | `store`       | the organisation's data in SQLite (`store.data_dir`, WAL, SQL migrations in `server/migrations/`): meetings, schedules, facilitator key hashes, admins (Argon2id), admin sessions (hashed tokens); never anything about members; blocking work on tokio's blocking pool | schedule |
+//! | `schedule`    | PURE: when a standing meeting happens: weekly, monthly and one-off rules in an IANA time zone (jiff's bundled tz database), duration, open window; time passed in | nothing (jiff, serde) |
+//! | `standing`    | a stored meeting into the hub's `StandingRoom` (settings over `[room_defaults]`, live key hashes, compiled schedule); loads them all at start | config, store, schedule, hub (types), room (`RoomSettings`) |
+//! | `admin`       | the JSON admin API under `/api/admin` (docs/admin.md): Argon2id sign-in (rate-limited per address), session cookie, CSRF header and origin check, meetings, facilitator links, live counts; `haven admin create` | store, schedule, standing, hub, config, limits, client_addr, origin, ids |
+//! | `feeds`       | `/meetings.json` (Meeting Guide format: weekly day/time, timezone, `conference_url`, types `ONL` and the language) and `/meetings/{slug}.ics` (RFC 5545: RRULE per rule, VTIMEZONE from jiff's transitions); builders pure, time passed in | store (records), schedule, origin, config, admin (`is_valid_slug`) |
+//! | `origin`      | PURE: the `Origin` check (WebSocket, room creation, admin API) and the base URL of links handed out | config |
 //!
 //! `media` never imports room or moderation logic: it obeys per-peer forwarding flags (which
 //! also decide which tracks are negotiated to the others: only live ones), and learns whose
@@ -28,18 +34,24 @@
 //! the room's floor holder changes.
 //! `main.rs` only parses arguments and calls [`start_server`].
 
+pub mod admin;
 pub mod allocator;
 mod client_addr;
 pub mod config;
+pub mod feeds;
 pub mod hub;
 pub mod ids;
 pub mod media;
 pub mod names;
 pub mod protocol;
 pub mod room;
+pub mod schedule;
+mod standing;
+pub mod store;
 mod http;
 mod limits;
 pub mod metrics;
+mod origin;
 mod serve;
 mod session;
 mod tls;
@@ -65,6 +77,8 @@ pub enum StartError {
     Media { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    #[error("the store (store.data_dir): {0}")]
+    Store(#[from] store::StoreError),
 }
 
 /// How long a shutdown waits for connections to close after telling everyone.
@@ -177,18 +191,43 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     let media_addrs = media.local_addrs();
     let announced_media_addrs = media.announced_addrs();
 
-    let hub = hub::spawn(config.clone(), media, media_event_rx, metrics.clone());
+    // The organisation's data, read once here; the admin API keeps the hub up to date after.
+    let (store, standing) = if config.store.enabled() {
+        let opened = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || {
+                let store = store::Store::open(std::path::Path::new(&config.store.data_dir))?;
+                let standing = standing::load(&config, &store)?;
+                if store.run_blocking(|db| db.admin_count())? == 0 {
+                    // No secret here: the operator makes the first admin on the command line.
+                    tracing::warn!("the store has no admin yet: run `haven admin create NAME` with the same configuration (docs/admin.md)");
+                }
+                Ok::<_, store::StoreError>((store, standing))
+            })
+            .await
+            .map_err(|_| store::StoreError::Stopped)??
+        };
+        tracing::info!(meetings = opened.1.len(), "store opened");
+        (Some(opened.0), opened.1)
+    } else {
+        (None, Vec::new())
+    };
+    let hub = hub::spawn(config.clone(), standing, media, media_event_rx, metrics.clone());
+    let limits = limits::AddressLimits::new(&config.limits);
+    let config = Arc::new(config);
+    let feeds = feeds::router(feeds::FeedsState { config: config.clone(), store: store.clone() });
+    let admin = admin::router(admin::AdminState { hub: hub.clone(), config: config.clone(), limits: limits.clone(), store });
     let open_sessions = Arc::new(watch::channel(()).0);
     let state = http::AppState {
         hub: hub.clone(),
         web: web_assets::WebAssets::new(&config.server.web_dir),
-        limits: limits::AddressLimits::new(&config.limits),
+        limits,
         open_sessions: open_sessions.clone(),
         forwarding_warned: Default::default(),
-        config: Arc::new(config),
+        config,
     };
     let (stop_http, stopped) = oneshot::channel::<()>();
-    let app = http::router(state);
+    let app = http::router(state, admin, feeds);
     let stopped = async {
         let _ = stopped.await;
     };

@@ -29,6 +29,7 @@ pub struct AddressLimits {
     max_connections: usize,
     joins_per_minute: u32,
     rooms_per_hour: u32,
+    logins_per_hour: u32,
     entries: Mutex<HashMap<AddressKey, Entry>>,
 }
 
@@ -38,6 +39,7 @@ struct Entry {
     last_seen: Instant,
     creations: RateLimiter,
     last_created: Option<Instant>,
+    logins: RateLimiter,
 }
 
 /// An open connection counted against its address; released on drop.
@@ -55,6 +57,7 @@ impl AddressLimits {
             max_connections: config.max_connections_per_address,
             joins_per_minute: config.joins_per_address_per_minute,
             rooms_per_hour: config.rooms_per_address_per_hour,
+            logins_per_hour: config.admin_logins_per_address_per_hour,
             entries: Mutex::new(HashMap::new()),
         })
     }
@@ -93,6 +96,15 @@ impl AddressLimits {
         })
     }
 
+    /// Counts an admin sign-in attempt from `addr`; `false` when it has made its hour's share.
+    /// (The entry is then kept an hour, like a meeting creator's.)
+    pub fn try_login(&self, addr: IpAddr, now: Instant) -> bool {
+        self.with_entry(self.key(addr), now, |entry| {
+            entry.last_created = Some(now);
+            entry.logins.try_take(now)
+        })
+    }
+
     /// Runs `f` on the address's entry (made if new, marked seen), sweeping forgettable
     /// entries first when there are many.
     fn with_entry<T>(&self, key: AddressKey, now: Instant, f: impl FnOnce(&mut Entry) -> T) -> T {
@@ -114,6 +126,7 @@ impl AddressLimits {
             last_seen: now,
             creations: RateLimiter::new(now, self.rooms_per_hour, creation_refill),
             last_created: None,
+            logins: RateLimiter::new(now, self.logins_per_hour, Duration::from_secs(3600) / self.logins_per_hour),
         }
     }
 }
@@ -157,6 +170,7 @@ mod tests {
             joins_per_address_per_minute: joins,
             messages_per_second: 20,
             rooms_per_address_per_hour: 3,
+            admin_logins_per_address_per_hour: 3,
         })
     }
 
@@ -209,5 +223,16 @@ mod tests {
         assert!(two.try_join(now));
         assert!(!two.try_join(now), "a new connection does not reset the count");
         assert!(one.try_join(now + Duration::from_secs(21)), "a minute's share comes back");
+    }
+
+    #[test]
+    fn admin_sign_ins_are_limited_per_address() {
+        let limits = limits(5, 10);
+        let now = Instant::now();
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        assert!((0..3).all(|_| limits.try_login(a, now)));
+        assert!(!limits.try_login(a, now), "the fourth try in the hour is refused");
+        assert!(limits.try_login(b, now), "another address has its own share");
+        assert!(limits.try_login(a, now + Duration::from_secs(1200)), "one try back every 20 minutes");
     }
 }

@@ -36,6 +36,23 @@ enum Command {
     #[command(after_help = "Exit status: 0 when the configuration is valid; 2 when it is not, \
         with the error (naming the key at fault) on stderr.")]
     CheckConfig,
+    /// Manage the admins of the admin API (needs store.data_dir).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(clap::Subcommand)]
+enum AdminCommand {
+    /// Add an admin. Prints a new random password once, or takes one from standard input.
+    ///
+    /// Works while the server runs (the store is SQLite in WAL mode).
+    Create {
+        /// The name to sign in with.
+        name: String,
+        /// Read the password from the first line of standard input instead of making one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 /// `check-config`'s exit status for a configuration Haven would refuse to start with.
@@ -56,6 +73,23 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(Command::CheckConfig) = args.command {
         std::process::exit(check_config(&args));
+    }
+    if let Some(Command::Admin(AdminCommand::Create { name, password_stdin })) = &args.command {
+        let config = load_config(&args)?;
+        let (password, made) = if *password_stdin {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("reading the password")?;
+            (line.trim_end_matches(['\r', '\n']).to_string(), false)
+        } else {
+            (haven::ids::random_token(24), true)
+        };
+        haven::admin::create_admin(&config, name, &password).context("creating the admin")?;
+        println!("Admin {name:?} created.");
+        if made {
+            // Shown once, here; only its Argon2id hash is kept.
+            println!("Password: {password}");
+        }
+        return Ok(());
     }
     let filter = std::env::var("HAVEN_LOG").unwrap_or_else(|_| "haven=info".into());
     // Logs on stderr, so stdout carries only what the program says to the operator.

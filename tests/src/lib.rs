@@ -9,7 +9,8 @@
 //! | `synthetic`   | marked Opus/VP8 payloads: building them, and reading markers back        |
 //! | `participant` | one webrtc-rs peer: joins, negotiates, publishes paced media, counts what arrives |
 //!
-//! Only this file touches the `haven` crate, and only its start/stop API: everything else
+//! Only this file touches the `haven` crate, and only its start/stop API (and
+//! `haven admin create`'s function, [`create_admin`]): everything else
 //! speaks the wire protocol, so the tests catch a server that drifts from the document.
 
 pub mod participant;
@@ -162,6 +163,74 @@ pub async fn http_request_with(addr: SocketAddr, method: &str, path: &str, heade
         body.to_string()
     };
     Ok((status, body))
+}
+
+/// A whole HTTP answer: status, headers (names lower-cased) and body.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON (`null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// A request with headers and an optional JSON body; the answer with its headers.
+pub async fn http_call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<HttpResponse> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await.context("HTTP response timed out")??;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").context("HTTP response without a header end")?;
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("bad HTTP status line: {head}"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_string() };
+    Ok(HttpResponse { status, headers, body })
+}
+
+/// Adds an admin to the store of `config` (what `haven admin create` does).
+pub fn create_admin(config: &haven::config::Config, name: &str, password: &str) -> Result<()> {
+    Ok(haven::admin::create_admin(config, name, password)?)
+}
+
+/// A fresh, empty directory under the system's temporary one, for a store.
+pub fn temp_data_dir(name: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("haven-test-{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 fn dechunk(mut body: &str) -> String {

@@ -24,7 +24,11 @@ pub const UNUSED_ADHOC_ROOM_LIFETIME: Duration = Duration::from_secs(3600);
 pub struct Meeting {
     pub id: String,
     pub adhoc: bool,
-    pub key_hash: Option<[u8; 32]>,
+    /// SHA-256 of each facilitator secret that gives the role (a stored meeting may have
+    /// several; revoking one removes it here before the next join).
+    pub key_hashes: Vec<[u8; 32]>,
+    /// Set for a meeting from the store: its schedule and whether it is archived.
+    pub standing: Option<Standing>,
     pub group: GroupKey,
     /// What a fresh meeting in this room starts with.
     pub base_settings: RoomSettings,
@@ -41,6 +45,15 @@ pub struct Meeting {
     pub turn: std::sync::Arc<crate::config::TurnConfig>,
     /// The floor holder the media worker was last told of (whose video comes first).
     media_floor: Option<ParticipantId>,
+}
+
+/// What a meeting from the store adds.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    /// Members enter only while it says open (facilitators any time). `None`: always open.
+    pub schedule: Option<std::sync::Arc<crate::schedule::Compiled>>,
+    /// An archived meeting takes no new arrivals; whoever is in it carries on.
+    pub archived: bool,
 }
 
 /// A participant's connection, and what the wire adds for it. It outlives a dropped
@@ -93,7 +106,7 @@ impl Meeting {
     pub fn new(
         id: String,
         adhoc: bool,
-        key_hash: Option<[u8; 32]>,
+        key_hashes: Vec<[u8; 32]>,
         group: GroupKey,
         settings: RoomSettings,
         turn: std::sync::Arc<crate::config::TurnConfig>,
@@ -101,7 +114,8 @@ impl Meeting {
         Meeting {
             id,
             adhoc,
-            key_hash,
+            key_hashes,
+            standing: None,
             group,
             room: Room::new(settings.clone()),
             base_settings: settings,
@@ -111,6 +125,26 @@ impl Meeting {
             had_people: false,
             turn,
             media_floor: None,
+        }
+    }
+
+    pub fn is_archived(&self) -> bool {
+        self.standing.as_ref().is_some_and(|s| s.archived)
+    }
+
+    /// A member arriving outside a scheduled meeting's open window is told when it opens
+    /// (facilitators may enter any time, to prepare).
+    pub fn closed_now(&self, now: jiff::Timestamp) -> Option<super::Refusal> {
+        let schedule = self.standing.as_ref()?.schedule.as_ref()?;
+        match schedule.openness(now) {
+            crate::schedule::Openness::Closed { next } => Some(super::Refusal::new(
+                "meeting_closed",
+                match next {
+                    Some((opens_at, _)) => format!("This meeting is not open yet. It opens at {opens_at}."),
+                    None => "This meeting has no more dates.".to_string(),
+                },
+            )),
+            _ => None,
         }
     }
 
@@ -312,7 +346,7 @@ mod tests {
 
     fn meeting(adhoc: bool) -> Meeting {
         let turn = std::sync::Arc::new(crate::config::Config::default().turn);
-        Meeting::new("tuesday".into(), adhoc, None, GroupKey(1), RoomSettings::default(), turn)
+        Meeting::new("tuesday".into(), adhoc, Vec::new(), GroupKey(1), RoomSettings::default(), turn)
     }
 
     fn join(m: &mut Meeting, now: Instant, id: u64, role: Role) -> Result<Vec<Effect>, &'static str> {

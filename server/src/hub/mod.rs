@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::names;
 use crate::protocol::{ClientMessage, ServerMessage};
 use crate::room::{ParticipantId, PublicId, Role, RoomCommand, RoomError, RoomEvent, RoomSettings};
-use meeting::{Conn, Meeting};
+use meeting::{Conn, Meeting, Standing};
 
 /// Messages queued for one session before it counts as too slow and is dropped.
 pub const OUTBOX_CAPACITY: usize = 256;
@@ -42,7 +42,24 @@ pub enum HubCommand {
     /// The session ended without `leave` (the WebSocket dropped): keep the place for the
     /// grace period. `outbox` tells which session, so a stale one cannot detach a resumed one.
     Detach { peer: PeerKey, outbox: Outbox },
+    /// A meeting from the store, made or changed by an admin: added, or its settings, keys,
+    /// schedule and archive state replaced (a live meeting keeps its own settings until it
+    /// next starts). Refused with `slug_taken` when the id is a `[[room]]`'s or an ad-hoc one.
+    PutStanding { room: StandingRoom, reply: oneshot::Sender<Result<(), Refusal>> },
+    /// How many people are in each stored meeting that has anyone: counts only.
+    LiveCounts { reply: oneshot::Sender<Vec<(String, usize)>> },
     Shutdown,
+}
+
+/// A stored meeting as the hub runs it (made from the store's record by `standing`).
+#[derive(Debug, Clone)]
+pub struct StandingRoom {
+    pub id: String,
+    pub settings: RoomSettings,
+    /// SHA-256 of each live facilitator key.
+    pub key_hashes: Vec<[u8; 32]>,
+    pub schedule: Option<Arc<crate::schedule::Compiled>>,
+    pub archived: bool,
 }
 
 pub struct ResumeRequest {
@@ -146,6 +163,7 @@ struct Hub {
 
 pub fn spawn(
     config: Config,
+    standing: Vec<StandingRoom>,
     media: MediaWorkers,
     events: mpsc::UnboundedReceiver<MediaEvent>,
     metrics: Arc<Metrics>,
@@ -163,7 +181,13 @@ pub fn spawn(
     for room in hub.config.declared_rooms.clone() {
         let key_hash = decode_hex32(&room.facilitator_key_sha256);
         let settings = declared_settings(&hub.config, &room);
-        hub.add_meeting(room.id, settings, key_hash, false);
+        hub.add_meeting(room.id, settings, key_hash.into_iter().collect(), false);
+    }
+    for room in standing {
+        if let Err(refusal) = hub.put_standing(room) {
+            // A `[[room]]` of the same id wins: the file is the operator's last word.
+            tracing::warn!(code = refusal.code, "a stored meeting shares its id with a [[room]] of the config file; the file's room is served");
+        }
     }
     tokio::spawn(hub.run(command_rx, events, stop));
     HubHandle { commands, stopping, metrics }
@@ -215,7 +239,11 @@ impl Hub {
                 let _ = reply.send(self.create_room());
             }
             HubCommand::RoomInfo { id, reply } => {
-                let info = self.meetings.get(&id).map(|m| wire::status(&m.id, m.room.status()));
+                let info = self
+                    .meetings
+                    .get(&id)
+                    .filter(|m| !m.is_archived())
+                    .map(|m| wire::status(&m.id, m.room.status()));
                 let _ = reply.send(info);
             }
             HubCommand::Join { request, reply } => {
@@ -232,6 +260,19 @@ impl Hub {
             }
             HubCommand::Leave { peer } => self.leave(peer),
             HubCommand::Detach { peer, outbox } => self.detach(peer, &outbox),
+            HubCommand::PutStanding { room, reply } => {
+                let _ = reply.send(self.put_standing(room));
+            }
+            HubCommand::LiveCounts { reply } => {
+                let mut counts: Vec<(String, usize)> = self
+                    .meetings
+                    .values()
+                    .filter(|m| m.standing.is_some() && !m.conns.is_empty())
+                    .map(|m| (m.id.clone(), m.conns.len()))
+                    .collect();
+                counts.sort();
+                let _ = reply.send(counts);
+            }
             HubCommand::Shutdown => {}
         }
     }
@@ -277,28 +318,60 @@ impl Hub {
         let facilitator_key = crate::ids::random_token(24);
         let key_hash = Sha256::digest(facilitator_key.as_bytes()).into();
         let settings = settings_from(&self.config.room_defaults, self.config.rooms.max_participants);
-        self.add_meeting(id.clone(), settings, Some(key_hash), true);
+        self.add_meeting(id.clone(), settings, vec![key_hash], true);
         tracing::info!(rooms = self.meetings.len(), "ad-hoc room created");
         Ok(CreatedRoom { id, facilitator_key })
     }
 
-    fn add_meeting(&mut self, id: String, settings: RoomSettings, key_hash: Option<[u8; 32]>, adhoc: bool) {
+    fn add_meeting(&mut self, id: String, settings: RoomSettings, key_hashes: Vec<[u8; 32]>, adhoc: bool) {
         let group = GroupKey(self.next_key);
         self.next_key += 1;
         let turn = Arc::new(self.config.turn.clone());
-        self.meetings.insert(id.clone(), Meeting::new(id, adhoc, key_hash, group, settings, turn));
+        self.meetings.insert(id.clone(), Meeting::new(id, adhoc, key_hashes, group, settings, turn));
+    }
+
+    fn put_standing(&mut self, room: StandingRoom) -> Result<(), Refusal> {
+        let standing = Standing { schedule: room.schedule, archived: room.archived };
+        match self.meetings.get_mut(&room.id) {
+            Some(meeting) if meeting.standing.is_some() => {
+                meeting.key_hashes = room.key_hashes;
+                meeting.base_settings = room.settings;
+                meeting.standing = Some(standing);
+                // An empty room takes the new settings now; a live one at its next start.
+                if meeting.conns.is_empty() {
+                    meeting.reset_if_over(Instant::now());
+                }
+            }
+            Some(_) => return Err(Refusal::new("slug_taken", "Another meeting on this server has that link.")),
+            None => {
+                self.add_meeting(room.id.clone(), room.settings, room.key_hashes, false);
+                self.meetings.get_mut(&room.id).expect("just added").standing = Some(standing);
+            }
+        }
+        Ok(())
     }
 
     fn join(&mut self, request: JoinRequest) -> Result<PeerKey, Refusal> {
         let name = names::validate(&request.name).map_err(|e| Refusal::new("invalid_name", e.to_string()))?;
-        let meeting = self.meetings.get_mut(&request.room).ok_or_else(Refusal::unknown_room)?;
-        let facilitator = match (&request.key, &meeting.key_hash) {
-            (Some(key), Some(hash)) => constant_time_eq(&Sha256::digest(key.as_bytes()).into(), hash),
-            _ => false,
-        };
+        let meeting = self
+            .meetings
+            .get_mut(&request.room)
+            .filter(|m| !m.is_archived())
+            .ok_or_else(Refusal::unknown_room)?;
+        let facilitator = request.key.as_ref().is_some_and(|key| {
+            let given: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+            // Every hash is compared, so the time taken says nothing about which matched.
+            meeting.key_hashes.iter().fold(false, |found, hash| constant_time_eq(&given, hash) | found)
+        });
         if request.key.is_some() && !facilitator {
-            // A wrong secret is worth saying out loud: the facilitator link was mistyped.
+            // A wrong secret is worth saying out loud: the facilitator link was mistyped (or
+            // revoked by an admin).
             return Err(Refusal::new("bad_key", "That facilitator link is not valid for this meeting."));
+        }
+        if !facilitator {
+            if let Some(refusal) = meeting.closed_now(jiff::Timestamp::now()) {
+                return Err(refusal);
+            }
         }
         let key = PeerKey(self.next_key);
         self.next_key += 1;
@@ -549,7 +622,7 @@ fn settings_from(defaults: &RoomDefaults, max_participants: usize) -> RoomSettin
     }
 }
 
-fn declared_settings(config: &Config, room: &DeclaredRoom) -> RoomSettings {
+pub fn declared_settings(config: &Config, room: &DeclaredRoom) -> RoomSettings {
     let mut s = settings_from(&config.room_defaults, config.rooms.max_participants);
     if !room.title.is_empty() {
         s.title = room.title.clone();
@@ -616,7 +689,7 @@ mod slow_session_tests {
         let (media, metrics) = super::unread_media();
         let (_events, event_rx) = mpsc::unbounded_channel();
         std::mem::forget(_events);
-        spawn(Config::default(), media, event_rx, metrics)
+        spawn(Config::default(), Vec::new(), media, event_rx, metrics)
     }
 
     fn join_request(room: &str, name: &str, outbox: Outbox, overflow: Arc<Notify>) -> JoinRequest {
@@ -737,5 +810,90 @@ mod sweep_tests {
         assert_eq!(hub.join(refused).unwrap_err().code, "bad_key");
         hub.sweep_idle_rooms(Instant::now() + Duration::from_secs(61 * 60));
         assert!(!hub.meetings.contains_key(&room));
+    }
+}
+
+#[cfg(test)]
+mod standing_tests {
+    use super::*;
+
+    fn hub(config: Config) -> Hub {
+        let (media, metrics) = super::unread_media();
+        Hub { metrics, config, media, meetings: HashMap::new(), peer_rooms: HashMap::new(), next_key: 1 }
+    }
+
+    fn standing(id: &str, keys: &[&str]) -> StandingRoom {
+        StandingRoom {
+            id: id.into(),
+            settings: RoomSettings { title: "Stored".into(), ..RoomSettings::default() },
+            key_hashes: keys.iter().map(|k| Sha256::digest(k.as_bytes()).into()).collect(),
+            schedule: None,
+            archived: false,
+        }
+    }
+
+    fn join(hub: &mut Hub, room: &str, key: Option<&str>) -> Result<crate::protocol::Role, Refusal> {
+        let (outbox, mut rx) = mpsc::channel(OUTBOX_CAPACITY);
+        let request = JoinRequest {
+            room: room.into(),
+            name: format!("P{}", hub.next_key),
+            key: key.map(String::from),
+            token: None,
+            accepted_guidelines: true,
+            request_id: None,
+            addr: None,
+            outbox,
+            signals: mpsc::unbounded_channel().0,
+            overflow: Arc::new(Notify::new()),
+        };
+        hub.join(request)?;
+        match rx.try_recv() {
+            Ok(ServerMessage::Joined(joined)) => Ok(joined.you.role),
+            _ => panic!("joined first"),
+        }
+    }
+
+    #[test]
+    fn a_config_room_of_the_same_id_wins_over_a_stored_meeting() {
+        let mut config = Config::default();
+        config.declared_rooms.push(DeclaredRoom { id: "tuesday".into(), title: "From the file".into(), ..Default::default() });
+        let mut hub = hub(config);
+        for room in hub.config.declared_rooms.clone() {
+            let settings = declared_settings(&hub.config, &room);
+            hub.add_meeting(room.id, settings, Vec::new(), false);
+        }
+        assert_eq!(hub.put_standing(standing("tuesday", &["k"])).unwrap_err().code, "slug_taken");
+        assert_eq!(hub.meetings["tuesday"].base_settings.title, "From the file");
+        assert!(hub.meetings["tuesday"].standing.is_none());
+    }
+
+    #[test]
+    fn any_live_key_gives_the_role_and_a_revoked_one_is_refused_at_the_next_join() {
+        let mut hub = hub(Config::default());
+        hub.put_standing(standing("tuesday", &["chair-key", "co-key"])).unwrap();
+        assert_eq!(join(&mut hub, "tuesday", Some("co-key")).unwrap(), crate::protocol::Role::Facilitator);
+        assert_eq!(join(&mut hub, "tuesday", None).unwrap(), crate::protocol::Role::Member);
+        hub.put_standing(standing("tuesday", &["chair-key"])).unwrap();
+        assert_eq!(join(&mut hub, "tuesday", Some("co-key")).unwrap_err().code, "bad_key");
+        assert_eq!(join(&mut hub, "tuesday", Some("chair-key")).unwrap(), crate::protocol::Role::Facilitator);
+    }
+
+    #[test]
+    fn an_archived_meeting_takes_no_newcomers_and_a_closed_one_only_facilitators() {
+        let mut hub = hub(Config::default());
+        let mut room = standing("tuesday", &["k"]);
+        let past = crate::schedule::Schedule {
+            time_zone: "UTC".into(),
+            rules: vec![crate::schedule::Rule::Once { date: "2020-01-01".into(), time: "10:00".into() }],
+            duration_minutes: 60,
+            opens_minutes_before: Some(5),
+        };
+        room.schedule = Some(Arc::new(past.compile().unwrap()));
+        hub.put_standing(room.clone()).unwrap();
+        assert_eq!(join(&mut hub, "tuesday", None).unwrap_err().code, "meeting_closed");
+        assert!(join(&mut hub, "tuesday", Some("k")).is_ok(), "a facilitator may open up");
+        room.archived = true;
+        hub.put_standing(room).unwrap();
+        assert_eq!(join(&mut hub, "tuesday", Some("k")).unwrap_err().code, "unknown_room");
     }
 }

@@ -27,6 +27,7 @@ mod room_creation;
 mod shutdown;
 mod signaling;
 mod slow_session;
+mod standing;
 mod tls;
 mod turn;
 mod wildcard_bind;

@@ -1,0 +1,55 @@
+//! Stored meetings into running ones: a store record becomes the hub's [`StandingRoom`]
+//! (settings over `[room_defaults]`, live key hashes, compiled schedule). Imports config,
+//! store, schedule, hub (its types only) and room (`RoomSettings` only).
+
+use std::sync::Arc;
+
+use crate::config::{Config, DeclaredRoom};
+use crate::hub::StandingRoom;
+use crate::room::RoomSettings;
+use crate::store::{MeetingRecord, StandingRecord, Store, StoreError};
+
+/// The room settings a stored meeting starts each meeting with: its own choices over
+/// `[room_defaults]`, as a `[[room]]`'s are.
+pub fn settings(config: &Config, meeting: &MeetingRecord) -> RoomSettings {
+    let s = &meeting.settings;
+    let as_declared = DeclaredRoom {
+        id: meeting.slug.clone(),
+        title: meeting.title.clone(),
+        facilitator_key_sha256: String::new(),
+        guidelines: Some(meeting.guidelines.clone()),
+        waiting_room: s.waiting_room,
+        mute_on_entry: s.mute_on_entry,
+        camera_off_on_entry: s.camera_off_on_entry,
+        members_may_unmute: s.members_may_unmute,
+        share_seconds: s.share_seconds,
+        auto_mute_on_expiry: s.auto_mute_on_expiry,
+        chat_enabled: s.chat_enabled,
+        member_private_messages: s.member_private_messages,
+    };
+    crate::hub::declared_settings(config, &as_declared)
+}
+
+pub fn room(config: &Config, record: StandingRecord) -> StandingRoom {
+    let schedule = record.meeting.schedule.as_ref().and_then(|s| match s.compile() {
+        Ok(compiled) => Some(Arc::new(compiled)),
+        Err(e) => {
+            // Checked when saved; only a time zone dropped from a later tz database gets here.
+            tracing::warn!(meeting = %record.meeting.slug, error = %e, "stored schedule no longer valid; the meeting is always open");
+            None
+        }
+    });
+    StandingRoom {
+        id: record.meeting.slug.clone(),
+        settings: settings(config, &record.meeting),
+        key_hashes: record.key_hashes,
+        schedule,
+        archived: record.meeting.archived,
+    }
+}
+
+/// Every stored meeting, for the hub at start-up. Blocking.
+pub fn load(config: &Config, store: &Store) -> Result<Vec<StandingRoom>, StoreError> {
+    let records = store.run_blocking(|db| db.standing())?;
+    Ok(records.into_iter().map(|r| room(config, r)).collect())
+}
