@@ -678,6 +678,26 @@ fn unread_media() -> (MediaWorkers, Arc<Metrics>) {
     (MediaWorkers::new(vec![handle], metrics.media_workers.to_vec()), metrics)
 }
 
+/// For the hub's tests: a join to `room` by `name` with `key`, and the receiving end of its
+/// outbox.
+#[cfg(test)]
+fn test_join_request(room: &str, name: String, key: Option<String>) -> (JoinRequest, mpsc::Receiver<ServerMessage>) {
+    let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
+    let request = JoinRequest {
+        room: room.into(),
+        name,
+        key,
+        token: None,
+        accepted_guidelines: true,
+        request_id: None,
+        addr: None,
+        outbox,
+        signals: mpsc::unbounded_channel().0,
+        overflow: Arc::new(Notify::new()),
+    };
+    (request, rx)
+}
+
 #[cfg(test)]
 mod slow_session_tests {
     use std::time::Duration;
@@ -756,20 +776,8 @@ mod sweep_tests {
     }
 
     fn join(hub: &mut Hub, room: &str) -> PeerKey {
-        let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
+        let (request, rx) = super::test_join_request(room, "Sam".into(), None);
         std::mem::forget(rx);
-        let request = JoinRequest {
-            room: room.into(),
-            name: "Sam".into(),
-            key: None,
-            token: None,
-            accepted_guidelines: true,
-            request_id: None,
-            addr: None,
-            outbox,
-            signals: mpsc::unbounded_channel().0,
-            overflow: Arc::new(Notify::new()),
-        };
         hub.join(request).unwrap()
     }
 
@@ -794,19 +802,7 @@ mod sweep_tests {
     fn a_refused_join_does_not_count_as_the_room_being_used() {
         let mut hub = hub();
         let room = hub.create_room().unwrap().id;
-        let (outbox, _rx) = mpsc::channel(OUTBOX_CAPACITY);
-        let refused = JoinRequest {
-            room: room.clone(),
-            name: "Sam".into(),
-            key: Some("wrong".into()),
-            token: None,
-            accepted_guidelines: true,
-            request_id: None,
-            addr: None,
-            outbox,
-            signals: mpsc::unbounded_channel().0,
-            overflow: Arc::new(Notify::new()),
-        };
+        let (refused, _rx) = super::test_join_request(&room, "Sam".into(), Some("wrong".into()));
         assert_eq!(hub.join(refused).unwrap_err().code, "bad_key");
         hub.sweep_idle_rooms(Instant::now() + Duration::from_secs(61 * 60));
         assert!(!hub.meetings.contains_key(&room));
@@ -833,19 +829,7 @@ mod standing_tests {
     }
 
     fn join(hub: &mut Hub, room: &str, key: Option<&str>) -> Result<crate::protocol::Role, Refusal> {
-        let (outbox, mut rx) = mpsc::channel(OUTBOX_CAPACITY);
-        let request = JoinRequest {
-            room: room.into(),
-            name: format!("P{}", hub.next_key),
-            key: key.map(String::from),
-            token: None,
-            accepted_guidelines: true,
-            request_id: None,
-            addr: None,
-            outbox,
-            signals: mpsc::unbounded_channel().0,
-            overflow: Arc::new(Notify::new()),
-        };
+        let (request, mut rx) = super::test_join_request(room, format!("P{}", hub.next_key), key.map(String::from));
         hub.join(request)?;
         match rx.try_recv() {
             Ok(ServerMessage::Joined(joined)) => Ok(joined.you.role),
