@@ -1,5 +1,6 @@
-//! The budget a plan is made for, with the hysteresis: it falls at once to the usable
-//! estimate when that drops below it, and rises only to what the usable estimate held
+//! The budget a plan is made for, with the hysteresis: it falls at once when the usable
+//! estimate drops below it (to what [`KEEP`] tolerates of the estimate, at least to the
+//! usable estimate), and rises only to what the usable estimate held
 //! without a dip for [`HOLD`], less the [`UP_MARGIN`].
 //!
 //! "Held without a dip for HOLD" is the minimum of the estimate over the last HOLD, kept as
@@ -9,7 +10,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::{Bps, HEADROOM, HOLD, UP_MARGIN};
+use super::{Bps, HEADROOM, HOLD, KEEP, UP_MARGIN};
 
 #[derive(Debug, Default)]
 pub(super) struct Budget {
@@ -51,7 +52,8 @@ impl Budget {
         self.expire(now);
         let held = self.window.front().map_or(usable, |s| s.usable);
         let budget = match self.current {
-            Some(b) if usable < b => usable,
+            // A back-off of the estimate keeps what it was planned for; a real drop does not.
+            Some(b) if usable < b => b.min(estimate.times(KEEP)).max(usable),
             Some(b) => b.max(held.over(UP_MARGIN)),
             None => held.over(UP_MARGIN),
         };

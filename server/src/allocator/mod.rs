@@ -23,13 +23,16 @@
 //!   goes. The first video that does not fit even at its lowest layer is paused, and so is
 //!   every video after it: a lesser tile never plays while a more important one is paused.
 //! - **Paused, not starved**: a video gets a whole layer or [`PauseReason::NoRoom`]; the
-//!   allocation never exceeds the budget (the one exception below).
+//!   allocation never exceeds the budget (the one exception below), and the budget never
+//!   exceeds [`KEEP`] × the estimate.
 //! - **No layer larger than the tile**: the lowest layer whose height covers the tile (in
 //!   device pixels, 16:9 assumed for the width) is the most a video gets; hidden tiles get
 //!   nothing ([`PauseReason::NotVisible`]); "sound only" pauses every video
 //!   ([`PauseReason::SoundOnly`]).
 //! - **Hysteresis on the budget, not per track**: the budget the plan is made for only
-//!   falls at once (to [`HEADROOM`] of the estimate, as soon as that is below it) and only
+//!   falls at once (as soon as [`HEADROOM`] of the estimate is below it: to at most
+//!   [`KEEP`] × the estimate, at least `HEADROOM` × it, so the back-off that answers a queue
+//!   spike keeps what flows while a real drop takes it away) and only
 //!   rises to what the estimate allowed *without interruption* for [`HOLD`], divided by
 //!   [`UP_MARGIN`]. So a wobbling estimate moves nothing, a recovered link gets its layers back
 //!   after the hold in one step, and a paused video resumes only with margin. Changes of the
@@ -62,7 +65,8 @@
 //! - Tell the member "Video is paused to keep the sound clear" while any video is
 //!   `Paused(NoRoom)`; it comes back by itself.
 //! - Bitrates are wire rates (RTP payload plus headers), smoothed by the caller; a layer not
-//!   measured yet is given its nominal rate ([`Layer::nominal`]). Layer indexes are positions
+//!   measured yet is given its nominal rate ([`Layer::nominal`]). The allocator plans with
+//!   the rate it planned with before while the new one stays within [`COST_BAND`] of it. Layer indexes are positions
 //!   in the list given, lowest first: if a publisher's set of layers changes, the caller
 //!   should treat the track as a new one (a new [`TrackId`]).
 //! - Debounce the active speaker (a second or so) before passing it: every change of
@@ -82,6 +86,15 @@ use std::time::{Duration, Instant};
 /// The share of the estimate the plan may use: estimates overshoot, and queues build up
 /// long before loss shows.
 pub const HEADROOM: Ratio = Ratio { num: 90, den: 100 };
+/// What flows is kept while the estimate is at least 1/KEEP of the budget it was planned
+/// for: GCC's rate control answers each overuse by setting the estimate to 85 % of what got
+/// through (str0m's AIMD, like libwebrtc), so a link that carries what flows still reports
+/// ~0.85 of it after every queue spike. Taken at its word, one spike (a keyframe, a busy
+/// receiver) paused the last video, which resumed seconds later with a keyframe that caused
+/// the next spike: the floor holder's video flapped at 400 kbit/s. With 1.2 the budget
+/// survives the back-off (1/0.85 ≈ 1.18) but falls at once when the link really carries
+/// less: a real shortage drives the estimate to 85 % of what the link carries, below 1/1.2.
+pub const KEEP: Ratio = Ratio { num: 120, den: 100 };
 /// Going up needs the estimate to carry the new plan with this much to spare: it is the
 /// band inside which a wobbling estimate changes nothing.
 pub const UP_MARGIN: Ratio = Ratio { num: 115, den: 100 };
@@ -89,6 +102,11 @@ pub const UP_MARGIN: Ratio = Ratio { num: 115, den: 100 };
 /// enough to outlast one probe's optimism, short enough that a recovered link is back to
 /// the top layer well within the 15 s the issue asks for.
 pub const HOLD: Duration = Duration::from_secs(4);
+/// A measured rate moves the plan only once it leaves this band around the rate planned
+/// with: rates measured over a second wobble by a few per cent (a keyframe, a quiet moment),
+/// and at the edge of the budget each wobble paused or resumed a video (seen every 500 ms at
+/// 400 kbit/s). Within the band the plan keeps the rate it used.
+pub const COST_BAND: Ratio = Ratio { num: 10, den: 100 };
 /// At most three simulcast layers are considered; more are ignored.
 pub const MAX_LAYERS: usize = 3;
 /// Nominal heights of three simulcast layers (`scaleResolutionDownBy` 4, 2, 1 of 720p).
@@ -275,6 +293,8 @@ pub struct Allocator {
     budget: budget::Budget,
     current: BTreeMap<TrackId, Allocation>,
     probe: Probe,
+    /// The rates planned with, per track: the audio's, or each video layer's.
+    rates: BTreeMap<TrackId, Vec<Bps>>,
 }
 
 impl Allocator {
@@ -287,7 +307,8 @@ impl Allocator {
     /// group by track id. Tracks absent from `inputs` are forgotten without a change.
     pub fn update(&mut self, now: Instant, inputs: &Inputs) -> Vec<Change> {
         let budget = self.budget.observe(now, inputs.estimate);
-        let plan = plan::plan(budget, inputs);
+        let inputs = self.steady_rates(inputs);
+        let plan = plan::plan(budget, &inputs);
         let mut changes: Vec<(u8, Change)> = Vec::new();
         for (&track, &to) in &plan.allocations {
             let from = self.current.get(&track).copied();
@@ -316,6 +337,35 @@ impl Allocator {
         changes.into_iter().map(|(_, c)| c).collect()
     }
 
+    /// `inputs` with each rate replaced by the one planned with before, unless it has left
+    /// the [`COST_BAND`] around it; remembers the rates for the next call.
+    fn steady_rates(&mut self, inputs: &Inputs) -> Inputs {
+        let mut steady = inputs.clone();
+        let mut rates = BTreeMap::new();
+        for track in &mut steady.tracks {
+            let before = self.rates.get(&track.id).map(Vec::as_slice).unwrap_or_default();
+            let keep = |i: usize, rate: &mut Bps| {
+                if let Some(&old) = before.get(i) {
+                    let band = old.times(COST_BAND);
+                    if rate.0.abs_diff(old.0) <= band.0 {
+                        *rate = old;
+                    }
+                }
+                *rate
+            };
+            let planned: Vec<Bps> = match &mut track.media {
+                Media::Audio { bitrate } => vec![keep(0, bitrate)],
+                Media::Video { layers, .. } => layers.iter_mut().enumerate().map(|(i, l)| keep(i, &mut l.bitrate)).collect(),
+            };
+            // As in the plan: a video without layers is absent, a later duplicate ignored.
+            if !planned.is_empty() {
+                rates.entry(track.id).or_insert(planned);
+            }
+        }
+        self.rates = rates;
+        steady
+    }
+
     /// When a held estimate would let the budget rise: call [`Allocator::update`] again
     /// then (with the inputs of that moment). `None`: nothing to wait for.
     pub fn next_deadline(&self) -> Option<Instant> {
@@ -329,6 +379,12 @@ impl Allocator {
     /// Every track's allocation, by track id.
     pub fn allocations(&self) -> impl Iterator<Item = (TrackId, Allocation)> + '_ {
         self.current.iter().map(|(t, a)| (*t, *a))
+    }
+
+    /// The rates the last plan was made with (see [`COST_BAND`]).
+    #[cfg(test)]
+    fn planned_rates(&self, track: TrackId) -> Option<&[Bps]> {
+        self.rates.get(&track).map(Vec::as_slice)
     }
 
     /// What to ask of the bandwidth estimator (see [`Probe`]).

@@ -184,8 +184,33 @@ impl Sfu {
         let Some(peer) = self.peers[slot].as_mut() else { return };
         // Applied whole below (not only the changes): a publisher's layers may come and go
         // under the same indexes.
-        let _changes = peer.downlink.allocator.update(now, &inputs);
+        let changes = peer.downlink.allocator.update(now, &inputs);
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let rates: Vec<(u64, Vec<u64>)> = inputs
+                .tracks
+                .iter()
+                .map(|t| {
+                    let kbps = match &t.media {
+                        Media::Audio { bitrate } => vec![bitrate.0 / 1000],
+                        Media::Video { layers, .. } => layers.iter().map(|l| l.bitrate.0 / 1000).collect(),
+                    };
+                    (t.id.0, kbps)
+                })
+                .collect();
+            tracing::trace!(peer = peer.key.0, ?rates, "downlink plan inputs");
+        }
         peer.downlink.planned(now);
+        if !changes.is_empty() {
+            // Peer keys and rates only: nothing about who the members are.
+            let moved: Vec<(u64, Allocation)> = changes.iter().map(|c| (track_of(c.track).0 .0, c.to)).collect();
+            tracing::debug!(
+                peer = peer.key.0,
+                estimate_kbps = inputs.estimate.map_or(0, |e| e.0 / 1000),
+                allocated_kbps = peer.downlink.allocator.probe().allocated.0 / 1000,
+                ?moved,
+                "downlink plan changed"
+            );
+        }
         // No rate to sustain with padding (`minimum` 0: on a weak link padding only crowds
         // the sound, measured at 100-130 kbit/s of 400), but probes toward what the next step
         // up needs.
