@@ -1,7 +1,12 @@
 //! The budget a plan is made for, with the hysteresis: it falls at once when the usable
 //! estimate drops below it (to what [`KEEP`] tolerates of the estimate, at least to the
 //! usable estimate), and rises only to what the usable estimate held
-//! without a dip for [`HOLD`], less the [`UP_MARGIN`].
+//! without a dip for [`HOLD`], less the [`UP_MARGIN`], and then in steps: at most to
+//! [`RISE_STEP`] × what the last plan allocated (or to what its next step up needed, when
+//! that is more), one step per [`STEP_EVERY`].
+//!
+//! What flows is kept up to the usable estimate even above the budget ([`Limits::keep`]):
+//! the budget's hysteresis is for taking more, never a reason to pause what the link carries.
 //!
 //! "Held without a dip for HOLD" is the minimum of the estimate over the last HOLD, kept as
 //! a monotonic queue (the classic sliding-window minimum): an estimate is a step function,
@@ -10,7 +15,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::{Bps, HEADROOM, HOLD, KEEP, UP_MARGIN};
+use super::{Bps, HEADROOM, HOLD, KEEP, RISE_STEP, STEP_EVERY, UP_MARGIN};
 
 #[derive(Debug, Default)]
 pub(super) struct Budget {
@@ -18,6 +23,15 @@ pub(super) struct Budget {
     window: VecDeque<Sample>,
     /// The budget plans are made for; `None` without an estimate.
     current: Option<Bps>,
+    /// Before this the budget does not rise again (set whenever a rise is due).
+    next_step: Option<Instant>,
+}
+
+/// What a plan may use: `grow` to resume or raise a video, `keep` to keep what it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Limits {
+    pub(super) grow: Bps,
+    pub(super) keep: Bps,
 }
 
 #[derive(Debug)]
@@ -28,12 +42,15 @@ struct Sample {
 }
 
 impl Budget {
-    /// Records the estimate at `now` and returns the budget (audio included) to plan for.
-    pub(super) fn observe(&mut self, now: Instant, estimate: Option<Bps>) -> Option<Bps> {
+    /// Records the estimate at `now` and returns the limits (audio included) to plan for;
+    /// `last` is what the last plan allocated and the budget its next step needed (`None`:
+    /// it wanted nothing more).
+    pub(super) fn observe(&mut self, now: Instant, estimate: Option<Bps>, last: (Bps, Option<Bps>)) -> Option<Limits> {
         let Some(estimate) = estimate.filter(|e| e.0 > 0) else {
             // A lost estimate starts again from nothing: what we knew may no longer hold.
             self.window.clear();
             self.current = None;
+            self.next_step = None;
             return None;
         };
         let usable = estimate.times(HEADROOM);
@@ -51,14 +68,33 @@ impl Budget {
         });
         self.expire(now);
         let held = self.window.front().map_or(usable, |s| s.usable);
+        let target = held.over(UP_MARGIN);
         let budget = match self.current {
             // A back-off of the estimate keeps what it was planned for; a real drop does not.
             Some(b) if usable < b => b.min(estimate.times(KEEP)).max(usable),
-            Some(b) => b.max(held.over(UP_MARGIN)),
-            None => held.over(UP_MARGIN),
+            // One step up at a time: a probe can report far more than the link carries
+            // (862 kbit/s on a 400 kbit/s link, held for seconds because nothing contradicted
+            // it), and resuming every video on its word overloaded the link at once.
+            // (When the last plan wanted nothing more, a rise adds no traffic: no steps.)
+            Some(b) if target > b => {
+                let (allocated, wanted) = last;
+                match wanted {
+                    None => target,
+                    Some(_) if self.next_step.is_some_and(|t| now < t) => b,
+                    Some(wanted) => {
+                        self.next_step = Some(now + STEP_EVERY);
+                        target.min(b.max(allocated.times(RISE_STEP)).max(wanted))
+                    }
+                }
+            }
+            Some(b) => b,
+            None => target,
         };
         self.current = Some(budget);
-        Some(budget)
+        Some(Limits {
+            grow: budget,
+            keep: budget.max(usable),
+        })
     }
 
     fn expire(&mut self, now: Instant) {
@@ -76,6 +112,10 @@ impl Budget {
         let current = self.current?;
         let mut samples = self.window.iter();
         let mut before = samples.next()?;
+        // Held already: the next step.
+        if before.usable.over(UP_MARGIN) > current {
+            return self.next_step;
+        }
         for s in samples {
             if s.usable.over(UP_MARGIN) > current {
                 return before.until.map(|u| u + HOLD);

@@ -23,8 +23,9 @@
 //!   goes. The first video that does not fit even at its lowest layer is paused, and so is
 //!   every video after it: a lesser tile never plays while a more important one is paused.
 //! - **Paused, not starved**: a video gets a whole layer or [`PauseReason::NoRoom`]; the
-//!   allocation never exceeds the budget (the one exception below), and the budget never
-//!   exceeds [`KEEP`] × the estimate.
+//!   allocation never exceeds the larger of the budget and `HEADROOM` × the estimate (the
+//!   one exception below), the budget never exceeds [`KEEP`] × the estimate, and nothing
+//!   resumes or rises beyond the budget.
 //! - **No layer larger than the tile**: the lowest layer whose height covers the tile (in
 //!   device pixels, 16:9 assumed for the width) is the most a video gets; hidden tiles get
 //!   nothing ([`PauseReason::NotVisible`]); "sound only" pauses every video
@@ -34,8 +35,13 @@
 //!   [`KEEP`] × the estimate, at least `HEADROOM` × it, so the back-off that answers a queue
 //!   spike keeps what flows while a real drop takes it away) and only
 //!   rises to what the estimate allowed *without interruption* for [`HOLD`], divided by
-//!   [`UP_MARGIN`]. So a wobbling estimate moves nothing, a recovered link gets its layers back
-//!   after the hold in one step, and a paused video resumes only with margin. Changes of the
+//!   [`UP_MARGIN`], in steps of at most [`RISE_STEP`] × what is allocated (or the next
+//!   layer or video, when that is more), one per
+//!   [`STEP_EVERY`]. So a wobbling estimate moves nothing, a recovered link gets its layers
+//!   back after the hold in a few steps (each one's keyframes answered by the estimator before
+//!   the next), and a paused video resumes only with margin. What already flows is kept up to
+//!   `HEADROOM` × the estimate even above the budget: the hysteresis holds back what is
+//!   taken, never what the link carries. Changes of the
 //!   inputs other than the estimate (a new speaker, a bigger tile, a track leaving) act at
 //!   once within the current budget: they do not flap with the link.
 //! - **No estimate yet** (`None`, or zero): the priority video alone (the floor holder's,
@@ -102,6 +108,11 @@ pub const UP_MARGIN: Ratio = Ratio { num: 115, den: 100 };
 /// enough to outlast one probe's optimism, short enough that a recovered link is back to
 /// the top layer well within the 15 s the issue asks for.
 pub const HOLD: Duration = Duration::from_secs(4);
+/// A rise of the budget goes at most to this multiple of what the last plan allocated...
+pub const RISE_STEP: Ratio = Ratio { num: 150, den: 100 };
+/// ...and the next step comes this long after it at the earliest: long enough for the
+/// estimator to answer the step's keyframes (its feedback comes every ~100 ms).
+pub const STEP_EVERY: Duration = Duration::from_secs(1);
 /// A measured rate moves the plan only once it leaves this band around the rate planned
 /// with: rates measured over a second wobble by a few per cent (a keyframe, a quiet moment),
 /// and at the edge of the budget each wobble paused or resumed a video (seen every 500 ms at
@@ -293,6 +304,8 @@ pub struct Allocator {
     budget: budget::Budget,
     current: BTreeMap<TrackId, Allocation>,
     probe: Probe,
+    /// The budget the last plan's next step up needed (`None`: nothing more).
+    wanted: Option<Bps>,
     /// The rates planned with, per track: the audio's, or each video layer's.
     rates: BTreeMap<TrackId, Vec<Bps>>,
 }
@@ -306,9 +319,9 @@ impl Allocator {
     /// lowering changes first (pauses, lower layers), then audio, then raising ones, each
     /// group by track id. Tracks absent from `inputs` are forgotten without a change.
     pub fn update(&mut self, now: Instant, inputs: &Inputs) -> Vec<Change> {
-        let budget = self.budget.observe(now, inputs.estimate);
+        let limits = self.budget.observe(now, inputs.estimate, (self.probe.allocated, self.wanted));
         let inputs = self.steady_rates(inputs);
-        let plan = plan::plan(budget, &inputs);
+        let plan = plan::plan(limits, &inputs, &self.current);
         let mut changes: Vec<(u8, Change)> = Vec::new();
         for (&track, &to) in &plan.allocations {
             let from = self.current.get(&track).copied();
@@ -334,6 +347,7 @@ impl Allocator {
         changes.sort_by_key(|(order, c)| (*order, c.track));
         self.current = plan.allocations;
         self.probe = plan.probe;
+        self.wanted = plan.wanted;
         changes.into_iter().map(|(_, c)| c).collect()
     }
 
@@ -369,6 +383,8 @@ impl Allocator {
     /// When a held estimate would let the budget rise: call [`Allocator::update`] again
     /// then (with the inputs of that moment). `None`: nothing to wait for.
     pub fn next_deadline(&self) -> Option<Instant> {
+        // When the plan wants nothing more, a rise would change nothing.
+        self.wanted?;
         self.budget.next_rise()
     }
 

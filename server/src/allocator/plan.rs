@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::budget::Limits;
 use super::{
     Allocation, Bps, Inputs, Layer, Media, PauseReason, Probe, TrackId, View, HEADROOM, MAX_LAYERS,
     MAX_TILE_PX, MAX_TRACK_BITRATE, MIN_LAYER_BITRATE, UP_MARGIN,
@@ -11,6 +12,8 @@ use super::{
 pub(super) struct Plan {
     pub(super) allocations: BTreeMap<TrackId, Allocation>,
     pub(super) probe: Probe,
+    /// The budget the next step up needs; `None` when nothing more is wanted.
+    pub(super) wanted: Option<Bps>,
 }
 
 /// A shown video, cleaned up for planning.
@@ -23,6 +26,8 @@ struct Candidate {
     costs: Vec<Bps>,
     /// The highest layer the tile needs.
     cap: usize,
+    /// The layer it has now, if it plays: kept within the keep limit.
+    kept: Option<usize>,
 }
 
 /// What each layer costs, lowest first: at least [`MIN_LAYER_BITRATE`], at most
@@ -58,7 +63,8 @@ fn cap_for(layers: &[Layer], view: View) -> usize {
         .unwrap_or(top)
 }
 
-pub(super) fn plan(budget: Option<Bps>, inputs: &Inputs) -> Plan {
+/// `current`: the last plan's allocations (what may be kept up to `limits.keep`).
+pub(super) fn plan(limits: Option<Limits>, inputs: &Inputs, current: &BTreeMap<TrackId, Allocation>) -> Plan {
     let mut allocations = BTreeMap::new();
     let mut seen = HashSet::new();
     let mut audio = Bps(0);
@@ -101,24 +107,31 @@ pub(super) fn plan(budget: Option<Bps>, inputs: &Inputs) -> Plan {
             _ => None,
         };
         let cap = cap_for(layers, view);
+        let costs = layer_costs(layers);
+        let kept = match current.get(&track.id) {
+            Some(Allocation::Layer(l)) => Some(usize::from(*l).min(costs.len() - 1)),
+            _ => None,
+        };
         shown.push(Candidate {
             id: track.id,
             class,
             area,
-            costs: layer_costs(layers),
+            costs,
             cap,
+            kept,
         });
     }
     // Floor holder, speaker, then larger tiles first; unknown sizes last; ids break ties.
     shown.sort_by_key(|c| (c.class, c.area.is_none(), std::cmp::Reverse(c.area), c.id));
 
-    let video_budget = budget.map_or(Bps(0), |b| b.minus(audio));
+    let video_budget = limits.map_or(Bps(0), |l| l.grow.minus(audio));
+    let keep_budget = limits.map_or(Bps(0), |l| l.keep.minus(audio));
     let Greedy {
         layers: planned,
         short,
         ..
-    } = Greedy::run(video_budget, &shown);
-    let layers = match budget {
+    } = Greedy::run(video_budget, keep_budget, &shown);
+    let layers = match limits {
         Some(_) => planned,
         // No estimate yet: the priority video alone, at its lowest layer.
         None => {
@@ -143,31 +156,38 @@ pub(super) fn plan(budget: Option<Bps>, inputs: &Inputs) -> Plan {
     let allocated = audio.plus(video);
     // The budget the next step needs, then the estimate that would raise the budget to it.
     let wanted = match short {
-        Some(extra) => video_budget.plus(extra).plus(audio),
+        Some(needed) => needed.plus(audio),
         None => allocated,
     };
     let desired = wanted.times_up(UP_MARGIN).over_up(HEADROOM);
     Plan {
         allocations,
         probe: Probe { allocated, desired },
+        wanted: short.map(|needed| needed.plus(audio)),
     }
 }
 
-/// The allocation by priority within a video budget, and how much more budget its first
-/// shortfall (in the same order) would need.
+/// The allocation by priority within a video budget, and the video budget its first
+/// shortfall (in the same order) would need (`short`). A video may keep the layer it has (or a lower
+/// one) within the keep budget; anything more must fit within the (grow) budget.
 struct Greedy {
     layers: Vec<Option<usize>>,
-    remaining: Bps,
+    /// What is allocated so far.
+    used: Bps,
+    grow: Bps,
+    keep: Bps,
     short: Option<Bps>,
     /// Once a video does not fit at its lowest layer, no later one plays.
     stopped: bool,
 }
 
 impl Greedy {
-    fn run(budget: Bps, shown: &[Candidate]) -> Greedy {
+    fn run(grow: Bps, keep: Bps, shown: &[Candidate]) -> Greedy {
         let mut g = Greedy {
             layers: vec![None; shown.len()],
-            remaining: budget,
+            used: Bps(0),
+            grow,
+            keep: keep.max(grow),
             short: None,
             stopped: false,
         };
@@ -186,23 +206,29 @@ impl Greedy {
         g
     }
 
+    /// What `c` may spend at layer `l`, beyond what is used: the keep budget for the layer
+    /// it has or a lower one, the grow budget for more.
+    fn room(&self, c: &Candidate, l: usize) -> Bps {
+        let limit = if c.kept.is_some_and(|k| l <= k) { self.keep } else { self.grow };
+        limit.minus(self.used)
+    }
+
     /// Video `i` at the highest layer up to `upto` that the remaining budget carries; if not
     /// even the lowest fits, it and every video after it stay paused.
     fn place(&mut self, i: usize, c: &Candidate, upto: usize) {
         if self.stopped {
             return;
         }
-        let available = self.remaining;
-        match (0..=upto).rev().find(|&l| c.costs[l] <= available) {
+        match (0..=upto).rev().find(|&l| c.costs[l] <= self.room(c, l)) {
             Some(l) => {
-                self.remaining = available.minus(c.costs[l]);
-                self.layers[i] = Some(l);
                 if l < upto {
-                    self.note_short(c.costs[l + 1], available);
+                    self.note_short(c.costs[l + 1]);
                 }
+                self.used = self.used.plus(c.costs[l]);
+                self.layers[i] = Some(l);
             }
             None => {
-                self.note_short(c.costs[0], available);
+                self.note_short(c.costs[0]);
                 self.stopped = true;
             }
         }
@@ -211,22 +237,22 @@ impl Greedy {
     /// A playing video raised as far towards its cap as the remaining budget carries.
     fn raise(&mut self, i: usize, c: &Candidate) {
         let Some(base) = self.layers[i] else { return };
-        let available = self.remaining.plus(c.costs[base]);
+        self.used = self.used.minus(c.costs[base]);
         let l = (base..=c.cap)
             .rev()
-            .find(|&l| c.costs[l] <= available)
+            .find(|&l| c.costs[l] <= self.room(c, l))
             .unwrap_or(base);
-        self.remaining = available.minus(c.costs[l]);
-        self.layers[i] = Some(l);
         if l < c.cap {
-            self.note_short(c.costs[l + 1], available);
+            self.note_short(c.costs[l + 1]);
         }
+        self.used = self.used.plus(c.costs[l]);
+        self.layers[i] = Some(l);
     }
 
-    /// Records the first shortfall: the extra budget that would have bought `cost` here.
-    fn note_short(&mut self, cost: Bps, available: Bps) {
+    /// Records the first shortfall: the video budget that would have bought `cost` here.
+    fn note_short(&mut self, cost: Bps) {
         if self.short.is_none() {
-            self.short = Some(cost.minus(available));
+            self.short = Some(self.used.plus(cost));
         }
     }
 }

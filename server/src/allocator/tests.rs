@@ -244,7 +244,22 @@ fn a_recovered_link_returns_to_the_top_layer_after_the_hold() {
     assert!(a
         .update(almost, &inputs(kbps(3000), tracks.clone()))
         .is_empty());
-    let changes = a.update(recovered + HOLD, &inputs(kbps(3000), tracks));
+    // In steps: the next layer, then (a step later) the top one.
+    let changes = a.update(recovered + HOLD, &inputs(kbps(3000), tracks.clone()));
+    assert_eq!(
+        changes,
+        vec![Change {
+            track: TrackId(2),
+            to: Allocation::Layer(1),
+            needs_keyframe: true
+        }]
+    );
+    let step = recovered + HOLD + STEP_EVERY;
+    assert_eq!(a.next_deadline(), Some(step));
+    assert!(a
+        .update(step - Duration::from_millis(1), &inputs(kbps(3000), tracks.clone()))
+        .is_empty());
+    let changes = a.update(step, &inputs(kbps(3000), tracks));
     assert_eq!(
         changes,
         vec![Change {
@@ -272,7 +287,9 @@ fn a_dip_during_the_hold_starts_it_again() {
     assert!(a
         .update(at(start, 7.4), &inputs(kbps(3000), tracks.clone()))
         .is_empty());
-    a.update(at(start, 7.5), &inputs(kbps(3000), tracks));
+    a.update(at(start, 7.5), &inputs(kbps(3000), tracks.clone()));
+    assert_eq!(layer(&a, 1), Some(Allocation::Layer(1)));
+    a.update(at(start, 7.5) + STEP_EVERY, &inputs(kbps(3000), tracks));
     assert_eq!(layer(&a, 1), Some(Allocation::Layer(2)));
 }
 
@@ -449,7 +466,8 @@ fn the_first_estimate_is_used_at_once_with_margin() {
 fn a_new_speaker_gets_the_room_at_once_within_the_budget() {
     let start = Instant::now();
     let tracks = vec![video(1, P1, tile(1280, 720)), video(2, P2, tile(1280, 720))];
-    let mut i = inputs(kbps(1000), tracks); // budget 782
+    // Budget 704; 810 usable, so the old speaker cannot keep its layer beside the new one.
+    let mut i = inputs(kbps(900), tracks);
     i.speaker = Some(P1);
     let mut a = Allocator::new();
     a.update(start, &i);
@@ -596,7 +614,69 @@ fn rates_that_wobble_at_the_edge_of_the_budget_move_nothing() {
         let (audio, video) = if s % 2 == 0 { (100, 95) } else { (104, 99) };
         assert!(a.update(at(start, s as f64 * 0.5), &with(audio, video)).is_empty(), "step {s}");
     }
-    // A real rise of the video's rate (beyond the band) counts.
-    let changes = a.update(at(start, 30.0), &with(100, 120));
+    // A real rise of the video's rate (beyond the band, and beyond the 225 usable that
+    // keeps what flows) counts.
+    let changes = a.update(at(start, 30.0), &with(100, 130));
     assert_eq!(changes, vec![Change { track: TrackId(2), to: NO_ROOM, needs_keyframe: false }]);
+}
+
+/// Seen after "sound only" was turned off: the budget was still the one planned during
+/// sound only, the estimate had risen (but not for the hold), and the videos' measured
+/// rates rose with their resume keyframes. What flows stays while the estimate carries it.
+#[test]
+fn what_flows_is_kept_while_the_estimate_carries_it_even_above_the_budget() {
+    let start = Instant::now();
+    let tracks = vec![audio(1, P1), video(2, P1, tile(320, 180)), video(3, P2, tile(320, 180))];
+    let mut a = Allocator::new();
+    a.update(start, &inputs(kbps(500), tracks.clone())); // budget 391: 40 + 150 + 150
+    assert_eq!((layer(&a, 2), layer(&a, 3)), (Some(Allocation::Layer(0)), Some(Allocation::Layer(0))));
+    // The rates rise by a third: 440 > the budget of 391, but the new estimate's usable 630
+    // carries it. Nothing pauses.
+    let mut higher = inputs(kbps(700), tracks.clone());
+    for t in &mut higher.tracks {
+        if let Media::Video { layers, .. } = &mut t.media {
+            layers[0].bitrate = Bps::kbps(200);
+        }
+    }
+    assert!(a.update(at(start, 0.5), &higher).is_empty());
+    // And nothing more is taken before the hold: no second layer, though 630 would carry one.
+    assert_eq!(a.probe().allocated, Bps::kbps(440));
+    // Where the estimate does not carry it (usable 360 < 440), the last video pauses.
+    higher.estimate = kbps(400);
+    let changes = a.update(at(start, 1.0), &higher);
+    assert_eq!(changes, vec![Change { track: TrackId(3), to: NO_ROOM, needs_keyframe: false }]);
+}
+
+/// Seen at 400 kbit/s: one probe reported 862 kbit/s and nothing contradicted it for the
+/// hold (nothing more was sent); taken at its word it resumed every video at once and the
+/// overloaded link dropped the estimate to 170, below the floor holder's. The budget rises
+/// one step at a time, each needing the hold and a step's time.
+#[test]
+fn after_a_probes_optimism_the_plan_takes_one_step_at_a_time() {
+    let start = Instant::now();
+    let tracks = vec![
+        audio(1, P1),
+        audio(2, P2),
+        audio(3, P3),
+        video(4, P1, tile(320, 180)),
+        video(5, P2, tile(320, 180)),
+        video(6, P3, tile(320, 180)),
+    ];
+    let mut i = inputs(kbps(360), tracks);
+    i.floor = Some(P1);
+    let mut a = Allocator::new();
+    a.update(start, &i); // budget 281: the voices and the floor holder's 150
+    assert_eq!(a.probe().allocated, Bps::kbps(270));
+    assert_eq!((layer(&a, 4), layer(&a, 5), layer(&a, 6)), (Some(Allocation::Layer(0)), Some(NO_ROOM), Some(NO_ROOM)));
+    i.estimate = kbps(862);
+    a.update(at(start, 1.0), &i);
+    a.update(at(start, 1.0) + HOLD, &i);
+    // One step: to 1.5 × 270 = 405, or the 420 the next video needs: one more video.
+    assert_eq!((layer(&a, 5), layer(&a, 6)), (Some(Allocation::Layer(0)), Some(NO_ROOM)));
+    assert_eq!(a.next_deadline(), Some(at(start, 1.0) + HOLD + STEP_EVERY));
+    // The estimate falls before the next step: nothing more is taken.
+    i.estimate = kbps(470);
+    a.update(at(start, 1.5) + HOLD, &i);
+    a.update(at(start, 1.0) + HOLD + STEP_EVERY, &i);
+    assert_eq!((layer(&a, 5), layer(&a, 6)), (Some(Allocation::Layer(0)), Some(NO_ROOM)));
 }

@@ -264,13 +264,10 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
       .filter((r) => !(r.concealed <= MAX_CONCEALED))
       .map((r) => `${r.name}'s audio ${when}${pct(r.concealed)} concealed (at most ${pct(MAX_CONCEALED)})`);
 
-  /** Scenario 1 and 4's criteria on a weak-link window and the listener's page. */
   /**
-   * What is wrong at 400 kbit/s: `problems` (the sound, and the page saying why videos are
-   * paused) fail the test; `floorVideo` (the floor holder's video keeping moving) is not met
-   * reliably yet and is reported as a to-do (see issue 19's notes: the estimate of an
-   * app-limited 400 kbit/s link sits near 250 kbit/s and the floor holder's smallest layer
-   * goes on and off).
+   * Scenario 1 and 4's criteria on a weak-link window and the listener's page: `problems`
+   * (the sound, and the page saying why videos are paused) and `floorVideo` (the floor
+   * holder's video keeps moving), both failing the test.
    */
   async function weakLinkProblems(rows, page) {
     const problems = audioProblems(rows);
@@ -292,13 +289,9 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     return { problems, floorVideo };
   }
 
-  /** Fails on `problems`; an unmet floor-video goal only marks the test a to-do, said aloud. */
-  function weakVerdict(t, { problems, floorVideo }, label) {
-    verdict(problems, label);
-    if (floorVideo.length > 0) {
-      report(`TODO ${label}: ${floorVideo.join('; ')}`);
-      t.todo(`floor holder's video at 400 kbit/s: ${floorVideo.join('; ')}`);
-    }
+  /** Fails on `problems` and on the floor holder's video not keeping moving. */
+  function weakVerdict({ problems, floorVideo }, label) {
+    verdict([...problems, ...floorVideo], label);
   }
 
   /** Waits up to 15 s after a drop for the server to say the link is poor (timed, not asserted). */
@@ -357,14 +350,14 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     verdict(problems, 'sound only');
   });
 
-  test('at_400_kbit_every_voice_is_clear_and_the_floor_holders_video_keeps_moving', { timeout: 120_000 }, async (t) => {
+  test('at_400_kbit_every_voice_is_clear_and_the_floor_holders_video_keeps_moving', { timeout: 120_000 }, async () => {
     const since = Date.now();
     await link.setRate(WEAK_KBIT);
     const poor = await timeToPoor(listener, since);
     const rows = await phase('scenario 1: 400 kbit/s, Chromium listener', WEAK_KBIT, { settleMs: Math.max(0, 5000 - (Date.now() - since)), since });
     report(`the server said "poor" after ${poor}`);
     await screenshot(listener, 'weak-link-400k-chromium', { fullPage: false });
-    weakVerdict(t, await weakLinkProblems(rows, listener), 'at 400 kbit/s (Chromium listener)');
+    weakVerdict(await weakLinkProblems(rows, listener), 'at 400 kbit/s (Chromium listener)');
   });
 
   test('when_the_link_drops_and_recovers_the_sound_stays_clear_and_the_videos_come_back', { timeout: 150_000 }, async () => {
@@ -410,7 +403,7 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     verdict(problems, 'the link drops and recovers');
   });
 
-  test('a_firefox_listener_at_400_kbit_hears_everyone_and_sees_the_floor_holder', { timeout: 180_000, skip: process.env.HAVEN_SKIP_FIREFOX === '1' }, async (t) => {
+  test('a_firefox_listener_at_400_kbit_hears_everyone_and_sees_the_floor_holder', { timeout: 180_000, skip: process.env.HAVEN_SKIP_FIREFOX === '1' }, async () => {
     // The Chromium listener leaves; a Firefox one takes its place on the same link.
     await keepSamples();
     await listenerBrowser.close().catch(() => {});
@@ -424,6 +417,6 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     report(`the server said "poor" after ${poor}`);
     if (rows.some((r) => Number.isNaN(r.concealed))) report(`Firefox reported no concealment: ${JSON.stringify(await lastSample(listener))}`);
     await screenshot(listener, 'weak-link-400k-firefox', { fullPage: false });
-    weakVerdict(t, await weakLinkProblems(rows, listener), 'at 400 kbit/s (Firefox listener)');
+    weakVerdict(await weakLinkProblems(rows, listener), 'at 400 kbit/s (Firefox listener)');
   });
 });
