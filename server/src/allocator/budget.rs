@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::{Bps, HEADROOM, HOLD, KEEP, RISE_STEP, STEP_EVERY, UP_MARGIN};
+use super::{Bps, HEADROOM, HOLD, KEEP, PRIORITY_CONFIRM, RISE_STEP, STEP_EVERY, UP_MARGIN};
 
 #[derive(Debug, Default)]
 pub(super) struct Budget {
@@ -25,13 +25,19 @@ pub(super) struct Budget {
     current: Option<Bps>,
     /// Before this the budget does not rise again (set whenever a rise is due).
     next_step: Option<Instant>,
+    /// Earlier estimates and when each was replaced, for [`PRIORITY_CONFIRM`].
+    recent: VecDeque<(Bps, Instant)>,
+    /// The latest estimate.
+    latest: Option<Bps>,
 }
 
-/// What a plan may use: `grow` to resume or raise a video, `keep` to keep what it has.
+/// What a plan may use: `grow` to resume or raise a video, `keep` to keep what it has,
+/// `priority` to keep the floor holder's or speaker's video at its lowest layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Limits {
     pub(super) grow: Bps,
     pub(super) keep: Bps,
+    pub(super) priority: Bps,
 }
 
 #[derive(Debug)]
@@ -51,6 +57,8 @@ impl Budget {
             self.window.clear();
             self.current = None;
             self.next_step = None;
+            self.recent.clear();
+            self.latest = None;
             return None;
         };
         let usable = estimate.times(HEADROOM);
@@ -69,6 +77,15 @@ impl Budget {
         self.expire(now);
         let held = self.window.front().map_or(usable, |s| s.usable);
         let target = held.over(UP_MARGIN);
+        // The highest estimate of the last PRIORITY_CONFIRM, this one included.
+        if let Some(before) = self.latest.replace(estimate).filter(|&b| b != estimate) {
+            self.recent.push_back((before, now));
+        }
+        while self.recent.front().is_some_and(|&(_, until)| now.saturating_duration_since(until) >= PRIORITY_CONFIRM) {
+            self.recent.pop_front();
+        }
+        let lately = self.recent.iter().map(|&(e, _)| e).fold(estimate, Bps::max);
+        let priority = lately.times(KEEP);
         let budget = match self.current {
             // A back-off of the estimate keeps what it was planned for; a real drop does not.
             Some(b) if usable < b => b.min(estimate.times(KEEP)).max(usable),
@@ -91,9 +108,11 @@ impl Budget {
             None => target,
         };
         self.current = Some(budget);
+        let keep = budget.max(usable);
         Some(Limits {
             grow: budget,
-            keep: budget.max(usable),
+            keep,
+            priority: priority.max(keep),
         })
     }
 
@@ -105,6 +124,12 @@ impl Budget {
         while self.window.front().is_some_and(expired) {
             self.window.pop_front();
         }
+    }
+
+    /// When the priority video's limit would fall: the next moment an earlier, higher
+    /// estimate leaves the [`PRIORITY_CONFIRM`] window.
+    pub(super) fn next_fall(&self) -> Option<Instant> {
+        self.recent.front().map(|&(_, until)| until + PRIORITY_CONFIRM)
     }
 
     /// The first moment the held minimum rises enough to raise the budget.

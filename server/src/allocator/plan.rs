@@ -14,6 +14,8 @@ pub(super) struct Plan {
     pub(super) probe: Probe,
     /// The budget the next step up needs; `None` when nothing more is wanted.
     pub(super) wanted: Option<Bps>,
+    /// A priority video kept its lowest layer only through the `priority` limit.
+    pub(super) priority_held: bool,
 }
 
 /// A shown video, cleaned up for planning.
@@ -126,11 +128,13 @@ pub(super) fn plan(limits: Option<Limits>, inputs: &Inputs, current: &BTreeMap<T
 
     let video_budget = limits.map_or(Bps(0), |l| l.grow.minus(audio));
     let keep_budget = limits.map_or(Bps(0), |l| l.keep.minus(audio));
+    let priority_budget = limits.map_or(Bps(0), |l| l.priority.minus(audio));
     let Greedy {
         layers: planned,
         short,
+        priority_held,
         ..
-    } = Greedy::run(video_budget, keep_budget, &shown);
+    } = Greedy::run(video_budget, keep_budget, priority_budget, &shown);
     let layers = match limits {
         Some(_) => planned,
         // No estimate yet: the priority video alone, at its lowest layer.
@@ -164,6 +168,7 @@ pub(super) fn plan(limits: Option<Limits>, inputs: &Inputs, current: &BTreeMap<T
         allocations,
         probe: Probe { allocated, desired },
         wanted: short.map(|needed| needed.plus(audio)),
+        priority_held,
     }
 }
 
@@ -176,18 +181,25 @@ struct Greedy {
     used: Bps,
     grow: Bps,
     keep: Bps,
+    /// For the priority videos' lowest layer, when they have it.
+    priority: Bps,
+    /// A video was placed that only the priority limit carried.
+    priority_held: bool,
     short: Option<Bps>,
     /// Once a video does not fit at its lowest layer, no later one plays.
     stopped: bool,
 }
 
 impl Greedy {
-    fn run(grow: Bps, keep: Bps, shown: &[Candidate]) -> Greedy {
+    fn run(grow: Bps, keep: Bps, priority: Bps, shown: &[Candidate]) -> Greedy {
+        let keep = keep.max(grow);
         let mut g = Greedy {
             layers: vec![None; shown.len()],
             used: Bps(0),
             grow,
-            keep: keep.max(grow),
+            keep,
+            priority: priority.max(keep),
+            priority_held: false,
             short: None,
             stopped: false,
         };
@@ -209,7 +221,11 @@ impl Greedy {
     /// What `c` may spend at layer `l`, beyond what is used: the keep budget for the layer
     /// it has or a lower one, the grow budget for more.
     fn room(&self, c: &Candidate, l: usize) -> Bps {
-        let limit = if c.kept.is_some_and(|k| l <= k) { self.keep } else { self.grow };
+        let limit = match c.kept {
+            Some(_) if l == 0 && c.class < 2 => self.priority,
+            Some(k) if l <= k => self.keep,
+            _ => self.grow,
+        };
         limit.minus(self.used)
     }
 
@@ -223,6 +239,9 @@ impl Greedy {
             Some(l) => {
                 if l < upto {
                     self.note_short(c.costs[l + 1]);
+                }
+                if c.costs[l] > self.keep.minus(self.used) {
+                    self.priority_held = true;
                 }
                 self.used = self.used.plus(c.costs[l]);
                 self.layers[i] = Some(l);
