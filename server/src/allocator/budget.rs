@@ -25,6 +25,8 @@ pub(super) struct Budget {
     current: Option<Bps>,
     /// Before this the budget does not rise again (set whenever a rise is due).
     next_step: Option<Instant>,
+    /// Until this, after a fall, nothing resumes or rises (see [`Limits::settling`]).
+    settle_until: Option<Instant>,
     /// Earlier estimates and when each was replaced, for [`PRIORITY_CONFIRM`].
     recent: VecDeque<(Bps, Instant)>,
     /// The latest estimate.
@@ -38,6 +40,10 @@ pub(super) struct Limits {
     pub(super) grow: Bps,
     pub(super) keep: Bps,
     pub(super) priority: Bps,
+    /// The budget fell less than [`STEP_EVERY`] ago: videos only keep or lower what they
+    /// have. (A fall that pauses one video freed room that raised another: the layers
+    /// flapped within 30 ms, each switch a keyframe that fed the estimator's next back-off.)
+    pub(super) settling: bool,
 }
 
 #[derive(Debug)]
@@ -57,6 +63,7 @@ impl Budget {
             self.window.clear();
             self.current = None;
             self.next_step = None;
+            self.settle_until = None;
             self.recent.clear();
             self.latest = None;
             return None;
@@ -107,12 +114,20 @@ impl Budget {
             Some(b) => b,
             None => target,
         };
+        if self.settle_until.is_some_and(|t| now >= t) {
+            self.settle_until = None;
+        }
+        if self.current.is_some_and(|b| budget < b) {
+            self.settle_until = Some(now + STEP_EVERY);
+            self.next_step = self.next_step.max(self.settle_until);
+        }
         self.current = Some(budget);
         let keep = budget.max(usable);
         Some(Limits {
             grow: budget,
             keep,
             priority: priority.max(keep),
+            settling: self.settle_until.is_some_and(|t| now < t),
         })
     }
 
@@ -130,6 +145,11 @@ impl Budget {
     /// estimate leaves the [`PRIORITY_CONFIRM`] window.
     pub(super) fn next_fall(&self) -> Option<Instant> {
         self.recent.front().map(|&(_, until)| until + PRIORITY_CONFIRM)
+    }
+
+    /// When the settling after a fall ends, if it has not.
+    pub(super) fn settled_at(&self) -> Option<Instant> {
+        self.settle_until
     }
 
     /// The first moment the held minimum rises enough to raise the budget.

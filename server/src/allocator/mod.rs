@@ -403,7 +403,10 @@ impl Allocator {
     /// nothing to wait for.
     pub fn next_deadline(&self) -> Option<Instant> {
         // When the plan wants nothing more, a rise would change nothing.
-        let rise = self.wanted.and_then(|_| self.budget.next_rise());
+        let rise = self.wanted.and_then(|_| {
+            let settled = self.budget.settled_at();
+            self.budget.next_rise().into_iter().chain(settled).min()
+        });
         let fall = self.priority_held.then(|| self.budget.next_fall()).flatten();
         rise.into_iter().chain(fall).min()
     }

@@ -126,7 +126,8 @@ pub(super) fn plan(limits: Option<Limits>, inputs: &Inputs, current: &BTreeMap<T
     // Floor holder, speaker, then larger tiles first; unknown sizes last; ids break ties.
     shown.sort_by_key(|c| (c.class, c.area.is_none(), std::cmp::Reverse(c.area), c.id));
 
-    let video_budget = limits.map_or(Bps(0), |l| l.grow.minus(audio));
+    // Settling after a fall, nothing resumes or rises: no budget to grow with.
+    let video_budget = limits.filter(|l| !l.settling).map_or(Bps(0), |l| l.grow.minus(audio));
     let keep_budget = limits.map_or(Bps(0), |l| l.keep.minus(audio));
     let priority_budget = limits.map_or(Bps(0), |l| l.priority.minus(audio));
     let Greedy {

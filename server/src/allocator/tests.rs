@@ -718,3 +718,24 @@ fn the_floor_holders_video_outlasts_a_cascade_of_back_offs() {
     assert_eq!(deadline, at(start, 13.0) + PRIORITY_CONFIRM);
     assert_eq!(a.update(deadline, &i), vec![Change { track: TrackId(3), to: NO_ROOM, needs_keyframe: false }]);
 }
+
+/// Seen at 3 Mbit/s: a fall that paused one video freed room that raised another, and back,
+/// within 30 ms, each switch a keyframe feeding the estimator's next back-off. For
+/// STEP_EVERY after the budget falls, videos only keep or lower what they have.
+#[test]
+fn after_a_fall_nothing_resumes_or_rises_until_it_settles() {
+    let start = Instant::now();
+    let mut tracks = vec![audio(1, P1), video(2, P1, tile(1280, 720))];
+    let mut a = Allocator::new();
+    a.update(start, &inputs(kbps(1000), tracks.clone())); // budget 782: 40 + 450
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(1)));
+    let fall = at(start, 10.0);
+    assert!(a.update(fall, &inputs(kbps(600), tracks.clone())).is_empty()); // budget 720
+    // A new video would fit (490 + 150 ≤ 720), but not while the budget settles.
+    tracks.push(video(3, P2, tile(320, 180)));
+    a.update(fall + Duration::from_millis(200), &inputs(kbps(600), tracks.clone()));
+    assert_eq!(layer(&a, 3), Some(NO_ROOM));
+    assert_eq!(a.next_deadline(), Some(fall + STEP_EVERY));
+    let changes = a.update(fall + STEP_EVERY, &inputs(kbps(600), tracks));
+    assert_eq!(changes, vec![Change { track: TrackId(3), to: Allocation::Layer(0), needs_keyframe: true }]);
+}
