@@ -336,17 +336,20 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     if (view.lastReception?.link !== 'sound_only') problems.push(`the server's last reception says ${JSON.stringify(view.lastReception?.link)} (expected "sound_only")`);
     if (view.link !== 'sound_only') problems.push(`#link-indicator data-link is ${JSON.stringify(view.link)} (expected "sound_only")`);
 
-    // And back: every video decodes again within 10 s.
+    // And back: every video decodes again within RECOVERY_MS, as after a link's recovery:
+    // while only the sound flowed the link was application-limited, and the estimator's
+    // probes of such a link read low (str0m applies them; vendor/str0m/HAVEN.md), so the
+    // plan climbs back in steps as after a recovery.
     const t1 = Date.now();
     await listener.click('#sound-only');
     assert.equal(await listener.$eval('#sound-only', (b) => b.getAttribute('aria-pressed')), 'false');
-    const back = await within(10_000, async () => {
+    const back = await within(RECOVERY_MS, async () => {
       const gained = framesDecoded(await samplesSince(listener, t1), senders);
       return gained.every((n) => n >= 20) ? { gained, after: Date.now() - t1 } : null;
     });
     await receptionLog(listener, pressed);
-    report(back ? `videos back ${num(back.after / 1000)} s after sound only was turned off` : 'videos not back within 10 s of turning sound only off');
-    if (!back) problems.push('not every video decodes again within 10 s of turning sound only off');
+    report(back ? `videos back ${num(back.after / 1000)} s after sound only was turned off` : `videos not back within ${RECOVERY_MS / 1000} s of turning sound only off`);
+    if (!back) problems.push(`not every video decodes again within ${RECOVERY_MS / 1000} s of turning sound only off`);
     verdict(problems, 'sound only');
   });
 
