@@ -15,7 +15,8 @@ export const KINDS = ['audio', 'video'];
  * The camera's simulcast layers, as the server asks for them (`a=simulcast:recv q;h;f`,
  * smallest first): each member's link gets the one it can carry. Set by rid, never by
  * position (a browser fills in defaults by position). From a 640×360 camera: 160×90,
- * 320×180 and 640×360.
+ * 320×180 and 640×360 in Firefox; Chromium encodes only q and h from it (libwebrtc allows
+ * two simulcast layers below 960×540 and drops the last encoding; tests/simulcast.test.js).
  */
 export const CAMERA_LAYERS = [
   { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 120_000 },

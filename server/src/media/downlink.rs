@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::allocator::{Allocator, Bps, View};
+use crate::allocator::{Allocation, Allocator, Bps, PauseReason, View};
 
 use super::PeerKey;
 
@@ -30,7 +30,17 @@ pub struct Downlink {
     pub told: Option<(Vec<String>, bool)>,
     /// str0m estimates this link (`media.bandwidth_estimation`).
     pub estimating: bool,
+    /// A lower estimate was passed over while the member chose no video (see
+    /// [`Downlink::take_estimate`]): str0m's estimator starts again from ours when video flows.
+    held: bool,
+    /// Until then, after a hold, a lower estimate is still passed over: one str0m made from
+    /// the sound alone may come right after its reset (seen 2 ms after).
+    held_until: Option<Instant>,
 }
+
+/// How long after a hold ends a lower estimate is still passed over: the estimator has seen
+/// the videos by then.
+pub const HOLD_GRACE: Duration = Duration::from_secs(2);
 
 /// With `media.bandwidth_estimation` off, every link is taken to carry everything.
 const UNLIMITED: Bps = Bps(u64::MAX / 4);
@@ -53,6 +63,56 @@ impl Downlink {
         self.allocator = Allocator::new();
         self.replan(now);
         true
+    }
+
+    /// str0m's new estimate; true when it changed what the plan sees. While the member gets
+    /// no video by their own choice (every video hidden from them, or "sound only"), only
+    /// the sound flows: the estimator, app-limited, sinks toward it (a tab hidden for 4.7 s:
+    /// 313 → 77 kbit/s on loopback), and shown again the videos would stay paused "to keep
+    /// the sound clear" for seconds on a link that carried them a moment before. Meanwhile
+    /// only a rise is taken; once video flows, every estimate counts again.
+    pub fn take_estimate(&mut self, bps: Bps, now: Instant) -> bool {
+        let lower = self.estimate.is_some_and(|e| bps < e);
+        if lower && self.held_until.is_some_and(|t| now < t) {
+            return false;
+        }
+        if lower && self.video_off_by_choice() {
+            self.held = true;
+            return false;
+        }
+        if self.estimate == Some(bps) {
+            return false;
+        }
+        self.estimate = Some(bps);
+        true
+    }
+
+    /// After a plan: `Some(estimate)` when video flows again after a hold, for str0m's
+    /// estimator to start again from (its own sank with what it saw: the sound alone, and its
+    /// next estimates would take the videos down again at once).
+    pub fn end_hold(&mut self, now: Instant) -> Option<Bps> {
+        if !self.held || self.video_off_by_choice() {
+            return None;
+        }
+        self.held = false;
+        self.held_until = Some(now + HOLD_GRACE);
+        self.estimate
+    }
+
+    /// No video is written to the member, and that is their choice, not the link's.
+    fn video_off_by_choice(&self) -> bool {
+        if self.sound_only {
+            return true;
+        }
+        let mut hidden = false;
+        for (_, allocation) in self.allocator.allocations() {
+            match allocation {
+                Allocation::Layer(_) => return false,
+                Allocation::Paused(PauseReason::NotVisible | PauseReason::SoundOnly) => hidden = true,
+                _ => {}
+            }
+        }
+        hidden
     }
 
     /// Plan at the next turn of the loop.
@@ -297,6 +357,43 @@ mod tests {
         assert_eq!(d.news(vec!["a".into(), "b".into()]), None);
         d.sound_only = true;
         assert_eq!(d.news(vec![]), Some((vec![], true)));
+    }
+
+    /// `d` planned with one video shown as `view`, at `d`'s estimate.
+    fn plan_one_video(d: &mut Downlink, view: View, t: Instant) {
+        use crate::allocator::{Inputs, Layer, Media, PublisherId, Track, TrackId};
+        let video = Media::Video { layers: vec![Layer::nominal(0)], view };
+        let inputs = Inputs {
+            estimate: d.estimate,
+            sound_only: d.sound_only,
+            floor: None,
+            speaker: None,
+            tracks: vec![Track { id: TrackId(3), publisher: PublisherId(1), media: video }],
+        };
+        d.allocator.update(t, &inputs);
+    }
+
+    #[test]
+    fn a_hidden_members_estimate_does_not_sink_with_the_video_it_does_not_get() {
+        let t = Instant::now();
+        let mut d = Downlink::new(true);
+        assert!(d.take_estimate(Bps::kbps(600), t));
+        plan_one_video(&mut d, View::Hidden, t);
+        assert!(!d.take_estimate(Bps::kbps(77), t), "only the sound flows: not a measure of the link");
+        assert_eq!(d.estimate, Some(Bps::kbps(600)));
+        assert!(d.take_estimate(Bps::kbps(900), t), "a rise is taken");
+        assert_eq!(d.end_hold(t), None, "still hidden");
+        // Shown again and flowing: str0m starts again from the held estimate, and every
+        // estimate counts.
+        plan_one_video(&mut d, View::Shown { width: 320, height: 180 }, t);
+        assert_eq!(d.end_hold(t), Some(Bps::kbps(900)));
+        assert_eq!(d.end_hold(t), None, "once");
+        assert!(!d.take_estimate(Bps::kbps(84), t + HOLD_GRACE / 2), "the estimator has not seen the videos yet");
+        assert!(d.take_estimate(Bps::kbps(300), t + HOLD_GRACE));
+        assert_eq!(d.estimate, Some(Bps::kbps(300)));
+        // Sound only by choice: held too.
+        d.sound_only = true;
+        assert!(!d.take_estimate(Bps::kbps(100), t + HOLD_GRACE));
     }
 
     #[test]

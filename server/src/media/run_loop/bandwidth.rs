@@ -63,9 +63,8 @@ impl Sfu {
             _ => return,
         };
         let bps = Bps(estimate.as_u64());
-        if peer.downlink.estimate != Some(bps) {
+        if peer.downlink.take_estimate(bps, now) {
             tracing::trace!(peer = peer.key.0, kbps = bps.0 / 1000, "downlink estimate");
-            peer.downlink.estimate = Some(bps);
             peer.downlink.replan(now);
         }
     }
@@ -200,6 +199,9 @@ impl Sfu {
             tracing::trace!(peer = peer.key.0, ?rates, "downlink plan inputs");
         }
         peer.downlink.planned(now);
+        if let Some(held) = peer.downlink.end_hold(now) {
+            peer.rtc.bwe().reset(Bitrate::bps(held.0));
+        }
         if !changes.is_empty() {
             // Peer keys and rates only: nothing about who the members are.
             let moved: Vec<(u64, Allocation)> = changes.iter().map(|c| (track_of(c.track).0 .0, c.to)).collect();
