@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -273,20 +273,17 @@ pub struct FeedsState {
     pub store: Option<Store>,
 }
 
-/// `/meetings.json` and `/meetings/{slug}.ics`.
+/// `/meetings.json`; `/meetings/{slug}.ics` comes through the directory ([`calendar`]).
 pub fn router(state: FeedsState) -> Router {
-    Router::new()
-        .route("/meetings.json", get(feed))
-        .route("/meetings/{file}", get(calendar))
-        .with_state(state)
+    Router::new().route("/meetings.json", get(feed)).with_state(state)
 }
 
-fn not_found() -> Response {
+pub(crate) fn not_found() -> Response {
     let body = json!({"code": "unknown_meeting", "message": "There is no meeting with that id."});
     (StatusCode::NOT_FOUND, Json(body)).into_response()
 }
 
-fn store_failed() -> Response {
+pub(crate) fn store_failed() -> Response {
     let body = json!({"code": "store_failed", "message": "The server could not read its data. Please try again."});
     (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
 }
@@ -305,20 +302,20 @@ async fn feed(State(state): State<FeedsState>, headers: HeaderMap) -> Response {
     ([(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json(meeting_guide(&meetings, &base))).into_response()
 }
 
-async fn calendar(State(state): State<FeedsState>, headers: HeaderMap, uri: Uri) -> Response {
-    // Read from the path itself: mounted with `route_service`, the outer router has taken
-    // the parameter already.
-    let file = uri.path().rsplit('/').next().unwrap_or_default();
-    let Some(slug) = file.strip_suffix(".ics").filter(|s| crate::admin::is_valid_slug(s)).map(str::to_string) else {
+/// `/meetings/{slug}.ics`, for listed and unlisted meetings alike (the slug is the member
+/// link's capability); archived ones are gone.
+pub async fn calendar(state: &FeedsState, headers: &HeaderMap, slug: &str) -> Response {
+    if !crate::admin::is_valid_slug(slug) {
         return not_found();
-    };
+    }
+    let slug = slug.to_string();
     let Some(store) = &state.store else { return not_found() };
     let meeting = match store.run(move |db| db.meeting(&slug)).await {
         Ok(m) if !m.archived => m,
         Ok(_) | Err(crate::store::StoreError::UnknownMeeting) => return not_found(),
         Err(_) => return store_failed(),
     };
-    let base = crate::origin::base_url(&state.config, &headers);
+    let base = crate::origin::base_url(&state.config, headers);
     let join_url = format!("{base}/m/{}", meeting.slug);
     let host = base.split_once("://").map_or(base.as_str(), |(_, h)| h).to_string();
     match ical(&meeting, &join_url, &host, Timestamp::now()) {

@@ -58,22 +58,28 @@ impl AppState {
     }
 }
 
-/// `admin` is the admin API (`crate::admin::router`), served under `/api/admin`, and
-/// `feeds` the public meeting feeds (`crate::feeds::router`), with the same security
-/// headers as everything else.
-pub fn router(state: AppState, admin: Router, feeds: Router) -> Router {
+/// `admin` is the admin API (`crate::admin::router`), served under `/api/admin`, `feeds`
+/// the public meeting feeds (`crate::feeds::router`) and `directory` the public directory's
+/// pages and JSON (`crate::directory::router`), with the same security headers as
+/// everything else.
+pub fn router(state: AppState, admin: Router, feeds: Router, directory: Router) -> Router {
     let metrics_on = state.config.server.metrics;
     let router = Router::new()
         .route("/", get(landing_page))
         .route("/m/{id}", get(meeting_page))
+        .route("/admin", get(admin_page))
         .route("/assets/{*path}", get(asset))
         .route("/api/rooms", post(create_room))
         .route("/api/rooms/{id}", get(room_info))
         .route("/healthz", get(|| async { "ok" }))
         .route("/ws", get(websocket))
         .nest_service("/api/admin", admin)
-        .route_service("/meetings.json", feeds.clone())
-        .route_service("/meetings/{file}", feeds);
+        .route_service("/meetings.json", feeds)
+        // A meeting's page and its `.ics`: the directory hands calendars to the feeds.
+        .route_service("/meetings", directory.clone())
+        .route_service("/meetings/{file}", directory.clone())
+        .route_service("/api/directory", directory.clone())
+        .route_service("/api/directory/{slug}", directory);
     // Off by default: even counts of people say something. Expose it to your monitoring only.
     let router = if metrics_on { router.route("/metrics", get(metrics)) } else { router };
     let https = state.config.tls.enabled() || state.config.server.public_url.starts_with("https://");
@@ -132,10 +138,12 @@ async fn meeting_page(State(state): State<AppState>, Path(id): Path<String>) -> 
 }
 
 async fn page(state: &AppState, file: &str, status: StatusCode) -> Response {
-    match state.web.get(file).await {
-        Some(bytes) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], bytes).into_response(),
-        None => (status, "Haven").into_response(),
-    }
+    state.web.page(file, status).await
+}
+
+/// The admin page: static; everything it shows comes from the admin API, behind sign-in.
+async fn admin_page(State(state): State<AppState>) -> Response {
+    page(&state, "admin.html", StatusCode::OK).await
 }
 
 async fn asset(State(state): State<AppState>, Path(path): Path<String>) -> Response {

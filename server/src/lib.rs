@@ -16,16 +16,17 @@
 //! | `metrics`     | aggregate counters for `/metrics`: never per person or per room       | nothing    |
 //! | `limits`      | per-address connection and join-attempt limits (salted hashes, memory only) | config, room (`RateLimiter` only) |
 //! | `client_addr` | PURE: the client's address behind trusted reverse proxies (`X-Forwarded-For`, `Forwarded`) | nothing (axum's `HeaderMap`, ipnet) |
-//! | `http`        | axum routes: pages, room API, health, metrics, WebSocket upgrade; mounts the admin and feeds routers it is given | hub, session, config, limits, client_addr, origin, web_assets |
+//! | `http`        | axum routes: pages (the admin page at `/admin` among them), room API, health, metrics, WebSocket upgrade; mounts the admin, feeds and directory routers it is given | hub, session, config, limits, client_addr, origin, web_assets |
 //! | `serve`       | the HTTP(S) accept loop (hyper): `TCP_NODELAY`, `ConnectInfo`, TLS-handshake and header-read deadlines, graceful shutdown | tls |
 //! | `tls`         | HTTPS: rustls from PEM files or a self-signed certificate; the handshake | nothing    |
 //! | `turn`        | short-lived TURN credentials (coturn shared-secret scheme) for `joined` | config, protocol |
-//! | `web_assets`  | the web client, embedded or from disk                                 | nothing    |
+//! | `web_assets`  | the web client, embedded or from disk; its HTML pages as responses     | nothing (axum) |
 //! | `store`       | the organisation's data in SQLite (`store.data_dir`, WAL, SQL migrations in `server/migrations/`): meetings, schedules, facilitator key hashes, admins (Argon2id), admin sessions (hashed tokens); never anything about members; blocking work on tokio's blocking pool | schedule |
 //! | `schedule`    | PURE: when a standing meeting happens: weekly, monthly and one-off rules in an IANA time zone (jiff's bundled tz database), duration, open window; time passed in | nothing (jiff, serde) |
 //! | `standing`    | a stored meeting into the hub's `StandingRoom` (settings over `[room_defaults]`, live key hashes, compiled schedule); loads them all at start | config, store, schedule, hub (types), room (`RoomSettings`) |
 //! | `admin`       | the JSON admin API under `/api/admin` (docs/admin.md): Argon2id sign-in (rate-limited per address), session cookie, CSRF header and origin check, meetings, facilitator links, live counts; `haven admin create` | store, schedule, standing, hub, config, limits, client_addr, origin, ids |
 //! | `feeds`       | `/meetings.json` (Meeting Guide format: weekly day/time, timezone, `conference_url`, types `ONL` and the language) and `/meetings/{slug}.ics` (RFC 5545: RRULE per rule, VTIMEZONE from jiff's transitions); builders pure, time passed in | store (records), schedule, origin, config, admin (`is_valid_slug`) |
+//! | `directory`   | the public directory: `/meetings` and `/meetings/{slug}` pages (listed meetings only; an unlisted slug is a 404) and `/api/directory[/{slug}]` JSON: next times as instants, a "live now" flag, never a count; `.ics` handed to `feeds` | feeds, store (records), schedule, hub (`LiveCounts`), origin, web_assets |
 //! | `origin`      | PURE: the `Origin` check (WebSocket, room creation, admin API) and the base URL of links handed out | config |
 //!
 //! `media` never imports room or moderation logic: it obeys per-peer forwarding flags (which
@@ -38,6 +39,7 @@ pub mod admin;
 pub mod allocator;
 mod client_addr;
 pub mod config;
+mod directory;
 pub mod feeds;
 pub mod hub;
 pub mod ids;
@@ -215,19 +217,22 @@ pub async fn start_server(config: Config) -> Result<RunningServer, StartError> {
     let hub = hub::spawn(config.clone(), standing, media, media_event_rx, metrics.clone());
     let limits = limits::AddressLimits::new(&config.limits);
     let config = Arc::new(config);
-    let feeds = feeds::router(feeds::FeedsState { config: config.clone(), store: store.clone() });
+    let feeds_state = feeds::FeedsState { config: config.clone(), store: store.clone() };
+    let web = web_assets::WebAssets::new(&config.server.web_dir);
+    let directory = directory::router(directory::DirectoryState { feeds: feeds_state.clone(), hub: hub.clone(), web: web.clone() });
+    let feeds = feeds::router(feeds_state);
     let admin = admin::router(admin::AdminState { hub: hub.clone(), config: config.clone(), limits: limits.clone(), store });
     let open_sessions = Arc::new(watch::channel(()).0);
     let state = http::AppState {
         hub: hub.clone(),
-        web: web_assets::WebAssets::new(&config.server.web_dir),
+        web,
         limits,
         open_sessions: open_sessions.clone(),
         forwarding_warned: Default::default(),
         config,
     };
     let (stop_http, stopped) = oneshot::channel::<()>();
-    let app = http::router(state, admin, feeds);
+    let app = http::router(state, admin, feeds, directory);
     let stopped = async {
         let _ = stopped.await;
     };

@@ -235,16 +235,24 @@ impl Compiled {
 
     /// Up to `limit` occurrences starting after `after`, in order, none twice.
     pub fn occurrences_after(&self, after: Timestamp, limit: usize) -> Vec<Occurrence> {
-        self.occurrences_from(after, limit, |o| o.start > after)
+        self.occurrences_from(after, limit, HORIZON_DAYS, |o| o.start > after)
+    }
+
+    /// Up to `limit` occurrences not over at `now` (one in progress first) that start before
+    /// `until`, in order: what a directory shows.
+    pub fn occurrences_until(&self, now: Timestamp, until: Timestamp, limit: usize) -> Vec<Occurrence> {
+        // Days to look through: the span, the day before `now` and a day for the zone's offset.
+        let days = (until - now).as_hours().max(0) / 24 + 3;
+        self.occurrences_from(now, limit, days.min(HORIZON_DAYS), |o| o.end > now && o.start < until)
     }
 
     /// Up to `limit` occurrences that `keep` accepts, in order, looking from the day before
-    /// `after`'s local date.
-    fn occurrences_from(&self, after: Timestamp, limit: usize, keep: impl Fn(&Occurrence) -> bool) -> Vec<Occurrence> {
+    /// `after`'s local date through `days` days.
+    fn occurrences_from(&self, after: Timestamp, limit: usize, days: i64, keep: impl Fn(&Occurrence) -> bool) -> Vec<Occurrence> {
         let mut out: Vec<Occurrence> = Vec::new();
         // A day back, so an occurrence that began yesterday evening and runs on is seen.
         let mut date = after.to_zoned_datetime(self.tz.clone()).date().yesterday().unwrap_or(Date::MIN);
-        for _ in 0..HORIZON_DAYS {
+        for _ in 0..days {
             if out.len() >= limit {
                 break;
             }
@@ -278,7 +286,7 @@ impl Compiled {
     pub fn openness(&self, now: Timestamp) -> Openness {
         let Some(before) = self.opens_before else { return Openness::AlwaysOpen };
         // The first occurrence not over: windows open in the order meetings start.
-        match self.occurrences_from(now, 1, |o| o.end > now).first() {
+        match self.occurrences_from(now, 1, HORIZON_DAYS, |o| o.end > now).first() {
             Some(&o) if o.start - before <= now => Openness::Open(o),
             Some(&o) => Openness::Closed { next: Some((o.start - before, o)) },
             None => Openness::Closed { next: None },

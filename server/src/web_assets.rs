@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
 include!(concat!(env!("OUT_DIR"), "/web_files.rs"));
 
 #[derive(Clone)]
@@ -31,6 +34,17 @@ impl WebAssets {
                 WEB_FILES.iter().find(|(name, _)| *name == path).map(|(_, bytes)| bytes.to_vec())
             }
             WebAssets::Directory(dir) => tokio::fs::read(dir.join(path)).await.ok(),
+        }
+    }
+
+    /// An HTML page of the client (`index.html`), never cached without asking.
+    pub async fn page(&self, file: &str, status: StatusCode) -> Response {
+        match self.get(file).await {
+            Some(bytes) => {
+                let headers = [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")];
+                (status, headers, bytes).into_response()
+            }
+            None => (status, "Haven").into_response(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 import { announce } from './announce.js';
 import { confirmStep } from './confirm.js';
+import { copyField } from './copy.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -94,32 +95,6 @@ function showLinks({ join_url: joinUrl, facilitator_url: facilitatorUrl }) {
   announce('Your meeting is ready. Two links are shown: one for members, one secret link for facilitators.');
 }
 
-async function copy(inputId, button) {
-  const input = $(inputId);
-  let copied = false;
-  try {
-    await navigator.clipboard.writeText(input.value);
-    copied = true;
-  } catch {
-    // No clipboard API (a plain-http address): select the text and use the old command.
-    input.focus();
-    input.select();
-    try {
-      copied = document.execCommand('copy');
-    } catch {
-      copied = false;
-    }
-  }
-  announce(copied ? 'Link copied.' : 'Copying did not work here. The link is selected: copy it with your keyboard or menu.');
-  if (copied) {
-    const label = button.textContent;
-    button.textContent = 'Copied';
-    setTimeout(() => {
-      button.textContent = label;
-    }, 2000);
-  }
-}
-
 /** Where a pasted link (or a bare meeting id) leads, or null. */
 export function meetingUrlFrom(text, origin = window.location.origin) {
   const value = text.trim();
@@ -155,5 +130,5 @@ function goToLink(event) {
 $('start-button').addEventListener('click', startPressed);
 $('link-form').addEventListener('submit', goToLink);
 for (const button of document.querySelectorAll('[data-copy]')) {
-  button.addEventListener('click', () => copy(button.dataset.copy, button));
+  button.addEventListener('click', () => copyField(button.dataset.copy, button));
 }

@@ -113,6 +113,18 @@ fn a_meeting_that_runs_past_midnight_is_open_after_midnight() {
 }
 
 #[test]
+fn a_directory_week_holds_the_meeting_in_progress_and_the_coming_ones_only() {
+    let c = weekly("Europe/London", &[Day::Tue, Day::Fri], "23:30", 90, None);
+    // Saturday 00:30: Friday's meeting runs on; then Tuesday and Friday of the next week.
+    let now = at("2026-12-05T00:30:00Z");
+    let week = c.occurrences_until(now, now + SignedDuration::from_hours(7 * 24), 10);
+    let starts: Vec<String> = week.iter().map(|o| local(&c, o.start)).collect();
+    assert_eq!(starts, ["2026-12-04T23:30:00", "2026-12-08T23:30:00", "2026-12-11T23:30:00"]);
+    assert_eq!(c.occurrences_until(now, now + SignedDuration::from_hours(7 * 24), 2).len(), 2);
+    assert!(c.occurrences_until(at("2026-12-05T01:00:00Z"), at("2026-12-08T00:00:00Z"), 10).is_empty());
+}
+
+#[test]
 fn always_open_needs_no_occurrence() {
     let c = weekly("Europe/London", &[Day::Fri], "19:00", 60, None);
     assert_eq!(c.openness(at("2026-12-01T03:00:00Z")), Openness::AlwaysOpen);

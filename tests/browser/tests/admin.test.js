@@ -1,0 +1,462 @@
+// Standing meetings end to end (issue 21), in Chromium and in Firefox: an admin signs in on
+// /admin, makes a weekly meeting and issues a facilitator link (shown once, copied); a
+// member finds the meeting in the public directory (/meetings, in the visitor's own time
+// zone), sees "Starts in N minutes" and joins with its button; the facilitator link gives
+// the role; a restart keeps meetings, links and the sign-in; a revoked or rotated link no
+// longer gives the role. And the admin page on a 360×640 touch screen, every control hit
+// where a finger lands. The server runs with a data directory of its own.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, test } from 'node:test';
+import { launchChromium, launchFirefox } from '../lib/browsers.js';
+import { assertNoPageErrors, CONNECT_TIMEOUT, screenshot } from '../lib/meeting.js';
+import { HAVEN_BIN, startServer } from '../lib/server.js';
+
+Error.stackTraceLimit = 40;
+const ADMIN = 'ops';
+const PASSWORD = 'a long test password, not a real one';
+const MEETING_ZONE = 'America/New_York';
+const PHONE = { width: 360, height: 640 };
+
+let dataDir;
+let server;
+const browsers = {};
+const LAUNCH = { chromium: launchChromium, firefox: launchFirefox };
+
+/** `haven admin create`, as an operator runs it, on the test's data directory. */
+function createAdmin(name, password) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEN_')));
+  env.HAVEN_DATA_DIR = dataDir;
+  return new Promise((resolve, reject) => {
+    const child = spawn(HAVEN_BIN, ['admin', 'create', name, '--password-stdin'], { env });
+    let output = '';
+    child.stdout.on('data', (c) => (output += c));
+    child.stderr.on('data', (c) => (output += c));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`admin create: ${code}\n${output}`))));
+    child.stdin.end(`${password}\n`);
+  });
+}
+
+const start = () => startServer('admin', { env: { HAVEN_DATA_DIR: dataDir } });
+
+before(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'haven-admin-'));
+  await createAdmin(ADMIN, PASSWORD);
+  server = await start();
+});
+after(async () => {
+  for (const b of Object.values(browsers)) await b.close().catch(() => {});
+  await server?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const opened = [];
+afterEach(async () => {
+  for (const p of opened.splice(0)) await p.close().catch(() => {});
+});
+
+async function newPage(kind, { size = null, touch = false } = {}) {
+  browsers[kind] ??= await LAUNCH[kind]();
+  const page = await browsers[kind].newPage();
+  opened.push(page);
+  if (touch && kind === 'chromium') await page.setViewport({ ...size, hasTouch: true, isMobile: true });
+  else if (size) await page.setViewport(size);
+  // Every request the page makes, to check none leaves the server.
+  page.requests = [];
+  page.on('request', (r) => page.requests.push(r.url()));
+  return page;
+}
+
+/** Runs `body`; on failure adds a screenshot of `page` and the server log's tail. */
+async function explained(page, name, body) {
+  try {
+    await body();
+  } catch (err) {
+    await screenshot(page, `admin-${name}-failure`).catch(() => {});
+    err.message += `\nconsole: ${JSON.stringify((page.consoleLines ?? []).slice(-20))}\n--- server log (tail) ---\n${server.log().split('\n').slice(-40).join('\n')}`;
+    throw err;
+  }
+}
+
+const visible = (page, selector) => page.waitForSelector(selector, { visible: true, timeout: CONNECT_TIMEOUT });
+const text = (page, selector) => page.$eval(selector, (el) => el.textContent.trim().replace(/\s+/g, ' '));
+
+/** Sets a field as typing would (time, date and number fields differ between browsers). */
+async function setField(page, id, value) {
+  await page.$eval(`#${id}`, (el, v) => {
+    el.value = v;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, value);
+}
+
+/** Signs in on /admin, signing out first when this browser is signed in already. */
+async function signIn(page) {
+  await page.goto(`${server.url}/admin`, { waitUntil: 'load' });
+  await page.waitForFunction(() => !document.getElementById('view-signin').hidden || !document.getElementById('view-list').hidden);
+  if (await page.$('#view-list:not([hidden])')) {
+    await page.click('#sign-out');
+    await visible(page, '#signin-name');
+    // Signed out for real: the API refuses the old session.
+    assert.equal((await adminApi(page, 'GET', '/meetings')).body.code, 'unauthenticated');
+  }
+  await visible(page, '#signin-name');
+  await page.type('#signin-name', ADMIN);
+  await page.type('#signin-password', 'not the password');
+  await page.click('#signin-button');
+  // A wrong password is refused in kind words, with the API's stable code.
+  await visible(page, '#error');
+  assert.equal(await page.$eval('#error', (el) => el.dataset.code), 'bad_credentials');
+  assert.match(await text(page, '#error'), /name and password do not match/);
+  await page.$eval('#signin-password', (el) => (el.value = ''));
+  await page.type('#signin-password', PASSWORD);
+  await page.click('#signin-button');
+  await visible(page, '#view-list');
+}
+
+/** The weekday and HH:MM in `zone` of `date`. */
+function wallClock(date, zone) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  return { day: parts.weekday.toLowerCase(), time: `${parts.hour}:${parts.minute}` };
+}
+
+const item = (slug) => `#meeting-list li[data-slug="${slug}"]`;
+
+/** Fills the new-meeting form for a weekly meeting starting at `startAt`, and saves it. */
+async function createWeeklyMeeting(page, { title, slug, startAt, listed = true }) {
+  await page.click('#new-meeting');
+  await visible(page, '#view-edit');
+  const { day, time } = wallClock(startAt, MEETING_ZONE);
+  await page.type('#f-title', title);
+  await page.type('#f-slug', slug);
+  await setField(page, 'f-description', 'An open meeting. Everyone is welcome; listening is fine.');
+  await setField(page, 'f-language', 'en');
+  await page.select('#f-kind', 'weekly');
+  await page.click(`#f-day-${day}`);
+  await setField(page, 'f-time', time);
+  await setField(page, 'f-zone', MEETING_ZONE);
+  await setField(page, 'f-duration', '60');
+  await page.click('#f-open-before');
+  await setField(page, 'f-opens-minutes', '15');
+  if (listed) await page.click('#f-listed');
+  await page.select('#f-waiting', 'off');
+  await setField(page, 'f-share', '3');
+  await setField(page, 'f-guidelines', 'What is said here stays here.');
+  await page.click('#save-meeting');
+  await visible(page, item(slug));
+  return { day, time };
+}
+
+/** Opens a meeting's links, issues a link labelled `label` and returns it (shown once). */
+async function issueLink(page, slug, label) {
+  if (!(await page.$('#view-links:not([hidden])'))) {
+    await page.click(`${item(slug)} button[data-action="Links"]`);
+    await visible(page, '#view-links');
+  }
+  await page.type('#key-label', label);
+  await page.click('#issue-key');
+  await page.waitForFunction((l) => !document.getElementById('issued').hidden && document.getElementById('issued-label').textContent.includes(l), {}, label);
+  return page.$eval('#issued-url', (el) => el.value);
+}
+
+/**
+ * Opens `url`, agrees to the guidelines, joins with mic and camera off; returns the state
+ * reached (joined or problem), the role and the problem's heading.
+ */
+async function joinWith(page, url, name) {
+  await page.bringToFront();
+  await page.goto(url, { waitUntil: 'load' });
+  await visible(page, '#name-input');
+  await page.type('#name-input', name);
+  if (await page.$('#agree-input:not([hidden])')) await page.click('#agree-input');
+  await page.evaluate(() => window.haven.settled());
+  await page.click('#join-button');
+  try {
+    await page.waitForFunction(() => ['joined', 'problem'].includes(window.haven.state), { timeout: CONNECT_TIMEOUT });
+  } catch (err) {
+    await screenshot(page, `admin-${name.replace(/\W/g, '')}-failure`);
+    err.message += ` (${name}: ${JSON.stringify(await page.evaluate(() => ({ state: window.haven.state, trace: window.haven.trace })))})`;
+    throw err;
+  }
+  return page.evaluate(() => ({
+    state: window.haven.state,
+    role: window.haven.you?.role ?? null,
+    problem: document.querySelector('#problem-heading')?.textContent ?? null,
+  }));
+}
+
+/** Joins with `url` in a fresh tab (no key kept from another), then closes it. */
+async function roleWith(kind, url, name) {
+  const page = await newPage(kind);
+  const seen = await joinWith(page, url, name);
+  await page.close();
+  return seen;
+}
+
+/** Admin API calls from a signed-in admin page (its cookie, its origin). */
+const adminApi = (page, method, route, body) =>
+  page.evaluate(
+    async (method, route, body) => {
+      const headers = { 'X-Haven-Admin': '1' };
+      if (body) headers['Content-Type'] = 'application/json';
+      const r = await fetch(`/api/admin${route}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+      return { status: r.status, body: await r.json().catch(() => null) };
+    },
+    method,
+    route,
+    body,
+  );
+
+for (const kind of ['chromium', 'firefox']) {
+  test(`${kind}: an admin makes a weekly meeting and a facilitator link, a member finds it in the directory and joins`, async (t) => {
+    if (kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1') return t.skip('HAVEN_SKIP_FIREFOX=1');
+    const slug = `circle-${kind}`;
+    const title = `Tuesday circle ${kind}`;
+    const admin = await newPage(kind);
+    await explained(admin, `${kind}-create`, async () => {
+      await signIn(admin);
+      // Ten minutes (and a bit) from now in New York: opens 15 minutes before, so open now.
+      const startAt = new Date(Math.ceil((Date.now() + 10 * 60_000) / 60_000) * 60_000);
+      await createWeeklyMeeting(admin, { title, slug, startAt });
+      assert.match(await text(admin, item(slug)), new RegExp(`${title}.*Listed.*Nobody in now.*Every \\w+ at .*60 minutes \\(${MEETING_ZONE}\\); opens 15 minutes before`));
+
+      // The facilitator link: shown once, copied with the button.
+      const link = await issueLink(admin, slug, 'Tuesday chair');
+      assert.match(link, new RegExp(`^${server.url}/m/${slug}#key=[A-Za-z0-9_-]{20,}$`));
+      if (kind === 'chromium') {
+        await admin.browserContext().overridePermissions(server.url, ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
+      }
+      await admin.click('#copy-issued');
+      await admin.waitForFunction(() => [...document.querySelectorAll('#announcer p')].some((p) => p.textContent === 'Link copied.'));
+      if (kind === 'chromium') assert.equal(await admin.evaluate(() => navigator.clipboard.readText()), link);
+      assert.equal(await admin.$eval('#member-url', (el) => el.value), `${server.url}/m/${slug}`);
+      // Never shown again: not after going back, not in the list of links.
+      await admin.click('#back-to-list');
+      await visible(admin, '#view-list');
+      await admin.click(`${item(slug)} button[data-action="Links"]`);
+      await visible(admin, '#view-links');
+      assert.equal(await admin.$eval('#issued', (el) => el.hidden), true);
+      assert.ok(!(await admin.content()).includes('#key='), 'the secret is on the page again');
+      assert.match(await text(admin, '#key-list'), /Tuesday chair.*Works now/);
+
+      // An unlisted meeting never appears in the directory, and its page is a 404.
+      const unlisted = await adminApi(admin, 'POST', '/meetings', { title: `Private ${kind}` });
+      assert.equal(unlisted.status, 201);
+      const page404 = await fetch(`${server.url}/meetings/${unlisted.body.slug}`);
+      assert.equal(page404.status, 404);
+      assert.equal((await fetch(`${server.url}/api/directory/${unlisted.body.slug}`)).status, 404);
+      assert.equal((await fetch(`${server.url}/m/${unlisted.body.slug}`)).status, 200, 'its member link works');
+
+      // The member: the directory, in their own time zone.
+      const member = await newPage(kind);
+      if (kind === 'chromium') await member.emulateTimezone('Asia/Kolkata');
+      await member.goto(`${server.url}/meetings`, { waitUntil: 'load' });
+      const entry = `#directory-list li[data-slug="${slug}"]`;
+      await visible(member, entry);
+      assert.ok(!(await member.$(`#directory-list li[data-slug="${unlisted.body.slug}"]`)), 'an unlisted meeting is listed');
+      assert.match(await text(member, `${entry} .when`), /^Starts in (9|10|11|12) minutes$/);
+      // Filters: its day (in the visitor's zone) keeps it, the day after does not.
+      const zone = await member.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+      if (kind === 'chromium') assert.ok(['Asia/Kolkata', 'Asia/Calcutta'].includes(zone), zone);
+      const localDay = new Date(startAt.toLocaleString('en-US', { timeZone: zone })).getDay();
+      await member.select('#filter-day', String((localDay + 1) % 7));
+      assert.equal(await member.$(entry), null, 'the day filter kept a meeting of another day');
+      await member.select('#filter-day', String(localDay));
+      await visible(member, entry);
+      await member.select('#filter-language', 'en');
+      await visible(member, entry);
+      // Its page: description and next times, in the visitor's zone (Kolkata is on the half hour).
+      await member.click(`${entry} h2 a`);
+      await visible(member, '#view-one');
+      assert.equal(await text(member, '#one-heading'), title);
+      assert.match(await text(member, '#one-description'), /Everyone is welcome/);
+      const first = await member.$eval('#one-times time', (el) => ({ at: el.dateTime, text: el.textContent }));
+      assert.equal(first.at, startAt.toISOString());
+      const minute = wallClock(startAt, zone).time.slice(3);
+      assert.ok(first.text.includes(`:${minute}`), `${first.text} is not at :${minute} in ${zone}`);
+      assert.match(await text(member, '#one-zone'), /come in from 15 minutes before/);
+      const joinUrl = await member.$eval('#one-join', (el) => el.href);
+      assert.equal(joinUrl, `${server.url}/m/${slug}`);
+      const offSite = member.requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:'));
+      assert.deepEqual(offSite, [], 'the directory asked another site for something');
+
+      // The facilitator's link gives the role; the member joins from the directory's button.
+      const chair = await newPage(kind);
+      assert.deepEqual(await joinWith(chair, link, 'Chair'), { state: 'joined', role: 'facilitator', problem: '' });
+      assert.deepEqual(await joinWith(member, joinUrl, 'Sam'), { state: 'joined', role: 'member', problem: '' });
+
+      // Live now in the directory (no count); two people in the admin's list (counts only).
+      const visitor = await newPage(kind);
+      await visitor.goto(`${server.url}/meetings`, { waitUntil: 'load' });
+      await visible(visitor, `#directory-list li[data-slug="${slug}"] .tag.is-live`);
+      assert.ok(!(await text(visitor, '#directory-list')).match(/\d+ (people|person)/), 'the directory shows a count');
+      // A background tab never paints: bring the admin's to the front before using it.
+      await admin.bringToFront();
+      await admin.reload({ waitUntil: 'load' });
+      await admin.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes('2 people in now'), { timeout: CONNECT_TIMEOUT }, `${item(slug)} .people`);
+      assertNoPageErrors(admin, 'admin');
+      assertNoPageErrors(member, 'member');
+    });
+  });
+
+  test(`${kind}: a restart keeps everything, and a revoked or rotated facilitator link no longer gives the role`, async (t) => {
+    if (kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1') return t.skip('HAVEN_SKIP_FIREFOX=1');
+    const slug = `restart-${kind}`;
+    const admin = await newPage(kind);
+    await explained(admin, `${kind}-restart`, async () => {
+      await signIn(admin);
+      const startAt = new Date(Date.now() + 3 * 24 * 3600_000);
+      const { day, time } = await createWeeklyMeeting(admin, { title: `Restart ${kind}`, slug, startAt, listed: false });
+      const first = await issueLink(admin, slug, 'First chair');
+      const second = await issueLink(admin, slug, 'Second chair');
+
+      await server.stop();
+      server = await start();
+      // Another port, the same host: the session cookie and the session itself survived.
+      const moved = (url) => url.replace(/^http:\/\/[^/]+/, server.url);
+      await admin.goto(`${server.url}/admin`, { waitUntil: 'load' });
+      await visible(admin, item(slug));
+      const dayName = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' }[day];
+      assert.match(await text(admin, item(slug)), new RegExp(`Restart ${kind}.*Unlisted.*Every ${dayName} at ${time}`));
+      await admin.click(`${item(slug)} button[data-action="Edit"]`);
+      await visible(admin, '#view-edit');
+      assert.equal(await admin.$eval('#f-guidelines', (el) => el.value), 'What is said here stays here.');
+      assert.equal(await admin.$eval('#f-share', (el) => el.value), '3');
+      assert.equal(await admin.$eval('#f-waiting', (el) => el.value), 'off');
+      assert.equal(await admin.$eval('#f-zone', (el) => el.value), MEETING_ZONE);
+      await admin.click('#cancel-edit');
+      await visible(admin, '#view-list');
+      await admin.click(`${item(slug)} button[data-action="Links"]`);
+      await visible(admin, '#view-links');
+      assert.match(await text(admin, '#key-list'), /Second chair.*Works now.*First chair.*Works now/);
+
+      assert.equal((await roleWith(kind, moved(first), 'Chair one')).role, 'facilitator');
+      assert.equal((await roleWith(kind, moved(second), 'Chair two')).role, 'facilitator');
+
+      // Revoke the second: its link no longer gives the role.
+      await admin.click('#key-list li:nth-child(1) button[data-action="Revoke"]');
+      await visible(admin, '#confirm-ok');
+      await admin.click('#confirm-ok');
+      await admin.waitForFunction(() => /Second chair.*Revoked/.test(document.getElementById('key-list').textContent));
+      const revoked = await roleWith(kind, moved(second), 'Chair two');
+      assert.equal(revoked.state, 'problem');
+      assert.match(revoked.problem, /facilitator link doesn't work/);
+
+      // Rotate the first: a new link with the same label; the old one stops working.
+      await admin.click('#key-list li:nth-child(1) button[data-action="Rotate"]');
+      await visible(admin, '#confirm-ok');
+      await admin.click('#confirm-ok');
+      await admin.waitForFunction(() => !document.getElementById('issued').hidden);
+      const rotated = await admin.$eval('#issued-url', (el) => el.value);
+      assert.notEqual(rotated, moved(first));
+      assert.equal((await roleWith(kind, moved(first), 'Chair one')).state, 'problem');
+      assert.equal((await roleWith(kind, rotated, 'Chair one')).role, 'facilitator');
+      // Revoking an already revoked link is refused with its code, in kind words.
+      const again = await adminApi(admin, 'GET', `/meetings/${slug}/keys`);
+      const gone = again.body.find((k) => k.revoked_at != null);
+      assert.equal((await adminApi(admin, 'DELETE', `/meetings/${slug}/keys/${gone.id}`)).body.code, 'unknown_key');
+      assertNoPageErrors(admin, 'admin');
+    });
+  });
+
+  test(`${kind}: the admin page at 360×640: every control is on screen and a tap at its centre hits it`, async (t) => {
+    if (kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1') return t.skip('HAVEN_SKIP_FIREFOX=1');
+    const page = await newPage(kind, { size: PHONE, touch: true });
+    await explained(page, `${kind}-phone`, async () => {
+      await page.goto(`${server.url}/admin`, { waitUntil: 'load' });
+      // Signed in by an earlier test in this browser, or not.
+      await page.waitForFunction(() => !document.getElementById('view-signin').hidden || !document.getElementById('view-list').hidden);
+      if (await page.$('#view-signin:not([hidden])')) {
+        assert.deepEqual(await missed(page, '#view-signin'), []);
+        await page.type('#signin-name', ADMIN);
+        await page.type('#signin-password', PASSWORD);
+        await tap(page, '#signin-button');
+        await visible(page, '#view-list');
+      }
+      const slug = `circle-${kind}`;
+      await visible(page, item(slug));
+      assert.deepEqual(await missed(page, '#view-list'), []);
+      await screenshot(page, `admin-phone-list-${kind}`);
+      await tap(page, '#new-meeting');
+      await visible(page, '#view-edit');
+      await page.select('#f-kind', 'weekly');
+      assert.deepEqual(await missed(page, '#view-edit'), []);
+      await screenshot(page, `admin-phone-edit-${kind}`);
+      await tap(page, '#cancel-edit');
+      await visible(page, '#view-list');
+      await tap(page, `${item(slug)} button[data-action="Links"]`);
+      await visible(page, '#view-links');
+      assert.deepEqual(await missed(page, '#view-links'), []);
+      // The topbar's sign-out too.
+      assert.deepEqual(await missed(page, '.topbar'), []);
+      assertNoPageErrors(page, 'phone admin');
+    });
+  });
+}
+
+/** A tap (touch where emulated, else a click) at the centre of `selector`. */
+async function tap(page, selector) {
+  const el = await page.$(selector);
+  await el.evaluate((e) => e.scrollIntoView({ block: 'center' }));
+  const box = await el.boundingBox();
+  if (page.viewport()?.hasTouch) await page.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+  else await el.click();
+}
+
+/**
+ * Every visible button, link, field and choice in `root`, scrolled into view: is it wholly
+ * inside the 360 px width, and is what `elementFromPoint` finds at its centre the control
+ * itself (or its label, for a box)? Returns the misses. Also: no sideways scrolling.
+ */
+function missed(page, root) {
+  return page.evaluate((root) => {
+    const misses = [];
+    if (document.documentElement.scrollWidth > innerWidth + 1) {
+      misses.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} > ${innerWidth}`);
+    }
+    const controls = document.querySelector(root).querySelectorAll('button, a.button, input, select, textarea, a[href]');
+    for (const el of controls) {
+      if (el.closest('[hidden]') || el.getClientRects().length === 0 || el.closest('.visually-hidden')) continue;
+      el.scrollIntoView({ block: 'center' });
+      const r = el.getBoundingClientRect();
+      const name = el.id || (el.getAttribute('aria-label') ?? el.textContent).trim().replace(/\s+/g, ' ').slice(0, 40);
+      if (r.left < 0 || r.right > innerWidth + 0.5) {
+        misses.push(`${name}: not wholly on screen (${Math.round(r.left)}–${Math.round(r.right)} of ${innerWidth})`);
+        continue;
+      }
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      const label = el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
+      if (!hit || !(hit === el || el.contains(hit) || (label && (hit === label || label.contains(hit))))) {
+        misses.push(`${name}: a tap at its centre lands on ${hit ? `${hit.tagName.toLowerCase()}#${hit.id}.${[...hit.classList].join('.')}` : 'nothing'}`);
+      }
+      if (el.matches('button, a.button, select') && (r.height < 44 || r.width < 44)) {
+        misses.push(`${name}: ${Math.round(r.width)}×${Math.round(r.height)} is smaller than 44×44`);
+      }
+    }
+    return misses;
+  }, root);
+}
+
+test('the admin page and the directory carry the same security headers as every page, and no third-party source', async () => {
+  const home = await fetch(`${server.url}/`);
+  const csp = home.headers.get('content-security-policy');
+  assert.ok(csp.includes("default-src 'self'"), csp);
+  assert.ok(!/https?:/.test(csp), `the CSP allows another site: ${csp}`);
+  for (const route of ['/admin', '/meetings', '/meetings/circle-chromium', '/api/directory']) {
+    const r = await fetch(`${server.url}${route}`);
+    for (const h of ['content-security-policy', 'x-frame-options', 'referrer-policy', 'x-content-type-options']) {
+      assert.equal(r.headers.get(h), home.headers.get(h), `${route}: ${h}`);
+    }
+  }
+  // An unknown slug, a file that is not a calendar: 404s, as any other.
+  assert.equal((await fetch(`${server.url}/meetings/no-such-meeting`)).status, 404);
+});

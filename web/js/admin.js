@@ -1,0 +1,243 @@
+// The admin page (/admin): sign in, list the organisation's meetings with how many people
+// are in each now (counts only), make, edit and archive meetings, and issue, rotate and
+// revoke facilitator links (each shown once). The actions: each calls the admin API,
+// updates the state and redraws the views. docs/admin.md has the API.
+
+import { announce } from './announce.js';
+import { confirmStep } from './confirm.js';
+import { copyField } from './copy.js';
+import { api, kindWords } from './admin/api.js';
+import { admin, meetingBySlug } from './admin/state.js';
+import {
+  buildFormChoices,
+  clearError,
+  fillForm,
+  hideIssued,
+  readForm,
+  renderCounts,
+  renderLinks,
+  renderMeetings,
+  showError,
+  showIssued,
+  showScheduleFields,
+  showView,
+} from './admin/views.js';
+
+const $ = (id) => document.getElementById(id);
+const LIVE_EVERY_MS = 15_000;
+/** Whether the person changed the schedule fields since the form was filled. */
+let scheduleTouched = false;
+
+/**
+ * Runs one action: clears the last error, keeps `button` from a second press meanwhile, and
+ * turns a refusal into kind words (a lost sign-in goes back to the sign-in form).
+ */
+async function act(button, work) {
+  clearError();
+  if (button) button.disabled = true;
+  try {
+    await work();
+  } catch (error) {
+    fail(error);
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+function fail(error) {
+  if (!error.code) throw error;
+  if (error.code === 'admin_disabled') return showView('disabled');
+  if (error.code === 'unauthenticated' && admin.view !== 'signin') showView('signin');
+  if (error.code === 'unknown_meeting') loadMeetings().catch(() => {});
+  showError(kindWords(error), error.code);
+}
+
+const onMeeting = {
+  edit: (slug) => {
+    admin.editing = meetingBySlug(slug);
+    fillForm(admin.editing);
+    scheduleTouched = false;
+    showView('edit');
+  },
+  links: (slug) => act(null, () => openLinks(slug)),
+  archive: async (slug) => {
+    const m = meetingBySlug(slug);
+    const sure = await confirmStep({
+      title: `Archive ${m.title}?`,
+      text: 'Its link stops letting anyone new in, and it leaves the directory and the feeds. People inside carry on. You can unarchive it later.',
+      action: 'Archive',
+    });
+    if (sure) await act(null, () => setArchived(slug, true));
+  },
+  unarchive: (slug) => act(null, () => setArchived(slug, false)),
+};
+
+async function loadMeetings() {
+  admin.meetings = await api('GET', '/meetings');
+  renderMeetings(onMeeting);
+}
+
+async function showList() {
+  await loadMeetings();
+  showView('list');
+}
+
+async function setArchived(slug, archived) {
+  const m = await api('POST', `/meetings/${encodeURIComponent(slug)}/${archived ? 'archive' : 'unarchive'}`);
+  await loadMeetings();
+  announce(`${m.title} ${archived ? 'archived' : 'is back'}.`);
+  $('meeting-list').querySelector(`li[data-slug="${CSS.escape(slug)}"] button[data-action="${archived ? 'Unarchive' : 'Archive'}"]`)?.focus();
+}
+
+/** Counts only: how many people are in each stored meeting now. */
+async function refreshCounts() {
+  if (admin.view !== 'list' || document.hidden) return;
+  try {
+    const live = await api('GET', '/live');
+    for (const m of admin.meetings) m.people = live.find((l) => l.slug === m.slug)?.people ?? 0;
+    renderCounts();
+  } catch (error) {
+    if (error.code === 'unauthenticated') fail(error);
+  }
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  await act($('signin-button'), async () => {
+    await api('POST', '/login', { name: $('signin-name').value.trim(), password: $('signin-password').value });
+    $('signin-password').value = '';
+    await showList();
+    announce('Signed in.');
+  });
+}
+
+async function signOut() {
+  await act($('sign-out'), async () => {
+    await api('POST', '/logout');
+    admin.meetings = [];
+    renderMeetings(onMeeting);
+    showView('signin');
+    announce('Signed out.');
+  });
+}
+
+async function saveMeeting(event) {
+  event.preventDefault();
+  await act($('save-meeting'), async () => {
+    const form = readForm();
+    const { slug, ...fields } = form;
+    let saved;
+    if (admin.editing) {
+      // A schedule with rules the form does not show is kept unless it was changed here.
+      if (!scheduleTouched && admin.editing.schedule?.rules.length > 1) delete fields.schedule;
+      saved = await api('PATCH', `/meetings/${encodeURIComponent(admin.editing.slug)}`, fields);
+    } else {
+      if (fields.schedule === null) delete fields.schedule;
+      saved = await api('POST', '/meetings', slug ? { slug, ...fields } : fields);
+    }
+    await showList();
+    announce(`${saved.title} saved.`);
+  });
+}
+
+async function openLinks(slug) {
+  const m = meetingBySlug(slug);
+  admin.keys = await api('GET', `/meetings/${encodeURIComponent(slug)}/keys`);
+  admin.linksOf = m;
+  renderLinks(onKey);
+  showView('links');
+}
+
+async function reloadKeys() {
+  admin.keys = await api('GET', `/meetings/${encodeURIComponent(admin.linksOf.slug)}/keys`);
+  renderLinks(onKey);
+}
+
+/** The one time a facilitator link is seen: the answer to issuing or rotating. */
+function issued(key) {
+  admin.issued = { id: key.id, label: key.label, url: key.facilitator_url };
+  showIssued();
+  announce(`A facilitator link for ${key.label} is shown below, only this once. Copy it now.`);
+}
+
+const keysPath = () => `/meetings/${encodeURIComponent(admin.linksOf.slug)}/keys`;
+
+async function issueKey(event) {
+  event.preventDefault();
+  await act($('issue-key'), async () => {
+    const key = await api('POST', keysPath(), { label: $('key-label').value.trim() });
+    $('key-label').value = '';
+    await reloadKeys();
+    issued(key);
+  });
+}
+
+const onKey = {
+  rotate: async (key) => {
+    const sure = await confirmStep({
+      title: `Rotate the link ${key.label}?`,
+      text: 'You get a new link with the same label. The old one stops working for anyone who arrives with it; a facilitator already in the meeting keeps their role until they leave.',
+      action: 'Rotate',
+    });
+    if (!sure) return;
+    await act(null, async () => {
+      const fresh = await api('POST', `${keysPath()}/${key.id}/rotate`);
+      await reloadKeys();
+      issued(fresh);
+    });
+  },
+  revoke: async (key) => {
+    const sure = await confirmStep({
+      title: `Revoke the link ${key.label}?`,
+      text: 'It stops giving the facilitator role to anyone who arrives with it. This cannot be undone; you can issue a new link.',
+      action: 'Revoke',
+    });
+    if (!sure) return;
+    await act(null, async () => {
+      await api('DELETE', `${keysPath()}/${key.id}`);
+      if (admin.issued?.id === key.id) hideIssued();
+      await reloadKeys();
+      announce(`The link ${key.label} is revoked.`);
+      $('key-label').focus();
+    });
+  },
+};
+
+function wire() {
+  buildFormChoices();
+  $('signin-form').addEventListener('submit', signIn);
+  $('sign-out').addEventListener('click', signOut);
+  $('new-meeting').addEventListener('click', () => {
+    admin.editing = null;
+    fillForm(null);
+    scheduleTouched = false;
+    showView('edit');
+  });
+  $('meeting-form').addEventListener('submit', saveMeeting);
+  $('cancel-edit').addEventListener('click', () => act(null, showList));
+  $('f-kind').addEventListener('change', showScheduleFields);
+  for (const radio of document.querySelectorAll('input[name="opens"]')) radio.addEventListener('change', showScheduleFields);
+  const markTouched = (event) => {
+    if (event.target.closest('#f-kind, #schedule-fields')) scheduleTouched = true;
+  };
+  $('meeting-form').addEventListener('input', markTouched);
+  $('meeting-form').addEventListener('change', markTouched);
+  $('key-form').addEventListener('submit', issueKey);
+  $('back-to-list').addEventListener('click', () => act($('back-to-list'), showList));
+  for (const button of document.querySelectorAll('[data-copy]')) {
+    button.addEventListener('click', () => copyField(button.dataset.copy, button));
+  }
+  setInterval(refreshCounts, LIVE_EVERY_MS);
+}
+
+async function start() {
+  wire();
+  try {
+    await showList();
+  } catch (error) {
+    if (error.code === 'unauthenticated') showView('signin');
+    else fail(error);
+  }
+}
+
+start();

@@ -1,0 +1,20 @@
+// The admin page's state: written by the actions (admin.js) from the API's answers, read by
+// the views. Nothing here touches the DOM.
+
+export const admin = {
+  /** loading | disabled | signin | list | edit | links */
+  view: 'loading',
+  /** Every meeting, archived ones too, as the API gives them (people: counts only). */
+  meetings: [],
+  /** The meeting being edited; null while making a new one. */
+  editing: null,
+  /** The meeting whose links are shown, and its facilitator links (never a secret). */
+  linksOf: null,
+  keys: [],
+  /** The one facilitator link shown once: { id, label, url }, gone when the view changes. */
+  issued: null,
+};
+
+export const meetingBySlug = (slug) => admin.meetings.find((m) => m.slug === slug) ?? null;
+
+export const peopleWords = (n) => (n > 0 ? `${n} ${n === 1 ? 'person' : 'people'} in now` : 'Nobody in now');

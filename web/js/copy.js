@@ -1,0 +1,32 @@
+// Copying a link from a read-only field, with a fallback where the clipboard API is missing
+// (a plain-http address), said through the live region.
+
+import { announce } from './announce.js';
+
+/** Copies the value of the field `inputId`; the button says "Copied" for a moment. */
+export async function copyField(inputId, button) {
+  const input = document.getElementById(inputId);
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(input.value);
+    copied = true;
+  } catch {
+    // No clipboard API: select the text and use the old command.
+    input.focus();
+    input.select();
+    try {
+      copied = document.execCommand('copy');
+    } catch {
+      copied = false;
+    }
+  }
+  announce(copied ? 'Link copied.' : 'Copying did not work here. The link is selected: copy it with your keyboard or menu.');
+  if (copied) {
+    const label = button.textContent;
+    button.textContent = 'Copied';
+    setTimeout(() => {
+      button.textContent = label;
+    }, 2000);
+  }
+  return copied;
+}
