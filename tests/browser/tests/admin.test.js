@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
+import { seriousViolations } from '../lib/axe.js';
 import { launchChromium, launchFirefox } from '../lib/browsers.js';
 import { assertNoPageErrors, CONNECT_TIMEOUT, screenshot } from '../lib/meeting.js';
 import { HAVEN_BIN, startServer } from '../lib/server.js';
@@ -445,6 +446,40 @@ function missed(page, root) {
     return misses;
   }, root);
 }
+
+test('axe finds no serious violation on the admin views, the directory and a meeting page', async () => {
+  const page = await newPage('chromium');
+  // axe is a script injected into the page: the CSP would refuse it.
+  await page.setBypassCSP(true);
+  await explained(page, 'axe', async () => {
+    await page.goto(`${server.url}/admin`, { waitUntil: 'load' });
+    await page.waitForFunction(() => !document.getElementById('view-signin').hidden || !document.getElementById('view-list').hidden);
+    const seen = {};
+    if (await page.$('#view-signin:not([hidden])')) {
+      seen.signin = await seriousViolations(page);
+      await signIn(page);
+    }
+    seen.list = await seriousViolations(page);
+    await page.click('#new-meeting');
+    await visible(page, '#view-edit');
+    await page.select('#f-kind', 'weekly');
+    seen.edit = await seriousViolations(page);
+    await page.click('#cancel-edit');
+    await visible(page, `${item('circle-chromium')}`);
+    await page.click(`${item('circle-chromium')} button[data-action="Links"]`);
+    await visible(page, '#view-links');
+    seen.links = await seriousViolations(page);
+    await page.goto(`${server.url}/meetings`, { waitUntil: 'load' });
+    await visible(page, '#directory-list li');
+    seen.directory = await seriousViolations(page);
+    await screenshot(page, 'directory-chromium');
+    await page.goto(`${server.url}/meetings/circle-chromium`, { waitUntil: 'load' });
+    await visible(page, '#view-one');
+    seen.meeting = await seriousViolations(page);
+    await screenshot(page, 'directory-meeting-chromium');
+    for (const [view, violations] of Object.entries(seen)) assert.deepEqual(violations, [], view);
+  });
+});
 
 test('the admin page and the directory carry the same security headers as every page, and no third-party source', async () => {
   const home = await fetch(`${server.url}/`);
