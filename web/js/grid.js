@@ -11,6 +11,9 @@ export const REACTIONS = {
 const REACTION_MS = 4000;
 /** Shown on a tile whose video the server paused for this member's link (reception.js). */
 export const PAUSED_WORDS = 'Video is paused to keep the sound clear';
+/** A pin, drawn (fixed markup: no name ever goes in here). */
+const PIN_ICON =
+  '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M9 4h6l-1 6 3 3H7l3-3z"/><path d="M12 13v7"/></svg>';
 const ROLE_NAMES = { facilitator: 'Facilitator', co_facilitator: 'Co-facilitator' };
 
 export class Grid {
@@ -18,6 +21,10 @@ export class Grid {
   #tiles = new Map();
   /** Whose video the server paused for our link: their tiles say so. */
   #paused = new Set();
+  /** Who is large (speaker view or a pin), who is pinned, and whether my own tile is hidden. */
+  #arrangement = { main: null, pinned: null, hideSelf: false };
+  /** A tile's pin button was pressed: `(id) => void`, set by the page. */
+  onPin = () => {};
 
   /**
    * @param {HTMLUListElement} list
@@ -51,9 +58,29 @@ export class Grid {
     const role = ROLE_NAMES[participant.role] ?? '';
     tile.role.textContent = role;
     tile.role.hidden = !role;
+    if (tile.pin) tile.pin.setAttribute('aria-label', `Pin ${participant.name}`);
     this.#applyPaused(tile);
+    this.#applyLayout(tile);
     this.#label(tile);
     this.#layout();
+  }
+
+  /**
+   * One tile large (`main`, or none: the plain grid) and the others in a strip; `pinned`
+   * shows its pin pressed; `hideSelf` hides my own tile (my camera is still sent).
+   */
+  setLayout({ main = null, pinned = null, hideSelf = false }) {
+    this.#arrangement = { main, pinned, hideSelf };
+    const large = !!main && this.#tiles.has(main);
+    this.list.classList.toggle('is-speaker', large);
+    for (const tile of this.#tiles.values()) this.#applyLayout(tile);
+  }
+
+  #applyLayout(tile) {
+    const id = tile.participant?.id;
+    tile.li.classList.toggle('is-main', id === this.#arrangement.main);
+    if (tile.self) tile.li.hidden = this.#arrangement.hideSelf;
+    if (tile.pin) tile.pin.setAttribute('aria-pressed', String(id === this.#arrangement.pinned));
   }
 
   /** Marks the tiles of `ids` paused ("Video is paused to keep the sound clear"), no others. */
@@ -217,7 +244,18 @@ export class Grid {
     paused.hidden = true;
 
     li.append(video, placeholder, paused, caption, reaction);
-    return { li, video, name, mic, hand, sharing, role, initial, reaction, paused, self, timer: 0, participant: null };
+    // Pin: this person large, whatever the layout (not on my own tile).
+    let pin = null;
+    if (!self) {
+      pin = document.createElement('button');
+      pin.type = 'button';
+      pin.className = 'tile-pin';
+      pin.setAttribute('aria-pressed', 'false');
+      pin.innerHTML = PIN_ICON;
+      pin.addEventListener('click', () => this.onPin(id));
+      li.append(pin);
+    }
+    return { li, video, name, mic, hand, sharing, role, initial, reaction, paused, pin, self, timer: 0, participant: null };
   }
 
   #layout() {

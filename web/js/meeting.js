@@ -6,6 +6,7 @@
 //   views.js     the screens and panels, rendered from the state
 //   session.js   joining, reconnecting, leaving (the socket's life)
 //   media.js     the person's microphone and camera
+//   mic.js       the microphone check: level meters, "we can hear you", talking while muted
 //   hooks.js     the read-only window the browser tests ask for
 //
 // Data flows one way: a server message or a click changes the state, then the views show it.
@@ -15,11 +16,13 @@ import { checkAgreement } from './join-screen.js';
 import { screenFor } from './messages.js';
 import { installShortcuts } from './shortcuts.js';
 import { watchSpeakers } from './speaker.js';
+import { announce } from './announce.js';
+import { handleSpeaker } from './meeting/handlers.js';
 import { installTestHooks } from './meeting/hooks.js';
 import { chooseDevice, renderMedia, toggle } from './meeting/media.js';
 import { backToJoin, join, leave, loadRoomInfo, networkChanged } from './meeting/session.js';
 import { app, send } from './meeting/state.js';
-import { $, chat, clearNameError, grid, setState, showProblem, togglePanel } from './meeting/views.js';
+import { $, chat, clearNameError, grid, renderLayout, setState, showProblem, togglePanel } from './meeting/views.js';
 
 export { checkName, keyFromHash, roomFromPath } from './meeting/state.js';
 
@@ -42,7 +45,31 @@ function toggleChat() {
   }
 }
 
-/** Phones: "More" opens the reactions and the facilitator tools above the bar. */
+/** Pins `id` (shown large in either layout), or unpins them. */
+function togglePin(id) {
+  app.view.pinned = app.view.pinned === id ? null : id;
+  renderLayout();
+  const name = app.participants.get(id)?.name;
+  if (name) announce(app.view.pinned ? `${name} is pinned and shown large.` : `${name} is unpinned.`);
+}
+
+/** Grid ⇄ speaker view (the person sharing, or the last voice heard, large). */
+function toggleLayout() {
+  app.view.layout = app.view.layout === 'speaker' ? 'grid' : 'speaker';
+  renderLayout();
+  closeMoreMenu();
+  announce(app.view.layout === 'speaker' ? 'Speaker view: the person speaking is shown large.' : 'Grid view: everyone the same size.');
+}
+
+/** My own tile off my screen; my camera still goes to the others while it is on. */
+function toggleHideSelf() {
+  app.view.hideSelf = !app.view.hideSelf;
+  renderLayout();
+  closeMoreMenu();
+  announce(app.view.hideSelf ? 'Your video is hidden from your screen. Others still see you while your camera is on.' : 'Your video is shown.');
+}
+
+/** "More" opens the view options above the bar (on phones the reactions and the facilitator tools too). */
 function setMoreMenu(open) {
   $('more-button').setAttribute('aria-expanded', String(open));
   $('more-menu').classList.toggle('is-open', open);
@@ -58,7 +85,7 @@ function installMoreMenu() {
   $('more-button').addEventListener('click', () => {
     const open = $('more-button').getAttribute('aria-expanded') !== 'true';
     setMoreMenu(open);
-    if (open) $('more-menu').querySelector('button:not([hidden])')?.focus();
+    if (open) $('layout-button').focus();
   });
   $('more-menu').addEventListener('keydown', (event) => {
     if (event.key === 'Escape') closeMoreMenu({ focus: true });
@@ -94,8 +121,11 @@ async function init() {
   watchSpeakers(
     () => (app.state === 'joined' ? app.peer?.pc ?? null : null),
     () => app.streams,
-    (id) => grid.setSpeaking(id),
+    handleSpeaker,
   );
+  grid.onPin = togglePin;
+  $('layout-button').addEventListener('click', toggleLayout);
+  $('hide-self-button').addEventListener('click', toggleHideSelf);
   for (const button of document.querySelectorAll('[data-reaction]')) {
     button.addEventListener('click', () => {
       send({ type: 'react', reaction: button.dataset.reaction });

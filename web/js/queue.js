@@ -95,12 +95,14 @@ export class QueuePanel {
     });
   }
 
-  taken(id, reason) {
+  /** The share of `id` ended; `quiet`: the page says it in other words (my mic going off). */
+  taken(id, reason, { quiet = false } = {}) {
     if (!this.floor || this.floor.id !== id) return;
     const name = this.floor.name;
     const you = this.ctx.you();
     this.setFloor(null);
     const mine = you && id === you.id;
+    if (mine && quiet) return;
     if (mine && reason !== 'done') announce('Your share has ended. Thank you for sharing.', { visible: true });
     else if (!mine && reason !== 'left') announce(`${name} finished sharing.`);
   }

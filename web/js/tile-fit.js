@@ -26,6 +26,21 @@ export function fitTiles(n, width, height, { gap = 8, ratio = 16 / 9, minWidth =
 }
 
 /**
+ * Speaker view: one large tile above a strip of `strip` small ones `stripWidth` wide (rows of
+ * them as the width allows). The large tile keeps at least 55 % of the height; a longer strip
+ * scrolls under it.
+ */
+export function fitSpeaker(strip, width, height, { gap = 8, ratio = 16 / 9, stripWidth = 192 } = {}) {
+  const small = Math.floor(Math.min(stripWidth, width));
+  const perRow = Math.max(1, Math.floor((width + gap) / (small + gap)));
+  const rows = Math.ceil(strip / perRow);
+  // Each strip row, its gap, and the gap of the line break after the large tile.
+  const stripHeight = rows ? rows * (small / ratio + gap) + gap : 0;
+  const mainHeight = Math.max(height - stripHeight, height * 0.55);
+  return { mainWidth: Math.floor(Math.min(width, mainHeight * ratio)), stripWidth: small, rows };
+}
+
+/**
  * Keeps `list` (the grid) fitted. On wide screens the grid has its own box; on narrower
  * ones the page scrolls, and the tiles fit what is left of the window between the grid's
  * top and the control bar.
@@ -36,7 +51,8 @@ export function installTileFit(list, bar) {
   let queued = 0;
   const apply = () => {
     queued = 0;
-    const n = list.children.length;
+    // A hidden tile (my own, "Hide my video") takes no place.
+    const n = [...list.children].filter((li) => !li.hidden).length;
     if (!n || list.offsetParent === null) return;
     const style = getComputedStyle(list);
     const gap = parseFloat(style.columnGap) || 8;
@@ -49,9 +65,17 @@ export function installTileFit(list, bar) {
       height = window.innerHeight - top - (bar?.offsetHeight ?? 0) - 12;
     }
     height = Math.max(height, 120);
+    const ratio = phone.matches ? 4 / 3 : 16 / 9;
+    if (list.classList.contains('is-speaker')) {
+      const fit = fitSpeaker(n - 1, width, height, { gap, ratio, stripWidth: phone.matches ? 104 : 192 });
+      list.style.setProperty('--main-width', `${fit.mainWidth}px`);
+      list.style.setProperty('--strip-width', `${fit.stripWidth}px`);
+      list.dataset.columns = '';
+      return;
+    }
     const { columns, tileWidth } = fitTiles(n, width, height, {
       gap,
-      ratio: phone.matches ? 4 / 3 : 16 / 9,
+      ratio,
       minWidth: phone.matches ? 140 : 200,
     });
     list.style.gridTemplateColumns = `repeat(${columns}, ${tileWidth}px)`;
@@ -62,7 +86,8 @@ export function installTileFit(list, bar) {
   };
   new ResizeObserver(schedule).observe(list);
   if (bar) new ResizeObserver(schedule).observe(bar);
-  new MutationObserver(schedule).observe(list, { childList: true });
+  // Tiles come and go, and the layout changes by class (speaker view) or `hidden` (my tile).
+  new MutationObserver(schedule).observe(list, { childList: true, attributes: true, subtree: true, attributeFilter: ['class', 'hidden'] });
   window.addEventListener('resize', schedule);
   return apply;
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import { launchChromium, launchFirefox } from '../lib/browsers.js';
-import { assertNoPageErrors, CONNECT_TIMEOUT, joinMeeting as joinPage, screenshot, waitForTile } from '../lib/meeting.js';
+import { assertNoPageErrors, CONNECT_TIMEOUT, inbound, joinMeeting as joinPage, screenshot, waitForTile } from '../lib/meeting.js';
 import { startServer } from '../lib/server.js';
 
 const PHONE = { width: 360, height: 640 };
@@ -558,5 +558,387 @@ for (const kind of ['chromium', 'firefox']) {
     assert.equal(seen.cut, 0, `desktop, 11 people: ${seen.cut} tiles are cut off`);
     assertNoPageErrors(desk, 'desktop');
     await closeAll([desk, phone, one.page, more.page]);
+  });
+}
+
+// ---- A microphone you can trust (issue 24, item 4) ------------------------------------
+
+/** The highest `data-level` (0–100) the meter at `selector` shows over `ms`. */
+const maxLevel = (page, selector, ms = 2500) =>
+  page.evaluate(
+    async (selector, ms) => {
+      let max = 0;
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        max = Math.max(max, Number(document.querySelector(selector)?.dataset.level ?? 0));
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      return max;
+    },
+    selector,
+    ms,
+  );
+
+const textOf = (page, selector) => page.$eval(selector, (el) => el.textContent.trim());
+const MEETING_MIC = '#screen-meeting [data-toggle="audio"]';
+
+for (const kind of ['chromium', 'firefox']) {
+  test(`the_mic_meter_follows_the_fake_mic_and_talking_while_muted_is_noticed (${kind})`, { timeout: 120_000 }, async (t) => {
+    const room = await server.createRoom();
+    const page = await newPage(kind, DESKTOP);
+    await page.bringToFront();
+    await page.goto(room.join_url);
+    await page.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
+    assert.equal(await textOf(page, '#mic-check-text'), '', 'the check says something before the mic is on');
+
+    // The join screen: the meter moves with the fake microphone, and says it hears it.
+    await page.click('#screen-join [data-toggle="audio"]');
+    await page.evaluate(() => window.haven.settled());
+    await page.waitForFunction(() => window.haven.mic.heard || window.haven.mic.unavailable, { timeout: 10_000, polling: 100 });
+    if (kind === 'firefox' && (await page.evaluate(() => window.haven.mic.unavailable))) {
+      // Headless Firefox without a sound output never starts an AudioContext (it stays
+      // "suspended"): no meter then, and the page must claim nothing it cannot know.
+      t.diagnostic('this Firefox runs no AudioContext (no sound output): checking the page claims nothing');
+      assert.equal(await textOf(page, '#mic-check-text'), '', 'the check speaks without hearing anything');
+      assert.equal(await maxLevel(page, '#mic-check .mic-meter', 1000), 0);
+      assertNoPageErrors(page, kind);
+      await closeAll([page]);
+      return;
+    }
+    assert.match(await textOf(page, '#mic-check-text'), /We can hear you/);
+    const rose = await maxLevel(page, '#mic-check .mic-meter');
+    assert.ok(rose >= 10, `the join screen's meter reached only ${rose} %`);
+    await screenshot(page, `meeting-view-${kind}-mic-check`, { fullPage: false });
+
+    // A silent track (as a mic muted on the device): the meter falls, and the check says so.
+    await page.evaluate(() => window.haven.setLocalTrackEnabled('audio', false));
+    await sleep(400);
+    assert.equal(await maxLevel(page, '#mic-check .mic-meter', 1500), 0, 'the meter stays up on a disabled track');
+    await page
+      .waitForFunction(() => /can't hear anything/.test(document.getElementById('mic-check-text').textContent), { timeout: 8000, polling: 200 })
+      .catch(async (err) => {
+        err.message += ` ${JSON.stringify(await page.evaluate(() => [window.haven.mic, document.getElementById('mic-check-text').textContent]))}`;
+        throw err;
+      });
+    await page.evaluate(() => window.haven.setLocalTrackEnabled('audio', true));
+    await page.waitForFunction(() => /We can hear you/.test(document.getElementById('mic-check-text').textContent), {
+      timeout: 8000,
+      polling: 200,
+    });
+
+    // In the meeting: the meter is on the Mic button while the mic is on.
+    await joinBudget(1);
+    await page.type('#name-input', 'Pat');
+    await page.click('#join-button');
+    await page.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT });
+    const barMeter = `${MEETING_MIC} .mic-meter`;
+    assert.equal(await page.$eval(MEETING_MIC, (b) => b.dataset.mic), 'on');
+    const barRose = await maxLevel(page, barMeter);
+    assert.ok(barRose >= 10, `the Mic button's meter reached only ${barRose} %`);
+
+    // Muted: nothing goes on the sender, the meter rests, and talking is noticed, once.
+    await page.click(MEETING_MIC);
+    await page.evaluate(() => window.haven.settled());
+    assert.equal(await page.evaluate(() => window.haven.media.audio), false);
+    assert.equal(await page.$eval(MEETING_MIC, (b) => b.dataset.mic), 'off');
+    assert.equal(await textOf(page, `${MEETING_MIC} .toggle-state`), 'off');
+    const sending = await page.evaluate(() => window.haven.pc.getSenders().filter((s) => s.track?.kind === 'audio').length);
+    assert.equal(sending, 0, 'a muted microphone is still on its sender');
+    assert.equal(await maxLevel(page, barMeter, 1000), 0, "the Mic button's meter moves while muted");
+    await page.waitForFunction(
+      () => !document.getElementById('notice').hidden && /talking while muted/i.test(document.getElementById('notice').textContent),
+      { timeout: 10_000, polling: 100 },
+    );
+    await screenshot(page, `meeting-view-${kind}-talking-while-muted`, { fullPage: false });
+    await sleep(3000);
+    const said = await page.$$eval('#announcer p', (ps) => ps.filter((p) => /talking while muted/i.test(p.textContent)).length);
+    assert.equal(said, 1, `the hint came ${said} times within seconds`);
+    assertNoPageErrors(page, kind);
+    await closeAll([page]);
+  });
+
+  test(`the_mic_button_tells_muted_from_not_allowed_and_a_share_ends_with_thanks (${kind})`, { timeout: 120_000 }, async () => {
+    const room = await server.createRoom();
+    const page = await newPage(kind, DESKTOP);
+    const me = await joinMeeting(page, room.join_url, 'Pat', { audio: true, video: false });
+    const chair = await bots(kind, room, 1, { key: keyOf(room), prefix: 'Chair' });
+    await page.bringToFront();
+    const look = () =>
+      page.$eval(MEETING_MIC, (b) => ({
+        mic: b.dataset.mic,
+        state: b.querySelector('.toggle-state').textContent.trim(),
+        disabled: b.getAttribute('aria-disabled'),
+        why: document.getElementById(b.getAttribute('aria-describedby') ?? 'none')?.textContent ?? '',
+      }));
+    assert.deepEqual(await look(), { mic: 'on', state: 'on', disabled: null, why: '' });
+
+    // A facilitator's mute: locked, in words, and pressing it says why.
+    await chair.send(0, { type: 'mute', id: me.id });
+    await page.waitForFunction(() => document.querySelector('#screen-meeting [data-toggle="audio"]').dataset.mic === 'locked', {
+      timeout: CONNECT_TIMEOUT,
+      polling: 100,
+    });
+    const locked = await look();
+    assert.equal(locked.state, 'locked');
+    assert.equal(locked.disabled, 'true');
+    assert.match(locked.why, /facilitator/i);
+    await screenshot(page, `meeting-view-${kind}-mic-locked`, { fullPage: false });
+
+    // Called to share: the floor lets me speak; my mic is merely off.
+    await chair.send(0, { type: 'call', id: me.id });
+    await page.waitForFunction(() => document.querySelector('#screen-meeting [data-toggle="audio"]').dataset.mic === 'off', {
+      timeout: CONNECT_TIMEOUT,
+      polling: 100,
+    });
+    assert.deepEqual(await look(), { mic: 'off', state: 'off', disabled: null, why: '' });
+    await page.click(MEETING_MIC);
+    await page.waitForFunction(() => window.haven.you?.audio === true, { timeout: CONNECT_TIMEOUT, polling: 100 });
+
+    // The share ends: the room turns my mic off, and the page thanks me and says so.
+    await chair.send(0, { type: 'stop_share' });
+    await page.waitForFunction(() => window.haven.floor === null && !window.haven.media.audio, { timeout: CONNECT_TIMEOUT, polling: 100 });
+    await page.waitForFunction(() => /Thanks for sharing — your mic is off now/.test(document.getElementById('notice').textContent), {
+      timeout: 5000,
+      polling: 100,
+    });
+    assert.equal(await page.$eval(MEETING_MIC, (b) => b.dataset.mic), 'off');
+    assertNoPageErrors(page, kind);
+    await closeAll([page, chair.page]);
+  });
+}
+
+// ---- Speaker view, pin and "Hide my video" (issue 24, item 2) --------------------------
+
+/** Each tile's rendered size, by participant id, and whether it is shown at all. */
+const tileSizes = (page) =>
+  page.evaluate(() =>
+    Object.fromEntries(
+      [...document.querySelectorAll('#grid .tile')].map((t) => {
+        const r = t.getBoundingClientRect();
+        return [t.dataset.participantId, { width: Math.round(r.width), height: Math.round(r.height), shown: t.getClientRects().length > 0 }];
+      }),
+    ),
+  );
+
+/** The tiles of the last `receive` the page sent, by id. */
+const lastReport = (page) =>
+  page.evaluate(() => {
+    const sent = window.haven.trace.filter((m) => m.dir === 'out' && m.type === 'receive' && m.tiles);
+    return Object.fromEntries((sent.at(-1)?.tiles ?? []).map((t) => [t.id, t]));
+  });
+
+/** Presses "More", then the view option `id` (the menu closes after it). */
+async function viewOption(page, kind, id, { touch = false } = {}) {
+  if (touch && kind === 'chromium') await page.tap('#more-button');
+  else await page.click('#more-button');
+  await page.waitForFunction((id) => document.getElementById(id).getClientRects().length > 0, { timeout: 5000, polling: 100 }, id);
+  if (touch && kind === 'chromium') await page.tap(`#${id}`);
+  else await page.click(`#${id}`);
+}
+
+const pinOf = (id) => `#grid .tile[data-participant-id="${id}"] .tile-pin`;
+
+for (const kind of ['chromium', 'firefox']) {
+  test(`a_pinned_person_is_the_largest_tile_and_reported_so_and_unpinning_returns_to_the_grid (${kind})`, { timeout: 120_000 }, async () => {
+    const room = await server.createRoom();
+    const page = await newPage(kind, DESKTOP);
+    const me = await joinMeeting(page, room.join_url, 'Pat', { audio: false, video: false });
+    const crowd = await bots(kind, room, 3);
+    await page.bringToFront();
+    await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 4, { timeout: CONNECT_TIMEOUT, polling: 200 });
+    await sleep(500);
+    const equal = (sizes) => new Set(Object.values(sizes).map((s) => `${s.width}x${s.height}`)).size === 1;
+    assert.ok(equal(await tileSizes(page)), `the grid's tiles differ: ${JSON.stringify(await tileSizes(page))}`);
+
+    const [, pinned, other] = crowd.ids;
+    await page.click(pinOf(pinned));
+    await page.waitForFunction((id) => window.haven.layout.pinned === id, { timeout: 5000, polling: 100 }, pinned);
+    // The report follows the layout: the pinned tile large, a strip tile at its small size.
+    await page.waitForFunction(
+      (pinned, other) => {
+        const sent = window.haven.trace.filter((m) => m.dir === 'out' && m.type === 'receive' && m.tiles).at(-1)?.tiles ?? [];
+        const [a, b] = [sent.find((t) => t.id === pinned), sent.find((t) => t.id === other)];
+        return a && b && a.width > 2 * b.width;
+      },
+      { timeout: 5000, polling: 100 },
+      pinned,
+      other,
+    );
+    const sizes = await tileSizes(page);
+    await screenshot(page, `meeting-view-${kind}-desktop-pinned`, { fullPage: false });
+    const area = (s) => s.width * s.height;
+    for (const [id, s] of Object.entries(sizes)) {
+      if (id !== pinned) assert.ok(area(sizes[pinned]) > 3 * area(s), `pinned ${JSON.stringify(sizes[pinned])} vs ${id} ${JSON.stringify(s)}`);
+    }
+    const report = await lastReport(page);
+    const dpr = await page.evaluate(() => window.devicePixelRatio);
+    assert.ok(Math.abs(report[other].width - sizes[other].width * dpr) <= 2, `strip tile reported ${report[other].width}, drawn ${sizes[other].width}`);
+    assert.equal(report[me.id], undefined, 'my own tile is reported');
+    assert.equal(await page.$eval(pinOf(pinned), (b) => b.getAttribute('aria-pressed')), 'true');
+
+    // Unpinned: back to the grid, every tile the same size, and reported so.
+    await page.click(pinOf(pinned));
+    await page.waitForFunction(() => window.haven.layout.pinned === null && !document.getElementById('grid').classList.contains('is-speaker'), {
+      timeout: 5000,
+      polling: 100,
+    });
+    await page.waitForFunction(
+      (pinned, other) => {
+        const sent = window.haven.trace.filter((m) => m.dir === 'out' && m.type === 'receive' && m.tiles).at(-1)?.tiles ?? [];
+        const [a, b] = [sent.find((t) => t.id === pinned), sent.find((t) => t.id === other)];
+        return a && b && a.width === b.width;
+      },
+      { timeout: 5000, polling: 100 },
+      pinned,
+      other,
+    );
+    assert.ok(equal(await tileSizes(page)), `after unpinning the tiles differ: ${JSON.stringify(await tileSizes(page))}`);
+    assertNoPageErrors(page, kind);
+    await closeAll([page, crowd.page]);
+  });
+
+  test(`speaker_view_shows_the_person_sharing_large (${kind})`, { timeout: 120_000 }, async () => {
+    const room = await server.createRoom();
+    const page = await newPage(kind, DESKTOP);
+    await joinMeeting(page, room.join_url, 'Pat', { audio: false, video: false });
+    const chair = await bots(kind, room, 1, { key: keyOf(room), prefix: 'Chair' });
+    const crowd = await bots(kind, room, 3);
+    await page.bringToFront();
+    await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 5, { timeout: CONNECT_TIMEOUT, polling: 200 });
+    await viewOption(page, kind, 'layout-button');
+    await page.waitForFunction(() => window.haven.layout.layout === 'speaker' && document.getElementById('grid').classList.contains('is-speaker'), {
+      timeout: 5000,
+      polling: 100,
+    });
+    assert.equal(await page.$eval('#more-button', (b) => b.getAttribute('aria-expanded')), 'false', 'the menu stays open');
+    assert.equal(await page.$eval('#layout-button', (b) => b.getAttribute('aria-pressed')), 'true');
+
+    const sharer = crowd.ids[2];
+    await chair.send(0, { type: 'call', id: sharer });
+    await page.bringToFront();
+    await page.waitForFunction((id) => window.haven.layout.main === id, { timeout: CONNECT_TIMEOUT, polling: 100 }, sharer);
+    await sleep(400);
+    const sizes = await tileSizes(page);
+    await screenshot(page, `meeting-view-${kind}-desktop-speaker-view`, { fullPage: false });
+    const largest = Object.entries(sizes).sort((a, b) => b[1].width - a[1].width)[0][0];
+    assert.equal(largest, sharer, `the largest tile is not the person sharing: ${JSON.stringify(sizes)}`);
+
+    // Back to the grid.
+    await viewOption(page, kind, 'layout-button');
+    await page.waitForFunction(() => !document.getElementById('grid').classList.contains('is-speaker'), { timeout: 5000, polling: 100 });
+    assertNoPageErrors(page, kind);
+    await closeAll([page, chair.page, crowd.page]);
+  });
+
+  test(`hiding_my_video_hides_only_my_tile_and_the_others_still_receive_it (${kind})`, { timeout: 120_000 }, async () => {
+    const room = await server.createRoom();
+    const page = await newPage(kind, DESKTOP);
+    const watcher = await newPage(kind, DESKTOP);
+    const me = await joinMeeting(page, room.join_url, 'Pat', { audio: false, video: true });
+    const dee = await joinMeeting(watcher, room.join_url, 'Dee', { audio: false, video: false });
+    await page.bringToFront();
+    await waitForTile(page, dee.id, 'Dee');
+    await viewOption(page, kind, 'hide-self-button');
+    await page.waitForFunction(() => window.haven.layout.hideSelf, { timeout: 5000, polling: 100 });
+    const sizes = await tileSizes(page);
+    assert.equal(sizes[me.id].shown, false, 'my own tile still shows');
+    assert.equal(sizes[dee.id].shown, true, "Dee's tile is gone too");
+    assert.equal(await page.$eval('#hide-self-button', (b) => b.getAttribute('aria-pressed')), 'true');
+    assert.equal(await page.evaluate(() => window.haven.media.video), true, 'my camera went off');
+
+    // Dee still decodes my video, more and more of it.
+    const frames = async () => (await inbound(watcher)).filter((r) => r.kind === 'video' && r.from === me.id).reduce((n, r) => n + r.framesDecoded, 0);
+    await watcher.bringToFront();
+    let first = 0;
+    for (const deadline = Date.now() + CONNECT_TIMEOUT; (first = await frames()) === 0 && Date.now() < deadline; ) await sleep(250);
+    await sleep(1500);
+    const second = await frames();
+    assert.ok(first > 0 && second > first, `Dee's frames of my video: ${first} → ${second}`);
+
+    // Shown again.
+    await page.bringToFront();
+    await viewOption(page, kind, 'hide-self-button');
+    await page.waitForFunction((id) => document.querySelector(`#grid .tile[data-participant-id="${id}"]`).getClientRects().length > 0, { timeout: 5000, polling: 100 }, me.id);
+    assertNoPageErrors(page, kind);
+    await closeAll([page, watcher]);
+  });
+
+  test(`on_a_phone_the_view_options_and_the_pins_take_a_tap (${kind})`, { timeout: 120_000 }, async () => {
+    const room = await server.createRoom();
+    const phone = await newPage(kind, PHONE, { touch: true });
+    await joinMeeting(phone, room.join_url, 'Pat', { audio: true, video: false });
+    const crowd = await bots(kind, room, 3);
+    await phone.bringToFront();
+    await phone.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 4, { timeout: CONNECT_TIMEOUT, polling: 200 });
+
+    // The bar (the Mic button with its meter too) and the "More" menu's view options.
+    let misses = await missedControls(phone);
+    assert.deepEqual(misses, [], misses.join('\n'));
+    if (kind === 'chromium') await phone.tap('#more-button');
+    else await phone.click('#more-button');
+    await phone.waitForFunction(() => document.getElementById('layout-button').getClientRects().length > 0, { timeout: 5000, polling: 100 });
+    misses = await missedControls(phone, '#more-menu button');
+    await screenshot(phone, `meeting-view-${kind}-phone-view-options`, { fullPage: false });
+    assert.deepEqual(misses, [], `the "More" menu: ${misses.join('\n')}`);
+    if (kind === 'chromium') await phone.tap('#layout-button');
+    else await phone.click('#layout-button');
+    await phone.waitForFunction(() => document.getElementById('grid').classList.contains('is-speaker'), { timeout: 5000, polling: 100 });
+    await phone.evaluate(() => window.scrollTo(0, 0));
+    await sleep(400);
+
+    /** Every pin wholly above the bar: a tap at its centre lands on it. */
+    const pins = await phone.evaluate(() => {
+      const barTop = document.querySelector('.controls').getBoundingClientRect().top;
+      const out = { checked: 0, misses: [] };
+      for (const pin of document.querySelectorAll('#grid .tile-pin')) {
+        const r = pin.getBoundingClientRect();
+        if (r.top < 0 || r.bottom > barTop || r.width === 0) continue;
+        out.checked += 1;
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        if (!hit || !(hit === pin || pin.contains(hit))) out.misses.push(`${pin.getAttribute('aria-label')}: lands on ${hit?.className}`);
+      }
+      return out;
+    });
+    await screenshot(phone, `meeting-view-${kind}-phone-speaker-view`, { fullPage: false });
+    assert.ok(pins.checked >= 3, `only ${pins.checked} pins in view above the bar`);
+    assert.deepEqual(pins.misses, [], pins.misses.join('\n'));
+
+    // A strip tile's pin, tapped, makes that person the large one.
+    const target = await phone.evaluate(() => document.querySelector('#grid .tile:not(.is-main):not(.is-self)').dataset.participantId);
+    if (kind === 'chromium') await phone.tap(pinOf(target));
+    else await phone.click(pinOf(target));
+    await phone.waitForFunction((id) => window.haven.layout.main === id, { timeout: 5000, polling: 100 }, target);
+    misses = await missedControls(phone);
+    assert.deepEqual(misses, [], misses.join('\n'));
+    assertNoPageErrors(phone, kind);
+    await closeAll([phone, crowd.page]);
+  });
+}
+
+// ---- The desktop bar on one line (issue 24, item 1) ------------------------------------
+
+for (const kind of ['chromium', 'firefox']) {
+  test(`at_1280_the_bar_keeps_leave_on_the_same_line_with_every_reaction (${kind})`, { timeout: 90_000 }, async () => {
+    const room = await server.createRoom();
+    const page = await newPage(kind, DESKTOP);
+    // A facilitator has the most in the bar ("Facilitator tools").
+    await joinMeeting(page, room.facilitator_url, 'Chair', { audio: true, video: false });
+    const row = await page.evaluate(() => {
+      const shown = [...document.querySelectorAll('.controls button')].filter((b) => !b.closest('[hidden]') && b.getClientRects().length && !b.closest('.view-options'));
+      const top = (el) => Math.round(el.getBoundingClientRect().top);
+      return {
+        names: shown.map((b) => (b.getAttribute('aria-label') || b.textContent).trim().replace(/\s+/g, ' ')),
+        reactions: shown.filter((b) => b.dataset.reaction).length,
+        tops: [...new Set(shown.map(top))],
+        leave: top(document.getElementById('leave-button')),
+        mic: top(document.querySelector('#screen-meeting [data-toggle="audio"]')),
+      };
+    });
+    await screenshot(page, `meeting-view-${kind}-desktop-bar`, { fullPage: false });
+    assert.equal(row.reactions, 5, `reactions shown: ${row.reactions}`);
+    assert.equal(row.leave, row.mic, `Leave is on another line: ${JSON.stringify(row)}`);
+    assert.equal(row.tops.length, 1, `the bar takes ${row.tops.length} lines: ${JSON.stringify(row)}`);
+    assertNoPageErrors(page, kind);
+    await closeAll([page]);
   });
 }

@@ -15,6 +15,7 @@ import {
   grid,
   queue,
   reception,
+  renderLayout,
   renderParticipant,
   renderPeople,
   renderRoles,
@@ -52,7 +53,7 @@ export async function handleMessage(msg) {
     case 'floor_given':
       return queue.setFloor(msg.floor);
     case 'floor_taken':
-      return queue.taken(msg.id, msg.reason);
+      return onFloorTaken(msg.id, msg.reason);
     case 'timer_extended':
       return queue.extend(msg.floor);
     case 'timer_warning':
@@ -68,7 +69,7 @@ export async function handleMessage(msg) {
       app.bans = msg.bans;
       return staff.setBans(msg.bans);
     case 'muted':
-      announce(msg.message || 'A facilitator muted you.', { visible: true });
+      announce(msg.by === TIMER ? SHARE_MIC_OFF_TIMER : msg.message || 'A facilitator muted you.', { visible: true });
       return forceOff('audio');
     case 'camera_stopped':
       announce(msg.message || 'A facilitator turned your camera off.', { visible: true });
@@ -98,6 +99,22 @@ export async function handleMessage(msg) {
       console.debug('haven: ignoring message', msg.type);
       return undefined;
   }
+}
+
+/** `muted.by` when the share timer ended a share with auto-mute on (docs/protocol.md). */
+const TIMER = 'the share timer';
+const SHARE_MIC_OFF = 'Thanks for sharing — your mic is off now.';
+const SHARE_MIC_OFF_TIMER = 'Your time is up. Thanks for sharing — your mic is off now.';
+
+/**
+ * A share ended. The room turns a member's mic off with it (the `participant_updated` that
+ * follows switches it off here): say so kindly. When the timer ended it, `muted` follows and
+ * says it (SHARE_MIC_OFF_TIMER).
+ */
+function onFloorTaken(id, reason) {
+  const micGoesOff = !!app.you && id === app.you.id && !isStaff() && app.want.audio;
+  queue.taken(id, reason, { quiet: micGoesOff });
+  if (micGoesOff && reason !== 'time_up') announce(SHARE_MIC_OFF, { visible: true });
 }
 
 function onClosed(msg) {
@@ -215,10 +232,20 @@ function onSelfUpdated(participant) {
   renderSelf();
 }
 
+/** The loudest voice now (speaker.js), or none: highlighted, and held large in speaker view. */
+export function handleSpeaker(id) {
+  app.speaking = id;
+  if (id) app.lastSpeaker = id;
+  grid.setSpeaking(id);
+  renderLayout();
+}
+
 function onParticipantLeft(id, reason) {
   const participant = app.participants.get(id);
   app.participants.delete(id);
   app.streams.delete(id);
+  if (app.view.pinned === id) app.view.pinned = null;
+  if (app.lastSpeaker === id) app.lastSpeaker = null;
   grid.remove(id);
   if (participant) announce(reason === 'removed' ? `${participant.name} was removed.` : `${participant.name} left.`);
   renderPeople();

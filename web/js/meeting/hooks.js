@@ -3,7 +3,7 @@
 
 import { handleMessage } from './handlers.js';
 import { local } from './media.js';
-import { app } from './state.js';
+import { app, mainTile, micStatus } from './state.js';
 import { queue, reception } from './views.js';
 
 export function installTestHooks() {
@@ -65,6 +65,23 @@ export function installTestHooks() {
     /** "Sound only", the link as shown, the tiles shown paused, and the tile report now. */
     get reception() {
       return { soundOnly: reception.soundOnly, link: reception.link, paused: reception.paused, tiles: reception.tiles() };
+    },
+    /** The microphone check: the meter's level (0–1), whether a voice was heard, what the join screen says. */
+    get mic() {
+      return { level: app.mic.level, heard: app.mic.heard, measuring: app.mic.measuring, unavailable: app.mic.unavailable, status: micStatus() };
+    },
+    /**
+     * Sets `enabled` on the open local track of `kind`: a disabled track gives silence, the
+     * tests' stand-in for a microphone muted on the device. True when there was a track.
+     */
+    setLocalTrackEnabled(kind, enabled) {
+      const track = local.tracks[kind];
+      if (track) track.enabled = enabled;
+      return !!track;
+    },
+    /** The tiles' layout: grid or speaker, who is pinned, who is large, whether my tile is hidden. */
+    get layout() {
+      return { ...app.view, main: mainTile() };
     },
     /** Hands the page a message as if the server had sent it (a `reception`, say). */
     deliver(msg) {

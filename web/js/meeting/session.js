@@ -165,8 +165,14 @@ export function endSession({ keepMedia = false } = {}) {
   app.waiting = [];
   app.bans = [];
   app.pending = { audio: false, video: false };
+  app.speaking = null;
+  app.lastSpeaker = null;
   clearMeeting();
-  if (!keepMedia) allOff();
+  if (!keepMedia) {
+    // A pin is about this meeting; the layout and "Hide my video" are the person's habits.
+    app.view.pinned = null;
+    allOff();
+  }
 }
 
 /** A network change: retry at once rather than waiting for the next attempt. */

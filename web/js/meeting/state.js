@@ -92,6 +92,21 @@ export const app = {
   resumeKey: null,
   /** Message types in and out, for tests and debugging (no SDP, no names). */
   trace: [],
+  /**
+   * The microphone check (meeting/mic.js): the meter's level (0–1), whether a voice was heard
+   * on this track, since when it has been silent, the last readings' voice flags, when the
+   * "talking while muted" hint was last given, why the mic could not be opened, and whether
+   * this browser cannot measure at all (no running audio context).
+   */
+  mic: { level: 0, measuring: false, unavailable: false, heard: false, silentSince: null, voiced: [], hintAt: -Infinity, error: null },
+  /**
+   * How the tiles are laid out (views.js renderLayout): `grid` or `speaker` (one person large,
+   * the others in a strip), whom the person pinned, and whether they hid their own tile.
+   */
+  view: { layout: 'grid', pinned: null, hideSelf: false },
+  /** The loudest remote voice now (speaker.js), and the last one heard (held in speaker view). */
+  speaking: null,
+  lastSpeaker: null,
 };
 
 export const isStaff = () => !!app.you && isStaffRole(app.you.role);
@@ -101,6 +116,52 @@ export const others = () => [...app.participants.values()];
 /** A facilitator muted me and has not let me speak again (the floor would). */
 export function heldMuted() {
   return !!app.you?.muted_by_facilitator && !app.you.has_floor && app.state === 'joined';
+}
+
+/**
+ * Why I may not turn my microphone on right now, or null when I may (or it is on): the
+ * server's `may_unmute`, told apart as `held` (a facilitator's mute), `suspended` (the
+ * meeting is paused) or `room` (only the person sharing may unmute).
+ */
+export function micRefusal() {
+  if (app.state !== 'joined' || !app.you || app.you.may_unmute !== false || app.want.audio) return null;
+  if (app.roomInfo?.suspended) return 'suspended';
+  if (app.you.muted_by_facilitator && !app.you.has_floor) return 'held';
+  return 'room';
+}
+
+/** The server's error code for each reason of micRefusal(): its sentence says why. */
+export const MIC_REFUSAL_CODE = { held: 'muted_by_facilitator', suspended: 'room_suspended', room: 'cannot_unmute' };
+
+/** No sound at all from the open microphone for this long: "we can't hear anything". */
+const SILENT_AFTER_MS = 4000;
+
+/** Whether the open microphone has been silent (no signal at all) long enough to say so. */
+export function micSilent(now = performance.now()) {
+  return app.mic.silentSince !== null && now - app.mic.silentSince >= SILENT_AFTER_MS;
+}
+
+/** What the join screen's microphone check says: `off`, `error`, `silent`, `heard` or `listening`. */
+export function micStatus() {
+  if (app.mic.error) return 'error';
+  if (!app.mic.measuring) return 'off';
+  if (micSilent()) return 'silent';
+  return app.mic.heard ? 'heard' : 'listening';
+}
+
+/**
+ * Who is shown large, or null for the plain grid: a pinned person first (pinning shows them
+ * large in either layout), then in speaker view the person sharing, the last voice heard,
+ * anyone else, and myself when alone.
+ */
+export function mainTile() {
+  const present = (id) => !!id && app.participants.has(id);
+  if (present(app.view.pinned)) return app.view.pinned;
+  if (app.view.layout !== 'speaker' || !app.you) return null;
+  const sharing = others().find((p) => p.has_floor)?.id ?? (app.you.has_floor && !app.view.hideSelf ? app.you.id : null);
+  if (sharing) return sharing;
+  if (present(app.lastSpeaker)) return app.lastSpeaker;
+  return others()[0]?.id ?? (app.view.hideSelf ? null : app.you.id);
 }
 
 /**

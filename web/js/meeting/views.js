@@ -7,12 +7,12 @@ import { ChatPanel } from '../chat.js';
 import { StaffPanel } from '../facilitator.js';
 import { Grid } from '../grid.js';
 import { checkAgreement, needsAgreement } from '../join-screen.js';
-import { SUSPENDED_WORDS } from '../messages.js';
+import { SUSPENDED_WORDS, sentenceFor } from '../messages.js';
 import { KINDS } from '../peer.js';
 import { QueuePanel } from '../queue.js';
 import { Reception } from '../reception.js';
 import { installTileFit } from '../tile-fit.js';
-import { app, heldMuted, isStaff, others, send } from './state.js';
+import { app, heldMuted, isStaff, mainTile, MIC_REFUSAL_CODE, micRefusal, micStatus, others, send } from './state.js';
 
 export const $ = (id) => document.getElementById(id);
 const SCREENS = ['join', 'connecting', 'waiting', 'meeting', 'left', 'problem'];
@@ -130,6 +130,8 @@ export function renderMedia(localTracks) {
       button.querySelector('.toggle-state').textContent = app.want[kind] ? 'on' : 'off';
     }
   }
+  renderMicButtons();
+  renderMicLevel();
   const preview = $('preview-video');
   const track = localTracks.video;
   preview.srcObject = track ? new MediaStream([track]) : null;
@@ -138,26 +140,85 @@ export function renderMedia(localTracks) {
   renderSelf(localTracks);
 }
 
-export function renderSelf(localTracks) {
-  if (!app.you || app.state !== 'joined') return;
-  const held = heldMuted();
-  $('held-muted-banner').hidden = !held;
+/**
+ * The bar's Mic button in three looks, each with its own words (never colour alone): on,
+ * off (press to unmute), and locked (a facilitator's mute, a paused meeting, or a room where
+ * only the person sharing may unmute), which says why when pressed.
+ */
+const MIC_LOOK = {
+  on: { short: 'Mic on', state: 'on' },
+  off: { short: 'Mic off', state: 'off' },
+  locked: { short: 'Locked', state: 'locked' },
+};
+
+function renderMicButtons() {
+  const refusal = micRefusal();
+  const look = app.want.audio ? 'on' : refusal ? 'locked' : 'off';
+  $('mic-why').textContent = refusal ? sentenceFor(MIC_REFUSAL_CODE[refusal]) : '';
   for (const button of document.querySelectorAll('#screen-meeting [data-toggle="audio"]')) {
+    button.dataset.mic = look;
+    button.querySelector('.short').textContent = MIC_LOOK[look].short;
+    button.querySelector('.toggle-state').textContent = MIC_LOOK[look].state;
     // Not `disabled`: it stays focusable, and pressing it says why it does nothing.
-    if (held) {
+    if (refusal) {
       button.setAttribute('aria-disabled', 'true');
-      button.setAttribute('aria-describedby', 'held-muted-banner');
+      button.setAttribute('aria-describedby', 'mic-why');
     } else {
       button.removeAttribute('aria-disabled');
       button.removeAttribute('aria-describedby');
     }
   }
+}
+
+/** The reduced-motion choice: the meters then show only whether a voice is heard. */
+const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
+
+/** The level meters: the join screen's check, and the bar's Mic button while the mic is on. */
+export function renderMicLevel() {
+  const { level, voiced, measuring } = app.mic;
+  const shown = reducedMotion.matches ? (voiced.at(-1) ? 1 : 0) : level;
+  for (const meter of document.querySelectorAll('.mic-meter')) {
+    const live = measuring && (app.want.audio || !meter.closest('#screen-meeting'));
+    const value = live ? Math.round(shown * 100) : 0;
+    if (meter.dataset.level === String(value)) continue;
+    meter.dataset.level = String(value);
+    meter.style.setProperty('--level', String(value / 100));
+  }
+}
+
+const MIC_CHECK_WORDS = {
+  off: '',
+  listening: 'Say something to check your microphone.',
+  heard: 'We can hear you.',
+  silent: "We can't hear anything from your microphone. Check that it isn't muted on the device, or choose another one.",
+};
+
+/** The join screen's microphone check: a meter and one plain sentence (a polite status). */
+export function renderMicCheck() {
+  const status = micStatus();
+  if ($('mic-check').dataset.status !== status) $('mic-check').dataset.status = status;
+  const text = status === 'error' ? app.mic.error : MIC_CHECK_WORDS[status];
+  if ($('mic-check-text').textContent !== text) $('mic-check-text').textContent = text;
+}
+
+export function renderSelf(localTracks) {
+  if (!app.you || app.state !== 'joined') return;
+  $('held-muted-banner').hidden = !heldMuted();
+  renderMicButtons();
   grid.upsert({ ...app.you, audio: app.want.audio, video: app.want.video }, { self: true });
   const hand = $('hand-button');
   hand.setAttribute('aria-pressed', String(!!app.you.hand_raised));
   hand.querySelector('.toggle-name').textContent = app.you.hand_raised ? 'Lower hand' : 'Raise hand';
   const track = localTracks.video;
   grid.attach(app.you.id, track ? new MediaStream([track]) : null);
+  renderLayout();
+}
+
+/** The tiles' layout (state.js mainTile): who is large, my own tile shown or not, the view toggles. */
+export function renderLayout() {
+  grid.setLayout({ main: mainTile(), pinned: app.view.pinned, hideSelf: app.view.hideSelf });
+  $('layout-button').setAttribute('aria-pressed', String(app.view.layout === 'speaker'));
+  $('hide-self-button').setAttribute('aria-pressed', String(app.view.hideSelf));
 }
 
 /** Shows or hides the facilitator tools for my role. */
@@ -202,6 +263,7 @@ export function renderParticipant(participant) {
 export function renderPeople() {
   if (isStaff()) staff.renderPeople(others());
   renderChatTargets();
+  renderLayout();
 }
 
 export function renderRoomTitle() {
