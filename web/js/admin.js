@@ -66,6 +66,7 @@ const onMeeting = {
       title: `Archive ${m.title}?`,
       text: 'Its link stops letting anyone new in, and it leaves the directory and the feeds. People inside carry on. You can unarchive it later.',
       action: 'Archive',
+      danger: false,
     });
     if (sure) await act(null, () => setArchived(slug, true));
   },

@@ -5,17 +5,39 @@
 
 const $ = (id) => document.getElementById(id);
 
+/** The page's one confirmation dialog, made on first use (every page that asks shares it). */
+function dialogElement() {
+  const made = $('confirm-dialog');
+  if (made) return made;
+  const el = (tag, props = {}) => Object.assign(document.createElement(tag), props);
+  const dialog = el('dialog', { id: 'confirm-dialog', className: 'confirm-dialog' });
+  dialog.setAttribute('aria-labelledby', 'confirm-heading');
+  dialog.setAttribute('aria-describedby', 'confirm-text');
+  const form = el('form', { method: 'dialog' });
+  const actions = el('div', { className: 'actions' });
+  actions.append(
+    el('button', { type: 'submit', value: 'cancel', className: 'button', id: 'confirm-cancel', textContent: 'Cancel' }),
+    el('button', { type: 'submit', value: 'ok', id: 'confirm-ok' }),
+  );
+  form.append(el('h2', { id: 'confirm-heading' }), el('p', { id: 'confirm-text' }), actions);
+  dialog.append(form);
+  document.body.append(dialog);
+  return dialog;
+}
+
 /**
  * Asks before doing `action`. Resolves true only when the person confirmed.
- * @param {{title: string, text: string, action: string}} what
+ * `danger` (the default) colours the action as one that cannot be taken back.
+ * @param {{title: string, text: string, action: string, danger?: boolean}} what
  */
-export function confirmStep({ title, text, action }) {
-  const dialog = $('confirm-dialog');
+export function confirmStep({ title, text, action, danger = true }) {
+  const dialog = dialogElement();
   if (dialog.open) return Promise.resolve(false);
   const before = document.activeElement;
   $('confirm-heading').textContent = title;
   $('confirm-text').textContent = text;
   $('confirm-ok').textContent = action;
+  $('confirm-ok').className = danger ? 'button danger' : 'button primary';
   dialog.returnValue = '';
   return new Promise((resolve) => {
     dialog.addEventListener(

@@ -17,6 +17,7 @@ async function startPressed() {
       title: 'Start another meeting?',
       text: 'The links of the meeting you just started keep working, and they stay on this page. The new meeting gets its own two links.',
       action: 'Start another meeting',
+      danger: false,
     });
     if (!again) return;
   }
