@@ -8,6 +8,13 @@
 //! What flows is kept up to the usable estimate even above the budget ([`Limits::keep`]):
 //! the budget's hysteresis is for taking more, never a reason to pause what the link carries.
 //!
+//! Two guards against the estimator's back-off cascades (GCC lowers its estimate several
+//! times within a second while a queue drains): the floor holder's or speaker's lowest
+//! layer is kept while it fits [`KEEP`] × the highest estimate of the last
+//! [`PRIORITY_CONFIRM`] ([`Limits::priority`]), so one cascade does not freeze the picture
+//! the room is looking at; and for [`STEP_EVERY`] after the budget fell nothing resumes or
+//! rises ([`Limits::settling`]).
+//!
 //! "Held without a dip for HOLD" is the minimum of the estimate over the last HOLD, kept as
 //! a monotonic queue (the classic sliding-window minimum): an estimate is a step function,
 //! each sample valid from its time until the next sample's.
@@ -27,10 +34,10 @@ pub(super) struct Budget {
     next_step: Option<Instant>,
     /// Until this, after a fall, nothing resumes or rises (see [`Limits::settling`]).
     settle_until: Option<Instant>,
-    /// Earlier estimates and when each was replaced, for [`PRIORITY_CONFIRM`].
-    recent: VecDeque<(Bps, Instant)>,
-    /// The latest estimate.
+    /// For [`PRIORITY_CONFIRM`]: the latest estimate, and the earlier ones of the last
+    /// PRIORITY_CONFIRM with when each was replaced (oldest first).
     latest: Option<Bps>,
+    recent: VecDeque<(Bps, Instant)>,
 }
 
 /// What a plan may use: `grow` to resume or raise a video, `keep` to keep what it has,
