@@ -6,6 +6,8 @@
 
 import { announce } from './announce.js';
 import { confirmStep } from './confirm.js';
+import { chime, chimeOn, setChime } from './chime.js';
+import { menuButton } from './menu.js';
 import { actionButton, keepingFocus } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -44,6 +46,16 @@ export class StaffPanel {
       ),
     );
     $('copy-link-button').addEventListener('click', () => this.#copyLink());
+    $('arrival-admit').addEventListener('click', () => {
+      if (this.toastFor) ctx.send({ type: 'admit', id: this.toastFor });
+      this.#hideArrival();
+    });
+    $('arrival-dismiss').addEventListener('click', () => this.#hideArrival());
+    $('set-chime').checked = chimeOn();
+    $('set-chime').addEventListener('change', (event) => {
+      setChime(event.target.checked);
+      if (event.target.checked) chime();
+    });
     $('save-guidelines').addEventListener('click', () => {
       if (ctx.send({ type: 'update_settings', settings: { guidelines: $('set-guidelines').value.trim() } })) {
         this.guidelinesEdited = false;
@@ -74,10 +86,46 @@ export class StaffPanel {
   }
 
   setWaiting(waiting) {
-    const grew = waiting.length > this.waiting.length;
+    const known = new Set(this.waiting.map((w) => w.id));
+    const arrived = waiting.filter((w) => !known.has(w.id));
     this.waiting = waiting;
     this.renderWaiting();
-    if (grew) announce(`${waiting[waiting.length - 1].name} is in the waiting room.`, { visible: true });
+    this.#renderBadges();
+    if (arrived.length) {
+      const last = arrived[arrived.length - 1];
+      announce(`${last.name} is in the waiting room.`);
+      this.#showArrival(last);
+      if (chimeOn()) chime();
+    } else if (this.toastFor && !waiting.some((w) => w.id === this.toastFor)) {
+      this.#hideArrival();
+    }
+  }
+
+  /** The count of people waiting, on the facilitator button and on "More" that holds it. */
+  #renderBadges() {
+    const n = this.waiting.length;
+    for (const id of ['staff-waiting-badge', 'more-waiting-badge']) {
+      $(id).hidden = n === 0;
+      $(id).textContent = n ? `${n} waiting` : '';
+    }
+    $('waiting-count').textContent = n ? `(${n})` : '';
+  }
+
+  /** A toast with the newest arrival's name and an Admit button; stays until acted on. */
+  #showArrival(w) {
+    this.toastFor = w.id;
+    const more = this.waiting.length - 1;
+    $('arrival-text').textContent =
+      more > 0 ? `${w.name} and ${more} ${more === 1 ? 'other' : 'others'} are waiting to come in.` : `${w.name} is waiting to come in.`;
+    $('arrival-admit').setAttribute('aria-label', `Admit ${w.name}`);
+    $('arrival-toast').hidden = false;
+  }
+
+  #hideArrival() {
+    const hadFocus = $('arrival-toast').contains(document.activeElement);
+    this.toastFor = null;
+    $('arrival-toast').hidden = true;
+    if (hadFocus) $('staff-heading').focus();
   }
 
   renderWaiting() {
@@ -100,13 +148,19 @@ export class StaffPanel {
         text: `${w.name} will not be let in and cannot come back to this meeting from this browser.`,
         action: 'Turn away and ban',
       };
-      actions.append(
-        actionButton('Admit', w.name, () => this.ctx.send({ type: 'admit', id: w.id })),
-        actionButton('Deny', w.name, () => this.ctx.send({ type: 'deny', id: w.id })),
-        actionButton('Deny and ban', w.name, () => this.#confirmed(denyAndBan, { type: 'deny', id: w.id, ban: true }), {
-          danger: true,
-        }),
-      );
+      const { button, menu } = menuButton(`More for ${w.name}`, [
+        { verb: 'Turn away', onClick: () => this.ctx.send({ type: 'deny', id: w.id }) },
+        { verb: 'Turn away and ban', onClick: () => this.#confirmed(denyAndBan, { type: 'deny', id: w.id, ban: true }), danger: true },
+      ], {
+        open: this.openMenu === `waiting-${w.id}`,
+        onToggle: (open) => {
+          if (open) this.openMenu = `waiting-${w.id}`;
+          else if (this.openMenu === `waiting-${w.id}`) this.openMenu = null;
+        },
+      });
+      const admit = actionButton('Admit', w.name, () => this.ctx.send({ type: 'admit', id: w.id }));
+      admit.classList.add('primary');
+      actions.append(admit, button);
       li.append(name);
       if (w.same_network_as_banned) {
         li.classList.add('is-flagged');
@@ -115,7 +169,7 @@ export class StaffPanel {
         flag.textContent = 'Joins from the same network as someone removed earlier. It may be someone else in their home, or them again.';
         li.append(flag);
       }
-      li.append(actions);
+      li.append(actions, menu);
       list.append(li);
     }
     $('waiting-empty').hidden = this.waiting.length > 0;
@@ -174,6 +228,46 @@ export class StaffPanel {
     $('restore-button').hidden = !room.suspended;
   }
 
+  /** What a facilitator can do to `p`, in plain words, for the person's menu. */
+  #personActions(p) {
+    const send = (msg) => () => this.ctx.send({ ...msg, id: p.id });
+    const allowed = p.unmute_permission === 'allowed';
+    const remove = {
+      title: `Remove ${p.name}?`,
+      text: `${p.name} will be taken out of the meeting. They can join again.`,
+      action: 'Remove',
+    };
+    const removeAndBan = {
+      title: `Remove and ban ${p.name}?`,
+      text: `${p.name} will be taken out of the meeting and cannot come back to it from this browser. Someone new from the same network will wait for you to let them in.`,
+      action: 'Remove and ban',
+    };
+    const items = [
+      // A silent member may be muted too: the mute holds until a facilitator allows unmute.
+      { verb: 'Mute', onClick: send({ type: 'mute' }), disabled: p.muted_by_facilitator },
+      p.camera_stopped
+        ? { verb: 'Allow camera', onClick: send({ type: 'allow_camera' }) }
+        : { verb: 'Stop camera', onClick: send({ type: 'stop_camera' }) },
+    ];
+    if (p.muted_by_facilitator) {
+      // Lifts the mute's hold; where members may not unmute, this person may.
+      const permission = this.room?.members_may_unmute ? 'follow_room' : 'allowed';
+      items.push({ verb: 'Allow to unmute', onClick: send({ type: 'set_unmute_permission', permission }) });
+    } else if (allowed) {
+      items.push({ verb: "Use the room's unmute setting", onClick: send({ type: 'set_unmute_permission', permission: 'follow_room' }) });
+    } else {
+      items.push({ verb: 'Allow to unmute', onClick: send({ type: 'set_unmute_permission', permission: 'allowed' }) });
+    }
+    items.push(
+      p.role === 'co_facilitator'
+        ? { verb: 'Make member', onClick: send({ type: 'demote' }) }
+        : { verb: 'Make co-facilitator', onClick: send({ type: 'promote' }) },
+      { verb: 'Remove', onClick: () => this.#confirmed(remove, { type: 'remove', id: p.id }) },
+      { verb: 'Remove and ban', onClick: () => this.#confirmed(removeAndBan, { type: 'remove', id: p.id, ban: true }), danger: true },
+    );
+    return items;
+  }
+
   /** @param {object[]} people everyone else */
   renderPeople(people) {
     keepingFocus($('people-list'), () => this.#renderPeople(people));
@@ -192,62 +286,20 @@ export class StaffPanel {
       if (p.role === 'facilitator') facts.unshift('facilitator');
       if (p.role === 'co_facilitator') facts.unshift('co-facilitator');
       name.textContent = `${p.name} (${facts.filter(Boolean).join(', ')})`;
-      const actions = document.createElement('span');
-      actions.className = 'person-actions';
-      const send = (msg) => () => this.ctx.send({ ...msg, id: p.id });
+      li.append(name);
       if (p.role !== 'facilitator') {
-        // A silent member may be muted too: the mute holds until a facilitator allows unmute.
-        actions.append(actionButton('Mute', p.name, send({ type: 'mute' }), { disabled: p.muted_by_facilitator }));
-        actions.append(
-          p.camera_stopped
-            ? actionButton('Allow camera', `for ${p.name}`, send({ type: 'allow_camera' }))
-            : actionButton('Stop camera', `of ${p.name}`, send({ type: 'stop_camera' })),
-        );
-        const allowed = p.unmute_permission === 'allowed';
-        if (p.muted_by_facilitator) {
-          // Lifts the mute's hold; where members may not unmute, this person may.
-          const allow = () =>
-            this.ctx.send({
-              type: 'set_unmute_permission',
-              id: p.id,
-              permission: this.room?.members_may_unmute ? 'follow_room' : 'allowed',
-            });
-          actions.append(actionButton('Allow to unmute', p.name, allow));
-        } else {
-          actions.append(
-            actionButton(allowed ? 'Follow room rule' : 'Let speak', allowed ? `for ${p.name}` : p.name, send({
-              type: 'set_unmute_permission',
-              permission: allowed ? 'follow_room' : 'allowed',
-            })),
-          );
-        }
-        actions.append(
-          p.role === 'co_facilitator'
-            ? actionButton('Make member', `${p.name} (remove co-facilitator)`, send({ type: 'demote' }))
-            : actionButton('Make co-facilitator', p.name, send({ type: 'promote' })),
-        );
-        const remove = {
-          title: `Remove ${p.name}?`,
-          text: `${p.name} will be taken out of the meeting. They can join again.`,
-          action: 'Remove',
-        };
-        const removeAndBan = {
-          title: `Remove and ban ${p.name}?`,
-          text: `${p.name} will be taken out of the meeting and cannot come back to it from this browser. Someone new from the same network will wait for you to let them in.`,
-          action: 'Remove and ban',
-        };
-        actions.append(
-          actionButton('Remove', p.name, () => this.#confirmed(remove, { type: 'remove', id: p.id }), {
-            suffix: ' from the meeting',
-          }),
-        );
-        actions.append(
-          actionButton('Remove and ban', p.name, () => this.#confirmed(removeAndBan, { type: 'remove', id: p.id, ban: true }), {
-            danger: true,
-          }),
-        );
+        const { button, menu } = menuButton(`Actions for ${p.name}`, this.#personActions(p), {
+          open: this.openMenu === p.id,
+          onToggle: (open) => {
+            if (open) this.openMenu = p.id;
+            else if (this.openMenu === p.id) this.openMenu = null;
+          },
+        });
+        const actions = document.createElement('span');
+        actions.className = 'person-actions';
+        actions.append(button);
+        li.append(actions, menu);
       }
-      li.append(name, actions);
       list.append(li);
     }
     if (!people.length) {
