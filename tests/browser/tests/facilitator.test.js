@@ -575,3 +575,186 @@ test('a_member_who_may_not_unmute_can_still_turn_the_camera_on', { timeout: 90_0
   assertNoPageErrors(member, 'Kim');
   await closeAll(chair, member);
 });
+
+// ---- The people-first panel (issue 24 item 3), with the facilitator in each browser ----
+
+const facilitatorBrowsers = {};
+after(async () => {
+  for (const b of Object.values(facilitatorBrowsers)) await b.close().catch(() => {});
+});
+async function staffPage(kind, room, { size = null, touch = false } = {}) {
+  const b = kind === 'chromium' ? browser : (facilitatorBrowsers[kind] ??= await launchFirefox());
+  const page = await b.newPage();
+  pages.push(page);
+  if (kind === 'chromium') await page.setBypassCSP(true);
+  if (size) await page.setViewport(touch && kind === 'chromium' ? { ...size, hasTouch: true, isMobile: true } : size);
+  const you = await joinMeeting(page, room.facilitator_url, 'Chair', { audio: false, video: false });
+  assert.equal(you.role, 'facilitator');
+  await visible(page, '#staff-panel');
+  return page;
+}
+
+/** A guest who knocks (the room has a waiting room); resolves once they wait. */
+async function knock(room, name) {
+  const guest = await newPage();
+  await guest.goto(room.join_url);
+  await visible(guest, '#name-input');
+  await (await front(guest)).type('#name-input', name);
+  await click(guest, '#join-button');
+  await guest.waitForFunction(() => window.haven.state === 'waiting', { timeout: CONNECT_TIMEOUT, polling: 200 });
+  return guest;
+}
+
+const badges = (page) =>
+  page.evaluate(() =>
+    ['staff-waiting-badge', 'more-waiting-badge'].map((id) => {
+      const b = document.getElementById(id);
+      return b.hidden ? null : b.textContent;
+    }),
+  );
+
+const menuOf = (id) => `#people-list li[data-participant-id="${id}"] button[aria-haspopup="menu"]`;
+const focused = (page) =>
+  page.evaluate(() => ({ text: document.activeElement?.textContent, role: document.activeElement?.getAttribute('role'), label: document.activeElement?.getAttribute('aria-label') }));
+
+/** Whether a tap at the centre of `selector` (scrolled into view) lands on it. */
+const tappable = (page, selector) =>
+  page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    el.scrollIntoView({ block: 'center' });
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return !!hit && (hit === el || el.contains(hit)) ? true : `${hit?.tagName}.${hit?.className} "${hit?.textContent?.trim().slice(0, 40)}"`;
+  }, selector);
+
+for (const kind of ['chromium', 'firefox']) {
+  const skip = kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1';
+
+  test(`an_arrival_shows_a_toast_whose_admit_lets_them_in_and_a_badge_counts_who_waits (${kind})`, { timeout: 120_000, skip }, async () => {
+    const room = await server.createRoom();
+    const chair = await staffPage(kind, room);
+    await click(chair, '#set-waiting');
+    await chair.waitForFunction(() => window.haven.roomInfo?.waiting_room === true, { timeout: CONNECT_TIMEOUT, polling: 200 });
+    assert.deepEqual(await badges(chair), [null, null]);
+
+    const gus = await knock(room, 'Gus');
+    await visible(chair, '#arrival-toast');
+    assert.match(await text(chair, '#arrival-text'), /Gus is waiting/);
+    assert.deepEqual(await badges(chair), ['1 waiting', '1 waiting']);
+    assert.equal(await text(chair, '#waiting-count'), '(1)');
+    const kim = await knock(room, 'Kim');
+    await chair.waitForFunction(() => /Kim and 1 other/.test(document.getElementById('arrival-text').textContent), { timeout: CONNECT_TIMEOUT, polling: 200 });
+    assert.deepEqual(await badges(chair), ['2 waiting', '2 waiting']);
+    assert.equal(await chair.$eval('#arrival-admit', (b) => b.getAttribute('aria-label')), 'Admit Kim');
+
+    // The toast's Admit lets the newest arrival in.
+    await click(chair, '#arrival-admit');
+    await kim.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT, polling: 200 });
+    await waitForTile(chair, await kim.evaluate(() => window.haven.you.id), 'Kim');
+    await chair.waitForFunction(() => document.getElementById('staff-waiting-badge').textContent === '1 waiting', { timeout: CONNECT_TIMEOUT, polling: 200 });
+    assert.equal(await gus.evaluate(() => window.haven.state), 'waiting');
+    assert.equal(await chair.$eval('#arrival-toast', (t) => t.hidden), true);
+
+    const id = await chair.$eval('#waiting-list li', (li) => li.dataset.participantId);
+    await clickInRow(chair, '#waiting-list', id, 'Admit');
+    await gus.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT, polling: 200 });
+    await chair.waitForFunction(() => document.getElementById('staff-waiting-badge').hidden, { timeout: CONNECT_TIMEOUT, polling: 200 });
+    assert.deepEqual(await badges(chair), [null, null]);
+    assert.equal(await text(chair, '#waiting-count'), '');
+    await closeAll(chair, gus, kim);
+  });
+
+  test(`the_person_menu_works_by_keyboard_and_the_panel_puts_people_before_settings (${kind})`, { timeout: 120_000, skip }, async () => {
+    const room = await server.createRoom();
+    const chair = await staffPage(kind, room);
+    const member = await newPage();
+    const sam = await joinMeeting(member, room.join_url, 'Sam', { audio: false, video: false });
+    await waitForTile(chair, sam.id, 'Sam');
+
+    const order = await chair.evaluate(() => {
+      const ids = ['waiting-list-heading', 'people-heading', 'settings-heading', 'set-locked'];
+      const els = ids.map((id) => document.getElementById(id));
+      return els.slice(1).every((el, i) => els[i].compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING);
+    });
+    assert.equal(order, true, 'the waiting room, then people, then settings');
+    assert.doesNotMatch(await text(chair, '#staff-panel'), /Let speak|Follow room rule/);
+
+    // One button per person, named for whom it acts on.
+    const button = menuOf(sam.id);
+    assert.deepEqual(
+      await chair.$eval(button, (b) => [b.getAttribute('aria-label'), b.getAttribute('aria-expanded'), b.closest('li').querySelectorAll('button:not([role="menuitem"])').length]),
+      ['Actions for Sam', 'false', 1],
+    );
+    await chair.bringToFront();
+    await chair.focus(button);
+    await chair.keyboard.press('Enter');
+    await chair.waitForFunction((sel) => document.querySelector(sel).getAttribute('aria-expanded') === 'true', { timeout: 5000, polling: 100 }, button);
+    assert.deepEqual(await focused(chair), { text: 'Mute', role: 'menuitem', label: null });
+    await chair.keyboard.press('ArrowDown');
+    assert.equal((await focused(chair)).text, 'Stop camera');
+    await chair.keyboard.press('ArrowDown');
+    assert.equal((await focused(chair)).text, 'Allow to unmute');
+    await chair.keyboard.press('ArrowUp');
+    assert.equal((await focused(chair)).text, 'Stop camera');
+    await chair.keyboard.press('End');
+    assert.equal((await focused(chair)).text, 'Remove and ban');
+    await chair.keyboard.press('ArrowDown');
+    assert.equal((await focused(chair)).text, 'Mute', 'the arrows wrap round');
+
+    // With the panel and the menu open, axe finds nothing serious.
+    const violations = await seriousViolations(chair);
+    assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
+
+    await chair.keyboard.press('Escape');
+    assert.equal(await chair.$eval(button, (b) => b.getAttribute('aria-expanded')), 'false');
+    assert.deepEqual(await focused(chair), { text: '…', role: null, label: 'Actions for Sam' });
+    assert.equal(await chair.$eval(`#people-list li[data-participant-id="${sam.id}"] [role="menu"]`, (m) => m.hidden), true);
+
+    // Enter on an item does it: Sam is muted, and the focus stays on Sam's button.
+    await chair.keyboard.press('ArrowDown');
+    assert.equal((await focused(chair)).text, 'Mute');
+    await chair.keyboard.press('Enter');
+    await chair.waitForFunction(
+      (id) => /muted by a facilitator/.test(document.querySelector(`#people-list li[data-participant-id="${id}"] .person-name`).textContent),
+      { timeout: CONNECT_TIMEOUT, polling: 200 },
+      sam.id,
+    );
+    assert.equal((await focused(chair)).label, 'Actions for Sam');
+    await closeAll(chair, member);
+  });
+
+  test(`on_a_phone_a_tap_opens_the_person_menu_and_a_tap_on_an_item_does_it (${kind})`, { timeout: 120_000, skip }, async () => {
+    const room = await server.createRoom();
+    const chair = await staffPage(kind, room, { size: { width: 360, height: 640 }, touch: true });
+    const member = await newPage();
+    const sam = await joinMeeting(member, room.join_url, 'Sam', { audio: false, video: false });
+    await waitForTile(chair, sam.id, 'Sam');
+    await chair.bringToFront();
+    const tap = (sel) => (kind === 'chromium' ? chair.tap(sel) : chair.click(sel));
+
+    const button = menuOf(sam.id);
+    assert.equal(await tappable(chair, button), true, 'the "…" button is where a tap lands');
+    await tap(button);
+    await chair.waitForFunction((sel) => document.querySelector(sel).getAttribute('aria-expanded') === 'true', { timeout: 5000, polling: 100 }, button);
+    const items = await chair.$$eval(`#people-list li[data-participant-id="${sam.id}"] [role="menuitem"]`, (list) => list.map((b) => b.textContent));
+    assert.deepEqual(items, ['Mute', 'Stop camera', 'Allow to unmute', 'Make co-facilitator', 'Remove', 'Remove and ban']);
+    for (const action of items) {
+      const sel = `#people-list li[data-participant-id="${sam.id}"] [role="menuitem"][data-action="${action}"]`;
+      assert.equal(await tappable(chair, sel), true, `"${action}" is where a tap lands`);
+    }
+    const overflow = await chair.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the phone page scrolls sideways by ${overflow}px`);
+    await screenshot(chair, `facilitator-person-menu-phone-${kind}`, { fullPage: false });
+    const violations = await seriousViolations(chair);
+    assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
+
+    await tap(`#people-list li[data-participant-id="${sam.id}"] [role="menuitem"][data-action="Stop camera"]`);
+    await chair.waitForFunction(
+      (id) => /camera stopped/.test(document.querySelector(`#people-list li[data-participant-id="${id}"] .person-name`).textContent),
+      { timeout: CONNECT_TIMEOUT, polling: 200 },
+      sam.id,
+    );
+    assert.equal(await chair.$eval(button, (b) => b.getAttribute('aria-expanded')), 'false');
+    await closeAll(chair, member);
+  });
+}
