@@ -231,6 +231,8 @@ export function renderRoles() {
     staff.renderPeople(others());
     staff.renderWaiting();
     staff.renderRoom(app.roomInfo);
+  } else {
+    staff.setWaiting([]); // no toast or waiting count for someone who is no longer staff
   }
   queue.render();
   chat.refreshControls();
