@@ -632,7 +632,8 @@ for (const kind of ['chromium', 'firefox']) {
 
   test(`an_arrival_shows_a_toast_whose_admit_lets_them_in_and_a_badge_counts_who_waits (${kind})`, { timeout: 120_000, skip }, async () => {
     const room = await server.createRoom();
-    const chair = await staffPage(kind, room);
+    // On a phone, as a co-facilitator watching the door often is.
+    const chair = await staffPage(kind, room, { size: { width: 360, height: 640 }, touch: true });
     await click(chair, '#set-waiting');
     await chair.waitForFunction(() => window.haven.roomInfo?.waiting_room === true, { timeout: CONNECT_TIMEOUT, polling: 200 });
     assert.deepEqual(await badges(chair), [null, null]);
@@ -647,8 +648,10 @@ for (const kind of ['chromium', 'firefox']) {
     assert.deepEqual(await badges(chair), ['2 waiting', '2 waiting']);
     assert.equal(await chair.$eval('#arrival-admit', (b) => b.getAttribute('aria-label')), 'Admit Kim');
 
-    // The toast's Admit lets the newest arrival in.
-    await click(chair, '#arrival-admit');
+    // The toast's Admit is where a tap lands, and lets the newest arrival in.
+    await chair.bringToFront();
+    assert.equal(await tappable(chair, '#arrival-admit'), true, 'the toast\'s Admit is where a tap lands');
+    await (kind === 'chromium' ? chair.tap('#arrival-admit') : chair.click('#arrival-admit'));
     await kim.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT, polling: 200 });
     await waitForTile(chair, await kim.evaluate(() => window.haven.you.id), 'Kim');
     await chair.waitForFunction(() => document.getElementById('staff-waiting-badge').textContent === '1 waiting', { timeout: CONNECT_TIMEOUT, polling: 200 });
