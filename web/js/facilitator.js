@@ -1,8 +1,9 @@
-// Facilitator tools (shown when `you.role` is facilitator or co_facilitator): room settings,
-// the waiting room, the participant list with per-person actions, the meeting's bans,
-// suspend / restore, end. The server decides every one of these; this only sends the
-// commands and shows the state. Removing, banning and turning everyone away are asked
-// again in a confirmation step first.
+// Facilitator tools (shown when `you.role` is facilitator or co_facilitator), people first:
+// the waiting room (with its count), the people with one "…" menu of actions each (menu.js),
+// the meeting's bans, then the settings, suspend / restore and end. An arrival shows a toast
+// with "Admit", a count on the facilitator button, and an optional chime (chime.js). The
+// server decides every one of these; this only sends the commands and shows the state.
+// Removing, banning and turning everyone away are asked again in a confirmation step first.
 
 import { announce } from './announce.js';
 import { confirmStep } from './confirm.js';
@@ -125,7 +126,7 @@ export class StaffPanel {
     const hadFocus = $('arrival-toast').contains(document.activeElement);
     this.toastFor = null;
     $('arrival-toast').hidden = true;
-    if (hadFocus) $('staff-heading').focus();
+    if (hadFocus) ($('staff-panel').hidden ? $('more-button') : $('staff-heading')).focus();
   }
 
   renderWaiting() {
