@@ -309,6 +309,71 @@ for (const kind of ['chromium', 'firefox']) {
     });
   });
 
+  test(`${kind}: a member who comes before the meeting opens is told when in their own zone, keeps their name and is let in when it opens`, async (t) => {
+    if (kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1') return t.skip('HAVEN_SKIP_FIREFOX=1');
+    const slug = `soon-${kind}`;
+    const admin = await newPage(kind);
+    const member = await newPage(kind);
+    await explained(member, `${kind}-opens`, async () => {
+      await signIn(admin);
+      // Starts at the next whole minute at least 20 s away, and opens at its start.
+      const startAt = new Date(Math.ceil((Date.now() + 20_000) / 60_000) * 60_000);
+      const { day, time } = wallClock(startAt, MEETING_ZONE);
+      const schedule = { time_zone: MEETING_ZONE, rules: [{ kind: 'weekly', days: [day], time }], duration_minutes: 60, opens_minutes_before: 0 };
+      const made = await adminApi(admin, 'POST', '/meetings', { slug, title: `Soon ${kind}`, listed: true, settings: { waiting_room: false }, schedule });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+
+      // Kolkata is on the half hour: the time said is the page's zone, not the meeting's.
+      if (kind === 'chromium') await member.emulateTimezone('Asia/Kolkata');
+      await member.bringToFront();
+      await member.goto(`${server.url}/m/${slug}`, { waitUntil: 'load' });
+      await visible(member, '#name-input');
+      await member.type('#name-input', 'Sam');
+      await member.evaluate(() => window.haven.settled());
+      await member.click('#join-button');
+      await visible(member, '#join-closed');
+      const said = await text(member, '#join-closed-text');
+      const local = await member.evaluate(
+        (at) => new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(new Date(at)),
+        startAt.toISOString(),
+      );
+      assert.ok(said.startsWith(`This meeting opens at ${local} your time (in `), said);
+      assert.ok(said.endsWith("We'll let you in when it opens."), said);
+      if (kind === 'chromium') {
+        const minute = wallClock(startAt, 'Asia/Kolkata').time.slice(3);
+        assert.ok(local.includes(`:${minute}`), `${local} is not at :${minute} in Kolkata`);
+      }
+      assert.equal(await member.evaluate(() => window.haven.state), 'join');
+      assert.equal(await member.$eval('#name-input', (el) => el.value), 'Sam', 'the name was lost');
+      await visible(member, '#join-closed-link');
+      assert.equal(await member.$eval('#join-closed-link', (el) => el.href), `${server.url}/meetings/${slug}`);
+
+      // Nothing pressed: in by ourselves once it opens (plus a few random seconds).
+      await member.waitForFunction(() => window.haven.state === 'joined', { timeout: startAt - Date.now() + 60_000 });
+      assert.ok(Date.now() >= startAt.getTime(), 'let in before it opened');
+      assert.equal(await member.evaluate(() => window.haven.you?.role), 'member');
+      assert.equal(await member.$eval('#join-closed', (el) => el.hidden), true);
+
+      // A meeting with no more dates says so, and waits for nothing.
+      const past = await adminApi(admin, 'POST', '/meetings', {
+        slug: `past-${kind}`,
+        title: `Past ${kind}`,
+        schedule: { time_zone: MEETING_ZONE, rules: [{ kind: 'once', date: '2020-01-07', time: '19:00' }], duration_minutes: 60, opens_minutes_before: 10 },
+      });
+      assert.equal(past.status, 201, JSON.stringify(past.body));
+      const late = await newPage(kind);
+      await late.goto(`${server.url}/m/past-${kind}`, { waitUntil: 'load' });
+      await visible(late, '#name-input');
+      await late.type('#name-input', 'Alex');
+      await late.evaluate(() => window.haven.settled());
+      await late.click('#join-button');
+      await visible(late, '#join-closed');
+      assert.equal(await text(late, '#join-closed-text'), 'This meeting has no more dates.');
+      assert.equal(await late.$eval('#join-closed-link', (el) => el.hidden), true, 'an unlisted meeting linked to the directory');
+      assertNoPageErrors(member, 'member');
+    });
+  });
+
   test(`${kind}: a restart keeps everything, and a revoked or rotated facilitator link no longer gives the role`, async (t) => {
     if (kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1') return t.skip('HAVEN_SKIP_FIREFOX=1');
     const slug = `restart-${kind}`;
