@@ -166,13 +166,10 @@ export function sentenceFor(code, serverMessage) {
 export function opensSentence(opensAt, now = new Date(), locale = undefined) {
   if (!opensAt) return 'This meeting has no more dates.';
   const sameDay = new Intl.DateTimeFormat(locale, { dateStyle: 'short' });
-  const today = sameDay.format(opensAt) === sameDay.format(now);
-  const time = new Intl.DateTimeFormat(locale, {
-    hour: 'numeric',
-    minute: '2-digit',
-    ...(today ? {} : { weekday: 'long' }),
-  }).format(opensAt);
-  return `This meeting opens at ${time} your time (${untilWords(opensAt - now)}).`;
+  const time = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit' }).format(opensAt);
+  const day = new Intl.DateTimeFormat(locale, { weekday: 'long' }).format(opensAt);
+  const when = sameDay.format(opensAt) === sameDay.format(now) ? `at ${time}` : `on ${day} at ${time}`;
+  return `This meeting opens ${when} your time (${untilWords(opensAt - now)}).`;
 }
 
 function untilWords(ms) {
