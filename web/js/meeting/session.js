@@ -205,6 +205,7 @@ export function waitForOpening(opensAt) {
   app.closed = { opensAt, listed: false, timer: 0, refresh: 0 };
   const closed = app.closed;
   renderClosed();
+  announce($('join-closed-text').textContent);
   // The directory lists the meeting's times only when it is listed there.
   fetch(`/api/directory/${encodeURIComponent(app.room)}`, { headers: { accept: 'application/json' } })
     .then((res) => {
