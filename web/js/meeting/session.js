@@ -190,6 +190,11 @@ export function networkChanged() {
 
 /** Spreads the members waiting at a closed meeting's door over a few seconds once it opens. */
 const OPENING_JITTER_MS = 5000;
+/**
+ * When our clock already says it is open but the server's does not (a clock running fast),
+ * ask again after this long rather than at once, so the retries stay under the join limit.
+ */
+const CLOCK_SKEW_RETRY_MS = 15000;
 /** The longest a browser timer waits (about 24.8 days); a later opening is checked again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** "In 25 minutes" is brought up to date this often. */
@@ -216,7 +221,9 @@ export function waitForOpening(opensAt) {
     })
     .catch(() => {});
   if (!opensAt) return;
-  const delay = Math.min(MAX_TIMER_MS, Math.max(0, opensAt - Date.now()) + Math.random() * OPENING_JITTER_MS);
+  const early = opensAt - Date.now();
+  const wait = early > 0 ? early : CLOCK_SKEW_RETRY_MS;
+  const delay = Math.min(MAX_TIMER_MS, wait + Math.random() * OPENING_JITTER_MS);
   closed.timer = setTimeout(() => {
     if (app.closed !== closed || app.state !== 'join') return;
     join();
