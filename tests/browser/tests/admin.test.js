@@ -141,6 +141,8 @@ async function createWeeklyMeeting(page, { title, slug, startAt, listed = true }
   await page.type('#f-slug', slug);
   await setField(page, 'f-description', 'An open meeting. Everyone is welcome; listening is fine.');
   await setField(page, 'f-language', 'en');
+  await page.click('#f-type-BE');
+  await page.click('#f-type-O');
   await page.select('#f-kind', 'weekly');
   await page.click(`#f-day-${day}`);
   await setField(page, 'f-time', time);
@@ -275,11 +277,18 @@ for (const kind of ['chromium', 'firefox']) {
       await visible(member, entry);
       await member.select('#filter-language', 'en');
       await visible(member, entry);
+      // The type filter offers the listed meetings' types by their plain names.
+      const types = await member.$$eval('#filter-type option', (os) => os.map((o) => [o.value, o.textContent]));
+      assert.ok(types.some(([v, t]) => v === 'BE' && t === 'Newcomer'), JSON.stringify(types));
+      await member.select('#filter-type', 'BE');
+      await visible(member, entry);
+      assert.match(await text(member, entry), /English · Open, Newcomer/);
       // Its page: description and next times, in the visitor's zone (Kolkata is on the half hour).
       await member.click(`${entry} h2 a`);
       await visible(member, '#view-one');
       assert.equal(await text(member, '#one-heading'), title);
       assert.match(await text(member, '#one-description'), /Everyone is welcome/);
+      assert.equal(await text(member, '#one-types'), 'Type: Open, Newcomer');
       const first = await member.$eval('#one-times time', (el) => ({ at: el.dateTime, text: el.textContent }));
       assert.equal(first.at, startAt.toISOString());
       const minute = wallClock(startAt, zone).time.slice(3);

@@ -276,6 +276,10 @@ async fn every_admin_error_has_its_code() -> Result<()> {
     let mut body = tuesday();
     body["settings"]["share_seconds"] = 99999.into();
     admin.refused("POST", m, Some(body), 400, "invalid_meeting").await?;
+    // Meeting types are the spec's codes Haven knows, case and all.
+    let mut body = tuesday();
+    body["types"] = json!(["O", "o"]);
+    admin.refused("POST", m, Some(body), 400, "invalid_meeting").await?;
     admin.refused("POST", m, Some(json!({"title": "x", "colour": "red"})), 400, "bad_request").await?;
     let answer = http_call(addr, "POST", m, &[("X-Haven-Admin", "1"), ("Cookie", &admin.cookie)], Some("{not json")).await?;
     ensure!(answer.status == 400 && answer.json()["code"] == "bad_request", "{answer:?}");
@@ -387,11 +391,13 @@ async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_
     create_admin(&config, "ops", PASSWORD)?;
     let admin = Admin::sign_in(addr).await?;
     let mut body = tuesday();
+    body["types"] = json!(["SP", "O", "SP"]);
     body["schedule"]["rules"] = json!([
         {"kind": "weekly", "days": ["tue", "thu"], "time": "19:00"},
         {"kind": "monthly_weekday", "nth": -1, "day": "fri", "time": "12:00"}
     ]);
-    admin.ok("POST", "/api/admin/meetings", Some(body), 201).await?;
+    let made = admin.ok("POST", "/api/admin/meetings", Some(body), 201).await?;
+    ensure!(made["types"] == json!(["O", "SP"]), "each once, in the table's order: {made}");
     let mut hidden = tuesday();
     hidden["slug"] = "not-listed".into();
     hidden["listed"] = false.into();
@@ -407,7 +413,9 @@ async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_
     ensure!(m["day"] == json!([2, 4]) && m["time"] == "19:00" && m["end_time"] == "20:30", "{m}");
     ensure!(m["timezone"] == "America/New_York", "{m}");
     ensure!(m["conference_url"] == "https://meet.example.org/m/tuesday-night", "{m}");
-    ensure!(m["types"] == json!(["ONL", "EN"]), "{m}");
+    ensure!(m["types"] == json!(["ONL", "EN", "O", "SP"]), "{m}");
+    let listed = http_call(addr, "GET", "/api/directory/tuesday-night", &[], None).await?.json();
+    ensure!(listed["types"] == json!([{"code": "O", "name": "Open"}, {"code": "SP", "name": "Speaker"}]), "{listed}");
     let updated = m["updated"].as_str().unwrap_or_default();
     ensure!(updated.len() == 19 && updated.as_bytes()[10] == b' ', "{m}");
 
