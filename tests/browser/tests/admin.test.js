@@ -324,6 +324,8 @@ for (const kind of ['chromium', 'firefox']) {
     const admin = await newPage(kind);
     const member = await newPage(kind);
     await explained(member, `${kind}-opens`, async () => {
+      // A background tab never paints: the admin's comes to the front to sign in.
+      await admin.bringToFront();
       await signIn(admin);
       // Starts at the next whole minute at least 20 s away, and opens at its start.
       const startAt = new Date(Math.ceil((Date.now() + 20_000) / 60_000) * 60_000);
