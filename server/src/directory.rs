@@ -62,6 +62,10 @@ pub fn entry(m: &MeetingRecord, base_url: &str, live: bool, now: Timestamp, days
         "title": m.title,
         "description": m.description,
         "language": m.language,
+        "types": m.types.iter().map(|code| json!({
+            "code": code,
+            "name": crate::meeting_types::name(code).unwrap_or(code),
+        })).collect::<Vec<_>>(),
         "join_url": format!("{base_url}/m/{}", m.slug),
         "time_zone": schedule.map(|s| s.time_zone.as_str()),
         "duration_minutes": schedule.map(|s| s.duration_minutes),
@@ -152,6 +156,7 @@ mod tests {
             title: "Tuesday night".into(),
             description: "Open meeting".into(),
             language: "en".into(),
+            types: vec!["O".into(), "BE".into()],
             guidelines: String::new(),
             settings: Default::default(),
             schedule,
@@ -179,6 +184,7 @@ mod tests {
         assert_eq!(e["live"], true);
         assert_eq!(e["time_zone"], "America/New_York");
         assert_eq!(e["opens_minutes_before"], 15);
+        assert_eq!(e["types"], json!([{"code": "O", "name": "Open"}, {"code": "BE", "name": "Newcomer"}]));
         let starts: Vec<i64> = e["next"].as_array().unwrap().iter().map(|o| o["start"].as_i64().unwrap()).collect();
         let first: Timestamp = "2026-12-02T00:00:00Z".parse().unwrap();
         assert_eq!(starts, [first.as_second(), first.as_second() + 7 * 86400]);

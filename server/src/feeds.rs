@@ -83,6 +83,8 @@ pub fn meeting_guide(meetings: &[MeetingRecord], base_url: &str) -> Value {
     for m in meetings.iter().filter(|m| m.listed && !m.archived) {
         let mut types = vec![ONLINE_TYPE];
         types.extend(language_type(&m.language));
+        // The organisation's own types; never a duplicate of the two above.
+        types.extend(m.types.iter().map(String::as_str).filter(|t| *t != ONLINE_TYPE && Some(*t) != language_type(&m.language)));
         let updated = Timestamp::from_second(m.updated_at).unwrap_or(Timestamp::UNIX_EPOCH);
         let mut base = json!({
             "name": m.title.chars().take(255).collect::<String>(),

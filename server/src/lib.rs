@@ -22,6 +22,7 @@
 //! | `turn`        | short-lived TURN credentials (coturn shared-secret scheme) for `joined` | config, protocol |
 //! | `web_assets`  | the web client, embedded or from disk; its HTML pages as responses     | nothing (axum) |
 //! | `store`       | the organisation's data in SQLite (`store.data_dir`, WAL, SQL migrations in `server/migrations/`): meetings, schedules, facilitator key hashes, admins (Argon2id), admin sessions (hashed tokens); never anything about members; blocking work on tokio's blocking pool | schedule |
+//! | `meeting_types` | PURE: the Meeting Guide type codes a stored meeting may have, with plain names (the same table as `web/js/meeting-types.js`) | nothing |
 //! | `schedule`    | PURE: when a standing meeting happens: weekly, monthly and one-off rules in an IANA time zone (jiff's bundled tz database), duration, open window; time passed in | nothing (jiff, serde) |
 //! | `standing`    | a stored meeting into the hub's `StandingRoom` (settings over `[room_defaults]`, live key hashes, compiled schedule); loads them all at start | config, store, schedule, hub (types), room (`RoomSettings`) |
 //! | `admin`       | the JSON admin API under `/api/admin` (docs/admin.md): Argon2id sign-in (rate-limited per address), session cookie, CSRF header and origin check, meetings, facilitator links, live counts; `haven admin create` | store, schedule, standing, hub, config, limits, client_addr, origin, ids |
@@ -44,6 +45,7 @@ pub mod feeds;
 pub mod hub;
 pub mod ids;
 pub mod media;
+pub mod meeting_types;
 pub mod names;
 pub mod protocol;
 pub mod room;

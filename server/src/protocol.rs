@@ -258,6 +258,13 @@ pub enum ServerMessage {
         message: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
+        /// `meeting_closed` only: when members may next enter (RFC 3339), so the join screen
+        /// can say it in the member's own zone and let them in then. Absent: no more dates.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        opens_at: Option<jiff::Timestamp>,
+        /// `meeting_closed` only: when that occurrence of the meeting starts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        starts_at: Option<jiff::Timestamp>,
     },
 }
 
@@ -476,6 +483,8 @@ impl ServerMessage {
             code: code.to_string(),
             message: message.into(),
             request_id,
+            opens_at: None,
+            starts_at: None,
         }
     }
 
@@ -857,6 +866,16 @@ mod tests {
             (
                 r#"{"type":"error","code":"unknown_room","message":"There is no meeting with that link.","request_id":"1"}"#.into(),
                 ServerMessage::error("unknown_room", "There is no meeting with that link.", Some("1".into())),
+            ),
+            (
+                r#"{"type":"error","code":"meeting_closed","message":"This meeting is not open yet.","request_id":"1","opens_at":"2026-12-08T00:15:00Z","starts_at":"2026-12-08T00:30:00Z"}"#.into(),
+                ServerMessage::Error {
+                    code: "meeting_closed".into(),
+                    message: "This meeting is not open yet.".into(),
+                    request_id: Some("1".into()),
+                    opens_at: Some("2026-12-08T00:15:00Z".parse().unwrap()),
+                    starts_at: Some("2026-12-08T00:30:00Z".parse().unwrap()),
+                },
             ),
         ];
         for (json, expected) in cases {

@@ -394,7 +394,7 @@ impl Session {
                 self.peer = Some(peer);
                 None // `joined` or `waiting` arrives through the outbox, ahead of any event.
             }
-            Some(Err(refusal)) => Some(error(refusal.code, refusal.message, request_id)),
+            Some(Err(refusal)) => Some(refusal.into_message(request_id)),
             None => Some(error("server_stopping", "The server is restarting.", request_id)),
         }
     }

@@ -1,8 +1,9 @@
 // The public directory: /meetings lists the listed meetings soonest first, in the visitor's
-// time zone, filtered by day, time of day and language; /meetings/{slug} is one meeting's
+// time zone, filtered by day, time of day, language and type; /meetings/{slug} is one meeting's
 // page with its description and next times. Data from /api/directory (the server's own: no
 // third-party request, nothing stored, no tracking). Refreshed each minute for "live now".
 
+import { MEETING_TYPES } from './meeting-types.js';
 import { formatDayTime, formatTime, keeps, languageName, matchingTimes, primaryLanguage, status } from './directory/when.js';
 
 const $ = (id) => document.getElementById(id);
@@ -54,7 +55,7 @@ function buildFilters() {
   const dayName = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
   // 2026-03-01 was a Sunday: seven days from it name the days in order.
   for (let d = 0; d < 7; d++) $('filter-day').append(new Option(dayName.format(new Date(2026, 2, 1 + d)), String(d)));
-  for (const filter of ['filter-day', 'filter-time', 'filter-language']) $(filter).addEventListener('change', renderList);
+  for (const filter of ['filter-day', 'filter-time', 'filter-language', 'filter-type']) $(filter).addEventListener('change', renderList);
 }
 
 function renderLanguages() {
@@ -65,8 +66,25 @@ function renderLanguages() {
   select.value = tags.includes(chosen) ? chosen : '';
 }
 
+/** The types the listed meetings have, in the admin's order (server/src/meeting_types.rs). */
+function renderTypes() {
+  const select = $('filter-type');
+  const chosen = select.value;
+  const names = new Map(meetings.flatMap((m) => (m.types ?? []).map((t) => [t.code, t.name])));
+  const codes = MEETING_TYPES.map(([code]) => code).filter((c) => names.has(c));
+  select.replaceChildren(new Option('Any type', ''), ...codes.map((c) => new Option(names.get(c), c)));
+  select.value = codes.includes(chosen) ? chosen : '';
+}
+
+const typeWords = (m) => (m.types ?? []).map((t) => t.name).join(', ');
+
 function renderList() {
-  const filters = { day: $('filter-day').value, part: $('filter-time').value, language: $('filter-language').value };
+  const filters = {
+    day: $('filter-day').value,
+    part: $('filter-time').value,
+    language: $('filter-language').value,
+    type: $('filter-type').value,
+  };
   const shown = meetings.filter((m) => keeps(m, filters));
   const list = $('directory-list');
   list.replaceChildren();
@@ -87,10 +105,11 @@ function renderList() {
       d.textContent = m.description;
       li.append(d);
     }
-    if (m.language) {
+    const about = [m.language ? languageName(m.language) : '', typeWords(m)].filter(Boolean).join(' · ');
+    if (about) {
       const l = document.createElement('p');
       l.className = 'hint';
-      l.textContent = languageName(m.language);
+      l.textContent = about;
       li.append(l);
     }
     const join = document.createElement('a');
@@ -117,6 +136,8 @@ function renderOne(m) {
   $('one-description').textContent = m.description;
   $('one-description').hidden = !m.description;
   $('one-language').textContent = m.language ? `Language: ${languageName(m.language)}` : '';
+  $('one-types').textContent = `Type: ${typeWords(m)}`;
+  $('one-types').hidden = !m.types?.length;
   $('one-join').href = m.join_url;
   $('one-calendar').href = `/meetings/${m.slug}.ics`;
   $('one-calendar').parentElement.hidden = !m.time_zone;
@@ -146,6 +167,7 @@ async function refresh() {
     } else {
       meetings = await getJson('/api/directory');
       renderLanguages();
+      renderTypes();
       renderList();
     }
     $('error').hidden = true;

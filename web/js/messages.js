@@ -157,3 +157,29 @@ export function screenFor(code, serverMessage) {
 export function sentenceFor(code, serverMessage) {
   return SENTENCES[code] ?? serverMessage ?? 'Something went wrong.';
 }
+
+/**
+ * "This meeting opens at 7:15 pm your time (in 25 minutes)": the `opens_at` of a
+ * `meeting_closed` refusal in the browser's own zone; the weekday is added when it is not
+ * today. `opensAt` null: the meeting has no more dates.
+ */
+export function opensSentence(opensAt, now = new Date(), locale = undefined) {
+  if (!opensAt) return 'This meeting has no more dates.';
+  const sameDay = new Intl.DateTimeFormat(locale, { dateStyle: 'short' });
+  const time = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit' }).format(opensAt);
+  const day = new Intl.DateTimeFormat(locale, { weekday: 'long' }).format(opensAt);
+  const when = sameDay.format(opensAt) === sameDay.format(now) ? `at ${time}` : `on ${day} at ${time}`;
+  return `This meeting opens ${when} your time (${untilWords(opensAt - now)}).`;
+}
+
+function untilWords(ms) {
+  const minutes = Math.max(0, Math.ceil(ms / 60000));
+  if (minutes <= 1) return 'in a minute';
+  if (minutes < 60) return `in ${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return hours === 1 ? 'in an hour' : `in ${hours} hours`;
+  return `in ${Math.round(hours / 24)} days`;
+}
+
+/** Said after the time while we wait to join by ourselves. */
+export const LET_IN_WHEN_OPEN = "We'll let you in when it opens.";

@@ -201,6 +201,9 @@ struct MeetingInput {
     description: String,
     #[serde(default)]
     language: String,
+    /// Meeting Guide type codes (`crate::meeting_types`).
+    #[serde(default)]
+    types: Vec<String>,
     #[serde(default)]
     guidelines: String,
     #[serde(default)]
@@ -217,6 +220,7 @@ struct MeetingPatch {
     title: Option<String>,
     description: Option<String>,
     language: Option<String>,
+    types: Option<Vec<String>>,
     guidelines: Option<String>,
     settings: Option<MeetingSettings>,
     /// Absent: unchanged; `null`: removed (always open).
@@ -228,6 +232,12 @@ struct MeetingPatch {
 /// A field that is present, even as `null`.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// Known codes only, each once, in the table's order (`invalid_meeting` otherwise).
+fn meeting_types(codes: &[String]) -> Result<Vec<String>, AdminError> {
+    crate::meeting_types::normalize(codes)
+        .map_err(|code| AdminError::InvalidMeeting(format!("{code:?} is not a meeting type Haven knows (see docs/admin.md).")))
 }
 
 /// Meeting ids are links people type and read: lower-case, digits, inner dashes.
@@ -291,6 +301,7 @@ async fn create_meeting(State(state): State<AdminState>, headers: HeaderMap, jso
         title: input.title,
         description: input.description,
         language: input.language,
+        types: meeting_types(&input.types)?,
         guidelines: input.guidelines,
         settings: input.settings,
         schedule: input.schedule,
@@ -301,6 +312,7 @@ async fn create_meeting(State(state): State<AdminState>, headers: HeaderMap, jso
         title: new.title.clone(),
         description: new.description.clone(),
         language: new.language.clone(),
+        types: new.types.clone(),
         guidelines: new.guidelines.clone(),
         settings: new.settings.clone(),
         schedule: new.schedule.clone(),
@@ -336,6 +348,7 @@ async fn edit_meeting(
         title: patch.title,
         description: patch.description,
         language: patch.language,
+        types: patch.types.as_deref().map(meeting_types).transpose()?,
         guidelines: patch.guidelines,
         settings: patch.settings,
         schedule: patch.schedule,

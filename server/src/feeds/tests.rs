@@ -7,6 +7,8 @@ fn meeting(slug: &str, schedule: Option<Schedule>) -> MeetingRecord {
         title: "Tuesday, night; \"step\" group".into(),
         description: "Open discussion.\nNewcomers welcome.".into(),
         language: "es-MX".into(),
+        // `S` again (the language's type) is not repeated in the feed.
+        types: vec!["O".into(), "D".into(), "S".into()],
         guidelines: String::new(),
         settings: MeetingSettings::default(),
         schedule,
@@ -76,7 +78,7 @@ fn the_meeting_guide_feed_lists_each_weekly_time_with_sunday_zero_days() {
     assert_eq!(first["end_time"], "00:00", "five hours later, past midnight");
     assert_eq!(first["timezone"], "America/New_York");
     assert_eq!(first["conference_url"], "https://meet.example.org/m/tuesday-night");
-    assert_eq!(first["types"], json!(["ONL", "S"]));
+    assert_eq!(first["types"], json!(["ONL", "S", "O", "D"]), "online, the language, then the meeting's own");
     assert_eq!(first["updated"], "2026-12-01 12:00:00");
     assert_eq!(first["notes"], "Open discussion.\nNewcomers welcome.");
     let second = &entries[1];

@@ -137,13 +137,19 @@ impl Meeting {
     pub fn closed_now(&self, now: jiff::Timestamp) -> Option<super::Refusal> {
         let schedule = self.standing.as_ref()?.schedule.as_ref()?;
         match schedule.openness(now) {
-            crate::schedule::Openness::Closed { next } => Some(super::Refusal::new(
-                "meeting_closed",
-                match next {
-                    Some((opens_at, _)) => format!("This meeting is not open yet. It opens at {opens_at}."),
-                    None => "This meeting has no more dates.".to_string(),
-                },
-            )),
+            crate::schedule::Openness::Closed { next } => {
+                let mut refusal = super::Refusal::new(
+                    "meeting_closed",
+                    match next {
+                        // The client says it in the member's own zone; the UTC text is for
+                        // clients that do not read `opens_at`.
+                        Some((opens_at, _)) => format!("This meeting is not open yet. It opens at {opens_at}."),
+                        None => "This meeting has no more dates.".to_string(),
+                    },
+                );
+                refusal.opens = next.map(|(opens_at, occurrence)| (opens_at, occurrence.start));
+                Some(refusal)
+            }
             _ => None,
         }
     }

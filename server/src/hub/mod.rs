@@ -100,11 +100,24 @@ pub struct CreatedRoom {
 pub struct Refusal {
     pub code: &'static str,
     pub message: String,
+    /// `meeting_closed`: when members may next enter and when that occurrence starts.
+    pub opens: Option<(jiff::Timestamp, jiff::Timestamp)>,
 }
 
 impl Refusal {
     fn new(code: &'static str, message: impl Into<String>) -> Refusal {
-        Refusal { code, message: message.into() }
+        Refusal { code, message: message.into(), opens: None }
+    }
+
+    /// The message a client receives, with the machine-readable times of `meeting_closed`.
+    pub fn into_message(self, request_id: Option<String>) -> ServerMessage {
+        ServerMessage::Error {
+            code: self.code.to_string(),
+            message: self.message,
+            request_id,
+            opens_at: self.opens.map(|(at, _)| at),
+            starts_at: self.opens.map(|(_, start)| start),
+        }
     }
 
     fn unknown_room() -> Refusal {
@@ -114,7 +127,7 @@ impl Refusal {
 
 impl From<RoomError> for Refusal {
     fn from(e: RoomError) -> Refusal {
-        Refusal { code: e.code(), message: e.message() }
+        Refusal { code: e.code(), message: e.message(), opens: None }
     }
 }
 
@@ -577,7 +590,7 @@ impl Hub {
 
     fn send_error(&self, peer: PeerKey, refusal: Refusal) {
         if let Some(conn) = self.conn(peer) {
-            conn.send(ServerMessage::error(refusal.code, refusal.message, None));
+            conn.send(refusal.into_message(None));
         }
     }
 
@@ -879,5 +892,28 @@ mod standing_tests {
         room.archived = true;
         hub.put_standing(room).unwrap();
         assert_eq!(join(&mut hub, "tuesday", Some("k")).unwrap_err().code, "unknown_room");
+    }
+
+    #[test]
+    fn a_closed_meeting_says_when_it_opens_and_starts_or_that_it_has_no_more_dates() {
+        let mut room = standing("tuesday", &["k"]);
+        let once = crate::schedule::Schedule {
+            time_zone: "America/New_York".into(),
+            rules: vec![crate::schedule::Rule::Once { date: "2026-12-07".into(), time: "19:30".into() }],
+            duration_minutes: 60,
+            opens_minutes_before: Some(15),
+        };
+        room.schedule = Some(Arc::new(once.compile().unwrap()));
+        let mut hub = hub(Config::default());
+        hub.put_standing(room).unwrap();
+        let meeting = &hub.meetings["tuesday"];
+        let before = meeting.closed_now("2026-12-07T12:00:00Z".parse().unwrap()).unwrap();
+        assert_eq!(before.code, "meeting_closed");
+        let expected = ("2026-12-08T00:15:00Z".parse().unwrap(), "2026-12-08T00:30:00Z".parse().unwrap());
+        assert_eq!(before.opens, Some(expected));
+        assert!(meeting.closed_now("2026-12-08T00:20:00Z".parse().unwrap()).is_none(), "open 15 minutes early");
+        let after = meeting.closed_now("2026-12-09T00:00:00Z".parse().unwrap()).unwrap();
+        assert_eq!((after.code, after.opens), ("meeting_closed", None));
+        assert_eq!(after.message, "This meeting has no more dates.");
     }
 }

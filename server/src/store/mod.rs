@@ -24,7 +24,10 @@ pub use records::*;
 pub const DB_FILE: &str = "haven.sqlite3";
 
 /// Applied in order; `PRAGMA user_version` is how many have been.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_organisation.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_organisation.sql"),
+    include_str!("../../migrations/0002_meeting_types.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

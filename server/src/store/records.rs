@@ -46,6 +46,8 @@ pub struct MeetingRecord {
     pub title: String,
     pub description: String,
     pub language: String,
+    /// Meeting Guide type codes (`crate::meeting_types`), checked by the admin API.
+    pub types: Vec<String>,
     pub guidelines: String,
     pub settings: MeetingSettings,
     pub schedule: Option<Schedule>,
@@ -61,6 +63,7 @@ pub struct NewMeeting {
     pub title: String,
     pub description: String,
     pub language: String,
+    pub types: Vec<String>,
     pub guidelines: String,
     pub settings: MeetingSettings,
     pub schedule: Option<Schedule>,
@@ -73,6 +76,7 @@ pub struct MeetingEdit {
     pub title: Option<String>,
     pub description: Option<String>,
     pub language: Option<String>,
+    pub types: Option<Vec<String>>,
     pub guidelines: Option<String>,
     pub settings: Option<MeetingSettings>,
     pub schedule: Option<Option<Schedule>>,
@@ -98,13 +102,15 @@ pub struct StandingRecord {
 }
 
 const MEETING_COLUMNS: &str = "m.id, m.slug, m.title, m.description, m.language, m.guidelines, m.settings, \
-     m.listed, m.archived, m.created_at, m.updated_at, s.spec";
+     m.listed, m.archived, m.created_at, m.updated_at, s.spec, m.types";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-fn meeting_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, MeetingRecord, String, Option<String>)> {
+type MeetingRow = (i64, MeetingRecord, String, Option<String>, String);
+
+fn meeting_from_row(row: &Row<'_>) -> rusqlite::Result<MeetingRow> {
     Ok((
         row.get(0)?,
         MeetingRecord {
@@ -112,6 +118,7 @@ fn meeting_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, MeetingRecord, Stri
             title: row.get(2)?,
             description: row.get(3)?,
             language: row.get(4)?,
+            types: Vec::new(),
             guidelines: row.get(5)?,
             settings: MeetingSettings::default(),
             schedule: None,
@@ -122,11 +129,13 @@ fn meeting_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, MeetingRecord, Stri
         },
         row.get(6)?,
         row.get(11)?,
+        row.get(12)?,
     ))
 }
 
-fn finish(parts: (i64, MeetingRecord, String, Option<String>)) -> Result<(i64, MeetingRecord), StoreError> {
-    let (id, mut meeting, settings, schedule) = parts;
+fn finish(parts: MeetingRow) -> Result<(i64, MeetingRecord), StoreError> {
+    let (id, mut meeting, settings, schedule, types) = parts;
+    meeting.types = serde_json::from_str(&types).map_err(|e| corrupt("types", e))?;
     meeting.settings = serde_json::from_str(&settings).map_err(|e| corrupt("settings", e))?;
     meeting.schedule = schedule
         .map(|s| serde_json::from_str(&s).map_err(|e| corrupt("schedule", e)))
@@ -159,11 +168,12 @@ impl Db {
 
     pub fn create_meeting(&mut self, new: &NewMeeting, now: i64) -> Result<MeetingRecord, StoreError> {
         let settings = serde_json::to_string(&new.settings).map_err(|e| corrupt("settings", e))?;
+        let types = serde_json::to_string(&new.types).map_err(|e| corrupt("types", e))?;
         let tx = self.conn.transaction()?;
         let inserted = tx.execute(
-            "INSERT INTO meetings (slug, title, description, language, guidelines, settings, listed, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            params![new.slug, new.title, new.description, new.language, new.guidelines, settings, new.listed, now],
+            "INSERT INTO meetings (slug, title, description, language, guidelines, settings, listed, created_at, updated_at, types) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+            params![new.slug, new.title, new.description, new.language, new.guidelines, settings, new.listed, now, types],
         );
         match inserted {
             Err(e) if is_unique_violation(&e) => return Err(StoreError::SlugTaken),
@@ -183,16 +193,17 @@ impl Db {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = &edit.$f { m.$f = v.clone(); } )* };
         }
-        set!(title, description, language, guidelines, listed, archived);
+        set!(title, description, language, types, guidelines, listed, archived);
         if let Some(settings) = &edit.settings {
             m.settings.merge(settings);
         }
         let settings = serde_json::to_string(&m.settings).map_err(|e| corrupt("settings", e))?;
+        let types = serde_json::to_string(&m.types).map_err(|e| corrupt("types", e))?;
         let tx = self.conn.transaction()?;
         tx.execute(
             "UPDATE meetings SET title = ?2, description = ?3, language = ?4, guidelines = ?5, settings = ?6, \
-             listed = ?7, archived = ?8, updated_at = ?9 WHERE id = ?1",
-            params![id, m.title, m.description, m.language, m.guidelines, settings, m.listed, m.archived, now],
+             listed = ?7, archived = ?8, updated_at = ?9, types = ?10 WHERE id = ?1",
+            params![id, m.title, m.description, m.language, m.guidelines, settings, m.listed, m.archived, now, types],
         )?;
         match &edit.schedule {
             Some(Some(schedule)) => {

@@ -7,6 +7,7 @@ fn tuesday() -> NewMeeting {
         title: "Tuesday night".into(),
         description: "Open discussion".into(),
         language: "en".into(),
+        types: vec!["O".into(), "D".into()],
         guidelines: "What is said here stays here.".into(),
         settings: MeetingSettings { waiting_room: Some(true), share_seconds: Some(180), ..Default::default() },
         schedule: Some(Schedule {
@@ -39,6 +40,7 @@ fn a_new_file_is_migrated_in_wal_mode_and_reopens_with_its_data() {
     let m = store.run_blocking(|db| db.meeting("tuesday-night")).unwrap();
     assert_eq!(m.settings.share_seconds, Some(180));
     assert_eq!(m.schedule, tuesday().schedule);
+    assert_eq!(m.types, ["O", "D"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -60,6 +62,7 @@ fn slugs_are_unique_and_edits_merge() {
         title: Some("Tuesday late".into()),
         settings: Some(MeetingSettings { chat_enabled: Some(false), ..Default::default() }),
         schedule: Some(None),
+        types: Some(vec!["SP".into()]),
         archived: Some(true),
         ..Default::default()
     };
@@ -68,6 +71,7 @@ fn slugs_are_unique_and_edits_merge() {
     assert_eq!(m.settings.share_seconds, Some(180), "settings not named are kept");
     assert_eq!(m.settings.chat_enabled, Some(false));
     assert_eq!(m.schedule, None);
+    assert_eq!(m.types, ["SP"]);
     assert!(m.archived && m.listed);
     assert_eq!(m.updated_at, 5);
     assert_eq!(db.edit_meeting("nope", &edit, 5).unwrap_err().code(), "unknown_meeting");

@@ -141,6 +141,8 @@ async function createWeeklyMeeting(page, { title, slug, startAt, listed = true }
   await page.type('#f-slug', slug);
   await setField(page, 'f-description', 'An open meeting. Everyone is welcome; listening is fine.');
   await setField(page, 'f-language', 'en');
+  await page.click('#f-type-BE');
+  await page.click('#f-type-O');
   await page.select('#f-kind', 'weekly');
   await page.click(`#f-day-${day}`);
   await setField(page, 'f-time', time);
@@ -275,11 +277,18 @@ for (const kind of ['chromium', 'firefox']) {
       await visible(member, entry);
       await member.select('#filter-language', 'en');
       await visible(member, entry);
+      // The type filter offers the listed meetings' types by their plain names.
+      const types = await member.$$eval('#filter-type option', (os) => os.map((o) => [o.value, o.textContent]));
+      assert.ok(types.some(([v, t]) => v === 'BE' && t === 'Newcomer'), JSON.stringify(types));
+      await member.select('#filter-type', 'BE');
+      await visible(member, entry);
+      assert.match(await text(member, entry), /English · Open, Newcomer/);
       // Its page: description and next times, in the visitor's zone (Kolkata is on the half hour).
       await member.click(`${entry} h2 a`);
       await visible(member, '#view-one');
       assert.equal(await text(member, '#one-heading'), title);
       assert.match(await text(member, '#one-description'), /Everyone is welcome/);
+      assert.equal(await text(member, '#one-types'), 'Type: Open, Newcomer');
       const first = await member.$eval('#one-times time', (el) => ({ at: el.dateTime, text: el.textContent }));
       assert.equal(first.at, startAt.toISOString());
       const minute = wallClock(startAt, zone).time.slice(3);
@@ -305,6 +314,73 @@ for (const kind of ['chromium', 'firefox']) {
       await admin.reload({ waitUntil: 'load' });
       await admin.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes('2 people in now'), { timeout: CONNECT_TIMEOUT }, `${item(slug)} .people`);
       assertNoPageErrors(admin, 'admin');
+      assertNoPageErrors(member, 'member');
+    });
+  });
+
+  test(`${kind}: a member who comes before the meeting opens is told when in their own zone, keeps their name and is let in when it opens`, async (t) => {
+    if (kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1') return t.skip('HAVEN_SKIP_FIREFOX=1');
+    const slug = `soon-${kind}`;
+    const admin = await newPage(kind);
+    const member = await newPage(kind);
+    await explained(member, `${kind}-opens`, async () => {
+      // A background tab never paints: the admin's comes to the front to sign in.
+      await admin.bringToFront();
+      await signIn(admin);
+      // Starts at the next whole minute at least 20 s away, and opens at its start.
+      const startAt = new Date(Math.ceil((Date.now() + 20_000) / 60_000) * 60_000);
+      const { day, time } = wallClock(startAt, MEETING_ZONE);
+      const schedule = { time_zone: MEETING_ZONE, rules: [{ kind: 'weekly', days: [day], time }], duration_minutes: 60, opens_minutes_before: 0 };
+      const made = await adminApi(admin, 'POST', '/meetings', { slug, title: `Soon ${kind}`, listed: true, settings: { waiting_room: false }, schedule });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+
+      // Kolkata is on the half hour: the time said is the page's zone, not the meeting's.
+      if (kind === 'chromium') await member.emulateTimezone('Asia/Kolkata');
+      await member.bringToFront();
+      await member.goto(`${server.url}/m/${slug}`, { waitUntil: 'load' });
+      await visible(member, '#name-input');
+      await member.type('#name-input', 'Sam');
+      await member.evaluate(() => window.haven.settled());
+      await member.click('#join-button');
+      await visible(member, '#join-closed');
+      const said = await text(member, '#join-closed-text');
+      const local = await member.evaluate(
+        (at) => new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(new Date(at)),
+        startAt.toISOString(),
+      );
+      assert.ok(said.startsWith(`This meeting opens at ${local} your time (in `), said); // today in Kolkata too, but for the minute around midnight
+      assert.ok(said.endsWith("We'll let you in when it opens."), said);
+      if (kind === 'chromium') {
+        const minute = wallClock(startAt, 'Asia/Kolkata').time.slice(3);
+        assert.ok(local.includes(`:${minute}`), `${local} is not at :${minute} in Kolkata`);
+      }
+      assert.equal(await member.evaluate(() => window.haven.state), 'join');
+      assert.equal(await member.$eval('#name-input', (el) => el.value), 'Sam', 'the name was lost');
+      await visible(member, '#join-closed-link');
+      assert.equal(await member.$eval('#join-closed-link', (el) => el.href), `${server.url}/meetings/${slug}`);
+
+      // Nothing pressed: in by ourselves once it opens (plus a few random seconds).
+      await member.waitForFunction(() => window.haven.state === 'joined', { timeout: startAt - Date.now() + 60_000 });
+      assert.ok(Date.now() >= startAt.getTime(), 'let in before it opened');
+      assert.equal(await member.evaluate(() => window.haven.you?.role), 'member');
+      assert.equal(await member.$eval('#join-closed', (el) => el.hidden), true);
+
+      // A meeting with no more dates says so, and waits for nothing.
+      const past = await adminApi(admin, 'POST', '/meetings', {
+        slug: `past-${kind}`,
+        title: `Past ${kind}`,
+        schedule: { time_zone: MEETING_ZONE, rules: [{ kind: 'once', date: '2020-01-07', time: '19:00' }], duration_minutes: 60, opens_minutes_before: 10 },
+      });
+      assert.equal(past.status, 201, JSON.stringify(past.body));
+      const late = await newPage(kind);
+      await late.goto(`${server.url}/m/past-${kind}`, { waitUntil: 'load' });
+      await visible(late, '#name-input');
+      await late.type('#name-input', 'Alex');
+      await late.evaluate(() => window.haven.settled());
+      await late.click('#join-button');
+      await visible(late, '#join-closed');
+      assert.equal(await text(late, '#join-closed-text'), 'This meeting has no more dates.');
+      assert.equal(await late.$eval('#join-closed-link', (el) => el.hidden), true, 'an unlisted meeting linked to the directory');
       assertNoPageErrors(member, 'member');
     });
   });

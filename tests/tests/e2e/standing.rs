@@ -276,6 +276,10 @@ async fn every_admin_error_has_its_code() -> Result<()> {
     let mut body = tuesday();
     body["settings"]["share_seconds"] = 99999.into();
     admin.refused("POST", m, Some(body), 400, "invalid_meeting").await?;
+    // Meeting types are the spec's codes Haven knows, case and all.
+    let mut body = tuesday();
+    body["types"] = json!(["O", "o"]);
+    admin.refused("POST", m, Some(body), 400, "invalid_meeting").await?;
     admin.refused("POST", m, Some(json!({"title": "x", "colour": "red"})), 400, "bad_request").await?;
     let answer = http_call(addr, "POST", m, &[("X-Haven-Admin", "1"), ("Cookie", &admin.cookie)], Some("{not json")).await?;
     ensure!(answer.status == 400 && answer.json()["code"] == "bad_request", "{answer:?}");
@@ -326,6 +330,17 @@ async fn members_enter_only_while_the_schedule_is_open_and_never_once_archived()
     let key = key_of(&admin.ok("POST", "/api/admin/meetings/tuesday-night/keys", Some(json!({"label": "Chair"})), 201).await?)?;
     let (_, refused) = join(addr, "tuesday-night", "Sam", None).await?;
     ensure!(refused["type"] == "error" && refused["code"] == "meeting_closed", "{refused}");
+    ensure!(refused.get("opens_at").is_none() && refused.get("starts_at").is_none(), "no more dates: {refused}");
+    // Every day two hours from now, opening 15 minutes before: the refusal says when, exactly.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let start = (now / 60 + 1) * 60 + 2 * 3600;
+    let time = format!("{:02}:{:02}", start % 86400 / 3600, start % 3600 / 60);
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let daily = json!({"time_zone": "UTC", "rules": [{"kind": "weekly", "days": days, "time": time}], "duration_minutes": 60, "opens_minutes_before": 15});
+    admin.ok("PATCH", "/api/admin/meetings/tuesday-night", Some(json!({ "schedule": daily })), 200).await?;
+    let (_, refused) = join(addr, "tuesday-night", "Sam", None).await?;
+    ensure!(refused["code"] == "meeting_closed", "{refused}");
+    ensure!(refused["opens_at"] == rfc3339(start - 15 * 60) && refused["starts_at"] == rfc3339(start), "{refused}");
     let (_chair, joined) = join(addr, "tuesday-night", "Chair", Some(&key)).await?;
     ensure!(joined["you"]["role"] == "facilitator", "a facilitator may open up any time: {joined}");
     // Always open once the schedule says so.
@@ -376,11 +391,13 @@ async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_
     create_admin(&config, "ops", PASSWORD)?;
     let admin = Admin::sign_in(addr).await?;
     let mut body = tuesday();
+    body["types"] = json!(["SP", "O", "SP"]);
     body["schedule"]["rules"] = json!([
         {"kind": "weekly", "days": ["tue", "thu"], "time": "19:00"},
         {"kind": "monthly_weekday", "nth": -1, "day": "fri", "time": "12:00"}
     ]);
-    admin.ok("POST", "/api/admin/meetings", Some(body), 201).await?;
+    let made = admin.ok("POST", "/api/admin/meetings", Some(body), 201).await?;
+    ensure!(made["types"] == json!(["O", "SP"]), "each once, in the table's order: {made}");
     let mut hidden = tuesday();
     hidden["slug"] = "not-listed".into();
     hidden["listed"] = false.into();
@@ -396,7 +413,9 @@ async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_
     ensure!(m["day"] == json!([2, 4]) && m["time"] == "19:00" && m["end_time"] == "20:30", "{m}");
     ensure!(m["timezone"] == "America/New_York", "{m}");
     ensure!(m["conference_url"] == "https://meet.example.org/m/tuesday-night", "{m}");
-    ensure!(m["types"] == json!(["ONL", "EN"]), "{m}");
+    ensure!(m["types"] == json!(["ONL", "EN", "O", "SP"]), "{m}");
+    let listed = http_call(addr, "GET", "/api/directory/tuesday-night", &[], None).await?.json();
+    ensure!(listed["types"] == json!([{"code": "O", "name": "Open"}, {"code": "SP", "name": "Speaker"}]), "{listed}");
     let updated = m["updated"].as_str().unwrap_or_default();
     ensure!(updated.len() == 19 && updated.as_bytes()[10] == b' ', "{m}");
 
@@ -417,4 +436,20 @@ async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_
     server.shutdown().await;
     std::fs::remove_dir_all(&dir)?;
     Ok(())
+}
+
+/// Seconds since the epoch as RFC 3339 in UTC (civil-from-days, Howard Hinnant's algorithm).
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86400) as i64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let s = secs % 86400;
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
 }

@@ -1,6 +1,7 @@
 // The admin page's views: each draws one part of the page from the state. Text goes in
 // through textContent only; handlers come from the actions (admin.js).
 
+import { MEETING_TYPES } from '../meeting-types.js';
 import { actionButton } from '../ui.js';
 import { admin, peopleWords } from './state.js';
 import { DAYS, DAY_NAMES, describeSchedule, fieldsFromSchedule, scheduleFromFields } from './schedule-form.js';
@@ -103,6 +104,7 @@ export function fillForm(m) {
   $('f-description').value = m?.description ?? '';
   $('f-language').value = m?.language ?? (navigator.language || '').split('-')[0];
   $('f-listed').checked = m?.listed ?? false;
+  for (const box of $('f-types').querySelectorAll('input')) box.checked = (m?.types ?? []).includes(box.value);
   const waiting = m?.settings?.waiting_room;
   $('f-waiting').value = waiting == null ? '' : waiting ? 'on' : 'off';
   // A setting once chosen cannot go back to following the server's default.
@@ -162,6 +164,7 @@ export function readForm() {
     title: $('f-title').value.trim(),
     description: $('f-description').value.trim(),
     language: $('f-language').value.trim(),
+    types: [...$('f-types').querySelectorAll('input:checked')].map((b) => b.value),
     guidelines: $('f-guidelines').value.trim(),
     listed: $('f-listed').checked,
     settings,
@@ -185,6 +188,20 @@ export function buildFormChoices() {
     $('f-days').append(row);
     $('f-weekday').append(new Option(DAY_NAMES[i], d));
   });
+  for (const [code, name] of MEETING_TYPES) {
+    const row = document.createElement('div');
+    row.className = 'check-row';
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    // Codes such as `12x12` or `AL-AN` make valid ids as they are.
+    box.id = `f-type-${code}`;
+    box.value = code;
+    const label = document.createElement('label');
+    label.htmlFor = box.id;
+    label.textContent = name;
+    row.append(box, label);
+    $('f-types').append(row);
+  }
   const zones = Intl.supportedValuesOf?.('timeZone') ?? [];
   $('zones').append(...zones.map((z) => new Option(z)));
 }

@@ -31,6 +31,7 @@ export const primaryLanguage = (tag) => (tag || '').split('-')[0].toLowerCase();
 /** Whether the filters keep `meeting`; a meeting without times is kept only with no day or time. */
 export function keeps(meeting, filters) {
   if (filters.language && primaryLanguage(meeting.language) !== filters.language) return false;
+  if (filters.type && !(meeting.types ?? []).some((t) => t.code === filters.type)) return false;
   if (!filters.day && !filters.part) return true;
   return matchingTimes(meeting, filters).length > 0;
 }

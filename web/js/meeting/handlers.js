@@ -8,7 +8,7 @@ import { REACTIONS } from '../grid.js';
 import { screenFor, sentenceFor } from '../messages.js';
 import { KINDS, PeerSession } from '../peer.js';
 import { forceOff, local, renderSelf, sendMediaState } from './media.js';
-import { endSession, loadRoomInfo, scheduleReconnect, sendJoin } from './session.js';
+import { endSession, loadRoomInfo, scheduleReconnect, sendJoin, waitForOpening } from './session.js';
 import { app, isStaff, storeToken } from './state.js';
 import {
   chat,
@@ -326,6 +326,11 @@ function onError(msg) {
     if (msg.code === 'invalid_name' || msg.code === 'name_taken_by_staff') {
       setState('join');
       showNameError(msg.message || sentenceFor(msg.code));
+    } else if (msg.code === 'meeting_closed') {
+      // A scheduled meeting not open yet: stay on the join screen, name kept, and come in
+      // by ourselves when it opens.
+      setState('join');
+      waitForOpening(msg.opens_at ? new Date(msg.opens_at) : null);
     } else if (msg.code === 'guidelines_not_accepted') {
       showAgreementError(undefined, loadRoomInfo);
     } else {

@@ -13,6 +13,7 @@ import {
   clearMeeting,
   reception,
   clearNameError,
+  renderClosed,
   renderConnecting,
   renderRoomTitle,
   setJoinBusy,
@@ -36,6 +37,7 @@ export async function join() {
   }
   clearNameError();
   if (!checkAgreement()) return;
+  stopWaitingForOpening();
   app.name = checked.name;
   app.reconnecting = 0;
   app.resumeKey = null;
@@ -184,6 +186,57 @@ export function networkChanged() {
     // The socket may have survived while the media path did not: restart ICE.
     app.peer?.networkChanged();
   }
+}
+
+/** Spreads the members waiting at a closed meeting's door over a few seconds once it opens. */
+const OPENING_JITTER_MS = 5000;
+/**
+ * When our clock already says it is open but the server's does not (a clock running fast),
+ * ask again after this long rather than at once, so the retries stay under the join limit.
+ */
+const CLOCK_SKEW_RETRY_MS = 15000;
+/** The longest a browser timer waits (about 24.8 days); a later opening is checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** "In 25 minutes" is brought up to date this often. */
+const OPENS_REFRESH_MS = 30000;
+
+/**
+ * The meeting is closed (`meeting_closed`): says when it opens in the member's own zone and
+ * joins by itself then, with a small random delay so everyone waiting does not arrive in the
+ * same instant. `opensAt` null: it has no more dates, and nothing is scheduled.
+ */
+export function waitForOpening(opensAt) {
+  stopWaitingForOpening();
+  app.closed = { opensAt, listed: false, timer: 0, refresh: 0 };
+  const closed = app.closed;
+  renderClosed();
+  announce($('join-closed-text').textContent);
+  // The directory lists the meeting's times only when it is listed there.
+  fetch(`/api/directory/${encodeURIComponent(app.room)}`, { headers: { accept: 'application/json' } })
+    .then((res) => {
+      if (res.ok && app.closed === closed) {
+        closed.listed = true;
+        renderClosed();
+      }
+    })
+    .catch(() => {});
+  if (!opensAt) return;
+  const early = opensAt - Date.now();
+  const wait = early > 0 ? early : CLOCK_SKEW_RETRY_MS;
+  const delay = Math.min(MAX_TIMER_MS, wait + Math.random() * OPENING_JITTER_MS);
+  closed.timer = setTimeout(() => {
+    if (app.closed !== closed || app.state !== 'join') return;
+    join();
+  }, delay);
+  closed.refresh = setInterval(renderClosed, OPENS_REFRESH_MS);
+}
+
+function stopWaitingForOpening() {
+  if (!app.closed) return;
+  clearTimeout(app.closed.timer);
+  clearInterval(app.closed.refresh);
+  app.closed = null;
+  renderClosed();
 }
 
 export function backToJoin() {

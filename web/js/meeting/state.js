@@ -90,6 +90,12 @@ export const app = {
   connectingTimer: 0,
   /** The server's secret for taking our place back after a dropped connection. */
   resumeKey: null,
+  /**
+   * A scheduled meeting refused us (`meeting_closed`): when members may enter (a Date, or
+   * null when it has no more dates), the timer that joins by itself then and the one that
+   * keeps "in 25 minutes" current.
+   */
+  closed: null,
   /** Message types in and out, for tests and debugging (no SDP, no names). */
   trace: [],
   /**

@@ -7,7 +7,7 @@ import { ChatPanel } from '../chat.js';
 import { StaffPanel } from '../facilitator.js';
 import { Grid } from '../grid.js';
 import { checkAgreement, needsAgreement } from '../join-screen.js';
-import { SUSPENDED_WORDS, sentenceFor } from '../messages.js';
+import { LET_IN_WHEN_OPEN, opensSentence, SUSPENDED_WORDS, sentenceFor } from '../messages.js';
 import { KINDS } from '../peer.js';
 import { QueuePanel } from '../queue.js';
 import { Reception } from '../reception.js';
@@ -86,6 +86,18 @@ export function showNameError(text) {
   error.hidden = false;
   $('name-input').setAttribute('aria-invalid', 'true');
   $('name-input').focus();
+}
+
+/** The join screen's "This meeting opens at …" (app.closed), or nothing. */
+export function renderClosed() {
+  const closed = app.closed;
+  $('join-closed').hidden = !closed;
+  if (!closed) return;
+  const when = opensSentence(closed.opensAt);
+  $('join-closed-text').textContent = closed.opensAt ? `${when} ${LET_IN_WHEN_OPEN}` : when;
+  const link = $('join-closed-link');
+  link.hidden = !closed.listed;
+  if (closed.listed) link.href = `/meetings/${encodeURIComponent(app.room)}`;
 }
 
 export function clearNameError() {
