@@ -172,36 +172,29 @@ export function readForm() {
   };
 }
 
-/** The form's fixed choices: days, weekdays, time zones. Once, at start. */
+/** A ticked-or-not choice of the form: a box with `id` and `value`, named by `text`. */
+function checkRow(id, value, text) {
+  const row = document.createElement('div');
+  row.className = 'check-row';
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.id = id;
+  box.value = value;
+  const label = document.createElement('label');
+  label.htmlFor = id;
+  label.textContent = text;
+  row.append(box, label);
+  return row;
+}
+
+/** The form's fixed choices: days, weekdays, types, time zones. Once, at start. */
 export function buildFormChoices() {
   DAYS.forEach((d, i) => {
-    const row = document.createElement('div');
-    row.className = 'check-row';
-    const box = document.createElement('input');
-    box.type = 'checkbox';
-    box.id = `f-day-${d}`;
-    box.value = d;
-    const label = document.createElement('label');
-    label.htmlFor = box.id;
-    label.textContent = DAY_NAMES[i];
-    row.append(box, label);
-    $('f-days').append(row);
+    $('f-days').append(checkRow(`f-day-${d}`, d, DAY_NAMES[i]));
     $('f-weekday').append(new Option(DAY_NAMES[i], d));
   });
-  for (const [code, name] of MEETING_TYPES) {
-    const row = document.createElement('div');
-    row.className = 'check-row';
-    const box = document.createElement('input');
-    box.type = 'checkbox';
-    // Codes such as `12x12` or `AL-AN` make valid ids as they are.
-    box.id = `f-type-${code}`;
-    box.value = code;
-    const label = document.createElement('label');
-    label.htmlFor = box.id;
-    label.textContent = name;
-    row.append(box, label);
-    $('f-types').append(row);
-  }
+  // Codes such as `12x12` or `AL-AN` make valid ids as they are.
+  for (const [code, name] of MEETING_TYPES) $('f-types').append(checkRow(`f-type-${code}`, code, name));
   const zones = Intl.supportedValuesOf?.('timeZone') ?? [];
   $('zones').append(...zones.map((z) => new Option(z)));
 }
