@@ -71,7 +71,10 @@
 //!   renegotiation). Changes come lowering first, so the link is freed before it is used.
 //! - After every update call `rtc.bwe().set_bitrate(probe.allocated, probe.desired)` with
 //!   [`Allocator::probe`]: `desired` is the estimate the next step up needs, so str0m probes
-//!   only for that (members pay for data; no padding beyond the media that flows).
+//!   only for that (members pay for data; no padding beyond the media that flows). While
+//!   that step stays out of reach, `desired` dips to what is allocated for [`PROBE_DIP`]
+//!   every [`PROBE_AGAIN`], and its rise asks str0m for another probe: without it a
+//!   recovered link was measured again only by chance (`prober`).
 //! - Tell the member "Video is paused to keep the sound clear" while any video is
 //!   `Paused(NoRoom)`; it comes back by itself.
 //! - Bitrates are wire rates (RTP payload plus headers), smoothed by the caller; a layer not
@@ -84,6 +87,9 @@
 
 mod budget;
 mod plan;
+mod prober;
+
+pub use prober::{PROBE_AGAIN, PROBE_DIP};
 
 #[cfg(test)]
 mod prop_tests;
@@ -325,6 +331,8 @@ pub struct Allocator {
     priority_held: bool,
     /// The rates planned with, per track: the audio's, or each video layer's.
     rates: BTreeMap<TrackId, Vec<Bps>>,
+    /// Asks str0m for a probe again while a step up stays out of reach.
+    prober: prober::Prober,
 }
 
 impl Allocator {
@@ -363,7 +371,7 @@ impl Allocator {
         }
         changes.sort_by_key(|(order, c)| (*order, c.track));
         self.current = plan.allocations;
-        self.probe = plan.probe;
+        self.probe = self.prober.report(now, inputs.estimate, plan.probe, plan.wanted.is_some());
         self.wanted = plan.wanted;
         self.priority_held = plan.priority_held;
         changes.into_iter().map(|(_, c)| c).collect()
@@ -408,7 +416,7 @@ impl Allocator {
             self.budget.next_rise().into_iter().chain(settled).min()
         });
         let fall = self.priority_held.then(|| self.budget.next_fall()).flatten();
-        rise.into_iter().chain(fall).min()
+        rise.into_iter().chain(fall).chain(self.prober.next_deadline()).min()
     }
 
     pub fn allocation(&self, track: TrackId) -> Option<Allocation> {

@@ -714,9 +714,13 @@ fn the_floor_holders_video_outlasts_a_cascade_of_back_offs() {
     // Had it stayed at 150 (1.2 × 150 < 190) for the second, it would pause then.
     i.estimate = kbps(150);
     assert!(a.update(at(start, 13.0), &i).is_empty());
-    let deadline = a.next_deadline().expect("the fall held back has a deadline");
-    assert_eq!(deadline, at(start, 13.0) + PRIORITY_CONFIRM);
-    assert_eq!(a.update(deadline, &i), vec![Change { track: TrackId(3), to: NO_ROOM, needs_keyframe: false }]);
+    // (The prober's dips may come first: they change no allocation.)
+    let confirm = at(start, 13.0) + PRIORITY_CONFIRM;
+    while let Some(d) = a.next_deadline().filter(|d| *d < confirm) {
+        assert!(a.update(d, &i).is_empty());
+    }
+    assert_eq!(a.next_deadline(), Some(confirm), "the fall held back has a deadline");
+    assert_eq!(a.update(confirm, &i), vec![Change { track: TrackId(3), to: NO_ROOM, needs_keyframe: false }]);
 }
 
 /// Seen at 3 Mbit/s: a fall that paused one video freed room that raised another, and back,
