@@ -63,6 +63,8 @@ pub enum ClientMessage {
     },
 
     UpdateSettings { settings: SettingsPatch },
+    /// Keep the live settings and guidelines as a stored meeting's own.
+    SaveSettings {},
     Lock {},
     Unlock {},
     Promote { id: PublicId },
@@ -129,6 +131,10 @@ pub struct Joined {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ice_servers: Vec<IceServer>,
     pub room: RoomStatus,
+    /// A meeting the organisation keeps (made on the admin page): its facilitators may
+    /// `save_settings`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub standing: bool,
     /// Everyone else, in join order.
     pub participants: Vec<Participant>,
     pub queue: Vec<QueueEntry>,
@@ -198,6 +204,9 @@ pub enum ServerMessage {
     RoomUpdated {
         room: RoomStatus,
     },
+    /// To the facilitator who sent `save_settings`: the meeting's next meetings start with
+    /// these settings and guidelines.
+    SettingsSaved {},
     WaitingList {
         waiting: Vec<Waiter>,
     },
@@ -612,6 +621,7 @@ mod tests {
                 ClientMessage::MessageFacilitators { text: "can we talk?".into() },
             ),
             (r#"{"type":"request_check_in"}"#, ClientMessage::RequestCheckIn {}),
+            (r#"{"type":"save_settings"}"#, ClientMessage::SaveSettings {}),
             (
                 r#"{"type":"private_message","to":"p7f3a","text":"thanks"}"#,
                 ClientMessage::PrivateMessage { to: id(), text: "thanks".into() },
@@ -705,7 +715,7 @@ mod tests {
             ),
             (
                 format!(
-                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","role":"member","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"bans":[{{"id":3,"name":"Sam","at":1718045640}}],"request_id":"1"}}"#
+                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"standing":true,"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","role":"member","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"bans":[{{"id":3,"name":"Sam","at":1718045640}}],"request_id":"1"}}"#
                 ),
                 ServerMessage::Joined(Box::new(Joined {
                     you: sam(),
@@ -714,6 +724,7 @@ mod tests {
                     resumed: false,
                     ice_servers: vec![],
                     room: tuesday(),
+                    standing: true,
                     participants: vec![],
                     queue: vec![QueueEntry { id: "p7f3a".into(), name: "Sam".into(), position: 1 }],
                     floor: Some(floor()),
@@ -736,6 +747,7 @@ mod tests {
                     resumed: false,
                     ice_servers: vec![],
                     room: tuesday(),
+                    standing: false,
                     participants: vec![],
                     queue: vec![],
                     floor: None,
@@ -783,6 +795,7 @@ mod tests {
             ),
             (r#"{"type":"timer_expired","id":"p7f3a"}"#.into(), ServerMessage::TimerExpired { id: "p7f3a".into() }),
             (format!(r#"{{"type":"room_updated","room":{TUESDAY}}}"#), ServerMessage::RoomUpdated { room: tuesday() }),
+            (r#"{"type":"settings_saved"}"#.into(), ServerMessage::SettingsSaved {}),
             (
                 r#"{"type":"waiting_list","waiting":[{"id":"w1","name":"Ana"}]}"#.into(),
                 ServerMessage::WaitingList { waiting: vec![ana()] },

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::config::{Config, DeclaredRoom};
 use crate::hub::StandingRoom;
 use crate::room::RoomSettings;
-use crate::store::{MeetingRecord, StandingRecord, Store, StoreError};
+use crate::store::{MeetingEdit, MeetingRecord, MeetingSettings, StandingRecord, Store, StoreError};
 
 /// The room settings a stored meeting starts each meeting with: its own choices over
 /// `[room_defaults]`, as a `[[room]]`'s are.
@@ -28,6 +28,26 @@ pub fn settings(config: &Config, meeting: &MeetingRecord) -> RoomSettings {
         member_private_messages: s.member_private_messages,
     };
     crate::hub::declared_settings(config, &as_declared)
+}
+
+/// A facilitator's live settings as a stored meeting's own (`save_settings`): its
+/// guidelines and every setting the admin page sets. The title (the directory's), chat
+/// history for newcomers and the size cap stay as the admin left them.
+pub fn kept(live: &RoomSettings) -> MeetingEdit {
+    MeetingEdit {
+        guidelines: Some(live.guidelines.clone()),
+        settings: Some(MeetingSettings {
+            waiting_room: Some(live.waiting_room),
+            mute_on_entry: Some(live.mute_on_entry),
+            camera_off_on_entry: Some(live.camera_off_on_entry),
+            members_may_unmute: Some(live.members_may_unmute),
+            share_seconds: Some(live.share_seconds),
+            auto_mute_on_expiry: Some(live.auto_mute_on_expiry),
+            chat_enabled: Some(live.chat_enabled),
+            member_private_messages: Some(live.member_private_messages),
+        }),
+        ..MeetingEdit::default()
+    }
 }
 
 pub fn room(config: &Config, record: StandingRecord) -> StandingRoom {

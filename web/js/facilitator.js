@@ -65,6 +65,11 @@ export class StaffPanel {
     $('set-guidelines').addEventListener('input', () => {
       this.guidelinesEdited = true;
     });
+    $('keep-settings-button').addEventListener('click', () => {
+      // Guidelines typed but not saved yet go first: the server handles both in order.
+      if (this.guidelinesEdited) $('save-guidelines').click();
+      ctx.send({ type: 'save_settings' });
+    });
   }
 
   /** Sends `msg` once the person confirms `what` (see confirm.js). */
@@ -225,6 +230,8 @@ export class StaffPanel {
     }
     share.value = value;
     if (!this.guidelinesEdited) $('set-guidelines').value = room.guidelines ?? '';
+    // Only the organisation's facilitators keep settings, and only for a meeting it keeps.
+    $('keep-settings').hidden = !(this.ctx.standing?.() && this.ctx.you()?.role === 'facilitator');
     $('suspend-button').hidden = !!room.suspended;
     $('restore-button').hidden = !room.suspended;
   }

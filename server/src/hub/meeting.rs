@@ -253,6 +253,7 @@ impl Meeting {
                     media.send(self.group, MediaCommand::Disconnect { peer: PeerKey(who.0) });
                     applied.disconnected.push(who);
                 }
+                Effect::SaveSettings { who, settings } => applied.save = Some((who, settings)),
                 Effect::Send { to, event } => {
                     let Some(conn) = self.conns.get(&to) else { continue };
                     let ice_servers = match event {
@@ -266,6 +267,7 @@ impl Meeting {
                         request_id: conn.request_id.clone(),
                         resumed: false,
                         ice_servers,
+                        standing: self.standing.is_some(),
                     };
                     if let Some(message) = wire::server_message(event, &recipient) {
                         if !conn.send(message) {
@@ -323,6 +325,8 @@ pub struct Applied {
     pub disconnected: Vec<ParticipantId>,
     /// Sessions whose queue is full: the hub makes them leave rather than wait for them.
     pub too_slow: Vec<ParticipantId>,
+    /// A facilitator asked to keep these settings as the meeting's own (the hub stores them).
+    pub save: Option<(ParticipantId, RoomSettings)>,
 }
 
 fn close_reason(reason: CloseReason) -> (&'static str, &'static str) {

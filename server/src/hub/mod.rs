@@ -48,6 +48,9 @@ pub enum HubCommand {
     PutStanding { room: StandingRoom, reply: oneshot::Sender<Result<(), Refusal>> },
     /// How many people are in each stored meeting that has anyone: counts only.
     LiveCounts { reply: oneshot::Sender<Vec<(String, usize)>> },
+    /// The store answered a facilitator's `save_settings` (sent by the hub to itself): the
+    /// meeting's settings as its next meetings start with them, or why not.
+    SettingsSaved { room: String, peer: PeerKey, saved: Result<RoomSettings, crate::store::StoreError> },
     Shutdown,
 }
 
@@ -169,6 +172,10 @@ struct Hub {
     metrics: Arc<Metrics>,
     media: MediaWorkers,
     meetings: HashMap<String, Meeting>,
+    /// The organisation's data, where `save_settings` writes (`None`: no store configured).
+    store: Option<crate::store::Store>,
+    /// For answers the hub gets back from tasks it starts (the store's).
+    commands: mpsc::WeakUnboundedSender<HubCommand>,
     /// Which meeting each connection is in.
     peer_rooms: HashMap<PeerKey, String>,
     next_key: u64,
@@ -176,6 +183,7 @@ struct Hub {
 
 pub fn spawn(
     config: Config,
+    store: Option<crate::store::Store>,
     standing: Vec<StandingRoom>,
     media: MediaWorkers,
     events: mpsc::UnboundedReceiver<MediaEvent>,
@@ -188,6 +196,8 @@ pub fn spawn(
         config,
         media,
         meetings: HashMap::new(),
+        store,
+        commands: commands.downgrade(),
         peer_rooms: HashMap::new(),
         next_key: 1,
     };
@@ -286,7 +296,46 @@ impl Hub {
                 counts.sort();
                 let _ = reply.send(counts);
             }
+            HubCommand::SettingsSaved { room, peer, saved } => self.settings_saved(&room, peer, saved),
             HubCommand::Shutdown => {}
+        }
+    }
+
+    /// A facilitator's `save_settings`, decided by the room: written to the store when the
+    /// meeting is a stored one (answered by [`HubCommand::SettingsSaved`]).
+    fn save_settings(&mut self, room_id: &str, peer: PeerKey, live: RoomSettings) {
+        let standing = self.meetings.get(room_id).is_some_and(|m| m.standing.is_some());
+        let Some(store) = self.store.clone().filter(|_| standing) else {
+            let message = "Only a meeting set up on the admin page keeps its settings. These stay for this meeting.";
+            self.send_error(peer, Refusal::new("not_standing", message));
+            return;
+        };
+        let (room, slug, config, commands) = (room_id.to_string(), room_id.to_string(), self.config.clone(), self.commands.clone());
+        tokio::spawn(async move {
+            let edit = crate::standing::kept(&live);
+            let saved = store.run(move |db| db.edit_meeting(&slug, &edit, jiff::Timestamp::now().as_second())).await;
+            let saved = saved.map(|record| crate::standing::settings(&config, &record));
+            if let Some(commands) = commands.upgrade() {
+                let _ = commands.send(HubCommand::SettingsSaved { room, peer, saved });
+            }
+        });
+    }
+
+    fn settings_saved(&mut self, room_id: &str, peer: PeerKey, saved: Result<RoomSettings, crate::store::StoreError>) {
+        match saved {
+            Ok(settings) => {
+                if let Some(meeting) = self.meetings.get_mut(room_id) {
+                    meeting.base_settings = settings;
+                }
+                if let Some(conn) = self.conn(peer) {
+                    conn.send(ServerMessage::SettingsSaved {});
+                }
+            }
+            Err(e) => {
+                tracing::warn!(code = e.code(), "a meeting's settings could not be saved");
+                let message = "The settings could not be kept just now. They still hold for this meeting; try again in a moment.";
+                self.send_error(peer, Refusal::new("store_failed", message));
+            }
         }
     }
 
@@ -448,6 +497,7 @@ impl Hub {
             request_id: request.request_id,
             resumed: true,
             ice_servers: crate::turn::ice_servers(&meeting.turn, std::time::SystemTime::now()),
+            standing: meeting.standing.is_some(),
         };
         let event = match meeting.room.state_for(now, pid) {
             Some(snapshot) => RoomEvent::Snapshot(Box::new(snapshot)),
@@ -535,6 +585,9 @@ impl Hub {
     fn apply(&mut self, room_id: &str, effects: Vec<crate::room::Effect>) {
         let Some(meeting) = self.meetings.get_mut(room_id) else { return };
         let applied = meeting.apply(effects, &mut self.media);
+        if let Some((who, settings)) = applied.save {
+            self.save_settings(room_id, PeerKey(who.0), settings);
+        }
         for pid in applied.disconnected {
             self.peer_rooms.remove(&PeerKey(pid.0));
         }
@@ -722,7 +775,7 @@ mod slow_session_tests {
         let (media, metrics) = super::unread_media();
         let (_events, event_rx) = mpsc::unbounded_channel();
         std::mem::forget(_events);
-        spawn(Config::default(), Vec::new(), media, event_rx, metrics)
+        spawn(Config::default(), None, Vec::new(), media, event_rx, metrics)
     }
 
     fn join_request(room: &str, name: &str, outbox: Outbox, overflow: Arc<Notify>) -> JoinRequest {
@@ -785,7 +838,7 @@ mod sweep_tests {
     /// A hub driven by hand (no task), its media worker a channel nobody reads.
     fn hub() -> Hub {
         let (media, metrics) = super::unread_media();
-        Hub { metrics, config: Config::default(), media, meetings: HashMap::new(), peer_rooms: HashMap::new(), next_key: 1 }
+        Hub { metrics, config: Config::default(), media, meetings: HashMap::new(), store: None, commands: mpsc::unbounded_channel().0.downgrade(), peer_rooms: HashMap::new(), next_key: 1 }
     }
 
     fn join(hub: &mut Hub, room: &str) -> PeerKey {
@@ -828,7 +881,7 @@ mod standing_tests {
 
     fn hub(config: Config) -> Hub {
         let (media, metrics) = super::unread_media();
-        Hub { metrics, config, media, meetings: HashMap::new(), peer_rooms: HashMap::new(), next_key: 1 }
+        Hub { metrics, config, media, meetings: HashMap::new(), store: None, commands: mpsc::unbounded_channel().0.downgrade(), peer_rooms: HashMap::new(), next_key: 1 }
     }
 
     fn standing(id: &str, keys: &[&str]) -> StandingRoom {

@@ -18,12 +18,14 @@ pub struct Recipient<'a> {
     pub resumed: bool,
     /// TURN servers with fresh credentials, for `joined`.
     pub ice_servers: Vec<wire::IceServer>,
+    /// The meeting is a stored one, for `joined`.
+    pub standing: bool,
 }
 
 impl Recipient<'_> {
     /// For events that are the same for everyone: nothing of the recipient's own.
     pub fn anyone(room_id: &str) -> Recipient<'_> {
-        Recipient { room_id, token: "", resume_key: "", request_id: None, resumed: false, ice_servers: Vec::new() }
+        Recipient { room_id, token: "", resume_key: "", request_id: None, resumed: false, ice_servers: Vec::new(), standing: false }
     }
 }
 
@@ -41,6 +43,7 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
                 resumed: to.resumed,
                 ice_servers: to.ice_servers.clone(),
                 room: status(to.room_id, snapshot.status),
+                standing: to.standing,
                 participants: others.into_iter().map(participant).collect(),
                 queue: snapshot.queue.into_iter().map(queue_entry).collect(),
                 floor: snapshot.floor.map(floor),
@@ -135,6 +138,7 @@ pub fn room_command(room: &Room, message: ClientMessage) -> Result<Option<RoomCo
             member_private_messages: s.member_private_messages,
             max_participants: s.max_participants,
         }),
+        ClientMessage::SaveSettings {} => RoomCommand::SaveSettings,
         ClientMessage::Lock {} => RoomCommand::Lock,
         ClientMessage::Unlock {} => RoomCommand::Unlock,
         ClientMessage::Promote { id } => RoomCommand::Promote { who: who(&id)? },

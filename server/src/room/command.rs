@@ -33,6 +33,10 @@ pub enum RoomCommand {
 
     /// (staff) Change settings live.
     UpdateSettings(SettingsPatch),
+    /// (a facilitator, not a co-facilitator) Keep the live settings and guidelines as the
+    /// meeting's own for its next meetings: the room hands them to the hub
+    /// ([`super::Effect::SaveSettings`]), which keeps them only for a stored meeting.
+    SaveSettings,
     /// (staff)
     Lock,
     /// (staff)

@@ -31,6 +31,8 @@ pub enum Effect {
         who: ParticipantId,
         reason: CloseReason,
     },
+    /// `who` (a facilitator) asked to keep these settings for the meeting's next meetings.
+    SaveSettings { who: ParticipantId, settings: RoomSettings },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

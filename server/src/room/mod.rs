@@ -213,10 +213,18 @@ impl Room {
         if needs_staff(&cmd) && !actor.role.is_staff() {
             return Err(RoomError::NotPermitted);
         }
+        // What the organisation set up is changed only by those it gave a facilitator link.
+        if cmd == C::SaveSettings && actor.role != Role::Facilitator {
+            return Err(RoomError::NotPermitted);
+        }
         match cmd {
             C::Join { .. } | C::Leave => unreachable!("handled above"),
             C::SetMediaState { audio, video } => self.set_media_state(from, audio, video),
             C::UpdateSettings(patch) => self.update_settings(&patch),
+            C::SaveSettings => {
+                out.push(Effect::SaveSettings { who: from, settings: self.settings.clone() });
+                Ok(())
+            }
             C::Lock => {
                 self.set_locked(true);
                 Ok(())
@@ -364,6 +372,7 @@ fn needs_staff(cmd: &RoomCommand) -> bool {
         | C::RequestCheckIn
         | C::PrivateMessage { .. } => false,
         C::UpdateSettings(_)
+        | C::SaveSettings
         | C::Lock
         | C::Unlock
         | C::Promote { .. }

@@ -345,7 +345,7 @@ fn apply(room: &Room, model: &mut Model, effects: &[Effect]) -> Result<(), TestC
                     prop_assert!(room.is_admitted(id), "a message reached the waiting room");
                 }
             }
-            Effect::Send { .. } => {}
+            Effect::Send { .. } | Effect::SaveSettings { .. } => {}
         }
     }
     Ok(())

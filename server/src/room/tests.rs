@@ -285,6 +285,31 @@ fn error_codes_are_snake_case_and_messages_are_sentences() {
 }
 
 #[test]
+fn only_a_facilitator_may_keep_the_live_settings_and_they_are_handed_over_whole() {
+    let mut m = Meeting::started();
+    let patch = SettingsPatch {
+        share_seconds: Some(240),
+        guidelines: Some("Be kind.".into()),
+        ..Default::default()
+    };
+    m.ok(F, RoomCommand::UpdateSettings(patch));
+    assert_eq!(m.refused(A, RoomCommand::SaveSettings), "not_permitted");
+    // A co-facilitator runs the meeting but does not change what the organisation set up.
+    m.ok(F, RoomCommand::Promote { who: A });
+    assert_eq!(m.refused(A, RoomCommand::SaveSettings), "not_permitted");
+    let e = m.ok(F, RoomCommand::SaveSettings);
+    match &e[..] {
+        [Effect::SaveSettings { who, settings }] => {
+            assert_eq!(*who, F);
+            assert_eq!((settings.share_seconds, settings.guidelines.as_str()), (240, "Be kind."));
+        }
+        other => panic!("expected one SaveSettings effect, got {other:?}"),
+    }
+    // Nobody is told anything by the room: the hub answers once the store has it.
+    assert!(m.room.audience(&e[0]).is_empty());
+}
+
+#[test]
 fn settings_change_is_broadcast_to_everyone() {
     let mut m = Meeting::started();
     let patch = SettingsPatch {

@@ -231,7 +231,7 @@ impl Room {
                 let staff = self.participants.iter().filter(|p| p.role.is_staff());
                 staff.map(|p| p.id).collect()
             }
-            Effect::SetForwarding { .. } | Effect::Admitted { .. } | Effect::Disconnect { .. } => {
+            Effect::SetForwarding { .. } | Effect::Admitted { .. } | Effect::Disconnect { .. } | Effect::SaveSettings { .. } => {
                 Vec::new()
             }
         }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{ensure, Context, Result};
-use haven_tests::{create_admin, http_call, start_server_with, temp_data_dir, HttpResponse, RunningServer, SignalingClient};
+use haven_tests::{create_admin, create_room_with_key, http_call, start_server_with, temp_data_dir, HttpResponse, RunningServer, SignalingClient};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "a long enough password";
@@ -192,6 +192,62 @@ async fn a_restart_keeps_the_meeting_its_settings_its_links_and_the_admin() -> R
     let listed = admin.ok("GET", "/api/admin/meetings", None, 200).await?;
     ensure!(listed.as_array().map(Vec::len) == Some(1) && listed[0]["title"] == "Tuesday late", "{listed}");
     Admin::sign_in(addr).await?;
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+/// A facilitator's live change kept as the meeting's own (`save_settings`): the next
+/// meeting, and the one after a restart, start with it; a member and a co-facilitator are
+/// refused; a meeting the admin did not make says `not_standing`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_facilitator_keeps_a_live_change_for_the_next_meetings() -> Result<()> {
+    let dir = temp_data_dir("standing-save");
+    let server = start(&dir, |_| {}).await;
+    let mut config = haven::config::Config::default();
+    config.store.data_dir = dir.to_string_lossy().to_string();
+    create_admin(&config, "ops", PASSWORD)?;
+    let addr = server.http_addr();
+    let admin = Admin::sign_in(addr).await?;
+    admin.ok("POST", "/api/admin/meetings", Some(tuesday()), 201).await?;
+    let key = key_of(&admin.ok("POST", "/api/admin/meetings/tuesday-night/keys", Some(json!({"label": "Chair"})), 201).await?)?;
+
+    let (mut chair, joined) = join(addr, "tuesday-night", "Chair", Some(&key)).await?;
+    ensure!(joined["standing"] == true, "a stored meeting says so: {joined}");
+    let (mut sam, joined) = join(addr, "tuesday-night", "Sam", None).await?;
+    ensure!(joined["standing"] == true, "{joined}");
+    let sam_id = joined["you"]["id"].as_str().context("Sam's id")?.to_string();
+    let change = json!({"type": "update_settings", "settings": {"share_seconds": 300, "waiting_room": true, "guidelines": "Phones on silent."}});
+    chair.send(&change).await?;
+    chair.recv_type("room_updated").await?;
+    sam.send(&json!({"type": "save_settings"})).await?;
+    let (refused, _) = sam.recv_type("error").await?;
+    ensure!(refused["code"] == "not_permitted", "{refused}");
+    chair.send(&json!({"type": "promote", "id": sam_id})).await?;
+    sam.recv_type("participant_updated").await?;
+    sam.send(&json!({"type": "save_settings"})).await?;
+    let (refused, _) = sam.recv_type("error").await?;
+    ensure!(refused["code"] == "not_permitted", "a co-facilitator: {refused}");
+    chair.send(&json!({"type": "save_settings"})).await?;
+    chair.recv_type("settings_saved").await?;
+    let stored = admin.ok("GET", "/api/admin/meetings/tuesday-night", None, 200).await?;
+    ensure!(stored["settings"]["share_seconds"] == 300 && stored["settings"]["waiting_room"] == true, "{stored}");
+    ensure!(stored["guidelines"] == "Phones on silent." && stored["title"] == "Tuesday night", "{stored}");
+    drop((chair, sam));
+    server.shutdown().await;
+
+    // After a restart the meeting starts with what was kept.
+    let server = start(&dir, |_| {}).await;
+    let addr = server.http_addr();
+    let info = http_call(addr, "GET", "/api/rooms/tuesday-night", &[], None).await?.json();
+    ensure!(info["share_seconds"] == 300 && info["waiting_room"] == true && info["guidelines"] == "Phones on silent.", "{info}");
+    // An ad-hoc meeting has nowhere to keep them.
+    let adhoc = create_room_with_key(&server).await?;
+    let (mut host, joined) = join(addr, &adhoc.id, "Host", Some(&adhoc.facilitator_key)).await?;
+    ensure!(joined.get("standing").is_none(), "an ad-hoc meeting leaves `standing` out: {joined}");
+    host.send(&json!({"type": "save_settings"})).await?;
+    let (refused, _) = host.recv_type("error").await?;
+    ensure!(refused["code"] == "not_standing", "{refused}");
     server.shutdown().await;
     std::fs::remove_dir_all(&dir)?;
     Ok(())

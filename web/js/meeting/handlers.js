@@ -62,6 +62,8 @@ export async function handleMessage(msg) {
       return queue.timeUp(msg.id);
     case 'room_updated':
       return onRoomUpdated(msg.room);
+    case 'settings_saved':
+      return announce("Kept. This meeting's next meetings start with these settings.", { visible: true });
     case 'waiting_list':
       app.waiting = msg.waiting;
       return staff.setWaiting(msg.waiting);
@@ -149,6 +151,7 @@ async function onJoined(msg) {
   app.reconnecting = 0;
   app.you = { ...msg.you };
   if (msg.room) app.roomInfo = msg.room;
+  app.standing = !!msg.standing;
   app.participants = new Map(msg.participants.map((p) => [p.id, { ...p }]));
   app.waiting = Array.isArray(msg.waiting) ? msg.waiting : [];
   app.bans = Array.isArray(msg.bans) ? msg.bans : [];

@@ -64,6 +64,8 @@ export const app = {
   name: '',
   you: null,
   roomInfo: null,
+  /** A meeting the organisation keeps (`joined.standing`): its facilitators may keep settings. */
+  standing: false,
   /** Everyone else, by participant id. */
   participants: new Map(),
   /** Remote MediaStreams by publisher id (the stream id is the participant id). */

@@ -34,7 +34,7 @@ export const chat = new ChatPanel({
     $('chat-unread').textContent = n ? `${n} new` : '';
   },
 });
-export const staff = new StaffPanel({ ...ctx, roomId: app.room ?? '' });
+export const staff = new StaffPanel({ ...ctx, roomId: app.room ?? '', standing: () => app.standing });
 /** "Sound only", tile reports and the server's `reception` (web/js/reception.js). */
 export const reception = new Reception({
   send,
