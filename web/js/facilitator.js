@@ -51,6 +51,10 @@ export class StaffPanel {
       if (this.toastFor) ctx.send({ type: 'admit', id: this.toastFor });
       this.#hideArrival();
     });
+    $('arrival-admit-all').addEventListener('click', () => {
+      ctx.send({ type: 'admit_all' });
+      this.#hideArrival();
+    });
     $('arrival-dismiss').addEventListener('click', () => this.#hideArrival());
     $('set-chime').checked = chimeOn();
     $('set-chime').addEventListener('change', (event) => {
@@ -124,6 +128,10 @@ export class StaffPanel {
     $('arrival-text').textContent =
       more > 0 ? `${w.name} and ${more} ${more === 1 ? 'other' : 'others'} are waiting to come in.` : `${w.name} is waiting to come in.`;
     $('arrival-admit').setAttribute('aria-label', `Admit ${w.name}`);
+    // With more than one at the door, all of them at once (the room lets them in in arrival
+    // order while there is room).
+    $('arrival-admit-all').hidden = more === 0;
+    $('arrival-admit-all').textContent = `Admit all ${more + 1}`;
     $('arrival-toast').hidden = false;
   }
 

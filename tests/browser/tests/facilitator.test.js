@@ -647,6 +647,7 @@ for (const kind of ['chromium', 'firefox']) {
     await chair.waitForFunction(() => /Kim and 1 other/.test(document.getElementById('arrival-text').textContent), { timeout: CONNECT_TIMEOUT, polling: 200 });
     assert.deepEqual(await badges(chair), ['2 waiting', '2 waiting']);
     assert.equal(await chair.$eval('#arrival-admit', (b) => b.getAttribute('aria-label')), 'Admit Kim');
+    assert.equal(await text(chair, '#arrival-admit-all'), 'Admit all 2');
 
     // The toast's Admit is where a tap lands, and lets the newest arrival in.
     await chair.bringToFront();
@@ -658,13 +659,18 @@ for (const kind of ['chromium', 'firefox']) {
     assert.equal(await gus.evaluate(() => window.haven.state), 'waiting');
     assert.equal(await chair.$eval('#arrival-toast', (t) => t.hidden), true);
 
-    const id = await chair.$eval('#waiting-list li', (li) => li.dataset.participantId);
-    await clickInRow(chair, '#waiting-list', id, 'Admit');
-    await gus.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT, polling: 200 });
+    // Two at the door again: "Admit all 2" lets both in.
+    const lou = await knock(room, 'Lou');
+    await chair.waitForFunction(() => /Lou and 1 other/.test(document.getElementById('arrival-text').textContent), { timeout: CONNECT_TIMEOUT, polling: 200 });
+    await chair.bringToFront();
+    assert.equal(await tappable(chair, '#arrival-admit-all'), true, 'the toast\'s Admit all is where a tap lands');
+    await (kind === 'chromium' ? chair.tap('#arrival-admit-all') : chair.click('#arrival-admit-all'));
+    for (const page of [gus, lou]) await page.waitForFunction(() => window.haven.state === 'joined', { timeout: CONNECT_TIMEOUT, polling: 200 });
     await chair.waitForFunction(() => document.getElementById('staff-waiting-badge').hidden, { timeout: CONNECT_TIMEOUT, polling: 200 });
     assert.deepEqual(await badges(chair), [null, null]);
     assert.equal(await text(chair, '#waiting-count'), '');
-    await closeAll(chair, gus, kim);
+    assert.equal(await chair.$eval('#arrival-toast', (t) => t.hidden), true);
+    await closeAll(chair, gus, kim, lou);
   });
 
   test(`the_person_menu_works_by_keyboard_and_the_panel_puts_people_before_settings (${kind})`, { timeout: 120_000, skip }, async () => {
