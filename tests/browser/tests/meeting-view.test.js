@@ -874,6 +874,18 @@ for (const kind of ['chromium', 'firefox']) {
     // The bar (the Mic button with its meter too) and the "More" menu's view options.
     let misses = await missedControls(phone);
     assert.deepEqual(misses, [], misses.join('\n'));
+    // The camera's state in words and a slash, not colour alone (the bar shows the short word).
+    const camera = () =>
+      phone.$eval('#screen-meeting [data-toggle="video"]', (b) => ({
+        word: b.querySelector('.short').getClientRects().length ? b.querySelector('.short').textContent : null,
+        slash: getComputedStyle(b.querySelector('.icon-slash')).display !== 'none',
+      }));
+    assert.deepEqual(await camera(), { word: 'Camera off', slash: true });
+    const cameraButton = '#screen-meeting [data-toggle="video"]';
+    if (kind === 'chromium') await phone.tap(cameraButton);
+    else await phone.click(cameraButton);
+    await phone.waitForFunction(() => window.haven.media.video === true, { timeout: CONNECT_TIMEOUT, polling: 100 });
+    assert.deepEqual(await camera(), { word: 'Camera on', slash: false });
     if (kind === 'chromium') await phone.tap('#more-button');
     else await phone.click('#more-button');
     await phone.waitForFunction(() => document.getElementById('layout-button').getClientRects().length > 0, { timeout: 5000, polling: 100 });

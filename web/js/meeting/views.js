@@ -142,6 +142,11 @@ export function renderMedia(localTracks) {
       button.querySelector('.toggle-state').textContent = app.want[kind] ? 'on' : 'off';
     }
   }
+  // On a phone the bar shows only the short word: it says the state, never colour alone.
+  for (const button of document.querySelectorAll('#screen-meeting [data-toggle="video"]')) {
+    button.dataset.camera = app.want.video ? 'on' : 'off';
+    button.querySelector('.short').textContent = app.want.video ? 'Camera on' : 'Camera off';
+  }
   renderMicButtons();
   renderMicLevel();
   const preview = $('preview-video');
