@@ -157,10 +157,19 @@ async fn asset(State(state): State<AppState>, Path(path): Path<String>) -> Respo
     }
 }
 
+/// `POST /api/rooms`'s optional JSON body.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewRoom {
+    #[serde(default)]
+    title: Option<String>,
+}
+
 async fn create_room(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
     if !origin_allowed(&state.config, &headers) {
         return forbidden_origin();
@@ -175,6 +184,14 @@ async fn create_room(
     if let Some(refusal) = check_create_secret(&state.config.rooms.create_secret, &headers) {
         return refusal;
     }
+    // Read before the hourly allowance is spent: a bad body costs nothing.
+    let new: NewRoom = match body.iter().all(u8::is_ascii_whitespace) {
+        true => NewRoom::default(),
+        false => match serde_json::from_slice(&body) {
+            Ok(new) => new,
+            Err(_) => return api_error(StatusCode::BAD_REQUEST, "bad_request", "The body must be JSON: {\"title\": \"...\"}, or nothing."),
+        },
+    };
     let client = state.client_ip(peer, &headers);
     if !state.limits.try_create_room(client, std::time::Instant::now()) {
         return api_error(
@@ -183,7 +200,7 @@ async fn create_room(
             "Too many meetings were started from your network this hour. Please try again later.",
         );
     }
-    let created = state.hub.ask(|reply| HubCommand::CreateRoom { reply }).await;
+    let created = state.hub.ask(|reply| HubCommand::CreateRoom { title: new.title, reply }).await;
     match created {
         Some(Ok(room)) => {
             let base = base_url(&state.config, &headers);
@@ -191,14 +208,22 @@ async fn create_room(
             let facilitator_url = format!("{join_url}#key={}", room.facilitator_key);
             let body = serde_json::json!({
                 "id": room.id,
+                "title": room.title,
                 "join_url": join_url,
                 "facilitator_url": facilitator_url,
+                // How long the links work, for the page to say.
+                "kept_hours_after_last_leaves": crate::hub::ADHOC_ROOM_IDLE_LIFETIME.as_secs() / 3600,
+                "kept_hours_if_unused": crate::hub::UNUSED_ADHOC_ROOM_LIFETIME.as_secs() / 3600,
             });
             // It carries the facilitator secret: no cache may keep it.
             (StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
         }
         Some(Err(refusal)) => {
-            let status = if refusal.code == "server_full" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::FORBIDDEN };
+            let status = match refusal.code {
+                "server_full" => StatusCode::SERVICE_UNAVAILABLE,
+                "invalid_title" => StatusCode::BAD_REQUEST,
+                _ => StatusCode::FORBIDDEN,
+            };
             api_error(status, refusal.code, &refusal.message)
         }
         None => api_error(StatusCode::SERVICE_UNAVAILABLE, "server_stopping", "The server is restarting."),

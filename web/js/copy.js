@@ -11,7 +11,9 @@ export async function copyField(inputId, button) {
     await navigator.clipboard.writeText(input.value);
     copied = true;
   } catch {
-    // No clipboard API: select the text and use the old command.
+    // No clipboard API: select the text and use the old command (a masked field shows it
+    // first: browsers never copy from a password field).
+    if (input.type === 'password') input.type = 'text';
     input.focus();
     input.select();
     try {

@@ -57,10 +57,11 @@ async function startMeeting() {
   button.disabled = true;
   status.textContent = 'Creating your meeting…';
   try {
-    const headers = { Accept: 'application/json' };
+    const headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
     const code = $('code-input').value.trim();
     if (code) headers.Authorization = `Bearer ${code}`;
-    const response = await fetch('/api/rooms', { method: 'POST', headers });
+    const title = $('title-input').value.trim();
+    const response = await fetch('/api/rooms', { method: 'POST', headers, body: JSON.stringify(title ? { title } : {}) });
     const body = await response.json().catch(() => ({}));
     if (response.status === 201 && body.join_url && body.facilitator_url) {
       status.textContent = '';
@@ -73,6 +74,10 @@ async function startMeeting() {
         ? 'That organiser code is not right. Check it and press Start a meeting again.'
         : 'Enter the organiser code, then press Start a meeting again.';
       $('code-input').focus();
+    } else if (body.code === 'invalid_title') {
+      status.textContent = 'The name can be at most 200 characters, on one line. Shorten it and press Start a meeting again.';
+      $('title-input').setAttribute('aria-invalid', 'true');
+      $('title-input').focus();
     } else if (body.code === 'adhoc_rooms_disabled') {
       status.textContent =
         "This Haven server only hosts meetings its organizers have set up. Ask them for your group's link.";
@@ -86,14 +91,35 @@ async function startMeeting() {
   }
 }
 
-function showLinks({ join_url: joinUrl, facilitator_url: facilitatorUrl }) {
+function showLinks(room) {
+  const { join_url: joinUrl, facilitator_url: facilitatorUrl } = room;
   keepEarlierLinks();
+  $('title-input').removeAttribute('aria-invalid');
+  $('created-title').textContent = room.title ?? '';
+  $('created-title').hidden = !room.title;
+  $('links-last').textContent = linksLast(room);
   $('join-url').value = joinUrl;
   $('facilitator-url').value = facilitatorUrl;
+  showSecret(false);
   $('open-facilitator').href = facilitatorUrl;
   $('created').hidden = false;
   $('created-heading').focus();
   announce('Your meeting is ready. Two links are shown: one for members, one secret link for facilitators.');
+}
+
+/** How long the links work, as the server says (`kept_hours_*` of `POST /api/rooms`). */
+function linksLast({ kept_hours_after_last_leaves: after, kept_hours_if_unused: unused }) {
+  if (!after) return '';
+  const hours = (n) => `${n} ${n === 1 ? 'hour' : 'hours'}`;
+  const unusedText = unused ? ` (${hours(unused)} if no one joins)` : '';
+  return `Both links work until ${hours(after)} after the last person leaves the meeting${unusedText}. After that, start a new meeting.`;
+}
+
+/** The facilitator link shown in full, or masked. */
+function showSecret(on) {
+  $('facilitator-url').type = on ? 'text' : 'password';
+  $('show-facilitator-url').setAttribute('aria-pressed', String(on));
+  $('show-facilitator-url').textContent = on ? 'Hide' : 'Show';
 }
 
 /** Where a pasted link (or a bare meeting id) leads, or null. */
@@ -129,6 +155,7 @@ function goToLink(event) {
 }
 
 $('start-button').addEventListener('click', startPressed);
+$('show-facilitator-url').addEventListener('click', () => showSecret($('facilitator-url').type === 'password'));
 $('link-form').addEventListener('submit', goToLink);
 for (const button of document.querySelectorAll('[data-copy]')) {
   button.addEventListener('click', () => copyField(button.dataset.copy, button));

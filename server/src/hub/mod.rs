@@ -21,6 +21,7 @@ use crate::names;
 use crate::protocol::{ClientMessage, ServerMessage};
 use crate::room::{ParticipantId, PublicId, Role, RoomCommand, RoomError, RoomEvent, RoomSettings};
 use meeting::{Conn, Meeting, Standing};
+pub use meeting::{ADHOC_ROOM_IDLE_LIFETIME, UNUSED_ADHOC_ROOM_LIFETIME};
 
 /// Messages queued for one session before it counts as too slow and is dropped.
 pub const OUTBOX_CAPACITY: usize = 256;
@@ -28,7 +29,8 @@ pub const OUTBOX_CAPACITY: usize = 256;
 pub type Outbox = mpsc::Sender<ServerMessage>;
 
 pub enum HubCommand {
-    CreateRoom { reply: oneshot::Sender<Result<CreatedRoom, Refusal>> },
+    /// An ad-hoc meeting, with the title its creator gave (`None`: `[room_defaults]`'s).
+    CreateRoom { title: Option<String>, reply: oneshot::Sender<Result<CreatedRoom, Refusal>> },
     /// What the join screen shows before anyone joins.
     RoomInfo { id: String, reply: oneshot::Sender<Option<crate::protocol::RoomStatus>> },
     Join { request: JoinRequest, reply: oneshot::Sender<Result<PeerKey, Refusal>> },
@@ -96,6 +98,7 @@ pub struct CreatedRoom {
     pub id: String,
     /// Shown once to whoever created the room; only its hash is kept.
     pub facilitator_key: String,
+    pub title: String,
 }
 
 /// A refused request: a stable code and a sentence for people.
@@ -258,8 +261,8 @@ impl Hub {
 
     fn handle_command(&mut self, command: HubCommand) {
         match command {
-            HubCommand::CreateRoom { reply } => {
-                let _ = reply.send(self.create_room());
+            HubCommand::CreateRoom { title, reply } => {
+                let _ = reply.send(self.create_room(title));
             }
             HubCommand::RoomInfo { id, reply } => {
                 let info = self
@@ -358,7 +361,14 @@ impl Hub {
         }
     }
 
-    fn create_room(&mut self) -> Result<CreatedRoom, Refusal> {
+    fn create_room(&mut self, title: Option<String>) -> Result<CreatedRoom, Refusal> {
+        let mut settings = settings_from(&self.config.room_defaults, self.config.rooms.max_participants);
+        if let Some(title) = title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
+            settings.title = title;
+            if settings.validate().is_err() || settings.title.chars().any(char::is_control) {
+                return Err(Refusal::new("invalid_title", "A meeting's name is at most 200 characters, on one line."));
+            }
+        }
         if !self.config.rooms.allow_adhoc {
             return Err(Refusal::new(
                 "adhoc_rooms_disabled",
@@ -379,10 +389,10 @@ impl Hub {
         };
         let facilitator_key = crate::ids::random_token(24);
         let key_hash = Sha256::digest(facilitator_key.as_bytes()).into();
-        let settings = settings_from(&self.config.room_defaults, self.config.rooms.max_participants);
+        let title = settings.title.clone();
         self.add_meeting(id.clone(), settings, vec![key_hash], true);
         tracing::info!(rooms = self.meetings.len(), "ad-hoc room created");
-        Ok(CreatedRoom { id, facilitator_key })
+        Ok(CreatedRoom { id, facilitator_key, title })
     }
 
     fn add_meeting(&mut self, id: String, settings: RoomSettings, key_hashes: Vec<[u8; 32]>, adhoc: bool) {

@@ -413,6 +413,42 @@ test('a_second_start_a_meeting_asks_and_keeps_the_links_already_handed_out', { t
   await page.close();
 });
 
+for (const kind of ['chromium', 'firefox']) {
+  test(`a_meeting_started_with_a_name_shows_it_and_its_secret_link_is_masked_until_asked (${kind})`, { timeout: 60_000 }, async () => {
+    const page = await newPage(kind, PHONE, { touch: true });
+    await page.goto(`${server.url}/`);
+    await page.type('#title-input', 'Tuesday evening group');
+    await page.click('#start-button');
+    await page.waitForSelector('#created', { visible: true, timeout: CONNECT_TIMEOUT });
+    assert.equal(await page.$eval('#created-title', (el) => el.textContent), 'Tuesday evening group');
+    assert.match(await page.$eval('#links-last', (el) => el.textContent), /work until 6 hours after the last person leaves the meeting \(1 hour if no one joins\)/);
+    // The secret link is masked and set apart; "Show" reveals it, "Hide" masks it again.
+    const secret = () => page.$eval('#facilitator-url', (el) => ({ type: el.type, value: el.value }));
+    const joinUrl = await page.$eval('#join-url', (el) => el.value);
+    assert.equal((await secret()).type, 'password');
+    assert.ok((await secret()).value.startsWith(`${joinUrl}#key=`));
+    for (const id of ['show-facilitator-url', 'title-input']) {
+      const hit = await page.$eval(`#${id}`, (el) => {
+        el.scrollIntoView({ block: 'center' });
+        const r = el.getBoundingClientRect();
+        const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return at === el || el.contains(at);
+      });
+      assert.ok(hit, `#${id} takes a tap at its centre`);
+    }
+    await page.click('#show-facilitator-url');
+    assert.equal((await secret()).type, 'text');
+    assert.equal(await page.$eval('#show-facilitator-url', (el) => el.getAttribute('aria-pressed')), 'true');
+    await page.click('#show-facilitator-url');
+    assert.equal((await secret()).type, 'password');
+    // Members see the name on the join screen.
+    await page.goto(joinUrl);
+    await page.waitForFunction(() => document.body.innerText.includes('Tuesday evening group'), { timeout: CONNECT_TIMEOUT, polling: 100 });
+    assertNoPageErrors(page, 'landing');
+    await page.close();
+  });
+}
+
 /** Where the control bar and every tile stand now, rounded to the pixel. */
 const layoutOf = (page) =>
   page.evaluate(() => {

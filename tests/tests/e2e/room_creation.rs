@@ -1,8 +1,8 @@
 //! Starting meetings cannot be used to fill the server: one address starts only so many an
 //! hour, and an organisation can require a code to start one at all.
 
-use anyhow::{ensure, Result};
-use haven_tests::{http_request_with, start_server_with};
+use anyhow::{ensure, Context, Result};
+use haven_tests::{http_call, http_request_with, start_server, start_server_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_starts_only_a_few_meetings_an_hour_and_others_still_can() -> Result<()> {
@@ -35,6 +35,40 @@ async fn with_a_create_secret_only_people_given_the_code_start_meetings() -> Res
     ensure!(status == 403 && body.contains("\"wrong_create_secret\""), "{status} {body}");
     let (status, body) = http_request_with(addr, "POST", "/api/rooms", &[("Authorization", "Bearer tuesday-intergroup")]).await?;
     ensure!(status == 201 && body.contains("join_url"), "{status} {body}");
+    server.shutdown().await;
+    Ok(())
+}
+
+/// A meeting may be started with a name (shown on its join screen and in the meeting); a
+/// name that is too long, or on more than one line, and a body that is not the JSON asked
+/// for, are refused with their codes. The answer says how long the links work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_started_with_a_name_shows_it_and_says_how_long_its_links_work() -> Result<()> {
+    let server = start_server().await;
+    let addr = server.http_addr();
+    let json = [("Content-Type", "application/json")];
+    let made = http_call(addr, "POST", "/api/rooms", &json, Some(r#"{"title":"  Tuesday night group  "}"#)).await?;
+    ensure!(made.status == 201, "{made:?}");
+    let body = made.json();
+    ensure!(body["title"] == "Tuesday night group", "trimmed: {body}");
+    ensure!(body["kept_hours_after_last_leaves"] == 6 && body["kept_hours_if_unused"] == 1, "{body}");
+    let id = body["id"].as_str().context("an id")?;
+    let info = http_call(addr, "GET", &format!("/api/rooms/{id}"), &[], None).await?.json();
+    ensure!(info["title"] == "Tuesday night group", "the join screen's title: {info}");
+    // Without a body, or a blank name: the default title.
+    let plain = http_call(addr, "POST", "/api/rooms", &[], None).await?.json();
+    let blank = http_call(addr, "POST", "/api/rooms", &json, Some(r#"{"title":"   "}"#)).await?.json();
+    ensure!(plain["title"] == blank["title"] && plain["title"].as_str().is_some_and(|t| !t.is_empty()), "{plain} {blank}");
+    let long = format!(r#"{{"title":"{}"}}"#, "a".repeat(201));
+    for (body, status, code) in [
+        (long.as_str(), 400, "invalid_title"),
+        (r#"{"title":"one\ntwo"}"#, 400, "invalid_title"),
+        (r#"{"name":"x"}"#, 400, "bad_request"),
+        ("not json", 400, "bad_request"),
+    ] {
+        let answer = http_call(addr, "POST", "/api/rooms", &json, Some(body)).await?;
+        ensure!(answer.status == status && answer.json()["code"] == code, "{body}: {answer:?}");
+    }
     server.shutdown().await;
     Ok(())
 }
