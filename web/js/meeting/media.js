@@ -93,10 +93,10 @@ export function chooseDevice(kind, deviceId) {
  * open (`open`: a track that has just ended was). The new track goes on the sender only while
  * the person is heard or seen: a muted microphone stays muted (measured here, never sent),
  * and the camera keeps its simulcast layers (replaceTrack leaves the sender's encodings as
- * they are). The old track stops once the new one is on the sender (Chromium's encoder gets
- * no frames from a track put on in place of a stopped one), or first when the device cannot
- * be opened twice (a phone's camera). False when the new device could not be opened: the
- * person is told, and the old one, if still working, stays.
+ * they are). The old track stops once the new one is on the sender, so the others lose no
+ * sound or picture, or first when a device cannot be opened twice (a phone's camera). False
+ * when the new device could not be opened: the person is told, and the old one, if still
+ * working, stays.
  */
 async function switchDevice(kind, deviceId, open = local.isOn(kind)) {
   local.deviceIds[kind] = deviceId;
