@@ -68,5 +68,9 @@ export async function listDevices(current) {
   for (const group of document.querySelectorAll('[data-device-group]')) {
     group.hidden = !group.querySelector('[data-device-field]:not([hidden])');
   }
+  // "Switch your microphone or camera on to choose": only while the browser names none.
+  for (const note of document.querySelectorAll('[data-devices-unlisted]')) {
+    note.hidden = lists.audio.length + lists.video.length > 0;
+  }
   return lists;
 }

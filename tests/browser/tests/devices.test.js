@@ -440,6 +440,7 @@ for (const kind of ['chromium', 'firefox']) {
     assert.ok(settingsButton.hit, `Settings in "More": ${JSON.stringify(settingsButton)}`);
     await page.click('#my-settings-button');
     await page.waitForSelector('#my-settings-panel:not([hidden])');
+    await page.waitForSelector('#devices-unlisted', { hidden: true, timeout: CONNECT_TIMEOUT });
     for (const selector of ['#meeting-audio-device', '#meeting-video-device', '#shortcuts-input', '#my-settings-close']) {
       const seen = await hits(selector);
       assert.ok(seen.hit, `${selector}: ${JSON.stringify(seen)}`);
