@@ -23,6 +23,8 @@ export class Grid {
   #paused = new Set();
   /** Who is large (speaker view or a pin), who is pinned, and whether my own tile is hidden. */
   #arrangement = { main: null, pinned: null, hideSelf: false };
+  /** The speaker the meeting plays on ('' = the browser's default; see `setSink`). */
+  #sink = '';
   /** A tile's pin button was pressed: `(id) => void`, set by the page. */
   onPin = () => {};
 
@@ -138,6 +140,22 @@ export class Grid {
     this.#play(tile.video);
   }
 
+  /** The chosen speaker's device id ('' = the default). */
+  get sink() {
+    return this.#sink;
+  }
+
+  /**
+   * Plays everyone's sound on the speaker `deviceId` ('' = the browser's default), tiles made
+   * later too. Rejects when the browser refuses that speaker (the tiles may be split then:
+   * set the default again).
+   */
+  async setSink(deviceId) {
+    this.#sink = deviceId;
+    const others = [...this.#tiles.values()].filter((tile) => !tile.self);
+    await Promise.all(others.map((tile) => tile.video.setSinkId?.(deviceId)));
+  }
+
   /** Shows a reaction on the tile of `id` for a few seconds. */
   react(id, reaction) {
     const tile = this.#tiles.get(id);
@@ -204,6 +222,7 @@ export class Grid {
     video.muted = self; // never play our own microphone back
     video.dataset.self = String(self);
     video.setAttribute('aria-hidden', 'true');
+    if (!self && this.#sink) video.setSinkId?.(this.#sink).catch((err) => console.warn('haven: speaker', err?.name));
 
     const placeholder = document.createElement('div');
     placeholder.className = 'tile-placeholder';

@@ -1,5 +1,5 @@
 // The join screen's extras: the room's title and guidelines (GET /api/rooms/{id}) with the
-// "I agree" control, and the choice of microphone and camera once the browser lists them.
+// "I agree" control (the choice of microphone and camera is devices.js's).
 
 const $ = (id) => document.getElementById(id);
 
@@ -44,35 +44,4 @@ export function checkAgreement() {
   $('agree-input').setAttribute('aria-invalid', 'true');
   $('agree-input').focus();
   return false;
-}
-
-/**
- * Fills the device selects once the browser names its devices (after a device was allowed).
- * A select appears only when there is a choice to make.
- */
-export async function refreshDevices(current) {
-  if (!navigator.mediaDevices?.enumerateDevices) return;
-  let devices;
-  try {
-    devices = await navigator.mediaDevices.enumerateDevices();
-  } catch {
-    return;
-  }
-  let any = false;
-  for (const [kind, input] of [['audio', 'audioinput'], ['video', 'videoinput']]) {
-    const list = devices.filter((d) => d.kind === input && d.deviceId);
-    const select = $(`${kind}-device`);
-    select.replaceChildren();
-    list.forEach((d, i) => {
-      const option = document.createElement('option');
-      option.value = d.deviceId;
-      option.textContent = d.label || `${kind === 'audio' ? 'Microphone' : 'Camera'} ${i + 1}`;
-      select.append(option);
-    });
-    if (current[kind] && list.some((d) => d.deviceId === current[kind])) select.value = current[kind];
-    const show = list.length > 1;
-    $(`${kind}-device-field`).hidden = !show;
-    any ||= show;
-  }
-  $('device-pickers').hidden = !any;
 }

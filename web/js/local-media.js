@@ -12,12 +12,16 @@ export class LocalMedia {
   stream = new MediaStream();
   /** @type {{audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} */
   tracks = { audio: null, video: null };
-  /** The chosen device of each kind ('' = the browser's default). */
+  /** The device of each kind to open, then the one open ('' = the browser's default). */
   deviceIds = { audio: '', video: '' };
 
-  /** @param {(kind: string) => void} onEnded a device stopped by itself (unplugged, revoked) */
-  constructor(onEnded = () => {}) {
+  /**
+   * @param {(kind: string) => void} onEnded a device stopped by itself (unplugged, revoked)
+   * @param {{audio?: string, video?: string}} deviceIds the devices to open ('' or none: the default)
+   */
+  constructor(onEnded = () => {}, deviceIds = {}) {
     this.onEnded = onEnded;
+    this.deviceIds = { audio: deviceIds.audio ?? '', video: deviceIds.video ?? '' };
   }
 
   isOn(kind) {
@@ -31,10 +35,16 @@ export class LocalMedia {
     if (!navigator.mediaDevices?.getUserMedia) {
       throw new DOMException('This browser cannot use a microphone or camera here.', 'NotSupportedError');
     }
-    const wanted = this.deviceIds[kind]
-      ? { ...CONSTRAINTS[kind], deviceId: { exact: this.deviceIds[kind] } }
-      : CONSTRAINTS[kind];
-    const media = await navigator.mediaDevices.getUserMedia({ [kind]: wanted });
+    let media;
+    try {
+      const wanted = this.deviceIds[kind] ? { ...CONSTRAINTS[kind], deviceId: { exact: this.deviceIds[kind] } } : CONSTRAINTS[kind];
+      media = await navigator.mediaDevices.getUserMedia({ [kind]: wanted });
+    } catch (err) {
+      // The chosen device is gone (unplugged, or chosen in an earlier meeting): the default then.
+      if (!this.deviceIds[kind] || !['NotFoundError', 'OverconstrainedError'].includes(err?.name)) throw err;
+      this.deviceIds[kind] = '';
+      media = await navigator.mediaDevices.getUserMedia({ [kind]: CONSTRAINTS[kind] });
+    }
     const track = media.getTracks().find((t) => t.kind === kind);
     if (!track) throw new DOMException('No device was found.', 'NotFoundError');
     track.addEventListener('ended', () => {
@@ -43,19 +53,29 @@ export class LocalMedia {
         this.onEnded(kind);
       }
     });
+    this.attach(kind, track);
+    return track;
+  }
+
+  /** Holds `track` (one opened by `enable`) as the open device of `kind`. */
+  attach(kind, track) {
     this.tracks[kind] = track;
     this.stream.addTrack(track);
     const settings = track.getSettings?.() ?? {};
     if (settings.deviceId) this.deviceIds[kind] = settings.deviceId;
-    return track;
   }
 
   disable(kind) {
+    this.detach(kind)?.stop();
+  }
+
+  /** Lets go of the track of `kind` without stopping it (the caller stops it); returns it. */
+  detach(kind) {
     const track = this.tracks[kind];
-    if (!track) return;
+    if (!track) return null;
     this.tracks[kind] = null;
     this.stream.removeTrack(track);
-    track.stop();
+    return track;
   }
 
   stopAll() {

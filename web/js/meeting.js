@@ -11,18 +11,19 @@
 //
 // Data flows one way: a server message or a click changes the state, then the views show it.
 
+import { confirmStep } from './confirm.js';
 import { REACTIONS } from './grid.js';
 import { checkAgreement } from './join-screen.js';
 import { screenFor } from './messages.js';
-import { installShortcuts } from './shortcuts.js';
+import { installShortcuts, setShortcutsOn, shortcutsOn } from './shortcuts.js';
 import { watchSpeakers } from './speaker.js';
 import { announce } from './announce.js';
 import { handleSpeaker } from './meeting/handlers.js';
 import { installTestHooks } from './meeting/hooks.js';
-import { chooseDevice, renderMedia, toggle } from './meeting/media.js';
+import { chooseDevice, devicesChanged, refreshDevices, renderMedia, toggle } from './meeting/media.js';
 import { backToJoin, join, leave, loadRoomInfo, networkChanged } from './meeting/session.js';
 import { app, send } from './meeting/state.js';
-import { $, chat, clearNameError, grid, renderLayout, setState, showProblem, togglePanel } from './meeting/views.js';
+import { $, chat, clearNameError, grid, renderLayout, renderShortcuts, setState, showProblem, togglePanel } from './meeting/views.js';
 
 export { checkName, keyFromHash, roomFromPath } from './meeting/state.js';
 
@@ -43,6 +44,34 @@ function toggleChat() {
     chat.markRead();
     $('chat-input').focus();
   }
+}
+
+/** The person's own settings (devices, shortcuts), from "More"; the lists are read afresh. */
+function toggleMySettings() {
+  closeMoreMenu();
+  const open = togglePanel('my-settings-button', 'my-settings-panel');
+  if (open) {
+    refreshDevices();
+    $('my-settings-heading').focus();
+  }
+}
+
+/** Leaving asks first (a slip would drop the person out mid-share); it harms no one else. */
+async function confirmLeave() {
+  const sure = await confirmStep({
+    title: 'Leave the meeting?',
+    text: 'The meeting goes on for everyone else.',
+    action: 'Leave',
+    danger: false,
+  });
+  if (sure) leave();
+}
+
+/** The skip link: past the tiles and the panels to the first control of the bar. */
+function skipToControls(event) {
+  event.preventDefault();
+  const first = [...$('meeting-controls').querySelectorAll('button')].find((b) => b.getClientRects().length > 0);
+  (first ?? $('meeting-controls')).focus();
 }
 
 /** Pins `id` (shown large in either layout), or unpins them. */
@@ -107,7 +136,18 @@ async function init() {
   for (const button of document.querySelectorAll('[data-toggle]')) {
     button.addEventListener('click', () => toggle(button.dataset.toggle));
   }
-  $('leave-button').addEventListener('click', leave);
+  $('leave-button').addEventListener('click', confirmLeave);
+  $('skip-link').addEventListener('click', skipToControls);
+  $('my-settings-button').addEventListener('click', toggleMySettings);
+  $('my-settings-close').addEventListener('click', () => {
+    togglePanel('my-settings-button', 'my-settings-panel', false);
+    $('more-button').focus();
+  });
+  $('shortcuts-input').addEventListener('change', () => {
+    setShortcutsOn($('shortcuts-input').checked);
+    renderShortcuts(shortcutsOn());
+  });
+  navigator.mediaDevices?.addEventListener?.('devicechange', devicesChanged);
   $('waiting-leave-button').addEventListener('click', leave);
   $('hand-button').addEventListener('click', toggleHand);
   $('chat-button').addEventListener('click', toggleChat);
@@ -148,6 +188,7 @@ async function init() {
     },
     () => app.state === 'joined',
   );
+  renderShortcuts(shortcutsOn());
   $('rejoin-button').addEventListener('click', backToJoin);
   $('retry-button').addEventListener('click', backToJoin);
   $('sound-button').addEventListener('click', () => {

@@ -179,6 +179,15 @@ export async function waitForTile(page, id, name, timeout = CONNECT_TIMEOUT) {
   );
 }
 
+/** Presses Leave and answers "Leave the meeting?" with Leave; resolves on the "You left" screen. */
+export async function leaveMeeting(page) {
+  await page.bringToFront();
+  await page.click('#leave-button');
+  await page.waitForSelector('#confirm-dialog[open]', { timeout: CONNECT_TIMEOUT });
+  await page.click('#confirm-ok');
+  await page.waitForFunction(() => window.haven.state === 'left', { timeout: CONNECT_TIMEOUT, polling: 100 });
+}
+
 export async function screenshot(page, name, { fullPage = true } = {}) {
   // A background tab never paints, and capturing it would wait for a frame forever.
   await page.bringToFront();

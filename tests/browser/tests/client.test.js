@@ -12,6 +12,7 @@ import {
   expectMediaFrom,
   inbound,
   joinMeeting,
+  leaveMeeting,
   screenshot,
   waitForTile,
 } from '../lib/meeting.js';
@@ -93,7 +94,7 @@ test('leaving_shows_the_left_screen_and_removes_the_tile_for_others', async () =
   const bea = await joinMeeting(pageB, room.join_url, 'Bea', { audio: false, video: true });
   await waitForTile(pageA, bea.id, 'Bea');
 
-  await pageB.click('#leave-button');
+  await leaveMeeting(pageB);
   assert.equal(await pageB.evaluate(() => window.haven.state), 'left');
   assert.ok(await visible(pageB, '#screen-left'));
   assert.equal(await pageB.evaluate(() => window.haven.pc), null);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launchChromium } from '../lib/browsers.js';
-import { assertNoPageErrors, CONNECT_TIMEOUT, expectMediaFrom, joinMeeting, screenshot, waitForTile } from '../lib/meeting.js';
+import { assertNoPageErrors, CONNECT_TIMEOUT, expectMediaFrom, joinMeeting, leaveMeeting, screenshot, waitForTile } from '../lib/meeting.js';
 import { startRelay } from '../lib/proxy.js';
 import { startServer } from '../lib/server.js';
 
@@ -195,7 +195,7 @@ test('a_slow_join_shows_on_the_button_at_once_and_as_a_joining_screen_after_a_mo
     relay.release();
     await wait(page, () => window.haven.state === 'joined' && !document.getElementById('screen-meeting').hidden);
     // Back on the join screen later, the button is a plain Join button again.
-    await click(page, '#leave-button');
+    await leaveMeeting(page);
     await click(page, '#rejoin-button');
     await wait(page, () => window.haven.state === 'join');
     assert.deepEqual(

@@ -7,19 +7,22 @@
 // microphone the person never switched on is never opened; leaving closes everything.
 
 import { announce } from '../announce.js';
-import { refreshDevices } from '../join-screen.js';
+import { listDevices, rememberDevice, storedDevices } from '../devices.js';
 import { LocalMedia, mediaErrorText } from '../local-media.js';
 import { sentenceFor } from '../messages.js';
 import { KINDS } from '../peer.js';
 import { micFailed, watchMic } from './mic.js';
 import { app, MIC_REFUSAL_CODE, micRefusal } from './state.js';
-import { renderMedia as renderMediaView, renderSelf as renderSelfView } from './views.js';
+import { grid, renderMedia as renderMediaView, renderSelf as renderSelfView } from './views.js';
 
+const DEVICE_WORD = { audio: 'microphone', video: 'camera', output: 'speaker' };
 
-export const local = new LocalMedia((kind) => {
-  announce(`Your ${kind === 'audio' ? 'microphone' : 'camera'} stopped.`, { visible: true });
-  enqueueMedia(() => applyMedia(kind, false));
-});
+/** The devices chosen in an earlier meeting are the ones opened (the default if they are gone). */
+export const local = new LocalMedia((kind) => enqueueMedia(() => deviceLost(kind)), storedDevices());
+grid.setSink(storedDevices().output ?? '').catch(() => {});
+
+/** Fills the device lists, the devices in use selected; resolves to the lists (or null). */
+export const refreshDevices = () => listDevices({ ...local.deviceIds, output: grid.sink });
 
 export const renderMedia = () => {
   watchMic(local.tracks.audio);
@@ -55,7 +58,7 @@ export async function applyMedia(kind, on) {
     }
   }
   app.want[kind] = on;
-  const devicesListed = on ? refreshDevices(local.deviceIds) : null;
+  const devicesListed = on ? refreshDevices() : null;
   // Never renegotiate: the sender exists since the first offer; only its track changes.
   await app.peer?.replaceTrack(kind, on ? local.tracks[kind] : null);
   if (!on && !(kind === 'audio' && app.state === 'joined')) local.disable(kind);
@@ -78,23 +81,84 @@ export function sendMediaState(kinds = KINDS) {
   }
 }
 
-/** A different microphone or camera was picked: reopen it if it is on. */
+/** A microphone, camera or speaker was picked (join screen or settings): used now, and next time. */
 export function chooseDevice(kind, deviceId) {
+  rememberDevice(kind, deviceId);
+  if (kind === 'output') return enqueueMedia(() => setSpeaker(deviceId));
+  return enqueueMedia(() => switchDevice(kind, deviceId));
+}
+
+/**
+ * Opens device `deviceId` ('' = the default) of `kind` in place of the open one, if one is
+ * open (`open`: a track that has just ended was). The new track goes on the sender only while
+ * the person is heard or seen: a muted microphone stays muted (measured here, never sent),
+ * and the camera keeps its simulcast layers (replaceTrack leaves the sender's encodings as
+ * they are). The old track stops once the new one is on the sender, so the others lose no
+ * sound or picture, or first when a device cannot be opened twice (a phone's camera). False
+ * when the new device could not be opened: the person is told, and the old one, if still
+ * working, stays.
+ */
+async function switchDevice(kind, deviceId, open = local.isOn(kind)) {
   local.deviceIds[kind] = deviceId;
-  return enqueueMedia(async () => {
-    if (!local.isOn(kind)) return;
-    local.disable(kind);
-    if (app.want[kind]) {
-      await applyMedia(kind, true);
-      return;
-    }
-    // An open but muted microphone is reopened muted: measured, not sent.
+  if (!open) return true;
+  const old = local.detach(kind);
+  try {
     try {
       await local.enable(kind);
     } catch (err) {
-      console.warn('haven: getUserMedia', err?.name);
+      if (err?.name !== 'NotReadableError' || !old) throw err;
+      old.stop();
+      await local.enable(kind);
     }
-    renderMedia();
+  } catch (err) {
+    console.warn('haven: getUserMedia', err?.name);
+    announce(mediaErrorText(kind, err), { visible: true });
+    if (old?.readyState === 'live') local.attach(kind, old);
+    else await applyMedia(kind, false);
+    await refreshDevices();
+    return false;
+  }
+  if (app.want[kind]) await app.peer?.replaceTrack(kind, local.tracks[kind]);
+  old?.stop();
+  renderMedia();
+  await refreshDevices();
+  return true;
+}
+
+/** The meeting's sound on speaker `deviceId` ('' = the default), or the default if refused. */
+async function setSpeaker(deviceId) {
+  try {
+    await grid.setSink(deviceId);
+  } catch (err) {
+    console.warn('haven: speaker', err?.name);
+    announce(`That speaker can't be used here. The meeting plays on the default speaker.`, { visible: true });
+    await grid.setSink('').catch(() => {});
+  }
+  await refreshDevices();
+}
+
+/**
+ * A device in use stopped by itself (unplugged, or taken by another app): the default one
+ * instead, or, when there is none, off with the reason.
+ */
+async function deviceLost(kind) {
+  const word = DEVICE_WORD[kind];
+  if (await switchDevice(kind, '', true)) announce(`Your ${word} was disconnected. Haven is using the default ${word} now.`, { visible: true });
+}
+
+/** A device came or went (`devicechange`): the lists follow, and a device in use that went is replaced. */
+export function devicesChanged() {
+  return enqueueMedia(async () => {
+    const lists = await refreshDevices();
+    if (!lists) return;
+    for (const kind of KINDS) {
+      const id = local.deviceIds[kind];
+      if (local.isOn(kind) && id && !lists[kind].includes(id)) await deviceLost(kind);
+    }
+    if (grid.sink && !lists.output.includes(grid.sink)) {
+      await setSpeaker('');
+      announce('Your speaker was disconnected. The meeting plays on the default speaker now.', { visible: true });
+    }
   });
 }
 

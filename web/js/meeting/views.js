@@ -59,6 +59,8 @@ export function show(screen) {
 
 export function setState(state) {
   app.state = state;
+  // A question about the meeting ("Leave the meeting?", "Remove Ann?") goes with it.
+  if (state !== 'joined') $('confirm-dialog')?.close();
   setJoinBusy(false);
   show(state === 'joined' ? 'meeting' : state);
 }
@@ -229,6 +231,24 @@ export function renderSelf(localTracks) {
   const track = localTracks.video;
   grid.attach(app.you.id, track ? new MediaStream([track]) : null);
   renderLayout();
+  renderWho();
+}
+
+/** "Who is here (N)", for everyone: me first, then the others as they came. Names only as text. */
+function renderWho() {
+  const people = [{ ...app.you, name: `${app.you.name} (you)` }, ...others()];
+  $('who-count').textContent = `(${people.length})`;
+  $('who-list').replaceChildren(...people.map((p) => Object.assign(document.createElement('li'), { textContent: p.name })));
+}
+
+/** The single-key shortcuts on or off: the setting, the line that lists them, and what the buttons announce. */
+export function renderShortcuts(on) {
+  $('shortcuts-input').checked = on;
+  $('shortcuts-line').hidden = !on;
+  for (const button of document.querySelectorAll('[data-keyshortcut]')) {
+    if (on) button.setAttribute('aria-keyshortcuts', button.dataset.keyshortcut);
+    else button.removeAttribute('aria-keyshortcuts');
+  }
 }
 
 /** The tiles' layout (state.js mainTile): who is large, my own tile shown or not, the view toggles. */
@@ -283,6 +303,7 @@ export function renderPeople() {
   if (isStaff()) staff.renderPeople(others());
   renderChatTargets();
   renderLayout();
+  if (app.you) renderWho();
 }
 
 export function renderRoomTitle() {
