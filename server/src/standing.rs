@@ -26,6 +26,7 @@ pub fn settings(config: &Config, meeting: &MeetingRecord) -> RoomSettings {
         auto_mute_on_expiry: s.auto_mute_on_expiry,
         chat_enabled: s.chat_enabled,
         member_private_messages: s.member_private_messages,
+        readings: Vec::new(),
     };
     crate::hub::declared_settings(config, &as_declared)
 }

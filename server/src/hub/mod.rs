@@ -632,6 +632,7 @@ fn settings_from(defaults: &RoomDefaults, max_participants: usize) -> RoomSettin
         share_earlier_chat: false,
         member_private_messages: defaults.member_private_messages,
         max_participants,
+        readings: Vec::new(),
     }
 }
 
@@ -649,6 +650,11 @@ pub fn declared_settings(config: &Config, room: &DeclaredRoom) -> RoomSettings {
     s.auto_mute_on_expiry = room.auto_mute_on_expiry.unwrap_or(s.auto_mute_on_expiry);
     s.chat_enabled = room.chat_enabled.unwrap_or(s.chat_enabled);
     s.member_private_messages = room.member_private_messages.unwrap_or(s.member_private_messages);
+    s.readings = room
+        .readings
+        .iter()
+        .map(|r| crate::room::ReadingText { title: r.title.clone(), text: r.text.clone() })
+        .collect();
     s
 }
 
@@ -848,6 +854,35 @@ mod standing_tests {
             Ok(ServerMessage::Joined(joined)) => Ok(joined.you.role),
             _ => panic!("joined first"),
         }
+    }
+
+    #[test]
+    fn a_config_rooms_readings_follow_its_guidelines_in_the_joined_snapshot() {
+        let toml = r#"
+            [[room]]
+            id = "tuesday"
+            guidelines = "Be kind."
+            readings = [{ title = "Preamble", text = "One.\n\nTwo." }]
+        "#;
+        let config = Config::from_toml(toml, "test").unwrap();
+        let mut hub = hub(config);
+        let room = hub.config.declared_rooms[0].clone();
+        hub.add_meeting(room.id.clone(), declared_settings(&hub.config, &room), Vec::new(), false);
+        let (request, mut rx) = super::test_join_request("tuesday", "Sam".into(), None);
+        hub.join(request).unwrap();
+        let Ok(ServerMessage::Joined(joined)) = rx.try_recv() else { panic!("joined first") };
+        let titles: Vec<_> = joined.readings.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles, ["Our guidelines", "Preamble"]);
+        assert_eq!(joined.readings[1].text, "One.\n\nTwo.");
+    }
+
+    #[test]
+    fn a_config_reading_over_the_cap_is_refused_at_start() {
+        let text = "x".repeat(crate::room::MAX_READING_CHARS + 1);
+        let toml = format!("[[room]]\nid = \"tuesday\"\nreadings = [{{ title = \"Long\", text = \"{text}\" }}]\n");
+        let config = Config::from_toml(&toml, "test").unwrap();
+        let error = check_declared_rooms(&config).unwrap_err().to_string();
+        assert!(error.contains("tuesday") && error.contains("too long"), "{error}");
     }
 
     #[test]
