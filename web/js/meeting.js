@@ -22,7 +22,7 @@ import { installTestHooks } from './meeting/hooks.js';
 import { chooseDevice, renderMedia, toggle } from './meeting/media.js';
 import { backToJoin, join, leave, loadRoomInfo, networkChanged } from './meeting/session.js';
 import { app, send } from './meeting/state.js';
-import { $, chat, clearNameError, grid, renderLayout, setState, showProblem, togglePanel } from './meeting/views.js';
+import { $, chat, clearNameError, grid, readings, renderLayout, setState, showProblem, togglePanel } from './meeting/views.js';
 
 export { checkName, keyFromHash, roomFromPath } from './meeting/state.js';
 
@@ -114,6 +114,10 @@ async function init() {
   $('staff-button').addEventListener('click', () => {
     closeMoreMenu();
     togglePanel('staff-button', 'staff-panel');
+  });
+  $('readings-button').addEventListener('click', () => {
+    closeMoreMenu();
+    readings.toggle();
   });
   installMoreMenu();
   window.addEventListener('online', networkChanged);

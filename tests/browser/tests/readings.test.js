@@ -1,0 +1,202 @@
+// Readings in real pages (issue 22): the chair shows a reading from the config file and it
+// opens on every member's page, Chromium and Firefox, as text (a `<script>` in it stays
+// words); the highlight and the "who is reading" line move everywhere; a member whose page
+// sends the staff message is refused; a member on a 360×640 phone opens the guidelines
+// themselves and can reach the close button; axe passes with the panel open.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { seriousViolations } from '../lib/axe.js';
+import { launchChromium, launchFirefox } from '../lib/browsers.js';
+import { assertNoPageErrors, CONNECT_TIMEOUT, joinMeeting } from '../lib/meeting.js';
+import { ARTIFACTS, startServer } from '../lib/server.js';
+
+const KEY = 'readings-secret';
+const KEY_SHA256 = '787352a193ad348a2addcee9d17212fafd4a547b20c0180db433bdff43fa9fe6';
+const GUIDELINES = 'What is said here stays here.\n\nWe share for about three minutes.';
+const PREAMBLE = [
+  'We are glad you are here.',
+  'Sharing is never required.\nListening is enough.',
+  '<script>window.__injected = true</script><b>not bold</b>',
+];
+const CONFIG = `
+[[room]]
+id = "readings"
+title = "Tuesday evening"
+facilitator_key_sha256 = "${KEY_SHA256}"
+guidelines = ${JSON.stringify(GUIDELINES)}
+readings = [{ title = "Preamble", text = ${JSON.stringify(PREAMBLE.join('\n\n'))} }]
+`;
+const PHONE = { width: 360, height: 640 };
+const poll = { timeout: CONNECT_TIMEOUT, polling: 200 };
+const skipFirefox = process.env.HAVEN_SKIP_FIREFOX === '1';
+
+let server;
+let chromium;
+let firefox;
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const config = path.join(ARTIFACTS, 'readings.toml');
+  writeFileSync(config, CONFIG);
+  server = await startServer('readings', { env: { HAVEN_CONFIG: config } });
+  chromium = await launchChromium();
+  if (!skipFirefox) firefox = await launchFirefox();
+});
+after(async () => {
+  await chromium?.close().catch(() => {});
+  await firefox?.close().catch(() => {});
+  await server?.stop();
+});
+
+const memberUrl = () => `${server.url}/m/readings`;
+const chairUrl = () => `${server.url}/m/readings#key=${KEY}`;
+
+async function click(page, selector) {
+  await page.bringToFront();
+  await page.click(selector);
+}
+
+/** More → Readings, then the reading titled `title` from the list. */
+async function openReading(page, title) {
+  await page.bringToFront();
+  if (await page.$eval('#reading-panel', (p) => p.hidden)) {
+    if (!(await page.$eval('#readings-button', (b) => b.getClientRects().length > 0))) await page.click('#more-button');
+    await page.click('#readings-button');
+  }
+  await page.waitForFunction(() => !document.getElementById('reading-index').hidden, poll);
+  const opened = await page.$$eval(
+    '#reading-list button',
+    (buttons, title) => {
+      const b = buttons.find((x) => x.firstChild?.textContent === title);
+      b?.click();
+      return !!b;
+    },
+    title,
+  );
+  assert.ok(opened, `no "${title}" in the readings list`);
+  await page.waitForFunction((t) => document.getElementById('reading-heading').textContent === t, poll, title);
+}
+
+/** What the page shows of the open reading: heading, paragraphs, highlight, status line. */
+function panel(page) {
+  return page.evaluate(() => {
+    const box = document.getElementById('reading-text');
+    const paragraphs = [...box.querySelectorAll('p')];
+    return {
+      open: !document.getElementById('reading-panel').hidden,
+      heading: document.getElementById('reading-heading').textContent,
+      paragraphs: paragraphs.map((p) => p.textContent),
+      current: paragraphs.findIndex((p) => p.classList.contains('is-current')),
+      status: document.getElementById('reading-status').hidden ? '' : document.getElementById('reading-status').textContent,
+      elements: [...box.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()),
+      injected: window.__injected === true,
+      staffTools: !document.getElementById('reading-staff').hidden,
+    };
+  });
+}
+
+const waitFor = (page, fn, arg) => page.waitForFunction(fn, poll, arg);
+
+test('a_reading_shown_by_the_chair_opens_for_every_member_as_text_and_follows_the_highlight', { timeout: 180_000 }, async (t) => {
+  if (skipFirefox) t.diagnostic('HAVEN_SKIP_FIREFOX=1: the Firefox member is left out');
+  const chair = await chromium.newPage();
+  await chair.setBypassCSP(true);
+  await joinMeeting(chair, chairUrl(), 'Chair', { audio: false, video: false });
+  const members = [];
+  const ana = await chromium.newPage();
+  await ana.setBypassCSP(true);
+  await joinMeeting(ana, memberUrl(), 'Ana', { audio: false, video: false });
+  members.push(['Ana (Chromium)', ana]);
+  if (firefox) {
+    const bo = await firefox.newPage();
+    await joinMeeting(bo, memberUrl(), 'Bo', { audio: false, video: false });
+    members.push(['Bo (Firefox)', bo]);
+  }
+
+  await openReading(chair, 'Preamble');
+  await click(chair, '#reading-show');
+  for (const [who, page] of members) {
+    await waitFor(page, () => window.haven.readings.shown !== null);
+    await waitFor(page, () => !document.getElementById('reading-panel').hidden);
+    const seen = await panel(page);
+    assert.equal(seen.heading, 'Preamble', who);
+    assert.deepEqual(seen.paragraphs, PREAMBLE, `${who}: the paragraphs, markup as words`);
+    assert.deepEqual(seen.elements, ['p', 'p', 'p'], `${who}: only paragraphs, no element from the text`);
+    assert.equal(seen.injected, false, `${who}: the script in the text did not run`);
+    assert.equal(seen.current, 0, `${who}: the first paragraph is highlighted`);
+    assert.equal(seen.status, 'Shown to everyone', who);
+    assert.equal(seen.staffTools, false, `${who}: a member gets no staff tools`);
+  }
+
+  // The chair names the reader and moves on: every page follows.
+  await chair.bringToFront();
+  await chair.type('#reading-reader', 'Ana');
+  await click(chair, '#reading-reader-form button[type="submit"]');
+  await waitFor(chair, () => window.haven.readings.shown?.reader === 'Ana');
+  await click(chair, '#reading-next');
+  await waitFor(chair, () => window.haven.readings.shown?.paragraph === 1);
+  for (const [who, page] of members) {
+    await waitFor(page, () => document.querySelector('#reading-text p.is-current')?.dataset.paragraph === '1');
+    const seen = await panel(page);
+    assert.equal(seen.status, 'Read by Ana · shown to everyone', who);
+    assert.equal(await page.$eval('#reading-text p.is-current', (p) => p.getAttribute('aria-current')), 'true', who);
+  }
+
+  // A member's page sending the staff's message is refused, and nothing moves.
+  for (const [who, page] of members) {
+    const { id } = await page.evaluate(() => window.haven.readings.shown);
+    await page.evaluate((id) => window.haven.sendAsIs({ type: 'show_reading', id, paragraph: 2 }), id);
+    await waitFor(page, () => window.haven.trace.some((m) => m.dir === 'in' && m.type === 'error' && m.code === 'not_permitted'));
+    assert.equal(await page.evaluate(() => window.haven.readings.shown.paragraph), 1, `${who}: the highlight did not move`);
+  }
+
+  // axe with the panel open: the chair's (with the staff tools) and a member's.
+  for (const [who, page] of [['chair', chair], ...members.slice(0, 1)]) {
+    const violations = await seriousViolations(page);
+    assert.deepEqual(violations, [], `${who}: ${JSON.stringify(violations, null, 1)}`);
+  }
+
+  // Stop showing: the panel that opened by itself closes everywhere.
+  await click(chair, '#reading-stop');
+  for (const [who, page] of members) {
+    await waitFor(page, () => document.getElementById('reading-panel').hidden);
+    assert.equal(await page.evaluate(() => window.haven.readings.shown), null, who);
+  }
+  for (const [who, page] of [['chair', chair], ...members]) assertNoPageErrors(page, who);
+  for (const [, page] of [['chair', chair], ...members]) await page.close().catch(() => {});
+});
+
+test('a_member_on_a_phone_opens_the_guidelines_and_can_reach_the_close_button', { timeout: 120_000 }, async () => {
+  const page = await chromium.newPage();
+  await page.setBypassCSP(true);
+  await page.setViewport({ ...PHONE, hasTouch: true, isMobile: true });
+  await joinMeeting(page, memberUrl(), 'Cy', { audio: false, video: false });
+  await openReading(page, 'Our guidelines');
+  const seen = await panel(page);
+  assert.deepEqual(seen.paragraphs, GUIDELINES.split('\n\n'));
+  assert.equal(seen.current, -1, 'nothing on show: no highlight');
+
+  // The panel fits the phone's width, and the close button is what a tap at its centre hits.
+  const fit = await page.evaluate(() => {
+    const r = document.getElementById('reading-panel').getBoundingClientRect();
+    return { left: r.left, right: r.right, width: document.documentElement.clientWidth };
+  });
+  assert.ok(fit.left >= 0 && fit.right <= fit.width, `the panel fits in ${fit.width}px: ${JSON.stringify(fit)}`);
+  const hit = await page.$eval('#reading-close', (b) => {
+    const r = b.getBoundingClientRect();
+    const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return { reached: b === at || b.contains(at), at: at?.id || at?.tagName, size: [r.width, r.height] };
+  });
+  assert.ok(hit.reached, `a tap at the close button's centre reaches ${hit.at}`);
+  assert.ok(hit.size[0] >= 44 && hit.size[1] >= 44, `a target a finger can hit: ${hit.size}`);
+
+  const violations = await seriousViolations(page);
+  assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
+
+  await page.tap('#reading-close');
+  await page.waitForFunction(() => document.getElementById('reading-panel').hidden, poll);
+  assertNoPageErrors(page, 'Cy');
+  await page.close().catch(() => {});
+});
