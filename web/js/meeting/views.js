@@ -256,6 +256,7 @@ export function renderRoles() {
   }
   queue.render();
   chat.refreshControls();
+  readings.render();
   renderChatTargets();
 }
 
