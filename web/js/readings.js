@@ -78,6 +78,20 @@ export class ReadingsPanel {
     $('reading-panel').addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && !this.editing) this.close();
     });
+    window.addEventListener('resize', () => {
+      if (this.isOpen) this.#fitAboveBar();
+    });
+  }
+
+  /**
+   * Ends the panel above the control bar, however many rows the bar wraps to, so the bar's
+   * buttons and the panel's own stay reachable (the stylesheet's `bottom` is the fallback).
+   */
+  #fitAboveBar() {
+    const bar = document.querySelector('#screen-meeting .controls');
+    const top = bar?.getBoundingClientRect().top ?? 0;
+    const panel = $('reading-panel');
+    panel.style.bottom = top > window.innerHeight / 3 && top < window.innerHeight ? `${window.innerHeight - top + 6}px` : '';
   }
 
   /** Opens the panel at reading `id`, or at the list when `id` is null. */
@@ -87,6 +101,7 @@ export class ReadingsPanel {
     this.openedByShow = byShow;
     this.editing = null;
     $('reading-panel').hidden = false;
+    this.#fitAboveBar();
     this.ctx.onOpen(true);
     this.render();
     if (id !== null && this.#shown()?.id === id) this.#scrollToCurrent({ smooth: false });

@@ -124,6 +124,11 @@ test('a_reading_shown_by_the_chair_opens_for_every_member_as_text_and_follows_th
 
   await openReading(chair, 'Preamble');
   await click(chair, '#reading-show');
+  await waitFor(chair, () => window.haven.readings.shown !== null).catch(async (err) => {
+    const seen = await chair.evaluate(() => ({ trace: window.haven.trace.slice(-8), panel: document.getElementById('reading-panel').outerHTML.slice(0, 3000) }));
+    err.message += ` (the chair's page: ${JSON.stringify(seen)})`;
+    throw err;
+  });
   for (const [who, page] of members) {
     await waitFor(page, () => window.haven.readings.shown !== null);
     await waitFor(page, () => !document.getElementById('reading-panel').hidden);
