@@ -44,9 +44,18 @@ export class ReadingsPanel {
     /** null, 'new', or the id of the reading being edited. */
     this.editing = null;
     this.#wire();
-    // The highlighted paragraph in view or not: "Back to where we are" when not.
+    /**
+     * Whether the text keeps the highlighted paragraph in view as it moves. The person's own
+     * scrolling stops it; "Back to where we are", or scrolling back to it, starts it again.
+     */
+    this.following = true;
+    this.currentVisible = true;
     this.observer = new IntersectionObserver((entries) => {
-      for (const entry of entries) this.#setFollowVisible(!entry.isIntersecting);
+      for (const entry of entries) {
+        this.currentVisible = entry.isIntersecting;
+        if (entry.isIntersecting) this.following = true;
+      }
+      this.#renderFollow();
     });
   }
 
@@ -57,7 +66,18 @@ export class ReadingsPanel {
   #wire() {
     $('reading-close').addEventListener('click', () => this.close());
     $('reading-back').addEventListener('click', () => this.open(null));
-    $('reading-follow').addEventListener('click', () => this.#scrollToCurrent());
+    $('reading-follow').addEventListener('click', () => {
+      this.following = true;
+      this.#scrollToCurrent();
+    });
+    // Only the person's own gestures stop following, not the scrolling this panel does.
+    const scrolledAway = () => {
+      this.following = false;
+    };
+    for (const type of ['wheel', 'touchmove', 'keydown']) $('reading-text').addEventListener(type, scrolledAway, { passive: true });
+    $('reading-text').addEventListener('pointerdown', (event) => {
+      if (event.offsetX > event.currentTarget.clientWidth) scrolledAway(); // on the scrollbar
+    });
     $('reading-show').addEventListener('click', () => this.#show(this.openId, 0));
     $('reading-prev').addEventListener('click', () => this.#step(-1));
     $('reading-next').addEventListener('click', () => this.#step(1));
@@ -100,6 +120,7 @@ export class ReadingsPanel {
     this.openId = id;
     this.openedByShow = byShow;
     this.editing = null;
+    this.following = true;
     $('reading-panel').hidden = false;
     this.#fitAboveBar();
     this.ctx.onOpen(true);
@@ -142,9 +163,8 @@ export class ReadingsPanel {
       announce(`Now reading together: ${reading?.title ?? 'a reading'}.`, { visible: !this.ctx.isStaff() });
       return;
     }
-    const following = this.isOpen && this.openId === shown.id && $('reading-follow').hidden;
     this.render();
-    if (following) this.#scrollToCurrent();
+    if (this.isOpen && this.openId === shown.id && this.following) this.#scrollToCurrent();
     if (before.reader !== shown.reader && shown.reader) announce(`${shown.reader} is reading.`);
   }
 
@@ -230,8 +250,9 @@ export class ReadingsPanel {
     });
     box.replaceChildren(...parts);
     const currentP = current === null ? null : parts[current];
+    this.currentVisible = true;
     if (currentP) this.observer.observe(currentP);
-    else this.#setFollowVisible(false);
+    this.#renderFollow();
   }
 
   #renderStaff(staff, reading, isShown) {
@@ -254,16 +275,18 @@ export class ReadingsPanel {
     $('reading-names').replaceChildren(...names);
   }
 
-  #setFollowVisible(visible) {
+  /** "Back to where we are": for a member who scrolled away from the highlight. */
+  #renderFollow() {
     const shown = this.#shown();
-    $('reading-follow').hidden = !(visible && shown && shown.id === this.openId);
+    $('reading-follow').hidden = this.following || this.currentVisible || shown?.id !== this.openId;
   }
 
   #scrollToCurrent({ smooth = true } = {}) {
     const p = $('reading-text').querySelector('p.is-current');
     if (!p) return;
-    const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-    p.scrollIntoView({ block: 'center', behavior: smooth && !reduce ? 'smooth' : 'auto' });
+    // A tab in the background may never finish a smooth scroll: it jumps there instead.
+    const calm = smooth && document.visibilityState === 'visible' && !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    p.scrollIntoView({ block: 'center', behavior: calm ? 'smooth' : 'auto' });
   }
 
   // -------------------------------------------------------------------------------------

@@ -212,3 +212,64 @@ test('a_member_on_a_phone_opens_the_guidelines_and_can_reach_the_close_button', 
   assertNoPageErrors(page, 'Cy');
   await page.close().catch(() => {});
 });
+
+test('the_chair_adds_a_long_reading_and_a_member_who_scrolled_away_gets_back_to_where_we_are', { timeout: 300_000 }, async () => {
+  const chair = await newPage(chromium);
+  await joinMeeting(chair, chairUrl(), 'Chair', { audio: false, video: false, agree: true });
+  const member = await newPage(chromium);
+  await member.setViewport({ ...PHONE, hasTouch: true, isMobile: true });
+  await joinMeeting(member, memberUrl(), 'Dee', { audio: false, video: false, agree: true });
+
+  // Added through the panel's own form: twelve paragraphs, more than a phone shows at once.
+  const paragraphs = Array.from({ length: 12 }, (_, i) => `Step ${i + 1}. We came to believe that we could carry on, one day at a time, together.`);
+  await openReading(chair, 'Preamble');
+  await click(chair, '#reading-back');
+  await click(chair, '#reading-add');
+  await chair.type('#reading-title-input', 'The steps');
+  await chair.$eval('#reading-text-input', (t, text) => { t.value = text; }, paragraphs.join('\n\n'));
+  await click(chair, '#reading-form button[type="submit"]');
+  await waitFor(chair, () => window.haven.readings.list.some((r) => r.title === 'The steps'));
+  await waitFor(member, () => window.haven.readings.list.some((r) => r.title === 'The steps'));
+  await openReading(chair, 'The steps');
+  await click(chair, '#reading-show');
+  await waitFor(member, () => document.getElementById('reading-heading').textContent === 'The steps');
+  for (let i = 0; i < 8; i++) {
+    await click(chair, '#reading-next');
+    await waitFor(chair, (n) => window.haven.readings.shown?.paragraph === n, i + 1);
+  }
+  // Following along, the member's panel brought the highlighted paragraph into view...
+  await waitFor(member, () => document.querySelector('#reading-text p.is-current')?.dataset.paragraph === '8');
+  const inView = () =>
+    member.$eval('#reading-text', (box) => {
+      const p = box.querySelector('p.is-current').getBoundingClientRect();
+      const b = box.getBoundingClientRect();
+      return p.bottom > b.top && p.top < b.bottom;
+    });
+  await member.waitForFunction(
+    () => {
+      const box = document.getElementById('reading-text');
+      const p = box.querySelector('p.is-current').getBoundingClientRect();
+      const b = box.getBoundingClientRect();
+      return p.bottom > b.top && p.top < b.bottom;
+    },
+    poll,
+  );
+  // ...then they scroll back to the start to re-read, and are offered the way back.
+  await member.bringToFront();
+  const box = await member.$eval('#reading-text', (b) => {
+    const r = b.getBoundingClientRect();
+    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+  });
+  await member.mouse.move(box.x, box.y);
+  await member.mouse.wheel({ deltaY: -20_000 });
+  await waitFor(member, () => !document.getElementById('reading-follow').hidden);
+  assert.equal(await inView(), false, 'scrolled away from the highlight');
+  await member.bringToFront();
+  await member.tap('#reading-follow');
+  await member.waitForFunction(() => document.getElementById('reading-follow').hidden, poll);
+  assert.equal(await inView(), true, '"Back to where we are" shows the highlighted paragraph');
+  assertNoPageErrors(chair, 'chair');
+  assertNoPageErrors(member, 'Dee');
+  await chair.close().catch(() => {});
+  await member.close().catch(() => {});
+});
