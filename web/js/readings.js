@@ -116,7 +116,6 @@ export class ReadingsPanel {
 
   /** Opens the panel at reading `id`, or at the list when `id` is null. */
   open(id, { byShow = false } = {}) {
-    const wasOpen = this.isOpen;
     this.openId = id;
     this.openedByShow = byShow;
     this.editing = null;
@@ -127,7 +126,9 @@ export class ReadingsPanel {
     this.render();
     if (id !== null && this.#shown()?.id === id) this.#scrollToCurrent({ smooth: false });
     else $('reading-text').scrollTop = 0;
-    if (!byShow || !wasOpen) $('reading-heading').focus({ preventScroll: true });
+    // Opened by staff, it takes no one's focus (a member may be typing in the chat); the
+    // announcement says it.
+    if (!byShow) $('reading-heading').focus({ preventScroll: true });
   }
 
   close() {

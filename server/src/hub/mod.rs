@@ -659,7 +659,7 @@ pub fn declared_settings(config: &Config, room: &DeclaredRoom) -> RoomSettings {
 }
 
 /// Each `[[room]]` as the room will hold it passes the room's own rules, the ones a live
-/// change by a facilitator meets (title and guidelines lengths, timer), so a file cannot
+/// change by a facilitator meets (title, guidelines and readings lengths, timer), so a file cannot
 /// start a meeting with settings no facilitator could set.
 pub fn check_declared_rooms(config: &Config) -> Result<(), crate::config::ConfigError> {
     for room in &config.declared_rooms {
