@@ -53,7 +53,7 @@ async fn staff_show_a_reading_members_follow_it_and_cannot_drive_it() -> Result<
     ensure!(shown["shown"] == json!({"id": preamble, "paragraph": 1}), "the highlight moved: {shown}");
 
     for attempt in [
-        json!({"type": "show_reading", "id": preamble, "paragraph": 0, "request_id": "x"}),
+        json!({"type": "show_reading", "id": preamble, "paragraph": 0}),
         json!({"type": "stop_reading"}),
         json!({"type": "add_reading", "title": "Mine", "text": "Hello"}),
     ] {
