@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
 use haven::room::{
-    BanId, MessageId, ParticipantId, PublicId, Reaction, Role, Room, RoomCommand, RoomSettings, SettingsPatch,
+    BanId, MessageId, ParticipantId, PublicId, Reaction, ReadingId, ReadingText, Role, Room, RoomCommand, RoomSettings, SettingsPatch,
     UnmutePermission,
 };
 use libfuzzer_sys::fuzz_target;
@@ -60,6 +60,11 @@ enum Op {
     ToFacilitators(String),
     CheckIn,
     Private(u8, String),
+    AddReading(String, String),
+    EditReading(u8, String, String),
+    RemoveReading(u8),
+    ShowReading(u8, u8, Option<String>),
+    StopReading,
 }
 
 fn who(n: u8) -> ParticipantId {
@@ -126,6 +131,11 @@ fn command(from: ParticipantId, op: Op) -> RoomCommand {
         Op::ToFacilitators(text) => C::MessageFacilitators { text },
         Op::CheckIn => C::RequestCheckIn,
         Op::Private(n, text) => C::PrivateMessage { to: who(n), text },
+        Op::AddReading(title, text) => C::AddReading { reading: ReadingText { title, text } },
+        Op::EditReading(n, title, text) => C::EditReading { id: ReadingId(u64::from(n % 8)), reading: ReadingText { title, text } },
+        Op::RemoveReading(n) => C::RemoveReading { id: ReadingId(u64::from(n % 8)) },
+        Op::ShowReading(n, paragraph, reader) => C::ShowReading { id: ReadingId(u64::from(n % 8)), paragraph: usize::from(paragraph % 8), reader },
+        Op::StopReading => C::StopReading,
     }
 }
 
@@ -158,6 +168,11 @@ fuzz_target!(|steps: Vec<Step>| {
             assert!(view.queue.iter().all(|q| present.contains(&&q.id)), "the queue names someone absent");
             if let Some(floor) = &view.floor {
                 assert!(present.contains(&&floor.holder), "the floor is held by someone absent");
+            }
+            assert!(view.readings.len() <= haven::room::MAX_READINGS, "more readings than the cap");
+            if let Some(shown) = &view.shown_reading {
+                let reading = view.readings.iter().find(|r| r.id == shown.id).expect("the shown reading is in the list");
+                assert!(shown.paragraph < haven::room::paragraph_count(&reading.text), "the highlight is past the text");
             }
         }
     }

@@ -204,6 +204,18 @@ pub struct DeclaredRoom {
     pub auto_mute_on_expiry: Option<bool>,
     pub chat_enabled: Option<bool>,
     pub member_private_messages: Option<bool>,
+    /// Texts the group reads together, after the guidelines: `readings = [{ title = "…",
+    /// text = "…" }]`; paragraphs are separated by blank lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<Reading>,
+}
+
+/// One reading of a `[[room]]` (or of a stored meeting).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reading {
+    pub title: String,
+    pub text: String,
 }
 
 #[derive(Debug, thiserror::Error)]

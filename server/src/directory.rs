@@ -158,6 +158,7 @@ mod tests {
             language: "en".into(),
             types: vec!["O".into(), "BE".into()],
             guidelines: String::new(),
+            readings: Vec::new(),
             settings: Default::default(),
             schedule,
             listed: true,

@@ -113,6 +113,20 @@ pub enum ClientMessage {
     MessageFacilitators { text: String },
     RequestCheckIn {},
     PrivateMessage { to: PublicId, text: String },
+
+    AddReading { title: String, text: String },
+    EditReading { id: u64, title: String, text: String },
+    RemoveReading { id: u64 },
+    /// Show a reading to everyone, or move its highlight (`paragraph`, 0-based) or change
+    /// the "who is reading" line (absent or empty: none).
+    ShowReading {
+        id: u64,
+        #[serde(default)]
+        paragraph: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reader: Option<String>,
+    },
+    StopReading {},
 }
 
 /// The `joined` message: the whole room as its recipient may see it.
@@ -147,6 +161,12 @@ pub struct Joined {
     /// Facilitators only: this meeting's bans.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bans: Vec<Ban>,
+    /// Every reading, in order (the guidelines' first when the room has guidelines).
+    #[serde(default)]
+    pub readings: Vec<Reading>,
+    /// The reading staff show to everyone now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_reading: Option<ShownReading>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
@@ -242,6 +262,19 @@ pub enum ServerMessage {
         id: PublicId,
         reaction: Reaction,
     },
+    /// A reading was added or edited.
+    ReadingSaved {
+        reading: Reading,
+    },
+    ReadingRemoved {
+        id: u64,
+    },
+    /// Staff show this reading to everyone, or moved its highlight or reader.
+    ReadingShown {
+        shown: ShownReading,
+    },
+    /// No reading is shown any more.
+    ReadingStopped {},
     /// What this member receives, whenever it changes: `paused` are the participants whose
     /// video the member's link cannot carry after the sound.
     Reception {
@@ -482,6 +515,24 @@ pub struct PrivateMessage {
     pub text: String,
 }
 
+/// A text the group reads together: plain text, paragraphs separated by blank lines.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Reading {
+    pub id: u64,
+    pub title: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ShownReading {
+    pub id: u64,
+    /// 0-based index of the highlighted paragraph.
+    pub paragraph: usize,
+    /// Who is reading, as staff wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -617,6 +668,21 @@ mod tests {
             (r#"{"type":"chat","text":"hi all"}"#, ClientMessage::Chat { text: "hi all".into() }),
             (r#"{"type":"delete_chat","id":4}"#, ClientMessage::DeleteChat { id: 4 }),
             (
+                r#"{"type":"add_reading","title":"Preamble","text":"One.\n\nTwo."}"#,
+                ClientMessage::AddReading { title: "Preamble".into(), text: "One.\n\nTwo.".into() },
+            ),
+            (
+                r#"{"type":"edit_reading","id":2,"title":"Preamble","text":"One."}"#,
+                ClientMessage::EditReading { id: 2, title: "Preamble".into(), text: "One.".into() },
+            ),
+            (r#"{"type":"remove_reading","id":2}"#, ClientMessage::RemoveReading { id: 2 }),
+            (
+                r#"{"type":"show_reading","id":2,"paragraph":3,"reader":"Sam"}"#,
+                ClientMessage::ShowReading { id: 2, paragraph: 3, reader: Some("Sam".into()) },
+            ),
+            (r#"{"type":"show_reading","id":2,"paragraph":0}"#, ClientMessage::ShowReading { id: 2, paragraph: 0, reader: None }),
+            (r#"{"type":"stop_reading"}"#, ClientMessage::StopReading {}),
+            (
                 r#"{"type":"message_facilitators","text":"can we talk?"}"#,
                 ClientMessage::MessageFacilitators { text: "can we talk?".into() },
             ),
@@ -693,6 +759,10 @@ mod tests {
         Floor { id: "p7f3a".into(), name: "Sam".into(), seconds_left: Some(180), expired: false }
     }
 
+    fn preamble() -> Reading {
+        Reading { id: 1, title: "Preamble".into(), text: "We are glad you are here.\n\nWhat is said here stays here.".into() }
+    }
+
     const FLOOR: &str = r#"{"id":"p7f3a","name":"Sam","seconds_left":180,"expired":false}"#;
 
     /// Every participant's outbox holds blocks of 32 messages whatever they are: one large
@@ -715,7 +785,7 @@ mod tests {
             ),
             (
                 format!(
-                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"standing":true,"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","role":"member","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"bans":[{{"id":3,"name":"Sam","at":1718045640}}],"request_id":"1"}}"#
+                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"standing":true,"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","role":"member","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"bans":[{{"id":3,"name":"Sam","at":1718045640}}],"readings":[{{"id":1,"title":"Preamble","text":"We are glad you are here.\n\nWhat is said here stays here."}}],"shown_reading":{{"id":1,"paragraph":1,"reader":"Sam"}},"request_id":"1"}}"#
                 ),
                 ServerMessage::Joined(Box::new(Joined {
                     you: sam(),
@@ -731,6 +801,8 @@ mod tests {
                     chat: vec![chat.clone()],
                     waiting: vec![ana()],
                     bans: vec![sam_banned()],
+                    readings: vec![preamble()],
+                    shown_reading: Some(ShownReading { id: 1, paragraph: 1, reader: Some("Sam".into()) }),
                     request_id: Some("1".into()),
                 })),
             ),
@@ -738,7 +810,7 @@ mod tests {
             // fields are left out, not sent empty.
             (
                 format!(
-                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"participants":[],"queue":[],"chat":[]}}"#
+                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"participants":[],"queue":[],"chat":[],"readings":[]}}"#
                 ),
                 ServerMessage::Joined(Box::new(Joined {
                     you: sam(),
@@ -754,6 +826,8 @@ mod tests {
                     chat: vec![],
                     waiting: vec![],
                     bans: vec![],
+                    readings: vec![],
+                    shown_reading: None,
                     request_id: None,
                 })),
             ),
@@ -865,6 +939,16 @@ mod tests {
                 r#"{"type":"reaction","id":"p7f3a","reaction":"heart"}"#.into(),
                 ServerMessage::Reaction { id: "p7f3a".into(), reaction: Reaction::Heart },
             ),
+            (
+                r#"{"type":"reading_saved","reading":{"id":1,"title":"Preamble","text":"We are glad you are here.\n\nWhat is said here stays here."}}"#.into(),
+                ServerMessage::ReadingSaved { reading: preamble() },
+            ),
+            (r#"{"type":"reading_removed","id":1}"#.into(), ServerMessage::ReadingRemoved { id: 1 }),
+            (
+                r#"{"type":"reading_shown","shown":{"id":1,"paragraph":0}}"#.into(),
+                ServerMessage::ReadingShown { shown: ShownReading { id: 1, paragraph: 0, reader: None } },
+            ),
+            (r#"{"type":"reading_stopped"}"#.into(), ServerMessage::ReadingStopped {}),
             (
                 r#"{"type":"reception","link":"poor","paused":["p7f3a","q2b9c"]}"#.into(),
                 ServerMessage::Reception { link: Link::Poor, paused: vec!["p7f3a".into(), "q2b9c".into()] },

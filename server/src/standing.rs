@@ -26,6 +26,11 @@ pub fn settings(config: &Config, meeting: &MeetingRecord) -> RoomSettings {
         auto_mute_on_expiry: s.auto_mute_on_expiry,
         chat_enabled: s.chat_enabled,
         member_private_messages: s.member_private_messages,
+        readings: meeting
+            .readings
+            .iter()
+            .map(|r| crate::config::Reading { title: r.title.clone(), text: r.text.clone() })
+            .collect(),
     };
     crate::hub::declared_settings(config, &as_declared)
 }

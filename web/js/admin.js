@@ -9,6 +9,7 @@ import { copyField } from './copy.js';
 import { api, kindWords } from './admin/api.js';
 import { admin, meetingBySlug } from './admin/state.js';
 import {
+  addReadingRow,
   buildFormChoices,
   clearError,
   fillForm,
@@ -216,6 +217,7 @@ function wire() {
   });
   $('meeting-form').addEventListener('submit', saveMeeting);
   $('cancel-edit').addEventListener('click', () => act(null, showList));
+  $('f-add-reading').addEventListener('click', addReadingRow);
   $('f-kind').addEventListener('change', showScheduleFields);
   for (const radio of document.querySelectorAll('input[name="opens"]')) radio.addEventListener('change', showScheduleFields);
   const markTouched = (event) => {

@@ -23,7 +23,7 @@ import { installTestHooks } from './meeting/hooks.js';
 import { chooseDevice, devicesChanged, refreshDevices, renderMedia, toggle } from './meeting/media.js';
 import { backToJoin, join, leave, loadRoomInfo, networkChanged } from './meeting/session.js';
 import { app, send } from './meeting/state.js';
-import { $, chat, clearNameError, grid, renderLayout, renderShortcuts, setState, showProblem, togglePanel } from './meeting/views.js';
+import { $, chat, clearNameError, grid, readings, renderLayout, renderShortcuts, setState, showProblem, togglePanel } from './meeting/views.js';
 
 export { checkName, keyFromHash, roomFromPath } from './meeting/state.js';
 
@@ -154,6 +154,10 @@ async function init() {
   $('staff-button').addEventListener('click', () => {
     closeMoreMenu();
     togglePanel('staff-button', 'staff-panel');
+  });
+  $('readings-button').addEventListener('click', () => {
+    closeMoreMenu();
+    readings.toggle();
   });
   installMoreMenu();
   window.addEventListener('online', networkChanged);

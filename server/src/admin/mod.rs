@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::hub::{HubCommand, HubHandle};
 use crate::limits::AddressLimits;
 use crate::schedule::Schedule;
-use crate::store::{MeetingEdit, MeetingRecord, MeetingSettings, NewMeeting, Store, StoreError};
+use crate::store::{MeetingEdit, MeetingRecord, MeetingSettings, NewMeeting, Reading, Store, StoreError};
 
 /// Longest description and label, in characters.
 const MAX_DESCRIPTION_CHARS: usize = 4000;
@@ -206,6 +206,9 @@ struct MeetingInput {
     types: Vec<String>,
     #[serde(default)]
     guidelines: String,
+    /// `[{title, text}]`, read together after the guidelines.
+    #[serde(default)]
+    readings: Vec<Reading>,
     #[serde(default)]
     settings: MeetingSettings,
     #[serde(default)]
@@ -222,6 +225,7 @@ struct MeetingPatch {
     language: Option<String>,
     types: Option<Vec<String>>,
     guidelines: Option<String>,
+    readings: Option<Vec<Reading>>,
     settings: Option<MeetingSettings>,
     /// Absent: unchanged; `null`: removed (always open).
     #[serde(default, deserialize_with = "present")]
@@ -303,6 +307,7 @@ async fn create_meeting(State(state): State<AdminState>, headers: HeaderMap, jso
         language: input.language,
         types: meeting_types(&input.types)?,
         guidelines: input.guidelines,
+        readings: input.readings,
         settings: input.settings,
         schedule: input.schedule,
         listed: input.listed,
@@ -314,6 +319,7 @@ async fn create_meeting(State(state): State<AdminState>, headers: HeaderMap, jso
         language: new.language.clone(),
         types: new.types.clone(),
         guidelines: new.guidelines.clone(),
+        readings: new.readings.clone(),
         settings: new.settings.clone(),
         schedule: new.schedule.clone(),
         listed: new.listed,
@@ -350,6 +356,7 @@ async fn edit_meeting(
         language: patch.language,
         types: patch.types.as_deref().map(meeting_types).transpose()?,
         guidelines: patch.guidelines,
+        readings: patch.readings,
         settings: patch.settings,
         schedule: patch.schedule,
         listed: patch.listed,
@@ -365,7 +372,7 @@ async fn apply_edit(state: &AdminState, store: &Store, headers: &HeaderMap, slug
     macro_rules! set {
         ($($f:ident),*) => { $( if let Some(v) = &edit.$f { after.$f = v.clone(); } )* };
     }
-    set!(title, description, language, guidelines, schedule);
+    set!(title, description, language, guidelines, readings, schedule);
     if let Some(s) = &edit.settings {
         after.settings.merge(s);
     }

@@ -10,6 +10,7 @@ fn meeting(slug: &str, schedule: Option<Schedule>) -> MeetingRecord {
         // `S` again (the language's type) is not repeated in the feed.
         types: vec!["O".into(), "D".into(), "S".into()],
         guidelines: String::new(),
+        readings: Vec::new(),
         settings: MeetingSettings::default(),
         schedule,
         listed: true,

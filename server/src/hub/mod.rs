@@ -695,6 +695,7 @@ fn settings_from(defaults: &RoomDefaults, max_participants: usize) -> RoomSettin
         share_earlier_chat: false,
         member_private_messages: defaults.member_private_messages,
         max_participants,
+        readings: Vec::new(),
     }
 }
 
@@ -712,11 +713,16 @@ pub fn declared_settings(config: &Config, room: &DeclaredRoom) -> RoomSettings {
     s.auto_mute_on_expiry = room.auto_mute_on_expiry.unwrap_or(s.auto_mute_on_expiry);
     s.chat_enabled = room.chat_enabled.unwrap_or(s.chat_enabled);
     s.member_private_messages = room.member_private_messages.unwrap_or(s.member_private_messages);
+    s.readings = room
+        .readings
+        .iter()
+        .map(|r| crate::room::ReadingText { title: r.title.clone(), text: r.text.clone() })
+        .collect();
     s
 }
 
 /// Each `[[room]]` as the room will hold it passes the room's own rules, the ones a live
-/// change by a facilitator meets (title and guidelines lengths, timer), so a file cannot
+/// change by a facilitator meets (title, guidelines and readings lengths, timer), so a file cannot
 /// start a meeting with settings no facilitator could set.
 pub fn check_declared_rooms(config: &Config) -> Result<(), crate::config::ConfigError> {
     for room in &config.declared_rooms {
@@ -806,7 +812,7 @@ mod slow_session_tests {
     #[tokio::test]
     async fn a_session_whose_queue_overflows_is_told_to_close_and_its_place_is_kept() {
         let hub = hub();
-        let room = hub.ask(|reply| HubCommand::CreateRoom { reply }).await.unwrap().unwrap().id;
+        let room = hub.ask(|reply| HubCommand::CreateRoom { title: None, reply }).await.unwrap().unwrap().id;
         // Pat's session reads nothing: a queue of one fills at once.
         let (pat_outbox, mut pat_rx) = mpsc::channel(1);
         let pat_overflow = Arc::new(Notify::new());
@@ -860,8 +866,8 @@ mod sweep_tests {
     #[test]
     fn rooms_made_and_never_joined_go_after_an_hour_and_used_ones_after_six() {
         let mut hub = hub();
-        let unused = hub.create_room().unwrap().id;
-        let used = hub.create_room().unwrap().id;
+        let unused = hub.create_room(None).unwrap().id;
+        let used = hub.create_room(None).unwrap().id;
         let sam = join(&mut hub, &used);
         hub.leave(sam);
         let now = Instant::now();
@@ -877,7 +883,7 @@ mod sweep_tests {
     #[test]
     fn a_refused_join_does_not_count_as_the_room_being_used() {
         let mut hub = hub();
-        let room = hub.create_room().unwrap().id;
+        let room = hub.create_room(None).unwrap().id;
         let (refused, _rx) = super::test_join_request(&room, "Sam".into(), Some("wrong".into()));
         assert_eq!(hub.join(refused).unwrap_err().code, "bad_key");
         hub.sweep_idle_rooms(Instant::now() + Duration::from_secs(61 * 60));
@@ -911,6 +917,35 @@ mod standing_tests {
             Ok(ServerMessage::Joined(joined)) => Ok(joined.you.role),
             _ => panic!("joined first"),
         }
+    }
+
+    #[test]
+    fn a_config_rooms_readings_follow_its_guidelines_in_the_joined_snapshot() {
+        let toml = r#"
+            [[room]]
+            id = "tuesday"
+            guidelines = "Be kind."
+            readings = [{ title = "Preamble", text = "One.\n\nTwo." }]
+        "#;
+        let config = Config::from_toml(toml, "test").unwrap();
+        let mut hub = hub(config);
+        let room = hub.config.declared_rooms[0].clone();
+        hub.add_meeting(room.id.clone(), declared_settings(&hub.config, &room), Vec::new(), false);
+        let (request, mut rx) = super::test_join_request("tuesday", "Sam".into(), None);
+        hub.join(request).unwrap();
+        let Ok(ServerMessage::Joined(joined)) = rx.try_recv() else { panic!("joined first") };
+        let titles: Vec<_> = joined.readings.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles, ["Our guidelines", "Preamble"]);
+        assert_eq!(joined.readings[1].text, "One.\n\nTwo.");
+    }
+
+    #[test]
+    fn a_config_reading_over_the_cap_is_refused_at_start() {
+        let text = "x".repeat(crate::room::MAX_READING_CHARS + 1);
+        let toml = format!("[[room]]\nid = \"tuesday\"\nreadings = [{{ title = \"Long\", text = \"{text}\" }}]\n");
+        let config = Config::from_toml(&toml, "test").unwrap();
+        let error = check_declared_rooms(&config).unwrap_err().to_string();
+        assert!(error.contains("tuesday") && error.contains("too long"), "{error}");
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
                 chat: snapshot.chat.into_iter().map(chat).collect(),
                 waiting: snapshot.waiting.into_iter().map(waiter).collect(),
                 bans: bans(snapshot.bans),
+                readings: snapshot.readings.into_iter().map(reading).collect(),
+                shown_reading: snapshot.shown_reading.map(shown_reading),
                 request_id: to.request_id.clone(),
             }))
         }
@@ -105,6 +107,10 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
         RoomEvent::Reaction { from, reaction } => {
             ServerMessage::Reaction { id: from.0, reaction: reaction_to_wire(reaction) }
         }
+        RoomEvent::ReadingSaved(r) => ServerMessage::ReadingSaved { reading: reading(r) },
+        RoomEvent::ReadingRemoved { id } => ServerMessage::ReadingRemoved { id: id.0 },
+        RoomEvent::ReadingShown(s) => ServerMessage::ReadingShown { shown: shown_reading(s) },
+        RoomEvent::ReadingStopped => ServerMessage::ReadingStopped {},
         RoomEvent::MeetingEnded => return None,
     })
 }
@@ -184,6 +190,18 @@ pub fn room_command(room: &Room, message: ClientMessage) -> Result<Option<RoomCo
         ClientMessage::MessageFacilitators { text } => RoomCommand::MessageFacilitators { text },
         ClientMessage::RequestCheckIn {} => RoomCommand::RequestCheckIn,
         ClientMessage::PrivateMessage { to, text } => RoomCommand::PrivateMessage { to: who(&to)?, text },
+        ClientMessage::AddReading { title, text } => {
+            RoomCommand::AddReading { reading: room::ReadingText { title, text } }
+        }
+        ClientMessage::EditReading { id, title, text } => RoomCommand::EditReading {
+            id: room::ReadingId(id),
+            reading: room::ReadingText { title, text },
+        },
+        ClientMessage::RemoveReading { id } => RoomCommand::RemoveReading { id: room::ReadingId(id) },
+        ClientMessage::ShowReading { id, paragraph, reader } => {
+            RoomCommand::ShowReading { id: room::ReadingId(id), paragraph, reader }
+        }
+        ClientMessage::StopReading {} => RoomCommand::StopReading,
     }))
 }
 
@@ -260,6 +278,14 @@ fn waiter(w: room::WaiterView) -> wire::Waiter {
 
 fn chat(c: room::ChatView) -> wire::ChatMessage {
     wire::ChatMessage { id: c.id.0, from: c.from.0, name: c.name, role: role(c.role), text: c.text }
+}
+
+fn reading(r: room::ReadingView) -> wire::Reading {
+    wire::Reading { id: r.id.0, title: r.title, text: r.text }
+}
+
+fn shown_reading(s: room::ShownReading) -> wire::ShownReading {
+    wire::ShownReading { id: s.id.0, paragraph: s.paragraph, reader: s.reader }
 }
 
 fn floor_end(reason: room::FloorEnd) -> wire::FloorEnd {

@@ -3,7 +3,7 @@
 //! `who` is always an internal [`ParticipantId`]; the hub maps the public id a client sent
 //! with [`super::Room::id_of`]. Facilitator-only commands are marked (staff).
 
-use super::{MessageId, ParticipantId, PublicId, Reaction, Role, SettingsPatch};
+use super::{MessageId, ParticipantId, PublicId, Reaction, ReadingId, ReadingText, Role, SettingsPatch};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoomCommand {
@@ -152,4 +152,20 @@ pub enum RoomCommand {
         to: ParticipantId,
         text: String,
     },
+
+    /// (staff) Add a reading at the end of the list.
+    AddReading { reading: ReadingText },
+    /// (staff) Replace a reading's title and text.
+    EditReading { id: ReadingId, reading: ReadingText },
+    /// (staff) Remove a reading; if it is on show, stop showing it.
+    RemoveReading { id: ReadingId },
+    /// (staff) Show a reading to everyone with `paragraph` (0-based) highlighted and an
+    /// optional "who is reading" line; again to move the highlight or change the reader.
+    ShowReading {
+        id: ReadingId,
+        paragraph: usize,
+        reader: Option<String>,
+    },
+    /// (staff) Stop showing a reading.
+    StopReading,
 }

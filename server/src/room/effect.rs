@@ -4,7 +4,10 @@
 //! The hub applies effects in order: forwarding changes come first in every batch, so a
 //! mute is enforced before anyone is told about it.
 
-use super::{BanView, MessageId, ParticipantId, PublicId, Reaction, Role, RoomSettings, UnmutePermission};
+use super::{
+    BanView, MessageId, ParticipantId, PublicId, Reaction, ReadingId, ReadingView, Role, RoomSettings,
+    ShownReading, UnmutePermission,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -144,6 +147,15 @@ pub enum RoomEvent {
         from: PublicId,
         reaction: Reaction,
     },
+    /// A reading was added or edited (its whole text).
+    ReadingSaved(ReadingView),
+    ReadingRemoved {
+        id: ReadingId,
+    },
+    /// Staff show this reading to everyone (or moved its highlight or reader).
+    ReadingShown(ShownReading),
+    /// No reading is shown any more.
+    ReadingStopped,
     MeetingEnded,
 }
 
@@ -236,4 +248,8 @@ pub struct RoomSnapshot {
     pub waiting: Vec<WaiterView>,
     /// Empty unless `you` are a facilitator.
     pub bans: Vec<BanView>,
+    /// Every reading, in order.
+    pub readings: Vec<ReadingView>,
+    /// The reading staff show to everyone now, if any.
+    pub shown_reading: Option<ShownReading>,
 }

@@ -73,6 +73,16 @@ pub enum RoomError {
     RoomBusy,
     #[error("the name looks like a facilitator's")]
     NameTakenByStaff,
+    #[error("that reading does not exist")]
+    UnknownReading,
+    #[error("that reading has no such paragraph")]
+    UnknownParagraph,
+    #[error("the reading's {0} is too long")]
+    ReadingTooLong(&'static str),
+    #[error("a reading needs a title and a text")]
+    EmptyReading,
+    #[error("the meeting has as many readings as it can hold")]
+    TooManyReadings,
 }
 
 impl RoomError {
@@ -110,6 +120,11 @@ impl RoomError {
             RoomError::TooManyWaiting => "too_many_waiting",
             RoomError::RoomBusy => "room_busy",
             RoomError::NameTakenByStaff => "name_taken_by_staff",
+            RoomError::UnknownReading => "unknown_reading",
+            RoomError::UnknownParagraph => "unknown_paragraph",
+            RoomError::ReadingTooLong(_) => "reading_too_long",
+            RoomError::EmptyReading => "empty_reading",
+            RoomError::TooManyReadings => "too_many_readings",
         }
     }
 
@@ -174,6 +189,22 @@ impl RoomError {
             RoomError::NameTakenByStaff => {
                 "That name is too close to a facilitator's. Please choose another.".into()
             }
+            RoomError::UnknownReading => "That reading is no longer in this meeting.".into(),
+            RoomError::UnknownParagraph => "That reading has no such paragraph.".into(),
+            RoomError::ReadingTooLong(field) => {
+                use super::readings::{MAX_READER_CHARS, MAX_READING_CHARS, MAX_READING_TITLE_CHARS};
+                let (what, max) = match *field {
+                    "title" => ("A reading's title", MAX_READING_TITLE_CHARS),
+                    "reader" => ("The \"who is reading\" line", MAX_READER_CHARS),
+                    _ => ("A reading", MAX_READING_CHARS),
+                };
+                format!("{what} can be at most {max} characters.")
+            }
+            RoomError::EmptyReading => "A reading needs a title and some text.".into(),
+            RoomError::TooManyReadings => format!(
+                "A meeting can hold {} readings. Please remove one first.",
+                super::readings::MAX_READINGS
+            ),
         }
     }
 }

@@ -63,6 +63,7 @@ mod moderation;
 mod participant;
 mod queue;
 mod rate;
+mod readings;
 mod settings;
 mod timer;
 mod view;
@@ -84,6 +85,10 @@ pub use effect::{
 };
 pub use error::RoomError;
 pub use rate::RateLimiter;
+pub use readings::{
+    paragraph_count, ReadingId, ReadingText, ReadingView, ShownReading, GUIDELINES_TITLE,
+    MAX_READER_CHARS, MAX_READINGS, MAX_READING_CHARS, MAX_READING_TITLE_CHARS,
+};
 pub use participant::{MessageId, ParticipantId, PublicId, Reaction, Role, UnmutePermission};
 pub use settings::{RoomSettings, SettingsPatch, MAX_SHARE_SECONDS};
 pub use bans::{BanId, BanView, BAN_LIFETIME};
@@ -117,13 +122,19 @@ pub struct Room {
     /// The most `max_participants` staff may set: what the room was created with, which the
     /// hub takes from the server's `rooms.max_participants` (the media limits are sized for it).
     participant_cap: usize,
+    /// The texts the group reads together and the one on show (`readings.rs`).
+    readings: readings::Readings,
 }
 
 impl Room {
     /// A new, empty meeting. Settings should have passed [`RoomSettings::validate`]; their
     /// `max_participants` is the cap no live change may raise it above.
-    pub fn new(settings: RoomSettings) -> Room {
+    pub fn new(mut settings: RoomSettings) -> Room {
+        // The live list lives in `readings`; the settings keep none, so that every command's
+        // before/after status stays small to clone and compare.
+        let configured = std::mem::take(&mut settings.readings);
         Room {
+            readings: readings::Readings::new(&settings.guidelines, configured),
             participant_cap: settings.max_participants,
             settings,
             locked: false,
@@ -279,6 +290,18 @@ impl Room {
             C::MessageFacilitators { text } => self.message_facilitators(now, from, text, out),
             C::RequestCheckIn => self.request_check_in(now, from, out),
             C::PrivateMessage { to, text } => self.private_message(now, from, to, text, out),
+            C::AddReading { reading } => self.add_reading(now, from, reading, out),
+            C::EditReading { id, reading } => self.edit_reading(now, from, id, reading, out),
+            C::RemoveReading { id } => self.remove_reading(now, from, id, out),
+            C::ShowReading {
+                id,
+                paragraph,
+                reader,
+            } => self.show_reading(id, paragraph, reader),
+            C::StopReading => {
+                self.stop_reading();
+                Ok(())
+            }
         }
     }
 
@@ -397,6 +420,11 @@ fn needs_staff(cmd: &RoomCommand) -> bool {
         | C::AddTime { .. }
         | C::Suspend
         | C::Restore
-        | C::EndMeeting => true,
+        | C::EndMeeting
+        | C::AddReading { .. }
+        | C::EditReading { .. }
+        | C::RemoveReading { .. }
+        | C::ShowReading { .. }
+        | C::StopReading => true,
     }
 }

@@ -95,6 +95,8 @@ pub(super) struct Participant {
     pub reactions: RateLimiter,
     pub messages: RateLimiter,
     pub hands: RateLimiter,
+    /// Staff adding, editing or removing readings.
+    pub reading_edits: RateLimiter,
 }
 
 impl Participant {
@@ -125,6 +127,7 @@ impl Participant {
             reactions: RateLimiter::reactions(now),
             messages: RateLimiter::messages(now),
             hands: RateLimiter::hands(now),
+            reading_edits: RateLimiter::reading_edits(now),
         }
     }
 }

@@ -135,7 +135,18 @@ fn command() -> impl Strategy<Value = RoomCommand> {
         1 => Just(C::MessageFacilitators { text: "help".into() }),
         1 => Just(C::RequestCheckIn),
         1 => pid().prop_map(|to| C::PrivateMessage { to, text: "hi".into() }),
+        1 => (0..5usize).prop_map(|n| C::AddReading { reading: reading(n) }),
+        1 => (1..5u64, 0..5usize).prop_map(|(id, n)| C::EditReading { id: ReadingId(id), reading: reading(n) }),
+        1 => (1..5u64).prop_map(|id| C::RemoveReading { id: ReadingId(id) }),
+        2 => (1..5u64, 0..4usize, proptest::option::of("[ a-z]{0,3}"))
+            .prop_map(|(id, paragraph, reader)| C::ShowReading { id: ReadingId(id), paragraph, reader }),
+        1 => Just(C::StopReading),
     ]
+}
+
+/// A reading of `n` paragraphs (none: refused as empty).
+fn reading(n: usize) -> ReadingText {
+    ReadingText { title: "Steps".into(), text: "A step.\n\n".repeat(n) }
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -210,6 +221,13 @@ fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
         // the SFU's flags equal the room's state: a muted person's audio is not forwarded
         prop_assert_eq!(model.forwarding.get(&p.id), Some(&(p.mic_on, p.camera_on)));
         prop_assert!(!room.waiting.iter().any(|w| w.id == p.id));
+    }
+    // a shown reading exists and its highlight is on a paragraph it has
+    let list = room.readings.list();
+    prop_assert!(list.len() <= MAX_READINGS);
+    if let Some(shown) = &room.readings.shown {
+        let reading = list.iter().find(|r| r.id == shown.id);
+        prop_assert!(reading.is_some_and(|r| shown.paragraph < paragraph_count(&r.text)), "{shown:?} in {list:?}");
     }
     Ok(())
 }

@@ -39,6 +39,12 @@ impl RateLimiter {
         Self::new(now, 3, Duration::from_secs(5))
     }
 
+    /// Adding, editing or removing a reading broadcasts its whole text: a few edits in a
+    /// row are fine (fixing a typo), a loop is not.
+    pub fn reading_edits(now: Instant) -> Self {
+        Self::new(now, 6, Duration::from_secs(5))
+    }
+
     /// Takes one token if there is one. Only called once every other check has passed,
     /// so a refused command never costs a token.
     pub fn try_take(&mut self, now: Instant) -> bool {

@@ -1,7 +1,7 @@
 //! Room settings, live changes to them, lock/unlock and suspend/restore. Imports no tokio,
 //! no media, no network.
 
-use super::{Room, RoomError};
+use super::{ReadingText, Room, RoomError};
 
 /// Longest share a facilitator can set or extend to, in seconds (an hour).
 pub const MAX_SHARE_SECONDS: u32 = 3600;
@@ -36,6 +36,9 @@ pub struct RoomSettings {
     pub member_private_messages: bool,
     /// Admitted people, facilitators included (facilitators are let in even when full).
     pub max_participants: usize,
+    /// The readings a meeting starts with (after the guidelines'). [`super::Room::new`]
+    /// moves them into the live list, so a room's own settings hold none.
+    pub readings: Vec<ReadingText>,
 }
 
 impl Default for RoomSettings {
@@ -53,6 +56,7 @@ impl Default for RoomSettings {
             share_earlier_chat: false,
             member_private_messages: false,
             max_participants: 100,
+            readings: Vec::new(),
         }
     }
 }
@@ -72,7 +76,11 @@ impl RoomSettings {
         if self.max_participants == 0 {
             return Err(RoomError::InvalidSetting("max_participants"));
         }
-        Ok(())
+        let with_guidelines = self.readings.len() + usize::from(!self.guidelines.trim().is_empty());
+        if with_guidelines > super::MAX_READINGS {
+            return Err(RoomError::TooManyReadings);
+        }
+        self.readings.iter().try_for_each(super::readings::check_reading)
     }
 }
 
@@ -153,6 +161,8 @@ impl Room {
         self.locked = true;
         self.settings.chat_enabled = false;
         self.end_floor(super::FloorEnd::Stopped, out);
+        // During a raid the room is cleared: no reading stays open on everyone's screen.
+        self.stop_reading();
         for p in self.participants.iter_mut().filter(|p| !p.role.is_staff()) {
             p.mic_on = false;
             p.camera_on = false;

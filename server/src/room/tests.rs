@@ -6,6 +6,7 @@ mod impersonation;
 mod moderation;
 mod raids;
 mod queue;
+mod readings;
 mod timer;
 mod waiting;
 
@@ -263,6 +264,11 @@ fn error_codes_are_snake_case_and_messages_are_sentences() {
         RoomError::UnknownMessage,
         RoomError::InvalidSetting("title"),
         RoomError::MeetingEnded,
+        RoomError::UnknownReading,
+        RoomError::UnknownParagraph,
+        RoomError::ReadingTooLong("reader"),
+        RoomError::EmptyReading,
+        RoomError::TooManyReadings,
     ];
     let mut codes = std::collections::HashSet::new();
     for e in &all {

@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::participant::Participant;
 use super::{
     BanView, Effect, ParticipantId, ParticipantView, QueueEntry, Room, RoomEvent, RoomSnapshot, RoomStatus,
-    WaiterView,
+    ShownReading, WaiterView,
 };
 
 /// The visible state at one moment, compared across a command.
@@ -21,6 +21,7 @@ pub(super) struct Observation {
     status: RoomStatus,
     waiting: Vec<WaiterView>,
     bans: Vec<BanView>,
+    shown_reading: Option<ShownReading>,
 }
 
 impl Observation {
@@ -41,6 +42,7 @@ impl Room {
             status: self.status(),
             waiting: self.waiting_view(),
             bans: self.bans.view(),
+            shown_reading: self.readings.shown.clone(),
         }
     }
 
@@ -118,6 +120,16 @@ impl Room {
         if after.status != before.status {
             out.push(Effect::Broadcast {
                 event: RoomEvent::SettingsChanged(after.status),
+                except: None,
+            });
+        }
+        if after.shown_reading != before.shown_reading {
+            let event = match after.shown_reading {
+                Some(shown) => RoomEvent::ReadingShown(shown),
+                None => RoomEvent::ReadingStopped,
+            };
+            out.push(Effect::Broadcast {
+                event,
                 except: None,
             });
         }
@@ -202,6 +214,8 @@ impl Room {
             } else {
                 Vec::new()
             },
+            readings: self.readings.list().to_vec(),
+            shown_reading: self.readings.shown.clone(),
         })
     }
 

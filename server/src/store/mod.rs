@@ -27,6 +27,7 @@ pub const DB_FILE: &str = "haven.sqlite3";
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_organisation.sql"),
     include_str!("../../migrations/0002_meeting_types.sql"),
+    include_str!("../../migrations/0003_meeting_readings.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

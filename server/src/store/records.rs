@@ -49,6 +49,8 @@ pub struct MeetingRecord {
     /// Meeting Guide type codes (`crate::meeting_types`), checked by the admin API.
     pub types: Vec<String>,
     pub guidelines: String,
+    /// Read together in each meeting, after the guidelines; checked by the admin API.
+    pub readings: Vec<Reading>,
     pub settings: MeetingSettings,
     pub schedule: Option<Schedule>,
     pub listed: bool,
@@ -65,9 +67,18 @@ pub struct NewMeeting {
     pub language: String,
     pub types: Vec<String>,
     pub guidelines: String,
+    pub readings: Vec<Reading>,
     pub settings: MeetingSettings,
     pub schedule: Option<Schedule>,
     pub listed: bool,
+}
+
+/// One of a meeting's readings: a title and plain text, paragraphs between blank lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reading {
+    pub title: String,
+    pub text: String,
 }
 
 /// `None` leaves a field as it is; `schedule: Some(None)` removes the schedule.
@@ -78,6 +89,7 @@ pub struct MeetingEdit {
     pub language: Option<String>,
     pub types: Option<Vec<String>>,
     pub guidelines: Option<String>,
+    pub readings: Option<Vec<Reading>>,
     pub settings: Option<MeetingSettings>,
     pub schedule: Option<Option<Schedule>>,
     pub listed: Option<bool>,
@@ -102,13 +114,13 @@ pub struct StandingRecord {
 }
 
 const MEETING_COLUMNS: &str = "m.id, m.slug, m.title, m.description, m.language, m.guidelines, m.settings, \
-     m.listed, m.archived, m.created_at, m.updated_at, s.spec, m.types";
+     m.listed, m.archived, m.created_at, m.updated_at, s.spec, m.types, m.readings";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-type MeetingRow = (i64, MeetingRecord, String, Option<String>, String);
+type MeetingRow = (i64, MeetingRecord, String, Option<String>, String, String);
 
 fn meeting_from_row(row: &Row<'_>) -> rusqlite::Result<MeetingRow> {
     Ok((
@@ -120,6 +132,7 @@ fn meeting_from_row(row: &Row<'_>) -> rusqlite::Result<MeetingRow> {
             language: row.get(4)?,
             types: Vec::new(),
             guidelines: row.get(5)?,
+            readings: Vec::new(),
             settings: MeetingSettings::default(),
             schedule: None,
             listed: row.get(7)?,
@@ -130,12 +143,14 @@ fn meeting_from_row(row: &Row<'_>) -> rusqlite::Result<MeetingRow> {
         row.get(6)?,
         row.get(11)?,
         row.get(12)?,
+        row.get(13)?,
     ))
 }
 
 fn finish(parts: MeetingRow) -> Result<(i64, MeetingRecord), StoreError> {
-    let (id, mut meeting, settings, schedule, types) = parts;
+    let (id, mut meeting, settings, schedule, types, readings) = parts;
     meeting.types = serde_json::from_str(&types).map_err(|e| corrupt("types", e))?;
+    meeting.readings = serde_json::from_str(&readings).map_err(|e| corrupt("readings", e))?;
     meeting.settings = serde_json::from_str(&settings).map_err(|e| corrupt("settings", e))?;
     meeting.schedule = schedule
         .map(|s| serde_json::from_str(&s).map_err(|e| corrupt("schedule", e)))
@@ -169,11 +184,12 @@ impl Db {
     pub fn create_meeting(&mut self, new: &NewMeeting, now: i64) -> Result<MeetingRecord, StoreError> {
         let settings = serde_json::to_string(&new.settings).map_err(|e| corrupt("settings", e))?;
         let types = serde_json::to_string(&new.types).map_err(|e| corrupt("types", e))?;
+        let readings = serde_json::to_string(&new.readings).map_err(|e| corrupt("readings", e))?;
         let tx = self.conn.transaction()?;
         let inserted = tx.execute(
-            "INSERT INTO meetings (slug, title, description, language, guidelines, settings, listed, created_at, updated_at, types) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
-            params![new.slug, new.title, new.description, new.language, new.guidelines, settings, new.listed, now, types],
+            "INSERT INTO meetings (slug, title, description, language, guidelines, settings, listed, created_at, updated_at, types, readings) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
+            params![new.slug, new.title, new.description, new.language, new.guidelines, settings, new.listed, now, types, readings],
         );
         match inserted {
             Err(e) if is_unique_violation(&e) => return Err(StoreError::SlugTaken),
@@ -193,17 +209,18 @@ impl Db {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = &edit.$f { m.$f = v.clone(); } )* };
         }
-        set!(title, description, language, types, guidelines, listed, archived);
+        set!(title, description, language, types, guidelines, readings, listed, archived);
         if let Some(settings) = &edit.settings {
             m.settings.merge(settings);
         }
         let settings = serde_json::to_string(&m.settings).map_err(|e| corrupt("settings", e))?;
         let types = serde_json::to_string(&m.types).map_err(|e| corrupt("types", e))?;
+        let readings = serde_json::to_string(&m.readings).map_err(|e| corrupt("readings", e))?;
         let tx = self.conn.transaction()?;
         tx.execute(
             "UPDATE meetings SET title = ?2, description = ?3, language = ?4, guidelines = ?5, settings = ?6, \
-             listed = ?7, archived = ?8, updated_at = ?9, types = ?10 WHERE id = ?1",
-            params![id, m.title, m.description, m.language, m.guidelines, settings, m.listed, m.archived, now, types],
+             listed = ?7, archived = ?8, updated_at = ?9, types = ?10, readings = ?11 WHERE id = ?1",
+            params![id, m.title, m.description, m.language, m.guidelines, settings, m.listed, m.archived, now, types, readings],
         )?;
         match &edit.schedule {
             Some(Some(schedule)) => {

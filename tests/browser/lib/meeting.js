@@ -6,8 +6,11 @@ import { ARTIFACTS } from './server.js';
 export const CONNECT_TIMEOUT = 20_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Opens the meeting link, types a name, switches mic/camera as asked, and joins. */
-export async function joinMeeting(page, url, name, { audio = true, video = true } = {}) {
+/**
+ * Opens the meeting link, types a name, switches mic/camera as asked, ticks "I agree" to the
+ * group's guidelines when `agree` (a room with guidelines asks), and joins.
+ */
+export async function joinMeeting(page, url, name, { audio = true, video = true, agree = false } = {}) {
   // Headless Chromium's browser process dies when a background tab opens fake devices
   // (seen with Debian chromium 156), so act in the front tab.
   await page.bringToFront();
@@ -16,6 +19,7 @@ export async function joinMeeting(page, url, name, { audio = true, video = true 
   await page.type('#name-input', name);
   if (audio) await page.click('#screen-join [data-toggle="audio"]');
   if (video) await page.click('#screen-join [data-toggle="video"]');
+  if (agree) await page.click('#agree-input');
   await page.evaluate(() => window.haven.settled());
   const media = await page.evaluate(() => window.haven.media);
   if (media.audio !== audio || media.video !== video) {

@@ -154,6 +154,9 @@ async function createWeeklyMeeting(page, { title, slug, startAt, listed = true }
   await page.select('#f-waiting', 'off');
   await setField(page, 'f-share', '3');
   await setField(page, 'f-guidelines', 'What is said here stays here.');
+  await page.click('#f-add-reading');
+  await page.type('#f-readings li:last-child input', 'Preamble');
+  await setField(page, await page.$eval('#f-readings li:last-child textarea', (t) => t.id), 'We are glad you are here.\n\nListening is enough.');
   await page.click('#save-meeting');
   await visible(page, item(slug));
   return { day, time };
@@ -305,6 +308,12 @@ for (const kind of ['chromium', 'firefox']) {
       const chair = await newPage(kind);
       assert.deepEqual(await joinWith(chair, link, 'Chair'), { state: 'joined', role: 'facilitator', problem: '' });
       assert.deepEqual(await joinWith(member, joinUrl, 'Sam'), { state: 'joined', role: 'member', problem: '' });
+      // The reading made on the admin form is in the meeting, after the guidelines'.
+      const readings = await member.evaluate(() => window.haven.readings.list.map((r) => [r.title, r.text]));
+      assert.deepEqual(readings, [
+        ['Our guidelines', 'What is said here stays here.'],
+        ['Preamble', 'We are glad you are here.\n\nListening is enough.'],
+      ]);
 
       // Live now in the directory (no count); two people in the admin's list (counts only).
       const visitor = await newPage(kind);
@@ -409,6 +418,7 @@ for (const kind of ['chromium', 'firefox']) {
       await admin.click(`${item(slug)} button[data-action="Edit"]`);
       await visible(admin, '#view-edit');
       assert.equal(await admin.$eval('#f-guidelines', (el) => el.value), 'What is said here stays here.');
+      assert.equal(await admin.$eval('#f-readings li input', (el) => el.value), 'Preamble');
       assert.equal(await admin.$eval('#f-share', (el) => el.value), '3');
       assert.equal(await admin.$eval('#f-waiting', (el) => el.value), 'off');
       assert.equal(await admin.$eval('#f-zone', (el) => el.value), MEETING_ZONE);

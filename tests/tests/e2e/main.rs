@@ -22,6 +22,7 @@ mod moderation;
 mod origin;
 mod proxy;
 mod raid_proof;
+mod readings;
 mod reconnect;
 mod room_creation;
 mod shutdown;

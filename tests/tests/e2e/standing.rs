@@ -74,6 +74,7 @@ fn tuesday() -> Value {
         "description": "An open discussion meeting.",
         "language": "en",
         "guidelines": "What is said here stays here.",
+        "readings": [{"title": "Preamble", "text": "We are glad you are here.\n\nListening is enough."}],
         "listed": true,
         "settings": {"share_seconds": 240, "waiting_room": false, "chat_enabled": true},
         "schedule": {
@@ -127,6 +128,10 @@ async fn an_admins_facilitator_link_gives_the_role_until_revoked_or_rotated() ->
     ensure!(joined["type"] == "joined" && joined["you"]["role"] == "facilitator", "{joined}");
     let (_member, joined) = join(addr, "tuesday-night", "Sam", None).await?;
     ensure!(joined["you"]["role"] == "member", "{joined}");
+    // The stored readings, after the guidelines', in the meeting.
+    let titles: Vec<_> = joined["readings"].as_array().context("readings")?.iter().map(|r| r["title"].clone()).collect();
+    ensure!(titles == [json!("Our guidelines"), json!("Preamble")], "{joined}");
+    ensure!(joined["readings"][1]["text"] == "We are glad you are here.\n\nListening is enough.", "{joined}");
     chair.recv_type("participant_joined").await.ok();
 
     // Live counts: how many, never who.
@@ -331,6 +336,10 @@ async fn every_admin_error_has_its_code() -> Result<()> {
     admin.refused("POST", m, Some(body), 400, "invalid_meeting").await?;
     let mut body = tuesday();
     body["settings"]["share_seconds"] = 99999.into();
+    admin.refused("POST", m, Some(body), 400, "invalid_meeting").await?;
+    // A reading over its cap is refused as the room would refuse it.
+    let mut body = tuesday();
+    body["readings"] = json!([{"title": "Long", "text": "x".repeat(20_001)}]);
     admin.refused("POST", m, Some(body), 400, "invalid_meeting").await?;
     // Meeting types are the spec's codes Haven knows, case and all.
     let mut body = tuesday();

@@ -112,6 +112,7 @@ export function fillForm(m) {
   const share = m?.settings?.share_seconds;
   $('f-share').value = share == null ? '' : String(share / 60);
   $('f-guidelines').value = m?.guidelines ?? '';
+  $('f-readings').replaceChildren(...(m?.readings ?? []).map(readingRow));
   const f = fieldsFromSchedule(m?.schedule ?? null, zone);
   $('f-kind').value = f.kind;
   for (const box of $('f-days').querySelectorAll('input')) box.checked = f.days.includes(box.value);
@@ -166,10 +167,50 @@ export function readForm() {
     language: $('f-language').value.trim(),
     types: [...$('f-types').querySelectorAll('input:checked')].map((b) => b.value),
     guidelines: $('f-guidelines').value.trim(),
+    readings: readReadings(),
     listed: $('f-listed').checked,
     settings,
     schedule: scheduleFromFields(fields),
   };
+}
+
+let readingRows = 0;
+
+/** One reading of the form: its title, its text (a textarea) and a way to take it out. */
+function readingRow(reading) {
+  const n = ++readingRows;
+  const li = document.createElement('li');
+  li.className = 'reading-row';
+  const field = (label, input) => {
+    input.id = `f-reading-${label.toLowerCase()}-${n}`;
+    const l = document.createElement('label');
+    l.htmlFor = input.id;
+    l.textContent = label;
+    return [l, input];
+  };
+  const title = Object.assign(document.createElement('input'), { type: 'text', maxLength: 120, value: reading?.title ?? '' });
+  title.dataset.reading = 'title';
+  const text = Object.assign(document.createElement('textarea'), { rows: 6, maxLength: 20000, value: reading?.text ?? '' });
+  text.dataset.reading = 'text';
+  const remove = actionButton('Remove', `reading ${n}`, () => li.remove());
+  li.append(...field('Title', title), ...field('Text', text), remove);
+  return li;
+}
+
+/** "Add a reading": an empty row at the end, its title field focused. */
+export function addReadingRow() {
+  const row = readingRow(null);
+  $('f-readings').append(row);
+  row.querySelector('input').focus();
+}
+
+/** The form's readings in order; rows left wholly empty are not readings. */
+function readReadings() {
+  const rows = [...$('f-readings').querySelectorAll('li')];
+  const value = (row, which) => row.querySelector(`[data-reading="${which}"]`).value;
+  return rows
+    .map((row) => ({ title: value(row, 'title').trim(), text: value(row, 'text').replace(/\s+$/, '') }))
+    .filter((r) => r.title || r.text.trim());
 }
 
 /** A ticked-or-not choice of the form: a box with `id` and `value`, named by `text`. */

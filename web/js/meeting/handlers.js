@@ -14,6 +14,7 @@ import {
   chat,
   grid,
   queue,
+  readings,
   reception,
   renderLayout,
   renderParticipant,
@@ -86,6 +87,15 @@ export async function handleMessage(msg) {
       return chat.checkIn(msg.id, msg.name);
     case 'reaction':
       return onReaction(msg.id, msg.reaction);
+    case 'reading_saved':
+      return onReadingSaved(msg.reading);
+    case 'reading_removed':
+      app.readings.list = app.readings.list.filter((r) => r.id !== msg.id);
+      return readings.listChanged();
+    case 'reading_shown':
+      return onReadingShown(msg.shown);
+    case 'reading_stopped':
+      return onReadingStopped();
     case 'reception':
       return reception.handleReception(msg);
     case 'answer':
@@ -159,6 +169,8 @@ async function onJoined(msg) {
   setState('joined');
   queue.reset(msg.queue ?? [], msg.floor ?? null);
   chat.reset(msg.chat ?? []);
+  app.readings = { list: msg.readings ?? [], shown: msg.shown_reading ?? null };
+  readings.reset();
   renderRoles();
   if (isStaff()) staff.setWaiting(app.waiting);
   staff.setBans(isStaff() ? app.bans : []);
@@ -285,6 +297,27 @@ function onRoomUpdated(room) {
   if (before.members_may_unmute !== room.members_may_unmute && !isStaff()) {
     announce(room.members_may_unmute ? 'You may unmute yourself again.' : 'Only the person sharing can unmute now.');
   }
+}
+
+/** Added, or edited in place. */
+function onReadingSaved(reading) {
+  const list = app.readings.list;
+  const at = list.findIndex((r) => r.id === reading.id);
+  if (at === -1) list.push(reading);
+  else list[at] = reading;
+  readings.listChanged();
+}
+
+function onReadingShown(shown) {
+  const before = app.readings.shown;
+  app.readings.shown = shown;
+  readings.shownChanged(before);
+}
+
+function onReadingStopped() {
+  const before = app.readings.shown;
+  app.readings.shown = null;
+  readings.stopped(before);
 }
 
 function onReaction(id, reaction) {

@@ -55,6 +55,10 @@ export function installTestHooks() {
         tracks: stream.getTracks().map((t) => ({ id: t.id, kind: t.kind })),
       }));
     },
+    /** The readings (`{id, title, text}`) and the one on show, as the server last said. */
+    get readings() {
+      return { list: app.readings.list.map((r) => ({ ...r })), shown: app.readings.shown ? { ...app.readings.shown } : null };
+    },
     get trace() {
       return app.trace.slice();
     },
@@ -82,6 +86,10 @@ export function installTestHooks() {
     /** The tiles' layout: grid or speaker, who is pinned, who is large, whether my tile is hidden. */
     get layout() {
       return { ...app.view, main: mainTile() };
+    },
+    /** Sends `msg` on the page's own socket as it is, as a modified client would. */
+    sendAsIs(msg) {
+      return app.sig?.send(msg) ?? false;
     },
     /** Hands the page a message as if the server had sent it (a `reception`, say). */
     deliver(msg) {

@@ -82,6 +82,8 @@ export const app = {
   waiting: [],
   /** Staff only: this meeting's bans (`{id, name?, at}`). */
   bans: [],
+  /** The meeting's readings (`{id, title, text}`) and the one staff show now (`{id, paragraph, reader?}`). */
+  readings: { list: [], shown: null },
   /** Device changes run one at a time, in click order. */
   mediaChain: Promise.resolve(),
   requestSeq: 0,

@@ -10,6 +10,7 @@ import { checkAgreement, needsAgreement } from '../join-screen.js';
 import { LET_IN_WHEN_OPEN, opensSentence, SUSPENDED_WORDS, sentenceFor } from '../messages.js';
 import { KINDS } from '../peer.js';
 import { QueuePanel } from '../queue.js';
+import { ReadingsPanel } from '../readings.js';
 import { Reception } from '../reception.js';
 import { installTileFit } from '../tile-fit.js';
 import { app, heldMuted, isStaff, mainTile, MIC_REFUSAL_CODE, micRefusal, micStatus, others, send } from './state.js';
@@ -35,6 +36,13 @@ export const chat = new ChatPanel({
   },
 });
 export const staff = new StaffPanel({ ...ctx, roomId: app.room ?? '', standing: () => app.standing });
+/** Text only and no video: it works the same in "Sound only". */
+export const readings = new ReadingsPanel({
+  ...ctx,
+  readings: () => app.readings,
+  names: () => [app.you, ...others()].filter(Boolean).map((p) => p.name),
+  onOpen: (open) => $('readings-button').setAttribute('aria-pressed', String(open)),
+});
 /** "Sound only", tile reports and the server's `reception` (web/js/reception.js). */
 export const reception = new Reception({
   send,
@@ -273,6 +281,7 @@ export function renderRoles() {
   }
   queue.render();
   chat.refreshControls();
+  readings.render();
   renderChatTargets();
 }
 
@@ -328,6 +337,8 @@ export function clearMeeting() {
   queue.reset();
   queue.stop();
   chat.reset([]);
+  app.readings = { list: [], shown: null };
+  readings.close();
   $('sound-button').hidden = true;
   grid.setSpeaking(null);
 }
