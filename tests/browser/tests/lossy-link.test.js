@@ -29,9 +29,10 @@ const LINK_KBIT = 20_000;
 const WINDOW_MS = 30_000;
 // RED goes on at the first receiver report showing loss (stats every 2 s).
 const SETTLE_MS = 6_000;
-// What a Chromium listener with RED must meet at 5 % random loss, per sender (measured:
-// BENCHMARKS.md). Without RED it conceals about the loss itself.
-const MAX_CONCEALED_WITH_RED = 0.02;
+// What a Chromium listener with RED must meet at 5 % random loss, per sender (measured 0.0–1.9 %
+// on a machine not starved, BENCHMARKS.md; 6.4 % beside a parallel build). Without RED it
+// conceals 3.4–4.6 %.
+const MAX_CONCEALED_WITH_RED = 0.025;
 // RED doubles the sound's bitrate (the previous packet rides along): received with RED over
 // received without, at least this for Chromium and under it for Firefox.
 const RED_RATIO = 1.6;
