@@ -56,8 +56,9 @@ pub const CLEAN_LOSS: f32 = 0.01;
 /// RED goes off after this long with clean reports only.
 pub const OFF_AFTER: Duration = Duration::from_secs(30);
 
-/// Whether a member gets RED, from the loss their browser reports on what we send them (str0m's
-/// egress stats: the receiver reports of each stream, averaged over a stats interval). On at
+/// Whether a member gets RED, from the loss their browser reports on the sound we send them
+/// (str0m's egress stats: the receiver reports of each audio stream, averaged over a stats
+/// interval; a video's loss may be frames we dropped ourselves for a slow link). On at
 /// once when a report shows [`ON_LOSS`] or more; off only after [`OFF_AFTER`] of reports under
 /// [`CLEAN_LOSS`] (hysteresis: a lossy link is often lossy in bursts, and a switch costs
 /// nothing on the wire but the bitrate).

@@ -31,7 +31,7 @@ const WINDOW_MS = 30_000;
 const SETTLE_MS = 6_000;
 // What a Chromium listener with RED must meet at 5 % random loss, per sender (measured 0.0–1.9 %
 // on a machine not starved, BENCHMARKS.md; 6.4 % beside a parallel build). Without RED it
-// conceals 3.4–4.6 %.
+// conceals 3.4–4.9 %.
 const MAX_CONCEALED_WITH_RED = 0.025;
 // RED doubles the sound's bitrate (the previous packet rides along): received with RED over
 // received without, at least this for Chromium and under it for Firefox.
@@ -163,7 +163,7 @@ describe('sound redundancy behind a lossy downlink (issue #19)', { skip }, () =>
     }
   }
 
-  test('at_5_percent_loss_red_keeps_a_chromium_listeners_sound_whole_and_firefox_still_hears_opus', { timeout: 240_000 }, async () => {
+  test('at_5_percent_loss_red_keeps_a_chromium_listeners_sound_whole_and_firefox_still_hears_opus', { timeout: 420_000 }, async () => {
     const runs = [await run(true), await run(false)];
     report(`\n${LOSS_PERCENT} % random loss toward both listeners (nftables in ${link.ns}), ${WINDOW_MS / 1000} s, senders Chromium with a tone`);
     report('| media.audio_red | listener | audio codec received | concealed per sender | audio kbit/s per sender |');

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use str0m::crypto::from_feature_flags;
 use str0m::format::{Codec, FormatParams};
 use str0m::media::Frequency;
-use str0m::media::{Direction, Mid, Pt};
+use str0m::media::{Direction, MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::net::TcpType;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
@@ -615,7 +615,9 @@ impl Sfu {
                 if let Some(rtt) = stats.rtt {
                     peer.fit_retransmission(stats.mid, rtt);
                 }
-                let switched = stats.loss.is_some_and(|loss| peer.red.handle_loss(now, loss));
+                // The sound's own loss: a video's may be ours (frames dropped for a slow link).
+                let sound = peer.tracks_out.iter().any(|t| t.state == TrackOutState::Open(stats.mid) && t.kind == MediaKind::Audio);
+                let switched = sound && stats.loss.is_some_and(|loss| peer.red.handle_loss(now, loss));
                 if switched && forwarding::red_payload_type(&peer.rtc).is_some() {
                     tracing::debug!(peer = peer.key.0, on = peer.red.is_on(), "sound redundancy switched");
                     // What the sound costs this member changed.
