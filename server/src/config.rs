@@ -79,6 +79,11 @@ pub struct MediaConfig {
     /// first"). Off: every shown video is sent to everyone at the publisher's rate ("sound
     /// only" and hidden tiles still send no video).
     pub bandwidth_estimation: bool,
+    /// Offer RFC 2198 redundancy for the sound (`red`) and, to a member whose browser
+    /// accepted it (Chromium), send each sound packet with a copy of the one before while
+    /// their link loses packets (`media/red.rs`): one lost packet in a row costs no sound.
+    /// Doubles the sound sent to that member, and their bandwidth allocation counts it.
+    pub audio_red: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -311,6 +316,7 @@ impl Config {
                 "HAVEN_BANDWIDTH_ESTIMATION" => {
                     self.media.bandwidth_estimation = parse_value(&value).map_err(bad)?
                 }
+                "HAVEN_AUDIO_RED" => self.media.audio_red = parse_value(&value).map_err(bad)?,
                 "HAVEN_CREATE_SECRET" => self.rooms.create_secret = value,
                 "HAVEN_DATA_DIR" => self.store.data_dir = value,
                 "HAVEN_ROOMS_PER_ADDRESS_PER_HOUR" => {

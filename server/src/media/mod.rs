@@ -14,6 +14,7 @@ mod layer_switch;
 mod packet;
 mod peer;
 mod recv;
+mod red;
 mod remote_candidates;
 mod run_loop;
 mod send_batch;

@@ -14,6 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::downlink::{Downlink, RateMeter};
 use super::layer_switch::{LayerSwitch, VIDEO_CLOCK_RATE};
+use super::red::{Previous, RedSwitch};
 use super::remote_candidates::without_candidates;
 use super::{Forwarding, GroupKey, MediaError, MediaSignal, PeerKey};
 
@@ -79,6 +80,8 @@ pub(super) struct Peer {
     pub video_off_since: Option<Instant>,
     /// What this member's link can receive, and which videos it gets (`run_loop::bandwidth`).
     pub downlink: Downlink,
+    /// Whether the sound goes to this member with redundancy, if their browser took RED.
+    pub red: RedSwitch,
 }
 
 /// Where a peer's two receive m-lines (what the browser publishes) stand.
@@ -123,6 +126,9 @@ pub(super) struct TrackIn {
     keyframes: [KeyframeAsk; LAYERS],
     /// It came with rids (simulcast): its layers' sizes are the ones asked for.
     pub simulcast: bool,
+    /// The last packet forwarded (audio): the redundant block of the next, for the
+    /// subscribers that get RED.
+    pub red_previous: Option<Previous>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -151,6 +157,8 @@ pub(super) struct Subscriber {
     /// The SSRC of the send stream on `mid`, once it exists: str0m finds a stream by SSRC in
     /// a hash map, by mid only by walking all of the subscriber's streams (per packet).
     pub ssrc: Option<Ssrc>,
+    /// The subscriber's RED payload type for Opus, if their browser took it (audio).
+    pub red_pt: Option<Pt>,
 }
 
 impl Subscriber {
@@ -165,7 +173,7 @@ impl Subscriber {
             }
             MediaKind::Video => LayerSwitch::new(VIDEO_CLOCK_RATE),
         };
-        Subscriber { slot, key, mid, pt, switch, ssrc: None }
+        Subscriber { slot, key, mid, pt, switch, ssrc: None, red_pt: None }
     }
 
     /// The publisher's flow stopped for a while (its mic or camera was off): what was held
@@ -224,6 +232,7 @@ impl TrackIn {
             meters: Default::default(),
             keyframes: [KeyframeAsk::default(); LAYERS],
             simulcast: false,
+            red_previous: None,
         }
     }
 

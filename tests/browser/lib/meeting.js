@@ -82,11 +82,14 @@ export async function inbound(page) {
       if (t.mid != null) byMid.set(t.mid, t.receiver.track?.id);
     }
     const reports = [];
-    (await pc.getStats()).forEach((s) => {
+    const stats = await pc.getStats();
+    stats.forEach((s) => {
       if (s.type !== 'inbound-rtp') return;
       const trackId = s.trackIdentifier ?? byMid.get(s.mid);
       reports.push({
         kind: s.kind ?? s.mediaType,
+        // The payload's codec as the browser names it ("audio/opus", "audio/red").
+        codec: stats.get(s.codecId)?.mimeType ?? null,
         ssrc: s.ssrc,
         mid: s.mid ?? null,
         from: owner.get(trackId) ?? null,

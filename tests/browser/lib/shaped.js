@@ -131,7 +131,7 @@ async function freeSubnet() {
  * Makes namespace `hw-<name>-<pid>` with a veth to this host (a free /30 of 198.51.100.0/24:
  * `hostAddr` here, `memberAddr` there), the link toward the member shaped to `kbit` with a
  * `queue`-packet FIFO. Returns { ns, hostIf, hostAddr, memberAddr, kbit, setRate(kbit),
- * counters(), forwardHttp(url), down() }.
+ * setLoss(percent), counters(), forwardHttp(url), down() }.
  */
 export async function shapedLink({ name, kbit, queue = 30 }) {
   const ns = `hw-${name}-${process.pid}`;
@@ -151,6 +151,26 @@ export async function shapedLink({ name, kbit, queue = 30 }) {
     async setRate(newKbit) {
       await tc('class', 'change', 'dev', hostIf, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', `${newKbit}kbit`, 'ceil', `${newKbit}kbit`);
       link.kbit = newKbit;
+    },
+    /**
+     * Drops `percent` % of the UDP datagrams that reach the member, at random (nftables in
+     * the namespace: `numgen random`; 0 removes the rule). Media only: the signaling (TCP)
+     * and everything the member sends stay whole.
+     */
+    async setLoss(percent) {
+      const nft = (...args) => run('ip', ['netns', 'exec', ns, 'nft', ...args]);
+      await nft('delete', 'table', 'inet', 'lossy').catch(() => {});
+      if (percent > 0) {
+        await nft('add', 'table', 'inet', 'lossy');
+        await nft('add', 'chain', 'inet', 'lossy', 'in', '{ type filter hook input priority 0 ; }');
+        await nft('add', 'rule', 'inet', 'lossy', 'in', 'meta', 'l4proto', 'udp', 'numgen', 'random', 'mod', '100', '<', String(percent), 'counter', 'drop');
+      }
+    },
+    /** What the member's loss rule has dropped so far ({ packets }; null without one). */
+    async lossCounter() {
+      const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'inet', 'lossy']).catch(() => ({ stdout: '' }));
+      const m = stdout.match(/counter packets (\d+)/);
+      return m ? { packets: Number(m[1]) } : null;
     },
     /** What the shaper has sent and dropped so far toward the member. */
     async counters() {

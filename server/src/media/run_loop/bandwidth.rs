@@ -13,6 +13,7 @@ use std::time::Instant;
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::media::MediaKind;
 
+use super::forwarding::red_payload_type;
 use super::Sfu;
 use crate::allocator::{Allocation, Bps, Inputs, Layer, Media, PauseReason, PublisherId, Track, TrackId, View, NOMINAL_AUDIO};
 use crate::media::downlink::SpeakerDetector;
@@ -134,6 +135,8 @@ impl Sfu {
         let group = self.groups.get(&peer.group);
         let mut tracks = Vec::new();
         let mut layer_map = LayerMap::new();
+        // With redundancy each sound packet also carries the one before: twice the sound.
+        let audio_copies = if peer.red.is_on() && red_payload_type(&peer.rtc).is_some() { 2 } else { 1 };
         for out in peer.tracks_out.iter().filter(|t| matches!(t.state, TrackOutState::Open(_))) {
             let Some(publisher) = self.by_key.get(&out.publisher).and_then(|&s| self.peers[s].as_ref()) else { continue };
             // A track switched off sends nothing: nothing to plan for it.
@@ -143,7 +146,7 @@ impl Sfu {
             let Some(track) = publisher.tracks_in.iter().find(|t| t.mid == out.publisher_mid) else { continue };
             let id = track_id(out.publisher, out.kind);
             let media = match out.kind {
-                MediaKind::Audio => Media::Audio { bitrate: track.meters[0].rate(now).unwrap_or(NOMINAL_AUDIO) },
+                MediaKind::Audio => Media::Audio { bitrate: Bps(track.meters[0].rate(now).unwrap_or(NOMINAL_AUDIO).0 * audio_copies) },
                 MediaKind::Video => {
                     // The layers that flow now, smallest first; before any has been
                     // measured, the smallest at its nominal rate.

@@ -2,6 +2,7 @@
 //! in the group and idle ones closed, answered m-lines become subscriptions, forwarding flags
 //! are applied, and every received RTP packet is written to its subscribers.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use str0m::format::Codec;
@@ -13,6 +14,7 @@ use super::Sfu;
 use crate::media::layer_switch::{PacketInfo, Payload, Verdict, Vp8Rewrite};
 use crate::media::peer::layer_of;
 use crate::media::peer::{Subscriber, TrackIn, TrackOut, TrackOutState};
+use crate::media::red::{self, Previous};
 use crate::media::{Forwarding, GroupKey, MediaSignal, PeerKey};
 
 impl Sfu {
@@ -59,7 +61,7 @@ impl Sfu {
     /// the subscriber's payload type and numbering (see `layer_switch`). No lock, no copy of
     /// the payload (it is reference counted; a VP8 descriptor that needs new numbers is
     /// patched by str0m as it writes the packet), no re-packetizing.
-    pub(super) fn forward(&mut self, publisher_slot: usize, packet: RtpPacket) {
+    pub(super) fn forward(&mut self, publisher_slot: usize, mut packet: RtpPacket) {
         let Some(publisher) = self.peers[publisher_slot].as_mut() else { return };
         let forwarding = publisher.forwarding;
         let Some((mid, rid)) = publisher.rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| (s.mid(), s.rid())) else {
@@ -77,6 +79,17 @@ impl Sfu {
         if !forwarding.allows(kind) {
             return;
         }
+        if kind == MediaKind::Audio {
+            let opus_pt = payload_type(&publisher.rtc, MediaKind::Audio);
+            if Some(packet.header.payload_type) != opus_pt {
+                // RED from a browser that sends it although we list it after Opus (the only
+                // other audio payload type negotiated): forwarded as its newest block, plain
+                // Opus, like everyone's sound.
+                let unwrapped = opus_pt.and_then(|pt| red::unwrap(*pt, &packet.payload));
+                let Some(primary) = unwrapped else { return };
+                packet.payload = primary;
+            }
+        }
         // When it arrived: the loop's clock for this packet.
         let now = packet.timestamp;
         track.meters[usize::from(layer)].add(now, packet.payload.len());
@@ -92,6 +105,10 @@ impl Sfu {
             track.keyframe_seen(layer);
         }
         let mut subscribers = std::mem::take(&mut track.subscribers);
+        let red_previous = track.red_previous.take();
+        // Made for the first subscriber that gets RED, then shared by those with the same Opus
+        // payload type and the same block (the previous packet, or none).
+        let mut red_payload: Option<(Pt, bool, Arc<[u8]>)> = None;
         // Receivers show who is speaking from the audio level; str0m writes the rest (mid,
         // the subscriber's own transport-wide number) per subscriber itself.
         let ext_vals = ExtensionValues {
@@ -131,7 +148,27 @@ impl Sfu {
                 sub.ssrc = None;
                 continue;
             };
-            let mut write = RtpWrite::new(sub.pt, forward.seq.into(), forward.timestamp, packet.timestamp, packet.payload.clone())
+            // Sound to a member whose link loses packets, whose browser took RED.
+            let red_pt = sub.red_pt.filter(|_| peer.red.is_on());
+            let (pt, payload) = match red_pt {
+                Some(red_pt) => {
+                    // No copy of a packet this member was never sent (the first after a start).
+                    let previous = red_previous.as_ref().filter(|_| !forward.starts_layer);
+                    let key = (sub.pt, previous.is_some());
+                    let payload = match &red_payload {
+                        Some((pt, with, payload)) if (*pt, *with) == key => payload.clone(),
+                        _ => {
+                            let wrapped: Arc<[u8]> = red::wrap(*sub.pt, *packet.seq_no, packet.header.timestamp, &packet.payload, previous).into();
+                            red_payload = Some((key.0, key.1, wrapped.clone()));
+                            wrapped
+                        }
+                    };
+                    (red_pt, payload)
+                }
+                None => (sub.pt, packet.payload.clone()),
+            };
+            let written = payload.len();
+            let mut write = RtpWrite::new(pt, forward.seq.into(), forward.timestamp, packet.timestamp, payload)
                 .marker(packet.header.marker)
                 .ext_vals(ext_vals.clone())
                 .nackable(is_video);
@@ -145,12 +182,19 @@ impl Sfu {
             if frame_end {
                 self.counts.forwarded_frames += 1;
             }
-            self.counts.forwarded_bytes += packet.payload.len() as u64;
+            self.counts.forwarded_bytes += written as u64;
             self.mark_dirty(sub.slot);
         }
         let publisher = self.peers[publisher_slot].as_mut().expect("publisher polled above");
         if let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) {
             track.subscribers = subscribers;
+            if !is_video {
+                track.red_previous = Some(Previous {
+                    seq: *packet.seq_no,
+                    timestamp: packet.header.timestamp,
+                    payload: packet.payload.clone(),
+                });
+            }
             // Only a keyframe ends a subscriber's wait.
             if is_keyframe {
                 track.refresh_awaiting();
@@ -196,12 +240,16 @@ impl Sfu {
         }
         for (publisher, publisher_mid, mid, kind) in opened {
             let Some(&pub_slot) = self.by_key.get(&publisher) else { continue };
-            let Some(pt) = self.peers[slot].as_ref().and_then(|p| payload_type(&p.rtc, kind)) else { continue };
+            let Some(peer) = self.peers[slot].as_ref() else { continue };
+            let Some(pt) = payload_type(&peer.rtc, kind) else { continue };
+            let red_pt = if kind == MediaKind::Audio { red_payload_type(&peer.rtc) } else { None };
             let Some(pub_peer) = self.peers[pub_slot].as_mut() else { continue };
             if let Some(track) = pub_peer.tracks_in.iter_mut().find(|t| t.mid == publisher_mid) {
                 // A video waits for the subscriber's plan, which comes at once (and asks
                 // for the keyframe of the layer it picks).
-                track.subscribers.push(Subscriber::new(slot, key, mid, pt, kind));
+                let mut subscriber = Subscriber::new(slot, key, mid, pt, kind);
+                subscriber.red_pt = red_pt;
+                track.subscribers.push(subscriber);
                 track.refresh_awaiting();
             }
         }
@@ -304,6 +352,11 @@ fn payload_type(rtc: &Rtc, kind: MediaKind) -> Option<Pt> {
         MediaKind::Video => Codec::Vp8,
     };
     rtc.codec_config().params().iter().find(|p| p.spec().codec == codec).map(|p| p.pt())
+}
+
+/// The peer's RED payload type for Opus, if its browser took the one we offer (`media::red`).
+pub(super) fn red_payload_type(rtc: &Rtc) -> Option<Pt> {
+    rtc.codec_config().params().iter().find(|p| p.spec().codec == Codec::Opus).and_then(|p| p.red())
 }
 
 /// str0m's patch for the numbers `rewrite` gives (a 7-bit picture id keeps its low 7 bits);

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use str0m::crypto::from_feature_flags;
 use str0m::format::{Codec, FormatParams};
 use str0m::media::Frequency;
-use str0m::media::{Direction, Mid, Pt};
+use str0m::media::{Direction, MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::net::TcpType;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
@@ -33,6 +33,7 @@ use super::downlink::Downlink;
 use super::peer::{dtls_fingerprint, Peer, ReceiveLines, TrackOut, TrackOutState};
 use super::addresses::{self, Announced};
 use super::recv;
+use super::red::RedSwitch;
 use super::send_batch::SendBatch;
 use super::tcp::{self, TcpEvent};
 use crate::config::MediaConfig;
@@ -66,7 +67,7 @@ pub fn spawn(
     events: mpsc::UnboundedSender<MediaEvent>,
     metrics: Arc<MediaWorkerMetrics>,
 ) -> io::Result<MediaHandle> {
-    let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds, workers: _, bandwidth_estimation } = *config;
+    let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds, workers: _, bandwidth_estimation, audio_red } = *config;
     let idle_track_close = Duration::from_secs(idle_track_seconds);
     let (socket, tcp_listener) = bind(worker_addr(udp_addr, worker), ice_tcp)?;
     recv::enable_destination_info(&socket)?;
@@ -109,7 +110,7 @@ pub fn spawn(
                 let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio TCP listener");
                 tokio::spawn(tcp::accept(listener, tcp_events));
             }
-            let template = PeerTemplate { cert, candidates, estimate_bandwidth: bandwidth_estimation };
+            let template = PeerTemplate { cert, candidates, estimate_bandwidth: bandwidth_estimation, audio_red };
             let sfu = Sfu::new(sender, local, template, idle_track_close, events, metrics);
             sfu.run(socket, command_rx, tcp_rx).await;
         });
@@ -151,6 +152,8 @@ fn bind(addr: SocketAddr, ice_tcp: bool) -> io::Result<(StdUdpSocket, Option<std
 
 /// Opus's payload type, as browsers number it.
 const OPUS_PT: u8 = 111;
+/// RED's (RFC 2198) payload type for Opus, as Chromium numbers it.
+const RED_PT: u8 = 63;
 
 /// Opus as every peer asks for it (in its offers and answers, so both ways): in-band FEC (a
 /// lost packet's sound rebuilt from the next one's copy, sent once the receiver reports loss)
@@ -167,6 +170,8 @@ struct PeerTemplate {
     candidates: Vec<Candidate>,
     /// `media.bandwidth_estimation`: see `bandwidth`.
     estimate_bandwidth: bool,
+    /// `media.audio_red`: offer RED with Opus (see `media::red`).
+    audio_red: bool,
 }
 
 /// A peer as every one starts: str0m configured for forwarding, our candidates, no tracks.
@@ -190,6 +195,12 @@ fn new_peer(setup: PeerSetup, template: &PeerTemplate, now: Instant) -> Peer {
         // (see `bandwidth`); str0m then paces video to the estimate (audio is never paced).
         .enable_bwe(bwe);
     builder.codec_config().add_config(Pt::from(OPUS_PT), None, Codec::Opus, Frequency::FORTY_EIGHT_KHZ, Some(2), opus_format());
+    if template.audio_red {
+        // Offered to every member, for what we send them (`red`); listed after Opus, so
+        // Chromium keeps sending plain Opus (it sends RED only when RED comes first).
+        builder.codec_config().set_red_pt(Codec::Opus, Pt::from(RED_PT));
+        builder.codec_config().set_red_after_primary(true);
+    }
     let mut rtc = builder.build(now);
     for candidate in &template.candidates {
         rtc.add_local_candidate(candidate.clone());
@@ -217,6 +228,7 @@ fn new_peer(setup: PeerSetup, template: &PeerTemplate, now: Instant) -> Peer {
         audio_off_since: None,
         video_off_since: None,
         downlink: Downlink::new(template.estimate_bandwidth),
+        red: RedSwitch::default(),
     }
 }
 
@@ -233,7 +245,7 @@ pub fn fuzz_sdp(sdp: &str) {
         let cert = provider.dtls_provider.generate_certificate().expect("a DTLS certificate");
         provider.install_process_default();
         let candidates = vec![Candidate::host("127.0.0.1:10000".parse().expect("an address"), "udp").expect("a candidate")];
-        PeerTemplate { cert, candidates, estimate_bandwidth: true }
+        PeerTemplate { cert, candidates, estimate_bandwidth: true, audio_red: true }
     });
     let setup = || PeerSetup {
         peer: super::PeerKey(1),
@@ -602,6 +614,14 @@ impl Sfu {
             Event::MediaEgressStats(stats) => {
                 if let Some(rtt) = stats.rtt {
                     peer.fit_retransmission(stats.mid, rtt);
+                }
+                // The sound's own loss: a video's may be ours (frames dropped for a slow link).
+                let sound = peer.tracks_out.iter().any(|t| t.state == TrackOutState::Open(stats.mid) && t.kind == MediaKind::Audio);
+                let switched = sound && stats.loss.is_some_and(|loss| peer.red.handle_loss(now, loss));
+                if switched && forwarding::red_payload_type(&peer.rtc).is_some() {
+                    tracing::debug!(peer = peer.key.0, on = peer.red.is_on(), "sound redundancy switched");
+                    // What the sound costs this member changed.
+                    peer.downlink.replan(now);
                 }
             }
             Event::EgressBitrateEstimate(kind) => self.on_estimate(slot, kind, now),

@@ -840,7 +840,12 @@ fn as_sdp(session: &Session, params: AsSdpParams) -> Sdp {
                     .cloned()
                     .collect();
 
-                m.as_media_line(attrs, &ssrcs, &session.exts, &params)
+                let mut line = m.as_media_line(attrs, &ssrcs, &session.exts, &params);
+                // Haven patch (HAVEN.md, 3): RED may be listed after its primary codec.
+                if session.codec_config.red_after_primary() {
+                    red_after_primary(&mut line.pts, &params);
+                }
+                line
             })
             .collect::<Vec<_>>();
 
@@ -1209,6 +1214,20 @@ fn update_session(session: &mut Session, sdp: &Sdp) {
 }
 
 /// Returns all media/channels as `AsMediaLine` trait.
+// Haven patch (HAVEN.md, 3): RED may be listed after its primary codec.
+/// Moves each RED payload type in an m-line's list right after its primary codec's.
+fn red_after_primary(pts: &mut Vec<Pt>, params: &[PayloadParams]) {
+    for p in params {
+        let Some(red) = p.red() else { continue };
+        let Some(at) = pts.iter().position(|pt| *pt == red) else {
+            continue;
+        };
+        pts.remove(at);
+        let to = pts.iter().position(|pt| *pt == p.pt()).map_or(at, |i| i + 1);
+        pts.insert(to, red);
+    }
+}
+
 fn as_media_lines(session: &Session) -> Vec<&dyn AsSdpMediaLine> {
     let mut v = vec![];
 
@@ -1846,6 +1865,24 @@ mod test {
                 _ => None,
             })
             .unwrap_or_else(|| panic!("Expected to find RtpMap for {needle}"))
+    }
+
+    // Haven patch (HAVEN.md, 3): RED may be listed after its primary codec.
+    #[test]
+    fn red_is_moved_right_after_its_primary() {
+        let mut config = CodecConfig::empty();
+        config.enable_opus(true, true);
+        config.enable_vp8(true);
+        let params = config.params().to_vec();
+        let (opus, red) = (params[0].pt(), params[0].red().unwrap());
+        let vp8 = params[1].pt();
+        let mut pts = vec![red, opus, vp8];
+        red_after_primary(&mut pts, &params);
+        assert_eq!(pts, vec![opus, red, vp8]);
+        // Nothing to move without a RED in the line.
+        let mut pts = vec![opus, vp8];
+        red_after_primary(&mut pts, &params);
+        assert_eq!(pts, vec![opus, vp8]);
     }
 
     fn count_lines(lines: &str, what: &str) -> usize {

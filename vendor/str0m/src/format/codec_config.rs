@@ -76,6 +76,10 @@ pub struct CodecConfig {
     /// RFC 2198 RED send-side redundancy pattern: how many packets back each redundant level
     /// carries. Empty means the default single level `[1]` (see [`Self::red_distances`]).
     red_distances: Box<[u32]>,
+    // Haven patch (HAVEN.md, 3): RED may be listed after its primary codec.
+    /// List a negotiated RED after its primary codec in our SDP (see
+    /// [`Self::set_red_after_primary`]).
+    red_after_primary: bool,
 }
 
 impl CodecConfig {
@@ -322,10 +326,31 @@ impl CodecConfig {
         }
     }
 
+    // Haven patch (HAVEN.md, 3): RED may be listed after its primary codec.
+    /// Whether our SDP lists a negotiated RED after its primary codec instead of before it
+    /// (the default). libwebrtc sends RED only when it precedes the audio codec it selects:
+    /// listed after, a browser keeps sending plain Opus to us while RED stays negotiated, so
+    /// we may still send RED to it (an SFU that adds RED on egress, say, but wants no
+    /// doubled uplink from its publishers).
+    pub fn set_red_after_primary(&mut self, after: bool) {
+        self.red_after_primary = after;
+    }
+
+    /// See [`Self::set_red_after_primary`].
+    pub fn red_after_primary(&self) -> bool {
+        self.red_after_primary
+    }
+
     /// Fold the given RFC 2198 RED payload type onto the enabled param for `codec`. Used by the
     /// audio enable fns when `use_red` is set; each audio codec has its own RED payload type so the
     /// `a=rtpmap` entries (which carry each codec's clock rate) don't collide in SDP.
-    fn set_red_pt(&mut self, codec: Codec, red_pt: Pt) {
+    ///
+    /// Public for a codec configured with [`Self::add_config`] (own format parameters), which
+    /// has no `use_red` switch: call it after `add_config`. Does nothing if `codec` is not
+    /// configured. RED is kept only where the remote also offers or answers it (see
+    /// [`PayloadParams::red`]).
+    // Haven patch (HAVEN.md, 2): public, so RED can go with an `add_config` Opus.
+    pub fn set_red_pt(&mut self, codec: Codec, red_pt: Pt) {
         if let Some(p) = self.params.iter_mut().find(|p| p.spec.codec == codec) {
             p.red = Some(red_pt);
         }

@@ -1,0 +1,223 @@
+//! RFC 2198 redundancy (RED) for the sound sent to a member whose link loses packets: each
+//! Opus packet written to them also carries the one before it, so a packet lost on their
+//! link is rebuilt by their browser from the next one. Only members whose browser answered
+//! our `red` payload type get it (Chromium; Firefox ESR has none), and only while their
+//! receiver reports show loss ([`RedSwitch`]): it doubles the sound sent to them.
+//! PURE: packets and loss reports in, payloads and a switch out, time passed in. Imports
+//! nothing but str0m's RED encoder and decoder.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use str0m::rtp::{RedDecoder, RedEncoder, RedundantBlock};
+
+/// The last packet forwarded from a published audio track, in the publisher's numbering: the
+/// redundant block of the next one.
+#[derive(Clone)]
+pub struct Previous {
+    pub seq: u64,
+    pub timestamp: u32,
+    pub payload: Arc<[u8]>,
+}
+
+/// The RED payload for the Opus packet `seq` (timestamp `timestamp`): `previous` as one
+/// redundant block (distance 1) when it is the packet right before this one, then the packet
+/// itself. Without a usable previous packet (a gap, the first packet, a block too long or
+/// too far back for RFC 2198's 10-bit length and 14-bit offset, as after a silence with DTX)
+/// the payload carries the primary block alone: still RED, so the member's decoder is never
+/// switched between payload types.
+pub fn wrap(opus_pt: u8, seq: u64, timestamp: u32, primary: &[u8], previous: Option<&Previous>) -> Vec<u8> {
+    let block = previous
+        .filter(|p| p.seq.checked_add(1) == Some(seq))
+        .map(|p| RedundantBlock {
+            pt: opus_pt,
+            timestamp_offset: timestamp.wrapping_sub(p.timestamp),
+            payload: p.payload.to_vec(),
+        })
+        // A block at the same instant, or one "after" this (timestamps went back), is no copy
+        // of an earlier packet; `RedEncoder` skips blocks that do not fit the fields itself.
+        .filter(|b| b.timestamp_offset > 0);
+    RedEncoder::encode(opus_pt, primary, block.as_slice())
+}
+
+/// The primary (newest) Opus block of a RED payload a publisher sent: it is forwarded as
+/// plain Opus, so no member ever gets RED under the Opus payload type. `None` for a payload
+/// that is malformed or whose primary is not Opus (dropped).
+pub fn unwrap(opus_pt: u8, payload: &[u8]) -> Option<Arc<[u8]>> {
+    let blocks = RedDecoder::decode(payload).ok()?;
+    let primary = blocks.into_iter().find(|b| b.is_primary)?;
+    (primary.pt == opus_pt).then(|| Arc::from(primary.payload))
+}
+
+/// A receiver report's loss at or above this turns RED on for the member.
+pub const ON_LOSS: f32 = 0.02;
+/// Reports under this count as clean.
+pub const CLEAN_LOSS: f32 = 0.01;
+/// RED goes off after this long with clean reports only.
+pub const OFF_AFTER: Duration = Duration::from_secs(30);
+
+/// Whether a member gets RED, from the loss their browser reports on the sound we send them
+/// (str0m's egress stats: the receiver reports of each audio stream, averaged over a stats
+/// interval; a video's loss may be frames we dropped ourselves for a slow link). On at
+/// once when a report shows [`ON_LOSS`] or more; off only after [`OFF_AFTER`] of reports under
+/// [`CLEAN_LOSS`] (hysteresis: a lossy link is often lossy in bursts, and a switch costs
+/// nothing on the wire but the bitrate).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RedSwitch {
+    on: bool,
+    clean_since: Option<Instant>,
+}
+
+impl RedSwitch {
+    pub fn is_on(&self) -> bool {
+        self.on
+    }
+
+    /// One report's loss fraction (0–1) for a stream sent to the member; true when the
+    /// switch moved.
+    pub fn handle_loss(&mut self, now: Instant, loss: f32) -> bool {
+        if loss >= ON_LOSS {
+            self.clean_since = None;
+            return !std::mem::replace(&mut self.on, true);
+        }
+        if !self.on {
+            return false;
+        }
+        if loss >= CLEAN_LOSS {
+            self.clean_since = None;
+            return false;
+        }
+        let since = *self.clean_since.get_or_insert(now);
+        if now.duration_since(since) >= OFF_AFTER {
+            *self = RedSwitch::default();
+            return true;
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPUS: u8 = 111;
+
+    fn previous(seq: u64, timestamp: u32, payload: &[u8]) -> Previous {
+        Previous { seq, timestamp, payload: Arc::from(payload) }
+    }
+
+    #[test]
+    fn previous_packet_rides_as_one_redundant_block_laid_out_as_rfc_2198_says() {
+        let prev = previous(9, 1000, &[0xaa, 0xbb, 0xcc]);
+        let red = wrap(OPUS, 10, 1960, &[1, 2], Some(&prev));
+        // Redundant header: F=1 | PT, 14-bit offset (960), 10-bit length (3).
+        let offset = 960u32;
+        let header = [0x80 | OPUS, (offset >> 6) as u8, (((offset & 0x3f) << 2) | (3 >> 8)) as u8, 3];
+        let mut expected = header.to_vec();
+        // Primary header: F=0 | PT; then the blocks, oldest first.
+        expected.push(OPUS);
+        expected.extend_from_slice(&[0xaa, 0xbb, 0xcc, 1, 2]);
+        assert_eq!(red, expected);
+        assert_eq!(&red[..4], &[0xef, 0x0f, 0x00, 0x03]);
+    }
+
+    #[test]
+    fn timestamp_offset_wraps_with_the_rtp_timestamp() {
+        let prev = previous(41, u32::MAX - 479, &[7]);
+        let red = wrap(OPUS, 42, 480, &[8], Some(&prev));
+        let offset = (u32::from(red[1]) << 6) | (u32::from(red[2]) >> 2);
+        assert_eq!(offset, 960);
+        let blocks = RedDecoder::decode(&red).unwrap();
+        assert_eq!(blocks.len(), 2);
+        assert_eq!((blocks[0].timestamp_offset, blocks[0].payload), (960, &[7u8][..]));
+        assert_eq!((blocks[1].is_primary, blocks[1].payload), (true, &[8u8][..]));
+    }
+
+    #[test]
+    fn the_first_packet_goes_as_primary_alone() {
+        assert_eq!(wrap(OPUS, 1, 0, &[5, 6], None), vec![OPUS, 5, 6]);
+    }
+
+    #[test]
+    fn no_redundant_block_across_a_gap() {
+        let prev = previous(8, 1000, &[0xaa]);
+        assert_eq!(wrap(OPUS, 10, 2920, &[1], Some(&prev)), vec![OPUS, 1]);
+    }
+
+    #[test]
+    fn no_redundant_block_after_a_silence_too_long_for_14_bits() {
+        // DTX: a packet every 400 ms (19 200 ticks) while silent.
+        let prev = previous(9, 1000, &[0xaa]);
+        assert_eq!(wrap(OPUS, 10, 1000 + 19_200, &[1], Some(&prev)), vec![OPUS, 1]);
+        // The largest offset still fits.
+        assert_eq!(wrap(OPUS, 10, 1000 + 0x3fff, &[1], Some(&prev)).len(), 4 + 1 + 1 + 1);
+    }
+
+    #[test]
+    fn no_redundant_block_longer_than_10_bits() {
+        let big = previous(9, 1000, &[0; 1024]);
+        assert_eq!(wrap(OPUS, 10, 1960, &[1], Some(&big)), vec![OPUS, 1]);
+        let largest = previous(9, 1000, &[0; 1023]);
+        assert_eq!(wrap(OPUS, 10, 1960, &[1], Some(&largest)).len(), 4 + 1 + 1023 + 1);
+    }
+
+    #[test]
+    fn no_redundant_block_when_timestamps_do_not_move_forward() {
+        let prev = previous(9, 1000, &[0xaa]);
+        assert_eq!(wrap(OPUS, 10, 1000, &[1], Some(&prev)), vec![OPUS, 1]);
+        assert_eq!(wrap(OPUS, 10, 40, &[1], Some(&prev)), vec![OPUS, 1]);
+    }
+
+    #[test]
+    fn a_publishers_red_is_forwarded_as_its_primary_opus() {
+        let red = wrap(OPUS, 10, 1960, &[1, 2], Some(&previous(9, 1000, &[0xaa])));
+        assert_eq!(unwrap(OPUS, &red).as_deref(), Some(&[1u8, 2][..]));
+        assert_eq!(unwrap(OPUS, &[OPUS, 3]).as_deref(), Some(&[3u8][..]));
+    }
+
+    #[test]
+    fn a_red_payload_that_is_malformed_or_not_opus_is_dropped() {
+        assert_eq!(unwrap(OPUS, &[]), None);
+        // A redundant header whose block runs past the end.
+        assert_eq!(unwrap(OPUS, &[0x80 | OPUS, 0, 4, 50, OPUS, 1]), None);
+        // A primary of another codec (PCMU).
+        assert_eq!(unwrap(OPUS, &[0, 1, 2]), None);
+    }
+
+    #[test]
+    fn red_turns_on_at_two_percent_loss() {
+        let t = Instant::now();
+        let mut s = RedSwitch::default();
+        assert!(!s.handle_loss(t, 0.0));
+        assert!(!s.handle_loss(t, 0.015));
+        assert!(!s.is_on());
+        assert!(s.handle_loss(t, 0.05));
+        assert!(s.is_on());
+        assert!(!s.handle_loss(t, 0.05));
+    }
+
+    #[test]
+    fn red_stays_on_until_thirty_clean_seconds() {
+        let t = Instant::now();
+        let mut s = RedSwitch::default();
+        s.handle_loss(t, 0.05);
+        assert!(!s.handle_loss(t + Duration::from_secs(2), 0.0));
+        assert!(!s.handle_loss(t + Duration::from_secs(31), 0.005));
+        assert!(s.is_on());
+        assert!(s.handle_loss(t + Duration::from_secs(32), 0.0));
+        assert!(!s.is_on());
+    }
+
+    #[test]
+    fn some_loss_while_on_starts_the_clean_spell_again() {
+        let t = Instant::now();
+        let mut s = RedSwitch::default();
+        s.handle_loss(t, 0.05);
+        s.handle_loss(t + Duration::from_secs(2), 0.0);
+        // Between the clean and the on threshold: neither on again nor clean.
+        s.handle_loss(t + Duration::from_secs(20), 0.015);
+        assert!(!s.handle_loss(t + Duration::from_secs(40), 0.0));
+        assert!(!s.handle_loss(t + Duration::from_secs(69), 0.0));
+        assert!(s.handle_loss(t + Duration::from_secs(70), 0.0));
+    }
+}
