@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium } from '../lib/browsers.js';
+import { launchChromium, launchFirefox } from '../lib/browsers.js';
 import { CONNECT_TIMEOUT, expectMediaFrom, joinMeeting, outbound, screenshot, waitForTile } from '../lib/meeting.js';
 import { chromiumIn, firefoxIn } from '../lib/netns.js';
 import { ARTIFACTS, startServer } from '../lib/server.js';
@@ -125,6 +125,7 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
   let link;
   let server;
   let senderBrowser;
+  let firefoxSender;
   let listenerBrowser;
   let listener;
   let room;
@@ -146,10 +147,13 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     room = await server.createRoom();
 
     // The senders: pages of one Chromium on this host, small windows (two cores).
+    // Cai sends from Firefox (its own simulcast layers), so what the listener gets is
+    // checked with both browsers' senders (issue #19).
     senderBrowser = await launchChromium({ width: 640, height: 480 });
+    if (process.env.HAVEN_SKIP_FIREFOX !== '1') firefoxSender = await launchFirefox({ width: 640, height: 480 });
     const names = ['Ana', 'Ben', 'Cai'];
     for (const [i, name] of names.entries()) {
-      const page = await senderBrowser.newPage();
+      const page = await (name === 'Cai' && firefoxSender ? firefoxSender : senderBrowser).newPage();
       senderPages.push(page);
       // The first is the facilitator: she gives Ben the floor.
       const you = await joinMeeting(page, i === 0 ? room.facilitator_url : room.join_url, name);
@@ -166,7 +170,7 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     floor = senders[1];
     await senderPages[0].waitForFunction((id) => window.haven.floor?.id === id, { timeout: CONNECT_TIMEOUT, polling: 200 }, floor.id);
 
-    report(`link: ${link.hostIf} → ${link.ns}, htb + pfifo ${QUEUE_PACKETS} packets; senders Chromium on the host; media on ${link.hostAddr}`);
+    report(`link: ${link.hostIf} → ${link.ns}, htb + pfifo ${QUEUE_PACKETS} packets; senders on the host (Ana and Ben Chromium, Cai ${firefoxSender ? 'Firefox' : 'Chromium'}); media on ${link.hostAddr}`);
     listener = await joinListener(chromiumIn(dir, link.ns));
   });
 
@@ -204,6 +208,7 @@ describe('sound first behind a weak downlink (issue #19)', { skip }, () => {
     if (listener) await screenshot(listener, 'weak-link-listener', { fullPage: false }).catch(() => {});
     await listenerBrowser?.close().catch(() => {});
     await senderBrowser?.close().catch(() => {});
+    await firefoxSender?.close().catch(() => {});
     await server?.stop();
     await link?.down();
     if (dir) await rm(dir, { recursive: true, force: true });
