@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::config::{Config, DeclaredRoom};
 use crate::hub::StandingRoom;
 use crate::room::RoomSettings;
-use crate::store::{MeetingEdit, MeetingRecord, MeetingSettings, StandingRecord, Store, StoreError};
+use crate::store::{MeetingEdit, MeetingRecord, MeetingSettings, Reading, StandingRecord, Store, StoreError};
 
 /// The room settings a stored meeting starts each meeting with: its own choices over
 /// `[room_defaults]`, as a `[[room]]`'s are.
@@ -36,11 +36,12 @@ pub fn settings(config: &Config, meeting: &MeetingRecord) -> RoomSettings {
 }
 
 /// A facilitator's live settings as a stored meeting's own (`save_settings`): its
-/// guidelines and every setting the admin page sets. The title (the directory's), chat
-/// history for newcomers and the size cap stay as the admin left them.
+/// guidelines, readings and every setting the admin page sets. The title (the directory's),
+/// chat history for newcomers and the size cap stay as the admin left them.
 pub fn kept(live: &RoomSettings) -> MeetingEdit {
     MeetingEdit {
         guidelines: Some(live.guidelines.clone()),
+        readings: Some(live.readings.iter().map(|r| Reading { title: r.title.clone(), text: r.text.clone() }).collect()),
         settings: Some(MeetingSettings {
             waiting_room: Some(live.waiting_room),
             mute_on_entry: Some(live.mute_on_entry),

@@ -233,7 +233,9 @@ impl Room {
             C::SetMediaState { audio, video } => self.set_media_state(from, audio, video),
             C::UpdateSettings(patch) => self.update_settings(&patch),
             C::SaveSettings => {
-                out.push(Effect::SaveSettings { who: from, settings: self.settings.clone() });
+                let mut settings = self.settings.clone();
+                settings.readings = self.readings.kept(&settings.guidelines);
+                out.push(Effect::SaveSettings { who: from, settings });
                 Ok(())
             }
             C::Lock => {

@@ -110,6 +110,14 @@ impl Readings {
         &self.list
     }
 
+    /// The readings as a meeting would start with them again (`save_settings`): all but the
+    /// one the guidelines became, which the guidelines setting brings back.
+    pub fn kept(&self, guidelines: &str) -> Vec<ReadingText> {
+        let derived = !guidelines.trim().is_empty() && self.list.first().is_some_and(|r| r.title == GUIDELINES_TITLE);
+        let own = self.list.iter().skip(usize::from(derived));
+        own.map(|r| ReadingText { title: r.title.clone(), text: r.text.clone() }).collect()
+    }
+
     fn get_mut(&mut self, id: ReadingId) -> Result<&mut ReadingView, RoomError> {
         let found = self.list.iter_mut().find(|r| r.id == id);
         found.ok_or(RoomError::UnknownReading)

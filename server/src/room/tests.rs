@@ -299,6 +299,8 @@ fn only_a_facilitator_may_keep_the_live_settings_and_they_are_handed_over_whole(
         ..Default::default()
     };
     m.ok(F, RoomCommand::UpdateSettings(patch));
+    let reading = crate::room::ReadingText { title: "Preamble".into(), text: "We are glad you are here.".into() };
+    m.ok(F, RoomCommand::AddReading { reading: reading.clone() });
     assert_eq!(m.refused(A, RoomCommand::SaveSettings), "not_permitted");
     // A co-facilitator runs the meeting but does not change what the organisation set up.
     m.ok(F, RoomCommand::Promote { who: A });
@@ -308,6 +310,8 @@ fn only_a_facilitator_may_keep_the_live_settings_and_they_are_handed_over_whole(
         [Effect::SaveSettings { who, settings }] => {
             assert_eq!(*who, F);
             assert_eq!((settings.share_seconds, settings.guidelines.as_str()), (240, "Be kind."));
+            // The readings without the one the guidelines became (they bring it back).
+            assert_eq!(settings.readings, vec![reading]);
         }
         other => panic!("expected one SaveSettings effect, got {other:?}"),
     }

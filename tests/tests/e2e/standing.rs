@@ -233,11 +233,16 @@ async fn a_facilitator_keeps_a_live_change_for_the_next_meetings() -> Result<()>
     sam.send(&json!({"type": "save_settings"})).await?;
     let (refused, _) = sam.recv_type("error").await?;
     ensure!(refused["code"] == "not_permitted", "a co-facilitator: {refused}");
+    chair.send(&json!({"type": "add_reading", "title": "Closing", "text": "Keep coming back."})).await?;
+    chair.recv_type("reading_saved").await?;
     chair.send(&json!({"type": "save_settings"})).await?;
     chair.recv_type("settings_saved").await?;
     let stored = admin.ok("GET", "/api/admin/meetings/tuesday-night", None, 200).await?;
     ensure!(stored["settings"]["share_seconds"] == 300 && stored["settings"]["waiting_room"] == true, "{stored}");
     ensure!(stored["guidelines"] == "Phones on silent." && stored["title"] == "Tuesday night", "{stored}");
+    // The meeting's own reading, then the one added live; not the one the guidelines became.
+    let titles: Vec<&str> = stored["readings"].as_array().context("readings")?.iter().filter_map(|r| r["title"].as_str()).collect();
+    ensure!(titles == ["Preamble", "Closing"], "{stored}");
     drop((chair, sam));
     server.shutdown().await;
 
