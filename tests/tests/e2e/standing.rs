@@ -21,6 +21,13 @@ async fn start(dir: &Path, adjust: impl FnOnce(&mut haven::config::Config)) -> R
     .await
 }
 
+/// `haven admin create ops` on the data directory `dir`, as an operator runs it.
+fn make_admin(dir: &Path) -> Result<()> {
+    let mut config = haven::config::Config::default();
+    config.store.data_dir = dir.to_string_lossy().to_string();
+    create_admin(&config, "ops", PASSWORD)
+}
+
 /// A signed-in admin: every request with the CSRF header, JSON and the session cookie.
 struct Admin {
     addr: SocketAddr,
@@ -104,9 +111,7 @@ async fn join(addr: SocketAddr, room: &str, name: &str, key: Option<&str>) -> Re
 async fn an_admins_facilitator_link_gives_the_role_until_revoked_or_rotated() -> Result<()> {
     let dir = temp_data_dir("standing-keys");
     let server = start(&dir, |_| {}).await;
-    let mut config = haven::config::Config::default();
-    config.store.data_dir = dir.to_string_lossy().to_string();
-    create_admin(&config, "ops", PASSWORD)?;
+    make_admin(&dir)?;
     let addr = server.http_addr();
     let admin = Admin::sign_in(addr).await?;
 
@@ -173,9 +178,7 @@ async fn an_admins_facilitator_link_gives_the_role_until_revoked_or_rotated() ->
 async fn a_restart_keeps_the_meeting_its_settings_its_links_and_the_admin() -> Result<()> {
     let dir = temp_data_dir("standing-restart");
     let server = start(&dir, |_| {}).await;
-    let mut config = haven::config::Config::default();
-    config.store.data_dir = dir.to_string_lossy().to_string();
-    create_admin(&config, "ops", PASSWORD)?;
+    make_admin(&dir)?;
     let admin = Admin::sign_in(server.http_addr()).await?;
     admin.ok("POST", "/api/admin/meetings", Some(tuesday()), 201).await?;
     let edited = admin
@@ -209,9 +212,7 @@ async fn a_restart_keeps_the_meeting_its_settings_its_links_and_the_admin() -> R
 async fn a_facilitator_keeps_a_live_change_for_the_next_meetings() -> Result<()> {
     let dir = temp_data_dir("standing-save");
     let server = start(&dir, |_| {}).await;
-    let mut config = haven::config::Config::default();
-    config.store.data_dir = dir.to_string_lossy().to_string();
-    create_admin(&config, "ops", PASSWORD)?;
+    make_admin(&dir)?;
     let addr = server.http_addr();
     let admin = Admin::sign_in(addr).await?;
     admin.ok("POST", "/api/admin/meetings", Some(tuesday()), 201).await?;
@@ -283,9 +284,7 @@ async fn every_admin_error_has_its_code() -> Result<()> {
     })
     .await;
     let addr = server.http_addr();
-    let mut config = haven::config::Config::default();
-    config.store.data_dir = dir.to_string_lossy().to_string();
-    create_admin(&config, "ops", PASSWORD)?;
+    make_admin(&dir)?;
 
     // CSRF: no header, or a page of another site.
     let answer = call(addr, "GET", "/api/admin/meetings", &[], None).await?;
@@ -384,9 +383,7 @@ async fn members_enter_only_while_the_schedule_is_open_and_never_once_archived()
     let dir = temp_data_dir("standing-window");
     let server = start(&dir, |_| {}).await;
     let addr = server.http_addr();
-    let mut config = haven::config::Config::default();
-    config.store.data_dir = dir.to_string_lossy().to_string();
-    create_admin(&config, "ops", PASSWORD)?;
+    make_admin(&dir)?;
     let admin = Admin::sign_in(addr).await?;
     // A one-off meeting long past, opening 10 minutes before: closed for good.
     let mut body = tuesday();
@@ -456,9 +453,7 @@ async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_
     let dir = temp_data_dir("standing-feeds");
     let server = start(&dir, |c| c.server.public_url = "https://meet.example.org".into()).await;
     let addr = server.http_addr();
-    let mut config = haven::config::Config::default();
-    config.store.data_dir = dir.to_string_lossy().to_string();
-    create_admin(&config, "ops", PASSWORD)?;
+    make_admin(&dir)?;
     let admin = Admin::sign_in(addr).await?;
     let mut body = tuesday();
     body["types"] = json!(["SP", "O", "SP"]);
