@@ -483,10 +483,18 @@ for (const kind of ['chromium', 'firefox']) {
       assert.equal(stored.body.settings.share_seconds, 300, JSON.stringify(stored.body));
       assert.equal(stored.body.guidelines, 'Phones on silent, please.');
       assert.equal(stored.body.title, `Keep ${kind}`, 'the title stays the admin\'s');
-      // A member does not see the button; neither does the facilitator of an ad-hoc meeting.
+      // A co-facilitator runs the meeting with the facilitator tools, but without this button;
+      // neither does the facilitator of an ad-hoc meeting see it.
       const member = await newPage(kind);
-      assert.equal((await joinWith(member, `${server.url}/m/${slug}`, 'Sam')).role, 'member');
-      assert.equal(await member.$eval('#keep-settings', (el) => el.hidden || el.offsetParent === null), true);
+      const sam = await joinWith(member, `${server.url}/m/${slug}`, 'Sam');
+      assert.equal(sam.role, 'member');
+      const samId = await member.evaluate(() => window.haven.you.id);
+      await chair.bringToFront();
+      await chair.evaluate((id) => window.haven.sendAsIs({ type: 'promote', id }), samId);
+      await member.bringToFront();
+      await member.waitForFunction(() => window.haven.you?.role === 'co_facilitator', { timeout: CONNECT_TIMEOUT });
+      await visible(member, '#copy-link-button');
+      assert.equal(await member.$eval('#keep-settings', (el) => el.hidden), true, "a co-facilitator is shown the facilitator's button");
       const adhoc = await server.createRoom();
       const host = await newPage(kind);
       assert.equal((await joinWith(host, adhoc.facilitator_url, 'Host')).role, 'facilitator');
