@@ -185,12 +185,13 @@ async fn create_room(
         return refusal;
     }
     // Read before the hourly allowance is spent: a bad body costs nothing.
-    let new: NewRoom = match body.iter().all(u8::is_ascii_whitespace) {
-        true => NewRoom::default(),
-        false => match serde_json::from_slice(&body) {
+    let new = if body.iter().all(u8::is_ascii_whitespace) {
+        NewRoom::default()
+    } else {
+        match serde_json::from_slice::<NewRoom>(&body) {
             Ok(new) => new,
             Err(_) => return api_error(StatusCode::BAD_REQUEST, "bad_request", "The body must be JSON: {\"title\": \"...\"}, or nothing."),
-        },
+        }
     };
     let client = state.client_ip(peer, &headers);
     if !state.limits.try_create_room(client, std::time::Instant::now()) {

@@ -313,9 +313,10 @@ impl Hub {
             self.send_error(peer, Refusal::new("not_standing", message));
             return;
         };
-        let (room, slug, config, commands) = (room_id.to_string(), room_id.to_string(), self.config.clone(), self.commands.clone());
+        let (room, config, commands) = (room_id.to_string(), self.config.clone(), self.commands.clone());
+        let edit = crate::standing::kept(&live);
         tokio::spawn(async move {
-            let edit = crate::standing::kept(&live);
+            let slug = room.clone();
             let saved = store.run(move |db| db.edit_meeting(&slug, &edit, jiff::Timestamp::now().as_second())).await;
             let saved = saved.map(|record| crate::standing::settings(&config, &record));
             if let Some(commands) = commands.upgrade() {
