@@ -17,6 +17,8 @@ const COUNTERS = [
   'framesDecoded',
   'freezeCount',
   'totalFreezesDuration',
+  'jitterBufferDelay',
+  'jitterBufferEmittedCount',
 ];
 
 /** Starts sampling the page's inbound-rtp reports once a second (idempotent). */
@@ -151,6 +153,28 @@ export function recoveryTimes(samples, t0, senders, fps) {
       if (frames / ((after[i].t - after[i - 2].t) / 1000) >= fps) return after[i].t - t0;
     }
     return Infinity;
+  });
+}
+
+/**
+ * Per sender, second by second after `t0`: milliseconds of sound concealed (at 48 kHz) and
+ * the jitter buffer's mean delay in ms over that second: where a window's concealment came
+ * from (a queue filling at a drop, a probe, a resumed video).
+ */
+export function soundSeries(samples, t0, t1, senders) {
+  const win = samples.filter((s) => s.t >= t0 && s.t <= t1);
+  const owner = owners(samples);
+  return senders.map(({ id, name }) => {
+    const key = `audio:${id}`;
+    const concealedMs = [];
+    const bufferMs = [];
+    for (let i = 1; i < win.length; i++) {
+      const d = (field) => grew(win[i - 1], win[i], key, field, owner);
+      concealedMs.push(Math.round(d('concealedSamples') / 48));
+      const emitted = d('jitterBufferEmittedCount');
+      bufferMs.push(emitted > 0 ? Math.round((d('jitterBufferDelay') / emitted) * 1000) : null);
+    }
+    return { id, name, concealedMs, bufferMs };
   });
 }
 
