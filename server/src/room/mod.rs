@@ -231,10 +231,10 @@ impl Room {
         match cmd {
             C::Join { .. } | C::Leave => unreachable!("handled above"),
             C::SetMediaState { audio, video } => self.set_media_state(from, audio, video),
-            C::UpdateSettings(patch) => self.update_settings(&patch),
+            C::UpdateSettings(patch) => self.update_settings(&patch, out),
             C::SaveSettings => {
                 let mut settings = self.settings.clone();
-                settings.readings = self.readings.kept(&settings.guidelines);
+                settings.readings = self.readings.kept();
                 out.push(Effect::SaveSettings { who: from, settings });
                 Ok(())
             }

@@ -6,6 +6,10 @@
 //! changes rarely and its texts are long, so the handlers announce each change themselves
 //! (`ReadingSaved`, `ReadingRemoved`); what is shown is small and found by the view diff.
 //! A paragraph is a run of non-blank lines; blank lines separate them (clients split alike).
+//!
+//! The room's guidelines are a reading too ("Our guidelines"): it follows the guidelines
+//! setting while the meeting runs (new text, added when they are set, removed when they are
+//! cleared), unless staff removed it from the list themselves.
 
 use std::time::Instant;
 
@@ -51,6 +55,8 @@ pub(super) struct Readings {
     list: Vec<ReadingView>,
     next_id: u64,
     pub shown: Option<ShownReading>,
+    /// The reading the guidelines setting became, while it is in the list.
+    guidelines: Option<ReadingId>,
 }
 
 /// How many paragraphs `text` has: runs of non-blank lines.
@@ -85,11 +91,11 @@ impl Readings {
     /// The room's guidelines first (when it has any), then the configured readings.
     pub fn new(guidelines: &str, configured: Vec<ReadingText>) -> Readings {
         let mut readings = Readings::default();
-        let guidelines = (!guidelines.trim().is_empty()).then(|| ReadingText {
-            title: GUIDELINES_TITLE.into(),
-            text: guidelines.into(),
-        });
-        for r in guidelines.into_iter().chain(configured).take(MAX_READINGS) {
+        if !guidelines.trim().is_empty() {
+            readings.guidelines = Some(readings.push(guidelines_reading(guidelines)).id);
+        }
+        let room = MAX_READINGS - readings.list.len();
+        for r in configured.into_iter().take(room) {
             readings.push(r);
         }
         readings
@@ -112,15 +118,66 @@ impl Readings {
 
     /// The readings as a meeting would start with them again (`save_settings`): all but the
     /// one the guidelines became, which the guidelines setting brings back.
-    pub fn kept(&self, guidelines: &str) -> Vec<ReadingText> {
-        let derived = !guidelines.trim().is_empty() && self.list.first().is_some_and(|r| r.title == GUIDELINES_TITLE);
-        let own = self.list.iter().skip(usize::from(derived));
+    pub fn kept(&self) -> Vec<ReadingText> {
+        let own = self.list.iter().filter(|r| Some(r.id) != self.guidelines);
         own.map(|r| ReadingText { title: r.title.clone(), text: r.text.clone() }).collect()
+    }
+
+    /// The guidelines' reading after the setting changed from `before` to `after`: its new
+    /// text, a new one when they were set, none when they were cleared. `None` when nothing
+    /// changes; [`RoomError::TooManyReadings`] when new guidelines find the list full.
+    pub(super) fn follow_guidelines(&mut self, before: &str, after: &str) -> Result<Option<RoomEvent>, RoomError> {
+        if before == after {
+            return Ok(None);
+        }
+        let current = self.guidelines.filter(|id| self.list.iter().any(|r| r.id == *id));
+        if after.trim().is_empty() {
+            let Some(id) = current else { return Ok(None) };
+            self.guidelines = None;
+            self.list.retain(|r| r.id != id);
+            if self.shown.as_ref().is_some_and(|s| s.id == id) {
+                self.shown = None;
+            }
+            return Ok(Some(RoomEvent::ReadingRemoved { id }));
+        }
+        let view = match current {
+            Some(id) => {
+                let r = self.get_mut(id)?;
+                r.text = after.into();
+                let view = r.clone();
+                self.keep_highlight_within(&view);
+                view
+            }
+            // Staff removed it while the guidelines stayed: it stays removed.
+            None if !before.trim().is_empty() => return Ok(None),
+            None if self.list.len() >= MAX_READINGS => return Err(RoomError::TooManyReadings),
+            None => {
+                let view = self.push(guidelines_reading(after));
+                self.guidelines = Some(view.id);
+                view
+            }
+        };
+        Ok(Some(RoomEvent::ReadingSaved(view)))
+    }
+
+    /// The highlight stays on a paragraph the reading's new text still has.
+    fn keep_highlight_within(&mut self, view: &ReadingView) {
+        if let Some(shown) = self.shown.as_mut().filter(|s| s.id == view.id) {
+            let last = paragraph_count(&view.text).saturating_sub(1);
+            shown.paragraph = shown.paragraph.min(last);
+        }
     }
 
     fn get_mut(&mut self, id: ReadingId) -> Result<&mut ReadingView, RoomError> {
         let found = self.list.iter_mut().find(|r| r.id == id);
         found.ok_or(RoomError::UnknownReading)
+    }
+}
+
+fn guidelines_reading(text: &str) -> ReadingText {
+    ReadingText {
+        title: GUIDELINES_TITLE.into(),
+        text: text.into(),
     }
 }
 
@@ -170,11 +227,7 @@ impl Room {
         r.title = reading.title;
         r.text = reading.text;
         let view = r.clone();
-        // The highlight stays on a paragraph the new text still has.
-        if let Some(shown) = self.readings.shown.as_mut().filter(|s| s.id == id) {
-            let last = paragraph_count(&view.text).saturating_sub(1);
-            shown.paragraph = shown.paragraph.min(last);
-        }
+        self.readings.keep_highlight_within(&view);
         out.push(Effect::Broadcast {
             event: RoomEvent::ReadingSaved(view),
             except: None,

@@ -131,12 +131,15 @@ pub(super) struct Suspended {
 }
 
 impl Room {
-    pub(super) fn update_settings(&mut self, patch: &SettingsPatch) -> Result<(), RoomError> {
+    pub(super) fn update_settings(&mut self, patch: &SettingsPatch, out: &mut Vec<super::Effect>) -> Result<(), RoomError> {
         let next = patch.applied_to(&self.settings);
         next.validate()?;
         if next.max_participants > self.participant_cap {
             return Err(RoomError::AboveParticipantCap(self.participant_cap));
         }
+        // The guidelines' reading follows them (announced like a staff edit of it).
+        let reading = self.readings.follow_guidelines(&self.settings.guidelines, &next.guidelines)?;
+        out.extend(reading.map(|event| super::Effect::Broadcast { event, except: None }));
         // Lowering max_participants evicts no one and turning the waiting room off admits
         // no one: both only affect arrivals from now on.
         self.settings = next;

@@ -273,3 +273,44 @@ test('the_chair_adds_a_long_reading_and_a_member_who_scrolled_away_gets_back_to_
   await chair.close().catch(() => {});
   await member.close().catch(() => {});
 });
+
+test('the_guidelines_the_chair_changes_live_become_the_guidelines_reading_everywhere', { timeout: 300_000 }, async () => {
+  const chair = await newPage(chromium);
+  await joinMeeting(chair, chairUrl(), 'Chair', { audio: false, video: false, agree: true });
+  const member = await newPage(firefox ?? chromium);
+  await joinMeeting(member, memberUrl(), 'Eli', { audio: false, video: false, agree: true });
+  const setGuidelines = async (text) => {
+    await chair.bringToFront();
+    await chair.$eval('#set-guidelines', (el, t) => {
+      el.value = t;
+      el.dispatchEvent(new Event('input'));
+    }, text);
+    await click(chair, '#save-guidelines');
+  };
+  const hasGuidelines = (text) => {
+    const r = window.haven.readings.list.find((x) => x.title === 'Our guidelines');
+    return text === null ? !r : r?.text === text;
+  };
+  // The member has the guidelines open while the chair rewrites them: the panel follows.
+  await openReading(member, 'Our guidelines');
+  const rewritten = 'What is said here stays here.\n\nNo advice unless someone asks for it.\n\nWe share for about three minutes.';
+  await setGuidelines(rewritten);
+  for (const page of [chair, member]) await waitFor(page, hasGuidelines, rewritten);
+  await waitFor(member, (n) => document.querySelectorAll('#reading-text p').length === n, 3);
+  assert.deepEqual((await panel(member)).paragraphs, rewritten.split('\n\n'));
+  // Cleared: the reading leaves every list, and the member's panel goes back to the list.
+  await setGuidelines('');
+  for (const page of [chair, member]) await waitFor(page, hasGuidelines, null);
+  await waitFor(member, () => !document.getElementById('reading-index').hidden);
+  const titles = await member.$$eval('#reading-list button', (bs) => bs.map((b) => b.firstChild?.textContent));
+  assert.ok(!titles.includes('Our guidelines') && titles.includes('Preamble'), `the list: ${titles}`);
+  // Set again, they are a reading again.
+  await setGuidelines(GUIDELINES);
+  for (const page of [chair, member]) await waitFor(page, hasGuidelines, GUIDELINES);
+  await openReading(member, 'Our guidelines');
+  assert.deepEqual((await panel(member)).paragraphs, GUIDELINES.split('\n\n'));
+  assertNoPageErrors(chair, 'chair');
+  assertNoPageErrors(member, 'Eli');
+  await chair.close().catch(() => {});
+  await member.close().catch(() => {});
+});

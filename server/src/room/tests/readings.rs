@@ -226,3 +226,59 @@ fn configured_readings_over_the_caps_fail_validation() {
     };
     assert_eq!(too_long.validate(), Err(RoomError::ReadingTooLong("text")));
 }
+
+fn guidelines(text: &str) -> RoomCommand {
+    RoomCommand::UpdateSettings(SettingsPatch { guidelines: Some(text.into()), ..Default::default() })
+}
+
+fn reading_events(e: &[Effect]) -> Vec<RoomEvent> {
+    let events = broadcasts(e).into_iter();
+    events.filter(|b| matches!(b, RoomEvent::ReadingSaved(_) | RoomEvent::ReadingRemoved { .. })).collect()
+}
+
+#[test]
+fn the_guidelines_reading_follows_the_guidelines_set_live() {
+    let mut m = with_readings();
+    let id = id_of(&m, GUIDELINES_TITLE);
+    m.ok(F, show(id, 0, None));
+    // New words: the same reading, its new text, told to everyone; the highlight stays within.
+    let e = m.ok(F, guidelines("Be kind.\n\nNo advice unless asked."));
+    let saved = ReadingView { id, title: GUIDELINES_TITLE.into(), text: "Be kind.\n\nNo advice unless asked.".into() };
+    assert_eq!(reading_events(&e), vec![RoomEvent::ReadingSaved(saved)]);
+    assert_eq!(readings(&m, B)[0].1, "Be kind.\n\nNo advice unless asked.");
+    assert_eq!(m.room.audience(&e[0]), vec![F, A, B]);
+    // Cleared: the reading goes, and stops being shown.
+    let e = m.ok(F, guidelines(""));
+    assert_eq!(reading_events(&e), vec![RoomEvent::ReadingRemoved { id }]);
+    assert_eq!(shown(&m, A), None);
+    assert_eq!(readings(&m, A), vec![("Preamble".to_string(), PREAMBLE.to_string())]);
+    // Set again: a new reading at the end of the list.
+    let e = m.ok(F, guidelines("Be kind."));
+    assert!(matches!(&reading_events(&e)[..], [RoomEvent::ReadingSaved(r)] if r.title == GUIDELINES_TITLE && r.id != id));
+    assert_eq!(readings(&m, A).len(), 2);
+    // A change of something else tells nothing about readings.
+    let patch = SettingsPatch { share_seconds: Some(200), ..Default::default() };
+    assert!(reading_events(&m.ok(F, RoomCommand::UpdateSettings(patch))).is_empty());
+    // Saved as the meeting's settings, the guidelines bring it back: it is not kept twice.
+    match &m.ok(F, RoomCommand::SaveSettings)[..] {
+        [Effect::SaveSettings { settings, .. }] => assert_eq!(settings.readings.len(), 1),
+        other => panic!("expected one SaveSettings effect, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_guidelines_reading_staff_removed_stays_removed_and_a_full_list_refuses_new_guidelines() {
+    let mut m = with_readings();
+    let id = id_of(&m, GUIDELINES_TITLE);
+    m.ok(F, RoomCommand::RemoveReading { id });
+    assert!(reading_events(&m.ok(F, guidelines("Be kinder."))).is_empty());
+    assert_eq!(readings(&m, A).len(), 1);
+
+    let mut m = Meeting::started();
+    for n in 0..MAX_READINGS {
+        m.now += Duration::from_secs(10);
+        m.ok(F, add(&format!("Reading {n}"), "Text."));
+    }
+    assert_eq!(m.refused(F, guidelines("Be kind.")), "too_many_readings");
+    assert_eq!(m.room.settings().guidelines, "", "a refused change changes nothing");
+}
