@@ -1,6 +1,7 @@
 //! Admin credentials and sessions: Argon2id password hashes, a random session token in an
 //! `HttpOnly`, `SameSite=Strict` cookie scoped to `/api/admin` (`Secure` over HTTPS), only
-//! its SHA-256 stored. CSRF: every admin request must carry `X-Haven-Admin: 1` (a header a
+//! its SHA-256 stored. Over plain HTTP only this computer may sign in ([`may_sign_in`]): a
+//! password or a cookie must never cross a network unencrypted. CSRF: every admin request must carry `X-Haven-Admin: 1` (a header a
 //! cross-site form cannot send, and a cross-site script cannot without a CORS preflight this
 //! server never grants) and, when it has an `Origin`, an allowed one.
 
@@ -62,6 +63,16 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 64)
 }
 
+/// Sign-in is refused over plain HTTP unless the client (behind trusted proxies, see
+/// `client_addr`) is this computer: a browser on the server itself, or an SSH tunnel to it.
+pub fn may_sign_in(config: &Config, client: std::net::IpAddr) -> Result<(), AdminError> {
+    if served_over_https(config) || client.to_canonical().is_loopback() {
+        Ok(())
+    } else {
+        Err(AdminError::HttpsRequired)
+    }
+}
+
 fn served_over_https(config: &Config) -> bool {
     config.tls.enabled() || config.server.public_url.starts_with("https://")
 }
@@ -97,6 +108,20 @@ mod tests {
         config.server.public_url = "https://meet.example.org".into();
         assert!(cookie(&config, Some("abc"), 60).to_str().unwrap().ends_with("; Secure"));
         assert!(cookie(&config, None, 0).to_str().unwrap().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn over_plain_http_only_this_computer_may_sign_in() {
+        let mut config = Config::default();
+        for local in ["127.0.0.1", "::1", "::ffff:127.0.0.1"] {
+            may_sign_in(&config, local.parse().unwrap()).unwrap();
+        }
+        for remote in ["192.168.1.20", "10.0.0.2", "2001:db8::1", "::ffff:192.168.1.20"] {
+            let refused = may_sign_in(&config, remote.parse().unwrap()).unwrap_err();
+            assert_eq!((refused.code(), refused.status().as_u16()), ("https_required", 403), "{remote}");
+        }
+        config.server.public_url = "https://meet.example.org".into();
+        may_sign_in(&config, "192.168.1.20".parse().unwrap()).unwrap();
     }
 
     #[test]

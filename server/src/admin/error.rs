@@ -21,6 +21,8 @@ pub enum AdminError {
     TooManyLogins,
     #[error("That name and password do not match.")]
     BadCredentials,
+    #[error("Sign in over HTTPS: from another computer the password would cross the network unencrypted. Serve Haven over HTTPS (tls), or behind an HTTPS proxy with server.public_url set to its https:// address.")]
+    HttpsRequired,
     #[error("There is no meeting with that id.")]
     UnknownMeeting,
     #[error("There is no facilitator link with that id in this meeting.")]
@@ -52,6 +54,7 @@ impl AdminError {
             AdminError::ForbiddenOrigin => "forbidden_origin",
             AdminError::TooManyLogins => "too_many_logins",
             AdminError::BadCredentials => "bad_credentials",
+            AdminError::HttpsRequired => "https_required",
             AdminError::UnknownMeeting => "unknown_meeting",
             AdminError::UnknownKey => "unknown_key",
             AdminError::InvalidSlug => "invalid_slug",
@@ -69,7 +72,7 @@ impl AdminError {
         match self {
             AdminError::Disabled | AdminError::UnknownMeeting | AdminError::UnknownKey => StatusCode::NOT_FOUND,
             AdminError::Unauthenticated | AdminError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AdminError::CsrfHeaderMissing | AdminError::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            AdminError::CsrfHeaderMissing | AdminError::ForbiddenOrigin | AdminError::HttpsRequired => StatusCode::FORBIDDEN,
             AdminError::TooManyLogins => StatusCode::TOO_MANY_REQUESTS,
             AdminError::SlugTaken => StatusCode::CONFLICT,
             AdminError::InvalidSlug

@@ -125,6 +125,7 @@ async fn login(
     if !state.limits.try_login(client, Instant::now()) {
         return Err(AdminError::TooManyLogins);
     }
+    auth::may_sign_in(&state.config, client)?;
     let Login { name, password } = body(json)?;
     let found = store.run(move |db| db.admin_password(&name)).await?;
     let checked = tokio::task::spawn_blocking(move || {

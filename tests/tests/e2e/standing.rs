@@ -275,6 +275,35 @@ async fn without_a_data_dir_the_admin_api_is_disabled_and_nothing_changes() -> R
     Ok(())
 }
 
+/// Over plain HTTP only this computer may sign in: a client another computer (here behind a
+/// trusted proxy) is refused `https_required`, with no cookie; behind an HTTPS proxy
+/// (`public_url` https://) it may, and the cookie is `Secure`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_plain_http_only_this_computer_may_sign_in() -> Result<()> {
+    let dir = temp_data_dir("standing-https");
+    make_admin(&dir)?;
+    let proxied = |c: &mut haven::config::Config| c.server.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    let from_afar = [("X-Haven-Admin", "1"), ("X-Forwarded-For", "192.0.2.7")];
+    let body = || Some(json!({"name": "ops", "password": PASSWORD}));
+    let server = start(&dir, proxied).await;
+    let answer = call(server.http_addr(), "POST", "/api/admin/login", &from_afar, body()).await?;
+    ensure!(answer.status == 403 && answer.json()["code"] == "https_required", "{answer:?}");
+    ensure!(answer.header("set-cookie").is_none(), "{answer:?}");
+    Admin::sign_in(server.http_addr()).await.context("from this computer")?;
+    server.shutdown().await;
+
+    let server = start(&dir, |c| {
+        proxied(c);
+        c.server.public_url = "https://meet.example.org".into();
+    })
+    .await;
+    let answer = call(server.http_addr(), "POST", "/api/admin/login", &from_afar, body()).await?;
+    ensure!(answer.status == 204, "{answer:?}");
+    ensure!(answer.header("set-cookie").is_some_and(|c| c.contains("; Secure")), "{answer:?}");
+    server.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_admin_error_has_its_code() -> Result<()> {
     let dir = temp_data_dir("standing-errors");

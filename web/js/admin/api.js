@@ -37,6 +37,7 @@ const WORDS = {
   unauthenticated: 'Your sign-in has ended. Please sign in again.',
   bad_credentials: 'That name and password do not match. Check them and try again.',
   too_many_logins: 'Too many sign-in attempts came from your network. Please wait a while, then try again.',
+  https_required: 'For your safety, signing in from another computer needs a secure (https://) address: your password would otherwise cross the network unencrypted. Ask whoever runs this server to set up HTTPS, or sign in on the server itself.',
   csrf_header_missing: 'The server did not accept this request from the page. Reload the page and try again.',
   forbidden_origin: 'The server does not accept admin requests from this address. Open the admin page from the server’s own address.',
   unknown_meeting: 'That meeting is not there any more. The list has been refreshed.',
