@@ -1,24 +1,15 @@
 // A short, soft tone for an arrival in the waiting room, made with WebAudio (no audio
 // file). Off unless the facilitator ticks "Chime when someone is waiting"; the choice is
-// kept in this browser only.
+// kept in this browser only (prefs.js).
 
-const KEY = 'haven.chime';
+import { pref, setPref } from './prefs.js';
+
 let context = null;
 
-export const chimeOn = () => {
-  try {
-    return localStorage.getItem(KEY) === 'on';
-  } catch {
-    return false;
-  }
-};
+export const chimeOn = () => pref('chime');
 
 export function setChime(on) {
-  try {
-    localStorage.setItem(KEY, on ? 'on' : 'off');
-  } catch {
-    // Storage refused (private mode): the choice lasts for this page only.
-  }
+  setPref('chime', !!on);
 }
 
 /** Two gentle notes, under half a second, quiet. */

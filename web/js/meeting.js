@@ -15,6 +15,7 @@ import { confirmStep } from './confirm.js';
 import { REACTIONS } from './grid.js';
 import { checkAgreement } from './join-screen.js';
 import { screenFor } from './messages.js';
+import { setPref } from './prefs.js';
 import { installShortcuts, setShortcutsOn, shortcutsOn } from './shortcuts.js';
 import { watchSpeakers } from './speaker.js';
 import { announce } from './announce.js';
@@ -82,17 +83,19 @@ function togglePin(id) {
   if (name) announce(app.view.pinned ? `${name} is pinned and shown large.` : `${name} is unpinned.`);
 }
 
-/** Grid ⇄ speaker view (the person sharing, or the last voice heard, large). */
+/** Grid ⇄ speaker view (the person sharing, or the last voice heard, large); kept for next time. */
 function toggleLayout() {
   app.view.layout = app.view.layout === 'speaker' ? 'grid' : 'speaker';
+  setPref('layout', app.view.layout);
   renderLayout();
   closeMoreMenu();
   announce(app.view.layout === 'speaker' ? 'Speaker view: the person speaking is shown large.' : 'Grid view: everyone the same size.');
 }
 
-/** My own tile off my screen; my camera still goes to the others while it is on. */
+/** My own tile off my screen (kept for next time); my camera still goes to the others while it is on. */
 function toggleHideSelf() {
   app.view.hideSelf = !app.view.hideSelf;
+  setPref('hideSelf', app.view.hideSelf);
   renderLayout();
   closeMoreMenu();
   announce(app.view.hideSelf ? 'Your video is hidden from your screen. Others still see you while your camera is on.' : 'Your video is shown.');

@@ -179,6 +179,8 @@ async function onJoined(msg) {
   grid.clear();
   renderSelf();
   for (const p of app.participants.values()) grid.upsert(p);
+  // Again with everyone's tile in: speaker view kept from last time (prefs.js) needs them.
+  renderLayout();
   // Sound only and the tile sizes, said again to every session (the server may have forgotten).
   reception.start();
   const others = app.participants.size;

@@ -3,6 +3,7 @@
 // (views.js). Nothing here touches the DOM.
 
 import { isStaffRole } from '../facilitator.js';
+import { pref } from '../prefs.js';
 
 const MAX_NAME_CHARS = 32;
 
@@ -112,8 +113,10 @@ export const app = {
   /**
    * How the tiles are laid out (views.js renderLayout): `grid` or `speaker` (one person large,
    * the others in a strip), whom the person pinned, and whether they hid their own tile.
+   * The layout and "hide my video" are the person's kept choices (prefs.js); a pin is about
+   * someone else in this meeting, so it is never kept.
    */
-  view: { layout: 'grid', pinned: null, hideSelf: false },
+  view: { layout: pref('layout'), pinned: null, hideSelf: pref('hideSelf') },
   /** The loudest remote voice now (speaker.js), and the last one heard (held in speaker view). */
   speaking: null,
   lastSpeaker: null,
