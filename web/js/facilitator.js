@@ -11,6 +11,9 @@ import { chime, chimeOn, setChime } from './chime.js';
 import { menuButton } from './menu.js';
 import { actionButton, keepingFocus } from './ui.js';
 
+/** Said of someone waiting whose address matches a ban (the room's `same_network_as_banned`). */
+const FLAGGED = 'joins from the same network as someone removed earlier. It may be someone else in their home, or them again.';
+
 const $ = (id) => document.getElementById(id);
 export const isStaffRole = (role) => role === 'facilitator' || role === 'co_facilitator';
 
@@ -53,7 +56,12 @@ export class StaffPanel {
     });
     $('arrival-admit-all').addEventListener('click', () => {
       ctx.send({ type: 'admit_all' });
-      this.#hideArrival();
+      // Whoever joins from a removed person's network stays at the door (the room admits
+      // only the others): the toast goes on to them, so they are not forgotten there.
+      const flagged = this.waiting.filter((w) => w.same_network_as_banned);
+      if (!flagged.length) return this.#hideArrival();
+      this.#showArrival(flagged.at(-1), flagged);
+      $('arrival-admit').focus();
     });
     $('arrival-dismiss').addEventListener('click', () => this.#hideArrival());
     $('set-chime').checked = chimeOn();
@@ -121,17 +129,22 @@ export class StaffPanel {
     $('waiting-count').textContent = n ? `(${n})` : '';
   }
 
-  /** A toast with the newest arrival's name and an Admit button; stays until acted on. */
-  #showArrival(w) {
+  /**
+   * A toast with the newest arrival's name and an Admit button; stays until acted on. Says so
+   * when they join from the network of someone removed, whom "Admit all" never lets in.
+   */
+  #showArrival(w, waiting = this.waiting) {
     this.toastFor = w.id;
-    const more = this.waiting.length - 1;
-    $('arrival-text').textContent =
+    const more = waiting.length - 1;
+    const who =
       more > 0 ? `${w.name} and ${more} ${more === 1 ? 'other' : 'others'} are waiting to come in.` : `${w.name} is waiting to come in.`;
+    $('arrival-text').textContent = w.same_network_as_banned ? `${who} ${w.name} ${FLAGGED}` : who;
     $('arrival-admit').setAttribute('aria-label', `Admit ${w.name}`);
     // With more than one at the door, all of them at once (the room lets them in in arrival
-    // order while there is room).
-    $('arrival-admit-all').hidden = more === 0;
-    $('arrival-admit-all').textContent = `Admit all ${more + 1}`;
+    // order while there is room), except anyone flagged: each of those is let in by name.
+    const all = waiting.filter((x) => !x.same_network_as_banned).length;
+    $('arrival-admit-all').hidden = all < 2;
+    $('arrival-admit-all').textContent = `Admit all ${all}`;
     $('arrival-toast').hidden = false;
   }
 
@@ -180,7 +193,7 @@ export class StaffPanel {
         li.classList.add('is-flagged');
         const flag = document.createElement('span');
         flag.className = 'waiting-flag';
-        flag.textContent = 'Joins from the same network as someone removed earlier. It may be someone else in their home, or them again.';
+        flag.textContent = `Joins ${FLAGGED}`;
         li.append(flag);
       }
       li.append(actions, menu);

@@ -163,6 +163,18 @@ test('removing_asks_first_a_housemate_of_someone_banned_waits_flagged_and_the_ch
   await chair.waitForFunction(() => /same network as someone removed/.test(document.getElementById('waiting-list').textContent), poll);
   const kimWaiting = await chair.evaluate(() => window.haven.waiting.find((w) => w.name === 'Kim'));
   assert.equal(kimWaiting.same_network_as_banned, true);
+  // The arrival toast says it too, and offers no "Admit all" (which never lets the flagged
+  // in): with a second one at the door it would have read "Admit all 2" and done nothing.
+  const toast = () => chair.evaluate(() => ({ shown: !document.getElementById('arrival-toast').hidden, text: document.getElementById('arrival-text').textContent, all: !document.getElementById('arrival-admit-all').hidden }));
+  await chair.waitForFunction(() => /Kim joins from the same network as someone removed/.test(document.getElementById('arrival-text').textContent), poll);
+  const lou = await elsewhere.newPage();
+  await lou.goto(room.join_url, { waitUntil: 'load' });
+  await lou.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
+  await lou.type('#name-input', 'Lou');
+  await lou.click('#join-button');
+  await lou.waitForFunction(() => window.haven.state === 'waiting', poll);
+  await chair.waitForFunction(() => /Lou and 1 other/.test(document.getElementById('arrival-text').textContent), poll);
+  assert.deepEqual(await toast(), { shown: true, text: 'Lou and 1 other are waiting to come in. Lou joins from the same network as someone removed earlier. It may be someone else in their home, or them again.', all: false });
   await pressInRow(chair, '#waiting-list', kimWaiting.id, 'Admit');
   await kim.waitForFunction(() => window.haven.state === 'joined', poll);
 
@@ -175,6 +187,7 @@ test('removing_asks_first_a_housemate_of_someone_banned_waits_flagged_and_the_ch
   await chair.close();
   await rexPage.close();
   await kim.close();
+  await lou.close();
 });
 
 test('deny_all_asks_first_and_turns_everyone_waiting_away', { timeout: 120_000 }, async () => {
