@@ -12,6 +12,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { seriousViolations } from '../lib/axe.js';
 import { launchChromium, launchFirefox } from '../lib/browsers.js';
 import { assertNoPageErrors, CONNECT_TIMEOUT, inbound, joinMeeting, screenshot, waitForTile } from '../lib/meeting.js';
+import { bots } from '../lib/bots.js';
 import { startServer } from '../lib/server.js';
 import { toneWav } from '../lib/tone.js';
 
@@ -441,17 +442,30 @@ for (const kind of ['chromium', 'firefox']) {
         const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
         return { hit: !!hit && (hit === el || el.contains(hit)), what: hit ? `${hit.tagName}#${hit.id}.${hit.className}` : 'nothing', size: [Math.round(r.width), Math.round(r.height)] };
       });
-    await page.click('#more-button');
-    const settingsButton = await hits('#my-settings-button');
-    assert.ok(settingsButton.hit, `Settings in "More": ${JSON.stringify(settingsButton)}`);
-    await page.click('#my-settings-button');
-    await page.waitForSelector('#my-settings-panel:not([hidden])');
-    await page.waitForSelector('#devices-unlisted', { hidden: true, timeout: CONNECT_TIMEOUT });
-    for (const selector of ['#meeting-audio-device', '#meeting-video-device', '#shortcuts-input', '#my-settings-close']) {
-      const seen = await hits(selector);
-      assert.ok(seen.hit, `${selector}: ${JSON.stringify(seen)}`);
-    }
-    await screenshot(page, `devices-${kind}-phone-settings`, { fullPage: false });
+    // More → Settings, each control where a tap lands, with `people` in the meeting (tiles
+    // and their labels under the panel must not catch the tap).
+    const settingsReachable = async (people) => {
+      await page.bringToFront();
+      await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n, { timeout: CONNECT_TIMEOUT, polling: 200 }, people);
+      await page.click('#more-button');
+      const settingsButton = await hits('#my-settings-button');
+      assert.ok(settingsButton.hit, `${people} people, Settings in "More": ${JSON.stringify(settingsButton)}`);
+      await page.click('#my-settings-button');
+      await page.waitForSelector('#my-settings-panel:not([hidden])');
+      await page.waitForSelector('#devices-unlisted', { hidden: true, timeout: CONNECT_TIMEOUT });
+      for (const selector of ['#meeting-audio-device', '#meeting-video-device', '#shortcuts-input', '#my-settings-close']) {
+        const seen = await hits(selector);
+        assert.ok(seen.hit, `${people} people, ${selector}: ${JSON.stringify(seen)}`);
+      }
+    };
+    // (Each bots() call navigates its tab: a second tab keeps the first two in.)
+    await bots(await newPage('chromium'), server.url, room, 2);
+    await settingsReachable(3);
+    await page.click('#my-settings-close');
+    await page.waitForSelector('#my-settings-panel', { hidden: true });
+    await bots(await newPage('chromium'), server.url, room, 8, { prefix: 'More' });
+    await settingsReachable(11);
+    await screenshot(page, `devices-${kind}-phone-settings-11`, { fullPage: false });
     assert.deepEqual(await seriousViolations(page), [], 'axe with Settings open');
     // Firefox refuses axe's script tag (CSP) before axe is evaluated another way: not the page's error.
     page.errors = page.errors.filter((e) => !/Content-Security-Policy/.test(e));

@@ -9,6 +9,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { launchChromium, launchFirefox } from '../lib/browsers.js';
 import { assertNoPageErrors, CONNECT_TIMEOUT, joinMeeting as joinPage, screenshot, waitForTile } from '../lib/meeting.js';
 import { startServer } from '../lib/server.js';
+import { bots as joinBots, joinBudget } from '../lib/bots.js';
 
 const PHONE = { width: 360, height: 640 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -63,64 +64,16 @@ async function setStorage(kind, entries = {}) {
 
 const storage = (page) => page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
 
-/** The server lets one address make 60 join attempts a minute: stay under it. */
-const joinTimes = [];
-async function joinBudget(n) {
-  for (;;) {
-    const now = Date.now();
-    while (joinTimes.length && now - joinTimes[0] > 61_000) joinTimes.shift();
-    if (joinTimes.length + n <= 50) break;
-    await sleep(Math.max(200, joinTimes[0] + 61_000 - now));
-  }
-  for (let i = 0; i < n; i++) joinTimes.push(Date.now());
-}
-
 async function joinMeeting(page, url, name, options) {
   await joinBudget(1);
   return joinPage(page, url, name, options);
 }
 
-/**
- * `count` signaling-only people joining `room` (from Chromium: Firefox opens one WebSocket to
- * a host at a time). Resolves once each is in, or waits (`until: 'waiting'`, a room with a
- * waiting room). `state(i)` is the last state the server gave bot i.
- */
-async function bots(room, count, { prefix = 'Guest', until = 'joined' } = {}) {
-  await joinBudget(count);
+/** Signaling-only people in `room` (lib/bots.js), from a Chromium tab closed after the test. */
+async function bots(room, count, options) {
   const page = await (await browserOf('chromium')).newPage();
   opened.push(page);
-  await page.goto(`${server.url}/`);
-  const ids = await page.evaluate(
-    async (roomId, count, prefix, until) => {
-      window.bots ??= [];
-      window.botState ??= [];
-      const one = (i) =>
-        new Promise((resolve, reject) => {
-          const ws = new WebSocket(`ws://${location.host}/ws`);
-          const n = window.bots.push(ws) - 1;
-          ws.onmessage = (event) => {
-            const msg = JSON.parse(event.data);
-            if (msg.type === 'hello') {
-              ws.send(JSON.stringify({ type: 'join', room: roomId, name: `${prefix} ${i + 1}` }));
-            } else if (msg.type === 'joined' || msg.type === 'waiting') {
-              window.botState[n] = msg.type;
-              if (msg.type === until) resolve(msg.you?.id ?? null);
-              else if (until === 'waiting') reject(new Error(`${prefix} ${i + 1} was let in without waiting`));
-            } else if (msg.type === 'error' || msg.type === 'closed') {
-              reject(new Error(`${prefix} ${i + 1}: ${msg.code}`));
-            }
-          };
-        });
-      const ids = [];
-      for (let i = 0; i < count; i++) ids.push(await one(i));
-      return ids;
-    },
-    room.id,
-    count,
-    prefix,
-    until,
-  );
-  return { page, ids, states: () => page.evaluate(() => window.botState.slice()) };
+  return joinBots(page, server.url, room, count, options);
 }
 
 /** Presses "More", then the view option `id` (the menu closes after it). */
