@@ -431,17 +431,19 @@ async fn members_enter_only_while_the_schedule_is_open_and_never_once_archived()
     Ok(())
 }
 
-/// The calendar read back by python-dateutil and the system's zoneinfo (tests/tools/check_ics.py).
+/// The calendar read back by the `icalendar` parser, python-dateutil and the system's zoneinfo
+/// (tests/tools/check_ics.py). Debian's own interpreter: its python3-icalendar is not on the
+/// path of a pyenv or venv `python3` that may come first on PATH.
 fn check_ics(text: &str) -> Result<Value> {
     use std::io::Write;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/check_ics.py");
-    let mut child = std::process::Command::new("python3")
+    let mut child = std::process::Command::new("/usr/bin/python3")
         .arg(&script)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .context("python3 (tests/setup.sh installs it with python3-dateutil)")?;
+        .context("/usr/bin/python3 (tests/setup.sh installs it with python3-icalendar and python3-dateutil)")?;
     child.stdin.take().context("stdin")?.write_all(text.as_bytes())?;
     let out = child.wait_with_output()?;
     ensure!(out.status.success(), "check_ics.py: {}", String::from_utf8_lossy(&out.stderr));
@@ -490,6 +492,14 @@ async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_
     ensure!(checked["vtimezone_ok"] == true, "VTIMEZONE offsets agree with zoneinfo: {checked}\n{}", ics.body);
     let weekly = &checked["events"][0];
     ensure!(weekly["rrule"] == "FREQ=WEEKLY;BYDAY=TU,TH", "{checked}");
+    // What the parser read besides the times: the same meeting, link and length in both events.
+    for (i, event) in checked["events"].as_array().context("events")?.iter().enumerate() {
+        ensure!(event["uid"] == format!("tuesday-night-{}@meet.example.org", i + 1), "{event}");
+        ensure!(event["summary"] == "Tuesday night" && event["tzid"] == "America/New_York", "{event}");
+        ensure!(event["url"].as_str().is_some_and(|u| u.starts_with("https://meet.example.org/")), "{event}");
+        ensure!(event["minutes"] == tuesday()["schedule"]["duration_minutes"], "{event}");
+        ensure!(event["dtstamp"].as_str().is_some_and(|s| s.len() == 16 && s.ends_with('Z')), "{event}");
+    }
     // Sixty meetings (thirty weeks) cross a change of offset; every one is 7 pm local.
     let local = weekly["local"].as_array().context("local times")?;
     ensure!(local.len() == 60 && local.iter().all(|t| t == "Tue 19:00" || t == "Thu 19:00"), "{weekly}");
