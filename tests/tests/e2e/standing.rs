@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 const PASSWORD: &str = "a long enough password";
 
-async fn start(dir: &Path, adjust: impl FnOnce(&mut haven::config::Config)) -> RunningServer {
+pub(super) async fn start(dir: &Path, adjust: impl FnOnce(&mut haven::config::Config)) -> RunningServer {
     let dir = dir.to_string_lossy().to_string();
     start_server_with(move |c| {
         c.store.data_dir = dir;
@@ -22,14 +22,14 @@ async fn start(dir: &Path, adjust: impl FnOnce(&mut haven::config::Config)) -> R
 }
 
 /// `haven admin create ops` on the data directory `dir`, as an operator runs it.
-fn make_admin(dir: &Path) -> Result<()> {
+pub(super) fn make_admin(dir: &Path) -> Result<()> {
     let mut config = haven::config::Config::default();
     config.store.data_dir = dir.to_string_lossy().to_string();
     create_admin(&config, "ops", PASSWORD)
 }
 
 /// A signed-in admin: every request with the CSRF header, JSON and the session cookie.
-struct Admin {
+pub(super) struct Admin {
     addr: SocketAddr,
     cookie: String,
 }
@@ -46,7 +46,7 @@ async fn login(addr: SocketAddr, name: &str, password: &str) -> Result<HttpRespo
 }
 
 impl Admin {
-    async fn sign_in(addr: SocketAddr) -> Result<Admin> {
+    pub(super) async fn sign_in(addr: SocketAddr) -> Result<Admin> {
         let answer = login(addr, "ops", PASSWORD).await?;
         ensure!(answer.status == 204, "login: {answer:?}");
         let set_cookie = answer.header("set-cookie").context("a session cookie")?.to_string();
@@ -54,19 +54,19 @@ impl Admin {
         Ok(Admin { addr, cookie })
     }
 
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<HttpResponse> {
+    pub(super) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<HttpResponse> {
         call(self.addr, method, path, &[("X-Haven-Admin", "1"), ("Cookie", &self.cookie)], body).await
     }
 
     /// Calls and checks the status, returning the JSON body.
-    async fn ok(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> Result<Value> {
+    pub(super) async fn ok(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> Result<Value> {
         let answer = self.call(method, path, body).await?;
         ensure!(answer.status == status, "{method} {path}: expected {status}, got {answer:?}");
         Ok(answer.json())
     }
 
     /// Calls and checks the refusal's status and code.
-    async fn refused(&self, method: &str, path: &str, body: Option<Value>, status: u16, code: &str) -> Result<()> {
+    pub(super) async fn refused(&self, method: &str, path: &str, body: Option<Value>, status: u16, code: &str) -> Result<()> {
         let answer = self.call(method, path, body).await?;
         ensure!(answer.status == status && answer.json()["code"] == code, "{method} {path}: expected {status} {code}, got {answer:?}");
         ensure!(answer.json()["message"].as_str().is_some_and(|m| !m.is_empty()), "a sentence for people: {answer:?}");
@@ -74,7 +74,7 @@ impl Admin {
     }
 }
 
-fn tuesday() -> Value {
+pub(super) fn tuesday() -> Value {
     json!({
         "slug": "tuesday-night",
         "title": "Tuesday night",
@@ -92,12 +92,12 @@ fn tuesday() -> Value {
     })
 }
 
-fn key_of(issued: &Value) -> Result<String> {
+pub(super) fn key_of(issued: &Value) -> Result<String> {
     let url = issued["facilitator_url"].as_str().context("facilitator_url")?;
     Ok(url.split_once("#key=").context("#key= in the link")?.1.to_string())
 }
 
-async fn join(addr: SocketAddr, room: &str, name: &str, key: Option<&str>) -> Result<(SignalingClient, Value)> {
+pub(super) async fn join(addr: SocketAddr, room: &str, name: &str, key: Option<&str>) -> Result<(SignalingClient, Value)> {
     let mut client = SignalingClient::connect(addr).await?;
     let fields = match key {
         Some(key) => json!({"key": key}),
