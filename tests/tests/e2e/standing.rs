@@ -30,8 +30,8 @@ pub(super) fn make_admin(dir: &Path) -> Result<()> {
 
 /// A signed-in admin: every request with the CSRF header, JSON and the session cookie.
 pub(super) struct Admin {
-    addr: SocketAddr,
-    cookie: String,
+    pub(super) addr: SocketAddr,
+    pub(super) cookie: String,
 }
 
 async fn call(addr: SocketAddr, method: &str, path: &str, extra: &[(&str, &str)], body: Option<Value>) -> Result<HttpResponse> {

@@ -1,5 +1,6 @@
-//! Standing meetings (#21) when the store cannot write, and when a meeting empties: the
-//! admin API and `save_settings` answer `store_failed` while meetings go on; an emptied
+//! Standing meetings (#21) when the store cannot write, when the server stops, and when a
+//! meeting empties: the admin API and `save_settings` answer `store_failed` while meetings go
+//! on; an admin request in flight as the server stops answers `server_stopping`; an emptied
 //! meeting starts again with what its facilitator saved, not with what was changed after.
 
 use std::path::{Path, PathBuf};
@@ -155,6 +156,59 @@ async fn an_emptied_meeting_starts_again_with_what_was_saved_and_not_what_was_ch
     ensure!(info["share_seconds"] == 300 && info["chat_enabled"] == true, "{info}");
 
     server.shutdown().await;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+/// `server_stopping` from the admin API: a create whose request is already being served when
+/// the server starts stopping. Made deterministic with `Expect: 100-continue`: the server
+/// says `100 Continue` only once the handler reads the body, so the request is known to be
+/// in flight (a stopping server finishes those) before the shutdown starts; a member's
+/// WebSocket closing with `server_stopping` says the hub has stopped; only then is the body
+/// sent. The meeting is written, but the stopped hub cannot take it: 503, as documented.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_request_in_flight_when_the_server_stops_answers_server_stopping() -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = temp_data_dir("store-stopping");
+    let server = start(&dir, |_| {}).await;
+    make_admin(&dir)?;
+    let addr = server.http_addr();
+    let admin = Admin::sign_in(addr).await?;
+    admin.ok("POST", "/api/admin/meetings", Some(tuesday()), 201).await?;
+    let (mut sam, joined) = join(addr, "tuesday-night", "Sam", None).await?;
+    ensure!(joined["type"] == "joined", "{joined}");
+
+    let body = thursday().to_string();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await?;
+    let head = format!(
+        "POST /api/admin/meetings HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-Haven-Admin: 1\r\n\
+         Cookie: {}\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+        admin.cookie,
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await?;
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut byte)).await.context("100 Continue")??;
+        ensure!(n == 1, "the connection closed before 100 Continue: {}", String::from_utf8_lossy(&interim));
+        interim.push(byte[0]);
+    }
+    ensure!(interim.starts_with(b"HTTP/1.1 100 Continue"), "{}", String::from_utf8_lossy(&interim));
+
+    let stopping = tokio::spawn(server.shutdown());
+    let (closed, _) = sam.recv_type("closed").await?;
+    ensure!(closed["code"] == "server_stopping", "the hub has stopped: {closed}");
+    tcp.write_all(body.as_bytes()).await?;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut answer)).await.context("the answer")??;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, json) = answer.split_once("\r\n\r\n").context("a response")?;
+    ensure!(head.starts_with("HTTP/1.1 503 "), "{answer}");
+    let json: Value = serde_json::from_str(json).with_context(|| answer.to_string())?;
+    ensure!(json == json!({"code": "server_stopping", "message": "The server is restarting."}), "{answer}");
+    stopping.await?;
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
