@@ -21,8 +21,11 @@ have nginx || need_apt+=(nginx)
 have caddy || need_apt+=(caddy)
 have socat || need_apt+=(socat)
 have openssl || need_apt+=(openssl)
-# tests/tests/e2e/standing.rs checks the calendar files with python-dateutil and zoneinfo.
-python3 -c 'import dateutil.rrule, zoneinfo' 2>/dev/null || need_apt+=(python3 python3-dateutil)
+# tests/tests/e2e/standing.rs checks the calendar files with Debian's own python3 (a pyenv or
+# venv `python3` earlier on PATH does not see Debian's packages): icalendar parses the whole
+# file, python-dateutil expands the rules, zoneinfo gives the offsets.
+/usr/bin/python3 -c 'import dateutil.rrule, zoneinfo' 2>/dev/null || need_apt+=(python3 python3-dateutil)
+/usr/bin/python3 -c 'import icalendar' 2>/dev/null || need_apt+=(python3 python3-icalendar)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} from Debian"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

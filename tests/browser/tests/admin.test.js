@@ -508,6 +508,59 @@ for (const kind of ['chromium', 'firefox']) {
     });
   });
 
+  test(`${kind}: the directory's time-of-day filter keeps the meetings at that time of the visitor's day`, async (t) => {
+    if (kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1') return t.skip('HAVEN_SKIP_FIREFOX=1');
+    const admin = await newPage(kind);
+    const member = await newPage(kind);
+    await explained(member, `${kind}-time-of-day`, async () => {
+      await admin.bringToFront();
+      await signIn(admin);
+      // The visitor is not in the meetings' zone (Chromium: Kolkata, on the half hour; Firefox:
+      // this machine's): each meeting's New York time is picked to fall mid-morning and
+      // mid-evening in the visitor's zone, an hour from any edge, so a change of offset in
+      // either zone during the coming week keeps it in the same part of the day.
+      if (kind === 'chromium') await member.emulateTimezone('Asia/Kolkata');
+      const zone = await member.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+      const localHour = (date) => Number(new Intl.DateTimeFormat('en-US', { timeZone: zone, hour: '2-digit', hourCycle: 'h23' }).format(date));
+      const newYorkTimeAt = (hour) => {
+        const firstHour = Math.ceil(Date.now() / 3600_000) * 3600_000;
+        const at = Array.from({ length: 24 }, (_, k) => new Date(firstHour + k * 3600_000)).find((d) => localHour(d) === hour);
+        return wallClock(at, MEETING_ZONE).time;
+      };
+      const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+      const slugs = { morning: `morning-${kind}`, evening: `evening-${kind}` };
+      for (const [part, hour] of [['morning', 8], ['evening', 18]]) {
+        const schedule = { time_zone: MEETING_ZONE, rules: [{ kind: 'weekly', days: everyDay, time: newYorkTimeAt(hour) }], duration_minutes: 60, opens_minutes_before: 0 };
+        const made = await adminApi(admin, 'POST', '/meetings', { title: `${part} ${kind}`, slug: slugs[part], listed: true, schedule });
+        assert.equal(made.status, 201, JSON.stringify(made.body));
+      }
+      const entry = (part) => `#directory-list li[data-slug="${slugs[part]}"]`;
+      await member.bringToFront();
+      await member.goto(`${server.url}/meetings`, { waitUntil: 'load' });
+      await visible(member, entry('morning'));
+      await visible(member, entry('evening'));
+      await member.select('#filter-time', 'morning');
+      await visible(member, entry('morning'));
+      assert.equal(await member.$(entry('evening')), null, 'the morning filter kept an evening meeting');
+      await member.select('#filter-time', 'evening');
+      await visible(member, entry('evening'));
+      assert.equal(await member.$(entry('morning')), null, 'the evening filter kept a morning meeting');
+      for (const part of ['afternoon', 'night']) {
+        await member.select('#filter-time', part);
+        assert.equal(await member.$(entry('morning')), null, `the ${part} filter kept a morning meeting`);
+        assert.equal(await member.$(entry('evening')), null, `the ${part} filter kept an evening meeting`);
+      }
+      await member.select('#filter-time', '');
+      assert.equal(await member.$eval('#filter-time option:checked', (o) => o.textContent), 'Any time');
+      await visible(member, entry('morning'));
+      await visible(member, entry('evening'));
+      assertNoPageErrors(member, 'directory');
+      // Out of the directory again for the tests after this one.
+      await admin.bringToFront();
+      for (const slug of Object.values(slugs)) assert.equal((await adminApi(admin, 'POST', `/meetings/${slug}/archive`)).status, 200);
+    });
+  });
+
   test(`${kind}: the admin page at 360×640: every control is on screen and a tap at its centre hits it`, async (t) => {
     if (kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1') return t.skip('HAVEN_SKIP_FIREFOX=1');
     const page = await newPage(kind, { size: PHONE, touch: true });

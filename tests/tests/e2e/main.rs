@@ -29,6 +29,7 @@ mod shutdown;
 mod signaling;
 mod slow_session;
 mod standing;
+mod store_faults;
 mod tls;
 mod turn;
 mod wildcard_bind;

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 const PASSWORD: &str = "a long enough password";
 
-async fn start(dir: &Path, adjust: impl FnOnce(&mut haven::config::Config)) -> RunningServer {
+pub(super) async fn start(dir: &Path, adjust: impl FnOnce(&mut haven::config::Config)) -> RunningServer {
     let dir = dir.to_string_lossy().to_string();
     start_server_with(move |c| {
         c.store.data_dir = dir;
@@ -22,16 +22,16 @@ async fn start(dir: &Path, adjust: impl FnOnce(&mut haven::config::Config)) -> R
 }
 
 /// `haven admin create ops` on the data directory `dir`, as an operator runs it.
-fn make_admin(dir: &Path) -> Result<()> {
+pub(super) fn make_admin(dir: &Path) -> Result<()> {
     let mut config = haven::config::Config::default();
     config.store.data_dir = dir.to_string_lossy().to_string();
     create_admin(&config, "ops", PASSWORD)
 }
 
 /// A signed-in admin: every request with the CSRF header, JSON and the session cookie.
-struct Admin {
-    addr: SocketAddr,
-    cookie: String,
+pub(super) struct Admin {
+    pub(super) addr: SocketAddr,
+    pub(super) cookie: String,
 }
 
 async fn call(addr: SocketAddr, method: &str, path: &str, extra: &[(&str, &str)], body: Option<Value>) -> Result<HttpResponse> {
@@ -46,7 +46,7 @@ async fn login(addr: SocketAddr, name: &str, password: &str) -> Result<HttpRespo
 }
 
 impl Admin {
-    async fn sign_in(addr: SocketAddr) -> Result<Admin> {
+    pub(super) async fn sign_in(addr: SocketAddr) -> Result<Admin> {
         let answer = login(addr, "ops", PASSWORD).await?;
         ensure!(answer.status == 204, "login: {answer:?}");
         let set_cookie = answer.header("set-cookie").context("a session cookie")?.to_string();
@@ -54,19 +54,19 @@ impl Admin {
         Ok(Admin { addr, cookie })
     }
 
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<HttpResponse> {
+    pub(super) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<HttpResponse> {
         call(self.addr, method, path, &[("X-Haven-Admin", "1"), ("Cookie", &self.cookie)], body).await
     }
 
     /// Calls and checks the status, returning the JSON body.
-    async fn ok(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> Result<Value> {
+    pub(super) async fn ok(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> Result<Value> {
         let answer = self.call(method, path, body).await?;
         ensure!(answer.status == status, "{method} {path}: expected {status}, got {answer:?}");
         Ok(answer.json())
     }
 
     /// Calls and checks the refusal's status and code.
-    async fn refused(&self, method: &str, path: &str, body: Option<Value>, status: u16, code: &str) -> Result<()> {
+    pub(super) async fn refused(&self, method: &str, path: &str, body: Option<Value>, status: u16, code: &str) -> Result<()> {
         let answer = self.call(method, path, body).await?;
         ensure!(answer.status == status && answer.json()["code"] == code, "{method} {path}: expected {status} {code}, got {answer:?}");
         ensure!(answer.json()["message"].as_str().is_some_and(|m| !m.is_empty()), "a sentence for people: {answer:?}");
@@ -74,7 +74,7 @@ impl Admin {
     }
 }
 
-fn tuesday() -> Value {
+pub(super) fn tuesday() -> Value {
     json!({
         "slug": "tuesday-night",
         "title": "Tuesday night",
@@ -92,12 +92,12 @@ fn tuesday() -> Value {
     })
 }
 
-fn key_of(issued: &Value) -> Result<String> {
+pub(super) fn key_of(issued: &Value) -> Result<String> {
     let url = issued["facilitator_url"].as_str().context("facilitator_url")?;
     Ok(url.split_once("#key=").context("#key= in the link")?.1.to_string())
 }
 
-async fn join(addr: SocketAddr, room: &str, name: &str, key: Option<&str>) -> Result<(SignalingClient, Value)> {
+pub(super) async fn join(addr: SocketAddr, room: &str, name: &str, key: Option<&str>) -> Result<(SignalingClient, Value)> {
     let mut client = SignalingClient::connect(addr).await?;
     let fields = match key {
         Some(key) => json!({"key": key}),
@@ -460,17 +460,19 @@ async fn members_enter_only_while_the_schedule_is_open_and_never_once_archived()
     Ok(())
 }
 
-/// The calendar read back by python-dateutil and the system's zoneinfo (tests/tools/check_ics.py).
+/// The calendar read back by the `icalendar` parser, python-dateutil and the system's zoneinfo
+/// (tests/tools/check_ics.py). Debian's own interpreter: its python3-icalendar is not on the
+/// path of a pyenv or venv `python3` that may come first on PATH.
 fn check_ics(text: &str) -> Result<Value> {
     use std::io::Write;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/check_ics.py");
-    let mut child = std::process::Command::new("python3")
+    let mut child = std::process::Command::new("/usr/bin/python3")
         .arg(&script)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .context("python3 (tests/setup.sh installs it with python3-dateutil)")?;
+        .context("/usr/bin/python3 (tests/setup.sh installs it with python3-icalendar and python3-dateutil)")?;
     child.stdin.take().context("stdin")?.write_all(text.as_bytes())?;
     let out = child.wait_with_output()?;
     ensure!(out.status.success(), "check_ics.py: {}", String::from_utf8_lossy(&out.stderr));
@@ -519,6 +521,14 @@ async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_
     ensure!(checked["vtimezone_ok"] == true, "VTIMEZONE offsets agree with zoneinfo: {checked}\n{}", ics.body);
     let weekly = &checked["events"][0];
     ensure!(weekly["rrule"] == "FREQ=WEEKLY;BYDAY=TU,TH", "{checked}");
+    // What the parser read besides the times: the same meeting, link and length in both events.
+    for (i, event) in checked["events"].as_array().context("events")?.iter().enumerate() {
+        ensure!(event["uid"] == format!("tuesday-night-{}@meet.example.org", i + 1), "{event}");
+        ensure!(event["summary"] == "Tuesday night" && event["tzid"] == "America/New_York", "{event}");
+        ensure!(event["url"].as_str().is_some_and(|u| u.starts_with("https://meet.example.org/")), "{event}");
+        ensure!(event["minutes"] == tuesday()["schedule"]["duration_minutes"], "{event}");
+        ensure!(event["dtstamp"].as_str().is_some_and(|s| s.len() == 16 && s.ends_with('Z')), "{event}");
+    }
     // Sixty meetings (thirty weeks) cross a change of offset; every one is 7 pm local.
     let local = weekly["local"].as_array().context("local times")?;
     ensure!(local.len() == 60 && local.iter().all(|t| t == "Tue 19:00" || t == "Thu 19:00"), "{weekly}");
