@@ -157,6 +157,7 @@ mod tests {
             description: "Open meeting".into(),
             language: "en".into(),
             types: vec!["O".into(), "BE".into()],
+            location: String::new(),
             guidelines: String::new(),
             readings: Vec::new(),
             settings: Default::default(),

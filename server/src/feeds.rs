@@ -96,6 +96,12 @@ pub fn meeting_guide(meetings: &[MeetingRecord], base_url: &str) -> Value {
         if !m.description.is_empty() {
             base["notes"] = m.description.clone().into();
         }
+        // The Meeting Guide app lists a meeting only with a place: for an online one an
+        // approximate one, its point of origin (the spec's "formatted_address").
+        if !m.location.is_empty() {
+            base["formatted_address"] = m.location.clone().into();
+            base["approximate"] = "yes".into();
+        }
         let weekly: Vec<(String, Vec<Day>)> = m.schedule.as_ref().map_or_else(Vec::new, |s| {
             let mut by_time: Vec<(String, Vec<Day>)> = Vec::new();
             for rule in &s.rules {

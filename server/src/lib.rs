@@ -21,7 +21,7 @@
 //! | `tls`         | HTTPS: rustls from PEM files or a self-signed certificate; the handshake | nothing    |
 //! | `turn`        | short-lived TURN credentials (coturn shared-secret scheme) for `joined` | config, protocol |
 //! | `web_assets`  | the web client, embedded or from disk; its HTML pages as responses     | nothing (axum) |
-//! | `store`       | the organisation's data in SQLite (`store.data_dir`, WAL, SQL migrations in `server/migrations/`): meetings (their readings among them), schedules, facilitator key hashes, admins (Argon2id), admin sessions (hashed tokens); never anything about members; blocking work on tokio's blocking pool | schedule |
+//! | `store`       | the organisation's data in SQLite (`store.data_dir`, WAL, SQL migrations in `server/migrations/`): meetings (their readings and approximate location among them), schedules, facilitator key hashes, admins (Argon2id), admin sessions (hashed tokens); never anything about members; blocking work on tokio's blocking pool | schedule |
 //! | `meeting_types` | PURE: the Meeting Guide type codes a stored meeting may have, with plain names (the same table as `web/js/meeting-types.js`) | nothing |
 //! | `schedule`    | PURE: when a standing meeting happens: weekly, monthly and one-off rules in an IANA time zone (jiff's bundled tz database), duration, open window; time passed in | nothing (jiff, serde) |
 //! | `standing`    | a stored meeting into the hub's `StandingRoom` (settings over `[room_defaults]`, live key hashes, compiled schedule); loads them all at start; a meeting's live settings as the store's edit (`save_settings`) | config, store, schedule, hub (types), room (`RoomSettings`) |

@@ -29,9 +29,10 @@ use crate::limits::AddressLimits;
 use crate::schedule::Schedule;
 use crate::store::{MeetingEdit, MeetingRecord, MeetingSettings, NewMeeting, Reading, Store, StoreError};
 
-/// Longest description and label, in characters.
+/// Longest description, label and location, in characters.
 const MAX_DESCRIPTION_CHARS: usize = 4000;
 const MAX_LABEL_CHARS: usize = 80;
+const MAX_LOCATION_CHARS: usize = 200;
 
 #[derive(Clone)]
 pub struct AdminState {
@@ -205,6 +206,9 @@ struct MeetingInput {
     /// Meeting Guide type codes (`crate::meeting_types`).
     #[serde(default)]
     types: Vec<String>,
+    /// An approximate place for the Meeting Guide feed ("Chicago, IL, USA").
+    #[serde(default)]
+    location: String,
     #[serde(default)]
     guidelines: String,
     /// `[{title, text}]`, read together after the guidelines.
@@ -225,6 +229,7 @@ struct MeetingPatch {
     description: Option<String>,
     language: Option<String>,
     types: Option<Vec<String>>,
+    location: Option<String>,
     guidelines: Option<String>,
     readings: Option<Vec<Reading>>,
     settings: Option<MeetingSettings>,
@@ -283,6 +288,11 @@ fn check_meeting(config: &Config, m: &MeetingRecord) -> Result<(), AdminError> {
     if m.description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(AdminError::InvalidMeeting(format!("A description is at most {MAX_DESCRIPTION_CHARS} characters.")));
     }
+    if m.location.chars().count() > MAX_LOCATION_CHARS || m.location.chars().any(char::is_control) {
+        return Err(AdminError::InvalidMeeting(format!(
+            "A location is one line of at most {MAX_LOCATION_CHARS} characters: a city or region such as \"Chicago, IL, USA\"."
+        )));
+    }
     let lang = &m.language;
     if lang.len() > 35 || !lang.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(AdminError::InvalidMeeting("language is a language tag such as en or es-MX.".into()));
@@ -307,6 +317,7 @@ async fn create_meeting(State(state): State<AdminState>, headers: HeaderMap, jso
         description: input.description,
         language: input.language,
         types: meeting_types(&input.types)?,
+        location: input.location.trim().to_string(),
         guidelines: input.guidelines,
         readings: input.readings,
         settings: input.settings,
@@ -319,6 +330,7 @@ async fn create_meeting(State(state): State<AdminState>, headers: HeaderMap, jso
         description: new.description.clone(),
         language: new.language.clone(),
         types: new.types.clone(),
+        location: new.location.clone(),
         guidelines: new.guidelines.clone(),
         readings: new.readings.clone(),
         settings: new.settings.clone(),
@@ -356,6 +368,7 @@ async fn edit_meeting(
         description: patch.description,
         language: patch.language,
         types: patch.types.as_deref().map(meeting_types).transpose()?,
+        location: patch.location.map(|l| l.trim().to_string()),
         guidelines: patch.guidelines,
         readings: patch.readings,
         settings: patch.settings,
@@ -373,7 +386,7 @@ async fn apply_edit(state: &AdminState, store: &Store, headers: &HeaderMap, slug
     macro_rules! set {
         ($($f:ident),*) => { $( if let Some(v) = &edit.$f { after.$f = v.clone(); } )* };
     }
-    set!(title, description, language, guidelines, readings, schedule);
+    set!(title, description, language, location, guidelines, readings, schedule);
     if let Some(s) = &edit.settings {
         after.settings.merge(s);
     }

@@ -9,6 +9,7 @@ fn meeting(slug: &str, schedule: Option<Schedule>) -> MeetingRecord {
         language: "es-MX".into(),
         // `S` again (the language's type) is not repeated in the feed.
         types: vec!["O".into(), "D".into(), "S".into()],
+        location: "Chicago, IL, USA".into(),
         guidelines: String::new(),
         readings: Vec::new(),
         settings: MeetingSettings::default(),
@@ -58,6 +59,12 @@ fn check_entry(e: &Value) {
     let updated = e["updated"].as_str().unwrap();
     assert_eq!(updated.len(), 19, "YYYY-MM-DD HH:MM:SS: {updated}");
     assert_eq!(&updated[10..11], " ");
+    // Geographic information, which the Meeting Guide app needs to list a meeting: for an
+    // online meeting an approximate place.
+    if let Some(place) = e.get("formatted_address") {
+        assert!(place.as_str().is_some_and(|p| !p.is_empty()), "{e}");
+        assert_eq!(e["approximate"], "yes", "{e}");
+    }
 }
 
 #[test]
@@ -82,11 +89,17 @@ fn the_meeting_guide_feed_lists_each_weekly_time_with_sunday_zero_days() {
     assert_eq!(first["types"], json!(["ONL", "S", "O", "D"]), "online, the language, then the meeting's own");
     assert_eq!(first["updated"], "2026-12-01 12:00:00");
     assert_eq!(first["notes"], "Open discussion.\nNewcomers welcome.");
+    assert_eq!((first["formatted_address"].as_str(), first["approximate"].as_str()), (Some("Chicago, IL, USA"), Some("yes")));
     let second = &entries[1];
     assert_eq!((second["slug"].as_str(), second["day"].as_u64(), second["time"].as_str()), (Some("tuesday-night-2"), Some(0), Some("07:30")));
     let anytime = &entries[2];
     assert_eq!(anytime["slug"], "anytime");
     assert!(anytime.get("day").is_none() && anytime.get("timezone").is_none(), "{anytime}");
+    // Without a place the entry has no geographic field at all (never an empty one).
+    let mut nowhere = meeting("nowhere", None);
+    nowhere.location.clear();
+    let feed = meeting_guide(&[nowhere], "https://meet.example.org");
+    assert!(feed[0].get("formatted_address").is_none() && feed[0].get("approximate").is_none(), "{feed}");
 }
 
 fn unfolded(text: &str) -> Vec<String> {

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_organisation.sql"),
     include_str!("../../migrations/0002_meeting_types.sql"),
     include_str!("../../migrations/0003_meeting_readings.sql"),
+    include_str!("../../migrations/0004_meeting_location.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

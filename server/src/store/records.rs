@@ -48,6 +48,8 @@ pub struct MeetingRecord {
     pub language: String,
     /// Meeting Guide type codes (`crate::meeting_types`), checked by the admin API.
     pub types: Vec<String>,
+    /// An approximate place ("Chicago, IL, USA") for the Meeting Guide feed; may be empty.
+    pub location: String,
     pub guidelines: String,
     /// Read together in each meeting, after the guidelines; checked by the admin API.
     pub readings: Vec<Reading>,
@@ -66,6 +68,7 @@ pub struct NewMeeting {
     pub description: String,
     pub language: String,
     pub types: Vec<String>,
+    pub location: String,
     pub guidelines: String,
     pub readings: Vec<Reading>,
     pub settings: MeetingSettings,
@@ -88,6 +91,7 @@ pub struct MeetingEdit {
     pub description: Option<String>,
     pub language: Option<String>,
     pub types: Option<Vec<String>>,
+    pub location: Option<String>,
     pub guidelines: Option<String>,
     pub readings: Option<Vec<Reading>>,
     pub settings: Option<MeetingSettings>,
@@ -114,7 +118,7 @@ pub struct StandingRecord {
 }
 
 const MEETING_COLUMNS: &str = "m.id, m.slug, m.title, m.description, m.language, m.guidelines, m.settings, \
-     m.listed, m.archived, m.created_at, m.updated_at, s.spec, m.types, m.readings";
+     m.listed, m.archived, m.created_at, m.updated_at, s.spec, m.types, m.readings, m.location";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -131,6 +135,7 @@ fn meeting_from_row(row: &Row<'_>) -> rusqlite::Result<MeetingRow> {
             description: row.get(3)?,
             language: row.get(4)?,
             types: Vec::new(),
+            location: row.get(14)?,
             guidelines: row.get(5)?,
             readings: Vec::new(),
             settings: MeetingSettings::default(),
@@ -187,9 +192,9 @@ impl Db {
         let readings = serde_json::to_string(&new.readings).map_err(|e| corrupt("readings", e))?;
         let tx = self.conn.transaction()?;
         let inserted = tx.execute(
-            "INSERT INTO meetings (slug, title, description, language, guidelines, settings, listed, created_at, updated_at, types, readings) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
-            params![new.slug, new.title, new.description, new.language, new.guidelines, settings, new.listed, now, types, readings],
+            "INSERT INTO meetings (slug, title, description, language, guidelines, settings, listed, created_at, updated_at, types, readings, location) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)",
+            params![new.slug, new.title, new.description, new.language, new.guidelines, settings, new.listed, now, types, readings, new.location],
         );
         match inserted {
             Err(e) if is_unique_violation(&e) => return Err(StoreError::SlugTaken),
@@ -209,7 +214,7 @@ impl Db {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = &edit.$f { m.$f = v.clone(); } )* };
         }
-        set!(title, description, language, types, guidelines, readings, listed, archived);
+        set!(title, description, language, types, location, guidelines, readings, listed, archived);
         if let Some(settings) = &edit.settings {
             m.settings.merge(settings);
         }
@@ -219,8 +224,8 @@ impl Db {
         let tx = self.conn.transaction()?;
         tx.execute(
             "UPDATE meetings SET title = ?2, description = ?3, language = ?4, guidelines = ?5, settings = ?6, \
-             listed = ?7, archived = ?8, updated_at = ?9, types = ?10, readings = ?11 WHERE id = ?1",
-            params![id, m.title, m.description, m.language, m.guidelines, settings, m.listed, m.archived, now, types, readings],
+             listed = ?7, archived = ?8, updated_at = ?9, types = ?10, readings = ?11, location = ?12 WHERE id = ?1",
+            params![id, m.title, m.description, m.language, m.guidelines, settings, m.listed, m.archived, now, types, readings, m.location],
         )?;
         match &edit.schedule {
             Some(Some(schedule)) => {

@@ -8,6 +8,7 @@ fn tuesday() -> NewMeeting {
         description: "Open discussion".into(),
         language: "en".into(),
         types: vec!["O".into(), "D".into()],
+        location: "Chicago, IL, USA".into(),
         guidelines: "What is said here stays here.".into(),
         readings: vec![Reading { title: "Preamble".into(), text: "One.\n\nTwo.".into() }],
         settings: MeetingSettings { waiting_room: Some(true), share_seconds: Some(180), ..Default::default() },
@@ -42,6 +43,7 @@ fn a_new_file_is_migrated_in_wal_mode_and_reopens_with_its_data() {
     assert_eq!(m.settings.share_seconds, Some(180));
     assert_eq!(m.schedule, tuesday().schedule);
     assert_eq!(m.types, ["O", "D"]);
+    assert_eq!(m.location, "Chicago, IL, USA");
     assert_eq!(m.readings, tuesday().readings);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -65,6 +67,7 @@ fn slugs_are_unique_and_edits_merge() {
         settings: Some(MeetingSettings { chat_enabled: Some(false), ..Default::default() }),
         schedule: Some(None),
         types: Some(vec!["SP".into()]),
+        location: Some("Evanston, IL, USA".into()),
         readings: Some(vec![]),
         archived: Some(true),
         ..Default::default()
@@ -75,6 +78,7 @@ fn slugs_are_unique_and_edits_merge() {
     assert_eq!(m.settings.chat_enabled, Some(false));
     assert_eq!(m.schedule, None);
     assert_eq!(m.types, ["SP"]);
+    assert_eq!(m.location, "Evanston, IL, USA");
     assert!(m.readings.is_empty());
     assert!(m.archived && m.listed);
     assert_eq!(m.updated_at, 5);

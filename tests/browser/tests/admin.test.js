@@ -141,6 +141,7 @@ async function createWeeklyMeeting(page, { title, slug, startAt, listed = true }
   await page.type('#f-slug', slug);
   await setField(page, 'f-description', 'An open meeting. Everyone is welcome; listening is fine.');
   await setField(page, 'f-language', 'en');
+  await setField(page, 'f-location', 'Chicago, IL, USA');
   await page.click('#f-type-BE');
   await page.click('#f-type-O');
   await page.select('#f-kind', 'weekly');
@@ -236,6 +237,10 @@ for (const kind of ['chromium', 'firefox']) {
       const startAt = new Date(Math.ceil((Date.now() + 10 * 60_000) / 60_000) * 60_000);
       await createWeeklyMeeting(admin, { title, slug, startAt });
       assert.match(await text(admin, item(slug)), new RegExp(`${title}.*Listed.*Nobody in now.*Every \\w+ at .*60 minutes \\(${MEETING_ZONE}\\); opens 15 minutes before`));
+      // In the Meeting Guide feed with the place the app needs to list it.
+      const feed = await (await fetch(`${server.url}/meetings.json`)).json();
+      const listedEntry = feed.find((e) => e.slug === slug);
+      assert.deepEqual([listedEntry?.formatted_address, listedEntry?.approximate], ['Chicago, IL, USA', 'yes'], JSON.stringify(listedEntry));
 
       // The facilitator link: shown once, copied with the button.
       const link = await issueLink(admin, slug, 'Tuesday chair');

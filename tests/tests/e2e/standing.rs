@@ -378,6 +378,12 @@ async fn every_admin_error_has_its_code() -> Result<()> {
     let mut body = tuesday();
     body["types"] = json!(["O", "o"]);
     admin.refused("POST", m, Some(body), 400, "invalid_meeting").await?;
+    // A location is one short line (a city or region).
+    for location in ["Chicago,\nIL".to_string(), "x".repeat(201)] {
+        let mut body = tuesday();
+        body["location"] = location.into();
+        admin.refused("POST", m, Some(body), 400, "invalid_meeting").await?;
+    }
     admin.refused("POST", m, Some(json!({"title": "x", "colour": "red"})), 400, "bad_request").await?;
     let answer = http_call(addr, "POST", m, &[("X-Haven-Admin", "1"), ("Cookie", &admin.cookie)], Some("{not json")).await?;
     ensure!(answer.status == 400 && answer.json()["code"] == "bad_request", "{answer:?}");
@@ -488,6 +494,7 @@ async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_
     let admin = Admin::sign_in(addr).await?;
     let mut body = tuesday();
     body["types"] = json!(["SP", "O", "SP"]);
+    body["location"] = "  Chicago, IL, USA ".into();
     body["schedule"]["rules"] = json!([
         {"kind": "weekly", "days": ["tue", "thu"], "time": "19:00"},
         {"kind": "monthly_weekday", "nth": -1, "day": "fri", "time": "12:00"}
@@ -510,6 +517,8 @@ async fn listed_meetings_are_in_the_meeting_guide_feed_and_their_calendar_keeps_
     ensure!(m["timezone"] == "America/New_York", "{m}");
     ensure!(m["conference_url"] == "https://meet.example.org/m/tuesday-night", "{m}");
     ensure!(m["types"] == json!(["ONL", "EN", "O", "SP"]), "{m}");
+    // The place the Meeting Guide app needs to list it, approximate for an online meeting.
+    ensure!(m["formatted_address"] == "Chicago, IL, USA" && m["approximate"] == "yes", "{m}");
     let listed = http_call(addr, "GET", "/api/directory/tuesday-night", &[], None).await?.json();
     ensure!(listed["types"] == json!([{"code": "O", "name": "Open"}, {"code": "SP", "name": "Speaker"}]), "{listed}");
     let updated = m["updated"].as_str().unwrap_or_default();

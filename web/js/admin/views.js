@@ -103,6 +103,7 @@ export function fillForm(m) {
   $('f-title').value = m?.title ?? '';
   $('f-description').value = m?.description ?? '';
   $('f-language').value = m?.language ?? (navigator.language || '').split('-')[0];
+  $('f-location').value = m?.location ?? '';
   $('f-listed').checked = m?.listed ?? false;
   for (const box of $('f-types').querySelectorAll('input')) box.checked = (m?.types ?? []).includes(box.value);
   const waiting = m?.settings?.waiting_room;
@@ -166,6 +167,7 @@ export function readForm() {
     description: $('f-description').value.trim(),
     language: $('f-language').value.trim(),
     types: [...$('f-types').querySelectorAll('input:checked')].map((b) => b.value),
+    location: $('f-location').value.trim(),
     guidelines: $('f-guidelines').value.trim(),
     readings: readReadings(),
     listed: $('f-listed').checked,
