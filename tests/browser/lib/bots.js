@@ -19,14 +19,15 @@ export async function joinBudget(n) {
 /**
  * `count` people joining `room` from `page`, a tab of its own: it is sent to `serverUrl`, so
  * people an earlier call opened from the same tab leave. Resolves
- * once each is in, or waits (`until: 'waiting'`, a room with a waiting room). `states()`: the
- * last state the server gave each; closing the page makes them all leave.
+ * once each is in, or waits (`until: 'waiting'`, a room with a waiting room); with `key` they
+ * join as facilitators. `states()`: the last state the server gave each; `send(i, msg)`: a
+ * message from bot i; closing the page makes them all leave.
  */
-export async function bots(page, serverUrl, room, count, { prefix = 'Guest', until = 'joined' } = {}) {
+export async function bots(page, serverUrl, room, count, { prefix = 'Guest', until = 'joined', key = null } = {}) {
   await joinBudget(count);
   await page.goto(`${serverUrl}/`);
   const ids = await page.evaluate(
-    async (roomId, count, prefix, until) => {
+    async (roomId, count, prefix, until, key) => {
       window.bots ??= [];
       window.botState ??= [];
       const one = (i) =>
@@ -36,7 +37,7 @@ export async function bots(page, serverUrl, room, count, { prefix = 'Guest', unt
           ws.onmessage = (event) => {
             const msg = JSON.parse(event.data);
             if (msg.type === 'hello') {
-              ws.send(JSON.stringify({ type: 'join', room: roomId, name: `${prefix} ${i + 1}` }));
+              ws.send(JSON.stringify({ type: 'join', room: roomId, name: `${prefix} ${i + 1}`, ...(key ? { key } : {}) }));
             } else if (msg.type === 'joined' || msg.type === 'waiting') {
               window.botState[n] = msg.type;
               if (msg.type === until) resolve(msg.you?.id ?? null);
@@ -54,6 +55,12 @@ export async function bots(page, serverUrl, room, count, { prefix = 'Guest', unt
     count,
     prefix,
     until,
+    key,
   );
-  return { page, ids, states: () => page.evaluate(() => window.botState.slice()) };
+  return {
+    page,
+    ids,
+    states: () => page.evaluate(() => window.botState.slice()),
+    send: (i, msg) => page.evaluate((i, m) => window.bots[i].send(JSON.stringify(m)), i, msg),
+  };
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import { launchChromium, launchFirefox } from '../lib/browsers.js';
 import { assertNoPageErrors, CONNECT_TIMEOUT, inbound, joinMeeting as joinPage, screenshot, waitForTile } from '../lib/meeting.js';
+import { bots as joinBots, joinBudget } from '../lib/bots.js';
 import { startServer } from '../lib/server.js';
 
 const PHONE = { width: 360, height: 640 };
@@ -51,61 +52,16 @@ async function closeAll(pages) {
 }
 
 /**
- * `count` signaling-only participants in `room`, opened from a page of the server's origin
- * (the server checks the Origin of every socket). With `key` they join as facilitators.
- * Returns the page, which keeps them there until it closes, and their ids.
+ * `count` signaling-only participants in `room` (lib/bots.js), from a Chromium tab of their
+ * own that keeps them there until it closes: Firefox opens one WebSocket to a host at a
+ * time, and a closed page's sockets held up the next test's join there. With `key` they join
+ * as facilitators.
  */
 async function bots(kind, room, count, { key = null, prefix = 'Guest' } = {}) {
-  // Always from Chromium: Firefox opens one WebSocket to a host at a time, and a closed
-  // page's sockets held up the next test's join there.
   void kind;
-  await joinBudget(count);
   const page = await (await browserOf('chromium')).newPage();
   opened.push(page);
-  await page.goto(`${server.url}/`);
-  const ids = await page.evaluate(
-    async (roomId, count, key, prefix) => {
-      window.bots = [];
-      const one = (i) =>
-        new Promise((resolve, reject) => {
-          const ws = new WebSocket(`ws://${location.host}/ws`);
-          ws.onmessage = (event) => {
-            const msg = JSON.parse(event.data);
-            if (msg.type === 'hello') {
-              ws.send(JSON.stringify({ type: 'join', room: roomId, name: `${prefix} ${i + 1}`, ...(key ? { key } : {}) }));
-            } else if (msg.type === 'joined') {
-              resolve(msg.you.id);
-            } else if (msg.type === 'error' || msg.type === 'closed') {
-              reject(new Error(`${prefix} ${i + 1}: ${msg.code}`));
-            }
-          };
-          window.bots.push(ws);
-        });
-      const ids = [];
-      for (let i = 0; i < count; i++) ids.push(await one(i));
-      return ids;
-    },
-    room.id,
-    count,
-    key,
-    prefix,
-  );
-  return { page, ids, send: (i, msg) => page.evaluate((i, m) => window.bots[i].send(JSON.stringify(m)), i, msg) };
-}
-
-/**
- * The server lets one address make 60 join attempts a minute (limits.joins_per_address_per_
- * minute), and every join here comes from loopback: wait for room before `n` more.
- */
-const joinTimes = [];
-async function joinBudget(n) {
-  for (;;) {
-    const now = Date.now();
-    while (joinTimes.length && now - joinTimes[0] > 61_000) joinTimes.shift();
-    if (joinTimes.length + n <= 50) break;
-    await sleep(Math.max(200, joinTimes[0] + 61_000 - now));
-  }
-  for (let i = 0; i < n; i++) joinTimes.push(Date.now());
+  return joinBots(page, server.url, room, count, { key, prefix });
 }
 
 async function joinMeeting(page, url, name, options) {
