@@ -15,7 +15,15 @@ export async function joinMeeting(page, url, name, { audio = true, video = true,
   // (seen with Debian chromium 156), so act in the front tab.
   await page.bringToFront();
   await page.goto(url, { waitUntil: 'load' });
-  await page.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
+  try {
+    await page.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
+  } catch (e) {
+    // What the page shows instead (seen once in CI: a loaded page without its join screen).
+    const seen = await page
+      .evaluate(() => ({ state: window.haven?.state ?? null, screen: document.body?.dataset.screen ?? null, visible: document.visibilityState, text: document.body?.innerText.slice(0, 300) }))
+      .catch((err) => String(err));
+    throw new Error(`${e.message}; the page shows ${JSON.stringify(seen)}`);
+  }
   await page.type('#name-input', name);
   if (audio) await page.click('#screen-join [data-toggle="audio"]');
   if (video) await page.click('#screen-join [data-toggle="video"]');
