@@ -1,9 +1,10 @@
 //! Admin credentials and sessions: Argon2id password hashes, a random session token in an
 //! `HttpOnly`, `SameSite=Strict` cookie scoped to `/api/admin` (`Secure` over HTTPS), only
 //! its SHA-256 stored. Over plain HTTP only this computer may sign in ([`may_sign_in`]): a
-//! password or a cookie must never cross a network unencrypted. CSRF: every admin request must carry `X-Haven-Admin: 1` (a header a
-//! cross-site form cannot send, and a cross-site script cannot without a CORS preflight this
-//! server never grants) and, when it has an `Origin`, an allowed one.
+//! password or a cookie must never cross a network unencrypted. CSRF: every admin request
+//! must carry `X-Haven-Admin: 1` (a header a cross-site form cannot send, and a cross-site
+//! script cannot without a CORS preflight this server never grants) and, when it has an
+//! `Origin`, an allowed one.
 
 use std::sync::OnceLock;
 
