@@ -15,6 +15,8 @@ import { actionButton, keepingFocus } from './ui.js';
 const FLAGGED = 'joins from the same network as someone removed earlier. It may be someone else in their home, or them again.';
 
 const $ = (id) => document.getElementById(id);
+/** How many of `waiting` "Admit all" lets in: the room leaves the flagged at the door. */
+const admittable = (waiting) => waiting.filter((w) => !w.same_network_as_banned).length;
 export const isStaffRole = (role) => role === 'facilitator' || role === 'co_facilitator';
 
 export class StaffPanel {
@@ -142,7 +144,7 @@ export class StaffPanel {
     $('arrival-admit').setAttribute('aria-label', `Admit ${w.name}`);
     // With more than one at the door, all of them at once (the room lets them in in arrival
     // order while there is room), except anyone flagged: each of those is let in by name.
-    const all = waiting.filter((x) => !x.same_network_as_banned).length;
+    const all = admittable(waiting);
     $('arrival-admit-all').hidden = all < 2;
     $('arrival-admit-all').textContent = `Admit all ${all}`;
     $('arrival-toast').hidden = false;
@@ -200,7 +202,7 @@ export class StaffPanel {
       list.append(li);
     }
     $('waiting-empty').hidden = this.waiting.length > 0;
-    $('admit-all-button').hidden = this.waiting.length < 2;
+    $('admit-all-button').hidden = admittable(this.waiting) < 2;
     $('deny-all-button').hidden = this.waiting.length < 2;
   }
 

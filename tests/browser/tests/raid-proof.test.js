@@ -175,6 +175,7 @@ test('removing_asks_first_a_housemate_of_someone_banned_waits_flagged_and_the_ch
   await lou.waitForFunction(() => window.haven.state === 'waiting', poll);
   await chair.waitForFunction(() => /Lou and 1 other/.test(document.getElementById('arrival-text').textContent), poll);
   assert.deepEqual(await toast(), { shown: true, text: 'Lou and 1 other are waiting to come in. Lou joins from the same network as someone removed earlier. It may be someone else in their home, or them again.', all: false });
+  assert.equal(await chair.$eval('#admit-all-button', (b) => b.hidden), true, 'nor does the waiting list');
   await pressInRow(chair, '#waiting-list', kimWaiting.id, 'Admit');
   await kim.waitForFunction(() => window.haven.state === 'joined', poll);
 
