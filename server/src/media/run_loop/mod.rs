@@ -441,6 +441,7 @@ impl Sfu {
                 continue;
             }
             if peer.next_timeout <= now {
+                let _span = tracing::debug_span!("peer", peer = peer.key.0).entered();
                 let rtc = &mut peer.rtc;
                 let handled = catch_unwind(AssertUnwindSafe(|| rtc.handle_input(Input::Timeout(now))));
                 if !matches!(handled, Ok(Ok(()))) {
@@ -512,6 +513,9 @@ impl Sfu {
             // browser that sends no candidates still connects.
             peer.addrs.push((proto, source));
         }
+        // str0m's own log lines (its estimator's probes, among them) name no peer: with
+        // debug logging on they carry this span's (off, it costs one disabled-callsite check).
+        let _span = tracing::debug_span!("peer", peer = peer.key.0).entered();
         let rtc = &mut peer.rtc;
         let handled = catch_unwind(AssertUnwindSafe(|| rtc.handle_input(input)));
         if !matches!(handled, Ok(Ok(()))) {
