@@ -280,15 +280,6 @@ impl ProbeClusterState {
             MAX_PADDING_PACKET_SIZE.as_bytes_i64(),
         ));
 
-        // Haven patch (HAVEN.md, 4): a burst also carries what a late wake-up left unsent.
-        // The pacer is driven by its caller's timer, which may fire a millisecond or more
-        // after `min_probe_delta`; a fixed burst per wake-up then sends the cluster slower
-        // than its target, and the probe measures the caller's timer instead of the link.
-        // So the burst brings what was sent up to the schedule at the next expected wake-up.
-        let started_at = self.started_at.unwrap_or(now);
-        let due = self.config.target_bitrate * (now.saturating_duration_since(started_at) + min_delta);
-        let recommended_probe_size = cmp::max(recommended_probe_size, due.saturating_sub(self.bytes_sent));
-
         // Calculate remaining bytes needed to complete the probe cluster.
         let bytes_remaining = self.config.target_bytes().saturating_sub(self.bytes_sent);
 
@@ -347,30 +338,6 @@ mod test {
             state.record_packet(at, size);
         }
         assert!(state.is_complete(state.next_probe_time()));
-    }
-
-    #[test]
-    fn late_wake_ups_still_send_the_cluster_at_its_target_rate() {
-        // Haven patch (HAVEN.md, 4): a pacer woken every 3 ms instead of every 2 ms.
-        let now = Instant::now();
-        let target = Bitrate::mbps(1);
-        let config = ProbeClusterConfig::new(0.into(), target, ProbeKind::Allocation { in_alr: true });
-        let mut state = ProbeClusterState::new(config);
-        let mut sent = vec![];
-        let mut at = now;
-        while !state.is_complete(at) {
-            if let Some(size) = state.next_packet(at) {
-                state.record_packet(at, size);
-                sent.push((at, size));
-            }
-            at += Duration::from_millis(3);
-        }
-        // Measured as the probe estimator does: the last packet's bytes excluded.
-        let (first, _) = sent[0];
-        let (last, last_size) = *sent.last().unwrap();
-        let bytes: i64 = sent.iter().map(|(_, s)| s.as_bytes_i64()).sum::<i64>() - last_size.as_bytes_i64();
-        let rate = DataSize::bytes(bytes) / (last - first);
-        assert!(rate.as_f64() >= 0.9 * target.as_f64(), "sent at {rate}, target {target}");
     }
 
     // Test helper to directly set state for testing

@@ -38,12 +38,6 @@ const MAX_ACTIVE_PROBES: usize = 20;
 /// Probes older than this are considered stale and will be removed when hitting the cap.
 const STALE_PROBE_THRESHOLD: Duration = Duration::from_secs(5);
 
-/// Haven patch (HAVEN.md, 5): a cluster that went out at less than this fraction of its
-/// target rate says nothing about the link (the pacer was late), so it gives no estimate.
-/// libwebrtc gets the same effect by aborting a cluster whose next probe is more than
-/// `max_probe_delay` late (`BitrateProber`, `abort_delayed_probes`).
-const MIN_SENT_FRACTION_OF_TARGET: f64 = 0.8;
-
 /// Analyzes probe cluster results from TWCC feedback.
 ///
 /// This component takes packets tagged with a `TwccClusterId` and calculates the
@@ -380,15 +374,6 @@ impl ProbeEstimatorState {
         let recv_rate = recv_size / recv_interval;
         let send_rate = send_size / send_interval;
 
-        // Haven patch (HAVEN.md, 5): a cluster sent late measures the sender, not the link.
-        let target = self.config.target_bitrate();
-        if send_rate.as_f64() < target.as_f64() * MIN_SENT_FRACTION_OF_TARGET {
-            return ProbeResult::SentBelowTarget {
-                sent: send_rate,
-                target,
-            };
-        }
-
         // WebRTC validation: reject if receive/send ratio is too high.
         let ratio = recv_rate.as_f64() / send_rate.as_f64();
         if ratio > MAX_VALID_RATIO {
@@ -436,8 +421,6 @@ enum ProbeResult {
     InvalidSendReceiveRatio { ratio: f64, limit: f64 },
     /// Calculated data size is zero
     InvalidDataSize,
-    /// Sent below [`MIN_SENT_FRACTION_OF_TARGET`] of the cluster's target rate
-    SentBelowTarget { sent: Bitrate, target: Bitrate },
     /// Missing timing information
     MissingTimingInfo,
 }
@@ -477,9 +460,6 @@ impl fmt::Display for ProbeResult {
                 write!(f, "invalid receive/send ratio ({ratio:.3} > {limit:.3})")
             }
             ProbeResult::InvalidDataSize => write!(f, "invalid data size"),
-            ProbeResult::SentBelowTarget { sent, target } => {
-                write!(f, "sent at {sent}, below the target {target}")
-            }
             ProbeResult::MissingTimingInfo => write!(f, "missing timing info"),
         }
     }
@@ -613,42 +593,6 @@ mod test {
             "probe should be rejected by ratio validation, got: {:?}",
             results
         );
-    }
-
-    #[test]
-    fn a_cluster_sent_well_below_its_target_gives_no_estimate() {
-        // Haven patch (HAVEN.md, 5): 1.2 Mbit/s planned, 5 × 1200 B sent over 80 ms
-        // (480 kbit/s: the pacer was late) and received over 100 ms. Taken at its word the
-        // link looked saturated at ~370 kbit/s.
-        let cluster: TwccClusterId = 11.into();
-        let config = ProbeClusterConfig::new(cluster, Bitrate::kbps(1200), ProbeKind::Initial);
-        let base = Instant::now();
-        let records = |send_step: u64, recv_step: u64| -> Vec<_> {
-            (0..5)
-                .map(|i| {
-                    let seq: TwccSeq = (5000 + i).into();
-                    let pid = TwccPacketId::with_cluster(seq, cluster);
-                    crate::rtp_::TwccSendRecord::test_new(
-                        pid,
-                        base + Duration::from_millis(i * send_step),
-                        1200,
-                        base + Duration::from_millis(200 + i),
-                        Some(base + Duration::from_millis(50 + i * recv_step)),
-                    )
-                })
-                .collect()
-        };
-
-        let mut late = ProbeEstimator::new();
-        late.probe_start(config, base);
-        let results: Vec<_> = late.update(records(20, 25).iter()).collect();
-        assert!(results.is_empty(), "a late cluster must give no estimate, got: {results:?}");
-
-        // The same cluster sent on time (8 ms apart: 1.2 Mbit/s) is measured.
-        let mut on_time = ProbeEstimator::new();
-        on_time.probe_start(config, base);
-        let results: Vec<_> = on_time.update(records(8, 8).iter()).collect();
-        assert!(!results.is_empty(), "a cluster sent on time is measured");
     }
 
     #[test]
