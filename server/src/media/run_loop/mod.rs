@@ -441,7 +441,7 @@ impl Sfu {
                 continue;
             }
             if peer.next_timeout <= now {
-                let _span = tracing::debug_span!("peer", peer = peer.key.0).entered();
+                let _span = tracing::debug_span!(target: "peer_span", "peer", peer = peer.key.0).entered();
                 let rtc = &mut peer.rtc;
                 let handled = catch_unwind(AssertUnwindSafe(|| rtc.handle_input(Input::Timeout(now))));
                 if !matches!(handled, Ok(Ok(()))) {
@@ -513,9 +513,10 @@ impl Sfu {
             // browser that sends no candidates still connects.
             peer.addrs.push((proto, source));
         }
-        // str0m's own log lines (its estimator's probes, among them) name no peer: with
-        // debug logging on they carry this span's (off, it costs one disabled-callsite check).
-        let _span = tracing::debug_span!("peer", peer = peer.key.0).entered();
+        // str0m's own log lines (its estimator's probes, among them) name no peer: with the
+        // `peer_span` target on (`HAVEN_LOG=…,peer_span=debug`) they carry this span's. Its own
+        // target, so `haven=debug` (the tests' default) does not pay for a span per datagram.
+        let _span = tracing::debug_span!(target: "peer_span", "peer", peer = peer.key.0).entered();
         let rtc = &mut peer.rtc;
         let handled = catch_unwind(AssertUnwindSafe(|| rtc.handle_input(input)));
         if !matches!(handled, Ok(Ok(()))) {
