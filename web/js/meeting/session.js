@@ -22,6 +22,7 @@ import {
   showNameError,
   showProblem,
 } from './views.js';
+import { t } from '../i18n.js';
 
 /** Waits before each automatic reconnection attempt after a dropped connection. */
 const RECONNECT_DELAYS_MS = [500, 1500, 3000, 6000, 10000];
@@ -147,7 +148,7 @@ export function leave() {
   app.sig?.send({ type: 'leave' });
   endSession();
   setState('left');
-  announce('You left the meeting.');
+  announce(t('left.heading'));
 }
 
 /**
