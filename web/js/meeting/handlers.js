@@ -5,6 +5,7 @@
 import { announce } from '../announce.js';
 import { isStaffRole } from '../facilitator.js';
 import { REACTIONS } from '../grid.js';
+import { t } from '../i18n.js';
 import { screenFor, sentenceFor } from '../messages.js';
 import { KINDS, PeerSession } from '../peer.js';
 import { forceOff, local, renderSelf, sendMediaState } from './media.js';
@@ -29,7 +30,6 @@ import {
   showProblem,
   staff,
 } from './views.js';
-import { t } from '../i18n.js';
 
 /** What an ICE restart (web/js/peer.js) tells the person. */
 const RESTART_WORDS = {

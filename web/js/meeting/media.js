@@ -8,13 +8,13 @@
 
 import { announce } from '../announce.js';
 import { listDevices, rememberDevice, storedDevices } from '../devices.js';
+import { t } from '../i18n.js';
 import { LocalMedia, mediaErrorText } from '../local-media.js';
 import { sentenceFor } from '../messages.js';
 import { KINDS } from '../peer.js';
 import { micFailed, watchMic } from './mic.js';
 import { app, MIC_REFUSAL_CODE, micRefusal } from './state.js';
 import { grid, renderMedia as renderMediaView, renderSelf as renderSelfView } from './views.js';
-import { t } from '../i18n.js';
 
 
 /** The devices chosen in an earlier meeting are the ones opened (the default if they are gone). */

@@ -3,11 +3,11 @@
 // "You're talking while muted" hint. Readings (mic-level.js) change the state; the views show it.
 
 import { announce } from '../announce.js';
+import { t } from '../i18n.js';
 import { MicLevel } from '../mic-level.js';
 import { sentenceFor } from '../messages.js';
 import { app, MIC_REFUSAL_CODE, micRefusal } from './state.js';
 import { renderMicCheck, renderMicLevel } from './views.js';
-import { t } from '../i18n.js';
 
 /** The hint comes at most this often. */
 const HINT_EVERY_MS = 30_000;

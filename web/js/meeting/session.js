@@ -2,6 +2,7 @@
 // Server messages go to handlers.js; this module only opens and closes the session.
 
 import { announce } from '../announce.js';
+import { t } from '../i18n.js';
 import { checkAgreement, fetchRoomInfo, needsAgreement, renderRoomInfo } from '../join-screen.js';
 import { screenFor } from '../messages.js';
 import { Signaling } from '../signaling.js';
@@ -22,7 +23,6 @@ import {
   showNameError,
   showProblem,
 } from './views.js';
-import { t } from '../i18n.js';
 
 /** Waits before each automatic reconnection attempt after a dropped connection. */
 const RECONNECT_DELAYS_MS = [500, 1500, 3000, 6000, 10000];

@@ -3,8 +3,8 @@
 // (views.js). Nothing here touches the DOM.
 
 import { isStaffRole } from '../facilitator.js';
-import { pref } from '../prefs.js';
 import { t } from '../i18n.js';
+import { pref } from '../prefs.js';
 
 const MAX_NAME_CHARS = 32;
 

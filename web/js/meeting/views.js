@@ -6,6 +6,7 @@ import { announce } from '../announce.js';
 import { ChatPanel } from '../chat.js';
 import { StaffPanel } from '../facilitator.js';
 import { Grid } from '../grid.js';
+import { setText, t } from '../i18n.js';
 import { checkAgreement, needsAgreement } from '../join-screen.js';
 import { letInWhenOpen, opensSentence, sentenceFor, suspendedWords } from '../messages.js';
 import { KINDS } from '../peer.js';
@@ -14,7 +15,6 @@ import { ReadingsPanel } from '../readings.js';
 import { Reception } from '../reception.js';
 import { installTileFit } from '../tile-fit.js';
 import { app, heldMuted, isStaff, mainTile, MIC_REFUSAL_CODE, micRefusal, micStatus, others, send } from './state.js';
-import { setText, t } from '../i18n.js';
 
 export const $ = (id) => document.getElementById(id);
 const SCREENS = ['join', 'connecting', 'waiting', 'meeting', 'left', 'problem'];
