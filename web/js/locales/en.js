@@ -8,6 +8,7 @@ export default {
   'page.title': "Haven meeting",
   'page.titleWithRoom': "{title} · Haven",
   // bar
+  'bar.cameraOff': "Camera off",
   'bar.cameraOn': "Camera on",
   'bar.done': "I'm done sharing",
   'bar.hand': "Hand",
@@ -59,6 +60,11 @@ export default {
   'join.nameHint': "A first name or a nickname, up to 32 characters.",
   'join.privacy': "Nothing is recorded. Chat and names are kept only while the meeting lasts, then they are gone. A first name or a nickname is plenty.",
   // media
+  'media.state.audio.on': "on",
+  'media.state.audio.off': "off",
+  'media.state.audio.locked': "locked",
+  'media.state.video.on': "on",
+  'media.state.video.off': "off",
   'media.camera': "Camera",
   'media.error.busy.audio': "Your microphone is busy or not working. Another app may be using it.",
   'media.error.busy.video': "Your camera is busy or not working. Another app may be using it.",
@@ -72,9 +78,6 @@ export default {
   'media.error.notSupported.video': "This browser can't use a camera on this page.",
   'media.microphone': "Microphone",
   'media.speaker': "Speaker",
-  'media.state.locked': "locked",
-  'media.state.off': "off",
-  'media.state.on': "on",
   // devices
   'devices.cameraToUse': "Camera to use",
   'devices.lost.audio': "Your microphone was disconnected. Haven is using the default microphone now.",

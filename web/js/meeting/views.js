@@ -148,13 +148,13 @@ export function renderMedia(localTracks) {
   for (const kind of KINDS) {
     for (const button of document.querySelectorAll(`[data-toggle="${kind}"]`)) {
       button.setAttribute('aria-pressed', String(app.want[kind]));
-      setText(button.querySelector('.toggle-state'), app.want[kind] ? 'media.state.on' : 'media.state.off');
+      setText(button.querySelector('.toggle-state'), `media.state.${kind}.${app.want[kind] ? 'on' : 'off'}`);
     }
   }
   // On a phone the bar shows only the short word: it says the state, never colour alone.
   for (const button of document.querySelectorAll('#screen-meeting [data-toggle="video"]')) {
     button.dataset.camera = app.want.video ? 'on' : 'off';
-    setText(button.querySelector('.short'), app.want.video ? 'bar.cameraOn' : 'join.cameraOff');
+    setText(button.querySelector('.short'), app.want.video ? 'bar.cameraOn' : 'bar.cameraOff');
   }
   renderMicButtons();
   renderMicLevel();
@@ -172,9 +172,9 @@ export function renderMedia(localTracks) {
  * only the person sharing may unmute), which says why when pressed.
  */
 const MIC_LOOK = {
-  on: { short: 'bar.micOn', state: 'media.state.on' },
-  off: { short: 'bar.micOff', state: 'media.state.off' },
-  locked: { short: 'bar.micLocked', state: 'media.state.locked' },
+  on: { short: 'bar.micOn', state: 'media.state.audio.on' },
+  off: { short: 'bar.micOff', state: 'media.state.audio.off' },
+  locked: { short: 'bar.micLocked', state: 'media.state.audio.locked' },
 };
 
 function renderMicButtons() {
