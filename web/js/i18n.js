@@ -25,6 +25,8 @@ const listeners = new Set();
 
 /** The language to use now, by the order above. */
 export function chooseLanguage() {
+  // A page not translated yet (the admin page) stays English, even in the modules it shares.
+  if (document.documentElement.hasAttribute('data-untranslated')) return 'en';
   const asked = new URLSearchParams(window.location.search).get('lang');
   if (asked && LANGUAGES[asked]) return asked;
   const saved = pref('language');

@@ -178,6 +178,10 @@ test('no_words_in_the_translated_pages_are_left_unmarked', () => {
   for (const page of PAGES) {
     assert.deepEqual(unmarked(readFileSync(path.join(WEB_DIR, page), 'utf8')), [], page);
   }
+  // A page not translated yet says so, and stays English whole (i18n.js), shared modules included.
+  for (const page of readdirSync(WEB_DIR).filter((f) => f.endsWith('.html') && !PAGES.includes(f))) {
+    assert.match(readFileSync(path.join(WEB_DIR, page), 'utf8'), /<html lang="en" data-untranslated>/, page);
+  }
 });
 
 test('no_english_sentences_are_left_in_the_translated_scripts', () => {
