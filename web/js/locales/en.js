@@ -98,6 +98,7 @@ export default {
   'waiting.heading': "Please wait a moment",
   'waiting.hint': "Your microphone and camera stay off while you wait.",
   'waiting.leave': "Leave",
+  'waiting.welcome': "Welcome.",
   'waiting.text': "A facilitator will let you in shortly.",
   // arrival
   'arrival.admit': "Admit",

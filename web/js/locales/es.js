@@ -97,6 +97,7 @@ export default {
   'waiting.heading': "Espera un momento, por favor",
   'waiting.hint': "Tu micrófono y tu cámara siguen apagados mientras esperas.",
   'waiting.leave': "Salir",
+  'waiting.welcome': "Te damos la bienvenida.",
   'waiting.text': "Alguien del equipo facilitador te dejará entrar en breve.",
   // arrival
   'arrival.admit': "Dejar entrar",

@@ -148,7 +148,8 @@ function onWaiting(msg) {
   if (app.state !== 'connecting') return;
   storeToken(msg.token);
   app.resumeKey = msg.resume_key ?? null;
-  renderWaitingMessage(msg.message);
+  // The server's `message` is English; the waiting screen says it in the person's words.
+  renderWaitingMessage(t('waiting.welcome'));
   setState('waiting');
   announce(t('waiting.announce'));
 }
