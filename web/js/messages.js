@@ -34,9 +34,17 @@ const SCREENS = {
 };
 
 /** Errors shown in the meeting without leaving it (each has `error.<code>` in the catalogue). */
-const SENTENCES = new Set(
-  'bad_message message_too_large not_joined already_joined invalid_name name_taken_by_staff unknown_ban bad_sdp negotiation_in_progress not_permitted unknown_participant cannot_unmute muted_by_facilitator camera_stopped already_suspended not_suspended chat_disabled private_messages_disabled rate_limited message_too_long empty_message unknown_message not_in_queue already_in_queue queue_empty not_floor_holder no_floor invalid_setting meeting_ended not_admitted unexpected_answer'.split(' '),
-);
+const SENTENCES = new Set([
+  'bad_message', 'message_too_large', 'not_joined', 'already_joined', 'invalid_name',
+  'name_taken_by_staff', 'unknown_ban', 'bad_sdp', 'negotiation_in_progress', 'not_permitted',
+  'unknown_participant', 'cannot_unmute', 'muted_by_facilitator', 'camera_stopped',
+  'already_suspended', 'not_suspended', 'chat_disabled', 'private_messages_disabled',
+  'rate_limited', 'message_too_long', 'empty_message', 'unknown_message', 'not_in_queue',
+  'already_in_queue', 'queue_empty', 'not_floor_holder', 'no_floor', 'invalid_setting',
+  'meeting_ended', 'not_admitted', 'unexpected_answer', 'unknown_reading',
+  'unknown_paragraph', 'reading_too_long', 'empty_reading', 'too_many_readings',
+  'not_standing', 'store_failed',
+]);
 
 /** The screen for `code`: `{ code, title, text, retry }`. */
 export function screenFor(code, serverMessage) {
