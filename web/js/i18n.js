@@ -1,8 +1,8 @@
 // The client's words in the person's language: `t(key, params)` from a catalogue per language
 // (web/js/locales/<code>.js, loaded with import()), English for any key a catalogue lacks.
-// The language: a `?lang=` in the page's address (for tests, never saved) > the person's saved
-// choice (prefs.js) > the browser's languages (first supported primary tag) > English. Text only, never HTML.
-// Imports only prefs.js and the catalogues. The catalogue is loaded before any importer runs
+// The language: a `?lang=` in the page's address (for tests, never saved) > the person's
+// saved choice (prefs.js) > the browser's languages (first supported primary tag) > English.
+// Text only, never HTML. Imports only prefs.js and the catalogues. The catalogue is loaded before any importer runs
 // (top-level await), so `t()` is synchronous everywhere.
 
 import { pref, setPref } from './prefs.js';
@@ -22,6 +22,8 @@ const english = (await import('./locales/en.js')).default;
 let code = 'en';
 let words = english;
 const listeners = new Set();
+/** Choices of language made on this page, so a slow catalogue never overrides a later one. */
+let switches = 0;
 
 /** The language to use now, by the order above. */
 export function chooseLanguage() {
@@ -133,7 +135,10 @@ function applyToDocument() {
 export async function setLanguage(lang, { save = true } = {}) {
   if (!LANGUAGES[lang]) return;
   if (save) setPref('language', lang);
-  words = await load(lang);
+  const asked = ++switches;
+  const loaded = await load(lang);
+  if (asked !== switches) return; // a later choice was made while this one loaded
+  words = loaded;
   code = lang;
   applyToDocument();
   translatePage(document);
