@@ -5,6 +5,7 @@
 // changes to English at once and the choice survives a reload; the right-to-left
 // pseudo-locale (`?lang=x-rtl`) lays a phone's join screen and meeting out right to left
 // without sideways scrolling.
+
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import { seriousViolations } from '../lib/axe.js';
