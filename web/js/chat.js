@@ -3,11 +3,12 @@
 
 import { announce } from './announce.js';
 import { actionButton } from './ui.js';
+import { setText, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const KEEP = 200;
 /** Badges next to a staff author's name: the server says who wrote as staff. */
-const ROLE_BADGES = { facilitator: 'Facilitator', co_facilitator: 'Co-facilitator' };
+const ROLE_BADGES = { facilitator: 'chat.badge.facilitator', co_facilitator: 'chat.badge.co_facilitator' };
 
 export class ChatPanel {
   /**
@@ -32,8 +33,8 @@ export class ChatPanel {
     });
     $('check-in-button').addEventListener('click', () => {
       if (this.ctx.send({ type: 'request_check_in' })) {
-        this.#line({ kind: 'system', text: 'You asked a facilitator to check in with you. Only the facilitators see this.' });
-        announce('The facilitators were asked to check in with you.');
+        this.#line({ kind: 'system', text: t('chat.checkInAsked') });
+        announce(t('chat.checkInAnnounced'));
       }
     });
   }
@@ -62,8 +63,8 @@ export class ChatPanel {
     const you = this.ctx.you();
     const fromMe = you && message.from === you.id;
     let label;
-    if (fromMe) label = message.to ? 'You, privately' : 'You, to the facilitators';
-    else label = message.to ? `${message.from_name}, privately to you` : `${message.from_name}, to the facilitators`;
+    if (fromMe) label = message.to ? t('chat.fromYouPrivately') : t('chat.fromYouToStaff');
+    else label = message.to ? t('chat.fromPrivately', { name: message.from_name }) : t('chat.fromToStaff', { name: message.from_name });
     this.#line({
       kind: 'private',
       label,
@@ -72,7 +73,7 @@ export class ChatPanel {
       replyTo: !fromMe && this.ctx.isStaff() ? message : null,
     });
     if (!fromMe) {
-      announce(`Private message from ${message.from_name}.`, { visible: !this.open });
+      announce(t('chat.privateFrom', { name: message.from_name }), { visible: !this.open });
       this.#bump();
     }
   }
@@ -85,9 +86,7 @@ export class ChatPanel {
 
   /** Says who reads what: by default a newcomer sees only what is said after they arrive. */
   setSharing(sharesEarlierChat) {
-    $('chat-since').textContent = sharesEarlierChat
-      ? 'People who come in later also see the recent messages from before.'
-      : 'People who come in later see only what is said after they arrive.';
+    setText($('chat-since'), sharesEarlierChat ? 'chat.sinceEarlier' : 'chat.sinceArrival');
   }
 
   /**
@@ -118,7 +117,7 @@ export class ChatPanel {
     const select = $('chat-to');
     const chosen = select.value;
     $('chat-to-row').hidden = !allowed;
-    const options = [new Option('No one (send as above)', '')];
+    const options = [new Option(t('chat.toNoOne'), '')];
     if (allowed) for (const p of people) options.push(new Option(p.name, p.id));
     select.replaceChildren(...options);
     select.value = options.some((o) => o.value === chosen) ? chosen : '';
@@ -152,7 +151,8 @@ export class ChatPanel {
     this.replyTo = message;
     const input = $('chat-input');
     const label = document.querySelector('label[for="chat-input"]');
-    label.textContent = message ? `Private reply to ${message.from_name}` : 'Message';
+    if (message) setText(label, 'chat.replyTo', { name: message.from_name });
+    else setText(label, 'chat.message');
     if (message) input.focus();
   }
 
@@ -163,12 +163,12 @@ export class ChatPanel {
       kind: 'chat',
       id: message.id,
       from: message.from,
-      label: mine ? 'You' : message.name,
+      label: mine ? t('chat.you') : message.name,
       role: message.role,
       text: message.text,
     });
     if (live && !mine) {
-      if (!this.open) announce(`New chat message from ${message.name}.`);
+      if (!this.open) announce(t('chat.newFrom', { name: message.name }));
       this.#bump();
     }
   }
@@ -186,7 +186,7 @@ export class ChatPanel {
       if (ROLE_BADGES[role]) {
         const badge = document.createElement('span');
         badge.className = 'role-badge';
-        badge.textContent = ROLE_BADGES[role];
+        badge.textContent = t(ROLE_BADGES[role]);
         who.append(' ', badge);
       }
       who.append(': ');
@@ -197,7 +197,7 @@ export class ChatPanel {
     body.textContent = text;
     li.append(body);
     if (replyTo) {
-      li.append(actionButton('Reply privately', `to ${replyTo.from_name}`, () => this.#setReply(replyTo)));
+      li.append(actionButton(t('chat.reply'), t('chat.replyToName', { name: replyTo.from_name }), () => this.#setReply(replyTo)));
     }
     if (id !== undefined) this.#deleteButton(li);
     const list = $('chat-list');
@@ -211,7 +211,7 @@ export class ChatPanel {
     const mine = you && li.dataset.from === you.id;
     if (!this.ctx.isStaff() && !mine) return;
     const label = li.dataset.label ?? '';
-    const button = actionButton('Delete', `message from ${label}`, () =>
+    const button = actionButton(t('chat.delete'), t('chat.deleteFrom', { name: label }), () =>
       this.ctx.send({ type: 'delete_chat', id: Number(li.dataset.messageId) }),
     );
     button.classList.add('chat-delete');

@@ -3,6 +3,8 @@
 // page behind inert), with large buttons for phones. "Cancel" has the focus, so a stray
 // Enter does nothing harmful.
 
+import { t } from './i18n.js';
+
 const $ = (id) => document.getElementById(id);
 
 /** The page's one confirmation dialog, made on first use (every page that asks shares it). */
@@ -16,9 +18,10 @@ function dialogElement() {
   const form = el('form', { method: 'dialog' });
   const actions = el('div', { className: 'actions' });
   actions.append(
-    el('button', { type: 'submit', value: 'cancel', className: 'button', id: 'confirm-cancel', textContent: 'Cancel' }),
+    el('button', { type: 'submit', value: 'cancel', className: 'button', id: 'confirm-cancel', textContent: t('common.cancel') }),
     el('button', { type: 'submit', value: 'ok', id: 'confirm-ok' }),
   );
+  actions.firstChild.dataset.i18n = 'common.cancel';
   form.append(el('h2', { id: 'confirm-heading' }), el('p', { id: 'confirm-text' }), actions);
   dialog.append(form);
   document.body.append(dialog);

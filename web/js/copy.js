@@ -2,6 +2,7 @@
 // (a plain-http address), said through the live region.
 
 import { announce } from './announce.js';
+import { t } from './i18n.js';
 
 /** Copies the value of the field `inputId`; the button says "Copied" for a moment. */
 export async function copyField(inputId, button) {
@@ -22,10 +23,10 @@ export async function copyField(inputId, button) {
       copied = false;
     }
   }
-  announce(copied ? 'Link copied.' : 'Copying did not work here. The link is selected: copy it with your keyboard or menu.');
+  announce(copied ? t('copy.copied') : t('copy.failed'));
   if (copied) {
     const label = button.textContent;
-    button.textContent = 'Copied';
+    button.textContent = t('copy.copiedButton');
     setTimeout(() => {
       button.textContent = label;
     }, 2000);

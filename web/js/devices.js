@@ -4,10 +4,12 @@
 // makes them up for this site alone, and they never leave the page. It knows nothing of the
 // meeting; meeting/media.js opens the devices.
 
+import { t } from './i18n.js';
+
 const STORE_KEY = 'haven.devices';
 /** enumerateDevices' kind for each of ours (`output`: the speaker). */
 const BROWSER_KIND = { audio: 'audioinput', video: 'videoinput', output: 'audiooutput' };
-const WORDS = { audio: 'Microphone', video: 'Camera', output: 'Speaker' };
+const WORDS = { audio: 'devices.numbered.audio', video: 'devices.numbered.video', output: 'devices.numbered.output' };
 
 /** Whether this browser can play the meeting on a chosen speaker (Chromium, Firefox 116+). */
 export const canChooseOutput = typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
@@ -55,7 +57,7 @@ export async function listDevices(current) {
     lists[kind] = list.map((d) => d.deviceId);
     for (const select of document.querySelectorAll(`select[data-device="${kind}"]`)) {
       select.replaceChildren(
-        ...list.map((d, i) => Object.assign(document.createElement('option'), { value: d.deviceId, textContent: d.label || `${WORDS[kind]} ${i + 1}` })),
+        ...list.map((d, i) => Object.assign(document.createElement('option'), { value: d.deviceId, textContent: d.label || t(WORDS[kind], { n: i + 1 }) })),
       );
       // The speaker in use by default is the browser's `default` entry, when it lists one.
       const using = current[kind] || (kind === 'output' ? 'default' : '');

@@ -10,9 +10,10 @@ import { confirmStep } from './confirm.js';
 import { chime, chimeOn, setChime } from './chime.js';
 import { menuButton } from './menu.js';
 import { actionButton, keepingFocus } from './ui.js';
+import { locale, t } from './i18n.js';
 
 /** Said of someone waiting whose address matches a ban (the room's `same_network_as_banned`). */
-const FLAGGED = 'joins from the same network as someone removed earlier. It may be someone else in their home, or them again.';
+const flagged = (name) => t('staff.flagged', { name });
 
 const $ = (id) => document.getElementById(id);
 /** How many of `waiting` "Admit all" lets in: the room leaves the flagged at the door. */
@@ -39,14 +40,14 @@ export class StaffPanel {
     );
     $('end-button').addEventListener('click', () => {
       // eslint-disable-next-line no-alert
-      if (window.confirm('End the meeting for everyone?')) ctx.send({ type: 'end_meeting' });
+      if (window.confirm(t('staff.endConfirm'))) ctx.send({ type: 'end_meeting' });
     });
     $('deny-all-button').addEventListener('click', () =>
       this.#confirmed(
         {
-          title: 'Turn everyone waiting away?',
-          text: `All ${this.waiting.length} people in the waiting room will be told they were not let in. No one is banned.`,
-          action: 'Turn everyone away',
+          title: t('staff.denyAll.title'),
+          text: t('staff.denyAll.text', { count: this.waiting.length }),
+          action: t('staff.denyAll.action'),
         },
         { type: 'deny_all' },
       ),
@@ -99,9 +100,9 @@ export class StaffPanel {
     const link = this.memberLink();
     try {
       await navigator.clipboard.writeText(link);
-      announce('The member link was copied.', { visible: true });
+      announce(t('staff.linkCopied'), { visible: true });
     } catch {
-      announce(`Copy this member link: ${link}`, { visible: true });
+      announce(t('staff.copyThisLink', { link }), { visible: true });
     }
   }
 
@@ -113,7 +114,7 @@ export class StaffPanel {
     this.#renderBadges();
     if (arrived.length) {
       const last = arrived[arrived.length - 1];
-      announce(`${last.name} is in the waiting room.`);
+      announce(t('staff.inWaitingRoom', { name: last.name }));
       this.#showArrival(last);
       if (chimeOn()) chime();
     } else if (this.toastFor && !waiting.some((w) => w.id === this.toastFor)) {
@@ -126,7 +127,7 @@ export class StaffPanel {
     const n = this.waiting.length;
     for (const id of ['staff-waiting-badge', 'more-waiting-badge']) {
       $(id).hidden = n === 0;
-      $(id).textContent = n ? `${n} waiting` : '';
+      $(id).textContent = n ? t('staff.waitingBadge', { count: n }) : '';
     }
     $('waiting-count').textContent = n ? `(${n})` : '';
   }
@@ -138,15 +139,14 @@ export class StaffPanel {
   #showArrival(w, waiting = this.waiting) {
     this.toastFor = w.id;
     const more = waiting.length - 1;
-    const who =
-      more > 0 ? `${w.name} and ${more} ${more === 1 ? 'other' : 'others'} are waiting to come in.` : `${w.name} is waiting to come in.`;
-    $('arrival-text').textContent = w.same_network_as_banned ? `${who} ${w.name} ${FLAGGED}` : who;
-    $('arrival-admit').setAttribute('aria-label', `Admit ${w.name}`);
+    const who = more > 0 ? t('arrival.waitingMore', { name: w.name, count: more }) : t('arrival.waiting', { name: w.name });
+    $('arrival-text').textContent = w.same_network_as_banned ? `${who} ${flagged(w.name)}` : who;
+    $('arrival-admit').setAttribute('aria-label', t('arrival.admitName', { name: w.name }));
     // With more than one at the door, all of them at once (the room lets them in in arrival
     // order while there is room), except anyone flagged: each of those is let in by name.
     const all = admittable(waiting);
     $('arrival-admit-all').hidden = all < 2;
-    $('arrival-admit-all').textContent = `Admit all ${all}`;
+    $('arrival-admit-all').textContent = t('arrival.admitAllCount', { count: all });
     $('arrival-toast').hidden = false;
   }
 
@@ -173,13 +173,13 @@ export class StaffPanel {
       const actions = document.createElement('span');
       actions.className = 'person-actions';
       const denyAndBan = {
-        title: `Turn ${w.name} away and ban them?`,
-        text: `${w.name} will not be let in and cannot come back to this meeting from this browser.`,
-        action: 'Turn away and ban',
+        title: t('staff.denyBan.title', { name: w.name }),
+        text: t('staff.denyBan.text', { name: w.name }),
+        action: t('staff.denyBan.action'),
       };
-      const { button, menu } = menuButton(`More for ${w.name}`, [
-        { verb: 'Turn away', onClick: () => this.ctx.send({ type: 'deny', id: w.id }) },
-        { verb: 'Turn away and ban', onClick: () => this.#confirmed(denyAndBan, { type: 'deny', id: w.id, ban: true }), danger: true },
+      const { button, menu } = menuButton(t('staff.moreFor', { name: w.name }), [
+        { verb: t('staff.deny'), onClick: () => this.ctx.send({ type: 'deny', id: w.id }) },
+        { verb: t('staff.denyBan.action'), onClick: () => this.#confirmed(denyAndBan, { type: 'deny', id: w.id, ban: true }), danger: true },
       ], {
         open: this.openMenu === `waiting-${w.id}`,
         onToggle: (open) => {
@@ -187,7 +187,7 @@ export class StaffPanel {
           else if (this.openMenu === `waiting-${w.id}`) this.openMenu = null;
         },
       });
-      const admit = actionButton('Admit', w.name, () => this.ctx.send({ type: 'admit', id: w.id }));
+      const admit = actionButton(t('arrival.admit'), w.name, () => this.ctx.send({ type: 'admit', id: w.id }));
       admit.classList.add('primary');
       actions.append(admit, button);
       li.append(name);
@@ -195,7 +195,7 @@ export class StaffPanel {
         li.classList.add('is-flagged');
         const flag = document.createElement('span');
         flag.className = 'waiting-flag';
-        flag.textContent = `Joins ${FLAGGED}`;
+        flag.textContent = flagged(w.name);
         li.append(flag);
       }
       li.append(actions, menu);
@@ -218,14 +218,14 @@ export class StaffPanel {
     for (const ban of this.bans) {
       const li = document.createElement('li');
       li.dataset.participantId = `ban-${ban.id}`;
-      const who = ban.name ?? 'Someone from an earlier meeting';
-      const time = new Date(ban.at * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      const who = ban.name ?? t('staff.banSomeone');
+      const time = new Date(ban.at * 1000).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
       const text = document.createElement('span');
       text.className = 'person-name';
       text.textContent = `${who}, ${time}`;
       const actions = document.createElement('span');
       actions.className = 'person-actions';
-      actions.append(actionButton('Lift ban', `for ${who}`, () => this.ctx.send({ type: 'lift_ban', id: ban.id })));
+      actions.append(actionButton(t('staff.liftBan'), t('staff.liftBanFor', { name: who }), () => this.ctx.send({ type: 'lift_ban', id: ban.id })));
       li.append(text, actions);
       list.append(li);
     }
@@ -248,7 +248,7 @@ export class StaffPanel {
     if (![...share.options].some((o) => o.value === value)) {
       const option = document.createElement('option');
       option.value = value;
-      option.textContent = `${room.share_seconds} seconds`;
+      option.textContent = t('staff.set.timerSeconds', { count: room.share_seconds });
       share.append(option);
     }
     share.value = value;
@@ -264,37 +264,37 @@ export class StaffPanel {
     const send = (msg) => () => this.ctx.send({ ...msg, id: p.id });
     const allowed = p.unmute_permission === 'allowed';
     const remove = {
-      title: `Remove ${p.name}?`,
-      text: `${p.name} will be taken out of the meeting. They can join again.`,
-      action: 'Remove',
+      title: t('staff.remove.title', { name: p.name }),
+      text: t('staff.remove.text', { name: p.name }),
+      action: t('staff.remove.action'),
     };
     const removeAndBan = {
-      title: `Remove and ban ${p.name}?`,
-      text: `${p.name} will be taken out of the meeting and cannot come back to it from this browser. Someone new from the same network will wait for you to let them in.`,
-      action: 'Remove and ban',
+      title: t('staff.removeBan.title', { name: p.name }),
+      text: t('staff.removeBan.text', { name: p.name }),
+      action: t('staff.removeBan.action'),
     };
     const items = [
       // A silent member may be muted too: the mute holds until a facilitator allows unmute.
-      { verb: 'Mute', onClick: send({ type: 'mute' }), disabled: p.muted_by_facilitator },
+      { verb: t('staff.mute'), onClick: send({ type: 'mute' }), disabled: p.muted_by_facilitator },
       p.camera_stopped
-        ? { verb: 'Allow camera', onClick: send({ type: 'allow_camera' }) }
-        : { verb: 'Stop camera', onClick: send({ type: 'stop_camera' }) },
+        ? { verb: t('staff.allowCamera'), onClick: send({ type: 'allow_camera' }) }
+        : { verb: t('staff.stopCamera'), onClick: send({ type: 'stop_camera' }) },
     ];
     if (p.muted_by_facilitator) {
       // Lifts the mute's hold; where members may not unmute, this person may.
       const permission = this.room?.members_may_unmute ? 'follow_room' : 'allowed';
-      items.push({ verb: 'Allow to unmute', onClick: send({ type: 'set_unmute_permission', permission }) });
+      items.push({ verb: t('staff.allowUnmute'), onClick: send({ type: 'set_unmute_permission', permission }) });
     } else if (allowed) {
-      items.push({ verb: "Use the room's unmute setting", onClick: send({ type: 'set_unmute_permission', permission: 'follow_room' }) });
+      items.push({ verb: t('staff.followRoom'), onClick: send({ type: 'set_unmute_permission', permission: 'follow_room' }) });
     } else {
-      items.push({ verb: 'Allow to unmute', onClick: send({ type: 'set_unmute_permission', permission: 'allowed' }) });
+      items.push({ verb: t('staff.allowUnmute'), onClick: send({ type: 'set_unmute_permission', permission: 'allowed' }) });
     }
     items.push(
       p.role === 'co_facilitator'
-        ? { verb: 'Make member', onClick: send({ type: 'demote' }) }
-        : { verb: 'Make co-facilitator', onClick: send({ type: 'promote' }) },
-      { verb: 'Remove', onClick: () => this.#confirmed(remove, { type: 'remove', id: p.id }) },
-      { verb: 'Remove and ban', onClick: () => this.#confirmed(removeAndBan, { type: 'remove', id: p.id, ban: true }), danger: true },
+        ? { verb: t('staff.demote'), onClick: send({ type: 'demote' }) }
+        : { verb: t('staff.promote'), onClick: send({ type: 'promote' }) },
+      { verb: t('staff.remove.action'), onClick: () => this.#confirmed(remove, { type: 'remove', id: p.id }) },
+      { verb: t('staff.removeBan.action'), onClick: () => this.#confirmed(removeAndBan, { type: 'remove', id: p.id, ban: true }), danger: true },
     );
     return items;
   }
@@ -313,13 +313,16 @@ export class StaffPanel {
       li.dataset.participantId = p.id;
       const name = document.createElement('span');
       name.className = 'person-name';
-      const facts = [p.audio ? 'mic on' : p.muted_by_facilitator ? 'muted by a facilitator' : 'muted', p.camera_stopped ? 'camera stopped' : p.video ? 'camera on' : null];
-      if (p.role === 'facilitator') facts.unshift('facilitator');
-      if (p.role === 'co_facilitator') facts.unshift('co-facilitator');
-      name.textContent = `${p.name} (${facts.filter(Boolean).join(', ')})`;
+      const facts = [
+        t(p.audio ? 'staff.fact.micOn' : p.muted_by_facilitator ? 'staff.fact.mutedByFacilitator' : 'staff.fact.muted'),
+        p.camera_stopped ? t('staff.fact.cameraStopped') : p.video ? t('staff.fact.cameraOn') : null,
+      ];
+      if (p.role === 'facilitator') facts.unshift(t('role.facilitator'));
+      if (p.role === 'co_facilitator') facts.unshift(t('role.co_facilitator'));
+      name.textContent = t('staff.personFacts', { name: p.name, facts: facts.filter(Boolean).join(t('common.listSeparator')) });
       li.append(name);
       if (p.role !== 'facilitator') {
-        const { button, menu } = menuButton(`Actions for ${p.name}`, this.#personActions(p), {
+        const { button, menu } = menuButton(t('staff.actionsFor', { name: p.name }), this.#personActions(p), {
           open: this.openMenu === p.id,
           onToggle: (open) => {
             if (open) this.openMenu = p.id;
@@ -336,7 +339,7 @@ export class StaffPanel {
     if (!people.length) {
       const li = document.createElement('li');
       li.className = 'hint';
-      li.textContent = you ? 'No one else is here yet.' : '';
+      li.textContent = you ? t('staff.noOneElse') : '';
       list.append(li);
     }
   }

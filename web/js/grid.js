@@ -1,20 +1,24 @@
 // The video grid: one tile per person, labelled with their name, a microphone indicator and
 // a placeholder when the camera is off. Names only ever go in through textContent.
 
+import { t } from './i18n.js';
+
+/** Each reaction's emoji; its words are `reactions.words.<name>` in the catalogue. */
 export const REACTIONS = {
-  heart: { emoji: '❤️', words: 'a heart' },
-  me_too: { emoji: '🙋', words: 'me too' },
-  clap: { emoji: '👏', words: 'clapping' },
-  wave: { emoji: '👋', words: 'a wave' },
-  thumbs_up: { emoji: '👍', words: 'a thumbs up' },
+  heart: { emoji: '❤️' },
+  me_too: { emoji: '🙋' },
+  clap: { emoji: '👏' },
+  wave: { emoji: '👋' },
+  thumbs_up: { emoji: '👍' },
 };
 const REACTION_MS = 4000;
 /** Shown on a tile whose video the server paused for this member's link (reception.js). */
-export const PAUSED_WORDS = 'Video is paused to keep the sound clear';
+export const pausedWords = () => t('grid.paused');
 /** A pin, drawn (fixed markup: no name ever goes in here). */
 const PIN_ICON =
   '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M9 4h6l-1 6 3 3H7l3-3z"/><path d="M12 13v7"/></svg>';
-const ROLE_NAMES = { facilitator: 'Facilitator', co_facilitator: 'Co-facilitator' };
+const ROLE_NAMES = { facilitator: 'chat.badge.facilitator', co_facilitator: 'chat.badge.co_facilitator' };
+const roleName = (role) => (ROLE_NAMES[role] ? t(ROLE_NAMES[role]) : '');
 
 export class Grid {
   /** @type {Map<string, {li: HTMLLIElement, video: HTMLVideoElement, name: HTMLElement, mic: HTMLElement, initial: HTMLElement, paused: HTMLElement, self: boolean, participant: object}>} */
@@ -47,7 +51,7 @@ export class Grid {
       else this.list.append(tile.li);
     }
     tile.participant = { ...participant };
-    const label = self ? `${participant.name} (you)` : participant.name;
+    const label = self ? t('common.nameYou', { name: participant.name }) : participant.name;
     tile.name.textContent = label;
     tile.initial.textContent = initialOf(participant.name);
     tile.li.classList.toggle('is-muted', !participant.audio);
@@ -57,10 +61,10 @@ export class Grid {
     tile.sharing.hidden = !participant.has_floor;
     tile.li.classList.toggle('has-floor', !!participant.has_floor);
     tile.li.classList.toggle('hand-raised', !!participant.hand_raised);
-    const role = ROLE_NAMES[participant.role] ?? '';
+    const role = roleName(participant.role);
     tile.role.textContent = role;
     tile.role.hidden = !role;
-    if (tile.pin) tile.pin.setAttribute('aria-label', `Pin ${participant.name}`);
+    if (tile.pin) tile.pin.setAttribute('aria-label', t('grid.pin', { name: participant.name }));
     this.#applyPaused(tile);
     this.#applyLayout(tile);
     this.#label(tile);
@@ -113,16 +117,16 @@ export class Grid {
 
   #label(tile) {
     const participant = tile.participant;
-    const label = tile.self ? `${participant.name} (you)` : participant.name;
+    const label = tile.self ? t('common.nameYou', { name: participant.name }) : participant.name;
     const facts = [
-      `microphone ${participant.audio ? 'on' : 'off'}`,
-      `camera ${participant.video ? 'on' : 'off'}`,
-      participant.hand_raised ? 'hand raised' : '',
-      participant.has_floor ? 'sharing now' : '',
-      ROLE_NAMES[participant.role] ?? '',
-      tile.li.dataset.videoPaused === 'true' ? PAUSED_WORDS.toLowerCase() : '',
+      t(participant.audio ? 'grid.fact.micOn' : 'grid.fact.micOff'),
+      t(participant.video ? 'grid.fact.cameraOn' : 'grid.fact.cameraOff'),
+      participant.hand_raised ? t('grid.fact.hand') : '',
+      participant.has_floor ? t('grid.fact.sharing') : '',
+      roleName(participant.role),
+      tile.li.dataset.videoPaused === 'true' ? pausedWords().toLocaleLowerCase() : '',
     ].filter(Boolean);
-    tile.li.setAttribute('aria-label', `${label}: ${facts.join(', ')}`);
+    tile.li.setAttribute('aria-label', t('grid.tileLabel', { name: label, facts: facts.join(t('common.listSeparator')) }));
   }
 
   /**
@@ -238,17 +242,17 @@ export class Grid {
     name.className = 'tile-name';
     const mic = document.createElement('span');
     mic.className = 'tile-mic';
-    mic.textContent = 'Muted';
+    mic.textContent = t('grid.muted');
     const hand = document.createElement('span');
     hand.className = 'tile-hand';
-    hand.textContent = 'Hand up';
+    hand.textContent = t('grid.handUp');
     hand.hidden = true;
     const role = document.createElement('span');
     role.className = 'tile-role';
     role.hidden = true;
     const sharing = document.createElement('span');
     sharing.className = 'tile-sharing';
-    sharing.textContent = 'Sharing';
+    sharing.textContent = t('grid.sharing');
     sharing.hidden = true;
     caption.append(mic, hand, sharing, name, role);
 
@@ -259,7 +263,7 @@ export class Grid {
     // Read out as it shows: the one line on a tile that is not hidden from screen readers.
     const paused = document.createElement('p');
     paused.className = 'tile-paused';
-    paused.textContent = PAUSED_WORDS;
+    paused.textContent = pausedWords();
     paused.hidden = true;
 
     li.append(video, placeholder, paused, caption, reaction);

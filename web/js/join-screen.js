@@ -1,6 +1,8 @@
 // The join screen's extras: the room's title and guidelines (GET /api/rooms/{id}) with the
 // "I agree" control (the choice of microphone and camera is devices.js's).
 
+import { t } from './i18n.js';
+
 const $ = (id) => document.getElementById(id);
 
 /** The room object for the join screen, or null when it cannot be fetched. */
@@ -39,7 +41,7 @@ export function checkAgreement() {
     $('agree-input').removeAttribute('aria-invalid');
     return true;
   }
-  $('agree-error').textContent = 'Please read the guidelines and tick "I agree" to join.';
+  $('agree-error').textContent = t('join.agreeError');
   $('agree-error').hidden = false;
   $('agree-input').setAttribute('aria-invalid', 'true');
   $('agree-input').focus();

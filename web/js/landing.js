@@ -4,6 +4,7 @@
 import { announce } from './announce.js';
 import { confirmStep } from './confirm.js';
 import { copyField } from './copy.js';
+import { installLanguageSwitcher, setText, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,9 +15,9 @@ const $ = (id) => document.getElementById(id);
 async function startPressed() {
   if (!$('created').hidden) {
     const again = await confirmStep({
-      title: 'Start another meeting?',
-      text: 'The links of the meeting you just started keep working, and they stay on this page. The new meeting gets its own two links.',
-      action: 'Start another meeting',
+      title: t('landing.again.title'),
+      text: t('landing.again.text'),
+      action: t('landing.again.action'),
       danger: false,
     });
     if (!again) return;
@@ -29,16 +30,16 @@ function keepEarlierLinks() {
   if ($('created').hidden || !$('join-url').value) return;
   const li = document.createElement('li');
   const n = $('earlier-list').childElementCount + 1;
-  for (const [label, value] of [
-    ['Link for members', $('join-url').value],
-    ['Facilitator link: keep it secret', $('facilitator-url').value],
+  for (const [which, value] of [
+    ['join', $('join-url').value],
+    ['facilitator', $('facilitator-url').value],
   ]) {
-    const id = `earlier-${n}-${label.startsWith('Link') ? 'join' : 'facilitator'}`;
+    const id = `earlier-${n}-${which}`;
     const field = document.createElement('div');
     field.className = 'field';
     const labelEl = document.createElement('label');
     labelEl.htmlFor = id;
-    labelEl.textContent = `Meeting ${n}: ${label.charAt(0).toLowerCase()}${label.slice(1)}`;
+    setText(labelEl, `landing.earlier.${which}`, { n });
     const input = document.createElement('input');
     input.type = 'text';
     input.readOnly = true;
@@ -55,7 +56,7 @@ async function startMeeting() {
   const button = $('start-button');
   const status = $('start-status');
   button.disabled = true;
-  status.textContent = 'Creating your meeting…';
+  status.textContent = t('landing.creating');
   try {
     const headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
     const code = $('code-input').value.trim();
@@ -71,21 +72,20 @@ async function startMeeting() {
       $('code-box').hidden = false;
       $('code-input').setAttribute('aria-invalid', String(body.code === 'wrong_create_secret'));
       status.textContent = body.code === 'wrong_create_secret'
-        ? 'That organiser code is not right. Check it and press Start a meeting again.'
-        : 'Enter the organiser code, then press Start a meeting again.';
+        ? t('landing.wrongCode')
+        : t('landing.needCode');
       $('code-input').focus();
     } else if (body.code === 'invalid_title') {
-      status.textContent = 'The name can be at most 200 characters, on one line. Shorten it and press Start a meeting again.';
+      status.textContent = t('landing.invalidTitle');
       $('title-input').setAttribute('aria-invalid', 'true');
       $('title-input').focus();
     } else if (body.code === 'adhoc_rooms_disabled') {
-      status.textContent =
-        "This Haven server only hosts meetings its organizers have set up. Ask them for your group's link.";
+      status.textContent = t('landing.adhocDisabled');
     } else {
-      status.textContent = body.message || 'The meeting could not be created. Please try again.';
+      status.textContent = body.message || t('landing.createFailed');
     }
   } catch {
-    status.textContent = "Haven couldn't reach the server. Check your connection and try again.";
+    status.textContent = t('landing.unreachable');
   } finally {
     button.disabled = false;
   }
@@ -104,22 +104,22 @@ function showLinks(room) {
   $('open-facilitator').href = facilitatorUrl;
   $('created').hidden = false;
   $('created-heading').focus();
-  announce('Your meeting is ready. Two links are shown: one for members, one secret link for facilitators.');
+  announce(t('landing.readyAnnounce'));
 }
 
 /** How long the links work, as the server says (`kept_hours_*` of `POST /api/rooms`). */
 function linksLast({ kept_hours_after_last_leaves: after, kept_hours_if_unused: unused }) {
   if (!after) return '';
-  const hours = (n) => `${n} ${n === 1 ? 'hour' : 'hours'}`;
-  const unusedText = unused ? ` (${hours(unused)} if no one joins)` : '';
-  return `Both links work until ${hours(after)} after the last person leaves the meeting${unusedText}. After that, start a new meeting.`;
+  return unused
+    ? t('landing.linksLastUnused', { after: t('landing.hours', { count: after }), unused: t('landing.hours', { count: unused }) })
+    : t('landing.linksLast', { after: t('landing.hours', { count: after }) });
 }
 
 /** The facilitator link shown in full, or masked. */
 function showSecret(on) {
   $('facilitator-url').type = on ? 'text' : 'password';
   $('show-facilitator-url').setAttribute('aria-pressed', String(on));
-  $('show-facilitator-url').textContent = on ? 'Hide' : 'Show';
+  setText($('show-facilitator-url'), on ? 'landing.hide' : 'landing.show');
 }
 
 /** Where a pasted link (or a bare meeting id) leads, or null. */
@@ -143,7 +143,7 @@ function goToLink(event) {
   const target = meetingUrlFrom($('link-input').value);
   const error = $('link-error');
   if (!target) {
-    error.textContent = 'That does not look like a Haven meeting link. It should contain /m/ followed by the meeting name.';
+    error.textContent = t('landing.badLink');
     error.hidden = false;
     $('link-input').setAttribute('aria-invalid', 'true');
     $('link-input').focus();
@@ -154,6 +154,7 @@ function goToLink(event) {
   window.location.assign(target);
 }
 
+installLanguageSwitcher($('language-select'));
 $('start-button').addEventListener('click', startPressed);
 $('show-facilitator-url').addEventListener('click', () => showSecret($('facilitator-url').type === 'password'));
 $('link-form').addEventListener('submit', goToLink);

@@ -1,6 +1,8 @@
 // The local microphone and camera. Devices are opened only when the person switches them on,
 // and fully stopped (the camera light goes out) when switched off.
 
+import { t } from './i18n.js';
+
 const CONSTRAINTS = {
   audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
   // Modest by default: many members are on phones and poor connections.
@@ -86,20 +88,20 @@ export class LocalMedia {
 
 /** A plain sentence for a getUserMedia failure. */
 export function mediaErrorText(kind, err) {
-  const device = kind === 'audio' ? 'microphone' : 'camera';
+  const device = kind === 'audio' ? 'audio' : 'video';
   switch (err?.name) {
     case 'NotAllowedError':
     case 'SecurityError':
-      return `Haven isn't allowed to use your ${device}. You can allow it in your browser's settings, or stay in the meeting without it.`;
+      return t(`media.error.notAllowed.${device}`);
     case 'NotFoundError':
     case 'OverconstrainedError':
-      return `No ${device} was found on this device.`;
+      return t(`media.error.notFound.${device}`);
     case 'NotReadableError':
     case 'AbortError':
-      return `Your ${device} is busy or not working. Another app may be using it.`;
+      return t(`media.error.busy.${device}`);
     case 'NotSupportedError':
-      return `This browser can't use a ${device} on this page.`;
+      return t(`media.error.notSupported.${device}`);
     default:
-      return `Your ${device} could not be started.`;
+      return t(`media.error.failed.${device}`);
   }
 }

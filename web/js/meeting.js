@@ -23,8 +23,22 @@ import { handleSpeaker } from './meeting/handlers.js';
 import { installTestHooks } from './meeting/hooks.js';
 import { chooseDevice, devicesChanged, refreshDevices, renderMedia, toggle } from './meeting/media.js';
 import { backToJoin, join, leave, loadRoomInfo, networkChanged } from './meeting/session.js';
-import { app, send } from './meeting/state.js';
-import { $, chat, clearNameError, grid, readings, renderLayout, renderShortcuts, setState, showProblem, togglePanel } from './meeting/views.js';
+import { app, checkName, send } from './meeting/state.js';
+import {
+  $,
+  chat,
+  clearNameError,
+  grid,
+  readings,
+  renderClosed,
+  renderLayout,
+  renderMicCheck,
+  renderShortcuts,
+  setState,
+  showProblem,
+  togglePanel,
+} from './meeting/views.js';
+import { installLanguageSwitcher, onLanguageChange, t } from './i18n.js';
 
 export { checkName, keyFromHash, roomFromPath } from './meeting/state.js';
 
@@ -60,9 +74,9 @@ function toggleMySettings() {
 /** Leaving asks first (a slip would drop the person out mid-share); it harms no one else. */
 async function confirmLeave() {
   const sure = await confirmStep({
-    title: 'Leave the meeting?',
-    text: 'The meeting goes on for everyone else.',
-    action: 'Leave',
+    title: t('leave.title'),
+    text: t('leave.text'),
+    action: t('bar.leave'),
     danger: false,
   });
   if (sure) leave();
@@ -80,7 +94,7 @@ function togglePin(id) {
   app.view.pinned = app.view.pinned === id ? null : id;
   renderLayout();
   const name = app.participants.get(id)?.name;
-  if (name) announce(app.view.pinned ? `${name} is pinned and shown large.` : `${name} is unpinned.`);
+  if (name) announce(t(app.view.pinned ? 'grid.pinned' : 'grid.unpinned', { name }));
 }
 
 /** Grid ⇄ speaker view (the person sharing, or the last voice heard, large); kept for next time. */
@@ -89,7 +103,7 @@ function toggleLayout() {
   setPref('layout', app.view.layout);
   renderLayout();
   closeMoreMenu();
-  announce(app.view.layout === 'speaker' ? 'Speaker view: the person speaking is shown large.' : 'Grid view: everyone the same size.');
+  announce(app.view.layout === 'speaker' ? t('layout.speaker') : t('layout.grid'));
 }
 
 /** My own tile off my screen (kept for next time); my camera still goes to the others while it is on. */
@@ -98,7 +112,7 @@ function toggleHideSelf() {
   setPref('hideSelf', app.view.hideSelf);
   renderLayout();
   closeMoreMenu();
-  announce(app.view.hideSelf ? 'Your video is hidden from your screen. Others still see you while your camera is on.' : 'Your video is shown.');
+  announce(app.view.hideSelf ? t('layout.selfHidden') : t('layout.selfShown'));
 }
 
 /** "More" opens the view options above the bar (on phones the reactions and the facilitator tools too). */
@@ -128,7 +142,25 @@ function installMoreMenu() {
   });
 }
 
+/**
+ * The language was switched on the join screen: the marked words follow by themselves
+ * (i18n.js); these are rendered from the state.
+ */
+function languageChanged() {
+  renderMedia();
+  renderMicCheck();
+  renderClosed();
+  refreshDevices();
+  if (!$('name-error').hidden) {
+    const { error } = checkName($('name-input').value);
+    if (error) $('name-error').textContent = error;
+  }
+  if (!$('agree-error').hidden) $('agree-error').textContent = t('join.agreeError');
+}
+
 async function init() {
+  installLanguageSwitcher($('language-select'));
+  onLanguageChange(languageChanged);
   $('join-form').addEventListener('submit', (event) => {
     event.preventDefault();
     join();

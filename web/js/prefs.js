@@ -1,6 +1,6 @@
 // The person's own choices of how the meeting looks and sounds, kept in this browser under
 // one localStorage key (`haven.prefs`, JSON): speaker view or grid, "Hide my video", the
-// arrival chime, the single-key shortcuts. Only this person's own choices go in: never a
+// arrival chime, the single-key shortcuts, the language (i18n.js; null: the browser's). Only this person's own choices go in: never a
 // name, a pin or anything else about the other people in a meeting (PRODUCT.md rule 3).
 // Anything unreadable in storage counts as the defaults; refused storage (private mode)
 // keeps the choices for this page only. Imports nothing.
@@ -13,6 +13,7 @@ const FIELDS = {
   hideSelf: { fallback: false, valid: (v) => typeof v === 'boolean' },
   chime: { fallback: false, valid: (v) => typeof v === 'boolean' },
   shortcuts: { fallback: true, valid: (v) => typeof v === 'boolean' },
+  language: { fallback: null, valid: (v) => v === null || (typeof v === 'string' && /^[a-z]{2,3}(-[a-z0-9]{1,8})*$/i.test(v)) },
 };
 
 /**
@@ -81,7 +82,8 @@ function migrate(prefs, store) {
 /** Writes all the preferences; false when storage refused. */
 function save(prefs) {
   try {
-    storage()?.setItem(KEY, JSON.stringify(prefs));
+    // An unset choice (null: the browser's language) is left out rather than kept as null.
+    storage()?.setItem(KEY, JSON.stringify(prefs, (key, value) => (key && value === null ? undefined : value)));
     return true;
   } catch {
     return false;
@@ -90,7 +92,7 @@ function save(prefs) {
 
 const current = load();
 
-/** The preference `name` (one of layout, hideSelf, chime, shortcuts). */
+/** The preference `name` (one of layout, hideSelf, chime, shortcuts, language). */
 export function pref(name) {
   return current[name];
 }

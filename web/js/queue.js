@@ -4,6 +4,7 @@
 
 import { announce } from './announce.js';
 import { actionButton, keepingFocus } from './ui.js';
+import { setText, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -56,9 +57,9 @@ export class QueuePanel {
     if (quiet || !floor) return;
     const you = this.ctx.you();
     if (you && floor.id === you.id) {
-      announce("It's your turn to share. Turn on your microphone when you are ready.", { visible: true });
+      announce(t('queue.yourTurn'), { visible: true });
     } else if (previous?.id !== floor.id) {
-      announce(`${floor.name} has the floor.`);
+      announce(t('queue.hasFloor', { name: floor.name }));
     }
   }
 
@@ -69,7 +70,7 @@ export class QueuePanel {
     this.expired = false;
     this.#startClock(floor);
     this.render();
-    announce(`More time was added: ${formatSeconds(floor.seconds_left ?? 0)} left.`);
+    announce(t('queue.timeAdded', { time: formatSeconds(floor.seconds_left ?? 0) }));
     return undefined;
   }
 
@@ -79,7 +80,7 @@ export class QueuePanel {
     if (typeof secondsLeft === 'number') this.deadline = Date.now() + secondsLeft * 1000;
     this.render();
     const you = this.ctx.you();
-    announce(you && id === you.id ? 'One minute left in your share.' : `One minute left for ${this.floor.name}.`, {
+    announce(you && id === you.id ? t('queue.oneMinuteYou') : t('queue.oneMinute', { name: this.floor.name }), {
       visible: !!you && id === you.id,
     });
   }
@@ -90,7 +91,7 @@ export class QueuePanel {
     this.deadline = Date.now();
     this.render();
     const you = this.ctx.you();
-    announce(you && id === you.id ? 'Your time is up. Please finish your thought.' : `Time is up for ${this.floor.name}.`, {
+    announce(you && id === you.id ? t('queue.timeUpYou') : t('queue.timeUpFor', { name: this.floor.name }), {
       visible: !!you && id === you.id,
     });
   }
@@ -103,8 +104,8 @@ export class QueuePanel {
     this.setFloor(null);
     const mine = you && id === you.id;
     if (mine && quiet) return;
-    if (mine && reason !== 'done') announce('Your share has ended. Thank you for sharing.', { visible: true });
-    else if (!mine && reason !== 'left') announce(`${name} finished sharing.`);
+    if (mine && reason !== 'done') announce(t('queue.shareEnded'), { visible: true });
+    else if (!mine && reason !== 'left') announce(t('queue.finished', { name }));
   }
 
   stop() {
@@ -130,7 +131,7 @@ export class QueuePanel {
       }
       const left = (this.deadline - Date.now()) / 1000;
       timer.hidden = false;
-      timer.textContent = this.expired || left <= 0 ? 'Time is up' : `${formatSeconds(left)} left`;
+      timer.textContent = this.expired || left <= 0 ? t('queue.timeIsUp') : t('queue.left', { time: formatSeconds(left) });
       timer.classList.toggle('is-warning', this.warned || (left <= 60 && left > 0));
       timer.classList.toggle('is-expired', this.expired || left <= 0);
     }
@@ -143,8 +144,8 @@ export class QueuePanel {
     const mine = !!(floor && you && floor.id === you.id);
     $('floor-box').hidden = !floor;
     $('floor-none').hidden = !!floor;
-    $('floor-name').textContent = floor ? (mine ? 'You' : floor.name) : '';
-    $('floor-status').textContent = mine ? 'have the floor' : 'is sharing';
+    $('floor-name').textContent = floor ? (mine ? t('queue.floorYou') : floor.name) : '';
+    setText($('floor-status'), mine ? 'queue.youHaveFloor' : 'queue.isSharing');
     $('done-button').hidden = !mine;
     $('my-turn').hidden = !mine;
     this.#renderTimer();
@@ -156,8 +157,8 @@ export class QueuePanel {
     position.hidden = !me;
     position.textContent = me
       ? me.position === 1
-        ? 'Your hand is up. You are next.'
-        : `Your hand is up. You are number ${me.position} in line.`
+        ? t('queue.next')
+        : t('queue.position', { position: me.position })
       : '';
 
     $('queue-staff').hidden = !staff;
@@ -174,21 +175,21 @@ export class QueuePanel {
       const name = document.createElement('span');
       name.className = 'queue-name';
       const isMe = you && entry.id === you.id;
-      name.textContent = isMe ? `${entry.name} (you)` : entry.name;
+      name.textContent = isMe ? t('common.nameYou', { name: entry.name }) : entry.name;
       li.append(name);
       if (staff) {
         const row = document.createElement('span');
         row.className = 'queue-actions';
         row.append(
-          actionButton('Call', entry.name, () => this.ctx.send({ type: 'call', id: entry.id })),
-          actionButton('Move up', entry.name, () =>
+          actionButton(t('queue.call'), entry.name, () => this.ctx.send({ type: 'call', id: entry.id })),
+          actionButton(t('queue.moveUp'), entry.name, () =>
             this.ctx.send({ type: 'move_in_queue', id: entry.id, position: Math.max(1, entry.position - 1) }),
           { disabled: index === 0 }),
-          actionButton('Move down', entry.name, () =>
+          actionButton(t('queue.moveDown'), entry.name, () =>
             this.ctx.send({ type: 'move_in_queue', id: entry.id, position: entry.position + 1 }),
           { disabled: index === this.queue.length - 1 }),
-          actionButton('Remove', entry.name, () => this.ctx.send({ type: 'remove_from_queue', id: entry.id }), {
-            suffix: ' from the queue',
+          actionButton(t('queue.remove'), entry.name, () => this.ctx.send({ type: 'remove_from_queue', id: entry.id }), {
+            suffix: t('queue.removeSuffix'),
           }),
         );
         li.append(row);

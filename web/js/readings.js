@@ -6,6 +6,7 @@
 
 import { announce } from './announce.js';
 import { confirmStep } from './confirm.js';
+import { setText, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -161,19 +162,19 @@ export class ReadingsPanel {
     if (!before || before.id !== shown.id) {
       // A new reading on show opens for everyone, whatever they were looking at.
       this.open(shown.id, { byShow: true });
-      announce(`Now reading together: ${reading?.title ?? 'a reading'}.`, { visible: !this.ctx.isStaff() });
+      announce(t('readings.nowReading', { title: reading?.title ?? t('readings.aReading') }), { visible: !this.ctx.isStaff() });
       return;
     }
     this.render();
     if (this.isOpen && this.openId === shown.id && this.following) this.#scrollToCurrent();
-    if (before.reader !== shown.reader && shown.reader) announce(`${shown.reader} is reading.`);
+    if (before.reader !== shown.reader && shown.reader) announce(t('readings.isReading', { name: shown.reader }));
   }
 
   /** Staff stopped showing (or the meeting was paused). */
   stopped(before) {
     if (this.isOpen && this.openedByShow && this.openId === before?.id && !this.editing) this.close();
     else this.render();
-    announce('The reading is no longer shown to everyone. You can still open it from Readings.');
+    announce(t('readings.stopped'));
   }
 
   /** A reading was added, edited or removed. */
@@ -198,16 +199,16 @@ export class ReadingsPanel {
     $('reading-form').hidden = !this.editing;
     $('reading-index').hidden = !!this.editing || !!reading;
     $('reading-view').hidden = !!this.editing || !reading;
-    $('reading-heading').textContent = this.editing
-      ? this.editing === 'new'
-        ? 'Add a reading'
-        : 'Edit the reading'
-      : reading?.title ?? 'Readings';
+    if (this.editing) setText($('reading-heading'), this.editing === 'new' ? 'readings.add' : 'readings.editHeading');
+    else if (reading) {
+      delete $('reading-heading').dataset.i18n;
+      $('reading-heading').textContent = reading.title;
+    } else setText($('reading-heading'), 'readings.heading');
 
     const isShown = !!reading && shown?.id === reading.id;
     const status = $('reading-status');
     status.hidden = !isShown || !!this.editing;
-    status.textContent = isShown ? (shown.reader ? `Read by ${shown.reader} · shown to everyone` : 'Shown to everyone') : '';
+    status.textContent = isShown ? (shown.reader ? t('readings.readBy', { name: shown.reader }) : t('readings.shownToEveryone')) : '';
 
     if (!reading) this.#renderList(list, shown, staff);
     else this.#renderText(reading, isShown ? shown.paragraph : null);
@@ -224,7 +225,7 @@ export class ReadingsPanel {
       if (shown?.id === r.id) {
         const badge = document.createElement('span');
         badge.className = 'badge';
-        badge.textContent = 'Shown now';
+        badge.textContent = t('readings.shownNow');
         button.append(' ', badge);
       }
       button.addEventListener('click', () => this.open(r.id));
@@ -262,7 +263,7 @@ export class ReadingsPanel {
     const shown = this.#shown();
     const count = paragraphs(reading.text).length;
     $('reading-show').hidden = isShown;
-    $('reading-show').textContent = shown && !isShown ? 'Show this one instead' : 'Show to everyone';
+    setText($('reading-show'), shown && !isShown ? 'readings.showInstead' : 'readings.show');
     for (const id of ['reading-prev', 'reading-next', 'reading-stop', 'reading-reader-form']) $(id).hidden = !isShown;
     $('reading-prev').disabled = !isShown || shown.paragraph === 0;
     $('reading-next').disabled = !isShown || shown.paragraph >= count - 1;
@@ -319,7 +320,7 @@ export class ReadingsPanel {
     const title = $('reading-title-input').value.trim();
     const text = $('reading-text-input').value;
     if (!title || !text.trim()) {
-      $('reading-form-error').textContent = 'Please give the reading a title and some text.';
+      $('reading-form-error').textContent = t('readings.formError');
       $('reading-form-error').hidden = false;
       return;
     }
@@ -334,9 +335,9 @@ export class ReadingsPanel {
     const reading = this.#reading(this.openId);
     if (!reading) return;
     const ok = await confirmStep({
-      title: 'Remove this reading?',
-      text: `"${reading.title}" will be gone from this meeting for everyone.`,
-      action: 'Remove',
+      title: t('readings.removeTitle'),
+      text: t('readings.removeText', { title: reading.title }),
+      action: t('readings.remove'),
     });
     if (ok) this.ctx.send({ type: 'remove_reading', id: reading.id });
   }

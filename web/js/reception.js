@@ -5,6 +5,8 @@
 // (meeting.js) tells it when the meeting starts and ends and hands it the server's words.
 // It knows nothing of the socket, the peer connection or the room.
 
+import { setAttr, setText, t } from './i18n.js';
+
 /** Tile reports wait this long for the layout to settle: at most ~3 a second. */
 const REPORT_DELAY_MS = 300;
 /** A `bad_message` this soon after a `receive` is taken as a server that does not know it. */
@@ -14,11 +16,8 @@ const MAX_PIXELS = 8192;
 /** A weak link is said once; flapping within this long is not said again. */
 const REANNOUNCE_MS = 60_000;
 const STORE_KEY = 'haven.soundOnly';
-const LINK_WORDS = { good: 'good', poor: 'poor', sound_only: 'sound only' };
-export const WORDS = {
-  poor: 'Your connection is weak, so some video is paused to keep the sound clear.',
-  recovered: 'Video is back.',
-};
+/** The link's words: `reception.link.<link>` ("Connection: good") and `reception.word.<link>` ("Good"). */
+const LINKS = ['good', 'poor', 'sound_only'];
 
 function storedSoundOnly() {
   try {
@@ -156,12 +155,12 @@ export class Reception {
     const now = this.link;
     if (now === 'poor' && before !== 'poor') {
       if (!this.#poorSaid || performance.now() - this.#poorSaidAt > REANNOUNCE_MS) {
-        this.#announce(WORDS.poor);
+        this.#announce(t('reception.poor'));
         this.#poorSaidAt = performance.now();
       }
       this.#poorSaid = true;
     } else if (now === 'good' && before === 'poor' && this.#poorSaid) {
-      this.#announce(WORDS.recovered);
+      this.#announce(t('reception.recovered'));
     }
     this.#render();
   }
@@ -242,10 +241,10 @@ export class Reception {
     this.#grid.setPaused(on ? [] : this.#paused);
     const link = this.link;
     this.#indicator.dataset.link = link;
-    const name = `Connection: ${LINK_WORDS[link]}`;
-    this.#indicator.setAttribute('aria-label', name);
-    this.#indicator.title = name;
+    const known = LINKS.includes(link) ? link : 'good';
+    setAttr(this.#indicator, 'aria-label', `reception.link.${known}`);
+    setAttr(this.#indicator, 'title', `reception.link.${known}`);
     const word = this.#indicator.querySelector('.link-word');
-    if (word) word.textContent = LINK_WORDS[link][0].toUpperCase() + LINK_WORDS[link].slice(1);
+    if (word) setText(word, `reception.word.${known}`);
   }
 }

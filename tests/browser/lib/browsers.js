@@ -57,7 +57,8 @@ export async function launchChromium({ width = 1024, height = 720, args = [], ex
 /**
  * A fresh Firefox ESR (WebDriver BiDi) with fake devices and media permission granted.
  * `executablePath` may be a wrapper; `debuggingPort` fixes the BiDi port (0: any);
- * `acceptInsecureCerts` trusts any certificate (a test CA's, say).
+ * `acceptInsecureCerts` trusts any certificate (a test CA's, say); `prefs` adds Firefox
+ * preferences (a language: `intl.locale.requested`, `intl.accept_languages`).
  */
 export async function launchFirefox({
   width = 1024,
@@ -65,6 +66,7 @@ export async function launchFirefox({
   executablePath = FIREFOX_BIN,
   debuggingPort = 0,
   acceptInsecureCerts = false,
+  prefs = {},
 } = {}) {
   const browser = await puppeteer.launch({
     browser: 'firefox',
@@ -88,6 +90,7 @@ export async function launchFirefox({
       'browser.shell.checkDefaultBrowser': false,
       'datareporting.policy.dataSubmissionEnabled': false,
       'toolkit.telemetry.enabled': false,
+      ...prefs,
     },
   });
   return wrap(browser, 'firefox', async () => {});

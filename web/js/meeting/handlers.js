@@ -5,6 +5,7 @@
 import { announce } from '../announce.js';
 import { isStaffRole } from '../facilitator.js';
 import { REACTIONS } from '../grid.js';
+import { t } from '../i18n.js';
 import { screenFor, sentenceFor } from '../messages.js';
 import { KINDS, PeerSession } from '../peer.js';
 import { forceOff, local, renderSelf, sendMediaState } from './media.js';
@@ -32,9 +33,9 @@ import {
 
 /** What an ICE restart (web/js/peer.js) tells the person. */
 const RESTART_WORDS = {
-  interrupted: 'Sound and video were interrupted. Reconnecting…',
-  network: 'Your network changed. Reconnecting sound and video…',
-  recovered: 'Sound and video are back.',
+  interrupted: 'restart.interrupted',
+  network: 'restart.network',
+  recovered: 'restart.recovered',
 };
 
 export async function handleMessage(msg) {
@@ -64,7 +65,7 @@ export async function handleMessage(msg) {
     case 'room_updated':
       return onRoomUpdated(msg.room);
     case 'settings_saved':
-      return announce("Kept. This meeting's next meetings start with these settings.", { visible: true });
+      return announce(t('staff.settingsKept'), { visible: true });
     case 'waiting_list':
       app.waiting = msg.waiting;
       return staff.setWaiting(msg.waiting);
@@ -72,10 +73,10 @@ export async function handleMessage(msg) {
       app.bans = msg.bans;
       return staff.setBans(msg.bans);
     case 'muted':
-      announce(msg.by === TIMER ? SHARE_MIC_OFF_TIMER : msg.message || 'A facilitator muted you.', { visible: true });
+      announce(msg.by === TIMER ? t('share.micOffTimer') : t('meeting.mutedByFacilitator'), { visible: true });
       return forceOff('audio');
     case 'camera_stopped':
-      announce(msg.message || 'A facilitator turned your camera off.', { visible: true });
+      announce(t('meeting.cameraStopped'), { visible: true });
       return forceOff('video');
     case 'chat':
       return chat.add(msg.message);
@@ -115,24 +116,23 @@ export async function handleMessage(msg) {
 
 /** `muted.by` when the share timer ended a share with auto-mute on (docs/protocol.md). */
 const TIMER = 'the share timer';
-const SHARE_MIC_OFF = 'Thanks for sharing — your mic is off now.';
-const SHARE_MIC_OFF_TIMER = 'Your time is up. Thanks for sharing — your mic is off now.';
+
 
 /**
  * A share ended. The room turns a member's mic off with it (the `participant_updated` that
  * follows switches it off here): say so kindly. When the timer ended it, `muted` follows and
- * says it (SHARE_MIC_OFF_TIMER).
+ * says it (share.micOffTimer).
  */
 function onFloorTaken(id, reason) {
   const micGoesOff = !!app.you && id === app.you.id && !isStaff() && app.want.audio;
   queue.taken(id, reason, { quiet: micGoesOff });
-  if (micGoesOff && reason !== 'time_up') announce(SHARE_MIC_OFF, { visible: true });
+  if (micGoesOff && reason !== 'time_up') announce(t('share.micOff'), { visible: true });
 }
 
 function onClosed(msg) {
   if (msg.code === 'connection_lost' && app.resumeKey) {
     // The media connection timed out; the server keeps our place: come back by ourselves.
-    announce('The connection dropped. Reconnecting…', { visible: true });
+    announce(t('meeting.reconnecting'), { visible: true });
     endSession({ keepMedia: true });
     scheduleReconnect();
     return;
@@ -148,16 +148,17 @@ function onWaiting(msg) {
   if (app.state !== 'connecting') return;
   storeToken(msg.token);
   app.resumeKey = msg.resume_key ?? null;
-  renderWaitingMessage(msg.message);
+  // The server's `message` is English; the waiting screen says it in the person's words.
+  renderWaitingMessage(t('waiting.welcome'));
   setState('waiting');
-  announce('You are in the waiting room. A facilitator will let you in shortly.');
+  announce(t('waiting.announce'));
 }
 
 async function onJoined(msg) {
   if (app.state !== 'connecting' && app.state !== 'waiting') return;
   storeToken(msg.token);
   app.resumeKey = msg.resume_key ?? null;
-  if (app.reconnecting) announce("You're back in the meeting.", { visible: true });
+  if (app.reconnecting) announce(t('meeting.back'), { visible: true });
   app.reconnecting = 0;
   app.you = { ...msg.you };
   if (msg.room) app.roomInfo = msg.room;
@@ -184,11 +185,7 @@ async function onJoined(msg) {
   // Sound only and the tile sizes, said again to every session (the server may have forgotten).
   reception.start();
   const others = app.participants.size;
-  announce(
-    others === 0
-      ? "You're in the meeting. No one else is here yet."
-      : `You're in the meeting. ${others === 1 ? '1 other person is' : `${others} other people are`} here.`,
-  );
+  announce(others === 0 ? t('meeting.inAlone') : t('meeting.inWith', { count: others }));
 
   const peer = new PeerSession({
     send: (m) => app.sig?.send(m) ?? false,
@@ -200,7 +197,7 @@ async function onJoined(msg) {
     },
     // A failed media path is not announced as final: the peer restarts ICE by itself.
     onRestart: (phase) => {
-      if (app.peer === peer) announce(RESTART_WORDS[phase], { visible: true });
+      if (app.peer === peer && RESTART_WORDS[phase]) announce(t(RESTART_WORDS[phase]), { visible: true });
     },
   });
   app.peer = peer;
@@ -221,7 +218,7 @@ function onParticipant(participant, isNew) {
   const known = app.participants.has(participant.id);
   app.participants.set(participant.id, { ...participant });
   renderParticipant(participant);
-  if (isNew && !known) announce(`${participant.name} joined.`);
+  if (isNew && !known) announce(t('meeting.joined', { name: participant.name }));
 }
 
 /** The server's truth about me: roles, hand, floor, and whether my mic/camera are on. */
@@ -235,16 +232,16 @@ function onSelfUpdated(participant) {
   if (before && before.role !== participant.role) {
     announce(
       isStaffRole(participant.role)
-        ? 'You are now a co-facilitator. The facilitator tools are open.'
-        : 'You are no longer a co-facilitator.',
+        ? t('meeting.promoted')
+        : t('meeting.demoted'),
       { visible: true },
     );
     renderRoles();
   }
   if (before?.muted_by_facilitator && !participant.muted_by_facilitator && !participant.has_floor) {
-    announce('A facilitator lets you speak again. You may unmute when you are ready.', { visible: true });
+    announce(t('meeting.speakAgain'), { visible: true });
   } else if (before && !before.may_unmute && participant.may_unmute && !participant.audio && !app.you.has_floor) {
-    announce('You may unmute now.');
+    announce(t('meeting.mayUnmuteNow'));
   }
   renderSelf();
 }
@@ -264,16 +261,14 @@ function onParticipantLeft(id, reason) {
   if (app.view.pinned === id) app.view.pinned = null;
   if (app.lastSpeaker === id) app.lastSpeaker = null;
   grid.remove(id);
-  if (participant) announce(reason === 'removed' ? `${participant.name} was removed.` : `${participant.name} left.`);
+  if (participant) announce(t(reason === 'removed' ? 'meeting.wasRemoved' : 'meeting.left', { name: participant.name }));
   renderPeople();
 }
 
 /** Restore turns no one's mic or camera back on: members are told they may. */
 function restoredSentence(room) {
-  if (isStaff()) return 'The meeting is back to normal.';
-  return room.members_may_unmute
-    ? 'The meeting is back to normal. Your mic and camera stay off until you turn them on again.'
-    : 'The meeting is back to normal. Your camera stays off until you turn it on again; raise your hand to share.';
+  if (isStaff()) return t('room.restored');
+  return room.members_may_unmute ? t('room.restoredMayUnmute') : t('room.restoredRaiseHand');
 }
 
 function onRoomUpdated(room) {
@@ -282,22 +277,22 @@ function onRoomUpdated(room) {
   renderRoomTitle();
   renderRoomState();
   if (!before) return;
-  if (before.locked !== room.locked) announce(room.locked ? 'The room is now locked.' : 'The room is unlocked.');
+  if (before.locked !== room.locked) announce(room.locked ? t('room.locked') : t('room.unlocked'));
   if (before.suspended !== room.suspended) {
-    announce(room.suspended ? 'The meeting is paused for safety.' : restoredSentence(room), { visible: true });
+    announce(room.suspended ? t('room.paused') : restoredSentence(room), { visible: true });
   }
-  if (before.chat_enabled !== room.chat_enabled) announce(room.chat_enabled ? 'Chat is on.' : 'Chat is off.');
+  if (before.chat_enabled !== room.chat_enabled) announce(room.chat_enabled ? t('room.chatOn') : t('room.chatOff'));
   if (before.share_earlier_chat !== room.share_earlier_chat) {
     // It changes who may read what members already wrote: say it where everyone sees it.
     announce(
       room.share_earlier_chat
-        ? 'People who come in from now on will also see the recent chat.'
-        : 'People who come in from now on will see only what is said after they arrive.',
+        ? t('room.shareChatOn')
+        : t('room.shareChatOff'),
       { visible: true },
     );
   }
   if (before.members_may_unmute !== room.members_may_unmute && !isStaff()) {
-    announce(room.members_may_unmute ? 'You may unmute yourself again.' : 'Only the person sharing can unmute now.');
+    announce(room.members_may_unmute ? t('room.mayUnmute') : t('room.onlySharerUnmutes'));
   }
 }
 
@@ -323,9 +318,10 @@ function onReadingStopped() {
 }
 
 function onReaction(id, reaction) {
-  const who = app.you && id === app.you.id ? 'You' : app.participants.get(id)?.name;
+  const who = app.you && id === app.you.id ? t('chat.you') : app.participants.get(id)?.name;
   grid.react(id, reaction);
-  if (who) announce(`${who}: ${REACTIONS[reaction]?.words ?? reaction}.`);
+  const words = reaction in REACTIONS ? t(`reactions.words.${reaction}`) : reaction;
+  if (who) announce(t('reactions.announce', { name: who, reaction: words }));
 }
 
 function onTrack(event) {
@@ -363,7 +359,7 @@ function onError(msg) {
     endSession();
     if (msg.code === 'invalid_name' || msg.code === 'name_taken_by_staff') {
       setState('join');
-      showNameError(msg.message || sentenceFor(msg.code));
+      showNameError(sentenceFor(msg.code, msg.message));
     } else if (msg.code === 'meeting_closed') {
       // A scheduled meeting not open yet: stay on the join screen, name kept, and come in
       // by ourselves when it opens.
@@ -387,7 +383,7 @@ export function handleSocketClose({ byUs }) {
   if (byUs) return;
   if (app.state === 'joined' || app.state === 'waiting' || (app.state === 'connecting' && app.reconnecting)) {
     // Dropped without a `closed` message: the network, not a decision. Come back by ourselves.
-    if (app.state === 'joined') announce('The connection dropped. Reconnecting…', { visible: true });
+    if (app.state === 'joined') announce(t('meeting.reconnecting'), { visible: true });
     endSession({ keepMedia: true });
     scheduleReconnect();
     return;

@@ -8,6 +8,7 @@
 
 import { announce } from '../announce.js';
 import { listDevices, rememberDevice, storedDevices } from '../devices.js';
+import { t } from '../i18n.js';
 import { LocalMedia, mediaErrorText } from '../local-media.js';
 import { sentenceFor } from '../messages.js';
 import { KINDS } from '../peer.js';
@@ -15,7 +16,6 @@ import { micFailed, watchMic } from './mic.js';
 import { app, MIC_REFUSAL_CODE, micRefusal } from './state.js';
 import { grid, renderMedia as renderMediaView, renderSelf as renderSelfView } from './views.js';
 
-const DEVICE_WORD = { audio: 'microphone', video: 'camera', output: 'speaker' };
 
 /** The devices chosen in an earlier meeting are the ones opened (the default if they are gone). */
 export const local = new LocalMedia((kind) => enqueueMedia(() => deviceLost(kind)), storedDevices());
@@ -131,7 +131,7 @@ async function setSpeaker(deviceId) {
     await grid.setSink(deviceId);
   } catch (err) {
     console.warn('haven: speaker', err?.name);
-    announce(`That speaker can't be used here. The meeting plays on the default speaker.`, { visible: true });
+    announce(t('devices.speakerRefused'), { visible: true });
     await grid.setSink('').catch(() => {});
   }
   await refreshDevices();
@@ -142,8 +142,7 @@ async function setSpeaker(deviceId) {
  * instead, or, when there is none, off with the reason.
  */
 async function deviceLost(kind) {
-  const word = DEVICE_WORD[kind];
-  if (await switchDevice(kind, '', true)) announce(`Your ${word} was disconnected. Haven is using the default ${word} now.`, { visible: true });
+  if (await switchDevice(kind, '', true)) announce(t(`devices.lost.${kind}`), { visible: true });
 }
 
 /** A device came or went (`devicechange`): the lists follow, and a device in use that went is replaced. */
@@ -157,7 +156,7 @@ export function devicesChanged() {
     }
     if (grid.sink && !lists.output.includes(grid.sink)) {
       await setSpeaker('');
-      announce('Your speaker was disconnected. The meeting plays on the default speaker now.', { visible: true });
+      announce(t('devices.speakerLost'), { visible: true });
     }
   });
 }

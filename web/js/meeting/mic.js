@@ -3,6 +3,7 @@
 // "You're talking while muted" hint. Readings (mic-level.js) change the state; the views show it.
 
 import { announce } from '../announce.js';
+import { t } from '../i18n.js';
 import { MicLevel } from '../mic-level.js';
 import { sentenceFor } from '../messages.js';
 import { app, MIC_REFUSAL_CODE, micRefusal } from './state.js';
@@ -69,6 +70,6 @@ function maybeHintMuted(now) {
   if (mic.voiced.filter(Boolean).length < VOICED_NEEDED) return;
   mic.hintAt = now;
   const refusal = micRefusal();
-  const how = refusal ? sentenceFor(MIC_REFUSAL_CODE[refusal]) : 'Press the microphone button to be heard.';
-  announce(`You're talking while muted. ${how}`, { visible: true });
+  const how = refusal ? sentenceFor(MIC_REFUSAL_CODE[refusal]) : t('mic.pressToBeHeard');
+  announce(t('mic.talkingWhileMuted', { how }), { visible: true });
 }

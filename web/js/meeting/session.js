@@ -2,6 +2,7 @@
 // Server messages go to handlers.js; this module only opens and closes the session.
 
 import { announce } from '../announce.js';
+import { t } from '../i18n.js';
 import { checkAgreement, fetchRoomInfo, needsAgreement, renderRoomInfo } from '../join-screen.js';
 import { screenFor } from '../messages.js';
 import { Signaling } from '../signaling.js';
@@ -147,7 +148,7 @@ export function leave() {
   app.sig?.send({ type: 'leave' });
   endSession();
   setState('left');
-  announce('You left the meeting.');
+  announce(t('left.heading'));
 }
 
 /**

@@ -3,6 +3,7 @@
 // (views.js). Nothing here touches the DOM.
 
 import { isStaffRole } from '../facilitator.js';
+import { t } from '../i18n.js';
 import { pref } from '../prefs.js';
 
 const MAX_NAME_CHARS = 32;
@@ -49,11 +50,11 @@ function takeKey() {
 export function checkName(raw) {
   const name = raw.trim();
   const chars = Array.from(name).length;
-  if (chars === 0) return { error: 'Please type a name. A first name or a nickname is fine.' };
+  if (chars === 0) return { error: t('name.empty') };
   if (chars > MAX_NAME_CHARS) {
-    return { error: `Please use a shorter name: at most ${MAX_NAME_CHARS} characters (now ${chars}).` };
+    return { error: t('name.tooLong', { max: MAX_NAME_CHARS, count: chars }) };
   }
-  if (/\p{Cc}/u.test(name)) return { error: 'Please use only letters, numbers, spaces and punctuation.' };
+  if (/\p{Cc}/u.test(name)) return { error: t('name.controlChars') };
   return { name };
 }
 

@@ -6,8 +6,9 @@ import { announce } from '../announce.js';
 import { ChatPanel } from '../chat.js';
 import { StaffPanel } from '../facilitator.js';
 import { Grid } from '../grid.js';
+import { setText, t } from '../i18n.js';
 import { checkAgreement, needsAgreement } from '../join-screen.js';
-import { LET_IN_WHEN_OPEN, opensSentence, SUSPENDED_WORDS, sentenceFor } from '../messages.js';
+import { letInWhenOpen, opensSentence, sentenceFor, suspendedWords } from '../messages.js';
 import { KINDS } from '../peer.js';
 import { QueuePanel } from '../queue.js';
 import { ReadingsPanel } from '../readings.js';
@@ -20,7 +21,7 @@ const SCREENS = ['join', 'connecting', 'waiting', 'meeting', 'left', 'problem'];
 
 export const grid = new Grid($('grid'), () => {
   $('sound-button').hidden = false;
-  announce('Your browser blocked the sound. Press "Turn on sound" to hear the meeting.', { visible: true });
+  announce(t('meeting.soundBlocked'), { visible: true });
 });
 
 /** Sizes the tiles to the space (tile-fit.js); called again when the meeting shows. */
@@ -32,7 +33,7 @@ export const chat = new ChatPanel({
   ...ctx,
   onUnread: (n) => {
     $('chat-unread').hidden = n === 0;
-    $('chat-unread').textContent = n ? `${n} new` : '';
+    $('chat-unread').textContent = n ? t('chat.unread', { count: n }) : '';
   },
 });
 export const staff = new StaffPanel({ ...ctx, roomId: app.room ?? '', standing: () => app.standing });
@@ -79,7 +80,7 @@ export function setJoinBusy(busy) {
   if (button.hasAttribute('aria-busy') === busy) return;
   if (busy) button.setAttribute('aria-busy', 'true');
   else button.removeAttribute('aria-busy');
-  button.textContent = busy ? 'Joining…' : 'Join';
+  setText(button, busy ? 'join.joining' : 'join.join');
 }
 
 export function showProblem({ title, text, retry }) {
@@ -104,7 +105,7 @@ export function renderClosed() {
   $('join-closed').hidden = !closed;
   if (!closed) return;
   const when = opensSentence(closed.opensAt);
-  $('join-closed-text').textContent = closed.opensAt ? `${when} ${LET_IN_WHEN_OPEN}` : when;
+  $('join-closed-text').textContent = closed.opensAt ? `${when} ${letInWhenOpen()}` : when;
   const link = $('join-closed-link');
   link.hidden = !closed.listed;
   if (closed.listed) link.href = `/meetings/${encodeURIComponent(app.room)}`;
@@ -130,10 +131,8 @@ export function showAgreementError(text, reload) {
 }
 
 export function renderConnecting() {
-  $('connecting-heading').textContent = app.reconnecting ? 'Reconnecting…' : 'Joining…';
-  $('connecting-text').textContent = app.reconnecting
-    ? 'The connection dropped. Haven is bringing you back into the meeting.'
-    : 'Connecting you to the meeting.';
+  setText($('connecting-heading'), app.reconnecting ? 'connecting.reconnecting' : 'connecting.heading');
+  setText($('connecting-text'), app.reconnecting ? 'connecting.reconnectingText' : 'connecting.text');
 }
 
 export function renderWaitingMessage(message) {
@@ -149,13 +148,13 @@ export function renderMedia(localTracks) {
   for (const kind of KINDS) {
     for (const button of document.querySelectorAll(`[data-toggle="${kind}"]`)) {
       button.setAttribute('aria-pressed', String(app.want[kind]));
-      button.querySelector('.toggle-state').textContent = app.want[kind] ? 'on' : 'off';
+      setText(button.querySelector('.toggle-state'), `media.state.${kind}.${app.want[kind] ? 'on' : 'off'}`);
     }
   }
   // On a phone the bar shows only the short word: it says the state, never colour alone.
   for (const button of document.querySelectorAll('#screen-meeting [data-toggle="video"]')) {
     button.dataset.camera = app.want.video ? 'on' : 'off';
-    button.querySelector('.short').textContent = app.want.video ? 'Camera on' : 'Camera off';
+    setText(button.querySelector('.short'), app.want.video ? 'bar.cameraOn' : 'bar.cameraOff');
   }
   renderMicButtons();
   renderMicLevel();
@@ -173,9 +172,9 @@ export function renderMedia(localTracks) {
  * only the person sharing may unmute), which says why when pressed.
  */
 const MIC_LOOK = {
-  on: { short: 'Mic on', state: 'on' },
-  off: { short: 'Mic off', state: 'off' },
-  locked: { short: 'Locked', state: 'locked' },
+  on: { short: 'bar.micOn', state: 'media.state.audio.on' },
+  off: { short: 'bar.micOff', state: 'media.state.audio.off' },
+  locked: { short: 'bar.micLocked', state: 'media.state.audio.locked' },
 };
 
 function renderMicButtons() {
@@ -184,8 +183,8 @@ function renderMicButtons() {
   $('mic-why').textContent = refusal ? sentenceFor(MIC_REFUSAL_CODE[refusal]) : '';
   for (const button of document.querySelectorAll('#screen-meeting [data-toggle="audio"]')) {
     button.dataset.mic = look;
-    button.querySelector('.short').textContent = MIC_LOOK[look].short;
-    button.querySelector('.toggle-state').textContent = MIC_LOOK[look].state;
+    setText(button.querySelector('.short'), MIC_LOOK[look].short);
+    setText(button.querySelector('.toggle-state'), MIC_LOOK[look].state);
     // Not `disabled`: it stays focusable, and pressing it says why it does nothing.
     if (refusal) {
       button.setAttribute('aria-disabled', 'true');
@@ -214,17 +213,18 @@ export function renderMicLevel() {
 }
 
 const MIC_CHECK_WORDS = {
-  off: '',
-  listening: 'Say something to check your microphone.',
-  heard: 'We can hear you.',
-  silent: "We can't hear anything from your microphone. Check that it isn't muted on the device, or choose another one.",
+  off: null,
+  listening: 'mic.listening',
+  heard: 'mic.heard',
+  silent: 'mic.silent',
 };
 
 /** The join screen's microphone check: a meter and one plain sentence (a polite status). */
 export function renderMicCheck() {
   const status = micStatus();
   if ($('mic-check').dataset.status !== status) $('mic-check').dataset.status = status;
-  const text = status === 'error' ? app.mic.error : MIC_CHECK_WORDS[status];
+  const key = MIC_CHECK_WORDS[status];
+  const text = status === 'error' ? app.mic.error : key ? t(key) : '';
   if ($('mic-check-text').textContent !== text) $('mic-check-text').textContent = text;
 }
 
@@ -235,7 +235,7 @@ export function renderSelf(localTracks) {
   grid.upsert({ ...app.you, audio: app.want.audio, video: app.want.video }, { self: true });
   const hand = $('hand-button');
   hand.setAttribute('aria-pressed', String(!!app.you.hand_raised));
-  hand.querySelector('.toggle-name').textContent = app.you.hand_raised ? 'Lower hand' : 'Raise hand';
+  setText(hand.querySelector('.toggle-name'), app.you.hand_raised ? 'bar.lowerHand' : 'bar.raiseHand');
   const track = localTracks.video;
   grid.attach(app.you.id, track ? new MediaStream([track]) : null);
   renderLayout();
@@ -244,7 +244,7 @@ export function renderSelf(localTracks) {
 
 /** "Who is here (N)", for everyone: me first, then the others as they came. Names only as text. */
 function renderWho() {
-  const people = [{ ...app.you, name: `${app.you.name} (you)` }, ...others()];
+  const people = [{ ...app.you, name: t('common.nameYou', { name: app.you.name }) }, ...others()];
   $('who-count').textContent = `(${people.length})`;
   $('who-list').replaceChildren(...people.map((p) => Object.assign(document.createElement('li'), { textContent: p.name })));
 }
@@ -289,7 +289,7 @@ export function renderRoomState() {
   const room = app.roomInfo;
   if (!room) return;
   $('suspended-banner').hidden = !room.suspended;
-  $('suspended-banner').textContent = SUSPENDED_WORDS;
+  $('suspended-banner').textContent = suspendedWords();
   chat.setEnabled(!!room.chat_enabled, isStaff());
   chat.setSharing(!!room.share_earlier_chat);
   renderChatTargets();
@@ -318,7 +318,7 @@ export function renderPeople() {
 export function renderRoomTitle() {
   const title = app.roomInfo?.title || '';
   $('room-title').textContent = title;
-  document.title = title ? `${title} · Haven` : 'Haven meeting';
+  setText(document.querySelector('title'), title ? 'page.titleWithRoom' : 'page.title', title ? { title } : undefined);
 }
 
 export function togglePanel(buttonId, panelId, open) {

@@ -1,0 +1,314 @@
+// The client in the person's language (web/js/i18n.js, docs/i18n.md; issue 24): a browser set
+// to Spanish (Chromium `--lang=es --accept-lang=es`, Firefox `intl.locale.requested` and
+// `intl.accept_languages`) sees the landing page, the join screen, the meeting and the error
+// screens in Spanish, and axe finds nothing serious there; the switcher on the join screen
+// changes to English at once and the choice survives a reload; the right-to-left
+// pseudo-locale (`?lang=x-rtl`) lays a phone's join screen and meeting out right to left
+// without sideways scrolling.
+
+import assert from 'node:assert/strict';
+import { after, afterEach, before, test } from 'node:test';
+import { seriousViolations } from '../lib/axe.js';
+import { launchChromium, launchFirefox } from '../lib/browsers.js';
+import { assertNoPageErrors, CONNECT_TIMEOUT, joinMeeting, screenshot, waitForTile } from '../lib/meeting.js';
+import { startServer } from '../lib/server.js';
+
+const PHONE = { width: 360, height: 640 };
+const DESKTOP = { width: 1280, height: 800 };
+
+let server;
+const browsers = {};
+before(async () => {
+  // BEFORE_WEB_DIR serves another copy of web/ (an older commit's) to see the tests fail there.
+  server = await startServer('languages', { webDir: process.env.BEFORE_WEB_DIR || undefined });
+});
+after(async () => {
+  for (const b of Object.values(browsers)) await b.close().catch(() => {});
+  await server?.stop();
+});
+
+/** Browsers whose person reads Spanish. */
+const LAUNCH = {
+  chromium: () => launchChromium({ args: ['--lang=es', '--accept-lang=es'] }),
+  firefox: () => launchFirefox({ prefs: { 'intl.locale.requested': 'es', 'intl.accept_languages': 'es' } }),
+};
+async function browserOf(kind) {
+  browsers[kind] ??= await LAUNCH[kind]();
+  return browsers[kind];
+}
+
+const opened = [];
+afterEach(async () => {
+  for (const p of opened.splice(0)) await p.close().catch(() => {});
+});
+
+/** A page of a Spanish `kind` browser; Chromium may run axe (CSP bypassed for its script). */
+async function newPage(kind, size = DESKTOP) {
+  const page = await (await browserOf(kind)).newPage();
+  opened.push(page);
+  await page.setViewport(size);
+  if (kind === 'chromium') await page.setBypassCSP(true);
+  return page;
+}
+
+/** Forgets the kept choices (`haven.prefs`): each test starts from the browser's language. */
+async function clearStorage(kind) {
+  const page = await newPage(kind);
+  await page.goto(`${server.url}/`);
+  await page.evaluate(() => localStorage.clear());
+  await page.close();
+}
+
+/**
+ * The meeting's control bar on a 360×640 phone: sideways scrolling, rows of buttons, buttons a
+ * tap at the centre misses, and by how many pixels each button's words spill out of it.
+ */
+async function phoneBar(page) {
+  await page.bringToFront();
+  await page.setViewport(PHONE);
+  await page.waitForFunction(() => window.innerWidth === 360, { timeout: 5000, polling: 50 });
+  await new Promise((r) => setTimeout(r, 300));
+  return page.evaluate(() => {
+    const buttons = [...document.querySelectorAll('#meeting-controls > button')].filter((b) => b.getClientRects().length);
+    const name = (b) => b.id || b.dataset.toggle;
+    return {
+      scrollWidth: document.scrollingElement.scrollWidth,
+      rows: new Set(buttons.map((b) => Math.round(b.getBoundingClientRect().top))).size,
+      missed: buttons
+        .filter((b) => {
+          const r = b.getBoundingClientRect();
+          return !b.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+        })
+        .map(name),
+      buttons: Object.fromEntries(buttons.map((b) => [name(b), b.scrollWidth - b.clientWidth])),
+    };
+  });
+}
+
+const text = (page, selector) => page.$eval(selector, (el) => el.textContent.trim());
+const explain = (violations) => JSON.stringify(violations, null, 1);
+
+/** What the join screen says, in whatever language it is in now. */
+const joinWords = (page) =>
+  page.evaluate(() => ({
+    lang: document.documentElement.lang,
+    dir: document.documentElement.dir,
+    heading: document.getElementById('join-heading').textContent.trim(),
+    name: document.querySelector('label[for="name-input"]').textContent.trim(),
+    mic: document.querySelector('#screen-join [data-toggle="audio"] .toggle-name').textContent.trim(),
+    join: document.getElementById('join-button').textContent.trim(),
+    chosen: document.getElementById('language-select').value,
+  }));
+
+for (const kind of ['chromium', 'firefox']) {
+  const skip = kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1' ? 'HAVEN_SKIP_FIREFOX=1' : false;
+
+  test(`a_spanish_browser_sees_the_join_screen_and_the_meeting_in_spanish (${kind})`, { timeout: 180_000, skip }, async () => {
+    await clearStorage(kind);
+    const room = await server.createRoom();
+    const page = await newPage(kind);
+    await page.goto(room.join_url);
+    await page.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
+    assert.deepEqual(await joinWords(page), {
+      lang: 'es',
+      dir: 'ltr',
+      heading: 'Entrar a la reunión',
+      name: 'Tu nombre',
+      mic: 'Micrófono',
+      join: 'Entrar',
+      chosen: 'es',
+    });
+    // The switcher names each language in itself.
+    assert.deepEqual(
+      await page.$$eval('#language-select option', (os) => os.map((o) => [o.value, o.textContent, o.lang])),
+      [['en', 'English', 'en'], ['es', 'Español', 'es']],
+    );
+    let violations = await seriousViolations(page);
+    assert.deepEqual(violations, [], `join screen: ${explain(violations)}`);
+    await screenshot(page, `languages-${kind}-join-es`, { fullPage: false });
+
+    const you = await joinMeeting(page, room.join_url, 'Ana', { audio: false, video: false });
+    assert.equal(await text(page, '#screen-meeting [data-toggle="audio"] .toggle-name'), 'Micrófono');
+    assert.equal(await text(page, '#hand-button .toggle-name'), 'Levantar la mano');
+    assert.equal(await text(page, '#leave-button'), 'Salir');
+    assert.equal(await page.$eval('#meeting-controls', (el) => el.getAttribute('aria-label')), 'Controles de la reunión');
+    await page.waitForFunction(() => document.getElementById('announcer').textContent.includes('Estás en la reunión.'), {
+      timeout: 5000,
+      polling: 100,
+    });
+
+    // Someone arrives (in English: each person has their own language), and is announced in Spanish.
+    const other = await (await browserOf(kind)).newPage();
+    opened.push(other);
+    await other.evaluateOnNewDocument(() => localStorage.setItem('haven.prefs', JSON.stringify({ language: 'en' })));
+    const them = await joinMeeting(other, room.join_url, 'Bea', { audio: false, video: false });
+    assert.equal(await text(other, '#hand-button .toggle-name'), 'Raise hand', 'the other person chose English');
+    await page.bringToFront();
+    await waitForTile(page, them.id, 'Bea');
+    await page.waitForFunction(() => document.getElementById('announcer').textContent.includes('Bea entró.'), {
+      timeout: 5000,
+      polling: 100,
+    });
+    // A notice the person sees: the hand raised, and their place in line.
+    await page.click('#hand-button');
+    await page.waitForFunction(() => !document.getElementById('my-position').hidden, { timeout: 5000, polling: 100 });
+    assert.equal(await text(page, '#my-position'), 'Tienes la mano levantada. Sigues tú.');
+    assert.equal(await text(page, '#hand-button .toggle-name'), 'Bajar la mano');
+    assert.match(await page.$eval(`#grid li[data-participant-id="${you.id}"]`, (li) => li.getAttribute('aria-label')), /^Ana \(tú\): micrófono apagado, cámara apagada, mano levantada/);
+    violations = await seriousViolations(page);
+    assert.deepEqual(violations, [], `meeting: ${explain(violations)}`);
+    await screenshot(page, `languages-${kind}-meeting-es`, { fullPage: false });
+
+    // On a phone: the bar's longer Spanish words still fit one row, each button where a tap
+    // lands, and no button's words spill out of it further than the English ones do (measured
+    // on the English page of the same browser; 2 px of a glyph in the padding is not seen).
+    const spanish = await phoneBar(page);
+    const english = await phoneBar(other);
+    await page.bringToFront();
+    await screenshot(page, `languages-${kind}-meeting-es-phone`, { fullPage: false });
+    assert.ok(spanish.scrollWidth <= 360, `phone: no sideways scrolling (${spanish.scrollWidth})`);
+    assert.equal(spanish.rows, 1, `phone: one row of buttons ${JSON.stringify(spanish.buttons)}`);
+    assert.deepEqual(spanish.missed, [], "phone: a tap at each button's centre reaches it");
+    const spills = Object.entries(spanish.buttons).filter(([id, spill]) => spill > Math.max(0, english.buttons[id] ?? 0) + 2);
+    assert.deepEqual(spills, [], `phone: words spill out of buttons (English: ${JSON.stringify(english.buttons)})`);
+    await page.setViewport(DESKTOP);
+    // Firefox refuses axe's script tag (CSP) before axe is evaluated another way: not the page's error.
+    page.errors = page.errors.filter((e) => !/Content-Security-Policy/.test(e));
+    assertNoPageErrors(page, kind);
+  });
+
+  test(`the_landing_page_is_in_spanish (${kind})`, { timeout: 120_000, skip }, async () => {
+    await clearStorage(kind);
+    const page = await newPage(kind);
+    await page.goto(`${server.url}/`);
+    await page.waitForFunction(() => document.documentElement.lang === 'es', { timeout: 5000, polling: 100 });
+    assert.equal(await text(page, 'h1'), 'Reúnete con tu grupo, en un espacio seguro');
+    await page.click('#start-button');
+    await page.waitForSelector('#created', { visible: true, timeout: CONNECT_TIMEOUT });
+    assert.equal(await text(page, '#created-heading'), 'Tu reunión está lista');
+    assert.match(await text(page, '#links-last'), /^Los dos enlaces funcionan hasta \d+ horas? después/);
+    assert.equal(await text(page, '#show-facilitator-url'), 'Mostrar');
+    await page.click('#show-facilitator-url');
+    assert.equal(await text(page, '#show-facilitator-url'), 'Ocultar');
+    const violations = await seriousViolations(page);
+    assert.deepEqual(violations, [], `landing page: ${explain(violations)}`);
+    page.errors = page.errors.filter((e) => !/Content-Security-Policy/.test(e));
+    assertNoPageErrors(page, kind);
+  });
+
+  test(`error_screens_are_in_spanish (${kind})`, { timeout: 120_000, skip }, async () => {
+    await clearStorage(kind);
+    const page = await newPage(kind);
+    // A link to no meeting: the server's page, in Spanish.
+    const response = await page.goto(`${server.url}/m/no-such-meeting`);
+    assert.equal(response.status(), 404);
+    await page.waitForFunction(() => document.documentElement.lang === 'es', { timeout: 5000, polling: 100 });
+    assert.equal(await text(page, 'h1'), 'No hay ninguna reunión en este enlace');
+    assert.equal(await page.title(), 'No hay ninguna reunión aquí · Haven');
+
+    // A screen rendered from the server's code (bad_key), not from its English message.
+    const room = await server.createRoom();
+    const page2 = await newPage(kind);
+    await page2.goto(`${room.join_url}#key=not-the-key`);
+    await page2.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
+    await page2.type('#name-input', 'Ana');
+    await page2.click('#join-button');
+    await page2.waitForSelector('#screen-problem', { visible: true, timeout: CONNECT_TIMEOUT });
+    assert.equal(await text(page2, '#problem-heading'), 'El enlace de facilitador no funciona');
+    assert.match(await text(page2, '#problem-text'), /^La parte de facilitador de este enlace no corresponde/);
+    assert.equal(await text(page2, '#screen-problem a.button'), 'Inicio de Haven');
+    assertNoPageErrors(page2, kind);
+  });
+
+  test(`the_switcher_changes_to_english_at_once_and_the_choice_survives_a_reload (${kind})`, { timeout: 120_000, skip }, async () => {
+    await clearStorage(kind);
+    const room = await server.createRoom();
+    const page = await newPage(kind);
+    await page.goto(room.join_url);
+    await page.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
+    await page.type('#name-input', 'Ana');
+    await page.click('#screen-join [data-toggle="audio"]');
+    await page.evaluate(() => window.haven.settled());
+    assert.equal(await text(page, '#screen-join [data-toggle="audio"] .toggle-state'), 'encendido');
+    const loads = await page.evaluate(() => performance.getEntriesByType('navigation').length);
+
+    await page.select('#language-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en', { timeout: 5000, polling: 50 });
+    assert.deepEqual(await joinWords(page), {
+      lang: 'en',
+      dir: 'ltr',
+      heading: 'Join the meeting',
+      name: 'Your name',
+      mic: 'Microphone',
+      join: 'Join',
+      chosen: 'en',
+    });
+    // Live: the same page (no reload), the name typed and the microphone still on, in English words.
+    assert.equal(await page.$eval('#name-input', (el) => el.value), 'Ana');
+    assert.equal(await text(page, '#screen-join [data-toggle="audio"] .toggle-state'), 'on');
+    assert.equal(await page.evaluate(() => window.haven.media.audio), true);
+    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), loads);
+    assert.equal(JSON.parse(await page.evaluate(() => localStorage.getItem('haven.prefs'))).language, 'en');
+
+    await page.reload();
+    await page.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
+    assert.equal((await joinWords(page)).heading, 'Join the meeting', 'after a reload');
+    assert.equal((await joinWords(page)).chosen, 'en');
+    // And back: Spanish again, kept too.
+    await page.select('#language-select', 'es');
+    await page.waitForFunction(() => document.documentElement.lang === 'es', { timeout: 5000, polling: 50 });
+    assert.equal(await text(page, '#join-heading'), 'Entrar a la reunión');
+    assertNoPageErrors(page, kind);
+    await clearStorage(kind);
+  });
+
+  test(`the_rtl_pseudo_locale_lays_out_right_to_left_on_a_phone (${kind})`, { timeout: 180_000, skip }, async () => {
+    await clearStorage(kind);
+    const room = await server.createRoom();
+    const page = await newPage(kind, PHONE);
+    await page.goto(`${room.join_url}?lang=x-rtl`);
+    await page.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
+    const seen = await page.evaluate(() => {
+      const button = document.getElementById('join-button');
+      button.scrollIntoView({ block: 'center' });
+      const r = button.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      // Where the heading's words are (the h1's box spans the card either way).
+      const words = document.createRange();
+      words.selectNodeContents(document.getElementById('join-heading'));
+      const heading = words.getBoundingClientRect();
+      const card = document.getElementById('join-heading').getBoundingClientRect();
+      return {
+        dir: document.documentElement.dir,
+        scrollWidth: document.scrollingElement.scrollWidth,
+        innerWidth: window.innerWidth,
+        joinHit: button.contains(hit),
+        // Right to left: the heading's words start at the right edge.
+        headingAtRight: card.right - heading.right < heading.left - card.left,
+        mirrored: document.getElementById('join-heading').textContent.startsWith('\u202e'),
+      };
+    });
+    assert.equal(seen.dir, 'rtl');
+    assert.ok(seen.scrollWidth <= seen.innerWidth, `no sideways scrolling: ${seen.scrollWidth} > ${seen.innerWidth}`);
+    assert.ok(seen.joinHit, 'the Join button is what a tap at its centre reaches');
+    assert.ok(seen.headingAtRight, 'the heading sits at the right');
+    assert.ok(seen.mirrored, 'the words come from the pseudo-locale');
+    await screenshot(page, `languages-${kind}-join-rtl-phone`, { fullPage: false });
+
+    // In the meeting too: nothing sideways, and the bar's Leave button reachable.
+    await joinMeeting(page, `${room.join_url}?lang=x-rtl`, 'Ana', { audio: false, video: false });
+    const meeting = await page.evaluate(() => {
+      const leave = document.getElementById('leave-button').getBoundingClientRect();
+      const hit = document.elementFromPoint(leave.left + leave.width / 2, leave.top + leave.height / 2);
+      return {
+        scrollWidth: document.scrollingElement.scrollWidth,
+        innerWidth: window.innerWidth,
+        leaveHit: document.getElementById('leave-button').contains(hit),
+      };
+    });
+    assert.ok(meeting.scrollWidth <= meeting.innerWidth, `meeting: ${meeting.scrollWidth} > ${meeting.innerWidth}`);
+    assert.ok(meeting.leaveHit, 'the Leave button is what a tap at its centre reaches');
+    await screenshot(page, `languages-${kind}-meeting-rtl-phone`, { fullPage: false });
+    assertNoPageErrors(page, kind);
+  });
+}
