@@ -14,15 +14,31 @@ export async function joinMeeting(page, url, name, { audio = true, video = true,
   // Headless Chromium's browser process dies when a background tab opens fake devices
   // (seen with Debian chromium 156), so act in the front tab.
   await page.bringToFront();
-  await page.goto(url, { waitUntil: 'load' });
+  // The page's requests, kept to say which never finished if the join screen does not show
+  // (seen twice in CI: a loaded page that never started, its body only "Haven").
+  const requests = new Map();
+  const sent = (r) => requests.set(r, 'pending');
+  const failed = (r) => requests.set(r, `failed (${r.failure()?.errorText ?? '?'})`);
+  const done = (r) => requests.set(r, `${r.response()?.status() ?? '?'}`);
+  page.on('request', sent);
+  page.on('requestfailed', failed);
+  page.on('requestfinished', done);
   try {
+    await page.goto(url, { waitUntil: 'load' });
     await page.waitForSelector('#name-input', { visible: true, timeout: CONNECT_TIMEOUT });
   } catch (e) {
-    // What the page shows instead (seen once in CI: a loaded page without its join screen).
     const seen = await page
       .evaluate(() => ({ state: window.haven?.state ?? null, screen: document.body?.dataset.screen ?? null, visible: document.visibilityState, text: document.body?.innerText.slice(0, 300) }))
       .catch((err) => String(err));
-    throw new Error(`${e.message}; the page shows ${JSON.stringify(seen)}`);
+    const unfinished = [...requests].filter(([, how]) => !/^\d+$/.test(how) || Number(how) >= 400).map(([r, how]) => `${new URL(r.url()).pathname} ${how}`);
+    const lines = (page.consoleLines ?? []).slice(-10);
+    throw new Error(
+      `${e.message}; the page shows ${JSON.stringify(seen)}; ${requests.size} requests, not finished or failed: ${JSON.stringify(unfinished)}; console: ${JSON.stringify(lines)}`,
+    );
+  } finally {
+    page.off('request', sent);
+    page.off('requestfailed', failed);
+    page.off('requestfinished', done);
   }
   await page.type('#name-input', name);
   if (audio) await page.click('#screen-join [data-toggle="audio"]');
