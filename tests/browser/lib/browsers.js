@@ -1,13 +1,27 @@
 // Debian's Chromium and Firefox ESR through puppeteer-core, headless, with fake media
 // devices. Nothing is ever downloaded.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
 
 export const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 export const FIREFOX_BIN = process.env.FIREFOX_BIN || '/usr/bin/firefox-esr';
+
+/**
+ * Writes an executable into `dir` that runs `bin` (a browser) at CPU niceness `n` with the
+ * arguments it is given: pass it as `executablePath`. A test whose browsers stand in for
+ * other people's computers (the senders of lib/shaped.js's tests) runs them niced, so that
+ * on a 2-core machine they do not take the CPU from the server and the member under test,
+ * who in real life do not share it with them.
+ */
+export async function niced(dir, bin, n = 10) {
+  const file = path.join(dir, `${path.basename(bin)}-nice${n}`);
+  await writeFile(file, `#!/bin/sh\nexec nice -n ${n} ${bin} "$@"\n`);
+  await chmod(file, 0o755);
+  return file;
+}
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
