@@ -82,7 +82,8 @@ pub struct MediaConfig {
     /// Offer RFC 2198 redundancy for the sound (`red`) and, to a member whose browser
     /// accepted it (Chromium), send each sound packet with a copy of the one before while
     /// their link loses packets (`media/red.rs`): one lost packet in a row costs no sound.
-    /// Doubles the sound sent to that member, and their bandwidth allocation counts it.
+    /// Doubles the sound sent to that member, and their bandwidth allocation counts it; never
+    /// while their link is congested (a video paused for them for room).
     pub audio_red: bool,
 }
 

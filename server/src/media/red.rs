@@ -62,20 +62,43 @@ pub const OFF_AFTER: Duration = Duration::from_secs(30);
 /// once when a report shows [`ON_LOSS`] or more; off only after [`OFF_AFTER`] of reports under
 /// [`CLEAN_LOSS`] (hysteresis: a lossy link is often lossy in bursts, and a switch costs
 /// nothing on the wire but the bitrate).
+///
+/// Never while the member's link is congested ([`RedSwitch::set_congested`]: their
+/// allocator has paused a video for room): that loss is a full queue, which a doubled sound
+/// only fills faster (on a 400 kbit/s link it paused the floor holder's video). Redundancy
+/// is for a link that loses packets with room to spare (radio, a busy Wi-Fi), not for one
+/// too slow for what it is sent.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RedSwitch {
     on: bool,
     clean_since: Option<Instant>,
+    congested: bool,
 }
 
 impl RedSwitch {
     pub fn is_on(&self) -> bool {
-        self.on
+        self.on && !self.congested
+    }
+
+    /// Whether the member's link is congested now (a video paused for room). Congestion
+    /// turns RED off at once, and it comes back only with a lossy report after the
+    /// congestion is over. True when [`RedSwitch::is_on`] moved.
+    pub fn set_congested(&mut self, congested: bool) -> bool {
+        let before = self.is_on();
+        self.congested = congested;
+        if congested {
+            self.on = false;
+            self.clean_since = None;
+        }
+        before != self.is_on()
     }
 
     /// One report's loss fraction (0–1) for a stream sent to the member; true when the
     /// switch moved.
     pub fn handle_loss(&mut self, now: Instant, loss: f32) -> bool {
+        if self.congested {
+            return false;
+        }
         if loss >= ON_LOSS {
             self.clean_since = None;
             return !std::mem::replace(&mut self.on, true);
@@ -89,7 +112,8 @@ impl RedSwitch {
         }
         let since = *self.clean_since.get_or_insert(now);
         if now.duration_since(since) >= OFF_AFTER {
-            *self = RedSwitch::default();
+            self.on = false;
+            self.clean_since = None;
             return true;
         }
         false
@@ -205,6 +229,32 @@ mod tests {
         assert!(!s.handle_loss(t + Duration::from_secs(31), 0.005));
         assert!(s.is_on());
         assert!(s.handle_loss(t + Duration::from_secs(32), 0.0));
+        assert!(!s.is_on());
+    }
+
+    #[test]
+    fn congestion_turns_red_off_at_once_and_keeps_it_off() {
+        let t = Instant::now();
+        let mut s = RedSwitch::default();
+        assert!(s.handle_loss(t, 0.05));
+        assert!(s.set_congested(true), "a video paused for room: the loss is a full queue");
+        assert!(!s.is_on());
+        assert!(!s.handle_loss(t + Duration::from_secs(1), 0.2), "more loss while congested changes nothing");
+        assert!(!s.is_on());
+        assert!(!s.set_congested(true));
+        // Over: not on by itself, only at the next lossy report.
+        assert!(!s.set_congested(false));
+        assert!(!s.is_on());
+        assert!(!s.handle_loss(t + Duration::from_secs(2), 0.0));
+        assert!(s.handle_loss(t + Duration::from_secs(3), 0.05));
+        assert!(s.is_on());
+    }
+
+    #[test]
+    fn no_congestion_no_change() {
+        let mut s = RedSwitch::default();
+        assert!(!s.set_congested(false));
+        assert!(!s.set_congested(true));
         assert!(!s.is_on());
     }
 
