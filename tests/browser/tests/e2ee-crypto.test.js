@@ -17,8 +17,8 @@ import { WEB_DIR } from '../lib/server.js';
 const DIR = path.join(WEB_DIR, 'js/e2ee');
 const load = async (name) => import(pathToFileURL(path.join(DIR, name)).href);
 const { MeetingKey, linkWithKey } = await load('meeting-key.js');
-const { FrameSender, FrameReceiver, CLEAR_BYTES } = await load('frame.js');
-const { decodeHeader } = await load('header.js');
+const { FrameSender, FrameReceiver, CLEAR_BYTES, sframeKeys, nonce } = await load('frame.js');
+const { decodeHeader, encodeHeader } = await load('header.js');
 const { WINDOW } = await load('replay.js');
 const { safetyCode, EMOJI } = await load('safety-code.js');
 const { encryptChat, decryptChat, encryptedChatLength } = await load('chat.js');
@@ -187,6 +187,29 @@ test('the_frame_format_is_what_the_design_says_checked_with_node_crypto', async 
     const plain = Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
     assert.deepEqual(Buffer.concat([out.subarray(0, clear), plain]), Buffer.from(frame));
   }
+});
+
+test('the_sframe_layer_matches_rfc_9605s_test_vector_for_aes_128_gcm_sha256_128', async () => {
+  // RFC 9605 Appendix C.4, cipher suite 0x0004 (the SFrame working group's test-vectors/sframe.md).
+  const hex = (h) => Uint8Array.from(Buffer.from(h, 'hex'));
+  const kid = hex('0000000000000123');
+  const ctr = 0x4567;
+  const header = encodeHeader(kid, ctr);
+  assert.deepEqual(header, hex('9901234567'));
+  assert.deepEqual(decodeHeader(header, 0), { kid, ctr, length: 5 });
+  const keys = await sframeKeys(hex('000102030405060708090a0b0c0d0e0f'), kid);
+  assert.deepEqual(keys.salt, hex('75234edefe07819026751816'));
+  assert.deepEqual(nonce(keys.salt, ctr), hex('75234edefe07819026755d71'));
+  const metadata = hex('4945544620534672616d65205747');
+  const sealed = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv: nonce(keys.salt, ctr), additionalData: Buffer.concat([header, metadata]), tagLength: 128 },
+    keys.key,
+    hex('64726166742d696574662d736672616d652d656e63'),
+  );
+  assert.equal(
+    Buffer.concat([header, new Uint8Array(sealed)]).toString('hex'),
+    '9901234567b7412c2513a1b66dbb48841bbaf17f598751176ad847681a69c6d0b091c07018ce4adb34eb',
+  );
 });
 
 test('every_altered_byte_clear_or_not_fails_typed', async () => {

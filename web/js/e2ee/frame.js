@@ -44,9 +44,14 @@ export function clearByteCount(codec, bytes) {
 
 const subtle = () => globalThis.crypto.subtle;
 
-/** RFC 9605 §4.4.2: the stream's AES key and salt from its base key. */
+/** The stream's base key (RFC 9605's base_key): the meeting key, the sender's id, the KID. */
 async function streamKeys(meetingKey, senderId, kid) {
   const baseKey = await meetingKey.derive(info(LABELS.media, kid, utf8(String(senderId))), 32);
+  return sframeKeys(baseKey, kid);
+}
+
+/** RFC 9605 §4.4.2: the AES key (CryptoKey) and the 12-byte salt of `baseKey` under `kid` (8 bytes). */
+export async function sframeKeys(baseKey, kid) {
   const secret = await subtle().importKey('raw', baseKey, 'HKDF', false, ['deriveBits']);
   const label = (text) => concat(utf8(text), kid, Uint8Array.of(CIPHER_SUITE >> 8, CIPHER_SUITE & 0xff));
   const expand = async (text, n) =>
@@ -63,7 +68,8 @@ async function streamKeys(meetingKey, senderId, kid) {
   return { key, salt };
 }
 
-function nonce(salt, ctr) {
+/** RFC 9605 §4.4.3: the salt XOR the counter, big-endian, right-aligned. */
+export function nonce(salt, ctr) {
   const iv = Uint8Array.from(salt);
   let v = ctr;
   for (let i = NONCE_BYTES - 1; v > 0 && i >= 0; i--) {
