@@ -286,6 +286,33 @@ test('a_replayed_or_too_old_frame_fails_typed_and_interleaved_layers_pass', asyn
   assert.equal((a.ok ? b : a).code, 'replayed');
 });
 
+test('forged_frames_cannot_push_a_stream_out_of_its_replay_window', async () => {
+  const key = await fixedKey((_, i) => i); // key id 0x18e8: an 8-byte KID right after the config byte
+  assert.ok(key.keyId > 0xff);
+  const sender = await FrameSender.create(key, 'p1');
+  const receiver = new FrameReceiver('p1', [key]);
+  const first = (await sender.encrypt(opus(), 'opus')).data;
+  assert.equal((await receiver.decrypt(first, 'opus')).ok, true);
+  // The server makes up 40 streams under the right key id: none authenticates.
+  for (let i = 0; i < 40; i++) {
+    const forged = Uint8Array.from(bytesOf(first));
+    const { header } = layout(forged, 'opus');
+    forged.set([...header.kid.subarray(0, 2), 0, 0, 0, 0, i >> 8, i & 0xff], 1);
+    assert.equal(layout(forged, 'opus').header.kid[7], i & 0xff, 'a made-up KID');
+    assert.deepEqual(await receiver.decrypt(forged, 'opus'), { ok: false, code: 'auth_failed' });
+  }
+  assert.deepEqual(await receiver.decrypt(first, 'opus'), { ok: false, code: 'replayed' }, 'the window held');
+  // Real streams beyond the 16 kept: the oldest is retired, and its old frames stay refused.
+  for (let i = 0; i < 16; i++) {
+    const other = await FrameSender.create(key, 'p1');
+    assert.equal((await receiver.decrypt((await other.encrypt(opus(), 'opus')).data, 'opus')).ok, true);
+  }
+  assert.deepEqual(await receiver.decrypt(first, 'opus'), { ok: false, code: 'too_old' });
+  // The retired stream's sender started afresh under a new stream id, as a reload does.
+  const again = await FrameSender.create(key, 'p1');
+  assert.equal((await receiver.decrypt((await again.encrypt(opus(), 'opus')).data, 'opus')).ok, true);
+});
+
 test('counters_and_nonces_never_repeat_across_10000_frames_and_across_senders', async () => {
   const mk = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 3));
   const key = await MeetingKey.fromBytes(Uint8Array.from(mk));

@@ -21,8 +21,6 @@ const KEY_BYTES = 16;
 const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 const STREAM_BYTES = 6;
-/** Streams a receiver keeps keys and a replay window for (a sender's audio, camera, screen, and rotations). */
-const MAX_STREAMS = 16;
 
 /**
  * VP8 (RFC 6386 §9.1): the 3-byte frame tag of every frame (P, the inverse keyframe bit the
@@ -141,38 +139,68 @@ export class FrameSender {
   }
 }
 
+/** Authenticated streams a receiver keeps a replay window for (a sender's audio, camera, screen, and their successors after a reload). */
+const MAX_WINDOWS = 16;
+/** Derived keys kept, for any KID seen (forged ones too: a derivation is a pure function of the KID). */
+const MAX_KEYS = 32;
+/** Streams whose window was dropped, remembered so their old frames cannot be replayed. */
+const MAX_RETIRED = 4096;
+
+const hexOf = (kid) => Array.from(kid, (b) => b.toString(16).padStart(2, '0')).join('');
+
 /**
  * The receiving side of one remote participant's streams. `meetingKeys` may hold more than
  * one key while a rotation settles; a frame picks its key by the key id in its KID.
+ * A stream gets a replay window only once one of its frames authenticates, so forged frames
+ * with made-up KIDs can never push a real stream's window out and reopen it to replays.
  */
 export class FrameReceiver {
   #senderId;
-  #keys;
-  /** KID (hex) → { keys: Promise<{key, salt}>, window: ReplayWindow }, oldest first. */
-  #streams = new Map();
+  #meetingKeys;
+  /** KID (hex) → Promise<{ key, salt }>, oldest first. */
+  #keys = new Map();
+  /** KID (hex) → ReplayWindow, least recently used first. */
+  #windows = new Map();
+  /** KIDs (hex) whose window was dropped: their frames are too old. */
+  #retired = new Set();
 
   constructor(senderId, meetingKeys) {
     this.#senderId = String(senderId);
-    this.#keys = [...meetingKeys];
+    this.#meetingKeys = [...meetingKeys];
   }
 
-  /** Replace the meeting keys this receiver accepts (a rotation). */
+  /** Replace the meeting keys this receiver accepts (a rotation). Replay windows stay. */
   setKeys(meetingKeys) {
-    this.#keys = [...meetingKeys];
-    this.#streams.clear();
+    this.#meetingKeys = [...meetingKeys];
+    this.#keys.clear();
   }
 
-  #stream(kid) {
-    const id = Array.from(kid, (b) => b.toString(16).padStart(2, '0')).join('');
-    let s = this.#streams.get(id);
-    if (s) return s;
-    const keyId = (kid[0] << 8) | kid[1];
-    const meetingKey = this.#keys.find((k) => k.keyId === keyId);
-    if (!meetingKey) return null;
-    if (this.#streams.size >= MAX_STREAMS) this.#streams.delete(this.#streams.keys().next().value);
-    s = { keys: streamKeys(meetingKey, this.#senderId, kid), window: new ReplayWindow() };
-    this.#streams.set(id, s);
-    return s;
+  #keysFor(id, kid, meetingKey) {
+    let keys = this.#keys.get(id);
+    if (!keys) {
+      if (this.#keys.size >= MAX_KEYS) this.#keys.delete(this.#keys.keys().next().value);
+      keys = streamKeys(meetingKey, this.#senderId, kid);
+      this.#keys.set(id, keys);
+    }
+    return keys;
+  }
+
+  /** The window of an authenticated stream, made (and the least used one retired) if new. */
+  #windowFor(id) {
+    let window = this.#windows.get(id);
+    if (window) {
+      this.#windows.delete(id);
+    } else {
+      window = new ReplayWindow();
+      if (this.#windows.size >= MAX_WINDOWS) {
+        const oldest = this.#windows.keys().next().value;
+        this.#windows.delete(oldest);
+        if (this.#retired.size >= MAX_RETIRED) this.#retired.delete(this.#retired.values().next().value);
+        this.#retired.add(oldest);
+      }
+    }
+    this.#windows.set(id, window);
+    return window;
   }
 
   /**
@@ -189,15 +217,17 @@ export class FrameReceiver {
     if (clear === null || bytes.length < clear) return failure('malformed');
     const header = decodeHeader(bytes, clear);
     if (!header || bytes.length < clear + header.length + TAG_BYTES) return failure('malformed');
-    const stream = this.#stream(header.kid);
-    if (!stream) return failure('unknown_key');
-    const seen = stream.window.check(header.ctr);
+    const id = hexOf(header.kid);
+    const seen = this.#seen(id, header.ctr);
     if (seen !== 'new') return failure(seen);
+    const keyId = (header.kid[0] << 8) | header.kid[1];
+    const meetingKey = this.#meetingKeys.find((k) => k.keyId === keyId);
+    if (!meetingKey) return failure('unknown_key');
     const headerBytes = bytes.subarray(clear, clear + header.length);
     const prefix = bytes.subarray(0, clear);
     let opened;
     try {
-      const keys = await stream.keys;
+      const keys = await this.#keysFor(id, header.kid, meetingKey);
       opened = await subtle().decrypt(
         {
           name: 'AES-GCM',
@@ -211,10 +241,15 @@ export class FrameReceiver {
     } catch {
       return failure('auth_failed');
     }
-    // Checked again: the same frame may have been opened meanwhile.
-    const again = stream.window.check(header.ctr);
+    // Checked again: the same frame may have been opened meanwhile, or the stream retired.
+    const again = this.#seen(id, header.ctr);
     if (again !== 'new') return failure(again);
-    stream.window.accept(header.ctr);
+    this.#windowFor(id).accept(header.ctr);
     return { ok: true, data: concat(prefix, new Uint8Array(opened)).buffer };
+  }
+
+  #seen(id, ctr) {
+    if (this.#retired.has(id)) return 'too_old';
+    return this.#windows.get(id)?.check(ctr) ?? 'new';
   }
 }
