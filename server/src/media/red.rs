@@ -64,16 +64,23 @@ pub const OFF_AFTER: Duration = Duration::from_secs(30);
 /// nothing on the wire but the bitrate).
 ///
 /// Never while the member's link is congested ([`RedSwitch::set_congested`]: their
-/// allocator has paused a video for room): that loss is a full queue, which a doubled sound
-/// only fills faster (on a 400 kbit/s link it paused the floor holder's video). Redundancy
-/// is for a link that loses packets with room to spare (radio, a busy Wi-Fi), not for one
-/// too slow for what it is sent.
+/// allocator has paused a video for room), nor for [`AFTER_CONGESTION`] after: that loss is
+/// a full queue, which a doubled sound only fills faster (on a 400 kbit/s link it paused
+/// the floor holder's video). Redundancy is for a link that loses packets with room to
+/// spare (radio, a busy Wi-Fi), not for one too slow for what it is sent. The wait after
+/// congestion keeps a link at the edge from cycling: RED's doubled sound pausing a video,
+/// the pause turning RED off, the video resuming into the loss.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RedSwitch {
     on: bool,
     clean_since: Option<Instant>,
     congested: bool,
+    /// The last time the link was seen congested.
+    congested_at: Option<Instant>,
 }
+
+/// After congestion, loss does not turn RED on for this long.
+pub const AFTER_CONGESTION: Duration = Duration::from_secs(30);
 
 impl RedSwitch {
     pub fn is_on(&self) -> bool {
@@ -83,12 +90,13 @@ impl RedSwitch {
     /// Whether the member's link is congested now (a video paused for room). Congestion
     /// turns RED off at once, and it comes back only with a lossy report after the
     /// congestion is over. True when [`RedSwitch::is_on`] moved.
-    pub fn set_congested(&mut self, congested: bool) -> bool {
+    pub fn set_congested(&mut self, now: Instant, congested: bool) -> bool {
         let before = self.is_on();
         self.congested = congested;
         if congested {
             self.on = false;
             self.clean_since = None;
+            self.congested_at = Some(now);
         }
         before != self.is_on()
     }
@@ -96,7 +104,8 @@ impl RedSwitch {
     /// One report's loss fraction (0–1) for a stream sent to the member; true when the
     /// switch moved.
     pub fn handle_loss(&mut self, now: Instant, loss: f32) -> bool {
-        if self.congested {
+        let lately = self.congested_at.is_some_and(|at| now.saturating_duration_since(at) < AFTER_CONGESTION);
+        if self.congested || lately {
             return false;
         }
         if loss >= ON_LOSS {
@@ -237,25 +246,31 @@ mod tests {
         let t = Instant::now();
         let mut s = RedSwitch::default();
         assert!(s.handle_loss(t, 0.05));
-        assert!(s.set_congested(true), "a video paused for room: the loss is a full queue");
+        assert!(s.set_congested(t, true), "a video paused for room: the loss is a full queue");
         assert!(!s.is_on());
-        assert!(!s.handle_loss(t + Duration::from_secs(1), 0.2), "more loss while congested changes nothing");
+        let t1 = t + Duration::from_secs(1);
+        assert!(!s.handle_loss(t1, 0.2), "more loss while congested changes nothing");
         assert!(!s.is_on());
-        assert!(!s.set_congested(true));
-        // Over: not on by itself, only at the next lossy report.
-        assert!(!s.set_congested(false));
+        assert!(!s.set_congested(t1, true));
+        // Over: not on by itself, and not on loss for AFTER_CONGESTION after it was last seen.
+        let t2 = t + Duration::from_secs(2);
+        assert!(!s.set_congested(t2, false));
         assert!(!s.is_on());
-        assert!(!s.handle_loss(t + Duration::from_secs(2), 0.0));
-        assert!(s.handle_loss(t + Duration::from_secs(3), 0.05));
+        assert!(!s.handle_loss(t2, 0.05));
+        assert!(!s.handle_loss(t1 + AFTER_CONGESTION - Duration::from_millis(1), 0.05));
+        assert!(!s.is_on());
+        assert!(s.handle_loss(t1 + AFTER_CONGESTION, 0.05));
         assert!(s.is_on());
     }
 
     #[test]
     fn no_congestion_no_change() {
+        let t = Instant::now();
         let mut s = RedSwitch::default();
-        assert!(!s.set_congested(false));
-        assert!(!s.set_congested(true));
-        assert!(!s.is_on());
+        assert!(!s.set_congested(t, false));
+        assert!(s.handle_loss(t, 0.05), "never congested: loss turns it on at once");
+        assert!(!s.set_congested(t, false));
+        assert!(s.is_on());
     }
 
     #[test]

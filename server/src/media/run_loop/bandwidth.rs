@@ -204,7 +204,7 @@ impl Sfu {
         peer.downlink.planned(now);
         // A video paused for room: the member's loss is congestion, not what redundancy is for.
         let congested = peer.downlink.allocator.allocations().any(|(_, a)| a == Allocation::Paused(PauseReason::NoRoom));
-        if peer.red.set_congested(congested) && red_payload_type(&peer.rtc).is_some() {
+        if peer.red.set_congested(now, congested) && red_payload_type(&peer.rtc).is_some() {
             tracing::debug!(peer = peer.key.0, on = peer.red.is_on(), "sound redundancy switched (congestion)");
             // What the sound costs this member changed.
             peer.downlink.replan(now);
