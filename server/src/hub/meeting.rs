@@ -241,7 +241,7 @@ impl Meeting {
             match effect {
                 Effect::SetForwarding { who, audio, video } => media.send(
                     self.group,
-                    MediaCommand::SetForwarding { peer: PeerKey(who.0), forwarding: Forwarding { audio, video } },
+                    MediaCommand::SetForwarding { peer: PeerKey(who.0), forwarding: Forwarding { audio, video, screen: false } },
                 ),
                 // Its media connection is opened once `joined` is queued (below).
                 Effect::Admitted { who } => admitted.push(who),
@@ -312,7 +312,7 @@ impl Meeting {
             peer: PeerKey(who.0),
             group: self.group,
             label: self.room.public_id_of(who).map(|p| p.0).unwrap_or_default(),
-            forwarding: Forwarding { audio, video },
+            forwarding: Forwarding { audio, video, screen: false },
             signals,
         })
     }
