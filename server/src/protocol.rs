@@ -127,6 +127,18 @@ pub enum ClientMessage {
         reader: Option<String>,
     },
     StopReading {},
+
+    /// Share my screen: staff may, a member once staff let them; one screen at a time
+    /// (`screen_share_not_allowed`, `screen_share_busy`, `room_suspended`).
+    StartScreenShare {},
+    /// Stop my own screen share.
+    StopScreenShare {},
+    /// Let this member share their screen.
+    AllowScreenShare { id: PublicId },
+    /// Take that back; ends their share if on.
+    RevokeScreenShare { id: PublicId },
+    /// End this person's screen share (refused with `not_sharing_screen` if it is not on).
+    EndScreenShare { id: PublicId },
 }
 
 /// The `joined` message: the whole room as its recipient may see it.
@@ -167,6 +179,9 @@ pub struct Joined {
     /// The reading staff show to everyone now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shown_reading: Option<ShownReading>,
+    /// Whose screen is shared now, if anyone's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen_share: Option<PublicId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
@@ -275,6 +290,21 @@ pub enum ServerMessage {
     },
     /// No reading is shown any more.
     ReadingStopped {},
+    /// `id`'s screen is on (the only one forwarded).
+    ScreenShareStarted {
+        id: PublicId,
+    },
+    ScreenShareEnded {
+        id: PublicId,
+        reason: ScreenEnd,
+    },
+    /// To the member concerned: staff let them share their screen (`allowed`), or took it
+    /// back, in plain words.
+    ScreenSharePermission {
+        allowed: bool,
+        by: String,
+        message: String,
+    },
     /// What this member receives, whenever it changes: `paused` are the participants whose
     /// video the member's link cannot carry after the sound.
     Reception {
@@ -328,6 +358,8 @@ pub struct Participant {
     /// with `muted_by_facilitator` (the floor still lets them).
     pub muted_by_facilitator: bool,
     pub camera_stopped: bool,
+    /// Staff, or a member staff let share their screen.
+    pub may_share_screen: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -394,6 +426,19 @@ pub enum FloorEnd {
     Stopped,
     TimeUp,
     Left,
+}
+
+/// Why a screen share ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScreenEnd {
+    Stopped,
+    EndedByStaff,
+    Revoked,
+    Left,
+    Removed,
+    Dropped,
+    Suspended,
 }
 
 /// The room's settings and live flags.
@@ -682,6 +727,11 @@ mod tests {
             ),
             (r#"{"type":"show_reading","id":2,"paragraph":0}"#, ClientMessage::ShowReading { id: 2, paragraph: 0, reader: None }),
             (r#"{"type":"stop_reading"}"#, ClientMessage::StopReading {}),
+            (r#"{"type":"start_screen_share"}"#, ClientMessage::StartScreenShare {}),
+            (r#"{"type":"stop_screen_share"}"#, ClientMessage::StopScreenShare {}),
+            (r#"{"type":"allow_screen_share","id":"p7f3a"}"#, ClientMessage::AllowScreenShare { id: id() }),
+            (r#"{"type":"revoke_screen_share","id":"p7f3a"}"#, ClientMessage::RevokeScreenShare { id: id() }),
+            (r#"{"type":"end_screen_share","id":"p7f3a"}"#, ClientMessage::EndScreenShare { id: id() }),
             (
                 r#"{"type":"message_facilitators","text":"can we talk?"}"#,
                 ClientMessage::MessageFacilitators { text: "can we talk?".into() },
@@ -728,10 +778,11 @@ mod tests {
             unmute_permission: UnmutePermission::FollowRoom,
             muted_by_facilitator: false,
             camera_stopped: false,
+            may_share_screen: false,
         }
     }
 
-    const SAM: &str = r#"{"id":"p7f3a","name":"Sam","role":"member","audio":false,"video":true,"hand_raised":false,"has_floor":false,"may_unmute":true,"unmute_permission":"follow_room","muted_by_facilitator":false,"camera_stopped":false}"#;
+    const SAM: &str = r#"{"id":"p7f3a","name":"Sam","role":"member","audio":false,"video":true,"hand_raised":false,"has_floor":false,"may_unmute":true,"unmute_permission":"follow_room","muted_by_facilitator":false,"camera_stopped":false,"may_share_screen":false}"#;
 
     fn tuesday() -> RoomStatus {
         RoomStatus {
@@ -785,7 +836,7 @@ mod tests {
             ),
             (
                 format!(
-                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"standing":true,"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","role":"member","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"bans":[{{"id":3,"name":"Sam","at":1718045640}}],"readings":[{{"id":1,"title":"Preamble","text":"We are glad you are here.\n\nWhat is said here stays here."}}],"shown_reading":{{"id":1,"paragraph":1,"reader":"Sam"}},"request_id":"1"}}"#
+                    r#"{{"type":"joined","you":{SAM},"token":"t0k","resume_key":"r3s","room":{TUESDAY},"standing":true,"participants":[],"queue":[{{"id":"p7f3a","name":"Sam","position":1}}],"floor":{FLOOR},"chat":[{{"id":4,"from":"p7f3a","name":"Sam","role":"member","text":"hi"}}],"waiting":[{{"id":"w1","name":"Ana"}}],"bans":[{{"id":3,"name":"Sam","at":1718045640}}],"readings":[{{"id":1,"title":"Preamble","text":"We are glad you are here.\n\nWhat is said here stays here."}}],"shown_reading":{{"id":1,"paragraph":1,"reader":"Sam"}},"screen_share":"p7f3a","request_id":"1"}}"#
                 ),
                 ServerMessage::Joined(Box::new(Joined {
                     you: sam(),
@@ -803,6 +854,7 @@ mod tests {
                     bans: vec![sam_banned()],
                     readings: vec![preamble()],
                     shown_reading: Some(ShownReading { id: 1, paragraph: 1, reader: Some("Sam".into()) }),
+                    screen_share: Some("p7f3a".into()),
                     request_id: Some("1".into()),
                 })),
             ),
@@ -828,6 +880,7 @@ mod tests {
                     bans: vec![],
                     readings: vec![],
                     shown_reading: None,
+                    screen_share: None,
                     request_id: None,
                 })),
             ),
@@ -949,6 +1002,19 @@ mod tests {
                 ServerMessage::ReadingShown { shown: ShownReading { id: 1, paragraph: 0, reader: None } },
             ),
             (r#"{"type":"reading_stopped"}"#.into(), ServerMessage::ReadingStopped {}),
+            (r#"{"type":"screen_share_started","id":"p7f3a"}"#.into(), ServerMessage::ScreenShareStarted { id: "p7f3a".into() }),
+            (
+                r#"{"type":"screen_share_ended","id":"p7f3a","reason":"ended_by_staff"}"#.into(),
+                ServerMessage::ScreenShareEnded { id: "p7f3a".into(), reason: ScreenEnd::EndedByStaff },
+            ),
+            (
+                r#"{"type":"screen_share_permission","allowed":true,"by":"Ana","message":"A facilitator let you share your screen."}"#.into(),
+                ServerMessage::ScreenSharePermission {
+                    allowed: true,
+                    by: "Ana".into(),
+                    message: "A facilitator let you share your screen.".into(),
+                },
+            ),
             (
                 r#"{"type":"reception","link":"poor","paused":["p7f3a","q2b9c"]}"#.into(),
                 ServerMessage::Reception { link: Link::Poor, paused: vec!["p7f3a".into(), "q2b9c".into()] },

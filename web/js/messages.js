@@ -43,7 +43,8 @@ const SENTENCES = new Set([
   'already_in_queue', 'queue_empty', 'not_floor_holder', 'no_floor', 'invalid_setting',
   'meeting_ended', 'not_admitted', 'unexpected_answer', 'unknown_reading',
   'unknown_paragraph', 'reading_too_long', 'empty_reading', 'too_many_readings',
-  'not_standing', 'store_failed',
+  'not_standing', 'store_failed', 'screen_share_not_allowed', 'screen_share_busy',
+  'not_sharing_screen',
 ]);
 
 /** The screen for `code`: `{ code, title, text, retry }`. */

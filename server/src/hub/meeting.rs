@@ -239,9 +239,9 @@ impl Meeting {
         for effect in effects {
             let audience = self.room.audience(&effect);
             match effect {
-                Effect::SetForwarding { who, audio, video } => media.send(
+                Effect::SetForwarding { who, audio, video, screen } => media.send(
                     self.group,
-                    MediaCommand::SetForwarding { peer: PeerKey(who.0), forwarding: Forwarding { audio, video } },
+                    MediaCommand::SetForwarding { peer: PeerKey(who.0), forwarding: Forwarding { audio, video, screen } },
                 ),
                 // Its media connection is opened once `joined` is queued (below).
                 Effect::Admitted { who } => admitted.push(who),
@@ -308,11 +308,12 @@ impl Meeting {
     /// What the media loop needs to start `who`'s peer; `None` unless admitted.
     pub fn peer_setup(&self, who: ParticipantId, signals: mpsc::UnboundedSender<MediaSignal>) -> Option<PeerSetup> {
         let (audio, video) = self.room.forwarding(who)?;
+        let screen = self.room.screen_sharer() == Some(who);
         Some(PeerSetup {
             peer: PeerKey(who.0),
             group: self.group,
             label: self.room.public_id_of(who).map(|p| p.0).unwrap_or_default(),
-            forwarding: Forwarding { audio, video },
+            forwarding: Forwarding { audio, video, screen },
             signals,
         })
     }

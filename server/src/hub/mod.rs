@@ -358,6 +358,7 @@ impl Hub {
                 if conn.detached_since.is_none() {
                     conn.detached_since = Some(Instant::now());
                 }
+                self.end_screen_share_of_dropped(peer);
             }
         }
     }
@@ -489,7 +490,8 @@ impl Hub {
         })?;
         let conn = meeting.conns.get_mut(&pid).expect("found above");
         // A session still attached is one the browser has given up on (a half-open socket).
-        if conn.detached_since.is_none() {
+        let replaced = conn.detached_since.is_none();
+        if replaced {
             let _ = conn.outbox.try_send(ServerMessage::closed(
                 "replaced",
                 "This meeting was opened again from another connection.",
@@ -524,6 +526,10 @@ impl Hub {
         let group = meeting.group;
         self.media.send(group, MediaCommand::Rebind { peer, signals: request.signals });
         tracing::info!(peer = peer.0, "participant resumed");
+        // A detached session's share ended with it; one replaced ends now, after `joined`.
+        if replaced {
+            self.end_screen_share_of_dropped(peer);
+        }
         Ok(peer)
     }
 
@@ -532,6 +538,18 @@ impl Hub {
         if conn.outbox.same_channel(outbox) && conn.detached_since.is_none() {
             conn.detached_since = Some(Instant::now());
             tracing::info!(peer = peer.0, "connection dropped; place kept");
+            self.end_screen_share_of_dropped(peer);
+        }
+    }
+
+    /// `peer`'s connection is gone (socket, media, a session too slow, or replaced): their
+    /// place waits for the grace period, their screen share does not.
+    fn end_screen_share_of_dropped(&mut self, peer: PeerKey) {
+        let Some(room_id) = self.peer_rooms.get(&peer).cloned() else { return };
+        let Some(meeting) = self.meetings.get_mut(&room_id) else { return };
+        let effects = meeting.room.connection_dropped(Instant::now(), ParticipantId(peer.0));
+        if !effects.is_empty() {
+            self.apply(&room_id, effects);
         }
     }
 
@@ -606,6 +624,7 @@ impl Hub {
         // A session that cannot keep up is cut loose rather than allowed to hold up the
         // others, but the person keeps their place: their browser reconnects and resumes with
         // a fresh snapshot, as after any dropped connection.
+        let mut dropped = Vec::new();
         for pid in applied.too_slow {
             let Some(meeting) = self.meetings.get_mut(room_id) else { break };
             if let Some(conn) = meeting.conns.get_mut(&pid) {
@@ -613,8 +632,12 @@ impl Hub {
                     conn.detached_since = Some(Instant::now());
                     conn.overflow.notify_one();
                     tracing::info!(peer = pid.0, "session too slow; disconnected, place kept");
+                    dropped.push(pid);
                 }
             }
+        }
+        for pid in dropped {
+            self.end_screen_share_of_dropped(PeerKey(pid.0));
         }
     }
 

@@ -52,6 +52,7 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
                 bans: bans(snapshot.bans),
                 readings: snapshot.readings.into_iter().map(reading).collect(),
                 shown_reading: snapshot.shown_reading.map(shown_reading),
+                screen_share: snapshot.screen_share.map(|id| id.0),
                 request_id: to.request_id.clone(),
             }))
         }
@@ -111,6 +112,13 @@ pub fn server_message(event: RoomEvent, to: &Recipient) -> Option<ServerMessage>
         RoomEvent::ReadingRemoved { id } => ServerMessage::ReadingRemoved { id: id.0 },
         RoomEvent::ReadingShown(s) => ServerMessage::ReadingShown { shown: shown_reading(s) },
         RoomEvent::ReadingStopped => ServerMessage::ReadingStopped {},
+        RoomEvent::ScreenShareStarted { sharer } => ServerMessage::ScreenShareStarted { id: sharer.0 },
+        RoomEvent::ScreenShareEnded { sharer, reason } => {
+            ServerMessage::ScreenShareEnded { id: sharer.0, reason: screen_end(reason) }
+        }
+        RoomEvent::ScreenSharePermission { allowed, by, message } => {
+            ServerMessage::ScreenSharePermission { allowed, by, message }
+        }
         RoomEvent::MeetingEnded => return None,
     })
 }
@@ -202,6 +210,11 @@ pub fn room_command(room: &Room, message: ClientMessage) -> Result<Option<RoomCo
             RoomCommand::ShowReading { id: room::ReadingId(id), paragraph, reader }
         }
         ClientMessage::StopReading {} => RoomCommand::StopReading,
+        ClientMessage::StartScreenShare {} => RoomCommand::StartScreenShare,
+        ClientMessage::StopScreenShare {} => RoomCommand::StopScreenShare,
+        ClientMessage::AllowScreenShare { id } => RoomCommand::AllowScreenShare { who: who(&id)? },
+        ClientMessage::RevokeScreenShare { id } => RoomCommand::RevokeScreenShare { who: who(&id)? },
+        ClientMessage::EndScreenShare { id } => RoomCommand::EndScreenShare { who: who(&id)? },
     }))
 }
 
@@ -243,6 +256,7 @@ fn participant(p: room::ParticipantView) -> wire::Participant {
         },
         muted_by_facilitator: p.muted_by_facilitator,
         camera_stopped: p.camera_stopped,
+        may_share_screen: p.may_share_screen,
     }
 }
 
@@ -295,6 +309,18 @@ fn floor_end(reason: room::FloorEnd) -> wire::FloorEnd {
         room::FloorEnd::Stopped => wire::FloorEnd::Stopped,
         room::FloorEnd::TimeUp => wire::FloorEnd::TimeUp,
         room::FloorEnd::Left => wire::FloorEnd::Left,
+    }
+}
+
+fn screen_end(reason: room::ScreenEnd) -> wire::ScreenEnd {
+    match reason {
+        room::ScreenEnd::Stopped => wire::ScreenEnd::Stopped,
+        room::ScreenEnd::EndedByStaff => wire::ScreenEnd::EndedByStaff,
+        room::ScreenEnd::Revoked => wire::ScreenEnd::Revoked,
+        room::ScreenEnd::Left => wire::ScreenEnd::Left,
+        room::ScreenEnd::Removed => wire::ScreenEnd::Removed,
+        room::ScreenEnd::Dropped => wire::ScreenEnd::Dropped,
+        room::ScreenEnd::Suspended => wire::ScreenEnd::Suspended,
     }
 }
 

@@ -40,11 +40,17 @@ pub struct PeerKey(pub u64);
 pub struct GroupKey(pub u64);
 
 /// What a peer's media may reach others: the enforcement point of every mute and
-/// stopped camera.
+/// stopped camera, and of who may show their screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Forwarding {
     pub audio: bool,
     pub video: bool,
+    /// True for at most one peer of a group: the one whose screen share is on. No screen
+    /// track exists yet (the media path is screen share's part 2): kept with the peer
+    /// (`Peer::forwarding`) so that the screen track, when it comes, is forwarded only
+    /// while this is true, whatever the browser sends. `allows` does not read it: a screen
+    /// will be a third kind of track beside str0m's audio and video.
+    pub screen: bool,
 }
 
 impl Forwarding {

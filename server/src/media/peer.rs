@@ -48,6 +48,9 @@ pub(super) struct Peer {
     pub group: GroupKey,
     pub label: String,
     pub rtc: Rtc,
+    /// Audio and video gate the tracks forwarded now. `screen` is stored and kept current
+    /// (`SetForwarding`) but gates nothing yet: no screen track exists until screen share's
+    /// part 2, whose screen track is forwarded only while it is true.
     pub forwarding: Forwarding,
     pub signals: UnboundedSender<MediaSignal>,
     pub ufrag: String,

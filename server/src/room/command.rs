@@ -168,4 +168,15 @@ pub enum RoomCommand {
     },
     /// (staff) Stop showing a reading.
     StopReading,
+
+    /// Share my screen: staff may, a member once staff let them; one screen at a time.
+    StartScreenShare,
+    /// The sharer stops their own screen share.
+    StopScreenShare,
+    /// (staff) Let a member share their screen.
+    AllowScreenShare { who: ParticipantId },
+    /// (staff) Take that back; ends their screen share if on.
+    RevokeScreenShare { who: ParticipantId },
+    /// (staff) End `who`'s screen share (named, so a late click ends no one else's).
+    EndScreenShare { who: ParticipantId },
 }

@@ -20,12 +20,13 @@ pub enum Effect {
     },
     /// Every admitted facilitator and co-facilitator.
     ToFacilitators { event: RoomEvent },
-    /// The SFU's gate for `who`'s outgoing media. Media starts with both off; only this
-    /// effect turns them on.
+    /// The SFU's gate for `who`'s outgoing media. Media starts with all off; only this
+    /// effect turns them on. `screen` is true for one participant at most: the sharer.
     SetForwarding {
         who: ParticipantId,
         audio: bool,
         video: bool,
+        screen: bool,
     },
     /// `who` left the waiting room for the meeting: media may be negotiated now.
     Admitted { who: ParticipantId },
@@ -71,6 +72,25 @@ pub enum FloorEnd {
     TimeUp,
     /// The holder left or was removed.
     Left,
+}
+
+/// Why a screen share ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenEnd {
+    /// The sharer stopped it.
+    Stopped,
+    /// Staff ended it.
+    EndedByStaff,
+    /// The sharer may no longer share (permission taken back, or demoted).
+    Revoked,
+    /// The sharer left (or their grace period ran out).
+    Left,
+    /// The sharer was removed (with or without a ban).
+    Removed,
+    /// The sharer's connection dropped; their place is kept, their share is not.
+    Dropped,
+    /// Staff suspended the room.
+    Suspended,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +176,15 @@ pub enum RoomEvent {
     ReadingShown(ShownReading),
     /// No reading is shown any more.
     ReadingStopped,
+    /// `sharer`'s screen is on: the one the SFU forwards.
+    ScreenShareStarted { sharer: PublicId },
+    ScreenShareEnded { sharer: PublicId, reason: ScreenEnd },
+    /// To the member concerned: staff let them share their screen, or took it back.
+    ScreenSharePermission {
+        allowed: bool,
+        by: String,
+        message: String,
+    },
     MeetingEnded,
 }
 
@@ -175,6 +204,8 @@ pub struct ParticipantView {
     /// A facilitator muted them and has not let them speak again (the floor still lets them).
     pub muted_by_facilitator: bool,
     pub camera_stopped: bool,
+    /// Staff, or a member staff let share their screen (suspend aside).
+    pub may_share_screen: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,4 +283,6 @@ pub struct RoomSnapshot {
     pub readings: Vec<ReadingView>,
     /// The reading staff show to everyone now, if any.
     pub shown_reading: Option<ShownReading>,
+    /// Whose screen is shared now, if anyone's.
+    pub screen_share: Option<PublicId>,
 }

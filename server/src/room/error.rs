@@ -83,6 +83,12 @@ pub enum RoomError {
     EmptyReading,
     #[error("the meeting has as many readings as it can hold")]
     TooManyReadings,
+    #[error("a facilitator has not let you share your screen")]
+    ScreenShareNotAllowed,
+    #[error("someone else is sharing their screen")]
+    ScreenShareBusy,
+    #[error("that screen is not being shared")]
+    NotSharingScreen,
 }
 
 impl RoomError {
@@ -125,6 +131,9 @@ impl RoomError {
             RoomError::ReadingTooLong(_) => "reading_too_long",
             RoomError::EmptyReading => "empty_reading",
             RoomError::TooManyReadings => "too_many_readings",
+            RoomError::ScreenShareNotAllowed => "screen_share_not_allowed",
+            RoomError::ScreenShareBusy => "screen_share_busy",
+            RoomError::NotSharingScreen => "not_sharing_screen",
         }
     }
 
@@ -205,6 +214,13 @@ impl RoomError {
                 "A meeting can hold {} readings. Please remove one first.",
                 super::readings::MAX_READINGS
             ),
+            RoomError::ScreenShareNotAllowed => {
+                "A facilitator has not let you share your screen. You can ask them to.".into()
+            }
+            RoomError::ScreenShareBusy => {
+                "Someone else is sharing their screen. One screen can be shared at a time.".into()
+            }
+            RoomError::NotSharingScreen => "That screen is no longer being shared.".into(),
         }
     }
 }

@@ -12,8 +12,11 @@
 //!
 //! Rules kept here, so a modified client cannot bypass them:
 //! - the permission check comes first and a refused command changes nothing;
-//! - a participant's SFU forwarding always equals their mic/camera state: every change is
-//!   emitted as [`Effect::SetForwarding`], first in its batch;
+//! - a participant's SFU forwarding always equals their mic/camera state and whether their
+//!   screen is the one shared: every change is emitted as [`Effect::SetForwarding`], first
+//!   in its batch;
+//! - one screen at a time, and only a facilitator's, a co-facilitator's or that of a member
+//!   staff let share (`screen.rs`);
 //! - the waiting room is never emptied automatically; only facilitators (who hold the
 //!   secret) skip it;
 //! - bans (token and hashed address) live in this value, in memory only; a banned token is
@@ -64,6 +67,7 @@ mod participant;
 mod queue;
 mod rate;
 mod readings;
+mod screen;
 mod settings;
 mod timer;
 mod view;
@@ -81,7 +85,7 @@ pub use chat::MAX_MESSAGE_CHARS;
 pub use command::RoomCommand;
 pub use effect::{
     ChatView, CloseReason, Effect, FloorEnd, FloorView, LeaveReason, ParticipantView, PrivateView,
-    QueueEntry, RoomEvent, RoomSnapshot, RoomStatus, WaiterView,
+    QueueEntry, RoomEvent, RoomSnapshot, RoomStatus, ScreenEnd, WaiterView,
 };
 pub use error::RoomError;
 pub use rate::RateLimiter;
@@ -124,6 +128,8 @@ pub struct Room {
     participant_cap: usize,
     /// The texts the group reads together and the one on show (`readings.rs`).
     readings: readings::Readings,
+    /// Whose screen is shared now (`screen.rs`): the only screen the SFU forwards.
+    screen: Option<ParticipantId>,
 }
 
 impl Room {
@@ -149,6 +155,7 @@ impl Room {
             bans: bans::Bans::default(),
             held: HashSet::new(),
             arrivals: VecDeque::new(),
+            screen: None,
         }
     }
 
@@ -247,7 +254,11 @@ impl Room {
                 Ok(())
             }
             C::Promote { who } => self.promote(who),
-            C::Demote { who } => self.demote(who),
+            C::Demote { who } => {
+                self.demote(who)?;
+                self.end_screen_if_not_allowed(out);
+                Ok(())
+            }
             C::Mute { who } => self.mute(from, who, out),
             C::MuteAll => {
                 self.mute_all(from, out);
@@ -304,6 +315,11 @@ impl Room {
                 self.stop_reading();
                 Ok(())
             }
+            C::StartScreenShare => self.start_screen_share(now, from, out),
+            C::StopScreenShare => self.stop_screen_share(from, out),
+            C::AllowScreenShare { who } => self.set_screen_permission(from, who, true, out),
+            C::RevokeScreenShare { who } => self.set_screen_permission(from, who, false, out),
+            C::EndScreenShare { who } => self.end_screen_share(who, out),
         }
     }
 
@@ -329,7 +345,8 @@ impl Room {
     }
 
     /// `(audio, video)` the SFU should forward for `id`; the same values the last
-    /// `SetForwarding` for `id` carried. `None` if not admitted (forward nothing).
+    /// `SetForwarding` for `id` carried (its `screen` is `screen_sharer() == Some(id)`).
+    /// `None` if not admitted (forward nothing).
     pub fn forwarding(&self, id: ParticipantId) -> Option<(bool, bool)> {
         self.get(id).map(|p| (p.mic_on, p.camera_on))
     }
@@ -395,7 +412,10 @@ fn needs_staff(cmd: &RoomCommand) -> bool {
         | C::DeleteChat { .. }
         | C::MessageFacilitators { .. }
         | C::RequestCheckIn
-        | C::PrivateMessage { .. } => false,
+        | C::PrivateMessage { .. }
+        // who may share is checked by the handler: staff, or a member staff let
+        | C::StartScreenShare
+        | C::StopScreenShare => false,
         C::UpdateSettings(_)
         | C::SaveSettings
         | C::Lock
@@ -427,6 +447,9 @@ fn needs_staff(cmd: &RoomCommand) -> bool {
         | C::EditReading { .. }
         | C::RemoveReading { .. }
         | C::ShowReading { .. }
-        | C::StopReading => true,
+        | C::StopReading
+        | C::AllowScreenShare { .. }
+        | C::RevokeScreenShare { .. }
+        | C::EndScreenShare { .. } => true,
     }
 }

@@ -343,6 +343,8 @@ impl Room {
         self.waiting.clear();
         self.queue.clear();
         self.floor = None;
+        // Everyone's connection closes: no `screen_share_ended` is needed.
+        self.screen = None;
         self.chat.clear();
         self.suspended = None;
     }

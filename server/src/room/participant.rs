@@ -97,6 +97,10 @@ pub(super) struct Participant {
     pub hands: RateLimiter,
     /// Staff adding, editing or removing readings.
     pub reading_edits: RateLimiter,
+    /// Staff let this member share their screen (`screen.rs`); for this place only.
+    pub screen_allowed: bool,
+    /// Starting a screen share.
+    pub screen_shares: RateLimiter,
 }
 
 impl Participant {
@@ -128,6 +132,8 @@ impl Participant {
             messages: RateLimiter::messages(now),
             hands: RateLimiter::hands(now),
             reading_edits: RateLimiter::reading_edits(now),
+            screen_allowed: false,
+            screen_shares: RateLimiter::screen_shares(now),
         }
     }
 }

@@ -9,14 +9,15 @@ use proptest::prelude::*;
 use super::tests::snapshot_all;
 use super::*;
 
-/// One random step: a command from someone, time passing and a timer tick, or the hub
+/// One random step: a command from someone, time passing and a timer tick, the hub
 /// starting a new meeting in the room (as it does for a standing meeting once one ends or
-/// empties).
+/// empties), or the hub losing someone's connection (their place kept).
 #[derive(Debug, Clone)]
 enum Step {
     Cmd(ParticipantId, RoomCommand),
     Tick(u64),
     Restart,
+    Drop(ParticipantId),
 }
 
 const PEOPLE: u64 = 6;
@@ -141,6 +142,11 @@ fn command() -> impl Strategy<Value = RoomCommand> {
         2 => (1..5u64, 0..4usize, proptest::option::of("[ a-z]{0,3}"))
             .prop_map(|(id, paragraph, reader)| C::ShowReading { id: ReadingId(id), paragraph, reader }),
         1 => Just(C::StopReading),
+        6 => Just(C::StartScreenShare),
+        1 => Just(C::StopScreenShare),
+        4 => pid().prop_map(|who| C::AllowScreenShare { who }),
+        1 => pid().prop_map(|who| C::RevokeScreenShare { who }),
+        1 => pid().prop_map(|who| C::EndScreenShare { who }),
     ]
 }
 
@@ -156,6 +162,7 @@ fn step() -> impl Strategy<Value = Step> {
         // rare: it ends the run's interesting part
         1 => pid().prop_map(|from| Step::Cmd(from, RoomCommand::EndMeeting)),
         2 => Just(Step::Restart),
+        3 => pid().prop_map(Step::Drop),
     ]
 }
 
@@ -163,6 +170,10 @@ fn step() -> impl Strategy<Value = Step> {
 #[derive(Default)]
 struct Model {
     forwarding: HashMap<ParticipantId, (bool, bool)>,
+    /// The SFU's screen flag per participant, as the effects left it.
+    screen: HashMap<ParticipantId, bool>,
+    /// Whose screen clients were last told is on (`screen_share_started` / `_ended`).
+    announced_screen: Option<PublicId>,
     banned_tokens: HashSet<String>,
     /// The next chat message id when each person was admitted: what they said before is
     /// not theirs to read unless the room shares earlier chat.
@@ -220,8 +231,22 @@ fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
         }
         // the SFU's flags equal the room's state: a muted person's audio is not forwarded
         prop_assert_eq!(model.forwarding.get(&p.id), Some(&(p.mic_on, p.camera_on)));
+        prop_assert_eq!(model.screen.get(&p.id), Some(&(room.screen == Some(p.id))));
         prop_assert!(!room.waiting.iter().any(|w| w.id == p.id));
     }
+    // at most one screen is forwarded, and only that of someone allowed to share (a member
+    // only while staff let them, and never while the room is suspended); whoever is out of
+    // the room has no media connection left (the hub closes it on leave and removal)
+    let flagged: Vec<_> = room.participants.iter().filter(|p| model.screen.get(&p.id) == Some(&true)).collect();
+    prop_assert!(flagged.len() <= 1, "screens forwarded for {:?}", flagged.iter().map(|p| p.id).collect::<Vec<_>>());
+    for p in flagged {
+        let id = p.id;
+        prop_assert!(room.may_share_screen(p), "{id} shares without being allowed");
+        prop_assert!(p.role.is_staff() || room.suspended.is_none(), "{id} shares while suspended");
+    }
+    // everyone was told whose screen is on
+    let sharer = room.screen.and_then(|s| room.get(s)).map(|p| p.public_id.clone());
+    prop_assert_eq!(&model.announced_screen, &sharer);
     // a shown reading exists and its highlight is on a paragraph it has
     let list = room.readings.list();
     prop_assert!(list.len() <= MAX_READINGS);
@@ -249,7 +274,18 @@ fn run(prelude: Vec<Step>, steps: Vec<Step>, settings: RoomSettings) -> Result<(
             Step::Restart => {
                 room = room.restarted(now, settings.clone());
                 model.forwarding.clear();
+                model.screen.clear();
+                model.announced_screen = None;
                 model.arrived_at.clear();
+                check_invariants(&room, &model)?;
+                continue;
+            }
+            Step::Drop(who) => {
+                let sharing = room.screen == Some(who);
+                let effects = room.connection_dropped(now, who);
+                prop_assert_eq!(effects.is_empty(), !sharing, "a drop changes only a share");
+                prop_assert!(room.screen.is_none() || !sharing, "a share outlived its connection");
+                apply(&room, &mut model, &effects)?;
                 check_invariants(&room, &model)?;
                 continue;
             }
@@ -299,6 +335,10 @@ fn run(prelude: Vec<Step>, steps: Vec<Step>, settings: RoomSettings) -> Result<(
             Ok(effects) => {
                 prop_assert!(!ended, "an ended meeting accepted {:?}", cmd);
                 apply(&room, &mut model, &effects)?;
+                // an ended meeting closes every connection: no share is left to announce
+                if room.is_ended() {
+                    model.announced_screen = None;
+                }
                 prop_assert!(!impersonates, "a look-alike of a staff name got in: {:?}", cmd);
                 if let Some(token) = waiting_target {
                     model.banned_tokens.insert(token);
@@ -348,19 +388,32 @@ fn run(prelude: Vec<Step>, steps: Vec<Step>, settings: RoomSettings) -> Result<(
 fn apply(room: &Room, model: &mut Model, effects: &[Effect]) -> Result<(), TestCaseError> {
     for e in effects {
         match e {
-            Effect::SetForwarding { who, audio, video } => {
+            Effect::SetForwarding { who, audio, video, screen } => {
                 model.forwarding.insert(*who, (*audio, *video));
+                model.screen.insert(*who, *screen);
             }
             Effect::Disconnect { who, .. } => {
                 model.forwarding.remove(who);
+                model.screen.remove(who);
                 model.arrived_at.remove(who);
             }
             Effect::Admitted { who } => {
                 model.arrived_at.insert(*who, room.next_message_id);
             }
-            Effect::Broadcast { .. } | Effect::ToFacilitators { .. } => {
+            Effect::Broadcast { event, .. } | Effect::ToFacilitators { event } => {
                 for id in room.audience(e) {
                     prop_assert!(room.is_admitted(id), "a message reached the waiting room");
+                }
+                match event {
+                    RoomEvent::ScreenShareStarted { sharer } => {
+                        prop_assert_eq!(&model.announced_screen, &None, "a second screen announced");
+                        model.announced_screen = Some(sharer.clone());
+                    }
+                    RoomEvent::ScreenShareEnded { sharer, .. } => {
+                        prop_assert_eq!(model.announced_screen.as_ref(), Some(sharer), "the end of a share never started");
+                        model.announced_screen = None;
+                    }
+                    _ => {}
                 }
             }
             Effect::Send { .. } | Effect::SaveSettings { .. } => {}

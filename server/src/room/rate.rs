@@ -45,6 +45,12 @@ impl RateLimiter {
         Self::new(now, 6, Duration::from_secs(5))
     }
 
+    /// Each screen share start is announced to everyone and renegotiates their media: a
+    /// wrong window picked and picked again is fine, a start-stop loop is not.
+    pub fn screen_shares(now: Instant) -> Self {
+        Self::new(now, 4, Duration::from_secs(5))
+    }
+
     /// Takes one token if there is one. Only called once every other check has passed,
     /// so a refused command never costs a token.
     pub fn try_take(&mut self, now: Instant) -> bool {

@@ -164,6 +164,8 @@ impl Room {
         self.locked = true;
         self.settings.chat_enabled = false;
         self.end_floor(super::FloorEnd::Stopped, out);
+        // Any screen, staff's too: a raider's is the likeliest. Restore brings none back.
+        self.end_screen(super::ScreenEnd::Suspended, out);
         // During a raid the room is cleared: no reading stays open on everyone's screen.
         self.stop_reading();
         for p in self.participants.iter_mut().filter(|p| !p.role.is_staff()) {

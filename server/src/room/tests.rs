@@ -7,6 +7,7 @@ mod moderation;
 mod raids;
 mod queue;
 mod readings;
+mod screen;
 mod timer;
 mod waiting;
 
@@ -175,11 +176,12 @@ pub(super) fn snapshot_all(room: &Room, now: Instant) -> String {
         .map(|p| room.state_for(now, p.id))
         .collect();
     format!(
-        "{views:?} {:?} {:?} {:?} {:?}",
+        "{views:?} {:?} {:?} {:?} {:?} {:?}",
         room.waiting.iter().map(|p| p.id).collect::<Vec<_>>(),
         room.floor,
         room.suspended,
-        room.ended
+        room.ended,
+        room.screen
     )
 }
 
@@ -190,7 +192,16 @@ pub(super) fn forwarding(effects: &[Effect], who: ParticipantId) -> Option<(bool
             who: w,
             audio,
             video,
+            ..
         } if *w == who => Some((*audio, *video)),
+        _ => None,
+    })
+}
+
+/// The last screen flag for `who` in a batch.
+pub(super) fn screen_forwarding(effects: &[Effect], who: ParticipantId) -> Option<bool> {
+    effects.iter().rev().find_map(|e| match e {
+        Effect::SetForwarding { who: w, screen, .. } if *w == who => Some(*screen),
         _ => None,
     })
 }
@@ -269,6 +280,9 @@ fn error_codes_are_snake_case_and_messages_are_sentences() {
         RoomError::ReadingTooLong("reader"),
         RoomError::EmptyReading,
         RoomError::TooManyReadings,
+        RoomError::ScreenShareNotAllowed,
+        RoomError::ScreenShareBusy,
+        RoomError::NotSharingScreen,
     ];
     let mut codes = std::collections::HashSet::new();
     for e in &all {

@@ -3,8 +3,8 @@
 //! network.
 //!
 //! Diffing (rather than each handler emitting its own updates) is what guarantees that the
-//! SFU's forwarding flags always equal the room's mic/camera state, and that every client
-//! hears about every visible change.
+//! SFU's forwarding flags always equal the room's mic/camera state and its one screen
+//! sharer, and that every client hears about every visible change.
 
 use std::time::Instant;
 
@@ -22,11 +22,17 @@ pub(super) struct Observation {
     waiting: Vec<WaiterView>,
     bans: Vec<BanView>,
     shown_reading: Option<ShownReading>,
+    screen: Option<ParticipantId>,
 }
 
 impl Observation {
     fn view(&self, id: ParticipantId) -> Option<&ParticipantView> {
         self.views.iter().find(|(i, _)| *i == id).map(|(_, v)| v)
+    }
+
+    /// What the SFU forwards of `id`'s: `(audio, video, screen)`.
+    fn gates(&self, id: ParticipantId, v: &ParticipantView) -> (bool, bool, bool) {
+        (v.mic_on, v.camera_on, self.screen == Some(id))
     }
 }
 
@@ -43,6 +49,7 @@ impl Room {
             waiting: self.waiting_view(),
             bans: self.bans.view(),
             shown_reading: self.readings.shown.clone(),
+            screen: self.screen,
         }
     }
 
@@ -58,11 +65,13 @@ impl Room {
         let mut out = Vec::new();
         for (id, v) in &after.views {
             if let Some(b) = before.view(*id) {
-                if (b.mic_on, b.camera_on) != (v.mic_on, v.camera_on) {
+                let (audio, video, screen) = after.gates(*id, v);
+                if before.gates(*id, b) != (audio, video, screen) {
                     out.push(Effect::SetForwarding {
                         who: *id,
-                        audio: v.mic_on,
-                        video: v.camera_on,
+                        audio,
+                        video,
+                        screen,
                     });
                 }
             }
@@ -73,10 +82,12 @@ impl Room {
                 continue;
             }
             out.push(Effect::Admitted { who: *id });
+            let (audio, video, screen) = after.gates(*id, v);
             out.push(Effect::SetForwarding {
                 who: *id,
-                audio: v.mic_on,
-                video: v.camera_on,
+                audio,
+                video,
+                screen,
             });
             if let Some(snapshot) = self.state_for(now, *id) {
                 out.push(Effect::Send {
@@ -159,6 +170,7 @@ impl Room {
             unmute_permission: p.unmute,
             muted_by_facilitator: self.is_held(p),
             camera_stopped: p.camera_stopped,
+            may_share_screen: self.may_share_screen(p),
         }
     }
 
@@ -216,6 +228,7 @@ impl Room {
             },
             readings: self.readings.list().to_vec(),
             shown_reading: self.readings.shown.clone(),
+            screen_share: self.screen.and_then(|s| self.get(s)).map(|p| p.public_id.clone()),
         })
     }
 

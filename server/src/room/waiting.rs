@@ -11,7 +11,7 @@ use super::bans::BanMatch;
 use super::participant::Participant;
 use super::{
     CloseReason, Effect, FloorEnd, LeaveReason, MessageId, ParticipantId, PublicId, Role, Room,
-    RoomError, RoomEvent,
+    RoomError, RoomEvent, ScreenEnd,
 };
 
 /// More arrivals than this in the waiting room are refused, so a raid cannot grow the
@@ -244,6 +244,13 @@ impl Room {
         self.queue.retain(|&q| q != who);
         if self.holds_floor(who) {
             self.end_floor(FloorEnd::Left, out);
+        }
+        if self.screen == Some(who) {
+            let end = match reason {
+                LeaveReason::Left => ScreenEnd::Left,
+                LeaveReason::Removed => ScreenEnd::Removed,
+            };
+            self.end_screen(end, out);
         }
         let i = self.participants.iter().position(|p| p.id == who)?;
         let p = self.participants.remove(i);

@@ -25,6 +25,7 @@ mod raid_proof;
 mod readings;
 mod reconnect;
 mod room_creation;
+mod screen_share;
 mod shutdown;
 mod signaling;
 mod slow_session;

@@ -275,6 +275,7 @@ impl Sfu {
                 _ => {}
             }
         }
+        // `screen` is kept with the rest; nothing reads it until a screen track exists.
         peer.forwarding = forwarding;
         let group = peer.group;
         for &(mid, kind) in &turned_on {

@@ -251,7 +251,7 @@ pub fn fuzz_sdp(sdp: &str) {
         peer: super::PeerKey(1),
         group: super::GroupKey(1),
         label: "fuzz".into(),
-        forwarding: super::Forwarding { audio: true, video: true },
+        forwarding: super::Forwarding { audio: true, video: true, screen: false },
         signals: mpsc::unbounded_channel().0,
     };
     let now = Instant::now();

@@ -160,7 +160,8 @@ fn muted_member_audio_is_not_forwarded() {
         Effect::SetForwarding {
             who: A,
             audio: false,
-            video: false
+            video: false,
+            screen: false
         }
     );
     let told = sent_to(&e, A);
@@ -277,7 +278,8 @@ fn stopped_camera_is_not_forwarded_and_stays_off_until_allowed() {
         Effect::SetForwarding {
             who: A,
             audio: false,
-            video: false
+            video: false,
+            screen: false
         }
     );
     assert!(matches!(
@@ -299,7 +301,8 @@ fn entry_defaults_keep_mic_and_camera_off() {
         Effect::SetForwarding {
             who: C,
             audio: false,
-            video: false
+            video: false,
+            screen: false
         }
     );
 }

@@ -159,7 +159,8 @@ fn done_takes_the_floor_back_and_mutes() {
         Effect::SetForwarding {
             who: A,
             audio: false,
-            video: false
+            video: false,
+            screen: false
         }
     );
     let taken = RoomEvent::FloorTaken {

@@ -70,7 +70,8 @@ fn expiry_with_auto_mute_takes_the_floor_and_mutes() {
         Effect::SetForwarding {
             who: A,
             audio: false,
-            video: false
+            video: false,
+            screen: false
         }
     );
     let b = broadcasts(&e);

@@ -82,7 +82,8 @@ fn admitted_person_gets_media_then_a_snapshot_and_the_room_hears_of_them() {
         Effect::SetForwarding {
             who: C,
             audio: false,
-            video: false
+            video: false,
+            screen: false
         }
     );
     let told = sent_to(&e, C);
