@@ -13,7 +13,9 @@ const ROLE_BADGES = { facilitator: 'chat.badge.facilitator', co_facilitator: 'ch
 export class ChatPanel {
   /**
    * @param {{send: (m: object) => boolean, you: () => object|null, isStaff: () => boolean,
-   *          onUnread: (n: number) => void}} ctx
+   *          onUnread: (n: number) => void, seal?: (text: string) => string|Promise<string>,
+   *          tooLong?: (text: string) => string|null}} ctx `seal` and `tooLong`: an
+   *   encrypted meeting's text goes out sealed, and must fit the server's limit once sealed
    */
   constructor(ctx) {
     this.ctx = ctx;
@@ -28,6 +30,7 @@ export class ChatPanel {
         this.#submit();
       }
     });
+    $('chat-input').addEventListener('input', () => this.#setError(null));
     $('chat-private').addEventListener('change', () => {
       this.tickedForOff = false;
     });
@@ -131,20 +134,40 @@ export class ChatPanel {
     }
   }
 
-  #submit() {
+  async #submit() {
     const input = $('chat-input');
-    const text = input.value.trim();
+    const typed = input.value;
+    const text = typed.trim();
     if (!text) return;
+    const tooLong = this.ctx.tooLong?.(text);
+    if (tooLong) {
+      this.#setError(tooLong);
+      return;
+    }
     const toStaff = $('chat-private').checked;
     const to = $('chat-to').value;
     let msg;
-    if (this.replyTo) msg = { type: 'private_message', to: this.replyTo.from, text };
-    else if (to) msg = { type: 'private_message', to, text };
-    else msg = toStaff ? { type: 'message_facilitators', text } : { type: 'chat', text };
+    if (this.replyTo) msg = { type: 'private_message', to: this.replyTo.from };
+    else if (to) msg = { type: 'private_message', to };
+    else msg = { type: toStaff ? 'message_facilitators' : 'chat' };
+    let out = this.ctx.seal ? this.ctx.seal(text) : text;
+    // Sealing (an encrypted meeting) takes a moment; a plain text goes at once, as always.
+    if (typeof out !== 'string') out = await out;
+    msg.text = out;
     if (this.ctx.send(msg)) {
-      input.value = '';
+      if (input.value === typed) input.value = '';
       this.#setReply(null);
     }
+  }
+
+  /** The reason a message was not sent (too long to encrypt), under the box; null clears it. */
+  #setError(text) {
+    const error = $('chat-error');
+    if (!error || (!text && error.hidden)) return;
+    error.textContent = text ?? '';
+    error.hidden = !text;
+    if (text) $('chat-input').setAttribute('aria-describedby', 'chat-error');
+    else $('chat-input').removeAttribute('aria-describedby');
   }
 
   #setReply(message) {

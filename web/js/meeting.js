@@ -8,6 +8,7 @@
 //   media.js     the person's microphone and camera
 //   mic.js       the microphone check: level meters, "we can hear you", talking while muted
 //   hooks.js     the read-only window the browser tests ask for
+//   e2ee.js      end-to-end encryption, only for a link with `#e2ee=` (docs/e2ee.md)
 //
 // Data flows one way: a server message or a click changes the state, then the views show it.
 
@@ -22,6 +23,7 @@ import { announce } from './announce.js';
 import { handleSpeaker } from './meeting/handlers.js';
 import { installTestHooks } from './meeting/hooks.js';
 import { chooseDevice, devicesChanged, refreshDevices, renderMedia, toggle } from './meeting/media.js';
+import { prepareE2ee } from './meeting/e2ee.js';
 import { backToJoin, join, leave, loadRoomInfo, networkChanged } from './meeting/session.js';
 import { app, checkName, send } from './meeting/state.js';
 import {
@@ -32,6 +34,7 @@ import {
   readings,
   renderClosed,
   renderLayout,
+  renderE2ee,
   renderMicCheck,
   renderShortcuts,
   setState,
@@ -150,6 +153,7 @@ function languageChanged() {
   renderMedia();
   renderMicCheck();
   renderClosed();
+  renderE2ee();
   refreshDevices();
   if (!$('name-error').hidden) {
     const { error } = checkName($('name-input').value);
@@ -159,6 +163,8 @@ function languageChanged() {
 }
 
 async function init() {
+  // The link's encryption key, checked (and its worker started) while the page sets up.
+  const e2eeReady = prepareE2ee();
   installLanguageSwitcher($('language-select'));
   onLanguageChange(languageChanged);
   $('join-form').addEventListener('submit', (event) => {
@@ -250,6 +256,8 @@ async function init() {
   // slow link it shows after a short wait, and they appear when they come).
   const roomInfo = loadRoomInfo();
   await Promise.race([roomInfo, new Promise((resolve) => setTimeout(resolve, ROOM_INFO_WAIT_MS))]);
+  await e2eeReady;
+  renderE2ee();
   setState('join');
   // Focus without scrolling: on a phone the browser would scroll to the field and hide the
   // heading and the start of the guidelines above it.

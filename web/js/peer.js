@@ -62,6 +62,10 @@ export class PeerSession {
   #refusalsOwed = 0;
   /** Offer again as soon as the server's pending offer is answered. */
   #retryAfterAnswer = false;
+  /** An encrypted meeting's hooks (docs/e2ee.md), or null. */
+  #encrypt = null;
+  /** Audio transceivers whose codecs were already set for encryption. */
+  #prepared = new WeakSet();
 
   /**
    * @param {object} o
@@ -72,6 +76,10 @@ export class PeerSession {
    * @param {(state: string) => void} [o.onConnectionState]
    * @param {(phase: 'interrupted'|'network'|'recovered') => void} [o.onRestart] an ICE restart
    *   began (after a broken media path or a network change), or media came back after one
+   * @param {{sender: (sender: RTCRtpSender, kind: string) => void,
+   *          audio: (transceiver: RTCRtpTransceiver) => void}|null} [o.encrypt] an encrypted
+   *   meeting: `sender` puts the encrypting transform on each of our senders before any track
+   *   goes on it; `audio` sets each audio transceiver's codecs (no RED) before we answer or offer
    */
   constructor({
     send,
@@ -80,8 +88,10 @@ export class PeerSession {
     onTrack,
     onConnectionState = () => {},
     onRestart = () => {},
+    encrypt = null,
   }) {
     this.#send = send;
+    this.#encrypt = encrypt;
     this.#canSignal = canSignal;
     this.#onRestart = onRestart;
     this.#pc = new RTCPeerConnection({
@@ -121,13 +131,20 @@ export class PeerSession {
     this.expectOffer(tracks, stream);
     return this.#step(async () => {
       for (const kind of KINDS) {
-        const transceiver = this.#pc.addTransceiver(tracks[kind] ?? kind, {
+        // Encrypted: the transceiver is made empty, its transform set, and only then the track.
+        const transceiver = this.#pc.addTransceiver(this.#encrypt ? kind : tracks[kind] ?? kind, {
           direction: 'sendonly',
           streams: [stream],
           ...(kind === 'video' ? { sendEncodings: CAMERA_LAYERS.map((l) => ({ ...l })) } : {}),
         });
         this.#senders[kind] = transceiver.sender;
+        if (this.#encrypt) {
+          this.#encrypt.sender(transceiver.sender, kind);
+          // What is on now (a device may have been switched since `start` was called).
+          if (this.#local[kind]) await transceiver.sender.replaceTrack(this.#local[kind]);
+        }
       }
+      this.#prepareAudio();
       const offer = await this.#pc.createOffer();
       await this.#pc.setLocalDescription(offer);
       this.#offerOut = this.#send({ type: 'offer', sdp: this.#pc.localDescription.sdp });
@@ -160,6 +177,7 @@ export class PeerSession {
         this.#retryAfterAnswer = true;
       }
       await this.#pc.setRemoteDescription({ type: 'offer', sdp });
+      this.#prepareAudio();
       const attached = this.#adoptSendLines(sdp);
       await this.#layerCamera();
       const answer = await this.#pc.createAnswer();
@@ -247,6 +265,7 @@ export class PeerSession {
       // A device switched meanwhile goes to this sender too: the browser applies
       // replaceTrack calls in order.
       this.#senders[kind] = t.sender;
+      this.#encrypt?.sender(t.sender, kind);
       attached.push(t.sender.replaceTrack(this.#local[kind]));
     }
     return Promise.all(attached);
@@ -271,6 +290,16 @@ export class PeerSession {
       this.#layered = true;
     } catch (err) {
       console.warn('haven: camera layers not set', err);
+    }
+  }
+
+  /** Encrypted meetings: every audio transceiver not yet seen gets its codecs set (no RED). */
+  #prepareAudio() {
+    if (!this.#encrypt) return;
+    for (const t of this.#pc.getTransceivers()) {
+      if (this.#prepared.has(t) || t.receiver.track.kind !== 'audio') continue;
+      this.#prepared.add(t);
+      this.#encrypt.audio(t);
     }
   }
 

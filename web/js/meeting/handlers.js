@@ -8,6 +8,7 @@ import { REACTIONS } from '../grid.js';
 import { t } from '../i18n.js';
 import { screenFor, sentenceFor } from '../messages.js';
 import { KINDS, PeerSession } from '../peer.js';
+import { e2ee, openChat, peerHooks, protectTrack } from './e2ee.js';
 import { forceOff, local, renderSelf, sendMediaState } from './media.js';
 import { endSession, loadRoomInfo, scheduleReconnect, sendJoin, waitForOpening } from './session.js';
 import { app, isStaff, storeToken } from './state.js';
@@ -79,11 +80,12 @@ export async function handleMessage(msg) {
       announce(t('meeting.cameraStopped'), { visible: true });
       return forceOff('video');
     case 'chat':
-      return chat.add(msg.message);
+      // Encrypted meetings: opened first (handlers run in order, so the thread keeps its order).
+      return e2ee.key ? openChat(msg.message).then((m) => chat.add(m)) : chat.add(msg.message);
     case 'chat_deleted':
       return chat.remove(msg.id);
     case 'private_message':
-      return chat.private(msg.message);
+      return e2ee.key ? openChat(msg.message).then((m) => chat.private(m)) : chat.private(msg.message);
     case 'check_in_requested':
       return chat.checkIn(msg.id, msg.name);
     case 'reaction':
@@ -169,7 +171,7 @@ async function onJoined(msg) {
   renderRoomTitle();
   setState('joined');
   queue.reset(msg.queue ?? [], msg.floor ?? null);
-  chat.reset(msg.chat ?? []);
+  chat.reset(e2ee.key ? await Promise.all((msg.chat ?? []).map(openChat)) : msg.chat ?? []);
   app.readings = { list: msg.readings ?? [], shown: msg.shown_reading ?? null };
   readings.reset();
   renderRoles();
@@ -199,6 +201,8 @@ async function onJoined(msg) {
     onRestart: (phase) => {
       if (app.peer === peer && RESTART_WORDS[phase]) announce(t(RESTART_WORDS[phase]), { visible: true });
     },
+    // An encrypted meeting (meeting/e2ee.js): transforms on every sender, no RED.
+    encrypt: peerHooks(app.you.id),
   });
   app.peer = peer;
   // Senders carry whatever is on right now; a device switched on later is put on its sender
@@ -330,6 +334,8 @@ function onTrack(event) {
     console.warn('haven: a remote track came without a stream id; cannot tell whose it is');
     return;
   }
+  // Before the track is played: its frames are decrypted as this participant's.
+  protectTrack(event, stream.id);
   app.streams.set(stream.id, stream);
   grid.attach(stream.id, stream, { reload: true });
 }

@@ -1,6 +1,7 @@
 // A small, read-only window into the page for the browser tests, only where they ask for it
 // before the page loads (tests/browser/lib/browsers.js): a production page exposes nothing.
 
+import { e2ee } from './e2ee.js';
 import { handleMessage } from './handlers.js';
 import { local } from './media.js';
 import { app, mainTile, micStatus } from './state.js';
@@ -58,6 +59,18 @@ export function installTestHooks() {
     /** The readings (`{id, title, text}`) and the one on show, as the server last said. */
     get readings() {
       return { list: app.readings.list.map((r) => ({ ...r })), shown: app.readings.shown ? { ...app.readings.shown } : null };
+    },
+    /**
+     * End-to-end encryption: whether the link asks for it, why the page refused to join, the
+     * safety code's indices, and the media worker's frame counts (never the key).
+     */
+    get e2ee() {
+      return {
+        on: e2ee.on,
+        refused: e2ee.refused,
+        code: e2ee.code ? [...e2ee.code.indices] : null,
+        counts: e2ee.media ? structuredClone(e2ee.media.counts) : [],
+      };
     },
     get trace() {
       return app.trace.slice();

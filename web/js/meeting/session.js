@@ -7,6 +7,7 @@ import { checkAgreement, fetchRoomInfo, needsAgreement, renderRoomInfo } from '.
 import { screenFor } from '../messages.js';
 import { Signaling } from '../signaling.js';
 import { handleFailure, handleMessage, handleSocketClose } from './handlers.js';
+import { e2ee } from './e2ee.js';
 import { allOff } from './media.js';
 import { app, checkName, storedToken } from './state.js';
 import {
@@ -31,6 +32,8 @@ const CONNECTING_SCREEN_DELAY_MS = 400;
 
 export async function join() {
   if (app.state !== 'join') return;
+  // A link with an encryption key joins encrypted or not at all (meeting/e2ee.js).
+  if (e2ee.on && !e2ee.media) return;
   const checked = checkName($('name-input').value);
   if (checked.error) {
     showNameError(checked.error);

@@ -26,25 +26,41 @@ export function keyFromHash(hash) {
 }
 
 /**
- * The facilitator secret, taken out of the address bar as soon as it is read: a screen shared,
- * a photo of the screen or a history entry would otherwise carry it. Kept for this tab only
- * (sessionStorage), so a reload still opens the meeting as facilitator.
+ * The link's secrets, taken out of the address bar as soon as they are read: a screen shared,
+ * a photo of the screen or a history entry would otherwise carry them. The facilitator
+ * secret (`#key=`) and the meeting's encryption key (`#e2ee=`, docs/e2ee.md) are kept for
+ * this tab only (sessionStorage, as the link itself is kept in the tab's history), so a
+ * reload still opens the meeting as it was; the rest of the fragment stays in the address.
+ * The encryption key is returned as the link's text, checked later (meeting/e2ee.js): every
+ * `e2ee=` value is kept, so a link with two keys is refused, not half-read.
  */
-function takeKey() {
+function takeSecrets() {
   const room = roomFromPath(window.location.pathname);
-  const stored = `haven.key.${room}`;
-  const fromHash = keyFromHash(window.location.hash);
-  try {
-    if (fromHash) {
-      window.sessionStorage.setItem(stored, fromHash);
-      window.history.replaceState(null, '', window.location.pathname + window.location.search);
-      return fromHash;
-    }
-    return window.sessionStorage.getItem(stored);
-  } catch {
-    return fromHash;
+  const stored = { key: `haven.key.${room}`, e2ee: `haven.e2ee.${room}` };
+  const params = new URLSearchParams(window.location.hash.replace(/^#/, ''));
+  const fromHash = { key: keyFromHash(window.location.hash), e2ee: params.getAll('e2ee') };
+  if (fromHash.key || fromHash.e2ee.length) {
+    params.delete('key');
+    params.delete('e2ee');
+    const rest = params.toString();
+    window.history.replaceState(null, '', window.location.pathname + window.location.search + (rest ? `#${rest}` : ''));
   }
+  const secrets = { key: fromHash.key, e2ee: fromHash.e2ee.length ? fromHash.e2ee : null };
+  try {
+    if (fromHash.key) window.sessionStorage.setItem(stored.key, fromHash.key);
+    else secrets.key = window.sessionStorage.getItem(stored.key);
+    if (secrets.e2ee) window.sessionStorage.setItem(stored.e2ee, JSON.stringify(secrets.e2ee));
+    else {
+      const saved = JSON.parse(window.sessionStorage.getItem(stored.e2ee) ?? 'null');
+      secrets.e2ee = Array.isArray(saved) ? saved.map(String) : null;
+    }
+  } catch {
+    // private mode, or storage refused: the secrets hold for this page only
+  }
+  return secrets;
 }
+
+const secrets = takeSecrets();
 
 /** The rule the server applies to names: trimmed, 1–32 characters, no control characters. */
 export function checkName(raw) {
@@ -62,7 +78,12 @@ export const app = {
   /** join | connecting | waiting | joined | left | problem */
   state: 'join',
   room: roomFromPath(window.location.pathname),
-  key: takeKey(),
+  key: secrets.key,
+  /**
+   * The `e2ee=` values of the link (or of this tab's earlier load), null without: an
+   * encrypted meeting when set (meeting/e2ee.js checks and holds the key itself).
+   */
+  e2eeLink: secrets.e2ee,
   name: '',
   you: null,
   roomInfo: null,

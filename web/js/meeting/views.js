@@ -14,6 +14,7 @@ import { QueuePanel } from '../queue.js';
 import { ReadingsPanel } from '../readings.js';
 import { Reception } from '../reception.js';
 import { installTileFit } from '../tile-fit.js';
+import { chatTooLong, e2ee, MAX_CHAT_BYTES, safetyCodeWords, sealChat } from './e2ee.js';
 import { app, heldMuted, isStaff, mainTile, MIC_REFUSAL_CODE, micRefusal, micStatus, others, send } from './state.js';
 
 export const $ = (id) => document.getElementById(id);
@@ -31,6 +32,8 @@ const ctx = { send, you: () => app.you, isStaff };
 export const queue = new QueuePanel(ctx);
 export const chat = new ChatPanel({
   ...ctx,
+  seal: sealChat,
+  tooLong: chatTooLong,
   onUnread: (n) => {
     $('chat-unread').hidden = n === 0;
     $('chat-unread').textContent = n ? t('chat.unread', { count: n }) : '';
@@ -129,6 +132,34 @@ export function showAgreementError(text, reload) {
   checkAgreement();
   if (text) $('agree-error').textContent = text;
 }
+
+/**
+ * An encrypted meeting: the join screen's note and safety code, the meeting's badge, or the
+ * refusal (a broken key, a browser that cannot encrypt) with the join form taken away.
+ */
+export function renderE2ee() {
+  // Nothing to show until the key is checked (a language switched meanwhile renders again later).
+  if (!e2ee.on || (!e2ee.refused && !e2ee.code)) return;
+  const refused = !!e2ee.refused;
+  $('e2ee-refused').hidden = !refused;
+  $('join-form').hidden = refused;
+  $('e2ee-join').hidden = refused;
+  $('e2ee-badge').hidden = refused;
+  if (refused) {
+    $('e2ee-refused-text').textContent = t(`e2ee.refused.${e2ee.refused in REFUSALS ? e2ee.refused : 'bad_key_length'}`);
+    return;
+  }
+  // A sealed message must fit the server's limit: the box takes no more (chatTooLong says why).
+  $('chat-input').maxLength = MAX_CHAT_BYTES;
+  const words = safetyCodeWords();
+  for (const id of ['e2ee-join-code', 'e2ee-badge-code']) $(id).textContent = e2ee.code.emoji;
+  $('e2ee-join-code').setAttribute('aria-label', words);
+  $('e2ee-badge').setAttribute('aria-label', t('e2ee.badgeLabel', { code: words }));
+  $('e2ee-badge').title = t('e2ee.badgeLabel', { code: words });
+}
+
+/** The reasons a page with a key may not join (e2ee.refused), each with its catalogue sentence. */
+const REFUSALS = { unsupported: true, bad_key_length: true, bad_key_characters: true, bad_key_repeated: true };
 
 export function renderConnecting() {
   setText($('connecting-heading'), app.reconnecting ? 'connecting.reconnecting' : 'connecting.heading');
