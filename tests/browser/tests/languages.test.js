@@ -186,6 +186,8 @@ for (const kind of ['chromium', 'firefox']) {
     await page.click('#start-button');
     await page.waitForSelector('#created', { visible: true, timeout: CONNECT_TIMEOUT });
     assert.equal(await text(page, '#created-heading'), 'Tu reunión está lista');
+    // Started without a name: the server gives it none, and the page names it in Spanish.
+    assert.equal(await text(page, '#created-title'), 'Reunión');
     assert.match(await text(page, '#links-last'), /^Los dos enlaces funcionan hasta \d+ horas? después/);
     assert.equal(await text(page, '#show-facilitator-url'), 'Mostrar');
     await page.click('#show-facilitator-url');
@@ -312,3 +314,34 @@ for (const kind of ['chromium', 'firefox']) {
     assertNoPageErrors(page, kind);
   });
 }
+
+// A meeting started without a name carries none from the server (`title: null`): the join
+// screen, the top bar and the tab's title name it in the person's language, live when the
+// language changes, and the server's English "Meeting" shows nowhere.
+test('an_untitled_meeting_is_called_reunion_in_spanish (chromium)', { timeout: 120_000 }, async () => {
+  await clearStorage('chromium');
+  const room = await server.createRoom();
+  assert.equal(room.title, null, 'the server names no untitled meeting');
+  const page = await newPage('chromium');
+  await page.goto(room.join_url);
+  await page.waitForSelector('#join-room-title', { visible: true, timeout: CONNECT_TIMEOUT });
+  assert.equal(await text(page, '#join-room-title'), 'Reunión');
+  assert.equal(await page.title(), 'Reunión · Haven');
+  const english = () => page.evaluate(() => /\bMeeting\b/.test(`${document.title} ${document.body.innerText}`));
+  assert.equal(await english(), false, 'no "Meeting" on the Spanish join screen');
+
+  // The switcher renames it at once, both ways.
+  await page.select('#language-select', 'en');
+  await page.waitForFunction(() => document.getElementById('join-room-title').textContent === 'Meeting', { timeout: 5000, polling: 50 });
+  assert.equal(await page.title(), 'Meeting · Haven');
+  await page.select('#language-select', 'es');
+  await page.waitForFunction(() => document.getElementById('join-room-title').textContent === 'Reunión', { timeout: 5000, polling: 50 });
+
+  await joinMeeting(page, room.join_url, 'Ana', { audio: false, video: false });
+  assert.equal(await text(page, '#room-title'), 'Reunión');
+  assert.equal(await page.title(), 'Reunión · Haven');
+  assert.equal(await english(), false, 'no "Meeting" in the Spanish meeting');
+  assertNoPageErrors(page, 'chromium');
+  await clearStorage('chromium');
+});
+

@@ -6,7 +6,7 @@ import { announce } from '../announce.js';
 import { ChatPanel } from '../chat.js';
 import { StaffPanel } from '../facilitator.js';
 import { Grid } from '../grid.js';
-import { setText, t } from '../i18n.js';
+import { setText, setTextOr, t } from '../i18n.js';
 import { checkAgreement, needsAgreement } from '../join-screen.js';
 import { letInWhenOpen, opensSentence, sentenceFor, suspendedWords } from '../messages.js';
 import { KINDS } from '../peer.js';
@@ -316,9 +316,11 @@ export function renderPeople() {
 }
 
 export function renderRoomTitle() {
-  const title = app.roomInfo?.title || '';
-  $('room-title').textContent = title;
-  setText(document.querySelector('title'), title ? 'page.titleWithRoom' : 'page.title', title ? { title } : undefined);
+  if (!app.roomInfo) return;
+  // An untitled meeting (`title: null`) is named in the person's language.
+  const title = app.roomInfo.title;
+  setTextOr($('room-title'), title, 'page.untitled');
+  setText(document.querySelector('title'), title ? 'page.titleWithRoom' : 'page.untitledTitle', title ? { title } : undefined);
 }
 
 export function togglePanel(buttonId, panelId, open) {
