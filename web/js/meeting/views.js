@@ -3,6 +3,7 @@
 // state and never change it; the panels send the person's commands through `send`.
 
 import { announce } from '../announce.js';
+import { installBarFit } from '../bar-fit.js';
 import { ChatPanel } from '../chat.js';
 import { StaffPanel } from '../facilitator.js';
 import { Grid } from '../grid.js';
@@ -26,6 +27,8 @@ export const grid = new Grid($('grid'), () => {
 
 /** Sizes the tiles to the space (tile-fit.js); called again when the meeting shows. */
 export const fitTiles = installTileFit($('grid'), document.querySelector('#screen-meeting .controls'));
+/** Keeps the control bar on one row on wider screens, in any language (bar-fit.js). */
+export const fitBar = installBarFit($('meeting-controls'));
 
 const ctx = { send, you: () => app.you, isStaff };
 export const queue = new QueuePanel(ctx);
