@@ -177,6 +177,7 @@ pub struct LimitsConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoomDefaults {
+    /// Empty: meetings are untitled, and each client names them in its person's language.
     pub title: String,
     /// Shown before joining; people must accept them to join. Empty: none.
     pub guidelines: String,
@@ -405,9 +406,6 @@ impl Config {
         }
         if self.room_defaults.share_seconds > 3600 {
             return invalid("room_defaults.share_seconds must be at most 3600".into());
-        }
-        if self.room_defaults.title.trim().is_empty() {
-            return invalid("room_defaults.title must not be empty".into());
         }
         let mut seen = std::collections::HashSet::new();
         for room in &self.declared_rooms {

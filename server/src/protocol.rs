@@ -199,7 +199,8 @@ pub enum ServerMessage {
     Joined(Box<Joined>),
     /// Placed in the waiting room; `joined` follows on admission.
     Waiting {
-        title: String,
+        /// `null`: an untitled meeting (the client names it in its person's language).
+        title: Option<String>,
         message: String,
         token: String,
         resume_key: String,
@@ -445,7 +446,8 @@ pub enum ScreenEnd {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct RoomStatus {
     pub id: String,
-    pub title: String,
+    /// `null`: an untitled meeting (the client names it in its person's language).
+    pub title: Option<String>,
     pub guidelines: String,
     pub waiting_room: bool,
     pub mute_on_entry: bool,
@@ -787,7 +789,7 @@ mod tests {
     fn tuesday() -> RoomStatus {
         RoomStatus {
             id: "tuesday".into(),
-            title: "Tuesday evening".into(),
+            title: Some("Tuesday evening".into()),
             guidelines: "Be kind.".into(),
             waiting_room: false,
             mute_on_entry: true,
@@ -887,12 +889,27 @@ mod tests {
             (
                 r#"{"type":"waiting","title":"Tuesday evening","message":"Welcome.","token":"t0k","resume_key":"r3s"}"#.into(),
                 ServerMessage::Waiting {
-                    title: "Tuesday evening".into(),
+                    title: Some("Tuesday evening".into()),
                     message: "Welcome.".into(),
                     token: "t0k".into(),
                     resume_key: "r3s".into(),
                     request_id: None,
                 },
+            ),
+            (
+                // An untitled meeting: the client names it in its person's language.
+                r#"{"type":"waiting","title":null,"message":"Welcome.","token":"t0k","resume_key":"r3s"}"#.into(),
+                ServerMessage::Waiting {
+                    title: None,
+                    message: "Welcome.".into(),
+                    token: "t0k".into(),
+                    resume_key: "r3s".into(),
+                    request_id: None,
+                },
+            ),
+            (
+                format!(r#"{{"type":"room_updated","room":{}}}"#, TUESDAY.replace(r#""Tuesday evening""#, "null")),
+                ServerMessage::RoomUpdated { room: RoomStatus { title: None, ..tuesday() } },
             ),
             (
                 format!(r#"{{"type":"participant_joined","participant":{SAM}}}"#),

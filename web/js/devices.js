@@ -1,12 +1,11 @@
 // Which microphone, camera and speaker to use: the browser's lists, shown in every
 // `select[data-device]` (the join screen's and the meeting's settings), and the person's
-// choice kept in this browser for the next meeting. Only device ids are kept: the browser
-// makes them up for this site alone, and they never leave the page. It knows nothing of the
-// meeting; meeting/media.js opens the devices.
+// choice kept in this browser for the next meeting (in `haven.prefs`, prefs.js's `devices`).
+// Only device ids are kept: the browser makes them up for this site alone, and they never
+// leave the page. It knows nothing of the meeting; meeting/media.js opens the devices.
 
 import { t } from './i18n.js';
-
-const STORE_KEY = 'haven.devices';
+import { pref, setPref } from './prefs.js';
 /** enumerateDevices' kind for each of ours (`output`: the speaker). */
 const BROWSER_KIND = { audio: 'audioinput', video: 'videoinput', output: 'audiooutput' };
 const WORDS = { audio: 'devices.numbered.audio', video: 'devices.numbered.video', output: 'devices.numbered.output' };
@@ -16,24 +15,16 @@ export const canChooseOutput = typeof HTMLMediaElement !== 'undefined' && 'setSi
 
 /** The devices chosen in this browser before (`{audio?, video?, output?}` device ids). */
 export function storedDevices() {
-  try {
-    const saved = JSON.parse(window.localStorage.getItem(STORE_KEY) ?? '{}');
-    return saved && typeof saved === 'object' ? saved : {};
-  } catch {
-    return {};
-  }
+  return { ...pref('devices') };
 }
 
 /** Keeps `deviceId` as the device of `kind` for next time ('' forgets it). */
 export function rememberDevice(kind, deviceId) {
+  // Refused storage (private mode): prefs.js keeps the choice for this page only.
   const saved = storedDevices();
   if (deviceId) saved[kind] = deviceId;
   else delete saved[kind];
-  try {
-    window.localStorage.setItem(STORE_KEY, JSON.stringify(saved));
-  } catch {
-    // private mode: the choice lasts for this meeting only
-  }
+  setPref('devices', saved);
 }
 
 /**

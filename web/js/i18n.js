@@ -85,6 +85,21 @@ export function setText(el, key, params) {
   el.textContent = t(key, params);
 }
 
+/**
+ * Sets an element's text to what a person wrote (`text`, unmarked: it stays as written in every
+ * language), or, when there is none, to `t(key)`, marked like setText. For a meeting's title:
+ * an untitled meeting is named in the person's language.
+ */
+export function setTextOr(el, text, key) {
+  if (text) {
+    delete el.dataset.i18n;
+    delete el.dataset.i18nParams;
+    el.textContent = text;
+  } else {
+    setText(el, key);
+  }
+}
+
 /** Sets attribute `attr` of `el` to `t(key, params)`, marked like setText. */
 export function setAttr(el, attr, key, params) {
   const marks = parseAttrs(el.dataset.i18nAttr).filter(([a]) => a !== attr);

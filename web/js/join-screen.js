@@ -1,7 +1,7 @@
 // The join screen's extras: the room's title and guidelines (GET /api/rooms/{id}) with the
 // "I agree" control (the choice of microphone and camera is devices.js's).
 
-import { t } from './i18n.js';
+import { setTextOr, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,9 +21,9 @@ export async function fetchRoomInfo(roomId) {
 
 /** Shows the title and the guidelines (with the required "I agree"). */
 export function renderRoomInfo(info) {
-  const title = info?.title || '';
-  $('join-room-title').textContent = title;
-  $('join-room-title').hidden = !title;
+  // An untitled meeting (`title: null`) is named in the person's language.
+  setTextOr($('join-room-title'), info?.title, 'page.untitled');
+  $('join-room-title').hidden = !info;
   const guidelines = (info?.guidelines || '').trim();
   $('guidelines-text').textContent = guidelines;
   $('guidelines-box').hidden = !guidelines;

@@ -4,7 +4,7 @@
 import { announce } from './announce.js';
 import { confirmStep } from './confirm.js';
 import { copyField } from './copy.js';
-import { installLanguageSwitcher, setText, t } from './i18n.js';
+import { installLanguageSwitcher, setText, setTextOr, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -95,8 +95,9 @@ function showLinks(room) {
   const { join_url: joinUrl, facilitator_url: facilitatorUrl } = room;
   keepEarlierLinks();
   $('title-input').removeAttribute('aria-invalid');
-  $('created-title').textContent = room.title ?? '';
-  $('created-title').hidden = !room.title;
+  // An untitled meeting (`title: null`) is named in the person's language.
+  setTextOr($('created-title'), room.title, 'page.untitled');
+  $('created-title').hidden = false;
   $('links-last').textContent = linksLast(room);
   $('join-url').value = joinUrl;
   $('facilitator-url').value = facilitatorUrl;

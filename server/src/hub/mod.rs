@@ -98,7 +98,7 @@ pub struct CreatedRoom {
     pub id: String,
     /// Shown once to whoever created the room; only its hash is kept.
     pub facilitator_key: String,
-    pub title: String,
+    pub title: Option<String>,
 }
 
 /// A refused request: a stable code and a sentence for people.
@@ -366,8 +366,9 @@ impl Hub {
     fn create_room(&mut self, title: Option<String>) -> Result<CreatedRoom, Refusal> {
         let mut settings = settings_from(&self.config.room_defaults, self.config.rooms.max_participants);
         if let Some(title) = title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
-            settings.title = title;
-            if settings.validate().is_err() || settings.title.chars().any(char::is_control) {
+            let on_one_line = !title.chars().any(char::is_control);
+            settings.title = Some(title);
+            if settings.validate().is_err() || !on_one_line {
                 return Err(Refusal::new("invalid_title", "A meeting's name is at most 200 characters, on one line."));
             }
         }
@@ -706,7 +707,8 @@ impl Hub {
 
 fn settings_from(defaults: &RoomDefaults, max_participants: usize) -> RoomSettings {
     RoomSettings {
-        title: defaults.title.clone(),
+        // Blank: untitled (each client names it in its person's language).
+        title: Some(defaults.title.trim().to_string()).filter(|t| !t.is_empty()),
         guidelines: defaults.guidelines.clone(),
         waiting_room: defaults.waiting_room,
         mute_on_entry: defaults.mute_on_entry,
@@ -725,8 +727,8 @@ fn settings_from(defaults: &RoomDefaults, max_participants: usize) -> RoomSettin
 
 pub fn declared_settings(config: &Config, room: &DeclaredRoom) -> RoomSettings {
     let mut s = settings_from(&config.room_defaults, config.rooms.max_participants);
-    if !room.title.is_empty() {
-        s.title = room.title.clone();
+    if !room.title.trim().is_empty() {
+        s.title = Some(room.title.clone());
     }
     s.guidelines = room.guidelines.clone().unwrap_or(s.guidelines);
     s.waiting_room = room.waiting_room.unwrap_or(s.waiting_room);
@@ -927,7 +929,7 @@ mod standing_tests {
     fn standing(id: &str, keys: &[&str]) -> StandingRoom {
         StandingRoom {
             id: id.into(),
-            settings: RoomSettings { title: "Stored".into(), ..RoomSettings::default() },
+            settings: RoomSettings { title: Some("Stored".into()), ..RoomSettings::default() },
             key_hashes: keys.iter().map(|k| Sha256::digest(k.as_bytes()).into()).collect(),
             schedule: None,
             archived: false,
@@ -982,7 +984,7 @@ mod standing_tests {
             hub.add_meeting(room.id, settings, Vec::new(), false);
         }
         assert_eq!(hub.put_standing(standing("tuesday", &["k"])).unwrap_err().code, "slug_taken");
-        assert_eq!(hub.meetings["tuesday"].base_settings.title, "From the file");
+        assert_eq!(hub.meetings["tuesday"].base_settings.title.as_deref(), Some("From the file"));
         assert!(hub.meetings["tuesday"].standing.is_none());
     }
 

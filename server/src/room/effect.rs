@@ -99,7 +99,8 @@ pub enum RoomEvent {
     Snapshot(Box<RoomSnapshot>),
     /// To someone who arrived in the waiting room.
     Waiting {
-        title: String,
+        /// `None`: an untitled meeting.
+        title: Option<String>,
         message: String,
     },
     ParticipantJoined(ParticipantView),

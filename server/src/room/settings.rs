@@ -12,7 +12,8 @@ const MAX_GUIDELINES_CHARS: usize = 10_000;
 /// override them per room, and facilitators may change them live with a [`SettingsPatch`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomSettings {
-    pub title: String,
+    /// `None`: an untitled meeting; each client names it in its person's language.
+    pub title: Option<String>,
     /// Shown before joining; when not empty, a join must carry `accepted_guidelines`.
     pub guidelines: String,
     /// Members wait to be admitted by a facilitator. Off by default so a meeting without a
@@ -44,7 +45,7 @@ pub struct RoomSettings {
 impl Default for RoomSettings {
     fn default() -> Self {
         RoomSettings {
-            title: "Meeting".into(),
+            title: None,
             guidelines: String::new(),
             waiting_room: false,
             mute_on_entry: true,
@@ -64,8 +65,10 @@ impl Default for RoomSettings {
 impl RoomSettings {
     /// For the config layer: reject values the room cannot work with.
     pub fn validate(&self) -> Result<(), RoomError> {
-        if self.title.trim().is_empty() || self.title.chars().count() > MAX_TITLE_CHARS {
-            return Err(RoomError::InvalidSetting("title"));
+        if let Some(title) = &self.title {
+            if title.trim().is_empty() || title.chars().count() > MAX_TITLE_CHARS {
+                return Err(RoomError::InvalidSetting("title"));
+            }
         }
         if self.guidelines.chars().count() > MAX_GUIDELINES_CHARS {
             return Err(RoomError::InvalidSetting("guidelines"));
@@ -87,6 +90,7 @@ impl RoomSettings {
 /// A live change by a facilitator: `None` leaves a setting as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SettingsPatch {
+    /// A blank title makes the meeting untitled.
     pub title: Option<String>,
     pub guidelines: Option<String>,
     pub waiting_room: Option<bool>,
@@ -105,7 +109,9 @@ impl SettingsPatch {
     fn applied_to(&self, s: &RoomSettings) -> RoomSettings {
         let mut s = s.clone();
         let p = self.clone();
-        s.title = p.title.unwrap_or(s.title);
+        if let Some(title) = p.title {
+            s.title = Some(title).filter(|t| !t.trim().is_empty());
+        }
         s.guidelines = p.guidelines.unwrap_or(s.guidelines);
         s.waiting_room = p.waiting_room.unwrap_or(s.waiting_room);
         s.mute_on_entry = p.mute_on_entry.unwrap_or(s.mute_on_entry);

@@ -358,13 +358,33 @@ fn invalid_setting_is_refused_with_its_field() {
         "invalid_setting"
     );
     let patch = SettingsPatch {
-        title: Some("  ".into()),
+        title: Some("x".repeat(201)),
         ..Default::default()
     };
     assert_eq!(
         m.refused(F, RoomCommand::UpdateSettings(patch)),
         "invalid_setting"
     );
+}
+
+#[test]
+fn a_meeting_without_a_title_carries_none() {
+    // Each client names an untitled meeting in its person's language.
+    assert_eq!(RoomSettings::default().title, None);
+    assert_eq!(RoomSettings::default().validate(), Ok(()));
+    let blank = RoomSettings { title: Some("  ".into()), ..Default::default() };
+    assert_eq!(blank.validate(), Err(RoomError::InvalidSetting("title")));
+}
+
+#[test]
+fn a_blank_title_makes_the_meeting_untitled() {
+    let mut m = Meeting::started_with(RoomSettings { title: Some("Tuesday".into()), ..Default::default() });
+    let patch = SettingsPatch { title: Some("  ".into()), ..Default::default() };
+    m.ok(F, RoomCommand::UpdateSettings(patch));
+    assert_eq!(m.room.settings().title, None);
+    let patch = SettingsPatch { title: Some("Wednesday".into()), ..Default::default() };
+    m.ok(F, RoomCommand::UpdateSettings(patch));
+    assert_eq!(m.room.settings().title.as_deref(), Some("Wednesday"));
 }
 
 #[test]

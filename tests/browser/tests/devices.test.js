@@ -188,12 +188,39 @@ test('switching_the_microphone_mid_meeting_keeps_the_others_hearing_and_is_remem
   assert.equal(await a.$eval('#meeting-audio-device', (s) => s.value), pick, 'Settings show the microphone in use');
   await expectHearing(b, ann.id, 'Bo hears Ann after the switch');
   assertNoPageErrors(a, 'Ann');
+  // Kept with the person's other choices, under the one key (prefs.js).
+  const kept = await a.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
+  assert.deepEqual(Object.keys(kept).filter((k) => !k.startsWith('haven.token.')), ['haven.prefs'], 'one key (and the meeting tokens)');
+  assert.equal(JSON.parse(kept['haven.prefs']).devices.audio, pick);
 
   // The next join in this browser opens the chosen microphone.
   const again = await newPage('chromium', { keep: true });
   await joinMeeting(again, room.join_url, 'Ann again', { audio: true, video: false });
   assert.equal((await again.evaluate(() => window.haven.localTracks.audio)).deviceId, pick, 'the choice is remembered');
   assert.equal((await sent(again, 'audio'))?.deviceId ?? (await again.evaluate(() => window.haven.localTracks.audio.deviceId)), pick);
+});
+
+test('a_microphone_chosen_under_the_old_key_is_still_used_and_moves_into_the_prefs (chromium)', { timeout: 120_000 }, async () => {
+  const room = await server.createRoom();
+  // A microphone other than the default, as an earlier version kept it (`haven.devices`),
+  // beside a `haven.prefs` made by an earlier choice of language.
+  const a = await newPage('chromium');
+  await joinMeeting(a, room.join_url, 'Ann', { audio: true, video: false });
+  const pick = await choose(a, 'audio');
+  await a.evaluate((pick) => {
+    localStorage.clear();
+    localStorage.setItem('haven.devices', JSON.stringify({ audio: pick }));
+    localStorage.setItem('haven.prefs', JSON.stringify({ language: 'en' }));
+  }, pick);
+  await a.close();
+
+  const again = await newPage('chromium', { keep: true });
+  await joinMeeting(again, room.join_url, 'Ann again', { audio: true, video: false });
+  assert.equal((await again.evaluate(() => window.haven.localTracks.audio)).deviceId, pick, 'the old choice is honoured');
+  const kept = await again.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
+  assert.equal(kept['haven.devices'], undefined, 'the old key is gone');
+  assert.deepEqual(JSON.parse(kept['haven.prefs']), { layout: 'grid', hideSelf: false, chime: false, shortcuts: true, language: 'en', devices: { audio: pick } });
+  assertNoPageErrors(again, 'Ann again');
 });
 
 test('a_muted_member_who_switches_microphone_stays_silent_for_the_others (chromium)', { timeout: 120_000 }, async () => {

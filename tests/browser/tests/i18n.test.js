@@ -89,8 +89,8 @@ test('every_key_the_pages_and_scripts_use_is_in_english', async () => {
   let templates = 0;
   for (const file of files(path.join(WEB_DIR, 'js'), '.js')) {
     const source = readFileSync(file, 'utf8');
-    // The arguments of t(…), setText(…) and setAttr(…), up to the matching parenthesis.
-    for (const m of source.matchAll(/\b(?:t|setText|setAttr)\(/g)) {
+    // The arguments of t(…), setText(…), setTextOr(…) and setAttr(…), up to the matching parenthesis.
+    for (const m of source.matchAll(/\b(?:t|setText|setTextOr|setAttr)\(/g)) {
       let depth = 1;
       let i = m.index + m[0].length;
       const start = i;

@@ -85,6 +85,39 @@ async function phoneBar(page) {
   });
 }
 
+/**
+ * The meeting's control bar at a desktop `size`: the rows its controls take (their distinct
+ * offsetTop), the controls a click at the centre misses, controls a keyboard cannot reach, and
+ * how far bar-fit.js folded it (`full`, `bar-short`, `bar-icons`, `bar-fold`).
+ */
+async function desktopBar(page, size) {
+  await page.bringToFront();
+  await page.setViewport(size);
+  await page.waitForFunction((w) => window.innerWidth === w, { timeout: 5000, polling: 50 }, size.width);
+  await new Promise((r) => setTimeout(r, 300));
+  return page.evaluate(() => {
+    const bar = document.getElementById('meeting-controls');
+    // What "More" opens is not the row.
+    const controls = [...bar.querySelectorAll('button')].filter((b) => b.getClientRects().length && !b.closest('.view-options'));
+    const name = (b) => b.id || b.dataset.toggle || b.dataset.reaction;
+    return {
+      fit: bar.dataset.fit,
+      count: controls.length,
+      tops: Object.fromEntries(controls.map((b) => [name(b), b.offsetTop])),
+      rows: new Set(controls.map((b) => b.offsetTop)).size,
+      missed: controls
+        .filter((b) => {
+          const r = b.getBoundingClientRect();
+          return !b.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+        })
+        .map(name),
+      unreachable: controls.filter((b) => b.disabled || b.tabIndex < 0).map(name),
+      nameless: controls.filter((b) => !(b.getAttribute('aria-label') || b.textContent).trim()).map(name),
+      scrollWidth: document.scrollingElement.scrollWidth,
+    };
+  });
+}
+
 const text = (page, selector) => page.$eval(selector, (el) => el.textContent.trim());
 const explain = (violations) => JSON.stringify(violations, null, 1);
 
@@ -186,6 +219,8 @@ for (const kind of ['chromium', 'firefox']) {
     await page.click('#start-button');
     await page.waitForSelector('#created', { visible: true, timeout: CONNECT_TIMEOUT });
     assert.equal(await text(page, '#created-heading'), 'Tu reunión está lista');
+    // Started without a name: the server gives it none, and the page names it in Spanish.
+    assert.equal(await text(page, '#created-title'), 'Reunión');
     assert.match(await text(page, '#links-last'), /^Los dos enlaces funcionan hasta \d+ horas? después/);
     assert.equal(await text(page, '#show-facilitator-url'), 'Mostrar');
     await page.click('#show-facilitator-url');
@@ -310,5 +345,73 @@ for (const kind of ['chromium', 'firefox']) {
     assert.ok(meeting.leaveHit, 'the Leave button is what a tap at its centre reaches');
     await screenshot(page, `languages-${kind}-meeting-rtl-phone`, { fullPage: false });
     assertNoPageErrors(page, kind);
+  });
+}
+
+// A meeting started without a name carries none from the server (`title: null`): the join
+// screen, the top bar and the tab's title name it in the person's language, live when the
+// language changes, and the server's English "Meeting" shows nowhere.
+test('an_untitled_meeting_is_called_reunion_in_spanish (chromium)', { timeout: 120_000 }, async () => {
+  await clearStorage('chromium');
+  const room = await server.createRoom();
+  assert.equal(room.title, null, 'the server names no untitled meeting');
+  const page = await newPage('chromium');
+  await page.goto(room.join_url);
+  await page.waitForSelector('#join-room-title', { visible: true, timeout: CONNECT_TIMEOUT });
+  assert.equal(await text(page, '#join-room-title'), 'Reunión');
+  assert.equal(await page.title(), 'Reunión · Haven');
+  const english = () => page.evaluate(() => /\bMeeting\b/.test(`${document.title} ${document.body.innerText}`));
+  assert.equal(await english(), false, 'no "Meeting" on the Spanish join screen');
+
+  // The switcher renames it at once, both ways.
+  await page.select('#language-select', 'en');
+  await page.waitForFunction(() => document.getElementById('join-room-title').textContent === 'Meeting', { timeout: 5000, polling: 50 });
+  assert.equal(await page.title(), 'Meeting · Haven');
+  await page.select('#language-select', 'es');
+  await page.waitForFunction(() => document.getElementById('join-room-title').textContent === 'Reunión', { timeout: 5000, polling: 50 });
+
+  await joinMeeting(page, room.join_url, 'Ana', { audio: false, video: false });
+  assert.equal(await text(page, '#room-title'), 'Reunión');
+  assert.equal(await page.title(), 'Reunión · Haven');
+  assert.equal(await english(), false, 'no "Meeting" in the Spanish meeting');
+  assertNoPageErrors(page, 'chromium');
+  await clearStorage('chromium');
+});
+
+// The desktop control bar: one row in Spanish and in English, for a member and for a
+// facilitator (who has more controls), at 1280×800 and at 1024×768; every control where a
+// click at its centre lands, reachable by keyboard and named (bar-fit.js folds the words as
+// far as it must).
+for (const kind of ['chromium', 'firefox']) {
+  const skip = kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1' ? 'HAVEN_SKIP_FIREFOX=1' : false;
+  test(`the_desktop_bar_is_one_row_in_spanish_and_english_for_members_and_facilitators (${kind})`, { timeout: 240_000, skip }, async (t) => {
+    await clearStorage(kind);
+    const room = await server.createRoom();
+    const seen = {};
+    for (const lang of ['es', 'en']) {
+      for (const role of ['facilitator', 'member']) {
+        const url = new URL(role === 'facilitator' ? room.facilitator_url : room.join_url);
+        url.searchParams.set('lang', lang);
+        const page = await newPage(kind);
+        await joinMeeting(page, url.href, `${role} ${lang}`, { audio: false, video: false });
+        for (const size of [DESKTOP, { width: 1024, height: 768 }]) {
+          const bar = await desktopBar(page, size);
+          const where = `${lang} ${role} ${size.width}`;
+          seen[where] = `${bar.fit}, ${bar.count} controls`;
+          assert.equal(bar.rows, 1, `${where}: one row (${bar.fit}): ${JSON.stringify(bar.tops)}`);
+          assert.deepEqual(bar.missed, [], `${where}: a click at each control's centre reaches it`);
+          assert.deepEqual(bar.unreachable, [], `${where}: every control takes keyboard focus`);
+          assert.deepEqual(bar.nameless, [], `${where}: every control has a name`);
+          assert.ok(bar.scrollWidth <= size.width, `${where}: no sideways scrolling (${bar.scrollWidth})`);
+          await screenshot(page, `languages-${kind}-bar-${lang}-${role}-${size.width}`, { fullPage: false });
+        }
+        await page.setViewport(DESKTOP);
+        page.errors = page.errors.filter((e) => !/Content-Security-Policy/.test(e));
+        assertNoPageErrors(page, `${kind} ${lang} ${role}`);
+      }
+    }
+    // English at 1280 keeps its full words (it fitted before); what each case folded to.
+    t.diagnostic(JSON.stringify(seen));
+    assert.match(seen['en member 1280'], /^full/, 'English at 1280 px: the full words');
   });
 }

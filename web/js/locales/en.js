@@ -7,6 +7,8 @@ export default {
   'page.noscript': "Haven needs JavaScript to hold a meeting. Please turn it on and reload.",
   'page.title': "Haven meeting",
   'page.titleWithRoom': "{title} · Haven",
+  'page.untitled': "Meeting",
+  'page.untitledTitle': "Meeting · Haven",
   // bar
   'bar.cameraOff': "Camera off",
   'bar.cameraOn': "Camera on",

@@ -6,6 +6,8 @@ export default {
   'page.noscript': "Haven necesita JavaScript para las reuniones. Actívalo y vuelve a cargar la página.",
   'page.title': "Reunión de Haven",
   'page.titleWithRoom': "{title} · Haven",
+  'page.untitled': "Reunión",
+  'page.untitledTitle': "Reunión · Haven",
   // bar
   'bar.cameraOff': "Sin cámara",
   'bar.cameraOn': "Con cámara",

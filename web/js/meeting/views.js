@@ -3,10 +3,11 @@
 // state and never change it; the panels send the person's commands through `send`.
 
 import { announce } from '../announce.js';
+import { installBarFit } from '../bar-fit.js';
 import { ChatPanel } from '../chat.js';
 import { StaffPanel } from '../facilitator.js';
 import { Grid } from '../grid.js';
-import { setText, t } from '../i18n.js';
+import { setText, setTextOr, t } from '../i18n.js';
 import { checkAgreement, needsAgreement } from '../join-screen.js';
 import { letInWhenOpen, opensSentence, sentenceFor, suspendedWords } from '../messages.js';
 import { KINDS } from '../peer.js';
@@ -27,6 +28,8 @@ export const grid = new Grid($('grid'), () => {
 
 /** Sizes the tiles to the space (tile-fit.js); called again when the meeting shows. */
 export const fitTiles = installTileFit($('grid'), document.querySelector('#screen-meeting .controls'));
+/** Keeps the control bar on one row on wider screens, in any language (bar-fit.js). */
+export const fitBar = installBarFit($('meeting-controls'));
 
 const ctx = { send, you: () => app.you, isStaff };
 export const queue = new QueuePanel(ctx);
@@ -347,9 +350,11 @@ export function renderPeople() {
 }
 
 export function renderRoomTitle() {
-  const title = app.roomInfo?.title || '';
-  $('room-title').textContent = title;
-  setText(document.querySelector('title'), title ? 'page.titleWithRoom' : 'page.title', title ? { title } : undefined);
+  if (!app.roomInfo) return;
+  // An untitled meeting (`title: null`) is named in the person's language.
+  const title = app.roomInfo.title;
+  setTextOr($('room-title'), title, 'page.untitled');
+  setText(document.querySelector('title'), title ? 'page.titleWithRoom' : 'page.untitledTitle', title ? { title } : undefined);
 }
 
 export function togglePanel(buttonId, panelId, open) {
