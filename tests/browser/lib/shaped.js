@@ -216,6 +216,13 @@ export async function shapedLink({ name, kbit, queue = 30 }) {
     await ip('netns', 'add', ns);
     await ip('-n', ns, 'link', 'set', 'lo', 'up');
     await ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+    // No IPv6 link-local address on either end: the kernel adds one a second or two after
+    // the link comes up (once duplicate address detection is done), and a Chromium on this
+    // host takes a new address for a network change and fails every request in flight
+    // (net::ERR_NETWORK_CHANGED): a page loading its modules then never started (the
+    // lossy-link and weak-link "join screen not shown" failures).
+    await ip('link', 'set', hostIf, 'addrgenmode', 'none');
+    await ip('-n', ns, 'link', 'set', 'eth0', 'addrgenmode', 'none');
     await ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
     await ip('-n', ns, 'addr', 'add', `${memberAddr}/30`, 'dev', 'eth0');
     await ip('link', 'set', hostIf, 'up');
