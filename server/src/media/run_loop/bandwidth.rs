@@ -230,7 +230,17 @@ impl Sfu {
         // the sound, measured at 100-130 kbit/s of 400), but probes toward what the next step
         // up needs.
         let probe = peer.downlink.allocator.probe();
-        peer.rtc.bwe().set_bitrate(Bitrate::ZERO, Bitrate::bps(probe.desired.0));
+        // No video wanted at all ("sound only", every tile hidden): nothing to probe for.
+        // str0m's probes resend video packets from its history as padding (and probe in the
+        // application-limited region every 5 s at twice `desired`), so a "sound only" member
+        // got old video bytes (1.9 KB in 10 s, CI of 2026-12-07); a desired of zero stops them.
+        let wants_video = peer
+            .downlink
+            .allocator
+            .allocations()
+            .any(|(_, a)| matches!(a, Allocation::Layer(_) | Allocation::Paused(PauseReason::NoRoom)));
+        let desired = if wants_video { probe.desired.0 } else { 0 };
+        peer.rtc.bwe().set_bitrate(Bitrate::ZERO, Bitrate::bps(desired));
         let key = peer.key;
         // The member hears of pauses once there is an estimate to blame them on (before it,
         // only the first video plays for a moment).
