@@ -1,7 +1,8 @@
 // The message catalogues (web/js/locales/, docs/i18n.md), checked without a browser: every
 // language has exactly English's keys with the same {placeholders}, plurals have `other`,
 // and every key the pages and the scripts use exists, so no person ever sees a raw key or a
-// word in the wrong language. Also: no words in meeting.html or index.html left unmarked.
+// word in the wrong language. Also: no words in meeting.html or index.html left unmarked, and
+// every meeting type named in every catalogue.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -71,7 +72,8 @@ test('every_plural_key_is_given_a_count_and_spanish_differs_from_english', async
   }
   // A catalogue copied from English and not translated would pass the key test.
   const same = Object.keys(en).filter((k) => typeof en[k] === 'string' && en[k] === es[k] && /[a-z]{3}/.test(en[k].replace(/\{\w+\}/g, '')));
-  const allowed = new Set(['chat.heading', 'page.titleWithRoom']); // "Chat" is Spanish too; "Haven" is a name
+  // "Chat" is Spanish too; "Haven" is a name; the Meeting Guide spec's Spanish for these types is the English word.
+  const allowed = new Set(['chat.heading', 'page.titleWithRoom', 'type.A', 'type.G', 'type.BI']);
   assert.deepEqual(same.filter((k) => !allowed.has(k)), [], 'Spanish words left in English');
 });
 
@@ -217,4 +219,24 @@ test('no_english_sentences_are_left_in_the_translated_scripts', () => {
     }
   }
   assert.deepEqual(found, []);
+});
+
+test('every_meeting_type_is_named_in_every_catalogue', async () => {
+  // The directory names a type by its Meeting Guide code (`type.<code>`), in the page's
+  // language; English is the table's own name (web/js/meeting-types.js, the server's too).
+  const { MEETING_TYPES } = await import(pathToFileURL(path.join(WEB_DIR, 'js/meeting-types.js')).href);
+  assert.ok(MEETING_TYPES.length > 30, 'found the meeting types');
+  const en = await catalogue('en');
+  for (const [code, name] of MEETING_TYPES) assert.equal(en[`type.${code}`], name, `en type.${code}`);
+  for (const code of codes) {
+    const words = await catalogue(code);
+    const unnamed = MEETING_TYPES.filter(([c]) => typeof words[`type.${c}`] !== 'string' || !words[`type.${c}`]).map(([c]) => c);
+    assert.deepEqual(unnamed, [], `${code}: meeting types without a name`);
+  }
+  // And no name for a type that is not in the table.
+  const known = new Set(MEETING_TYPES.map(([c]) => `type.${c}`));
+  assert.deepEqual(Object.keys(en).filter((k) => k.startsWith('type.') && !known.has(k)), []);
+  // A few of the spec's own Spanish names, as groups know them (code4recovery/spec, data/types.json).
+  const es = await catalogue('es');
+  assert.deepEqual(['O', 'C', 'BE', 'SP', 'B', 'GR'].map((c) => es[`type.${c}`]), ['Abierta', 'Cerrada', 'Principiantes', 'Orador', 'Libro Grande', 'La Viña']);
 });
