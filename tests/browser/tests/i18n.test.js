@@ -1,8 +1,9 @@
 // The message catalogues (web/js/locales/, docs/i18n.md), checked without a browser: every
 // language has exactly English's keys with the same {placeholders}, plurals have `other`,
 // and every key the pages and the scripts use exists, so no person ever sees a raw key or a
-// word in the wrong language. Also: no words in meeting.html or index.html left unmarked, and
-// every meeting type named in every catalogue.
+// word in the wrong language. Also: no words in the translated pages (meeting.html,
+// index.html, not-found.html, meetings.html) left unmarked, and every meeting type the
+// directory shows named in every catalogue.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -37,8 +38,8 @@ function files(dir, ext) {
   });
 }
 
-/** The pages whose words are translated (the admin page and the directory are not yet). */
-const PAGES = ['meeting.html', 'index.html', 'not-found.html'];
+/** The pages whose words are translated (the admin page is not yet). */
+const PAGES = ['meeting.html', 'index.html', 'not-found.html', 'meetings.html'];
 
 test('every_catalogue_has_exactly_the_english_keys_and_placeholders', async () => {
   const en = await catalogue('en');
@@ -91,8 +92,9 @@ test('every_key_the_pages_and_scripts_use_is_in_english', async () => {
   let templates = 0;
   for (const file of files(path.join(WEB_DIR, 'js'), '.js')) {
     const source = readFileSync(file, 'utf8');
-    // The arguments of t(…), setText(…), setTextOr(…) and setAttr(…), up to the matching parenthesis.
-    for (const m of source.matchAll(/\b(?:t|setText|setTextOr|setAttr)\(/g)) {
+    // The arguments of t(…), setText(…), setTextOr(…) and setAttr(…), up to the matching
+    // parenthesis; and of say(…), a key handed back to be given to t() (directory/when.js).
+    for (const m of source.matchAll(/\b(?:t|setText|setTextOr|setAttr|say)\(/g)) {
       let depth = 1;
       let i = m.index + m[0].length;
       const start = i;
@@ -204,10 +206,11 @@ test('no_english_sentences_are_left_in_the_translated_scripts', () => {
   // A string literal that reads as an English sentence or label, outside comments, in a module
   // the meeting page or the landing page loads: it should be a key. An Error's message is for
   // the console (the person is told from its name or code), so it may stay English.
-  const skip = new Set(['admin.js', 'directory.js', 'meeting-types.js']);
+  // meeting-types.js: the admin page's English names, the table the server's is checked against.
+  const skip = new Set(['admin.js', 'meeting-types.js']);
   const found = [];
   for (const file of files(path.join(WEB_DIR, 'js'), '.js')) {
-    if (skip.has(path.basename(file)) || /\/(admin|directory)\//.test(file)) continue;
+    if (skip.has(path.basename(file)) || /\/admin\//.test(file)) continue;
     const code = readFileSync(file, 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .replace(/^\s*\/\/.*$/gm, '')
