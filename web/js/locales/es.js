@@ -623,7 +623,7 @@ export default {
   'directory.nextTimes': "Próximas fechas",
   'directory.noComingTimes': "Sin fechas próximas",
   'directory.none': "Todavía no hay reuniones en esta lista.",
-  'directory.onNow': "Ahora, hasta las {time}",
+  'directory.onNow': "En curso, hasta las {time}",
   'directory.openAnyTime': "Puedes entrar a cualquier hora",
   'directory.part.afternoon': "Tarde (de 12:00 a 17:00)",
   'directory.part.evening': "Tarde-noche (de 17:00 a 21:00)",
