@@ -2,7 +2,11 @@
 // time zone, filtered by day, time of day, language and type; /meetings/{slug} is one meeting's
 // page with its description and next times. Data from /api/directory (the server's own: no
 // third-party request, nothing stored, no tracking). Refreshed each minute for "live now".
+// In the visitor's language (i18n.js): words from the catalogue, dates, weekdays and language
+// names with Intl, meeting types by their Meeting Guide code (`type.<code>`); a change of
+// language renders the page again from the data it holds.
 
+import { has, installLanguageSwitcher, locale, onLanguageChange, setText, t } from './i18n.js';
 import { MEETING_TYPES } from './meeting-types.js';
 import { formatDayTime, formatTime, keeps, languageName, matchingTimes, primaryLanguage, status } from './directory/when.js';
 
@@ -13,11 +17,16 @@ const nowSeconds = () => Date.now() / 1000;
 const slug = /^\/meetings\/([a-z0-9-]+)\/?$/.exec(window.location.pathname)?.[1] ?? null;
 
 let meetings = [];
+/** The meeting of /meetings/{slug}, once loaded. */
+let one = null;
 
-function showError(text) {
-  $('error').textContent = text;
+function showError(key) {
+  setText($('error'), key);
   $('error').hidden = false;
 }
+
+/** "español" → "Español": a word that starts a line or an option (Intl names languages and days in lower case in Spanish). */
+const capital = (text) => text.charAt(0).toLocaleUpperCase(locale()) + text.slice(1);
 
 async function getJson(path) {
   const response = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
@@ -28,41 +37,52 @@ async function getJson(path) {
   return response.json();
 }
 
+/** "Times are in your time zone, Asia/Kolkata.": the browser's zone, where the times are shown. */
 function zoneNote() {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  return zone ? `Times are in your time zone, ${zone.replace(/_/g, ' ')}.` : 'Times are in your time zone.';
+  return zone ? t('directory.zone', { zone: zone.replace(/_/g, ' ') }) : t('directory.zoneUnknown');
 }
 
 function statusLine(m, times) {
   const p = document.createElement('p');
   p.className = 'item-meta';
-  const { live, words } = status(m, nowSeconds(), times);
+  const { live, key, params } = status(m, nowSeconds(), times, locale());
   if (live) {
     const badge = document.createElement('span');
     badge.className = 'tag is-live';
-    badge.textContent = 'Live now';
+    badge.textContent = t('directory.live');
     p.append(badge, ' ');
   }
   const span = document.createElement('span');
   span.className = 'when';
-  span.textContent = words;
+  span.textContent = t(key, params);
   p.append(span);
   return p;
 }
 
-/** The filter choices: days from Sunday in the visitor's words, the meetings' languages. */
-function buildFilters() {
-  const dayName = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
+/**
+ * A meeting type in the page's language: the catalogue's name for its Meeting Guide code,
+ * or, for a code the catalogue lacks, the name the server sent (English), or the code.
+ */
+const typeName = (type) => (has(`type.${type.code}`) ? t(`type.${type.code}`) : type.name || type.code);
+const typeWords = (m) => (m.types ?? []).map(typeName).join(', ');
+
+/** The day filter: the days from Sunday in the visitor's language, the choice kept. */
+function renderDays() {
+  const select = $('filter-day');
+  const chosen = select.value;
+  const dayName = new Intl.DateTimeFormat(locale(), { weekday: 'long' });
   // 2026-03-01 was a Sunday: seven days from it name the days in order.
-  for (let d = 0; d < 7; d++) $('filter-day').append(new Option(dayName.format(new Date(2026, 2, 1 + d)), String(d)));
-  for (const filter of ['filter-day', 'filter-time', 'filter-language', 'filter-type']) $(filter).addEventListener('change', renderList);
+  const days = Array.from({ length: 7 }, (_, d) => new Option(capital(dayName.format(new Date(2026, 2, 1 + d))), String(d)));
+  select.replaceChildren(new Option(t('directory.anyDay'), ''), ...days);
+  select.value = chosen;
 }
 
 function renderLanguages() {
   const select = $('filter-language');
   const chosen = select.value;
   const tags = [...new Set(meetings.map((m) => primaryLanguage(m.language)).filter(Boolean))].sort();
-  select.replaceChildren(new Option('Any language', ''), ...tags.map((t) => new Option(languageName(t), t)));
+  select.replaceChildren(new Option(t('directory.anyLanguage'), ''), ...tags.map((tag) => new Option(capital(languageName(tag, locale())), tag)));
   select.value = tags.includes(chosen) ? chosen : '';
 }
 
@@ -70,13 +90,11 @@ function renderLanguages() {
 function renderTypes() {
   const select = $('filter-type');
   const chosen = select.value;
-  const names = new Map(meetings.flatMap((m) => (m.types ?? []).map((t) => [t.code, t.name])));
-  const codes = MEETING_TYPES.map(([code]) => code).filter((c) => names.has(c));
-  select.replaceChildren(new Option('Any type', ''), ...codes.map((c) => new Option(names.get(c), c)));
+  const types = new Map(meetings.flatMap((m) => (m.types ?? []).map((type) => [type.code, type])));
+  const codes = MEETING_TYPES.map(([code]) => code).filter((c) => types.has(c));
+  select.replaceChildren(new Option(t('directory.anyType'), ''), ...codes.map((c) => new Option(typeName(types.get(c)), c)));
   select.value = codes.includes(chosen) ? chosen : '';
 }
-
-const typeWords = (m) => (m.types ?? []).map((t) => t.name).join(', ');
 
 function renderList() {
   const filters = {
@@ -105,7 +123,7 @@ function renderList() {
       d.textContent = m.description;
       li.append(d);
     }
-    const about = [m.language ? languageName(m.language) : '', typeWords(m)].filter(Boolean).join(' · ');
+    const about = capital([m.language ? languageName(m.language, locale()) : '', typeWords(m)].filter(Boolean).join(' · '));
     if (about) {
       const l = document.createElement('p');
       l.className = 'hint';
@@ -115,7 +133,7 @@ function renderList() {
     const join = document.createElement('a');
     join.className = 'button primary';
     join.href = m.join_url;
-    join.append('Join');
+    join.append(t('directory.join'));
     const whom = document.createElement('span');
     whom.className = 'visually-hidden';
     whom.textContent = ` ${m.title}`;
@@ -125,27 +143,28 @@ function renderList() {
   }
   const n = shown.length;
   $('result-count').textContent = meetings.length === 0
-    ? 'No meetings are listed here yet.'
-    : `${n} ${n === 1 ? 'meeting' : 'meetings'}${n < meetings.length ? ` of ${meetings.length}` : ''}.`;
+    ? t('directory.none')
+    : n < meetings.length
+      ? t('directory.countOf', { count: n, total: meetings.length })
+      : t('directory.count', { count: n });
 }
 
 function renderOne(m) {
-  document.title = `${m.title} · Haven`;
+  // The tab's title is marked (i18n.js renders it again on a change of language).
+  setText(document.querySelector('title'), 'page.titleWithRoom', { title: m.title });
   $('one-heading').textContent = m.title;
   $('one-status').replaceWith(Object.assign(statusLine(m, m.next), { id: 'one-status' }));
   $('one-description').textContent = m.description;
   $('one-description').hidden = !m.description;
-  $('one-language').textContent = m.language ? `Language: ${languageName(m.language)}` : '';
-  $('one-types').textContent = `Type: ${typeWords(m)}`;
+  $('one-language').textContent = m.language ? t('directory.languageIs', { language: languageName(m.language, locale()) }) : '';
+  $('one-types').textContent = t('directory.typeIs', { types: typeWords(m) });
   $('one-types').hidden = !m.types?.length;
   $('one-join').href = m.join_url;
   $('one-calendar').href = `/meetings/${m.slug}.ics`;
   $('one-calendar').parentElement.hidden = !m.time_zone;
   const opens = m.opens_minutes_before;
   $('one-zone').textContent = `${zoneNote()} ${
-    m.time_zone == null || opens == null
-      ? 'You may come in any time.'
-      : `You may come in from ${opens} ${opens === 1 ? 'minute' : 'minutes'} before the start.`
+    m.time_zone == null || opens == null ? t('directory.comeInAnyTime') : t('directory.comeInFrom', { count: opens })
   }`;
   const list = $('one-times');
   list.replaceChildren();
@@ -153,7 +172,7 @@ function renderOne(m) {
     const li = document.createElement('li');
     const time = document.createElement('time');
     time.dateTime = new Date(o.start * 1000).toISOString();
-    time.textContent = `${formatDayTime(o.start)} to ${formatTime(o.end)}`;
+    time.textContent = t('directory.timeRange', { start: formatDayTime(o.start, locale()), end: formatTime(o.end, locale()) });
     li.append(time);
     list.append(li);
   }
@@ -163,26 +182,38 @@ function renderOne(m) {
 async function refresh() {
   try {
     if (slug) {
-      renderOne(await getJson(`/api/directory/${slug}`));
+      one = await getJson(`/api/directory/${slug}`);
     } else {
       meetings = await getJson('/api/directory');
-      renderLanguages();
-      renderTypes();
-      renderList();
     }
+    render();
     $('error').hidden = true;
   } catch (error) {
-    showError(
-      error.code === 'unknown_meeting'
-        ? 'There is no listed meeting at this address. It may have been taken off the list.'
-        : "Haven couldn't load the meetings. Check your connection; the page tries again each minute.",
-    );
+    showError(error.code === 'unknown_meeting' ? 'directory.unknownMeeting' : 'directory.loadFailed');
+  }
+}
+
+/** Everything drawn from the data, in the language in use (again after a change of language). */
+function render() {
+  $('zone-note').textContent = zoneNote();
+  if (slug) {
+    if (one) renderOne(one);
+  } else {
+    renderLanguages();
+    renderTypes();
+    renderList();
   }
 }
 
 async function start() {
+  installLanguageSwitcher($('language-select'));
+  for (const filter of ['filter-day', 'filter-time', 'filter-language', 'filter-type']) $(filter).addEventListener('change', renderList);
+  onLanguageChange(() => {
+    renderDays();
+    render();
+  });
+  renderDays();
   $('zone-note').textContent = zoneNote();
-  buildFilters();
   await refresh();
   $('loading').hidden = true;
   $(slug ? 'view-one' : 'view-list').hidden = false;

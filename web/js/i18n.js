@@ -74,6 +74,9 @@ export function t(key, params = {}) {
   return value.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
+/** Whether a catalogue has words for `key` (a key made from data, such as a meeting type's code). */
+export const has = (key) => key in words || key in english;
+
 /**
  * Sets an element's text to `t(key, params)` and marks it, so a change of language renders it
  * again (the params live in the page only, like the text itself).

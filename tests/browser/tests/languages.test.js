@@ -1,13 +1,18 @@
 // The client in the person's language (web/js/i18n.js, docs/i18n.md; issue 24): a browser set
 // to Spanish (Chromium `--lang=es --accept-lang=es`, Firefox `intl.locale.requested` and
-// `intl.accept_languages`) sees the landing page, the join screen, the meeting and the error
-// screens in Spanish, and axe finds nothing serious there; the switcher on the join screen
-// changes to English at once and the choice survives a reload; the right-to-left
+// `intl.accept_languages`) sees the landing page, the join screen, the meeting, the error
+// screens and the public directory in Spanish, and axe finds nothing serious there; the
+// switcher on the join screen and in the directory changes to English at once and the choice
+// survives a reload; the right-to-left
 // pseudo-locale (`?lang=x-rtl`) lays a phone's join screen and meeting out right to left
 // without sideways scrolling.
 
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
+import { adminApi, createAdmin, wallClock } from '../lib/admin.js';
 import { seriousViolations } from '../lib/axe.js';
 import { launchChromium, launchFirefox } from '../lib/browsers.js';
 import { assertNoPageErrors, CONNECT_TIMEOUT, joinMeeting, screenshot, waitForTile } from '../lib/meeting.js';
@@ -16,15 +21,26 @@ import { startServer } from '../lib/server.js';
 const PHONE = { width: 360, height: 640 };
 const DESKTOP = { width: 1280, height: 800 };
 
+const ADMIN = 'ops';
+const PASSWORD = 'a long test password, not a real one';
+
 let server;
+let dataDir;
+/** The admin API (lib/admin.js), for the directory's stored meetings. */
+let admin;
 const browsers = {};
 before(async () => {
+  // A data directory and an admin: the directory lists stored meetings.
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'haven-languages-'));
+  await createAdmin(dataDir, ADMIN, PASSWORD);
   // BEFORE_WEB_DIR serves another copy of web/ (an older commit's) to see the tests fail there.
-  server = await startServer('languages', { webDir: process.env.BEFORE_WEB_DIR || undefined });
+  server = await startServer('languages', { webDir: process.env.BEFORE_WEB_DIR || undefined, env: { HAVEN_DATA_DIR: dataDir } });
+  admin = await adminApi(server.url, ADMIN, PASSWORD);
 });
 after(async () => {
   for (const b of Object.values(browsers)) await b.close().catch(() => {});
   await server?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 /** Browsers whose person reads Spanish. */
@@ -345,6 +361,155 @@ for (const kind of ['chromium', 'firefox']) {
     assert.ok(meeting.leaveHit, 'the Leave button is what a tap at its centre reaches');
     await screenshot(page, `languages-${kind}-meeting-rtl-phone`, { fullPage: false });
     assertNoPageErrors(page, kind);
+  });
+}
+
+const SPANISH_DAYS = ['domingo', 'lunes', 'martes', 'miércoles', 'jueves', 'viernes', 'sábado'];
+const ENGLISH_DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/**
+ * A listed weekly meeting in Spanish, Open and for newcomers, that next starts at a whole hour
+ * about two days from now (so the directory says its day, not "starts in N minutes").
+ */
+async function listedMeeting(kind) {
+  const zone = 'America/New_York';
+  const startAt = new Date(Math.ceil((Date.now() + 50 * 3600_000) / 3600_000) * 3600_000);
+  const { day, time } = wallClock(startAt, zone);
+  const slug = `grupo-${kind}`;
+  const title = `Grupo de los martes ${kind}`;
+  const made = await admin('POST', '/meetings', {
+    slug,
+    title,
+    description: 'Reunión abierta; quienes llegan por primera vez son bienvenidos.',
+    language: 'es',
+    types: ['O', 'BE'],
+    listed: true,
+    schedule: { time_zone: zone, rules: [{ kind: 'weekly', days: [day], time }], duration_minutes: 60, opens_minutes_before: 10 },
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  return { slug, title, startAt };
+}
+
+/** The weekday of `date` in the page's own time zone, in `lang`, as Intl names it there. */
+const weekdayIn = (page, date, lang) =>
+  page.evaluate((at, lang) => new Intl.DateTimeFormat(lang, { weekday: 'long' }).format(new Date(at)), date.toISOString(), lang);
+
+/** What the directory's list says, in whatever language it is in now. */
+const directoryWords = (page, slug) =>
+  page.evaluate((slug) => {
+    const entry = document.querySelector(`#directory-list li[data-slug="${slug}"]`);
+    const options = (id) => [...document.getElementById(id).options].map((o) => [o.value, o.textContent]);
+    return {
+      lang: document.documentElement.lang,
+      title: document.title,
+      heading: document.getElementById('list-heading').textContent.trim(),
+      when: entry.querySelector('.when').textContent,
+      about: entry.querySelector('.hint').textContent,
+      join: entry.querySelector('a.button').firstChild.textContent,
+      days: options('filter-day').slice(0, 2),
+      parts: options('filter-time').slice(0, 2),
+      languages: options('filter-language'),
+      types: options('filter-type'),
+      count: document.getElementById('result-count').textContent,
+      chosen: document.getElementById('language-select').value,
+    };
+  }, slug);
+
+for (const kind of ['chromium', 'firefox']) {
+  const skip = kind === 'firefox' && process.env.HAVEN_SKIP_FIREFOX === '1' ? 'HAVEN_SKIP_FIREFOX=1' : false;
+
+  test(`the_directory_is_in_spanish_and_the_switcher_changes_it_live (${kind})`, { timeout: 180_000, skip }, async () => {
+    await clearStorage(kind);
+    const { slug, title, startAt } = await listedMeeting(kind);
+    const page = await newPage(kind);
+    // Chromium: a visitor far from the meeting's zone (the times are the visitor's).
+    if (kind === 'chromium') await page.emulateTimezone('America/Mexico_City');
+    await page.goto(`${server.url}/meetings`, { waitUntil: 'load' });
+    const entry = `#directory-list li[data-slug="${slug}"]`;
+    await page.waitForSelector(entry, { visible: true, timeout: CONNECT_TIMEOUT });
+
+    const day = await weekdayIn(page, startAt, 'es');
+    assert.ok(SPANISH_DAYS.includes(day), day);
+    const es = await directoryWords(page, slug);
+    assert.equal(es.lang, 'es');
+    assert.equal(es.title, 'Reuniones · Haven');
+    assert.equal(es.heading, 'Reuniones');
+    // Its next time: the weekday in Spanish, in the visitor's zone, on a 24-hour clock.
+    assert.match(es.when, new RegExp(`^Siguiente: ${day}, .*\\b\\d{1,2}:00$`));
+    // The language named in Spanish, the types by the Meeting Guide spec's Spanish names.
+    assert.equal(es.about, 'Español · Abierta, Principiantes');
+    assert.equal(es.join, 'Entrar');
+    assert.deepEqual(es.days, [['', 'Cualquier día'], ['0', 'Domingo']]);
+    assert.deepEqual(es.parts, [['', 'Cualquier hora'], ['morning', 'Mañana (de 5:00 a 12:00)']]);
+    assert.deepEqual(es.languages, [['', 'Cualquier idioma'], ['es', 'Español']]);
+    assert.deepEqual(es.types, [['', 'Cualquier tipo'], ['O', 'Abierta'], ['BE', 'Principiantes']]);
+    assert.match(es.count, /^\d+ reuni(ón|ones)\.$/);
+    assert.equal(es.chosen, 'es');
+    assert.equal(await text(page, 'label[for="filter-language"]'), 'Idioma de la reunión');
+    assert.match(await text(page, '#zone-note'), /^Los horarios están en tu zona horaria, /);
+    const english = () => page.evaluate(() => /\b(Meetings|Any|Next|Join|Open|Newcomer|Language|Type|Day)\b/.test(document.querySelector('main').innerText));
+    assert.equal(await english(), false, 'English words in the Spanish directory');
+    let violations = await seriousViolations(page);
+    assert.deepEqual(violations, [], `directory: ${explain(violations)}`);
+    await screenshot(page, `languages-${kind}-directory-es`);
+
+    // A filter chosen stays chosen through a change of language.
+    await page.select('#filter-type', 'BE');
+    await page.waitForSelector(entry, { visible: true, timeout: 5000 });
+    const loads = await page.evaluate(() => performance.getEntriesByType('navigation').length);
+    await page.select('#language-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en', { timeout: 5000, polling: 50 });
+    const dayEn = await weekdayIn(page, startAt, 'en');
+    assert.ok(ENGLISH_DAYS.includes(dayEn), dayEn);
+    const en = await directoryWords(page, slug);
+    assert.equal(en.title, 'Meetings · Haven');
+    assert.equal(en.heading, 'Meetings');
+    assert.match(en.when, new RegExp(`^Next: ${dayEn}, `));
+    assert.equal(en.about, 'Spanish · Open, Newcomer');
+    assert.equal(en.join, 'Join');
+    assert.deepEqual(en.days, [['', 'Any day'], ['0', 'Sunday']]);
+    assert.deepEqual(en.types, [['', 'Any type'], ['O', 'Open'], ['BE', 'Newcomer']]);
+    assert.match(en.count, /^\d+ meetings? of \d+\.$|^\d+ meetings?\.$/);
+    assert.equal(await page.$eval('#filter-type', (el) => el.value), 'BE', 'the type chosen was lost');
+    // Live: the same page, not a reload; the choice kept.
+    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), loads);
+    assert.equal(JSON.parse(await page.evaluate(() => localStorage.getItem('haven.prefs'))).language, 'en');
+
+    // And back to Spanish, from the switcher.
+    await page.select('#language-select', 'es');
+    await page.waitForFunction(() => document.documentElement.lang === 'es', { timeout: 5000, polling: 50 });
+    assert.equal((await directoryWords(page, slug)).about, 'Español · Abierta, Principiantes');
+    page.errors = page.errors.filter((e) => !/Content-Security-Policy/.test(e));
+    assertNoPageErrors(page, kind);
+
+    // The meeting's own page, in Spanish (the choice kept above), then in English.
+    const one = await newPage(kind);
+    if (kind === 'chromium') await one.emulateTimezone('America/Mexico_City');
+    await one.goto(`${server.url}/meetings/${slug}`, { waitUntil: 'load' });
+    await one.waitForSelector('#view-one', { visible: true, timeout: CONNECT_TIMEOUT });
+    assert.equal(await one.title(), `${title} · Haven`);
+    assert.equal(await text(one, '#one-heading'), title);
+    assert.equal(await text(one, '#one-types'), 'Tipo: Abierta, Principiantes');
+    assert.equal(await text(one, '#one-language'), 'Idioma: español');
+    assert.equal(await text(one, '#one-join'), 'Entrar a esta reunión');
+    assert.equal(await text(one, '#times-heading'), 'Próximas fechas');
+    assert.match(await text(one, '#one-zone'), /^Los horarios están en tu zona horaria, .*\. Puedes entrar desde 10 minutos antes del comienzo\.$/);
+    const first = await one.$eval('#one-times time', (el) => ({ at: el.dateTime, text: el.textContent }));
+    assert.equal(first.at, startAt.toISOString());
+    assert.match(first.text, new RegExp(`^${day}, .* a .*\\d:00$`));
+    violations = await seriousViolations(one);
+    assert.deepEqual(violations, [], `meeting's page: ${explain(violations)}`);
+    await screenshot(one, `languages-${kind}-directory-meeting-es`);
+    await one.select('#language-select', 'en');
+    await one.waitForFunction(() => document.getElementById('one-types').textContent === 'Type: Open, Newcomer', { timeout: 5000, polling: 50 });
+    assert.equal(await one.title(), `${title} · Haven`, 'the tab keeps the meeting’s name');
+    assert.equal(await text(one, '#one-join'), 'Join this meeting');
+    assert.match((await one.$eval('#one-times time', (el) => el.textContent)), new RegExp(`^${dayEn}, .* to `));
+    one.errors = one.errors.filter((e) => !/Content-Security-Policy/.test(e));
+    assertNoPageErrors(one, kind);
+    await clearStorage(kind);
+    // Out of the directory again for any test after this one.
+    assert.equal((await admin('POST', `/meetings/${slug}/archive`)).status, 200);
   });
 }
 

@@ -1,6 +1,7 @@
 // The directory's sense of time, in the visitor's own time zone (the browser's): what to say
-// about a meeting now, and which meetings a day / time-of-day filter keeps. Pure: `now` and
-// the meetings (from /api/directory) are passed in; no DOM.
+// about a meeting now, and which meetings a day / time-of-day filter keeps. Pure: `now`, the
+// meetings (from /api/directory) and the page's language (a BCP 47 tag, for Intl) are passed
+// in; no DOM, no catalogue: what to say comes back as a catalogue key and its parameters.
 
 /** A time of day's hours, local: [from, to). Night wraps past midnight. */
 export const PARTS = { morning: [5, 12], afternoon: [12, 17], evening: [17, 21], night: [21, 5] };
@@ -36,38 +37,37 @@ export function keeps(meeting, filters) {
   return matchingTimes(meeting, filters).length > 0;
 }
 
-const timeFormat = () => new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
-const dayTimeFormat = () =>
-  new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const timeFormat = (lang) => new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit' });
+const dayTimeFormat = (lang) =>
+  new Intl.DateTimeFormat(lang, { weekday: 'long', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 
-export const formatTime = (seconds) => timeFormat().format(at(seconds));
-export const formatDayTime = (seconds) => dayTimeFormat().format(at(seconds));
+export const formatTime = (seconds, lang) => timeFormat(lang).format(at(seconds));
+export const formatDayTime = (seconds, lang) => dayTimeFormat(lang).format(at(seconds));
 
 /**
- * What to say about a meeting at `now` (Unix seconds): { live, words }.
- * `live`: the server says someone is in it. `words`: "On now, until 8:30 PM", "Starts in 10
- * minutes", "Next: Tuesday, Dec 8, 7:00 PM", or "Open any time".
+ * What to say about a meeting at `now` (Unix seconds), in `lang`: { live, key, params }.
+ * `live`: the server says someone is in it. `key`: "On now, until 8:30 PM"
+ * (`directory.onNow`), "Starts in 10 minutes" (`directory.startsIn`), "Next: Tuesday, Dec 8,
+ * 7:00 PM" (`directory.next`), "Open any time" or "No coming times".
  */
-export function status(meeting, now, times = meeting.next) {
+export function status(meeting, now, times = meeting.next, lang = undefined) {
+  const say = (key, params = {}) => ({ live: meeting.live, key, params });
   const current = times.find((o) => o.start <= now && now < o.end);
-  if (current) return { live: meeting.live, words: `On now, until ${formatTime(current.end)}` };
+  if (current) return say('directory.onNow', { time: formatTime(current.end, lang) });
   const next = times.find((o) => o.start > now);
   if (next) {
     const minutes = Math.ceil((next.start - now) / 60);
-    if (minutes <= SOON_MINUTES) {
-      return { live: meeting.live, words: `Starts in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}` };
-    }
-    return { live: meeting.live, words: `Next: ${formatDayTime(next.start)}` };
+    if (minutes <= SOON_MINUTES) return say('directory.startsIn', { count: minutes });
+    return say('directory.next', { when: formatDayTime(next.start, lang) });
   }
-  if (!meeting.time_zone) return { live: meeting.live, words: 'Open any time' };
-  return { live: meeting.live, words: 'No coming times' };
+  return say(meeting.time_zone ? 'directory.noComingTimes' : 'directory.openAnyTime');
 }
 
-/** The language's name in the visitor's language, or the tag itself. */
-export function languageName(tag) {
+/** The language's name in `lang` (the page's language), or the tag itself. */
+export function languageName(tag, lang) {
   if (!tag) return '';
   try {
-    return new Intl.DisplayNames(undefined, { type: 'language' }).of(tag) ?? tag;
+    return new Intl.DisplayNames(lang, { type: 'language' }).of(tag) ?? tag;
   } catch {
     return tag;
   }
