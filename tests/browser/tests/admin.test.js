@@ -7,15 +7,15 @@
 // where a finger lands. The server runs with a data directory of its own.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
+import { createAdmin, wallClock } from '../lib/admin.js';
 import { seriousViolations } from '../lib/axe.js';
 import { launchChromium, launchFirefox } from '../lib/browsers.js';
 import { assertNoPageErrors, CONNECT_TIMEOUT, screenshot } from '../lib/meeting.js';
-import { HAVEN_BIN, startServer } from '../lib/server.js';
+import { startServer } from '../lib/server.js';
 
 Error.stackTraceLimit = 40;
 const ADMIN = 'ops';
@@ -28,26 +28,11 @@ let server;
 const browsers = {};
 const LAUNCH = { chromium: launchChromium, firefox: launchFirefox };
 
-/** `haven admin create`, as an operator runs it, on the test's data directory. */
-function createAdmin(name, password) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEN_')));
-  env.HAVEN_DATA_DIR = dataDir;
-  return new Promise((resolve, reject) => {
-    const child = spawn(HAVEN_BIN, ['admin', 'create', name, '--password-stdin'], { env });
-    let output = '';
-    child.stdout.on('data', (c) => (output += c));
-    child.stderr.on('data', (c) => (output += c));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`admin create: ${code}\n${output}`))));
-    child.stdin.end(`${password}\n`);
-  });
-}
-
 const start = () => startServer('admin', { env: { HAVEN_DATA_DIR: dataDir } });
 
 before(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'haven-admin-'));
-  await createAdmin(ADMIN, PASSWORD);
+  await createAdmin(dataDir, ADMIN, PASSWORD);
   server = await start();
 });
 after(async () => {
@@ -118,16 +103,6 @@ async function signIn(page) {
   await page.type('#signin-password', PASSWORD);
   await page.click('#signin-button');
   await visible(page, '#view-list');
-}
-
-/** The weekday and HH:MM in `zone` of `date`. */
-function wallClock(date, zone) {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-      .formatToParts(date)
-      .map((p) => [p.type, p.value]),
-  );
-  return { day: parts.weekday.toLowerCase(), time: `${parts.hour}:${parts.minute}` };
 }
 
 const item = (slug) => `#meeting-list li[data-slug="${slug}"]`;
