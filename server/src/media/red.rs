@@ -84,7 +84,8 @@ pub const AFTER_CONGESTION: Duration = Duration::from_secs(30);
 
 impl RedSwitch {
     pub fn is_on(&self) -> bool {
-        self.on && !self.congested
+        // Congestion clears `on` and keeps it clear (`set_congested`, `handle_loss`).
+        self.on
     }
 
     /// Whether the member's link is congested now (a video paused for room). Congestion
