@@ -69,12 +69,15 @@
 //!   `request_keyframe`) and switches only at it (the existing `needs_keyframe` gate of
 //!   `forward`); `Paused(_)` stops writing that track's packets (the m-line stays, no
 //!   renegotiation). Changes come lowering first, so the link is freed before it is used.
-//! - After every update call `rtc.bwe().set_bitrate(probe.allocated, probe.desired)` with
+//! - After every update call `rtc.bwe().set_bitrate(minimum, probe.desired)` with
 //!   [`Allocator::probe`]: `desired` is the estimate the next step up needs, so str0m probes
 //!   only for that (members pay for data; no padding beyond the media that flows). While
 //!   that step stays out of reach, `desired` dips to what is allocated for [`PROBE_DIP`]
 //!   every [`PROBE_AGAIN`], and its rise asks str0m for another probe: without it a
-//!   recovered link was measured again only by chance (`prober`).
+//!   recovered link was measured again only by chance (`prober`). `minimum` is zero, or
+//!   `desired` while [`Probe::pad`] is set: a step that probes alone did not bring within
+//!   [`PAD_AFTER`], with no fall of the estimate meanwhile, gets padding for [`PAD_FOR`] in
+//!   every [`PAD_CYCLE`].
 //! - Tell the member "Video is paused to keep the sound clear" while any video is
 //!   `Paused(NoRoom)`; it comes back by itself.
 //! - Bitrates are wire rates (RTP payload plus headers), smoothed by the caller; a layer not
@@ -89,7 +92,7 @@ mod budget;
 mod plan;
 mod prober;
 
-pub use prober::{PROBE_AGAIN, PROBE_DIP};
+pub use prober::{PAD_AFTER, PAD_CYCLE, PAD_FOR, PROBE_AGAIN, PROBE_DIP};
 
 #[cfg(test)]
 mod prop_tests;
@@ -317,6 +320,10 @@ pub struct Probe {
     /// The estimate at which the allocator would take its next step up (or keep what it
     /// has, when nothing more is wanted): `set_bitrate`'s `desired`.
     pub desired: Bps,
+    /// Fill the link with padding up to `desired` (str0m caps it at the estimate): a step up
+    /// has waited long while the estimate only crept up, the mark of an estimator held back
+    /// by what the member is sent, not by the link (`prober`, [`PAD_AFTER`]).
+    pub pad: bool,
 }
 
 /// One subscriber's allocation and the little state that keeps it from flapping.

@@ -167,7 +167,7 @@ pub(super) fn plan(limits: Option<Limits>, inputs: &Inputs, current: &BTreeMap<T
     let desired = wanted.times_up(UP_MARGIN).over_up(HEADROOM);
     Plan {
         allocations,
-        probe: Probe { allocated, desired },
+        probe: Probe { allocated, desired, pad: false },
         wanted: short.map(|needed| needed.plus(audio)),
         priority_held,
     }

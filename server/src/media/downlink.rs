@@ -30,6 +30,8 @@ pub struct Downlink {
     pub told: Option<(Vec<String>, bool)>,
     /// str0m estimates this link (`media.bandwidth_estimation`).
     pub estimating: bool,
+    /// str0m was last told to pad up to `desired` (`allocator::Probe::pad`).
+    pub padding: bool,
     /// A lower estimate was passed over while the member chose no video (see
     /// [`Downlink::take_estimate`]): str0m's estimator starts again from ours when video flows.
     held: bool,

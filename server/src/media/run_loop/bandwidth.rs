@@ -228,7 +228,8 @@ impl Sfu {
         }
         // No rate to sustain with padding (`minimum` 0: on a weak link padding only crowds
         // the sound, measured at 100-130 kbit/s of 400), but probes toward what the next step
-        // up needs.
+        // up needs; and padding only for an estimator held back by what it is sent
+        // (`allocator::prober`).
         let probe = peer.downlink.allocator.probe();
         // No video wanted at all ("sound only", every tile hidden): nothing to probe for.
         // str0m's probes resend video packets from its history as padding (and probe in the
@@ -240,7 +241,19 @@ impl Sfu {
             .allocations()
             .any(|(_, a)| matches!(a, Allocation::Layer(_) | Allocation::Paused(PauseReason::NoRoom)));
         let desired = if wants_video { probe.desired.0 } else { 0 };
-        peer.rtc.bwe().set_bitrate(Bitrate::ZERO, Bitrate::bps(desired));
+        // Padding only while the allocator's prober asks for it (`allocator::PAD_AFTER`).
+        let minimum = if probe.pad { desired } else { 0 };
+        if probe.pad != peer.downlink.padding {
+            peer.downlink.padding = probe.pad;
+            tracing::debug!(
+                peer = peer.key.0,
+                on = probe.pad,
+                estimate_kbps = inputs.estimate.map_or(0, |e| e.0 / 1000),
+                desired_kbps = desired / 1000,
+                "downlink padding"
+            );
+        }
+        peer.rtc.bwe().set_bitrate(Bitrate::bps(minimum), Bitrate::bps(desired));
         let key = peer.key;
         // The member hears of pauses once there is an estimate to blame them on (before it,
         // only the first video plays for a moment).
