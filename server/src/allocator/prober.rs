@@ -45,7 +45,8 @@ pub const PAD_AFTER: Duration = Duration::from_secs(6);
 pub const PAD_FOR: Duration = Duration::from_secs(2);
 /// See [`PAD_FOR`].
 pub const PAD_CYCLE: Duration = Duration::from_secs(6);
-/// An estimate below this fraction of the last one is a fall: the link's own back-off.
+/// An estimate below this fraction of the highest since a step began to wait is a fall: the
+/// link's own back-off (in one step or in several).
 const FALL: f64 = 0.9;
 
 #[derive(Debug, Default)]
@@ -56,9 +57,10 @@ pub(super) struct Prober {
     dip_until: Option<Instant>,
     /// The last report wanted more than the estimate carries.
     unmet: bool,
-    /// Since when a step has been unmet with no fall of the estimate, and the estimate last seen.
+    /// Since when a step has been unmet with no fall of the estimate, and the highest estimate
+    /// since then.
     creeping: Option<Instant>,
-    last_estimate: Option<Bps>,
+    peak: Option<Bps>,
     /// The last report's time.
     at: Option<Instant>,
 }
@@ -68,11 +70,12 @@ impl Prober {
     pub(super) fn report(&mut self, now: Instant, estimate: Option<Bps>, probe: Probe, short: bool) -> Probe {
         let unmet = short && estimate.is_some_and(|e| e.0 > 0 && e < probe.desired);
         self.unmet = unmet;
-        let fell = match (self.last_estimate, estimate) {
-            (Some(before), Some(now)) => (now.0 as f64) < before.0 as f64 * FALL,
+        // A fall from the highest estimate since the wait began, in one step or in several.
+        let fell = match (self.peak, estimate) {
+            (Some(peak), Some(e)) => (e.0 as f64) < peak.0 as f64 * FALL,
             _ => false,
         };
-        self.last_estimate = estimate;
+        self.peak = if unmet && !fell { estimate.max(self.peak) } else { estimate };
         self.at = Some(now);
         self.creeping = if unmet && !fell { Some(self.creeping.unwrap_or(now)) } else { None };
         let probe = Probe { pad: self.pads(now), ..probe };
@@ -242,7 +245,13 @@ mod tests {
             let out = p.report(t0 + Duration::from_secs_f64(secs), Some(Bps::kbps(kbps)), want, true);
             assert!(!out.pad, "padded at {secs} s on a link that backs off");
         }
-        // Padding, then the step is carried (or no longer wanted): it stops at once.
+        // A slow slide is a fall too: 5 % a second from 400 kbit/s.
+        let mut r = Prober::default();
+        for i in 0..=16 {
+            let kbps = (400.0 * 0.95f64.powi(i)) as u64;
+            assert!(!r.report(t0 + Duration::from_secs(i as u64), Some(Bps::kbps(kbps)), want, true).pad);
+        }
+                // Padding, then the step is carried (or no longer wanted): it stops at once.
         let mut q = Prober::default();
         q.report(t0, Some(Bps::kbps(300)), want, true);
         assert!(q.report(t0 + PAD_AFTER, Some(Bps::kbps(320)), want, true).pad);
