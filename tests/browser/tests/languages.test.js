@@ -1,9 +1,9 @@
 // The client in the person's language (web/js/i18n.js, docs/i18n.md; issue 24): a browser set
 // to Spanish (Chromium `--lang=es --accept-lang=es`, Firefox `intl.locale.requested` and
 // `intl.accept_languages`) sees the landing page, the join screen, the meeting, the error
-// screens and the public directory in Spanish, and axe finds nothing serious there; the
-// switcher on the join screen and in the directory changes to English at once and the choice
-// survives a reload; the right-to-left
+// screens, the public directory and the admin page in Spanish, and axe finds nothing serious
+// there; the switcher on the join screen, in the directory and on the admin page changes to
+// English at once and the choice survives a reload; the right-to-left
 // pseudo-locale (`?lang=x-rtl`) lays a phone's join screen and meeting out right to left
 // without sideways scrolling.
 
