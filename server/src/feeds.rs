@@ -221,6 +221,17 @@ fn vtimezone(schedule: &Schedule, from: Timestamp, lines: &mut Vec<String>) -> O
     Some(())
 }
 
+/// The words before the member link in a calendar's description, in the meeting's own
+/// language (its primary subtag; English where there are none): a calendar app fetches with
+/// no useful language of its own, and whoever adds a meeting to their calendar goes to a
+/// meeting held in that language. A new language adds its line here too (docs/i18n.md).
+fn join_words(language: &str) -> &'static str {
+    match language.split('-').next().unwrap_or_default().to_ascii_lowercase().as_str() {
+        "es" => "Enlace para entrar",
+        _ => "Join",
+    }
+}
+
 /// A meeting's calendar, or `None` without a (valid) schedule. `now` stamps it; each rule's
 /// series starts at its first meeting after the meeting was made.
 pub fn ical(m: &MeetingRecord, join_url: &str, host: &str, now: Timestamp) -> Option<String> {
@@ -236,7 +247,7 @@ pub fn ical(m: &MeetingRecord, join_url: &str, host: &str, now: Timestamp) -> Op
     if !description.is_empty() {
         description.push_str("\n\n");
     }
-    description.push_str(&format!("Join: {join_url}"));
+    description.push_str(&format!("{}: {join_url}", join_words(&m.language)));
     for (i, rule) in schedule.rules.iter().enumerate() {
         let alone = Schedule { rules: vec![rule.clone()], ..schedule.clone() }.compile().ok()?;
         // A one-off date may lie before the meeting was made: it is still its date.

@@ -1,11 +1,14 @@
 // The admin page (/admin): sign in, list the organisation's meetings with how many people
 // are in each now (counts only), make, edit and archive meetings, and issue, rotate and
 // revoke facilitator links (each shown once). The actions: each calls the admin API,
-// updates the state and redraws the views. docs/admin.md has the API.
+// updates the state and redraws the views. docs/admin.md has the API. In the person's
+// language (i18n.js), with the switcher at the foot of the page; a change of language draws
+// what came from the API again.
 
 import { announce } from './announce.js';
 import { confirmStep } from './confirm.js';
 import { copyField } from './copy.js';
+import { installLanguageSwitcher, onLanguageChange, t } from './i18n.js';
 import { api, kindWords } from './admin/api.js';
 import { admin, meetingBySlug } from './admin/state.js';
 import {
@@ -14,6 +17,7 @@ import {
   clearError,
   fillForm,
   hideIssued,
+  nameFormChoices,
   readForm,
   renderCounts,
   renderLinks,
@@ -64,9 +68,9 @@ const onMeeting = {
   archive: async (slug) => {
     const m = meetingBySlug(slug);
     const sure = await confirmStep({
-      title: `Archive ${m.title}?`,
-      text: 'Its link stops letting anyone new in, and it leaves the directory and the feeds. People inside carry on. You can unarchive it later.',
-      action: 'Archive',
+      title: t('admin.archive.title', { title: m.title }),
+      text: t('admin.archive.text'),
+      action: t('admin.archive.action'),
       danger: false,
     });
     if (sure) await act(null, () => setArchived(slug, true));
@@ -87,7 +91,7 @@ async function showList() {
 async function setArchived(slug, archived) {
   const m = await api('POST', `/meetings/${encodeURIComponent(slug)}/${archived ? 'archive' : 'unarchive'}`);
   await loadMeetings();
-  announce(`${m.title} ${archived ? 'archived' : 'is back'}.`);
+  announce(t(archived ? 'admin.said.archived' : 'admin.said.unarchived', { title: m.title }));
   $('meeting-list').querySelector(`li[data-slug="${CSS.escape(slug)}"] button[data-action="${archived ? 'Unarchive' : 'Archive'}"]`)?.focus();
 }
 
@@ -109,7 +113,7 @@ async function signIn(event) {
     await api('POST', '/login', { name: $('signin-name').value.trim(), password: $('signin-password').value });
     $('signin-password').value = '';
     await showList();
-    announce('Signed in.');
+    announce(t('admin.said.signedIn'));
   });
 }
 
@@ -119,7 +123,7 @@ async function signOut() {
     admin.meetings = [];
     renderMeetings(onMeeting);
     showView('signin');
-    announce('Signed out.');
+    announce(t('admin.said.signedOut'));
   });
 }
 
@@ -138,7 +142,7 @@ async function saveMeeting(event) {
       saved = await api('POST', '/meetings', slug ? { slug, ...fields } : fields);
     }
     await showList();
-    announce(`${saved.title} saved.`);
+    announce(t('admin.said.saved', { title: saved.title }));
   });
 }
 
@@ -159,7 +163,7 @@ async function reloadKeys() {
 function issued(key) {
   admin.issued = { id: key.id, label: key.label, url: key.facilitator_url };
   showIssued();
-  announce(`A facilitator link for ${key.label} is shown below, only this once. Copy it now.`);
+  announce(t('admin.said.issued', { label: key.label }));
 }
 
 const keysPath = () => `/meetings/${encodeURIComponent(admin.linksOf.slug)}/keys`;
@@ -177,9 +181,9 @@ async function issueKey(event) {
 const onKey = {
   rotate: async (key) => {
     const sure = await confirmStep({
-      title: `Rotate the link ${key.label}?`,
-      text: 'You get a new link with the same label. The old one stops working for anyone who arrives with it; a facilitator already in the meeting keeps their role until they leave.',
-      action: 'Rotate',
+      title: t('admin.rotate.title', { label: key.label }),
+      text: t('admin.rotate.text'),
+      action: t('admin.rotate.action'),
     });
     if (!sure) return;
     await act(null, async () => {
@@ -190,23 +194,32 @@ const onKey = {
   },
   revoke: async (key) => {
     const sure = await confirmStep({
-      title: `Revoke the link ${key.label}?`,
-      text: 'It stops giving the facilitator role to anyone who arrives with it. This cannot be undone; you can issue a new link.',
-      action: 'Revoke',
+      title: t('admin.revoke.title', { label: key.label }),
+      text: t('admin.revoke.text'),
+      action: t('admin.revoke.action'),
     });
     if (!sure) return;
     await act(null, async () => {
       await api('DELETE', `${keysPath()}/${key.id}`);
       if (admin.issued?.id === key.id) hideIssued();
       await reloadKeys();
-      announce(`The link ${key.label} is revoked.`);
+      announce(t('admin.said.revoked', { label: key.label }));
       $('key-label').focus();
     });
   },
 };
 
+/** After a change of language: what was drawn from the API's answers, drawn again in it. */
+function redraw() {
+  nameFormChoices();
+  renderMeetings(onMeeting);
+  if (admin.linksOf) renderLinks(onKey);
+}
+
 function wire() {
   buildFormChoices();
+  installLanguageSwitcher($('language-select'));
+  onLanguageChange(redraw);
   $('signin-form').addEventListener('submit', signIn);
   $('sign-out').addEventListener('click', signOut);
   $('new-meeting').addEventListener('click', () => {

@@ -27,7 +27,7 @@ let switches = 0;
 
 /** The language to use now, by the order above. */
 export function chooseLanguage() {
-  // A page not translated yet (the admin page) stays English, even in the modules it shares.
+  // A page not translated yet (`<html data-untranslated>`; none today) stays English, even in the modules it shares.
   if (document.documentElement.hasAttribute('data-untranslated')) return 'en';
   const asked = new URLSearchParams(window.location.search).get('lang');
   if (asked && LANGUAGES[asked]) return asked;

@@ -2,9 +2,10 @@
 
 /**
  * A button whose visible text is `verb` and whose accessible name says whom it acts on:
- * "Mute" + hidden " Sam" reads "Mute Sam".
+ * "Mute" + hidden " Sam" reads "Mute Sam". `action` (default: the verb) names it for code and
+ * tests in `data-action`, the same in every language where the page gives one.
  */
-export function actionButton(verb, name, onClick, { disabled = false, suffix = '', danger = false } = {}) {
+export function actionButton(verb, name, onClick, { disabled = false, suffix = '', danger = false, action = verb } = {}) {
   const button = document.createElement('button');
   button.type = 'button';
   button.className = danger ? 'button small danger' : 'button small';
@@ -13,7 +14,7 @@ export function actionButton(verb, name, onClick, { disabled = false, suffix = '
   who.className = 'visually-hidden';
   who.textContent = ` ${name}${suffix}`;
   button.append(who);
-  button.dataset.action = verb;
+  button.dataset.action = action;
   button.disabled = disabled;
   button.addEventListener('click', onClick);
   return button;

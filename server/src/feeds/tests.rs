@@ -151,7 +151,9 @@ fn the_calendar_has_a_vtimezone_and_one_rrule_per_rule() {
         assert!(has(line), "{line} missing from:\n{text}");
     }
     assert_eq!(lines.iter().filter(|l| *l == "BEGIN:VEVENT").count(), 3);
-    assert!(lines.iter().any(|l| l.starts_with("DESCRIPTION:Open discussion.\\nNewcomers welcome.\\n\\nJoin: https://")));
+    // The link's words in the meeting's own language (es-MX), whatever the calendar app asks.
+    let described = "DESCRIPTION:Open discussion.\\nNewcomers welcome.\\n\\nEnlace para entrar: https://meet.example.org/m/tuesday-night";
+    assert!(has(described), "{described} missing from:\n{text}");
     assert!(text.contains("\r\n "), "the long description is folded");
 }
 
@@ -179,4 +181,21 @@ fn folding_never_splits_a_character() {
         assert!(line.len() <= 75);
     }
     assert_eq!(out.replace("\r\n ", ""), format!("SUMMARY:{}\r\n", "é".repeat(60)));
+}
+
+#[test]
+fn the_calendar_says_join_in_the_meetings_language_and_english_otherwise() {
+    let description = |language: &str, text: &str| {
+        let mut m = meeting("tuesday-night", Some(weekly_and_monthly()));
+        m.language = language.into();
+        m.description = text.into();
+        let lines = unfolded(&ical(&m, "https://x/m/tuesday-night", "x", Timestamp::UNIX_EPOCH).unwrap());
+        lines.into_iter().find(|l| l.starts_with("DESCRIPTION:")).unwrap()
+    };
+    assert_eq!(description("es", ""), "DESCRIPTION:Enlace para entrar: https://x/m/tuesday-night");
+    assert_eq!(description("ES-419", "Hola"), "DESCRIPTION:Hola\\n\\nEnlace para entrar: https://x/m/tuesday-night");
+    assert_eq!(description("en-GB", ""), "DESCRIPTION:Join: https://x/m/tuesday-night");
+    // No words for it yet, or no language given: English.
+    assert_eq!(description("fr", ""), "DESCRIPTION:Join: https://x/m/tuesday-night");
+    assert_eq!(description("", ""), "DESCRIPTION:Join: https://x/m/tuesday-night");
 }

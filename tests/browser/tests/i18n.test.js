@@ -2,8 +2,9 @@
 // language has exactly English's keys with the same {placeholders}, plurals have `other`,
 // and every key the pages and the scripts use exists, so no person ever sees a raw key or a
 // word in the wrong language. Also: no words in the translated pages (meeting.html,
-// index.html, not-found.html, meetings.html) left unmarked, and every meeting type the
-// directory shows named in every catalogue.
+// index.html, not-found.html, meetings.html, admin.html) left unmarked, every error code of
+// the protocol and of the admin API with words, and every meeting type the directory and the
+// admin page show named in every catalogue.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -38,8 +39,8 @@ function files(dir, ext) {
   });
 }
 
-/** The pages whose words are translated (the admin page is not yet). */
-const PAGES = ['meeting.html', 'index.html', 'not-found.html', 'meetings.html'];
+/** The pages whose words are translated: all of them. */
+const PAGES = ['meeting.html', 'index.html', 'not-found.html', 'meetings.html', 'admin.html'];
 
 test('every_catalogue_has_exactly_the_english_keys_and_placeholders', async () => {
   const en = await catalogue('en');
@@ -157,6 +158,20 @@ test('every_server_code_with_words_has_them_in_english', async () => {
   for (const link of ['good', 'poor', 'sound_only']) assert.ok(en[`reception.link.${link}`] && en[`reception.word.${link}`]);
 });
 
+test('every_admin_api_error_code_has_words_in_english', async () => {
+  // The admin page says each refusal of the admin API (docs/admin.md, "Error codes") from its
+  // code (web/js/admin/api.js: `admin.error.<code>`), never from the server's English message
+  // alone; plus its own two, for no answer and an answer it cannot read.
+  const en = await catalogue('en');
+  const doc = readFileSync(path.join(REPO, 'docs/admin.md'), 'utf8');
+  const start = doc.indexOf('### Error codes');
+  const table = doc.slice(start, doc.indexOf('\n#', start + 5));
+  const documented = [...table.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+  assert.ok(documented.length >= 18 && documented.includes('bad_credentials'), `found the admin API's error codes (${documented.length})`);
+  const wordless = [...documented, 'network', 'unexpected'].filter((c) => !en[`admin.error.${c}`]);
+  assert.deepEqual(wordless, [], 'admin API error codes without words');
+});
+
 /**
  * Words in a page outside any data-i18n element, and aria-label / title / placeholder
  * attributes without a data-i18n-attr for them: English a Spanish reader would meet.
@@ -196,21 +211,21 @@ test('no_words_in_the_translated_pages_are_left_unmarked', () => {
   for (const page of PAGES) {
     assert.deepEqual(unmarked(readFileSync(path.join(WEB_DIR, page), 'utf8')), [], page);
   }
-  // A page not translated yet says so, and stays English whole (i18n.js), shared modules included.
+  // A page not translated yet (none today) says so, and stays English whole (i18n.js), shared modules included.
   for (const page of readdirSync(WEB_DIR).filter((f) => f.endsWith('.html') && !PAGES.includes(f))) {
     assert.match(readFileSync(path.join(WEB_DIR, page), 'utf8'), /<html lang="en" data-untranslated>/, page);
   }
 });
 
 test('no_english_sentences_are_left_in_the_translated_scripts', () => {
-  // A string literal that reads as an English sentence or label, outside comments, in a module
-  // the meeting page or the landing page loads: it should be a key. An Error's message is for
-  // the console (the person is told from its name or code), so it may stay English.
-  // meeting-types.js: the admin page's English names, the table the server's is checked against.
-  const skip = new Set(['admin.js', 'meeting-types.js']);
+  // A string literal that reads as an English sentence or label, outside comments, in any
+  // module a page loads: it should be a key. An Error's message is for the console (the person
+  // is told from its name or code), so it may stay English.
+  // meeting-types.js: the English names, the table the server's is checked against.
+  const skip = new Set(['meeting-types.js']);
   const found = [];
   for (const file of files(path.join(WEB_DIR, 'js'), '.js')) {
-    if (skip.has(path.basename(file)) || /\/admin\//.test(file)) continue;
+    if (skip.has(path.basename(file))) continue;
     const code = readFileSync(file, 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .replace(/^\s*\/\/.*$/gm, '')

@@ -1,6 +1,8 @@
 // The admin API (docs/admin.md): every request carries X-Haven-Admin: 1 (the server's CSRF
 // rule); a refusal becomes an ApiError with the API's stable code, said in kind words.
 
+import { has } from '../i18n.js';
+
 export class ApiError extends Error {
   constructor(code, message, status) {
     super(message || code);
@@ -30,30 +32,17 @@ export async function api(method, path, body) {
   return data;
 }
 
-/** What each stable code means to the person at the page. */
-const WORDS = {
-  network: "Haven couldn't reach the server. Check your connection and try again.",
-  admin_disabled: 'This server keeps no meetings of its own: its operator has not given it a data directory.',
-  unauthenticated: 'Your sign-in has ended. Please sign in again.',
-  bad_credentials: 'That name and password do not match. Check them and try again.',
-  too_many_logins: 'Too many sign-in attempts came from your network. Please wait a while, then try again.',
-  https_required: 'For your safety, signing in from another computer needs a secure (https://) address: your password would otherwise cross the network unencrypted. Ask whoever runs this server to set up HTTPS, or sign in on the server itself.',
-  csrf_header_missing: 'The server did not accept this request from the page. Reload the page and try again.',
-  forbidden_origin: 'The server does not accept admin requests from this address. Open the admin page from the server’s own address.',
-  unknown_meeting: 'That meeting is not there any more. The list has been refreshed.',
-  unknown_key: 'That facilitator link was already revoked or replaced.',
-  invalid_slug: 'An address is 3 to 64 lower-case letters, digits and dashes, starting and ending with a letter or digit.',
-  slug_taken: 'Another meeting on this server already uses that address. Choose another, or leave it empty.',
-  invalid_time_zone: 'That time zone is not known. Choose one from the list, such as Europe/London.',
-  invalid_label: 'A label is 1 to 80 characters, such as "Tuesday chair".',
-  store_failed: 'The server could not save that. Please try again in a moment.',
-  server_stopping: 'The server is restarting. Please try again in a moment.',
-};
+/**
+ * What a refusal means to the person at the page, in their language: the words for its stable
+ * code (`admin.error.<code>`, one for every code of docs/admin.md's table). For a form the
+ * server refused (invalid_schedule, invalid_meeting, bad_request) its own sentence names the
+ * field exactly, so it follows our words, as the server wrote it (its `message`, in English).
+ * Returns [key, params] for setText, so a change of language says it again.
+ */
+export function kindWords(error) {
+  if (SERVER_SAYS.has(error.code) && error.message) return ['admin.error.serverSays', { message: error.message }];
+  return [has(`admin.error.${error.code}`) ? `admin.error.${error.code}` : 'admin.error.unexpected'];
+}
 
 /** The server's own sentence is the most precise for these. */
 const SERVER_SAYS = new Set(['invalid_schedule', 'invalid_meeting', 'bad_request']);
-
-export function kindWords(error) {
-  if (SERVER_SAYS.has(error.code) && error.message) return `That could not be saved: ${error.message}`;
-  return WORDS[error.code] ?? 'Something went wrong. Please try again.';
-}

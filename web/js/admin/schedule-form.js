@@ -1,9 +1,19 @@
 // A meeting's schedule as the form edits it: one rule (the API takes up to 16; a schedule
-// with more is kept as it is unless the person changes the schedule). Pure: no DOM.
+// with more is kept as it is unless the person changes the schedule), and said in words in
+// the page's language (weekdays and dates named by Intl). No DOM.
+
+import { locale, t } from '../i18n.js';
 
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-export const DAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const NTH = { 1: 'first', 2: 'second', 3: 'third', 4: 'fourth', 5: 'fifth', '-1': 'last' };
+
+/** A weekday (`mon`…) named in the page's language: "Monday", "lunes". */
+export function dayName(day) {
+  const i = DAYS.indexOf(day);
+  if (i < 0) return day;
+  // 2026-03-02 was a Monday: the days from it name them in order (noon UTC: the same date everywhere).
+  return new Intl.DateTimeFormat(locale(), { weekday: 'long', timeZone: 'UTC' }).format(Date.UTC(2026, 2, 2 + i, 12));
+}
 
 /** The form's fields for `schedule` (null: no schedule), with `zone` as the default zone. */
 export function fieldsFromSchedule(schedule, zone) {
@@ -45,30 +55,42 @@ export function scheduleFromFields(f) {
   };
 }
 
-const dayName = (d) => DAY_NAMES[DAYS.indexOf(d)] ?? d;
+/** A rule's time as set, "19:00" (a wall clock in the meeting's zone, the form's own 24-hour form). */
+const clock = (time) => time.padStart(5, '0');
+
+/** A once date, "2026-11-20", as the page's language writes it. */
+function dateWords(date) {
+  const [y, m, d] = date.split('-').map(Number);
+  if (!y || !m || !d) return date;
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeZone: 'UTC' }).format(Date.UTC(y, m - 1, d, 12));
+}
 
 function describeRule(rule) {
+  const time = clock(rule.time);
   switch (rule.kind) {
-    case 'weekly':
-      return `every ${DAYS.filter((d) => rule.days.includes(d)).map(dayName).join(', ')} at ${rule.time}`;
+    case 'weekly': {
+      const days = DAYS.filter((d) => rule.days.includes(d)).map(dayName);
+      return t('admin.schedule.weekly', { days: new Intl.ListFormat(locale(), { type: 'conjunction' }).format(days), time });
+    }
     case 'monthly_weekday':
-      return `the ${NTH[rule.nth]} ${dayName(rule.day)} of each month at ${rule.time}`;
+      return t('admin.schedule.monthlyWeekday', { nth: t(`admin.schedule.nth.${NTH[rule.nth]}`), day: dayName(rule.day), time });
     case 'monthly_day':
-      return `day ${rule.day_of_month} of each month at ${rule.time}`;
+      return t('admin.schedule.monthlyDay', { day: rule.day_of_month, time });
     case 'once':
-      return `once, on ${rule.date} at ${rule.time}`;
+      return t('admin.schedule.once', { date: dateWords(rule.date), time });
     default:
       return rule.kind;
   }
 }
 
-/** "Every Tuesday at 19:00, 90 minutes (America/New_York); opens 15 minutes before". */
+/** "Every Tuesday at 19:00, 90 minutes (America/New_York); opens 15 minutes before." */
 export function describeSchedule(schedule) {
-  if (!schedule) return 'No schedule: always open.';
-  const rules = schedule.rules.map(describeRule).join('; ');
+  if (!schedule) return t('admin.schedule.none');
+  const rules = schedule.rules.map(describeRule).join(t('admin.schedule.ruleSeparator'));
   const opens = schedule.opens_minutes_before == null
-    ? 'always open'
-    : `opens ${schedule.opens_minutes_before} minutes before`;
-  const text = `${rules}, ${schedule.duration_minutes} minutes (${schedule.time_zone}); ${opens}.`;
-  return text.charAt(0).toUpperCase() + text.slice(1);
+    ? t('admin.schedule.alwaysOpen')
+    : t('admin.schedule.opensBefore', { count: schedule.opens_minutes_before });
+  const duration = t('admin.schedule.minutes', { count: schedule.duration_minutes });
+  const text = t('admin.schedule.summary', { rules, duration, zone: schedule.time_zone, opens });
+  return text.charAt(0).toLocaleUpperCase(locale()) + text.slice(1);
 }

@@ -1,6 +1,8 @@
 // The admin page's state: written by the actions (admin.js) from the API's answers, read by
 // the views. Nothing here touches the DOM.
 
+import { t } from '../i18n.js';
+
 export const admin = {
   /** loading | disabled | signin | list | edit | links */
   view: 'loading',
@@ -17,4 +19,5 @@ export const admin = {
 
 export const meetingBySlug = (slug) => admin.meetings.find((m) => m.slug === slug) ?? null;
 
-export const peopleWords = (n) => (n > 0 ? `${n} ${n === 1 ? 'person' : 'people'} in now` : 'Nobody in now');
+/** "2 people in now", in the page's language: counts only. */
+export const peopleWords = (n) => (n > 0 ? t('admin.list.people', { count: n }) : t('admin.list.nobody'));

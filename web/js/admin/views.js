@@ -1,10 +1,13 @@
-// The admin page's views: each draws one part of the page from the state. Text goes in
-// through textContent only; handlers come from the actions (admin.js).
+// The admin page's views: each draws one part of the page from the state, in the page's
+// language (i18n.js): fixed words marked with setText, so a change of language says them
+// again; what is drawn from the API's data is drawn again (admin.js). Text goes in through
+// textContent only; handlers come from the actions (admin.js).
 
+import { locale, setText, t } from '../i18n.js';
 import { MEETING_TYPES } from '../meeting-types.js';
 import { actionButton } from '../ui.js';
 import { admin, peopleWords } from './state.js';
-import { DAYS, DAY_NAMES, describeSchedule, fieldsFromSchedule, scheduleFromFields } from './schedule-form.js';
+import { DAYS, dayName, describeSchedule, fieldsFromSchedule, scheduleFromFields } from './schedule-form.js';
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ['disabled', 'signin', 'list', 'edit', 'links'];
@@ -19,9 +22,10 @@ export function showView(view) {
   $(`view-${view}`).querySelector('h1')?.focus();
 }
 
-export function showError(text, code) {
+/** Shows `[key, params]` (api.js kindWords) as the page's error, with the API's code. */
+export function showError([key, params], code) {
   const box = $('error');
-  box.textContent = text;
+  setText(box, key, params);
   box.dataset.code = code;
   box.hidden = false;
 }
@@ -29,6 +33,7 @@ export function showError(text, code) {
 export function clearError() {
   $('error').hidden = true;
   $('error').textContent = '';
+  delete $('error').dataset.i18n;
 }
 
 function tag(text, className = 'tag') {
@@ -52,8 +57,8 @@ export function renderMeetings(on) {
     title.textContent = m.title;
     const meta = document.createElement('p');
     meta.className = 'item-meta';
-    meta.append(tag(m.listed ? 'Listed' : 'Unlisted'));
-    if (m.archived) meta.append(' ', tag('Archived', 'tag is-archived'));
+    meta.append(tag(t(m.listed ? 'admin.list.listed' : 'admin.list.unlisted')));
+    if (m.archived) meta.append(' ', tag(t('admin.list.archived'), 'tag is-archived'));
     meta.append(' ', tag(peopleWords(m.people), m.people > 0 ? 'people is-live' : 'people'));
     const when = document.createElement('p');
     when.className = 'hint';
@@ -64,11 +69,11 @@ export function renderMeetings(on) {
     const actions = document.createElement('div');
     actions.className = 'actions';
     actions.append(
-      actionButton('Edit', m.title, () => on.edit(m.slug)),
-      actionButton('Links', m.title, () => on.links(m.slug)),
+      actionButton(t('admin.list.edit'), m.title, () => on.edit(m.slug), { action: 'Edit' }),
+      actionButton(t('admin.list.links'), m.title, () => on.links(m.slug), { action: 'Links' }),
       m.archived
-        ? actionButton('Unarchive', m.title, () => on.unarchive(m.slug))
-        : actionButton('Archive', m.title, () => on.archive(m.slug), { danger: true }),
+        ? actionButton(t('admin.list.unarchive'), m.title, () => on.unarchive(m.slug), { action: 'Unarchive' })
+        : actionButton(t('admin.list.archive'), m.title, () => on.archive(m.slug), { danger: true, action: 'Archive' }),
     );
     li.append(title, meta, when, address, actions);
     list.append(li);
@@ -90,14 +95,15 @@ export function renderCounts() {
     people += m.people;
   }
   $('live-summary').textContent = live
-    ? `${live} ${live === 1 ? 'meeting is' : 'meetings are'} live now, ${people} ${people === 1 ? 'person' : 'people'} in all.`
-    : 'No meeting is live now.';
+    ? t('admin.list.liveSummary', { meetings: t('admin.list.liveMeetings', { count: live }), people: t('admin.list.livePeople', { count: people }) })
+    : t('admin.list.noneLive');
 }
 
 /** Fills the meeting form from `m` (null: a new meeting). */
 export function fillForm(m) {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  $('edit-heading').textContent = m ? `Edit ${m.title}` : 'New meeting';
+  if (m) setText($('edit-heading'), 'admin.form.editHeading', { title: m.title });
+  else setText($('edit-heading'), 'admin.form.newHeading');
   $('slug-field').hidden = !!m;
   $('f-slug').value = '';
   $('f-title').value = m?.title ?? '';
@@ -127,7 +133,7 @@ export function fillForm(m) {
   $(f.opens === 'always' ? 'f-open-always' : 'f-open-before').checked = true;
   $('f-opens-minutes').value = String(f.opensBefore);
   $('f-kept-rules').hidden = f.extraRules === 0;
-  $('f-kept-rules').textContent = `This meeting has ${f.extraRules} more schedule ${f.extraRules === 1 ? 'rule' : 'rules'}, set through the API. They stay as they are unless you change the schedule here, which replaces them with the one rule below.`;
+  setText($('f-kept-rules'), 'admin.form.keptRules', { count: f.extraRules });
   showScheduleFields();
 }
 
@@ -183,21 +189,24 @@ function readingRow(reading) {
   const n = ++readingRows;
   const li = document.createElement('li');
   li.className = 'reading-row';
-  const field = (label, input) => {
-    input.id = `f-reading-${label.toLowerCase()}-${n}`;
+  const field = (which, key, input) => {
+    input.id = `f-reading-${which}-${n}`;
     const l = document.createElement('label');
     l.htmlFor = input.id;
-    l.textContent = label;
+    setText(l, key);
     return [l, input];
   };
   const title = Object.assign(document.createElement('input'), { type: 'text', maxLength: 120, value: reading?.title ?? '' });
   title.dataset.reading = 'title';
   const text = Object.assign(document.createElement('textarea'), { rows: 6, maxLength: 20000, value: reading?.text ?? '' });
   text.dataset.reading = 'text';
-  const remove = actionButton('Remove', `reading ${n}`, () => li.remove());
-  li.append(...field('Title', title), ...field('Text', text), remove);
+  li.dataset.n = String(n);
+  li.append(...field('title', 'admin.form.readingTitle', title), ...field('text', 'admin.form.readingText', text), removeButton(li, n));
   return li;
 }
+
+/** A reading's "Remove" ("Remove reading 2" to a screen reader). */
+const removeButton = (li, n) => actionButton(t('admin.form.remove'), t('admin.form.readingN', { n }), () => li.remove(), { action: 'Remove' });
 
 /** "Add a reading": an empty row at the end, its title field focused. */
 export function addReadingRow() {
@@ -216,7 +225,7 @@ function readReadings() {
 }
 
 /** A ticked-or-not choice of the form: a box with `id` and `value`, named by `text`. */
-function checkRow(id, value, text) {
+function checkRow(id, value, text = '') {
   const row = document.createElement('div');
   row.className = 'check-row';
   const box = document.createElement('input');
@@ -232,23 +241,59 @@ function checkRow(id, value, text) {
 
 /** The form's fixed choices: days, weekdays, types, time zones. Once, at start. */
 export function buildFormChoices() {
-  DAYS.forEach((d, i) => {
-    $('f-days').append(checkRow(`f-day-${d}`, d, DAY_NAMES[i]));
-    $('f-weekday').append(new Option(DAY_NAMES[i], d));
-  });
+  for (const d of DAYS) {
+    $('f-days').append(checkRow(`f-day-${d}`, d));
+    $('f-weekday').append(new Option('', d));
+  }
   // Codes such as `12x12` or `AL-AN` make valid ids as they are.
-  for (const [code, name] of MEETING_TYPES) $('f-types').append(checkRow(`f-type-${code}`, code, name));
+  for (const [code] of MEETING_TYPES) {
+    const row = checkRow(`f-type-${code}`, code);
+    setText(row.querySelector('label'), `type.${code}`);
+    $('f-types').append(row);
+  }
+  nameFormChoices();
+}
+
+/**
+ * Names the choices drawn here, in the page's language (at start and after a change of
+ * language): the weekdays, the readings' Remove buttons, and each time zone of the list by
+ * its name there ("Central European Time", "hora de Europa central"), its value the IANA
+ * name the API takes.
+ */
+export function nameFormChoices() {
+  DAYS.forEach((d) => {
+    $(`f-day-${d}`).labels[0].textContent = capital(dayName(d));
+    $('f-weekday').querySelector(`option[value="${d}"]`).textContent = capital(dayName(d));
+  });
+  for (const li of $('f-readings').querySelectorAll('li')) {
+    li.querySelector('button[data-action="Remove"]').replaceWith(removeButton(li, Number(li.dataset.n)));
+  }
   const zones = Intl.supportedValuesOf?.('timeZone') ?? [];
-  $('zones').append(...zones.map((z) => new Option(z)));
+  $('zones').replaceChildren(...zones.map((z) => new Option(zoneName(z), z)));
+}
+
+/** "lunes" → "Lunes": a day that starts a label. */
+const capital = (text) => text.charAt(0).toLocaleUpperCase(locale()) + text.slice(1);
+
+/** A time zone's name in the page's language, or '' where Intl has none of its own. */
+function zoneName(zone) {
+  try {
+    const parts = new Intl.DateTimeFormat(locale(), { timeZone: zone, timeZoneName: 'longGeneric' }).formatToParts(Date.now());
+    const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
+    // An offset ("GMT+03:00") names no place: the IANA name says more.
+    return /^(GMT|UTC)[+−-]/.test(name) ? '' : name;
+  } catch {
+    return '';
+  }
 }
 
 const when = (seconds) =>
-  new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(seconds * 1000));
+  new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(seconds * 1000));
 
 /** The links view: the member link and the facilitator links (labels and dates only). */
 export function renderLinks(on) {
   const m = admin.linksOf;
-  $('links-heading').textContent = `Links for ${m.title}`;
+  setText($('links-heading'), 'admin.links.headingFor', { title: m.title });
   $('member-url').value = m.join_url;
   const list = $('key-list');
   list.replaceChildren();
@@ -265,15 +310,15 @@ export function renderLinks(on) {
     const dates = document.createElement('p');
     dates.className = 'hint';
     dates.textContent = k.revoked_at == null
-      ? `Issued ${when(k.created_at)}. Works now.`
-      : `Issued ${when(k.created_at)}. Revoked ${when(k.revoked_at)}: no longer gives the facilitator role.`;
+      ? t('admin.links.works', { issued: when(k.created_at) })
+      : t('admin.links.revoked', { issued: when(k.created_at), revoked: when(k.revoked_at) });
     li.append(label, dates);
     if (k.revoked_at == null) {
       const actions = document.createElement('div');
       actions.className = 'actions';
       actions.append(
-        actionButton('Rotate', `the link ${k.label}`, () => on.rotate(k)),
-        actionButton('Revoke', `the link ${k.label}`, () => on.revoke(k), { danger: true }),
+        actionButton(t('admin.links.rotate'), t('admin.links.theLink', { label: k.label }), () => on.rotate(k), { action: 'Rotate' }),
+        actionButton(t('admin.links.revoke'), t('admin.links.theLink', { label: k.label }), () => on.revoke(k), { danger: true, action: 'Revoke' }),
       );
       li.append(actions);
     }
@@ -283,7 +328,7 @@ export function renderLinks(on) {
 
 export function showIssued() {
   const { label, url } = admin.issued;
-  $('issued-label').textContent = `New facilitator link: ${label}`;
+  setText($('issued-label'), 'admin.links.issuedFor', { label });
   $('issued-url').value = url;
   $('issued').hidden = false;
   $('copy-issued').focus();
