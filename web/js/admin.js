@@ -8,6 +8,7 @@ import { confirmStep } from './confirm.js';
 import { copyField } from './copy.js';
 import { api, kindWords } from './admin/api.js';
 import { admin, meetingBySlug } from './admin/state.js';
+import { linkWithKey, MeetingKey } from './e2ee/meeting-key.js';
 import {
   addReadingRow,
   buildFormChoices,
@@ -16,6 +17,7 @@ import {
   hideIssued,
   readForm,
   renderCounts,
+  renderE2eeLinks,
   renderLinks,
   renderMeetings,
   showError,
@@ -157,9 +159,33 @@ async function reloadKeys() {
 
 /** The one time a facilitator link is seen: the answer to issuing or rotating. */
 function issued(key) {
-  admin.issued = { id: key.id, label: key.label, url: key.facilitator_url };
+  // While encrypted links are shown, a facilitator link carries their key too.
+  const url = admin.e2ee ? linkWithKey(key.facilitator_url, admin.e2ee.key) : key.facilitator_url;
+  admin.issued = { id: key.id, label: key.label, url };
   showIssued();
   announce(`A facilitator link for ${key.label} is shown below, only this once. Copy it now.`);
+}
+
+/**
+ * "Encrypted links": a new meeting key made here (the server cannot make links with a key),
+ * the member link with it and the `&e2ee=…` to add to a facilitator link; shown, never stored.
+ */
+async function makeE2eeLinks() {
+  await act($('make-e2ee-links'), async () => {
+    if (admin.e2ee) {
+      const sure = await confirmStep({
+        title: 'Make new encrypted links?',
+        text: 'A new key replaces the one shown: links with the old key will not hear, see or read anyone who uses the new links.',
+        action: 'Make new links',
+      });
+      if (!sure) return;
+    }
+    const key = await MeetingKey.generate();
+    admin.e2ee = { key, memberUrl: linkWithKey(admin.linksOf.join_url, key), suffix: `&${key.fragmentParam()}` };
+    renderE2eeLinks();
+    $('e2ee-member-url').focus();
+    announce('Encrypted links are shown below, only this once. Copy them now: the key is not stored anywhere.');
+  });
 }
 
 const keysPath = () => `/meetings/${encodeURIComponent(admin.linksOf.slug)}/keys`;
@@ -226,6 +252,7 @@ function wire() {
   $('meeting-form').addEventListener('input', markTouched);
   $('meeting-form').addEventListener('change', markTouched);
   $('key-form').addEventListener('submit', issueKey);
+  $('make-e2ee-links').addEventListener('click', makeE2eeLinks);
   $('back-to-list').addEventListener('click', () => act($('back-to-list'), showList));
   for (const button of document.querySelectorAll('[data-copy]')) {
     button.addEventListener('click', () => copyField(button.dataset.copy, button));
