@@ -31,7 +31,10 @@ fn check_text(text: &str, e2ee: bool) -> Result<(), RoomError> {
         return Err(RoomError::EmptyMessage);
     }
     if e2ee {
-        if !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if !text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(RoomError::MessageNotEncrypted);
         }
         if text.len() > MAX_SEALED_MESSAGE_CHARS {
