@@ -3,7 +3,8 @@
 // `e2ee: true` and shows both links with `#e2ee=<key>`; opened in Chromium and Firefox they
 // join encrypted and show the same safety code; the member link without its fragment is
 // refused on the join screen and never joins. The admin page's "Encrypted links" for a
-// stored meeting work the same. The server gets `e2ee: true`, never the key.
+// stored meeting work the same, and the public directory shows "ask the group for the link"
+// in place of its link. The server gets `e2ee: true`, never the key.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -120,7 +121,7 @@ test('the_landing_pages_encrypted_links_join_encrypted_and_the_keyless_link_is_r
 
 test('the_admin_pages_encrypted_links_work_the_same', async (t) => {
   const api = await adminApi(server.url, ADMIN, PASSWORD);
-  const made = await api('POST', '/meetings', { slug: 'quiet-thursday', title: 'Quiet Thursday', settings: { e2ee: true } });
+  const made = await api('POST', '/meetings', { slug: 'quiet-thursday', title: 'Quiet Thursday', listed: true, settings: { e2ee: true } });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   await withBrowsers(server, [launchChromium, firefox, launchChromium], async ([staff, member, chair]) => {
     await staff.goto(`${server.url}/admin`, { waitUntil: 'load' });
@@ -161,6 +162,18 @@ test('the_admin_pages_encrypted_links_work_the_same', async (t) => {
     t.diagnostic(`safety code ${code}`);
     // The plain member link the admin page also shows lets no one in.
     await expectRefused(staff, `${server.url}/m/quiet-thursday`);
+
+    // The public directory gives no link for it: it says to ask the group.
+    const ask = 'End-to-end encrypted: ask the group for the link.';
+    await staff.goto(`${server.url}/meetings`, { waitUntil: 'load' });
+    await staff.waitForSelector('#directory-list li', { visible: true, timeout: CONNECT_TIMEOUT });
+    const listed = await staff.$eval('#directory-list', (l) => ({ text: l.textContent, links: [...l.querySelectorAll('a')].map((a) => a.href) }));
+    assert.ok(listed.text.includes(ask), listed.text);
+    assert.ok(!listed.links.some((href) => href.includes('/m/quiet-thursday')), JSON.stringify(listed.links));
+    await staff.goto(`${server.url}/meetings/quiet-thursday`, { waitUntil: 'load' });
+    await staff.waitForSelector('#one-ask', { visible: true, timeout: CONNECT_TIMEOUT });
+    assert.equal(await staff.$eval('#one-ask', (e) => e.textContent), ask);
+    assert.equal(await staff.$eval('#one-join', (e) => e.hidden), true);
     for (const page of [staff, member, chair]) assertNoPageErrors(page, 'admin links');
   });
 });
