@@ -211,6 +211,11 @@ pub struct DeclaredRoom {
     pub auto_mute_on_expiry: Option<bool>,
     pub chat_enabled: Option<bool>,
     pub member_private_messages: Option<bool>,
+    /// End-to-end encrypted (docs/e2ee.md): members need a link ending in `#e2ee=<key>`, a
+    /// key made outside the server. Not in `[room_defaults]`: turning it on for meetings
+    /// whose links are already out would lock everyone out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub e2ee: bool,
     /// Texts the group reads together, after the guidelines: `readings = [{ title = "…",
     /// text = "…" }]`; paragraphs are separated by blank lines.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

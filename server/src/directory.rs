@@ -66,7 +66,9 @@ pub fn entry(m: &MeetingRecord, base_url: &str, live: bool, now: Timestamp, days
             "code": code,
             "name": crate::meeting_types::name(code).unwrap_or(code),
         })).collect::<Vec<_>>(),
-        "join_url": format!("{base_url}/m/{}", m.slug),
+        // `null` for an encrypted meeting: the link that works carries a key the server never has.
+        "join_url": (!m.settings.is_e2ee()).then(|| format!("{base_url}/m/{}", m.slug)),
+        "e2ee": m.settings.is_e2ee(),
         "time_zone": schedule.map(|s| s.time_zone.as_str()),
         "duration_minutes": schedule.map(|s| s.duration_minutes),
         // Without a schedule, or with no window: members may come in any time.
@@ -176,6 +178,17 @@ mod tests {
             duration_minutes: 60,
             opens_minutes_before: Some(15),
         }
+    }
+
+    #[test]
+    fn an_encrypted_meeting_has_no_join_link_in_the_directory() {
+        let now: Timestamp = "2026-12-01T23:30:00Z".parse().unwrap();
+        let mut m = meeting(Some(tuesdays_at("19:00")));
+        assert_eq!(entry(&m, "https://meet.example.org", false, now, 8, 64)["e2ee"], false);
+        m.settings.e2ee = Some(true);
+        let e = entry(&m, "https://meet.example.org", false, now, 8, 64);
+        assert_eq!(e["join_url"], Value::Null);
+        assert_eq!(e["e2ee"], true);
     }
 
     #[test]

@@ -25,6 +25,10 @@ use crate::store::{MeetingRecord, Store};
 /// is kept for the readers that still look for it, and no other type uses the code.
 pub const ONLINE_TYPE: &str = "ONL";
 
+/// Said in place of a join link for an end-to-end encrypted meeting (its link's key is
+/// not the server's to publish).
+pub const E2EE_NOTE: &str = "End-to-end encrypted: ask the group for the link.";
+
 /// Meeting Guide's language types for a meeting's BCP 47 language (its primary subtag).
 fn language_type(language: &str) -> Option<&'static str> {
     let primary = language.split('-').next()?.to_ascii_lowercase();
@@ -93,6 +97,11 @@ pub fn meeting_guide(meetings: &[MeetingRecord], base_url: &str) -> Value {
             "types": types,
             "updated": updated.strftime("%Y-%m-%d %H:%M:%S").to_string(),
         });
+        // The member link without its key opens nothing: the spec's notes say where to get it.
+        if m.settings.is_e2ee() {
+            base.as_object_mut().expect("an object").remove("conference_url");
+            base["conference_url_notes"] = E2EE_NOTE.into();
+        }
         if !m.description.is_empty() {
             base["notes"] = m.description.clone().into();
         }
@@ -247,7 +256,11 @@ pub fn ical(m: &MeetingRecord, join_url: &str, host: &str, now: Timestamp) -> Op
     if !description.is_empty() {
         description.push_str("\n\n");
     }
-    description.push_str(&format!("{}: {join_url}", join_words(&m.language)));
+    if m.settings.is_e2ee() {
+        description.push_str(E2EE_NOTE);
+    } else {
+        description.push_str(&format!("{}: {join_url}", join_words(&m.language)));
+    }
     for (i, rule) in schedule.rules.iter().enumerate() {
         let alone = Schedule { rules: vec![rule.clone()], ..schedule.clone() }.compile().ok()?;
         // A one-off date may lie before the meeting was made: it is still its date.
@@ -275,7 +288,9 @@ pub fn ical(m: &MeetingRecord, join_url: &str, host: &str, now: Timestamp) -> Op
         }
         lines.push(format!("SUMMARY:{}", ical_text(&m.title)));
         lines.push(format!("DESCRIPTION:{}", ical_text(&description)));
-        lines.push(format!("URL:{join_url}"));
+        if !m.settings.is_e2ee() {
+            lines.push(format!("URL:{join_url}"));
+        }
         lines.push("END:VEVENT".into());
     }
     lines.push("END:VCALENDAR".into());

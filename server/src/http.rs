@@ -163,6 +163,9 @@ async fn asset(State(state): State<AppState>, Path(path): Path<String>) -> Respo
 struct NewRoom {
     #[serde(default)]
     title: Option<String>,
+    /// End-to-end encrypted: the page that asks makes the key and adds it to both links.
+    #[serde(default)]
+    e2ee: bool,
 }
 
 async fn create_room(
@@ -190,7 +193,7 @@ async fn create_room(
     } else {
         match serde_json::from_slice::<NewRoom>(&body) {
             Ok(new) => new,
-            Err(_) => return api_error(StatusCode::BAD_REQUEST, "bad_request", "The body must be JSON: {\"title\": \"...\"}, or nothing."),
+            Err(_) => return api_error(StatusCode::BAD_REQUEST, "bad_request", "The body must be JSON: {\"title\": \"...\", \"e2ee\": true}, or nothing."),
         }
     };
     let client = state.client_ip(peer, &headers);
@@ -201,7 +204,7 @@ async fn create_room(
             "Too many meetings were started from your network this hour. Please try again later.",
         );
     }
-    let created = state.hub.ask(|reply| HubCommand::CreateRoom { title: new.title, reply }).await;
+    let created = state.hub.ask(|reply| HubCommand::CreateRoom { title: new.title, e2ee: new.e2ee, reply }).await;
     match created {
         Some(Ok(room)) => {
             let base = base_url(&state.config, &headers);
@@ -212,6 +215,8 @@ async fn create_room(
                 "title": room.title,
                 "join_url": join_url,
                 "facilitator_url": facilitator_url,
+                // The links as given carry no key: the page adds `#e2ee=` (the server has none).
+                "e2ee": new.e2ee,
                 // How long the links work, for the page to say.
                 "kept_hours_after_last_leaves": crate::hub::ADHOC_ROOM_IDLE_LIFETIME.as_secs() / 3600,
                 "kept_hours_if_unused": crate::hub::UNUSED_ADHOC_ROOM_LIFETIME.as_secs() / 3600,

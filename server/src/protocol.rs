@@ -460,6 +460,9 @@ pub struct RoomStatus {
     pub share_earlier_chat: bool,
     pub member_private_messages: bool,
     pub max_participants: usize,
+    /// End-to-end encrypted (docs/e2ee.md): a page needs the link's `#e2ee=` key to join, and
+    /// chat text is ciphertext. Fixed for the meeting's life.
+    pub e2ee: bool,
     pub locked: bool,
     pub suspended: bool,
 }
@@ -801,12 +804,13 @@ mod tests {
             share_earlier_chat: false,
             member_private_messages: false,
             max_participants: 50,
+            e2ee: false,
             locked: false,
             suspended: false,
         }
     }
 
-    const TUESDAY: &str = r#"{"id":"tuesday","title":"Tuesday evening","guidelines":"Be kind.","waiting_room":false,"mute_on_entry":true,"camera_off_on_entry":true,"members_may_unmute":true,"share_seconds":180,"auto_mute_on_expiry":false,"chat_enabled":true,"share_earlier_chat":false,"member_private_messages":false,"max_participants":50,"locked":false,"suspended":false}"#;
+    const TUESDAY: &str = r#"{"id":"tuesday","title":"Tuesday evening","guidelines":"Be kind.","waiting_room":false,"mute_on_entry":true,"camera_off_on_entry":true,"members_may_unmute":true,"share_seconds":180,"auto_mute_on_expiry":false,"chat_enabled":true,"share_earlier_chat":false,"member_private_messages":false,"max_participants":50,"e2ee":false,"locked":false,"suspended":false}"#;
 
     fn floor() -> Floor {
         Floor { id: "p7f3a".into(), name: "Sam".into(), seconds_left: Some(180), expired: false }
@@ -910,6 +914,10 @@ mod tests {
             (
                 format!(r#"{{"type":"room_updated","room":{}}}"#, TUESDAY.replace(r#""Tuesday evening""#, "null")),
                 ServerMessage::RoomUpdated { room: RoomStatus { title: None, ..tuesday() } },
+            ),
+            (
+                format!(r#"{{"type":"room_updated","room":{}}}"#, TUESDAY.replace(r#""e2ee":false"#, r#""e2ee":true"#)),
+                ServerMessage::RoomUpdated { room: RoomStatus { e2ee: true, ..tuesday() } },
             ),
             (
                 format!(r#"{{"type":"participant_joined","participant":{SAM}}}"#),

@@ -26,6 +26,7 @@ pub fn settings(config: &Config, meeting: &MeetingRecord) -> RoomSettings {
         auto_mute_on_expiry: s.auto_mute_on_expiry,
         chat_enabled: s.chat_enabled,
         member_private_messages: s.member_private_messages,
+        e2ee: s.e2ee.unwrap_or(false),
         readings: meeting
             .readings
             .iter()
@@ -51,6 +52,8 @@ pub fn kept(live: &RoomSettings) -> MeetingEdit {
             auto_mute_on_expiry: Some(live.auto_mute_on_expiry),
             chat_enabled: Some(live.chat_enabled),
             member_private_messages: Some(live.member_private_messages),
+            // Staff's choice, on the admin page; a live meeting cannot change it.
+            e2ee: None,
         }),
         ..MeetingEdit::default()
     }

@@ -11,6 +11,7 @@ import { copyField } from './copy.js';
 import { installLanguageSwitcher, onLanguageChange, t } from './i18n.js';
 import { api, kindWords } from './admin/api.js';
 import { admin, meetingBySlug } from './admin/state.js';
+import { linkWithKey, MeetingKey } from './e2ee/meeting-key.js';
 import {
   addReadingRow,
   buildFormChoices,
@@ -20,6 +21,7 @@ import {
   nameFormChoices,
   readForm,
   renderCounts,
+  renderE2eeLinks,
   renderLinks,
   renderMeetings,
   showError,
@@ -161,9 +163,33 @@ async function reloadKeys() {
 
 /** The one time a facilitator link is seen: the answer to issuing or rotating. */
 function issued(key) {
-  admin.issued = { id: key.id, label: key.label, url: key.facilitator_url };
+  // While encrypted links are shown, a facilitator link carries their key too.
+  const url = admin.e2ee ? linkWithKey(key.facilitator_url, admin.e2ee.key) : key.facilitator_url;
+  admin.issued = { id: key.id, label: key.label, url };
   showIssued();
   announce(t('admin.said.issued', { label: key.label }));
+}
+
+/**
+ * "Encrypted links": a new meeting key made here (the server cannot make links with a key),
+ * the member link with it and the `&e2ee=…` to add to a facilitator link; shown, never stored.
+ */
+async function makeE2eeLinks() {
+  await act($('make-e2ee-links'), async () => {
+    if (admin.e2ee) {
+      const sure = await confirmStep({
+        title: t('admin.e2ee.again.title'),
+        text: t('admin.e2ee.again.text'),
+        action: t('admin.e2ee.again.action'),
+      });
+      if (!sure) return;
+    }
+    const key = await MeetingKey.generate();
+    admin.e2ee = { key, memberUrl: linkWithKey(admin.linksOf.join_url, key), suffix: `&${key.fragmentParam()}` };
+    renderE2eeLinks();
+    $('e2ee-member-url').focus();
+    announce(t('admin.said.e2eeLinks'));
+  });
 }
 
 const keysPath = () => `/meetings/${encodeURIComponent(admin.linksOf.slug)}/keys`;
@@ -239,6 +265,7 @@ function wire() {
   $('meeting-form').addEventListener('input', markTouched);
   $('meeting-form').addEventListener('change', markTouched);
   $('key-form').addEventListener('submit', issueKey);
+  $('make-e2ee-links').addEventListener('click', makeE2eeLinks);
   $('back-to-list').addEventListener('click', () => act($('back-to-list'), showList));
   for (const button of document.querySelectorAll('[data-copy]')) {
     button.addEventListener('click', () => copyField(button.dataset.copy, button));

@@ -130,15 +130,23 @@ function renderList() {
       l.textContent = about;
       li.append(l);
     }
-    const join = document.createElement('a');
-    join.className = 'button primary';
-    join.href = m.join_url;
-    join.append(t('directory.join'));
-    const whom = document.createElement('span');
-    whom.className = 'visually-hidden';
-    whom.textContent = ` ${m.title}`;
-    join.append(whom);
-    li.append(join);
+    if (m.join_url) {
+      const join = document.createElement('a');
+      join.className = 'button primary';
+      join.href = m.join_url;
+      join.append(t('directory.join'));
+      const whom = document.createElement('span');
+      whom.className = 'visually-hidden';
+      whom.textContent = ` ${m.title}`;
+      join.append(whom);
+      li.append(join);
+    } else {
+      // End-to-end encrypted: the link that works carries a key the server never had.
+      const ask = document.createElement('p');
+      ask.className = 'hint ask-for-link';
+      ask.textContent = t('directory.askForLink');
+      li.append(ask);
+    }
     list.append(li);
   }
   const n = shown.length;
@@ -159,7 +167,9 @@ function renderOne(m) {
   $('one-language').textContent = m.language ? t('directory.languageIs', { language: languageName(m.language, locale()) }) : '';
   $('one-types').textContent = t('directory.typeIs', { types: typeWords(m) });
   $('one-types').hidden = !m.types?.length;
-  $('one-join').href = m.join_url;
+  $('one-join').hidden = !m.join_url;
+  if (m.join_url) $('one-join').href = m.join_url;
+  $('one-ask').hidden = !!m.join_url;
   $('one-calendar').href = `/meetings/${m.slug}.ics`;
   $('one-calendar').parentElement.hidden = !m.time_zone;
   const opens = m.opens_minutes_before;

@@ -4,6 +4,7 @@
 import { announce } from './announce.js';
 import { confirmStep } from './confirm.js';
 import { copyField } from './copy.js';
+import { linkWithKey, MeetingKey } from './e2ee/meeting-key.js';
 import { installLanguageSwitcher, setText, setTextOr, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -62,11 +63,23 @@ async function startMeeting() {
     const code = $('code-input').value.trim();
     if (code) headers.Authorization = `Bearer ${code}`;
     const title = $('title-input').value.trim();
-    const response = await fetch('/api/rooms', { method: 'POST', headers, body: JSON.stringify(title ? { title } : {}) });
+    // An encrypted meeting's key is made here, before the meeting: the server never sees it.
+    const encrypted = $('e2ee-input').checked;
+    let key = null;
+    if (encrypted) {
+      try {
+        key = await MeetingKey.generate();
+      } catch {
+        status.textContent = t('landing.e2eeUnsupported');
+        return;
+      }
+    }
+    const request = { ...(title ? { title } : {}), ...(encrypted ? { e2ee: true } : {}) };
+    const response = await fetch('/api/rooms', { method: 'POST', headers, body: JSON.stringify(request) });
     const body = await response.json().catch(() => ({}));
     if (response.status === 201 && body.join_url && body.facilitator_url) {
       status.textContent = '';
-      showLinks(body);
+      showLinks(body, body.e2ee ? key : null);
     } else if (body.code === 'create_secret_required' || body.code === 'wrong_create_secret') {
       // The server wants an organiser code: show the field and say what to do.
       $('code-box').hidden = false;
@@ -91,9 +104,12 @@ async function startMeeting() {
   }
 }
 
-function showLinks(room) {
-  const { join_url: joinUrl, facilitator_url: facilitatorUrl } = room;
+/** The two links, each with `key` (a MeetingKey, for an encrypted meeting) in its fragment. */
+function showLinks(room, key) {
+  const joinUrl = key ? linkWithKey(room.join_url, key) : room.join_url;
+  const facilitatorUrl = key ? linkWithKey(room.facilitator_url, key) : room.facilitator_url;
   keepEarlierLinks();
+  $('created-e2ee').hidden = !key;
   $('title-input').removeAttribute('aria-invalid');
   // An untitled meeting (`title: null`) is named in the person's language.
   setTextOr($('created-title'), room.title, 'page.untitled');

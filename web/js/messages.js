@@ -39,7 +39,7 @@ const SENTENCES = new Set([
   'name_taken_by_staff', 'unknown_ban', 'bad_sdp', 'negotiation_in_progress', 'not_permitted',
   'unknown_participant', 'cannot_unmute', 'muted_by_facilitator', 'camera_stopped',
   'already_suspended', 'not_suspended', 'chat_disabled', 'private_messages_disabled',
-  'rate_limited', 'message_too_long', 'empty_message', 'unknown_message', 'not_in_queue',
+  'rate_limited', 'message_too_long', 'empty_message', 'message_not_encrypted', 'unknown_message', 'not_in_queue',
   'already_in_queue', 'queue_empty', 'not_floor_holder', 'no_floor', 'invalid_setting',
   'meeting_ended', 'not_admitted', 'unexpected_answer', 'unknown_reading',
   'unknown_paragraph', 'reading_too_long', 'empty_reading', 'too_many_readings',

@@ -199,3 +199,22 @@ fn the_calendar_says_join_in_the_meetings_language_and_english_otherwise() {
     assert_eq!(description("fr", ""), "DESCRIPTION:Join: https://x/m/tuesday-night");
     assert_eq!(description("", ""), "DESCRIPTION:Join: https://x/m/tuesday-night");
 }
+
+#[test]
+fn an_encrypted_meeting_is_listed_with_ask_the_group_in_place_of_a_link() {
+    let mut m = meeting("tuesday-night", Some(weekly_and_monthly()));
+    m.settings.e2ee = Some(true);
+    let feed = meeting_guide(&[m.clone()], "https://meet.example.org");
+    let entries = feed.as_array().unwrap();
+    assert!(!entries.is_empty());
+    for e in entries {
+        assert!(e.get("conference_url").is_none(), "{e}");
+        assert_eq!(e["conference_url_notes"], "End-to-end encrypted: ask the group for the link.");
+        assert!(!e.to_string().contains("/m/tuesday-night"), "{e}");
+    }
+    let now = "2026-12-05T16:00:00Z".parse().unwrap();
+    let text = ical(&m, "https://meet.example.org/m/tuesday-night", "meet.example.org", now).unwrap();
+    let lines = unfolded(&text);
+    assert!(lines.iter().all(|l| !l.starts_with("URL:") && !l.contains("/m/tuesday-night")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with("DESCRIPTION:") && l.contains("ask the group for the link")), "{lines:?}");
+}

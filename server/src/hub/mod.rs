@@ -30,7 +30,7 @@ pub type Outbox = mpsc::Sender<ServerMessage>;
 
 pub enum HubCommand {
     /// An ad-hoc meeting, with the title its creator gave (`None`: `[room_defaults]`'s).
-    CreateRoom { title: Option<String>, reply: oneshot::Sender<Result<CreatedRoom, Refusal>> },
+    CreateRoom { title: Option<String>, e2ee: bool, reply: oneshot::Sender<Result<CreatedRoom, Refusal>> },
     /// What the join screen shows before anyone joins.
     RoomInfo { id: String, reply: oneshot::Sender<Option<crate::protocol::RoomStatus>> },
     Join { request: JoinRequest, reply: oneshot::Sender<Result<PeerKey, Refusal>> },
@@ -261,8 +261,8 @@ impl Hub {
 
     fn handle_command(&mut self, command: HubCommand) {
         match command {
-            HubCommand::CreateRoom { title, reply } => {
-                let _ = reply.send(self.create_room(title));
+            HubCommand::CreateRoom { title, e2ee, reply } => {
+                let _ = reply.send(self.create_room(title, e2ee));
             }
             HubCommand::RoomInfo { id, reply } => {
                 let info = self
@@ -363,8 +363,9 @@ impl Hub {
         }
     }
 
-    fn create_room(&mut self, title: Option<String>) -> Result<CreatedRoom, Refusal> {
+    fn create_room(&mut self, title: Option<String>, e2ee: bool) -> Result<CreatedRoom, Refusal> {
         let mut settings = settings_from(&self.config.room_defaults, self.config.rooms.max_participants);
+        settings.e2ee = e2ee;
         if let Some(title) = title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
             let on_one_line = !title.chars().any(char::is_control);
             settings.title = Some(title);
@@ -722,6 +723,8 @@ fn settings_from(defaults: &RoomDefaults, max_participants: usize) -> RoomSettin
         member_private_messages: defaults.member_private_messages,
         max_participants,
         readings: Vec::new(),
+        // Never a default: turning it on would break every link already handed out.
+        e2ee: false,
     }
 }
 
@@ -739,6 +742,7 @@ pub fn declared_settings(config: &Config, room: &DeclaredRoom) -> RoomSettings {
     s.auto_mute_on_expiry = room.auto_mute_on_expiry.unwrap_or(s.auto_mute_on_expiry);
     s.chat_enabled = room.chat_enabled.unwrap_or(s.chat_enabled);
     s.member_private_messages = room.member_private_messages.unwrap_or(s.member_private_messages);
+    s.e2ee = room.e2ee;
     s.readings = room
         .readings
         .iter()
@@ -838,7 +842,7 @@ mod slow_session_tests {
     #[tokio::test]
     async fn a_session_whose_queue_overflows_is_told_to_close_and_its_place_is_kept() {
         let hub = hub();
-        let room = hub.ask(|reply| HubCommand::CreateRoom { title: None, reply }).await.unwrap().unwrap().id;
+        let room = hub.ask(|reply| HubCommand::CreateRoom { title: None, e2ee: false, reply }).await.unwrap().unwrap().id;
         // Pat's session reads nothing: a queue of one fills at once.
         let (pat_outbox, mut pat_rx) = mpsc::channel(1);
         let pat_overflow = Arc::new(Notify::new());
@@ -892,8 +896,8 @@ mod sweep_tests {
     #[test]
     fn rooms_made_and_never_joined_go_after_an_hour_and_used_ones_after_six() {
         let mut hub = hub();
-        let unused = hub.create_room(None).unwrap().id;
-        let used = hub.create_room(None).unwrap().id;
+        let unused = hub.create_room(None, false).unwrap().id;
+        let used = hub.create_room(None, false).unwrap().id;
         let sam = join(&mut hub, &used);
         hub.leave(sam);
         let now = Instant::now();
@@ -909,7 +913,7 @@ mod sweep_tests {
     #[test]
     fn a_refused_join_does_not_count_as_the_room_being_used() {
         let mut hub = hub();
-        let room = hub.create_room(None).unwrap().id;
+        let room = hub.create_room(None, false).unwrap().id;
         let (refused, _rx) = super::test_join_request(&room, "Sam".into(), Some("wrong".into()));
         assert_eq!(hub.join(refused).unwrap_err().code, "bad_key");
         hub.sweep_idle_rooms(Instant::now() + Duration::from_secs(61 * 60));

@@ -234,6 +234,7 @@ pub fn status(room_id: &str, s: room::RoomStatus) -> wire::RoomStatus {
         share_earlier_chat: settings.share_earlier_chat,
         member_private_messages: settings.member_private_messages,
         max_participants: settings.max_participants,
+        e2ee: settings.e2ee,
         locked: s.locked,
         suspended: s.suspended,
     }

@@ -14,14 +14,33 @@ use super::{
 };
 
 pub const MAX_MESSAGE_CHARS: usize = 1000;
+/// In an encrypted meeting a message is the page's base64url ciphertext (web/js/e2ee/chat.js)
+/// of at most [`MAX_MESSAGE_CHARS`] characters of text: up to 4 UTF-8 bytes each, padded
+/// with at least one byte to a multiple of 32, after a 15-byte prefix, before a 16-byte tag.
+pub const MAX_SEALED_MESSAGE_CHARS: usize = {
+    let padded = (4 * MAX_MESSAGE_CHARS + 1).div_ceil(32) * 32;
+    ((15 + padded + 16) * 4).div_ceil(3)
+};
 /// Room chat messages kept for reconnecting phones (and late joiners, when shared).
 const HISTORY: usize = 200;
 
-fn check_text(text: &str) -> Result<(), RoomError> {
+/// Plain text up to [`MAX_MESSAGE_CHARS`]; in an encrypted meeting, only ciphertext: base64url
+/// within [`MAX_SEALED_MESSAGE_CHARS`] (a page without the key cannot post in clear).
+fn check_text(text: &str, e2ee: bool) -> Result<(), RoomError> {
     if text.trim().is_empty() {
         return Err(RoomError::EmptyMessage);
     }
-    if text.chars().count() > MAX_MESSAGE_CHARS {
+    if e2ee {
+        if !text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(RoomError::MessageNotEncrypted);
+        }
+        if text.len() > MAX_SEALED_MESSAGE_CHARS {
+            return Err(RoomError::MessageTooLong);
+        }
+    } else if text.chars().count() > MAX_MESSAGE_CHARS {
         return Err(RoomError::MessageTooLong);
     }
     Ok(())
@@ -51,7 +70,7 @@ impl Room {
         if !self.settings.chat_enabled && !p.role.is_staff() {
             return Err(RoomError::ChatDisabled);
         }
-        check_text(&text)?;
+        check_text(&text, self.settings.e2ee)?;
         let (public_id, name, role) = (p.public_id.clone(), p.name.clone(), p.role);
         self.take_message_token(now, from)?;
         let id = MessageId(self.next_message_id);
@@ -106,7 +125,7 @@ impl Room {
         out: &mut Vec<Effect>,
     ) -> Result<(), RoomError> {
         let p = self.get(from).ok_or(RoomError::UnknownParticipant)?;
-        check_text(&text)?;
+        check_text(&text, self.settings.e2ee)?;
         let staff = p.role.is_staff();
         let view = PrivateView {
             from: p.public_id.clone(),
@@ -165,7 +184,7 @@ impl Room {
                 return Err(RoomError::ChatDisabled);
             }
         }
-        check_text(&text)?;
+        check_text(&text, self.settings.e2ee)?;
         let view = PrivateView {
             from: p.public_id.clone(),
             from_name: p.name.clone(),

@@ -29,6 +29,8 @@ pub enum RoomError {
     MessageTooLong,
     #[error("the message is empty")]
     EmptyMessage,
+    #[error("the meeting is end-to-end encrypted and the message is not")]
+    MessageNotEncrypted,
     #[error("private messages between members are turned off")]
     PrivateMessagesDisabled,
     #[error("the group's guidelines were not accepted")]
@@ -106,6 +108,7 @@ impl RoomError {
             RoomError::RateLimited => "rate_limited",
             RoomError::MessageTooLong => "message_too_long",
             RoomError::EmptyMessage => "empty_message",
+            RoomError::MessageNotEncrypted => "message_not_encrypted",
             RoomError::PrivateMessagesDisabled => "private_messages_disabled",
             RoomError::GuidelinesNotAccepted => "guidelines_not_accepted",
             RoomError::NotInQueue => "not_in_queue",
@@ -157,6 +160,9 @@ impl RoomError {
                 format!("Messages can be at most {} characters.", super::chat::MAX_MESSAGE_CHARS)
             }
             RoomError::EmptyMessage => "The message is empty.".into(),
+            RoomError::MessageNotEncrypted => {
+                "This meeting is end-to-end encrypted: open the full link you were given (it ends with #e2ee=…) to write in it.".into()
+            }
             RoomError::PrivateMessagesDisabled => {
                 "Private messages between members are turned off. You can still message the facilitators.".into()
             }

@@ -81,7 +81,7 @@ mod tests;
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
-pub use chat::MAX_MESSAGE_CHARS;
+pub use chat::{MAX_MESSAGE_CHARS, MAX_SEALED_MESSAGE_CHARS};
 pub use command::RoomCommand;
 pub use effect::{
     ChatView, CloseReason, Effect, FloorEnd, FloorView, LeaveReason, ParticipantView, PrivateView,

@@ -40,6 +40,10 @@ pub struct RoomSettings {
     /// The readings a meeting starts with (after the guidelines'). [`super::Room::new`]
     /// moves them into the live list, so a room's own settings hold none.
     pub readings: Vec<ReadingText>,
+    /// End-to-end encrypted (docs/e2ee.md): the pages hold a key this server never sees, and
+    /// chat text must be their ciphertext. Fixed for the room's life: no patch changes it (a
+    /// stored meeting's change applies at its next start).
+    pub e2ee: bool,
 }
 
 impl Default for RoomSettings {
@@ -58,6 +62,7 @@ impl Default for RoomSettings {
             member_private_messages: false,
             max_participants: 100,
             readings: Vec::new(),
+            e2ee: false,
         }
     }
 }

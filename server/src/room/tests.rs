@@ -259,6 +259,7 @@ fn error_codes_are_snake_case_and_messages_are_sentences() {
         RoomError::RateLimited,
         RoomError::MessageTooLong,
         RoomError::EmptyMessage,
+        RoomError::MessageNotEncrypted,
         RoomError::PrivateMessagesDisabled,
         RoomError::GuidelinesNotAccepted,
         RoomError::NotInQueue,

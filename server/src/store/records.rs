@@ -28,15 +28,24 @@ pub struct MeetingSettings {
     pub chat_enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member_private_messages: Option<bool>,
+    /// End-to-end encrypted (docs/e2ee.md); unset is off, whatever `[room_defaults]` says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e2ee: Option<bool>,
 }
 
 impl MeetingSettings {
+    /// End-to-end encrypted: its links carry a key the server never has, so nothing public
+    /// (directory, feeds) can give a working join link.
+    pub fn is_e2ee(&self) -> bool {
+        self.e2ee == Some(true)
+    }
+
     /// Each setting `over` names replaces this one's.
     pub fn merge(&mut self, over: &MeetingSettings) {
         macro_rules! take {
             ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f; } )* };
         }
-        take!(waiting_room, mute_on_entry, camera_off_on_entry, members_may_unmute, share_seconds, auto_mute_on_expiry, chat_enabled, member_private_messages);
+        take!(waiting_room, mute_on_entry, camera_off_on_entry, members_may_unmute, share_seconds, auto_mute_on_expiry, chat_enabled, member_private_messages, e2ee);
     }
 }
 

@@ -76,3 +76,40 @@ async fn a_meeting_started_with_a_name_shows_it_and_says_how_long_its_links_work
     server.shutdown().await;
     Ok(())
 }
+
+/// An encrypted meeting (`"e2ee": true`) is one from its creation: the answer, the join
+/// screen's room and `joined` say so; the links carry no meeting key (the page adds it); and
+/// the server relays only ciphertext-shaped chat, refusing text in clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_meeting_says_so_everywhere_and_takes_no_chat_in_clear() -> Result<()> {
+    let server = start_server().await;
+    let addr = server.http_addr();
+    let json = [("Content-Type", "application/json")];
+    let made = http_call(addr, "POST", "/api/rooms", &json, Some(r#"{"title":"Quiet room","e2ee":true}"#)).await?;
+    ensure!(made.status == 201, "{made:?}");
+    let body = made.json();
+    ensure!(body["e2ee"] == true, "{body}");
+    let join_url = body["join_url"].as_str().context("join_url")?;
+    let facilitator_url = body["facilitator_url"].as_str().context("facilitator_url")?;
+    ensure!(!join_url.contains('#') && !facilitator_url.contains("e2ee"), "no key from the server: {body}");
+    let id = body["id"].as_str().context("an id")?;
+    let info = http_call(addr, "GET", &format!("/api/rooms/{id}"), &[], None).await?.json();
+    ensure!(info["e2ee"] == true, "the join screen knows: {info}");
+    let plain = http_call(addr, "POST", "/api/rooms", &json, Some(r#"{"title":"Open room"}"#)).await?.json();
+    ensure!(plain["e2ee"] == false, "{plain}");
+    let plain_id = plain["id"].as_str().context("an id")?;
+    let info = http_call(addr, "GET", &format!("/api/rooms/{plain_id}"), &[], None).await?.json();
+    ensure!(info["e2ee"] == false, "{info}");
+
+    let mut sam = haven_tests::signaling::SignalingClient::connect(addr).await?;
+    let joined = sam.try_join(id, "Sam", serde_json::json!({})).await?;
+    ensure!(joined["type"] == "joined" && joined["room"]["e2ee"] == true, "{joined}");
+    sam.send(&serde_json::json!({"type": "chat", "text": "hello in clear"})).await?;
+    let (refused, _) = sam.recv_type("error").await?;
+    ensure!(refused["code"] == "message_not_encrypted", "{refused}");
+    sam.send(&serde_json::json!({"type": "chat", "text": "AQABc2VhbGVkLXRleHQ_"})).await?;
+    let (chat, _) = sam.recv_type("chat").await?;
+    ensure!(chat["message"]["text"] == "AQABc2VhbGVkLXRleHQ_", "{chat}");
+    server.shutdown().await;
+    Ok(())
+}

@@ -264,6 +264,66 @@ async fn a_facilitator_keeps_a_live_change_for_the_next_meetings() -> Result<()>
     Ok(())
 }
 
+/// `settings.e2ee` of a stored meeting: set through the admin API, in the room object; a
+/// change while people are in reaches the meeting at its next start, never the one under
+/// way; a facilitator's `save_settings` leaves it as the admin set it; the directory and the
+/// feeds give no link for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_meetings_encryption_is_staffs_choice_and_changes_only_between_meetings() -> Result<()> {
+    let dir = temp_data_dir("standing-e2ee");
+    let server = start(&dir, |_| {}).await;
+    make_admin(&dir)?;
+    let addr = server.http_addr();
+    let admin = Admin::sign_in(addr).await?;
+    let mut meeting = tuesday();
+    meeting["settings"]["e2ee"] = json!(true);
+    let made = admin.ok("POST", "/api/admin/meetings", Some(meeting), 201).await?;
+    ensure!(made["settings"]["e2ee"] == true, "{made}");
+    let info = http_call(addr, "GET", "/api/rooms/tuesday-night", &[], None).await?.json();
+    ensure!(info["e2ee"] == true, "{info}");
+    let key = key_of(&admin.ok("POST", "/api/admin/meetings/tuesday-night/keys", Some(json!({"label": "Chair"})), 201).await?)?;
+    let (mut chair, joined) = join(addr, "tuesday-night", "Chair", Some(&key)).await?;
+    ensure!(joined["room"]["e2ee"] == true, "{joined}");
+
+    // Staff turn it off while the meeting is on: this meeting stays encrypted.
+    admin.ok("PATCH", "/api/admin/meetings/tuesday-night", Some(json!({"settings": {"e2ee": false}})), 200).await?;
+    let info = http_call(addr, "GET", "/api/rooms/tuesday-night", &[], None).await?.json();
+    ensure!(info["e2ee"] == true, "fixed once anyone has joined: {info}");
+    chair.send(&json!({"type": "chat", "text": "in clear"})).await?;
+    let (refused, _) = chair.recv_type("error").await?;
+    ensure!(refused["code"] == "message_not_encrypted", "{refused}");
+    // Turned on again, then kept by the chair: `save_settings` does not touch it.
+    admin.ok("PATCH", "/api/admin/meetings/tuesday-night", Some(json!({"settings": {"e2ee": true}})), 200).await?;
+    chair.send(&json!({"type": "save_settings"})).await?;
+    chair.recv_type("settings_saved").await?;
+    let stored = admin.ok("GET", "/api/admin/meetings/tuesday-night", None, 200).await?;
+    ensure!(stored["settings"]["e2ee"] == true, "{stored}");
+
+    // Listed: the directory and the Meeting Guide feed give no link, only where to ask.
+    let entry = http_call(addr, "GET", "/api/directory/tuesday-night", &[], None).await?.json();
+    ensure!(entry["e2ee"] == true && entry["join_url"].is_null(), "{entry}");
+    let feed = http_call(addr, "GET", "/meetings.json", &[], None).await?.json();
+    let first = &feed.as_array().context("a feed")?[0];
+    ensure!(first.get("conference_url").is_none() && first["conference_url_notes"].as_str().is_some(), "{feed}");
+
+    // Off, with no one in: the next meeting is not encrypted.
+    admin.ok("PATCH", "/api/admin/meetings/tuesday-night", Some(json!({"settings": {"e2ee": false}})), 200).await?;
+    chair.send(&json!({"type": "leave"})).await?;
+    drop(chair);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let info = http_call(addr, "GET", "/api/rooms/tuesday-night", &[], None).await?.json();
+        if info["e2ee"] == false {
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "the meeting starts again unencrypted: {info}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_data_dir_the_admin_api_is_disabled_and_nothing_changes() -> Result<()> {
     let server = haven_tests::start_server().await;

@@ -15,6 +15,11 @@ export const admin = {
   keys: [],
   /** The one facilitator link shown once: { id, label, url }, gone when the view changes. */
   issued: null,
+  /**
+   * Encrypted links made on the links view: { key (a MeetingKey), memberUrl, suffix }, never
+   * stored, gone when the view changes.
+   */
+  e2ee: null,
 };
 
 export const meetingBySlug = (slug) => admin.meetings.find((m) => m.slug === slug) ?? null;

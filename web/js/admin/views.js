@@ -18,7 +18,12 @@ export function showView(view) {
   $('loading').hidden = true;
   for (const v of VIEWS) $(`view-${v}`).hidden = v !== view;
   $('sign-out').hidden = ['disabled', 'signin', 'loading'].includes(view);
-  if (view !== 'links') hideIssued();
+  if (view !== 'links') {
+    hideIssued();
+    // The key is shown on its links' view only: leaving it forgets the key.
+    admin.e2ee = null;
+    renderE2eeLinks();
+  }
   $(`view-${view}`).querySelector('h1')?.focus();
 }
 
@@ -116,6 +121,8 @@ export function fillForm(m) {
   $('f-waiting').value = waiting == null ? '' : waiting ? 'on' : 'off';
   // A setting once chosen cannot go back to following the server's default.
   $('f-waiting').options[0].hidden = waiting != null;
+  $('f-e2ee').checked = m?.settings?.e2ee === true;
+  $('f-e2ee').dataset.set = String(m?.settings?.e2ee != null);
   const share = m?.settings?.share_seconds;
   $('f-share').value = share == null ? '' : String(share / 60);
   $('f-guidelines').value = m?.guidelines ?? '';
@@ -165,6 +172,8 @@ export function readForm() {
   };
   const settings = {};
   if ($('f-waiting').value) settings.waiting_room = $('f-waiting').value === 'on';
+  // Sent once chosen: a meeting that never chose keeps no `e2ee` at all.
+  if ($('f-e2ee').checked || $('f-e2ee').dataset.set === 'true') settings.e2ee = $('f-e2ee').checked;
   const share = $('f-share').value.trim();
   if (share !== '') settings.share_seconds = Math.round(Number(share) * 60);
   return {
@@ -295,6 +304,7 @@ export function renderLinks(on) {
   const m = admin.linksOf;
   setText($('links-heading'), 'admin.links.headingFor', { title: m.title });
   $('member-url').value = m.join_url;
+  $('e2ee-links').hidden = m.settings?.e2ee !== true;
   const list = $('key-list');
   list.replaceChildren();
   $('no-keys').hidden = admin.keys.length > 0;
@@ -338,4 +348,12 @@ export function hideIssued() {
   admin.issued = null;
   $('issued').hidden = true;
   $('issued-url').value = '';
+}
+
+/** The encrypted links made on this page (admin.e2ee), or none. */
+export function renderE2eeLinks() {
+  const made = admin.e2ee;
+  $('e2ee-made').hidden = !made;
+  $('e2ee-member-url').value = made?.memberUrl ?? '';
+  $('e2ee-suffix').value = made?.suffix ?? '';
 }

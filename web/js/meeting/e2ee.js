@@ -1,8 +1,9 @@
-// End-to-end encryption on the meeting page (docs/e2ee.md), on only when the link carries
+// End-to-end encryption on the meeting page (docs/e2ee.md), on when the link carries
 // `#e2ee=<key>` (state.js takes it out of the address bar): the key checked, the safety code,
 // the media worker, chat sealed before it is sent and opened when it comes, and the failures
 // said in words. A page whose link has a key either encrypts or does not join: a broken key or
-// a browser that cannot encrypt is refused on the join screen. The key stays in this module's
+// a browser that cannot encrypt is refused on the join screen, and so is a link without a key
+// to a meeting the server says is encrypted (`room.e2ee`). The key stays in this module's
 // memory; only the worker gets a copy of its bytes.
 
 import { announce } from '../announce.js';
@@ -15,7 +16,11 @@ import { app } from './state.js';
 
 /** The server's chat limit, in characters; an encrypted message's text is its base64url. */
 const SERVER_CHAT_CHARS = 1000;
-/** The longest text (UTF-8 bytes) whose ciphertext fits the server's limit: 703. */
+/**
+ * The longest text (UTF-8 bytes) whose ciphertext fits the server's plain limit: 703. Only for
+ * a key on a meeting the server does not know is encrypted; in an `e2ee` meeting the server
+ * takes the ciphertext of any 1000 characters, the normal cap.
+ */
 export const MAX_CHAT_BYTES = 703;
 /** Seconds a member's frames must fail (and none decrypt) before the page says so. */
 const FAILING_POSTS = 3;
@@ -34,6 +39,23 @@ export const e2ee = {
   /** `${senderId} ${kind}` → { ok, failed, failing (posts in a row), told }. */
   watch: new Map(),
 };
+
+/**
+ * The server says the meeting is encrypted (`room.e2ee`, from GET /api/rooms/{id} or
+ * `joined`): a page whose link has no key may not join, and never joins in clear. True when
+ * this page is refused for that.
+ */
+export function refuseWithoutKey(room) {
+  if (!room?.e2ee || app.e2eeLink) return false;
+  e2ee.on = true;
+  e2ee.refused = 'no_key';
+  return true;
+}
+
+/** The chat box's cap: the server's own in an encrypted meeting it knows of, else 703 bytes of text. */
+export function chatMaxLength() {
+  return e2ee.key && !app.roomInfo?.e2ee ? MAX_CHAT_BYTES : SERVER_CHAT_CHARS;
+}
 
 /** Checks the link's key (async: deriving the key id and the safety code) and starts the worker. */
 export async function prepareE2ee() {
@@ -77,11 +99,13 @@ export function protectTrack(event, senderId) {
 }
 
 /**
- * Why `text` cannot be sent in this meeting, or null: its ciphertext must fit the server's
- * 1000 characters (703 bytes of text: about 700 letters, fewer with accents or emoji).
+ * Why `text` cannot be sent in this meeting, or null. In a meeting the server knows is
+ * encrypted it checks the ciphertext against the bound for 1000 characters, so the normal cap
+ * holds; with a key on a meeting it does not, the ciphertext must fit its 1000 characters
+ * (703 bytes of text: about 700 letters, fewer with accents or emoji).
  */
 export function chatTooLong(text) {
-  if (!e2ee.key || encryptedChatLength(text) <= SERVER_CHAT_CHARS) return null;
+  if (!e2ee.key || app.roomInfo?.e2ee || encryptedChatLength(text) <= SERVER_CHAT_CHARS) return null;
   return t('e2ee.chatTooLong', { max: MAX_CHAT_BYTES - 3 });
 }
 

@@ -8,7 +8,7 @@ import { REACTIONS } from '../grid.js';
 import { t } from '../i18n.js';
 import { screenFor, sentenceFor } from '../messages.js';
 import { KINDS, PeerSession } from '../peer.js';
-import { e2ee, openChat, peerHooks, protectTrack } from './e2ee.js';
+import { e2ee, openChat, peerHooks, protectTrack, refuseWithoutKey } from './e2ee.js';
 import { forceOff, local, renderSelf, sendMediaState } from './media.js';
 import { endSession, loadRoomInfo, scheduleReconnect, sendJoin, waitForOpening } from './session.js';
 import { app, isStaff, storeToken } from './state.js';
@@ -22,6 +22,7 @@ import {
   renderParticipant,
   renderPeople,
   renderRoles,
+  renderE2ee,
   renderRoomState,
   renderRoomTitle,
   renderWaitingMessage,
@@ -158,12 +159,24 @@ function onWaiting(msg) {
 
 async function onJoined(msg) {
   if (app.state !== 'connecting' && app.state !== 'waiting') return;
+  // An encrypted meeting and a link without its key (the join screen did not know in time):
+  // out at once, before any media, back to the join screen and its refusal.
+  if (refuseWithoutKey(msg.room)) {
+    app.sig?.send({ type: 'leave' });
+    endSession();
+    app.roomInfo = msg.room;
+    setState('join');
+    renderE2ee();
+    return;
+  }
   storeToken(msg.token);
   app.resumeKey = msg.resume_key ?? null;
   if (app.reconnecting) announce(t('meeting.back'), { visible: true });
   app.reconnecting = 0;
   app.you = { ...msg.you };
   if (msg.room) app.roomInfo = msg.room;
+  // The chat cap follows the room's own `e2ee` (meeting/e2ee.js chatMaxLength).
+  renderE2ee();
   app.standing = !!msg.standing;
   app.participants = new Map(msg.participants.map((p) => [p.id, { ...p }]));
   app.waiting = Array.isArray(msg.waiting) ? msg.waiting : [];

@@ -15,7 +15,7 @@ import { QueuePanel } from '../queue.js';
 import { ReadingsPanel } from '../readings.js';
 import { Reception } from '../reception.js';
 import { installTileFit } from '../tile-fit.js';
-import { chatTooLong, e2ee, MAX_CHAT_BYTES, safetyCodeWords, sealChat } from './e2ee.js';
+import { chatMaxLength, chatTooLong, e2ee, safetyCodeWords, sealChat } from './e2ee.js';
 import { app, heldMuted, isStaff, mainTile, MIC_REFUSAL_CODE, micRefusal, micStatus, others, send } from './state.js';
 
 export const $ = (id) => document.getElementById(id);
@@ -153,7 +153,7 @@ export function renderE2ee() {
     return;
   }
   // A sealed message must fit the server's limit: the box takes no more (chatTooLong says why).
-  $('chat-input').maxLength = MAX_CHAT_BYTES;
+  $('chat-input').maxLength = chatMaxLength();
   const words = safetyCodeWords();
   for (const id of ['e2ee-join-code', 'e2ee-badge-code']) $(id).textContent = e2ee.code.emoji;
   $('e2ee-join-code').setAttribute('aria-label', words);
@@ -162,7 +162,7 @@ export function renderE2ee() {
 }
 
 /** The reasons a page with a key may not join (e2ee.refused), each with its catalogue sentence. */
-const REFUSALS = { unsupported: true, bad_key_length: true, bad_key_characters: true, bad_key_repeated: true };
+const REFUSALS = { unsupported: true, no_key: true, bad_key_length: true, bad_key_characters: true, bad_key_repeated: true };
 
 export function renderConnecting() {
   setText($('connecting-heading'), app.reconnecting ? 'connecting.reconnecting' : 'connecting.heading');

@@ -126,6 +126,49 @@ fn chat_longer_than_1000_characters_is_refused() {
 }
 
 #[test]
+fn encrypted_meeting_takes_only_base64url_ciphertext_within_the_sealed_bound() {
+    let mut m = Meeting::started_with(RoomSettings {
+        e2ee: true,
+        ..RoomSettings::default()
+    });
+    // 1000 four-byte characters sealed: 15 + 4032 + 16 bytes, 5418 characters of base64url.
+    assert_eq!(MAX_SEALED_MESSAGE_CHARS, 5418);
+    m.ok(A, say(&"A-_z09".repeat(903)));
+    assert_eq!(m.refused(A, say(&"a".repeat(5419))), "message_too_long");
+    assert_eq!(m.refused(B, say("hello in clear")), "message_not_encrypted");
+    assert_eq!(m.refused(B, say("padded==")), "message_not_encrypted");
+    let to_staff = RoomCommand::MessageFacilitators {
+        text: "help me".into(),
+    };
+    assert_eq!(m.refused(B, to_staff), "message_not_encrypted");
+    m.ok(
+        B,
+        RoomCommand::MessageFacilitators {
+            text: "c2VhbGVk".into(),
+        },
+    );
+}
+
+#[test]
+fn encryption_cannot_be_changed_by_a_settings_patch() {
+    let mut m = Meeting::started_with(RoomSettings {
+        e2ee: true,
+        ..RoomSettings::default()
+    });
+    m.ok(
+        F,
+        RoomCommand::UpdateSettings(SettingsPatch {
+            chat_enabled: Some(true),
+            ..Default::default()
+        }),
+    );
+    assert_eq!(
+        m.refused(A, say("still refused in clear")),
+        "message_not_encrypted"
+    );
+}
+
+#[test]
 fn chat_is_rate_limited_and_recovers_with_time() {
     let mut m = Meeting::started();
     for _ in 0..5 {
