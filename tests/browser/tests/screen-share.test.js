@@ -1,8 +1,8 @@
 // Screen share in real browsers (issue 22, docs/protocol.md "Screen share"): a facilitator
 // shares and members in Chromium and Firefox decode the screen while the cameras keep
 // flowing; a member who is not allowed reaches no one whatever their page sends, until staff
-// let them; the controls take a click at 1280×800 and the phone bar stays one row; axe on
-// the presentation layout.
+// let them; an encrypted meeting's screen is encrypted and decrypted; the controls take a
+// click at 1280×800 and the phone bar stays one row; axe on the presentation layout.
 //
 // The display source: Debian's Chromium with the suite's own flags
 // (`--use-fake-ui-for-media-stream`, `--use-fake-device-for-media-stream`) answers
@@ -15,6 +15,7 @@
 // getDisplayMedia; the one canvas track here is the forced track of a modified client.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { seriousViolations } from '../lib/axe.js';
 import { launchChromium, launchFirefox } from '../lib/browsers.js';
@@ -271,6 +272,36 @@ test('a_member_not_allowed_reaches_no_one_with_a_forced_screen_track_until_staff
   } catch (err) {
     for (const [i, page] of pages.entries()) await screenshot(page, `screen-share-forced-failure-${i}`).catch(() => {});
     err.message += `\n${pages.map((p, i) => `--- page ${i} ---\n${p.consoleLines.slice(-30).join('\n')}`).join('\n')}\n--- server ---\n${server.log().split('\n').slice(-40).join('\n')}`;
+    throw err;
+  } finally {
+    await closeAll(pages);
+  }
+});
+
+// An encrypted meeting (docs/e2ee.md): the screen's sender gets the same encrypting transform
+// as the camera's, before any track; the viewer's worker decrypts it as the sharer's.
+test('in_an_encrypted_meeting_the_screen_is_encrypted_and_decoded_by_a_member_with_the_key', { timeout: 180_000 }, async (t) => {
+  const room = await server.createRoom();
+  const key = randomBytes(32).toString('base64url');
+  const chairPage = await newPage('chromium');
+  const anaPage = await newPage('chromium');
+  const pages = [chairPage, anaPage];
+  try {
+    const chair = await joinMeeting(chairPage, `${room.facilitator_url}&e2ee=${key}`, 'Chair', { audio: false, video: false });
+    await joinMeeting(anaPage, `${room.join_url}#e2ee=${key}`, 'Ana', { audio: false, video: false });
+    await waitForTile(anaPage, chair.id, 'Chair');
+    const transforms = await chairPage.evaluate(() => window.haven.pc.getTransceivers().slice(0, 3).map((x) => !!x.sender.transform));
+    assert.deepEqual(transforms, [true, true, true], 'mic, camera and screen senders encrypt');
+    await chairPage.bringToFront();
+    await chairPage.click('#screen-button');
+    await waitOn(anaPage, (id) => window.haven.screen.sharer === id, chair.id);
+    const frames = await expectScreenFrom(anaPage, chair.id, 'Ana (encrypted)', 40_000);
+    const counts = (await anaPage.evaluate(() => window.haven.e2ee.counts)).filter((c) => c.side === 'receive' && c.senderId === chair.id && c.kind === 'video');
+    assert.ok(counts.length === 1 && counts[0].ok > 0, `Ana's worker decrypted the chair's video: ${JSON.stringify(counts)}`);
+    t.diagnostic(`encrypted screen frames at Ana: ${frames.join('→')}; worker: ${JSON.stringify(counts[0])}`);
+    for (const [i, page] of pages.entries()) assertNoPageErrors(page, `page ${i}`);
+  } catch (err) {
+    err.message += `\n${pages.map((p, i) => `--- page ${i} ---\n${p.consoleLines.slice(-30).join('\n')}`).join('\n')}`;
     throw err;
   } finally {
     await closeAll(pages);
