@@ -1113,6 +1113,9 @@ async fn read_sender_rtcp(sender: Arc<RTCRtpSender>, shared: Arc<Shared>, screen
                 if keyframe_request {
                     shared.sent.screen_keyframe_requests.fetch_add(1, Ordering::Relaxed);
                     shared.screen_keyframe_wanted.store(true, Ordering::Relaxed);
+                } else if any.downcast_ref::<TransportLayerCc>().is_some() {
+                    // Transport-wide: it may reach any sender, this one too.
+                    shared.sent.twcc_feedback.fetch_add(1, Ordering::Relaxed);
                 }
                 continue;
             }
