@@ -206,7 +206,12 @@ async function init() {
       else startScreenShare();
     });
   }
-  $('my-screen-stop').addEventListener('click', stopScreenShare);
+  $('my-screen-stop').addEventListener('click', () => {
+    stopScreenShare();
+    // The bar goes with the share: the focus goes to the control that shares again.
+    const again = [$('screen-button'), $('screen-menu-button')].find((b) => b.getClientRects().length > 0);
+    (again ?? $('meeting-controls')).focus();
+  });
   $('readings-button').addEventListener('click', () => {
     closeMoreMenu();
     readings.toggle();
