@@ -1,6 +1,7 @@
 //! Any sequence of commands from any of six people, with time passing: the room never
 //! panics, its queue and floor only ever name people who are in it, a locked room
-//! without a waiting room admits no one, and a waiting list never holds more than its cap.
+//! without a waiting room admits no one, a waiting list never holds more than its cap, and
+//! a screen is shared only by someone in the room, the one the SFU's screen flag is on for.
 #![no_main]
 
 use std::time::{Duration, Instant};
@@ -65,6 +66,11 @@ enum Op {
     RemoveReading(u8),
     ShowReading(u8, u8, Option<String>),
     StopReading,
+    StartScreenShare,
+    StopScreenShare,
+    AllowScreenShare(u8),
+    RevokeScreenShare(u8),
+    EndScreenShare(u8),
 }
 
 fn who(n: u8) -> ParticipantId {
@@ -136,6 +142,11 @@ fn command(from: ParticipantId, op: Op) -> RoomCommand {
         Op::RemoveReading(n) => C::RemoveReading { id: ReadingId(u64::from(n % 8)) },
         Op::ShowReading(n, paragraph, reader) => C::ShowReading { id: ReadingId(u64::from(n % 8)), paragraph: usize::from(paragraph % 8), reader },
         Op::StopReading => C::StopReading,
+        Op::StartScreenShare => C::StartScreenShare,
+        Op::StopScreenShare => C::StopScreenShare,
+        Op::AllowScreenShare(n) => C::AllowScreenShare { who: who(n) },
+        Op::RevokeScreenShare(n) => C::RevokeScreenShare { who: who(n) },
+        Op::EndScreenShare(n) => C::EndScreenShare { who: who(n) },
     }
 }
 
@@ -159,6 +170,10 @@ fuzz_target!(|steps: Vec<Step>| {
                 }
             }
         }
+        // The SFU's screen flag is on for the one sharer only, who must be admitted.
+        if let Some(sharer) = room.screen_sharer() {
+            assert!(room.forwarding(sharer).is_some(), "the screen flag is on for someone not admitted");
+        }
         for id in 1..=u64::from(PEOPLE) {
             if let Some(view) = room.state_for(now, ParticipantId(id)) {
                 assert!(view.waiting.len() <= haven::room::MAX_WAITING, "the waiting room grew past its cap");
@@ -168,6 +183,9 @@ fuzz_target!(|steps: Vec<Step>| {
             assert!(view.queue.iter().all(|q| present.contains(&&q.id)), "the queue names someone absent");
             if let Some(floor) = &view.floor {
                 assert!(present.contains(&&floor.holder), "the floor is held by someone absent");
+            }
+            if let Some(sharer) = &view.screen_share {
+                assert!(present.contains(&sharer), "the screen is shared by someone absent");
             }
             assert!(view.readings.len() <= haven::room::MAX_READINGS, "more readings than the cap");
             if let Some(shown) = &view.shown_reading {

@@ -302,9 +302,9 @@ async fn websocket(
     // memory (BENCHMARKS.md).
     let upgrade = upgrade.max_message_size(max).read_buffer_size(WS_READ_BUFFER_BYTES);
     upgrade.on_upgrade(move |socket| async move {
-        // Two m-lines per other participant (their microphone and camera), the browser's
-        // own two, and room for what screen share adds.
-        let max_m_lines = 2 * state.config.rooms.max_participants + 8;
+        // Three m-lines per participant (microphone, camera, screen: the others' and the
+        // browser's own) and a few more.
+        let max_m_lines = 3 * state.config.rooms.max_participants + 8;
         crate::session::run(socket, state.hub, &state.config.limits, Some(client), slot, max_m_lines).await;
         // Named here so the session's future owns it: shutdown waits until this drop.
         drop(open);

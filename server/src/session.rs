@@ -236,7 +236,7 @@ struct Session {
     offers: RateLimiter,
     offer_in_flight: Option<Instant>,
     /// More m-lines than this in an offer or answer are refused before the media worker
-    /// sees them: two per other participant and a few more (see `http`).
+    /// sees them: three per participant (microphone, camera, screen) and a few more (see `http`).
     max_m_lines: usize,
 }
 

@@ -130,6 +130,9 @@ pub struct Sent {
     pub fir: u64,
     /// TWCC feedback reports the server sent about our packets.
     pub twcc_feedback: u64,
+    /// Frames sent on the screen m-line, and the keyframe requests (PLI, FIR) that came on it.
+    pub screen_frames: u64,
+    pub screen_keyframe_requests: u64,
 }
 
 impl Sent {
@@ -146,6 +149,8 @@ struct SentCounters {
     pli: AtomicU64,
     fir: AtomicU64,
     twcc_feedback: AtomicU64,
+    screen_frames: AtomicU64,
+    screen_keyframe_requests: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -163,6 +168,8 @@ struct Shared {
     received: Mutex<BTreeMap<String, Received>>,
     sent: SentCounters,
     keyframe_wanted: AtomicBool,
+    /// The screen's own: a request on the screen m-line asks the screen, not the camera.
+    screen_keyframe_wanted: AtomicBool,
     /// The extension id of TWCC in the server's SDP (its first offer, or its answer to ours).
     server_twcc_id: Mutex<Option<u8>>,
     /// Set while one of our offers awaits the server's answer.
@@ -192,6 +199,10 @@ pub struct Participant {
     shared: Arc<Shared>,
     /// Media and RTCP tasks: they outlive a dropped socket.
     tasks: Vec<JoinHandle<()>>,
+    /// The third sendonly transceiver's track (the screen m-line, docs/protocol.md), and
+    /// what sends on it while `start_screen_media` has it send.
+    screen: Arc<TrackLocalStaticRTP>,
+    screen_task: Mutex<Option<JoinHandle<()>>>,
     /// The WebSocket's reader and writer.
     socket_tasks: Vec<JoinHandle<()>>,
 }
@@ -318,7 +329,14 @@ impl Participant {
             "video".into(),
             format!("client-{name}"),
         ));
-        for track in [audio.clone(), video.clone()] {
+        // The screen, as the web client keeps it: a third sendonly transceiver that sends
+        // nothing until it shares.
+        let screen = Arc::new(TrackLocalStaticRTP::new(
+            codec(MIME_TYPE_VP8, 90_000, 0),
+            "screen".into(),
+            format!("client-{name}-screen"),
+        ));
+        for (track, is_screen) in [(audio.clone(), false), (video.clone(), false), (screen.clone(), true)] {
             let init = RTCRtpTransceiverInit {
                 direction: RTCRtpTransceiverDirection::Sendonly,
                 send_encodings: vec![],
@@ -327,6 +345,7 @@ impl Participant {
             tasks.push(tokio::spawn(read_sender_rtcp(
                 transceiver.sender().await,
                 shared.clone(),
+                is_screen,
             )));
         }
 
@@ -418,6 +437,7 @@ impl Participant {
             video,
             id.clone(),
             shared.clone(),
+            false,
         )));
         Ok(Participant {
             id,
@@ -428,8 +448,27 @@ impl Participant {
             outbox,
             shared,
             tasks,
+            screen,
+            screen_task: Mutex::new(None),
             socket_tasks,
         })
+    }
+
+    /// Sends VP8 on the screen m-line (markers `screen-<id>`), as a browser that shares, or
+    /// a modified one that sends there unasked: the server decides whether it reaches anyone.
+    pub fn start_screen_media(&self) {
+        let mut task = self.screen_task.lock().unwrap();
+        if task.is_none() {
+            let marker = format!("screen-{}", self.id);
+            *task = Some(tokio::spawn(publish_video(self.screen.clone(), marker, self.shared.clone(), true)));
+        }
+    }
+
+    /// Stops sending on the screen m-line.
+    pub fn stop_screen_media(&self) {
+        if let Some(task) = self.screen_task.lock().unwrap().take() {
+            task.abort();
+        }
     }
 
     /// Drops the WebSocket without `leave`, as a phone losing its data connection would;
@@ -577,6 +616,8 @@ impl Participant {
             pli: s.pli.load(Ordering::Relaxed),
             fir: s.fir.load(Ordering::Relaxed),
             twcc_feedback: s.twcc_feedback.load(Ordering::Relaxed),
+            screen_frames: s.screen_frames.load(Ordering::Relaxed),
+            screen_keyframe_requests: s.screen_keyframe_requests.load(Ordering::Relaxed),
         }
     }
 
@@ -858,6 +899,7 @@ impl Participant {
     }
 
     async fn shutdown(&mut self) {
+        self.stop_screen_media();
         for task in self.tasks.drain(..).chain(self.socket_tasks.drain(..)) {
             task.abort();
         }
@@ -867,6 +909,7 @@ impl Participant {
 
 impl Drop for Participant {
     fn drop(&mut self) {
+        self.stop_screen_media();
         for task in self.tasks.iter().chain(&self.socket_tasks) {
             task.abort();
         }
@@ -1059,11 +1102,23 @@ async fn answer_offer(pc: &RTCPeerConnection, sdp: String) -> Result<String> {
 }
 
 /// Reading RTCP also drives webrtc-rs's interceptors (NACK responses); PLI and FIR ask for
-/// a keyframe, which the video publisher sends on its next frame.
-async fn read_sender_rtcp(sender: Arc<RTCRtpSender>, shared: Arc<Shared>) {
+/// a keyframe, which the video publisher sends on its next frame (the screen's own, on the
+/// screen's sender).
+async fn read_sender_rtcp(sender: Arc<RTCRtpSender>, shared: Arc<Shared>, screen: bool) {
     while let Ok((packets, _)) = sender.read_rtcp().await {
         for packet in packets {
             let any = packet.as_any();
+            let keyframe_request = any.downcast_ref::<PictureLossIndication>().is_some() || any.downcast_ref::<FullIntraRequest>().is_some();
+            if screen {
+                if keyframe_request {
+                    shared.sent.screen_keyframe_requests.fetch_add(1, Ordering::Relaxed);
+                    shared.screen_keyframe_wanted.store(true, Ordering::Relaxed);
+                } else if any.downcast_ref::<TransportLayerCc>().is_some() {
+                    // Transport-wide: it may reach any sender, this one too.
+                    shared.sent.twcc_feedback.fetch_add(1, Ordering::Relaxed);
+                }
+                continue;
+            }
             if any.downcast_ref::<PictureLossIndication>().is_some() {
                 shared.sent.pli.fetch_add(1, Ordering::Relaxed);
                 shared.keyframe_wanted.store(true, Ordering::Relaxed);
@@ -1176,13 +1231,15 @@ async fn publish_audio(track: Arc<TrackLocalStaticRTP>, id: String, shared: Arc<
 }
 
 /// 30 frames a second; a keyframe first and after every PLI/FIR, delta frames otherwise.
-async fn publish_video(track: Arc<TrackLocalStaticRTP>, id: String, shared: Arc<Shared>) {
+/// `screen`: on the screen m-line, with its own keyframe requests and count.
+async fn publish_video(track: Arc<TrackLocalStaticRTP>, id: String, shared: Arc<Shared>, screen: bool) {
+    let wanted = if screen { &shared.screen_keyframe_wanted } else { &shared.keyframe_wanted };
     let mut tick = tokio::time::interval(VIDEO_INTERVAL);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let (mut seq, mut ts, mut picture_id) = (rand_u16(), u32::from(rand_u16()) << 8, rand_u16());
     for n in 0u64.. {
         tick.tick().await;
-        let keyframe = n == 0 || shared.keyframe_wanted.swap(false, Ordering::Relaxed);
+        let keyframe = n == 0 || wanted.swap(false, Ordering::Relaxed);
         let payloads = vp8_packets(&vp8_frame(&id, n, keyframe), picture_id);
         let last = payloads.len() - 1;
         for (i, payload) in payloads.into_iter().enumerate() {
@@ -1193,11 +1250,15 @@ async fn publish_video(track: Arc<TrackLocalStaticRTP>, id: String, shared: Arc<
             let _ = track.write_rtp(&packet).await;
             seq = seq.wrapping_add(1);
         }
-        shared.sent.video_frames.fetch_add(1, Ordering::Relaxed);
-        shared
-            .sent
-            .keyframes
-            .fetch_add(u64::from(keyframe), Ordering::Relaxed);
+        if screen {
+            shared.sent.screen_frames.fetch_add(1, Ordering::Relaxed);
+        } else {
+            shared.sent.video_frames.fetch_add(1, Ordering::Relaxed);
+            shared
+                .sent
+                .keyframes
+                .fetch_add(u64::from(keyframe), Ordering::Relaxed);
+        }
         ts = ts.wrapping_add(3000);
         picture_id = picture_id.wrapping_add(1) & 0x7fff;
     }

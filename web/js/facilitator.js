@@ -1,6 +1,7 @@
 // Facilitator tools (shown when `you.role` is facilitator or co_facilitator), people first:
 // the waiting room (with its count), the people with one "…" menu of actions each (menu.js),
-// the meeting's bans, then the settings, suspend / restore and end. An arrival shows a toast
+// the meeting's bans, then the settings, suspend / restore and end. Screen share is in each
+// person's menu: let a member share, take it back, stop the share that is on. An arrival shows a toast
 // with "Admit", a count on the facilitator button, and an optional chime (chime.js). The
 // server decides every one of these; this only sends the commands and shows the state.
 // Removing, banning and turning everyone away are asked again in a confirmation step first.
@@ -21,7 +22,10 @@ const admittable = (waiting) => waiting.filter((w) => !w.same_network_as_banned)
 export const isStaffRole = (role) => role === 'facilitator' || role === 'co_facilitator';
 
 export class StaffPanel {
-  /** @param {{send: (m: object) => boolean, you: () => object|null, roomId: string}} ctx */
+  /**
+   * @param {{send: (m: object) => boolean, you: () => object|null, roomId: string,
+   *          screenSharer?: () => string|null}} ctx `screenSharer`: whose screen is on now
+   */
   constructor(ctx) {
     this.ctx = ctx;
     this.waiting = [];
@@ -289,6 +293,7 @@ export class StaffPanel {
     } else {
       items.push({ verb: t('staff.allowUnmute'), onClick: send({ type: 'set_unmute_permission', permission: 'allowed' }) });
     }
+    items.push(...this.#screenActions(p));
     items.push(
       p.role === 'co_facilitator'
         ? { verb: t('staff.demote'), onClick: send({ type: 'demote' }) }
@@ -296,6 +301,25 @@ export class StaffPanel {
       { verb: t('staff.remove.action'), onClick: () => this.#confirmed(remove, { type: 'remove', id: p.id }) },
       { verb: t('staff.removeBan.action'), onClick: () => this.#confirmed(removeAndBan, { type: 'remove', id: p.id, ban: true }), danger: true },
     );
+    return items;
+  }
+
+  /**
+   * Screen share for `p`: stop their share while it is on; for a member, let them share or
+   * take it back (staff may share anyway).
+   */
+  #screenActions(p) {
+    const items = [];
+    if (this.ctx.screenSharer?.() === p.id) {
+      items.push({ verb: t('staff.endScreen', { name: p.name }), onClick: () => this.ctx.send({ type: 'end_screen_share', id: p.id }) });
+    }
+    if (!isStaffRole(p.role)) {
+      items.push(
+        p.may_share_screen
+          ? { verb: t('staff.revokeScreen'), onClick: () => this.ctx.send({ type: 'revoke_screen_share', id: p.id }) }
+          : { verb: t('staff.allowScreen', { name: p.name }), onClick: () => this.ctx.send({ type: 'allow_screen_share', id: p.id }) },
+      );
+    }
     return items;
   }
 
@@ -316,13 +340,20 @@ export class StaffPanel {
       const facts = [
         t(p.audio ? 'staff.fact.micOn' : p.muted_by_facilitator ? 'staff.fact.mutedByFacilitator' : 'staff.fact.muted'),
         p.camera_stopped ? t('staff.fact.cameraStopped') : p.video ? t('staff.fact.cameraOn') : null,
+        this.ctx.screenSharer?.() === p.id
+          ? t('staff.fact.sharingScreen')
+          : p.may_share_screen && !isStaffRole(p.role)
+            ? t('staff.fact.mayShareScreen')
+            : null,
       ];
       if (p.role === 'facilitator') facts.unshift(t('role.facilitator'));
       if (p.role === 'co_facilitator') facts.unshift(t('role.co_facilitator'));
       name.textContent = t('staff.personFacts', { name: p.name, facts: facts.filter(Boolean).join(t('common.listSeparator')) });
       li.append(name);
-      if (p.role !== 'facilitator') {
-        const { button, menu } = menuButton(t('staff.actionsFor', { name: p.name }), this.#personActions(p), {
+      // A facilitator's menu holds only "Stop their screen share", while it is on.
+      const items = p.role === 'facilitator' ? this.#screenActions(p) : this.#personActions(p);
+      if (items.length) {
+        const { button, menu } = menuButton(t('staff.actionsFor', { name: p.name }), items, {
           open: this.openMenu === p.id,
           onToggle: (open) => {
             if (open) this.openMenu = p.id;

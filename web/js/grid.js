@@ -1,5 +1,6 @@
 // The video grid: one tile per person, labelled with their name, a microphone indicator and
-// a placeholder when the camera is off. Names only ever go in through textContent.
+// a placeholder when the camera is off, and while someone shares their screen a tile for it,
+// shown large (the presentation layout). Names only ever go in through textContent.
 
 import { t } from './i18n.js';
 
@@ -19,6 +20,8 @@ const PIN_ICON =
   '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M9 4h6l-1 6 3 3H7l3-3z"/><path d="M12 13v7"/></svg>';
 const ROLE_NAMES = { facilitator: 'chat.badge.facilitator', co_facilitator: 'chat.badge.co_facilitator' };
 const roleName = (role) => (ROLE_NAMES[role] ? t(ROLE_NAMES[role]) : '');
+/** `setLayout`'s `main` for the shared screen's tile. */
+export const SCREEN_TILE = 'screen';
 
 export class Grid {
   /** @type {Map<string, {li: HTMLLIElement, video: HTMLVideoElement, name: HTMLElement, mic: HTMLElement, initial: HTMLElement, paused: HTMLElement, self: boolean, participant: object}>} */
@@ -31,6 +34,8 @@ export class Grid {
   #sink = '';
   /** A tile's pin button was pressed: `(id) => void`, set by the page. */
   onPin = () => {};
+  /** The shared screen's tile, or null: `{li, video, waiting}`. */
+  #screen = null;
 
   /**
    * @param {HTMLUListElement} list
@@ -77,9 +82,63 @@ export class Grid {
    */
   setLayout({ main = null, pinned = null, hideSelf = false }) {
     this.#arrangement = { main, pinned, hideSelf };
-    const large = !!main && this.#tiles.has(main);
+    const screen = main === SCREEN_TILE && !!this.#screen;
+    const large = screen || (!!main && this.#tiles.has(main));
     this.list.classList.toggle('is-speaker', large);
+    this.list.classList.toggle('is-presenting', screen);
+    this.#screen?.li.classList.toggle('is-main', screen);
     for (const tile of this.#tiles.values()) this.#applyLayout(tile);
+  }
+
+  /**
+   * Shows the tile of a shared screen (`{id, label, waiting}`: its stream id, its name for
+   * screen readers, the words shown until its picture comes), or removes it (null). Laid
+   * out large by `setLayout({main: SCREEN_TILE})`. Never cropped (contain) and never
+   * mirrored; a phone may pinch-zoom it (no touch handling here).
+   */
+  setScreen(screen) {
+    if (!screen) {
+      if (this.#screen) {
+        this.#screen.video.srcObject = null;
+        this.#screen.li.remove();
+        this.#screen = null;
+        this.list.classList.remove('is-presenting');
+        this.#layout();
+      }
+      return;
+    }
+    if (!this.#screen) {
+      const li = document.createElement('li');
+      li.className = 'tile is-screen';
+      const video = document.createElement('video');
+      video.autoplay = true;
+      video.playsInline = true;
+      video.muted = true; // a screen carries no sound here
+      video.setAttribute('aria-hidden', 'true');
+      const waiting = document.createElement('p');
+      waiting.className = 'screen-waiting';
+      li.append(video, waiting);
+      this.#screen = { li, video, waiting };
+      this.list.prepend(li);
+    }
+    this.#screen.li.dataset.participantId = screen.id;
+    this.#screen.li.setAttribute('aria-label', screen.label);
+    this.#screen.waiting.textContent = screen.waiting;
+    this.#layout();
+  }
+
+  /** Plays the shared screen's stream (or nothing yet) in its tile. */
+  attachScreen(stream) {
+    const tile = this.#screen;
+    if (!tile) return;
+    tile.li.classList.toggle('has-picture', !!stream);
+    if (!stream) {
+      tile.video.srcObject = null;
+      return;
+    }
+    // Always set again: a screen shared a second time may come on the same stream.
+    tile.video.srcObject = stream;
+    tile.video.play().catch(() => {});
   }
 
   #applyLayout(tile) {
@@ -189,6 +248,7 @@ export class Grid {
 
   clear() {
     for (const id of [...this.#tiles.keys()]) this.remove(id);
+    this.setScreen(null);
   }
 
   /** After a click on "Turn on sound": retry every tile that autoplay refused. */
@@ -282,7 +342,7 @@ export class Grid {
   }
 
   #layout() {
-    this.list.dataset.count = String(this.#tiles.size);
+    this.list.dataset.count = String(this.#tiles.size + (this.#screen ? 1 : 0));
   }
 }
 

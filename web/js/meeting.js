@@ -9,6 +9,7 @@
 //   mic.js       the microphone check: level meters, "we can hear you", talking while muted
 //   hooks.js     the read-only window the browser tests ask for
 //   e2ee.js      end-to-end encryption, only for a link with `#e2ee=` (docs/e2ee.md)
+//   screen.js    screen share: mine (capture, sender, start and stop) and whose is shown
 //
 // Data flows one way: a server message or a click changes the state, then the views show it.
 
@@ -24,6 +25,7 @@ import { handleSpeaker } from './meeting/handlers.js';
 import { installTestHooks } from './meeting/hooks.js';
 import { chooseDevice, devicesChanged, refreshDevices, renderMedia, toggle } from './meeting/media.js';
 import { prepareE2ee } from './meeting/e2ee.js';
+import { startScreenShare, stopScreenShare } from './meeting/screen.js';
 import { backToJoin, join, leave, loadRoomInfo, networkChanged } from './meeting/session.js';
 import { app, checkName, send } from './meeting/state.js';
 import {
@@ -195,6 +197,20 @@ async function init() {
   $('staff-button').addEventListener('click', () => {
     closeMoreMenu();
     togglePanel('staff-button', 'staff-panel');
+  });
+  for (const id of ['screen-button', 'screen-menu-button']) {
+    $(id).addEventListener('click', () => {
+      closeMoreMenu();
+      // getDisplayMedia needs the click's user activation: called at once, never queued.
+      if (app.screen.track) stopScreenShare();
+      else startScreenShare();
+    });
+  }
+  $('my-screen-stop').addEventListener('click', () => {
+    stopScreenShare();
+    // The bar goes with the share: the focus goes to the control that shares again.
+    const again = [$('screen-button'), $('screen-menu-button')].find((b) => b.getClientRects().length > 0);
+    (again ?? $('meeting-controls')).focus();
   });
   $('readings-button').addEventListener('click', () => {
     closeMoreMenu();

@@ -1,15 +1,28 @@
 // The one RTCPeerConnection of a session and its negotiation rule (docs/protocol.md):
 // the server offers and the browser answers. Its first offer (sent right after `joined`)
-// carries two m-lines it receives, our microphone and camera, and every live track of the
-// meeting, so one round brings media both ways; the browser sends on those two, sendonly,
-// and only ever receives on the others. After a resume the browser, with a new peer
-// connection, offers once itself instead (two sendonly transceivers); later offers are the
-// server's again. Mic and camera are switched with replaceTrack, never by renegotiating.
+// carries three m-lines it receives, our microphone, camera and screen, and every live
+// track of the meeting, so one round brings media both ways; the browser sends on those
+// three, sendonly, and only ever receives on the others. After a resume the browser, with a
+// new peer connection, offers once itself instead (three sendonly transceivers); later
+// offers are the server's again. Mic, camera and screen are switched with replaceTrack,
+// never by renegotiating.
 // The browser offers again only to restart ICE (rule 4) when the media path breaks or the
 // network changes. Candidates are not trickled: the server learns our address from our
 // first connectivity check (and ignores any candidates in our SDP).
 
 export const KINDS = ['audio', 'video'];
+/**
+ * What we send, in the order of the m-lines: the screen is a second video line right after
+ * the camera's, told apart by its place (docs/protocol.md, "Screen share").
+ */
+export const SLOTS = ['audio', 'video', 'screen'];
+const SLOT_KIND = { audio: 'audio', video: 'video', screen: 'video' };
+
+/**
+ * A shared screen is mostly text: one layer, a rate that keeps letters sharp, and the
+ * resolution kept when the link is short (fewer frames rather than blurred words).
+ */
+export const SCREEN_SENDING = { maxBitrate: 1_500_000, degradationPreference: 'maintain-resolution' };
 
 /**
  * The camera's simulcast layers, as the server asks for them (`a=simulcast:recv q;h;f`,
@@ -40,10 +53,10 @@ export class PeerSession {
   #send;
   #canSignal;
   #onRestart;
-  /** Our senders by kind, once their transceivers exist. */
+  /** Our senders by slot (SLOTS), once their transceivers exist. */
   #senders = {};
   /** What each sender should carry (kept until the server's first offer makes the senders). */
-  #local = { audio: null, video: null };
+  #local = { audio: null, video: null, screen: null };
   #stream = null;
   /** The camera's simulcast layers have their sizes (see `#layerCamera`). */
   #layered = false;
@@ -111,37 +124,41 @@ export class PeerSession {
   }
 
   /**
-   * Waits for the server's first offer (a fresh join): its two receive m-lines get our
+   * Waits for the server's first offer (a fresh join): its three receive m-lines get our
    * senders, with a track only for what is switched on.
-   * @param {{audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} tracks
+   * @param {{audio: MediaStreamTrack|null, video: MediaStreamTrack|null, screen?: MediaStreamTrack|null}} tracks
    * @param {MediaStream} stream
    */
   expectOffer(tracks, stream) {
-    this.#local = { ...tracks };
+    this.#local = { screen: null, ...tracks };
     this.#stream = stream;
   }
 
   /**
-   * Adds the two sendonly transceivers (with a track only for what is switched on) and sends
-   * the browser's own offer: a new peer connection after a resume.
+   * Adds the three sendonly transceivers (with a track only for what is switched on; the
+   * screen's without simulcast layers) and sends the browser's own offer: a new peer
+   * connection after a resume.
    * @param {{audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} tracks
    * @param {MediaStream} stream
    */
   start(tracks, stream) {
     this.expectOffer(tracks, stream);
     return this.#step(async () => {
-      for (const kind of KINDS) {
+      for (const slot of SLOTS) {
+        const kind = SLOT_KIND[slot];
         // Encrypted: the transceiver is made empty, its transform set, and only then the track.
-        const transceiver = this.#pc.addTransceiver(this.#encrypt ? kind : tracks[kind] ?? kind, {
+        // The screen's track always comes later (replaceTrack), once its share is on.
+        const track = slot === 'screen' ? null : tracks[slot];
+        const transceiver = this.#pc.addTransceiver(this.#encrypt ? kind : track ?? kind, {
           direction: 'sendonly',
           streams: [stream],
-          ...(kind === 'video' ? { sendEncodings: CAMERA_LAYERS.map((l) => ({ ...l })) } : {}),
+          ...(slot === 'video' ? { sendEncodings: CAMERA_LAYERS.map((l) => ({ ...l })) } : {}),
         });
-        this.#senders[kind] = transceiver.sender;
+        this.#senders[slot] = transceiver.sender;
         if (this.#encrypt) {
           this.#encrypt.sender(transceiver.sender, kind);
           // What is on now (a device may have been switched since `start` was called).
-          if (this.#local[kind]) await transceiver.sender.replaceTrack(this.#local[kind]);
+          if (this.#local[slot] && slot !== 'screen') await transceiver.sender.replaceTrack(this.#local[slot]);
         }
       }
       this.#prepareAudio();
@@ -248,25 +265,29 @@ export class PeerSession {
   }
 
   /**
-   * The server's first offer asks for our microphone and camera on the m-lines it receives
-   * (`a=recvonly` in its SDP): those transceivers become our senders. Their tracks are put on
-   * without waiting (a track on a sender changes nothing in the answer), so the answer goes
-   * out at once; the returned promise settles when both are on.
+   * The server's first offer asks for our microphone, camera and screen on the m-lines it
+   * receives (`a=recvonly` in its SDP), in that order: those transceivers become our
+   * senders (the second video line is the screen's). Their tracks are put on without
+   * waiting (a track on a sender changes nothing in the answer), so the answer goes out at
+   * once; the returned promise settles when they are on. An encrypted page sets the
+   * transform on each before any track, the screen's too.
    */
   #adoptSendLines(sdp) {
-    if (KINDS.every((kind) => this.#senders[kind])) return Promise.resolve();
+    if (SLOTS.every((slot) => this.#senders[slot])) return Promise.resolve();
     const receiving = receiveMids(sdp);
     const attached = [];
     for (const t of this.#pc.getTransceivers()) {
       const kind = t.receiver.track.kind;
-      if (this.#senders[kind] || !receiving.has(t.mid)) continue;
+      if (!receiving.has(t.mid) || Object.values(this.#senders).includes(t.sender)) continue;
+      const slot = SLOTS.find((s) => SLOT_KIND[s] === kind && !this.#senders[s]);
+      if (!slot) continue;
       t.direction = 'sendonly';
-      if (this.#stream && t.sender.setStreams) t.sender.setStreams(this.#stream);
+      if (this.#stream && t.sender.setStreams && slot !== 'screen') t.sender.setStreams(this.#stream);
       // A device switched meanwhile goes to this sender too: the browser applies
       // replaceTrack calls in order.
-      this.#senders[kind] = t.sender;
+      this.#senders[slot] = t.sender;
       this.#encrypt?.sender(t.sender, kind);
-      attached.push(t.sender.replaceTrack(this.#local[kind]));
+      attached.push(this.#put(slot, this.#local[slot]));
     }
     return Promise.all(attached);
   }
@@ -303,11 +324,21 @@ export class PeerSession {
     }
   }
 
-  /** Puts `track` (or nothing) on the sender of `kind` (now, or when it exists). */
-  async replaceTrack(kind, track) {
-    this.#local[kind] = track;
-    const sender = this.#senders[kind];
-    if (sender && this.#pc.signalingState !== 'closed') await sender.replaceTrack(track);
+  /** Puts `track` (or nothing) on the sender of `slot` (SLOTS; now, or when it exists). */
+  async replaceTrack(slot, track) {
+    this.#local[slot] = track;
+    if (this.#senders[slot] && this.#pc.signalingState !== 'closed') await this.#put(slot, track);
+  }
+
+  /** Whether the server's offer gave us a screen line (an older server's has none). */
+  get canSendScreen() {
+    return !!this.#senders.screen;
+  }
+
+  async #put(slot, track) {
+    const sender = this.#senders[slot];
+    await sender.replaceTrack(track);
+    if (slot === 'screen' && track) await tuneScreen(sender);
   }
 
   close() {
@@ -356,6 +387,29 @@ export class PeerSession {
     const run = this.#sdp.then(fn);
     this.#sdp = run.catch(() => {});
     return run;
+  }
+}
+
+/**
+ * The screen's one layer at SCREEN_SENDING. A browser that refuses the degradation
+ * preference (or knows none) gets the rate alone; one that refuses both sends with its
+ * defaults, which still works.
+ */
+async function tuneScreen(sender) {
+  // Read afresh for each try: a browser accepts only the parameters it handed out last.
+  const params = () => {
+    const p = sender.getParameters();
+    for (const encoding of p.encodings ?? []) encoding.maxBitrate = SCREEN_SENDING.maxBitrate;
+    return p;
+  };
+  try {
+    await sender.setParameters({ ...params(), degradationPreference: SCREEN_SENDING.degradationPreference });
+  } catch {
+    try {
+      await sender.setParameters(params());
+    } catch (err) {
+      console.warn('haven: screen sending parameters not set', err?.name);
+    }
   }
 }
 

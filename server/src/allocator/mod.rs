@@ -17,8 +17,8 @@
 //! - **Audio is sacred**: every audio track is [`Allocation::Audio`] (forwarded), always,
 //!   whatever the estimate — even one below the audio total. Audio's bitrate comes off the
 //!   budget first; video gets what is left.
-//! - **Video by priority**: the floor holder's video, then the active speaker's, each up to
-//!   the layer its tile needs; then every other shown video gets its lowest layer, in order of
+//! - **Video by priority**: a shared screen (what the room is looking at), then the floor
+//!   holder's video, then the active speaker's, each up to the layer its tile needs; then every other shown video gets its lowest layer, in order of
 //!   tile size (largest first); then those are raised, in the same order, as far as the budget
 //!   goes. The first video that does not fit even at its lowest layer is paused, and so is
 //!   every video after it: a lesser tile never plays while a more important one is paused.
@@ -48,8 +48,8 @@
 //!   at, a lasting fall does within a second. Changes of the
 //!   inputs other than the estimate (a new speaker, a bigger tile, a track leaving) act at
 //!   once within the current budget: they do not flap with the link.
-//! - **No estimate yet** (`None`, or zero): the priority video alone (the floor holder's,
-//!   else the active speaker's) gets its lowest layer, everything else is paused for room.
+//! - **No estimate yet** (`None`, or zero): the priority video alone (a shared screen, else
+//!   the floor holder's, else the active speaker's) gets its lowest layer, everything else is paused for room.
 //!   That shows the person sharing from the first second, for about 150 kbit/s, and is the
 //!   only case the video may exceed the (unknown) budget. With no floor holder and no speaker
 //!   there is no video until an estimate comes.
@@ -244,10 +244,12 @@ pub enum Media {
         bitrate: Bps,
     },
     /// `layers` lowest first (one for a sender without simulcast, at most [`MAX_LAYERS`]
-    /// used); a video with no layer yet is left out, as if absent.
+    /// used); a video with no layer yet is left out, as if absent. `screen`: a shared
+    /// screen, which comes before every camera.
     Video {
         layers: Vec<Layer>,
         view: View,
+        screen: bool,
     },
 }
 

@@ -18,10 +18,14 @@ pub(super) struct Plan {
     pub(super) priority_held: bool,
 }
 
+/// The classes below this are priority videos: placed first up to their tile, their lowest
+/// layer kept through a short fall (`PRIORITY_CONFIRM`).
+const PRIORITY_CLASSES: u8 = 3;
+
 /// A shown video, cleaned up for planning.
 struct Candidate {
     id: TrackId,
-    /// 0 floor holder, 1 active speaker, 2 everyone else.
+    /// 0 a shared screen, 1 floor holder, 2 active speaker, 3 everyone else.
     class: u8,
     /// Rendered area, `None` when not reported (ranked after every known size).
     area: Option<u64>,
@@ -76,13 +80,13 @@ pub(super) fn plan(limits: Option<Limits>, inputs: &Inputs, current: &BTreeMap<T
         if empty_video || !seen.insert(track.id) {
             continue;
         }
-        let (layers, view) = match &track.media {
+        let (layers, view, screen) = match &track.media {
             Media::Audio { bitrate } => {
                 audio = audio.plus(audio_cost(*bitrate));
                 allocations.insert(track.id, Allocation::Audio);
                 continue;
             }
-            Media::Video { layers, view } => (layers, *view),
+            Media::Video { layers, view, screen } => (layers, *view, *screen),
         };
         let paused = if inputs.sound_only {
             Some(PauseReason::SoundOnly)
@@ -95,12 +99,14 @@ pub(super) fn plan(limits: Option<Limits>, inputs: &Inputs, current: &BTreeMap<T
             allocations.insert(track.id, Allocation::Paused(reason));
             continue;
         }
-        let class = if Some(track.publisher) == inputs.floor {
+        let class = if screen {
             0
-        } else if Some(track.publisher) == inputs.speaker {
+        } else if Some(track.publisher) == inputs.floor {
             1
-        } else {
+        } else if Some(track.publisher) == inputs.speaker {
             2
+        } else {
+            3
         };
         let area = match view {
             View::Shown { width, height } => {
@@ -123,7 +129,8 @@ pub(super) fn plan(limits: Option<Limits>, inputs: &Inputs, current: &BTreeMap<T
             kept,
         });
     }
-    // Floor holder, speaker, then larger tiles first; unknown sizes last; ids break ties.
+    // A screen, floor holder, speaker, then larger tiles first; unknown sizes last; ids break
+    // ties.
     shown.sort_by_key(|c| (c.class, c.area.is_none(), std::cmp::Reverse(c.area), c.id));
 
     // Settling after a fall, nothing resumes or rises: no budget to grow with.
@@ -140,7 +147,7 @@ pub(super) fn plan(limits: Option<Limits>, inputs: &Inputs, current: &BTreeMap<T
         Some(_) => planned,
         // No estimate yet: the priority video alone, at its lowest layer.
         None => {
-            let first = shown.first().filter(|c| c.class < 2);
+            let first = shown.first().filter(|c| c.class < PRIORITY_CLASSES);
             shown
                 .iter()
                 .map(|c| first.filter(|f| f.id == c.id).map(|_| 0))
@@ -204,8 +211,9 @@ impl Greedy {
             short: None,
             stopped: false,
         };
-        let priority = shown.iter().take_while(|c| c.class < 2).count();
-        // The floor holder's and the speaker's videos, each as high as its tile needs.
+        let priority = shown.iter().take_while(|c| c.class < PRIORITY_CLASSES).count();
+        // The screen, the floor holder's and the speaker's videos, each as high as its tile
+        // needs.
         for (i, c) in shown[..priority].iter().enumerate() {
             g.place(i, c, c.cap);
         }
@@ -223,7 +231,7 @@ impl Greedy {
     /// it has or a lower one, the grow budget for more.
     fn room(&self, c: &Candidate, l: usize) -> Bps {
         let limit = match c.kept {
-            Some(_) if l == 0 && c.class < 2 => self.priority,
+            Some(_) if l == 0 && c.class < PRIORITY_CLASSES => self.priority,
             Some(k) if l <= k => self.keep,
             _ => self.grow,
         };

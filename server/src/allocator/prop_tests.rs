@@ -52,19 +52,21 @@ fn view() -> impl Strategy<Value = View> {
     ]
 }
 
-/// Ids 1–3 are voices, 4–8 cameras; a later duplicate id of either kind is noise.
+/// Ids 1–3 are voices, 4–8 cameras or (one in five) screens; a later duplicate id of either
+/// kind is noise.
 fn track() -> impl Strategy<Value = Track> {
     let audio = (1..=3u64, publisher(), bitrate()).prop_map(|(id, publisher, bitrate)| Track {
         id: TrackId(id),
         publisher,
         media: Media::Audio { bitrate },
     });
-    let video =
-        (4..=8u64, publisher(), layers(), view()).prop_map(|(id, publisher, layers, view)| Track {
+    let video = (4..=8u64, publisher(), layers(), view(), prop::bool::weighted(0.2)).prop_map(
+        |(id, publisher, layers, view, screen)| Track {
             id: TrackId(id),
             publisher,
-            media: Media::Video { layers, view },
-        });
+            media: Media::Video { layers, view, screen },
+        },
+    );
     prop_oneof![audio, video]
 }
 
@@ -134,6 +136,8 @@ fn check(inputs: &Inputs, a: &Allocator, lately: Option<Bps>) -> Result<(), Test
     let known: BTreeSet<TrackId> = a.allocations().map(|(t, _)| t).collect();
     prop_assert_eq!(&known, &tracks.keys().copied().collect::<BTreeSet<_>>());
     let (mut audio, mut video, mut playing) = (Bps(0), Bps(0), Vec::new());
+    // Screens paused for room, and cameras that play: never both (a screen before every camera).
+    let (mut screen_paused, mut camera_playing) = (false, false);
     for (id, t) in &tracks {
         let got = a.allocation(*id).unwrap();
         // The plan's rates: each the measured one, or within the band of it.
@@ -151,7 +155,7 @@ fn check(inputs: &Inputs, a: &Allocator, lately: Option<Bps>) -> Result<(), Test
                 prop_assert_eq!(got, Allocation::Audio, "audio is always on");
                 audio = audio.plus(audio_cost(planned[0]));
             }
-            Media::Video { layers, view } => {
+            Media::Video { layers, view, screen } => {
                 if inputs.sound_only {
                     prop_assert_eq!(got, Allocation::Paused(PauseReason::SoundOnly));
                 } else if *view == View::Hidden {
@@ -162,7 +166,8 @@ fn check(inputs: &Inputs, a: &Allocator, lately: Option<Bps>) -> Result<(), Test
                     prop_assert!(l < layers.len().min(MAX_LAYERS));
                     let planned_layers: Vec<Layer> = layers.iter().zip(planned).map(|(l, &bitrate)| Layer { bitrate, ..*l }).collect();
                     video = video.plus(layer_costs(&planned_layers)[l]);
-                    playing.push((t.publisher, l));
+                    playing.push((t.publisher, *screen, l));
+                    camera_playing |= !screen;
                     if let (View::Shown { width, height }, true) = (view, l > 0) {
                         let (w, h) = (width.min(&MAX_TILE_PX), height.min(&MAX_TILE_PX));
                         let needed = (*h).max((u64::from(*w) * 9 / 16) as u32);
@@ -173,6 +178,7 @@ fn check(inputs: &Inputs, a: &Allocator, lately: Option<Bps>) -> Result<(), Test
                     }
                 } else {
                     prop_assert!(matches!(got, Allocation::Paused(_)));
+                    screen_paused |= *screen && got == Allocation::Paused(PauseReason::NoRoom);
                 }
             }
         }
@@ -186,12 +192,13 @@ fn check(inputs: &Inputs, a: &Allocator, lately: Option<Bps>) -> Result<(), Test
         ),
         None => {
             prop_assert!(playing.len() <= 1, "without an estimate, one video at most");
-            if let Some((p, l)) = playing.first() {
+            if let Some((p, screen, l)) = playing.first() {
                 prop_assert_eq!(*l, 0);
-                prop_assert!(Some(*p) == inputs.floor || Some(*p) == inputs.speaker);
+                prop_assert!(*screen || Some(*p) == inputs.floor || Some(*p) == inputs.speaker);
             }
         }
     }
+    prop_assert!(!(screen_paused && camera_playing), "a camera plays while a screen is paused for room");
     prop_assert_eq!(a.probe().allocated, audio.plus(video));
     Ok(())
 }

@@ -25,7 +25,7 @@ fn video(id: u64, publisher: PublisherId, view: View) -> Track {
     Track {
         id: TrackId(id),
         publisher,
-        media: Media::Video { layers, view },
+        media: Media::Video { layers, view, screen: false },
     }
 }
 
@@ -105,6 +105,62 @@ fn the_floor_holder_comes_before_the_active_speaker() {
     assert_eq!(layer(&a, 1), Some(NO_ROOM));
 }
 
+fn screen(id: u64, publisher: PublisherId) -> Track {
+    Track {
+        id: TrackId(id),
+        publisher,
+        media: Media::Video { layers: vec![Layer::nominal(0)], view: View::Unknown, screen: true },
+    }
+}
+
+#[test]
+fn a_weak_member_gets_the_screen_before_anyones_camera_even_the_floor_holders() {
+    // Room for one lowest layer after the voices: the screen (P3's) takes it, though P2
+    // holds the floor and P1 speaks.
+    let tracks = vec![
+        audio(1, P1),
+        audio(2, P2),
+        video(4, P1, tile(640, 360)),
+        video(5, P2, tile(1280, 720)),
+        screen(6, P3),
+    ];
+    let mut i = inputs(kbps(330), tracks.clone()); // 80 of sound, room for one lowest layer
+    i.floor = Some(P2);
+    i.speaker = Some(P1);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &i);
+    assert_eq!(layer(&a, 6), Some(Allocation::Layer(0)), "the screen plays");
+    assert_eq!(layer(&a, 5), Some(NO_ROOM), "the floor holder's camera waits");
+    assert_eq!(layer(&a, 4), Some(NO_ROOM));
+
+    // The floor holder's own screen comes before their camera too.
+    let mut own = inputs(kbps(330), vec![audio(1, P1), audio(2, P2), video(5, P2, tile(1280, 720)), screen(6, P2)]);
+    own.floor = Some(P2);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &own);
+    assert_eq!(layer(&a, 6), Some(Allocation::Layer(0)));
+    assert_eq!(layer(&a, 5), Some(NO_ROOM));
+
+    // With room for more, the cameras follow in their usual order.
+    let mut roomy = inputs(kbps(3000), tracks);
+    roomy.floor = Some(P2);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &roomy);
+    for id in [6, 5, 4] {
+        assert!(matches!(layer(&a, id), Some(Allocation::Layer(_))), "{id} plays");
+    }
+}
+
+#[test]
+fn without_an_estimate_the_screen_alone_plays() {
+    let mut i = inputs(None, vec![video(4, P1, tile(640, 360)), screen(6, P2)]);
+    i.floor = Some(P1);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &i);
+    assert_eq!(layer(&a, 6), Some(Allocation::Layer(0)));
+    assert_eq!(layer(&a, 4), Some(NO_ROOM));
+}
+
 #[test]
 fn a_video_that_does_not_fit_is_paused_not_starved() {
     // Budget 156: 80 for the two voices leaves 76, less than the lowest layer's 150.
@@ -131,6 +187,7 @@ fn a_less_important_video_never_plays_while_a_more_important_one_is_paused() {
         media: Media::Video {
             layers: vec![costly],
             view: tile(1280, 720),
+            screen: false,
         },
     };
     let small = Track {
@@ -139,6 +196,7 @@ fn a_less_important_video_never_plays_while_a_more_important_one_is_paused() {
         media: Media::Video {
             layers: vec![cheap],
             view: tile(320, 180),
+            screen: false,
         },
     };
     let mut a = Allocator::new();
@@ -188,6 +246,7 @@ fn a_back_off_of_the_estimate_keeps_what_flows_and_a_real_drop_does_not() {
         media: Media::Video {
             layers: vec![Layer { bitrate: Bps::kbps(90), height: 90 }, Layer { bitrate: Bps::kbps(250), height: 180 }],
             view: tile(160, 90),
+            screen: false,
         },
     };
     let tracks = vec![voice(1, P1), voice(2, P2), voice(3, P3), small];
@@ -406,6 +465,7 @@ fn a_single_layer_sender_gets_its_one_layer_whatever_the_tile() {
         media: Media::Video {
             layers: vec![one],
             view,
+            screen: false,
         },
     };
     let mut a = Allocator::new();
@@ -520,6 +580,7 @@ fn duplicate_ids_and_videos_without_layers_are_ignored() {
         media: Media::Video {
             layers: vec![],
             view: tile(640, 360),
+            screen: false,
         },
     };
     let tracks = vec![
@@ -583,6 +644,7 @@ fn absurd_bitrates_do_not_overflow() {
             media: Media::Video {
                 layers: vec![huge; 5],
                 view: tile(640, 360),
+                screen: false,
             },
         },
     ];
@@ -605,7 +667,7 @@ fn rates_that_wobble_at_the_edge_of_the_budget_move_nothing() {
                 Track {
                     id: TrackId(2),
                     publisher: P2,
-                    media: Media::Video { layers: vec![Layer { bitrate: Bps::kbps(video), height: 90 }], view: tile(160, 90) },
+                    media: Media::Video { layers: vec![Layer { bitrate: Bps::kbps(video), height: 90 }], view: tile(160, 90), screen: false },
                 },
             ],
         );

@@ -364,7 +364,7 @@ mod tests {
     /// `d` planned with one video shown as `view`, at `d`'s estimate.
     fn plan_one_video(d: &mut Downlink, view: View, t: Instant) {
         use crate::allocator::{Inputs, Layer, Media, PublisherId, Track, TrackId};
-        let video = Media::Video { layers: vec![Layer::nominal(0)], view };
+        let video = Media::Video { layers: vec![Layer::nominal(0)], view, screen: false };
         let inputs = Inputs {
             estimate: d.estimate,
             sound_only: d.sound_only,

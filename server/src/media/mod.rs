@@ -45,18 +45,19 @@ pub struct GroupKey(pub u64);
 pub struct Forwarding {
     pub audio: bool,
     pub video: bool,
-    /// True for at most one peer of a group: the one whose screen share is on. No screen
-    /// track exists yet (the media path is screen share's part 2): kept with the peer
-    /// (`Peer::forwarding`) so that the screen track, when it comes, is forwarded only
-    /// while this is true, whatever the browser sends. `allows` does not read it: a screen
-    /// will be a third kind of track beside str0m's audio and video.
+    /// True for at most one peer of a group: the one whose screen share is on. Its screen
+    /// track (the third m-line it publishes, see `peer::Peer::screen_mid`) is forwarded and
+    /// negotiated to the others only while this is true, whatever the browser sends.
     pub screen: bool,
 }
 
 impl Forwarding {
-    pub fn allows(&self, kind: str0m::media::MediaKind) -> bool {
+    /// Whether a published track of `kind` may reach the others: the screen (a video on the
+    /// peer's screen m-line) by `screen`, the camera by `video`.
+    pub fn allows(&self, kind: str0m::media::MediaKind, screen: bool) -> bool {
         match kind {
             str0m::media::MediaKind::Audio => self.audio,
+            str0m::media::MediaKind::Video if screen => self.screen,
             str0m::media::MediaKind::Video => self.video,
         }
     }
@@ -74,10 +75,10 @@ pub struct PeerSetup {
 }
 
 pub enum MediaCommand {
-    /// Start a peer for a participant just admitted, the server offering first: two m-lines
-    /// it receives (the browser's microphone and camera) and every live track of the group,
-    /// so one offer and its answer bring the newcomer's media both ways. Ignored for a peer
-    /// that exists.
+    /// Start a peer for a participant just admitted, the server offering first: three
+    /// m-lines it receives (the browser's microphone, camera and screen) and every live
+    /// track of the group, so one offer and its answer bring the newcomer's media both ways.
+    /// Ignored for a peer that exists.
     Open(PeerSetup),
     /// Start a peer from the browser's offer (a browser with a new peer connection, say
     /// after a resume). For a peer that exists, an offer from the same browser peer

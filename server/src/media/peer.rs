@@ -48,9 +48,7 @@ pub(super) struct Peer {
     pub group: GroupKey,
     pub label: String,
     pub rtc: Rtc,
-    /// Audio and video gate the tracks forwarded now. `screen` is stored and kept current
-    /// (`SetForwarding`) but gates nothing yet: no screen track exists until screen share's
-    /// part 2, whose screen track is forwarded only while it is true.
+    /// Gates the tracks forwarded now: microphone, camera and screen each by its own flag.
     pub forwarding: Forwarding,
     pub signals: UnboundedSender<MediaSignal>,
     pub ufrag: String,
@@ -73,8 +71,12 @@ pub(super) struct Peer {
     pub pending: Option<(SdpPendingOffer, String)>,
     /// Set when tracks_out changed; the loop then tries to negotiate.
     pub wants_negotiation: bool,
-    /// The m-lines the server receives on (microphone and camera) when it offers first.
+    /// The m-lines the server receives on (microphone, camera, screen) when it offers first.
     pub receive_lines: ReceiveLines,
+    /// The m-line the browser shows its screen on: the third it publishes (the third of our
+    /// first offer, or of its own offer from a new peer connection). A video published on it
+    /// is the screen track, gated by `forwarding.screen`; any other extra video goes nowhere.
+    pub screen_mid: Option<Mid>,
     /// Set when the peer failed; the loop removes it at the end of the turn.
     pub dead: bool,
     /// Since when this peer's microphone (camera) has been off while its tracks are still
@@ -87,7 +89,7 @@ pub(super) struct Peer {
     pub red: RedSwitch,
 }
 
-/// Where a peer's two receive m-lines (what the browser publishes) stand.
+/// Where a peer's three receive m-lines (what the browser publishes) stand.
 pub(super) enum ReceiveLines {
     /// They came in the browser's own offer, or have been negotiated.
     Settled,
@@ -101,6 +103,19 @@ pub(super) enum ReceiveLines {
 /// The browser's DTLS certificate fingerprint in an SDP: it names one peer connection.
 pub(super) fn dtls_fingerprint(sdp: &str) -> Option<&str> {
     sdp.lines().find_map(|line| line.trim_end().strip_prefix("a=fingerprint:"))
+}
+
+/// The mid of the screen m-line in a browser's own offer from a new peer connection: its
+/// third m-line, a video (audio, camera, screen in that order, docs/protocol.md). An offer
+/// with two has none.
+pub(super) fn screen_mid_in_offer(sdp: &str) -> Option<Mid> {
+    let third = sdp.split("\nm=").nth(3)?;
+    if !third.starts_with("video ") {
+        return None;
+    }
+    // As written, like `accept_renegotiation` reads mids; str0m refuses an overlong one.
+    let mid = third.lines().find_map(|line| line.trim_end_matches('\r').strip_prefix("a=mid:"))?;
+    (mid.len() <= 16).then(|| Mid::from(mid))
 }
 
 /// The simulcast layers the server asks browsers for, smallest first (`a=simulcast:recv
@@ -122,6 +137,8 @@ pub fn layer_of(rid: Option<Rid>) -> Option<u8> {
 pub(super) struct TrackIn {
     pub mid: Mid,
     pub kind: MediaKind,
+    /// The screen (a video on the peer's `screen_mid`), not the camera.
+    pub screen: bool,
     pub subscribers: Vec<Subscriber>,
     /// What each layer costs a subscriber's link: the allocator's bitrates.
     pub meters: [RateMeter; LAYERS],
@@ -196,6 +213,8 @@ pub(super) struct TrackOut {
     pub publisher_label: String,
     pub publisher_mid: Mid,
     pub kind: MediaKind,
+    /// The publisher's screen: its `msid` stream id is `screen-<label>`.
+    pub screen: bool,
     pub state: TrackOutState,
     /// How long str0m keeps this track's packets for retransmission.
     pub rtx_window: Duration,
@@ -214,12 +233,13 @@ pub(super) enum TrackOutState {
 
 impl TrackOut {
     /// A track of `publisher` to offer this peer.
-    pub fn new(publisher: PeerKey, publisher_label: String, publisher_mid: Mid, kind: MediaKind) -> TrackOut {
+    pub fn new(publisher: PeerKey, publisher_label: String, publisher_mid: Mid, kind: MediaKind, screen: bool) -> TrackOut {
         TrackOut {
             publisher,
             publisher_label,
             publisher_mid,
             kind,
+            screen,
             state: TrackOutState::ToOpen,
             rtx_window: RTX_WINDOW_UNKNOWN_RTT,
         }
@@ -227,10 +247,11 @@ impl TrackOut {
 }
 
 impl TrackIn {
-    pub fn new(mid: Mid, kind: MediaKind) -> TrackIn {
+    pub fn new(mid: Mid, kind: MediaKind, screen: bool) -> TrackIn {
         TrackIn {
             mid,
             kind,
+            screen,
             subscribers: Vec::new(),
             meters: Default::default(),
             keyframes: [KeyframeAsk::default(); LAYERS],
@@ -297,12 +318,13 @@ impl Peer {
     /// Asks this peer (as publisher) for a keyframe of `layer` on `mid`, throttled per
     /// layer.
     pub fn request_keyframe(&mut self, mid: Mid, layer: u8, now: Instant) {
-        if !self.forwarding.video {
-            return; // Nothing of this video is forwarded; a picture would go nowhere.
-        }
+        let forwarding = self.forwarding;
         let Some(track) = self.tracks_in.iter_mut().find(|t| t.mid == mid) else {
             return;
         };
+        if !forwarding.allows(track.kind, track.screen) {
+            return; // Nothing of this video is forwarded; a picture would go nowhere.
+        }
         let l = usize::from(layer);
         if track.kind != MediaKind::Video || l >= LAYERS || !track.may_request_keyframe(l, now) {
             return;
@@ -341,10 +363,8 @@ impl Peer {
 
     /// When this peer next needs waking to ask itself for a keyframe.
     pub fn keyframe_due(&self) -> Option<Instant> {
-        if !self.forwarding.video {
-            return None;
-        }
-        self.tracks_in.iter().filter_map(TrackIn::keyframe_due).min()
+        let forwarding = self.forwarding;
+        self.tracks_in.iter().filter(|t| forwarding.allows(t.kind, t.screen)).filter_map(TrackIn::keyframe_due).min()
     }
 
     /// Sends keyframe requests that have come due.
@@ -417,7 +437,7 @@ impl Peer {
     }
 
     /// The browser's answer to our offer. Returns the receive m-lines it settled (the first
-    /// offer's microphone and camera), which the caller makes tracks in.
+    /// offer's microphone, camera and screen), which the caller makes tracks in.
     pub fn accept_answer(&mut self, sdp: &str, now: Instant) -> Result<Vec<(Mid, MediaKind)>, MediaError> {
         let Some((pending, _)) = self.pending.take() else {
             return Err(MediaError::UnexpectedAnswer);
@@ -492,20 +512,22 @@ impl Peer {
             }
             let audio = change.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None);
             let video = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, Some(simulcast));
-            let lines = [(audio, MediaKind::Audio), (video, MediaKind::Video)];
+            // The screen: one layer (text wants detail, not three sizes of it).
+            let screen = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
+            self.screen_mid = Some(screen);
+            let lines = [(audio, MediaKind::Audio), (video, MediaKind::Video), (screen, MediaKind::Video)];
             self.receive_lines = ReceiveLines::Offered(lines.to_vec());
         }
         for track in &mut self.tracks_out {
             match track.state {
                 TrackOutState::ToOpen => {
-                    let track_id = format!("{}-{}", track.publisher_label, track.kind);
-                    let mid = change.add_media(
-                        track.kind,
-                        Direction::SendOnly,
-                        Some(track.publisher_label.clone()),
-                        Some(track_id),
-                        None,
-                    );
+                    // The screen's stream id tells it from the camera (docs/protocol.md).
+                    let stream_id = match track.screen {
+                        true => format!("screen-{}", track.publisher_label),
+                        false => track.publisher_label.clone(),
+                    };
+                    let track_id = format!("{stream_id}-{}", track.kind);
+                    let mid = change.add_media(track.kind, Direction::SendOnly, Some(stream_id), Some(track_id), None);
                     track.state = TrackOutState::Negotiating(mid);
                 }
                 TrackOutState::ToStop(mid) => {
@@ -527,6 +549,21 @@ impl Peer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_third_video_line_of_a_browser_offer_is_its_screen() {
+        let lines = |kinds: &[&str]| {
+            let mut sdp = String::from("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n");
+            for (i, kind) in kinds.iter().enumerate() {
+                sdp.push_str(&format!("m={kind} 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:m{i}\r\na=sendonly\r\n"));
+            }
+            sdp
+        };
+        assert_eq!(screen_mid_in_offer(&lines(&["audio", "video", "video"])), Some(Mid::from("m2")));
+        assert_eq!(screen_mid_in_offer(&lines(&["audio", "video", "video", "video"])), Some(Mid::from("m2")));
+        assert_eq!(screen_mid_in_offer(&lines(&["audio", "video"])), None, "two lines: no screen");
+        assert_eq!(screen_mid_in_offer(&lines(&["audio", "video", "audio"])), None, "the third must be a video");
+    }
 
     #[test]
     fn the_retransmission_window_covers_two_round_trips_within_bounds() {

@@ -746,7 +746,7 @@ for (const kind of ['chromium', 'firefox']) {
     await tap(button);
     await chair.waitForFunction((sel) => document.querySelector(sel).getAttribute('aria-expanded') === 'true', { timeout: 5000, polling: 100 }, button);
     const items = await chair.$$eval(`#people-list li[data-participant-id="${sam.id}"] [role="menuitem"]`, (list) => list.map((b) => b.textContent));
-    assert.deepEqual(items, ['Mute', 'Stop camera', 'Allow to unmute', 'Make co-facilitator', 'Remove', 'Remove and ban']);
+    assert.deepEqual(items, ['Mute', 'Stop camera', 'Allow to unmute', 'Let Sam share their screen', 'Make co-facilitator', 'Remove', 'Remove and ban']);
     for (const action of items) {
       const sel = `#people-list li[data-participant-id="${sam.id}"] [role="menuitem"][data-action="${action}"]`;
       assert.equal(await tappable(chair, sel), true, `"${action}" is where a tap lands`);

@@ -26,6 +26,7 @@ mod readings;
 mod reconnect;
 mod room_creation;
 mod screen_share;
+mod screen_track;
 mod shutdown;
 mod signaling;
 mod slow_session;

@@ -169,8 +169,16 @@ async fn the_first_offer_follows_joined_and_a_client_that_never_answers_keeps_it
     ensure!(before.iter().all(|m| m["type"] != "offer"), "no offer before joined: {before:?}");
     let (offer, _) = socket.recv_type("offer").await?;
     let sdp = offer["sdp"].as_str().unwrap_or_default();
-    let receiving = sdp.split("\r\nm=").skip(1).filter(|m| m.contains("\r\na=recvonly")).count();
-    ensure!(receiving == 2, "the first offer receives audio and video from the browser: {sdp}");
+    let receiving: Vec<&str> =
+        sdp.split("\r\nm=").skip(1).filter(|m| m.contains("\r\na=recvonly")).map(|m| m.split(' ').next().unwrap_or("")).collect();
+    ensure!(
+        receiving == ["audio", "video", "video"],
+        "the first offer receives audio, camera and screen from the browser, in that order: {sdp}"
+    );
+    ensure!(
+        sdp.split("\r\nm=").nth(3).is_some_and(|screen| !screen.contains("a=simulcast")),
+        "the screen line (the third) is one layer: {sdp}"
+    );
 
     // Past the silence limit, with nothing answered and no media sent: still in.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);

@@ -10,6 +10,7 @@ import { screenFor, sentenceFor } from '../messages.js';
 import { KINDS, PeerSession } from '../peer.js';
 import { e2ee, openChat, peerHooks, protectTrack, refuseWithoutKey } from './e2ee.js';
 import { forceOff, local, renderSelf, sendMediaState } from './media.js';
+import { screenEnded, screenJoined, screenOwner, screenPermission, screenRefused, screenStarted, screenTrack } from './screen.js';
 import { endSession, loadRoomInfo, scheduleReconnect, sendJoin, waitForOpening } from './session.js';
 import { app, isStaff, storeToken } from './state.js';
 import {
@@ -102,6 +103,12 @@ export async function handleMessage(msg) {
       return onReadingStopped();
     case 'reception':
       return reception.handleReception(msg);
+    case 'screen_share_started':
+      return screenStarted(msg.id);
+    case 'screen_share_ended':
+      return screenEnded(msg.id, msg.reason);
+    case 'screen_share_permission':
+      return screenPermission(!!msg.allowed);
     case 'answer':
       return app.peer?.handleAnswer(msg.sdp);
     case 'offer':
@@ -195,8 +202,9 @@ async function onJoined(msg) {
   grid.clear();
   renderSelf();
   for (const p of app.participants.values()) grid.upsert(p);
-  // Again with everyone's tile in: speaker view kept from last time (prefs.js) needs them.
-  renderLayout();
+  // Someone's screen on already: shown large (this renders the layout again, with
+  // everyone's tile in, as speaker view kept from last time (prefs.js) needs them).
+  screenJoined(msg.screen_share);
   // Sound only and the tile sizes, said again to every session (the server may have forgotten).
   reception.start();
   const others = app.participants.size;
@@ -221,7 +229,7 @@ async function onJoined(msg) {
   // Senders carry whatever is on right now; a device switched on later is put on its sender
   // by applyMedia(). A fresh join answers the server's first offer, which follows `joined`;
   // after a resume this new peer connection offers itself.
-  const tracks = { audio: local.tracks.audio, video: local.tracks.video };
+  const tracks = { audio: local.tracks.audio, video: local.tracks.video, screen: null };
   if (msg.resumed) await peer.start(tracks, local.stream);
   else peer.expectOffer(tracks, local.stream);
   sendMediaState();
@@ -347,8 +355,10 @@ function onTrack(event) {
     console.warn('haven: a remote track came without a stream id; cannot tell whose it is');
     return;
   }
-  // Before the track is played: its frames are decrypted as this participant's.
-  protectTrack(event, stream.id);
+  // Before the track is played: its frames are decrypted as this participant's (a screen's
+  // stream id is `screen-<id>`: its publisher's too).
+  protectTrack(event, screenOwner(stream.id) ?? stream.id);
+  if (screenTrack(stream)) return;
   app.streams.set(stream.id, stream);
   grid.attach(stream.id, stream, { reload: true });
 }
@@ -394,6 +404,7 @@ function onError(msg) {
   for (const kind of REFUSED_KIND[msg.code] ?? []) {
     if (app.pending[kind] || app.want[kind]) forceOff(kind);
   }
+  screenRefused(msg.code);
   announce(sentenceFor(msg.code, msg.message), { visible: true });
   return undefined;
 }

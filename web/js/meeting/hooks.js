@@ -100,6 +100,15 @@ export function installTestHooks() {
     get layout() {
       return { ...app.view, main: mainTile() };
     },
+    /** Screen share: whose screen is on, whether I capture one (and await the start), whether one is shown large. */
+    get screen() {
+      return {
+        sharer: app.screen.sharer,
+        capturing: !!app.screen.track,
+        starting: app.screen.starting,
+        presenting: document.getElementById('grid').classList.contains('is-presenting'),
+      };
+    },
     /** Sends `msg` on the page's own socket as it is, as a modified client would. */
     sendAsIs(msg) {
       return app.sig?.send(msg) ?? false;

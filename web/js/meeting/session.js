@@ -9,6 +9,7 @@ import { Signaling } from '../signaling.js';
 import { handleFailure, handleMessage, handleSocketClose } from './handlers.js';
 import { e2ee, refuseWithoutKey } from './e2ee.js';
 import { allOff } from './media.js';
+import { dropCapture } from './screen.js';
 import { app, checkName, storedToken } from './state.js';
 import {
   $,
@@ -176,6 +177,10 @@ export function endSession({ keepMedia = false } = {}) {
   app.pending = { audio: false, video: false };
   app.speaking = null;
   app.lastSpeaker = null;
+  // A share never survives its connection (the server ends it: `dropped`).
+  if (app.screen.track && keepMedia) announce(t('screenShare.endedYou.dropped'), { visible: true });
+  dropCapture();
+  app.screen.sharer = null;
   clearMeeting();
   if (!keepMedia) {
     // A pin is about this meeting; the layout and "Hide my video" are the person's habits.

@@ -139,12 +139,23 @@ export const app = {
    * someone else in this meeting, so it is never kept.
    */
   view: { layout: pref('layout'), pinned: null, hideSelf: pref('hideSelf') },
+  /**
+   * Screen share (screen.js): whose screen is on now (the server's word), my own capture
+   * while I share or ask to, and whether my `start_screen_share` awaits its answer.
+   */
+  screen: { sharer: null, track: null, starting: false },
   /** The loudest remote voice now (speaker.js), and the last one heard (held in speaker view). */
   speaking: null,
   lastSpeaker: null,
 };
 
 export const isStaff = () => !!app.you && isStaffRole(app.you.role);
+/** Whether this browser can capture a screen at all (most phones cannot). */
+export const canCaptureScreen = () => typeof navigator.mediaDevices?.getDisplayMedia === 'function';
+/** Whether I may share my screen: staff, or a member staff let (`may_share_screen`). */
+export const mayShareScreen = () => !!app.you && (isStaff() || !!app.you.may_share_screen);
+/** Someone else's screen is on: the room shows it large (the presentation layout). */
+export const viewingScreen = () => !!app.screen.sharer && app.screen.sharer !== app.you?.id && app.participants.has(app.screen.sharer);
 export const send = (msg) => app.sig?.send(msg) ?? false;
 export const others = () => [...app.participants.values()];
 

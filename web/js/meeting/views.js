@@ -6,7 +6,7 @@ import { announce } from '../announce.js';
 import { installBarFit } from '../bar-fit.js';
 import { ChatPanel } from '../chat.js';
 import { StaffPanel } from '../facilitator.js';
-import { Grid } from '../grid.js';
+import { Grid, SCREEN_TILE } from '../grid.js';
 import { setText, setTextOr, t } from '../i18n.js';
 import { checkAgreement, needsAgreement } from '../join-screen.js';
 import { letInWhenOpen, opensSentence, sentenceFor, suspendedWords } from '../messages.js';
@@ -16,7 +16,20 @@ import { ReadingsPanel } from '../readings.js';
 import { Reception } from '../reception.js';
 import { installTileFit } from '../tile-fit.js';
 import { chatMaxLength, chatTooLong, e2ee, safetyCodeWords, sealChat } from './e2ee.js';
-import { app, heldMuted, isStaff, mainTile, MIC_REFUSAL_CODE, micRefusal, micStatus, others, send } from './state.js';
+import {
+  app,
+  canCaptureScreen,
+  heldMuted,
+  isStaff,
+  mainTile,
+  mayShareScreen,
+  MIC_REFUSAL_CODE,
+  micRefusal,
+  micStatus,
+  others,
+  send,
+  viewingScreen,
+} from './state.js';
 
 export const $ = (id) => document.getElementById(id);
 const SCREENS = ['join', 'connecting', 'waiting', 'meeting', 'left', 'problem'];
@@ -42,7 +55,12 @@ export const chat = new ChatPanel({
     $('chat-unread').textContent = n ? t('chat.unread', { count: n }) : '';
   },
 });
-export const staff = new StaffPanel({ ...ctx, roomId: app.room ?? '', standing: () => app.standing });
+export const staff = new StaffPanel({
+  ...ctx,
+  roomId: app.room ?? '',
+  standing: () => app.standing,
+  screenSharer: () => app.screen.sharer,
+});
 /** Text only and no video: it works the same in "Sound only". */
 export const readings = new ReadingsPanel({
   ...ctx,
@@ -274,6 +292,7 @@ export function renderSelf(localTracks) {
   grid.attach(app.you.id, track ? new MediaStream([track]) : null);
   renderLayout();
   renderWho();
+  renderScreenShare();
 }
 
 /** "Who is here (N)", for everyone: me first, then the others as they came. Names only as text. */
@@ -293,11 +312,34 @@ export function renderShortcuts(on) {
   }
 }
 
-/** The tiles' layout (state.js mainTile): who is large, my own tile shown or not, the view toggles. */
+/**
+ * The tiles' layout (state.js mainTile): who is large, my own tile shown or not, the view
+ * toggles. Someone else's shared screen is large (people in the strip) unless the person
+ * pinned someone.
+ */
 export function renderLayout() {
-  grid.setLayout({ main: mainTile(), pinned: app.view.pinned, hideSelf: app.view.hideSelf });
+  const pinned = !!app.view.pinned && app.participants.has(app.view.pinned);
+  const main = viewingScreen() && !pinned ? SCREEN_TILE : mainTile();
+  grid.setLayout({ main, pinned: app.view.pinned, hideSelf: app.view.hideSelf });
   $('layout-button').setAttribute('aria-pressed', String(app.view.layout === 'speaker'));
   $('hide-self-button').setAttribute('aria-pressed', String(app.view.hideSelf));
+}
+
+/**
+ * Screen share controls: "Share screen" for whoever may share (staff, or a member staff let)
+ * where the browser can capture a screen, pressed while I share; and my "You are sharing
+ * your screen" bar with Stop. My own screen is never shown to me (no hall of mirrors).
+ */
+export function renderScreenShare() {
+  const sharing = !!app.screen.track;
+  const shown = app.state === 'joined' && canCaptureScreen() && (mayShareScreen() || sharing);
+  for (const button of [$('screen-button'), $('screen-menu-button')]) {
+    button.hidden = !shown;
+    button.setAttribute('aria-pressed', String(sharing));
+    setText(button.querySelector('.toggle-name'), sharing ? 'screenShare.stop' : 'screenShare.share');
+  }
+  $('my-screen-bar').hidden = !sharing;
+  setText($('my-screen-words'), app.screen.starting ? 'screenShare.starting' : 'screenShare.youAreSharing');
 }
 
 /** Shows or hides the facilitator tools for my role. */

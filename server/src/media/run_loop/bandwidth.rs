@@ -42,14 +42,20 @@ pub(super) struct GroupMedia {
     pub speaker: SpeakerDetector,
 }
 
-/// The allocator's id for `publisher`'s track of `kind` (one of each per publisher).
-fn track_id(publisher: PeerKey, kind: MediaKind) -> TrackId {
-    TrackId(publisher.0 << 1 | u64::from(kind == MediaKind::Video))
+/// The allocator's id for `publisher`'s track of `kind`, its screen or not (a microphone, a
+/// camera and a screen per publisher).
+fn track_id(publisher: PeerKey, kind: MediaKind, screen: bool) -> TrackId {
+    let which = match (kind, screen) {
+        (MediaKind::Audio, _) => 0,
+        (MediaKind::Video, false) => 1,
+        (MediaKind::Video, true) => 2,
+    };
+    TrackId(publisher.0 << 2 | which)
 }
 
-fn track_of(id: TrackId) -> (PeerKey, MediaKind) {
-    let kind = if id.0 & 1 == 1 { MediaKind::Video } else { MediaKind::Audio };
-    (PeerKey(id.0 >> 1), kind)
+fn track_of(id: TrackId) -> (PeerKey, MediaKind, bool) {
+    let kind = if id.0 & 3 == 0 { MediaKind::Audio } else { MediaKind::Video };
+    (PeerKey(id.0 >> 2), kind, id.0 & 3 == 2)
 }
 
 impl Sfu {
@@ -140,11 +146,11 @@ impl Sfu {
         for out in peer.tracks_out.iter().filter(|t| matches!(t.state, TrackOutState::Open(_))) {
             let Some(publisher) = self.by_key.get(&out.publisher).and_then(|&s| self.peers[s].as_ref()) else { continue };
             // A track switched off sends nothing: nothing to plan for it.
-            if !publisher.forwarding.allows(out.kind) {
+            if !publisher.forwarding.allows(out.kind, out.screen) {
                 continue;
             }
             let Some(track) = publisher.tracks_in.iter().find(|t| t.mid == out.publisher_mid) else { continue };
-            let id = track_id(out.publisher, out.kind);
+            let id = track_id(out.publisher, out.kind, out.screen);
             let media = match out.kind {
                 MediaKind::Audio => Media::Audio { bitrate: Bps(track.meters[0].rate(now).unwrap_or(NOMINAL_AUDIO).0 * audio_copies) },
                 MediaKind::Video => {
@@ -163,10 +169,13 @@ impl Sfu {
                         layers.push(Layer::nominal(0));
                     }
                     layer_map.push((id, numbers));
-                    Media::Video {
-                        layers,
-                        view: peer.downlink.tiles.get(&out.publisher).copied().unwrap_or(View::Unknown),
-                    }
+                    // Tiles are reported per person, for their camera: the screen is shown
+                    // large wherever it is, and has one layer anyway.
+                    let view = match out.screen {
+                        true => View::Unknown,
+                        false => peer.downlink.tiles.get(&out.publisher).copied().unwrap_or(View::Unknown),
+                    };
+                    Media::Video { layers, view, screen: out.screen }
                 }
             };
             tracks.push(Track { id, publisher: PublisherId(out.publisher.0), media });
@@ -258,21 +267,23 @@ impl Sfu {
         // The member hears of pauses once there is an estimate to blame them on (before it,
         // only the first video plays for a moment).
         if peer.downlink.estimate.is_some() || peer.downlink.sound_only {
-            let paused: Vec<String> = peer
+            let mut paused: Vec<String> = peer
                 .downlink
                 .allocator
                 .allocations()
                 .filter(|(_, a)| *a == Allocation::Paused(PauseReason::NoRoom))
                 .filter_map(|(id, _)| {
-                    let (publisher, _) = track_of(id);
+                    let (publisher, _, _) = track_of(id);
                     peer.tracks_out.iter().find(|t| t.publisher == publisher).map(|t| t.publisher_label.clone())
                 })
                 .collect();
+            // A sharer whose screen and camera are both paused is named once.
+            paused.dedup();
             if let Some((paused, sound_only)) = peer.downlink.news(paused) {
                 let _ = peer.signals.send(MediaSignal::Reception { paused, sound_only });
             }
         }
-        let targets: Vec<(PeerKey, Option<u8>)> = peer
+        let targets: Vec<(PeerKey, bool, Option<u8>)> = peer
             .downlink
             .allocator
             .allocations()
@@ -285,21 +296,23 @@ impl Sfu {
                         numbers.get(usize::from(i)).or(numbers.last()).copied()
                     }
                 };
-                Some((track_of(id).0, target))
+                let (publisher, _, screen) = track_of(id);
+                Some((publisher, screen, target))
             })
             .collect();
-        for (publisher, target) in targets {
-            self.set_video_target(key, publisher, target, now);
+        for (publisher, screen, target) in targets {
+            self.set_video_target(key, publisher, screen, target, now);
         }
         self.mark_dirty(slot);
     }
 
-    /// Which layer of `publisher`'s video is written to `subscriber` (`None`: paused). A new
-    /// layer, or a resumed one, starts at its keyframe, which is asked for at once.
-    fn set_video_target(&mut self, subscriber: PeerKey, publisher: PeerKey, target: Option<u8>, now: Instant) {
+    /// Which layer of `publisher`'s camera (or screen) is written to `subscriber` (`None`:
+    /// paused). A new layer, or a resumed one, starts at its keyframe, which is asked for at
+    /// once.
+    fn set_video_target(&mut self, subscriber: PeerKey, publisher: PeerKey, screen: bool, target: Option<u8>, now: Instant) {
         let Some(&pub_slot) = self.by_key.get(&publisher) else { return };
         let Some(pub_peer) = self.peers[pub_slot].as_mut() else { return };
-        let Some(track) = pub_peer.tracks_in.iter_mut().find(|t| t.kind == MediaKind::Video) else { return };
+        let Some(track) = pub_peer.tracks_in.iter_mut().find(|t| t.kind == MediaKind::Video && t.screen == screen) else { return };
         let mid = track.mid;
         let Some(sub) = track.subscribers.iter_mut().find(|s| s.key == subscriber) else { return };
         if sub.switch.target() == target {
@@ -321,11 +334,12 @@ mod tests {
 
     #[test]
     fn track_ids_name_the_publisher_and_kind() {
-        for key in [PeerKey(0), PeerKey(7), PeerKey(u64::MAX >> 1)] {
-            for kind in [MediaKind::Audio, MediaKind::Video] {
-                assert_eq!(track_of(track_id(key, kind)), (key, kind));
+        for key in [PeerKey(0), PeerKey(7), PeerKey(u64::MAX >> 2)] {
+            for (kind, screen) in [(MediaKind::Audio, false), (MediaKind::Video, false), (MediaKind::Video, true)] {
+                assert_eq!(track_of(track_id(key, kind, screen)), (key, kind, screen));
             }
         }
-        assert_ne!(track_id(PeerKey(3), MediaKind::Audio), track_id(PeerKey(3), MediaKind::Video));
+        assert_ne!(track_id(PeerKey(3), MediaKind::Audio, false), track_id(PeerKey(3), MediaKind::Video, false));
+        assert_ne!(track_id(PeerKey(3), MediaKind::Video, false), track_id(PeerKey(3), MediaKind::Video, true));
     }
 }

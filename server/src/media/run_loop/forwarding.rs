@@ -21,21 +21,23 @@ impl Sfu {
     /// A track the peer in `slot` publishes, offered to its group once forwarding allows.
     pub(super) fn add_track_in(&mut self, slot: usize, mid: Mid, kind: MediaKind) {
         let Some(peer) = self.peers[slot].as_mut() else { return };
-        // A connection publishes one microphone and one camera: more m-lines that send (a
-        // modified client's extra transceivers) are received and go nowhere.
-        if peer.tracks_in.iter().any(|t| t.kind == kind) {
+        let screen = kind == MediaKind::Video && peer.screen_mid == Some(mid);
+        // A connection publishes one microphone, one camera and one screen (on its screen
+        // m-line): more m-lines that send (a modified client's extra transceivers) are
+        // received and go nowhere.
+        if peer.tracks_in.iter().any(|t| t.kind == kind && t.screen == screen) {
             tracing::debug!(peer = peer.key.0, "a second published track of one kind; not forwarded");
             return;
         }
-        peer.tracks_in.push(TrackIn::new(mid, kind));
-        if peer.forwarding.allows(kind) {
-            self.open_track_in_group(slot, mid, kind);
+        peer.tracks_in.push(TrackIn::new(mid, kind, screen));
+        if peer.forwarding.allows(kind, screen) {
+            self.open_track_in_group(slot, mid, kind, screen);
         }
     }
 
     /// A live published track: every other peer of the group that does not have it yet
     /// will receive it.
-    pub(super) fn open_track_in_group(&mut self, publisher_slot: usize, mid: Mid, kind: MediaKind) {
+    pub(super) fn open_track_in_group(&mut self, publisher_slot: usize, mid: Mid, kind: MediaKind, screen: bool) {
         let Some(publisher) = self.peers[publisher_slot].as_ref() else { return };
         let (key, group, label) = (publisher.key, publisher.group, publisher.label.clone());
         for slot in 0..self.peers.len() {
@@ -51,7 +53,7 @@ impl Sfu {
             if has_it {
                 continue;
             }
-            peer.tracks_out.push(TrackOut::new(key, label.clone(), mid, kind));
+            peer.tracks_out.push(TrackOut::new(key, label.clone(), mid, kind, screen));
             peer.wants_negotiation = true;
             self.mark_dirty(slot);
         }
@@ -76,7 +78,9 @@ impl Sfu {
             return;
         };
         let kind = track.kind;
-        if !forwarding.allows(kind) {
+        // A muted microphone, a stopped camera, a screen whose share is not on: dropped here,
+        // whatever the browser sends.
+        if !forwarding.allows(kind, track.screen) {
             return;
         }
         if kind == MediaKind::Audio {
@@ -259,33 +263,49 @@ impl Sfu {
         let Some(&slot) = self.by_key.get(&key) else { return };
         let Some(peer) = self.peers[slot].as_mut() else { return };
         let mut turned_on = Vec::new();
-        for kind in [MediaKind::Audio, MediaKind::Video] {
-            match (peer.forwarding.allows(kind), forwarding.allows(kind)) {
+        let mut screen_off = false;
+        for (kind, screen) in [(MediaKind::Audio, false), (MediaKind::Video, false), (MediaKind::Video, true)] {
+            match (peer.forwarding.allows(kind, screen), forwarding.allows(kind, screen)) {
                 (false, true) => {
-                    *peer.off_since(kind) = None;
-                    for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind) {
+                    if !screen {
+                        *peer.off_since(kind) = None;
+                    }
+                    for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind && t.screen == screen) {
                         for sub in &mut track.subscribers {
                             sub.restart();
                         }
                         track.refresh_awaiting();
-                        turned_on.push((track.mid, kind));
+                        turned_on.push((track.mid, kind, screen));
                     }
                 }
+                // A share that ended is gone at once (no idle wait): its line is stopped in
+                // everyone's next offer, and a new share opens it again.
+                (true, false) if screen => screen_off = true,
                 (true, false) => *peer.off_since(kind) = Some(now),
                 _ => {}
             }
         }
-        // `screen` is kept with the rest; nothing reads it until a screen track exists.
         peer.forwarding = forwarding;
         let group = peer.group;
-        for &(mid, kind) in &turned_on {
+        for &(mid, kind, screen) in &turned_on {
             if kind == MediaKind::Video {
                 peer.request_awaited_keyframes(mid, now);
             }
+            if screen {
+                // The sharer's encoder has a keyframe ready as the viewers' lines open.
+                peer.request_keyframe(mid, 0, now);
+            }
+        }
+        if screen_off {
+            for track in peer.tracks_in.iter_mut().filter(|t| t.screen) {
+                track.subscribers.clear();
+                track.refresh_awaiting();
+            }
+            self.stop_tracks_out(key, group, Some((MediaKind::Video, true)));
         }
         self.mark_dirty(slot);
-        for (mid, kind) in turned_on {
-            self.open_track_in_group(slot, mid, kind);
+        for (mid, kind, screen) in turned_on {
+            self.open_track_in_group(slot, mid, kind, screen);
         }
         if !forwarding.audio {
             self.forget_voice(group, key, now);
@@ -305,20 +325,21 @@ impl Sfu {
                 }
                 *peer.off_since(kind) = None;
                 // Nothing flows while off; the m-lines may be recycled once stopped.
-                for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind) {
+                for track in peer.tracks_in.iter_mut().filter(|t| t.kind == kind && !t.screen) {
                     track.subscribers.clear();
                     track.refresh_awaiting();
                 }
                 let (key, group) = (peer.key, peer.group);
-                self.stop_tracks_out(key, group, Some(kind));
+                self.stop_tracks_out(key, group, Some((kind, false)));
             }
         }
     }
 
-    /// Takes `publisher`'s tracks (of `kind`, or all) out of every other peer of `group`:
-    /// one not negotiated yet is dropped, an open one is stopped by the next offer.
-    pub(super) fn stop_tracks_out(&mut self, publisher: PeerKey, group: GroupKey, kind: Option<MediaKind>) {
-        let stops = |t: &TrackOut| t.publisher == publisher && kind.is_none_or(|k| t.kind == k);
+    /// Takes `publisher`'s tracks (of `which` kind, screen or not, or all) out of every other
+    /// peer of `group`: one not negotiated yet is dropped, an open one is stopped by the next
+    /// offer.
+    pub(super) fn stop_tracks_out(&mut self, publisher: PeerKey, group: GroupKey, which: Option<(MediaKind, bool)>) {
+        let stops = |t: &TrackOut| t.publisher == publisher && which.is_none_or(|(k, screen)| t.kind == k && t.screen == screen);
         for other_slot in 0..self.peers.len() {
             let Some(other) = self.peers[other_slot].as_mut() else { continue };
             if other.group != group || other.key == publisher {

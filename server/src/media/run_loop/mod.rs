@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 
 use dirty::DirtySlots;
 use super::downlink::Downlink;
-use super::peer::{dtls_fingerprint, Peer, ReceiveLines, TrackOut, TrackOutState};
+use super::peer::{dtls_fingerprint, screen_mid_in_offer, Peer, ReceiveLines, TrackOut, TrackOutState};
 use super::addresses::{self, Announced};
 use super::recv;
 use super::red::RedSwitch;
@@ -224,6 +224,7 @@ fn new_peer(setup: PeerSetup, template: &PeerTemplate, now: Instant) -> Peer {
         pending: None,
         wants_negotiation: false,
         receive_lines: ReceiveLines::Settled,
+        screen_mid: None,
         dead: false,
         audio_off_since: None,
         video_off_since: None,
@@ -733,6 +734,8 @@ impl Sfu {
     fn connect(&mut self, setup: PeerSetup, offer_sdp: &str, replacing: Option<usize>, now: Instant) -> Result<String, MediaError> {
         let mut peer = self.new_peer(setup, now);
         peer.remote_fingerprint = dtls_fingerprint(offer_sdp).map(str::to_string);
+        // Known before str0m announces the offer's m-lines (`Event::MediaAdded`, when polled).
+        peer.screen_mid = screen_mid_in_offer(offer_sdp);
         let answer = peer.accept_offer(offer_sdp)?;
         if let Some(slot) = replacing {
             self.remove_peer(slot);
@@ -751,8 +754,8 @@ impl Sfu {
     /// Queues every live track of the peer's group for its next server offer.
     fn offer_live_tracks(&self, peer: &mut Peer) {
         for other in self.peers.iter().flatten().filter(|p| p.group == peer.group) {
-            for track in other.tracks_in.iter().filter(|t| other.forwarding.allows(t.kind)) {
-                peer.tracks_out.push(TrackOut::new(other.key, other.label.clone(), track.mid, track.kind));
+            for track in other.tracks_in.iter().filter(|t| other.forwarding.allows(t.kind, t.screen)) {
+                peer.tracks_out.push(TrackOut::new(other.key, other.label.clone(), track.mid, track.kind, track.screen));
                 peer.wants_negotiation = true;
             }
         }

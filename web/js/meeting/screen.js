@@ -1,0 +1,166 @@
+// Screen share on the meeting page (docs/protocol.md, "Screen share"): my own share (the
+// display capture, the screen's sender, asking to start and stop) and whose screen the room
+// shows now. The server decides who may share and forwards a screen only while its share is
+// on; this asks, and shows what the server says.
+//
+// The capture goes on the screen's sender only once the server's `screen_share_started`
+// names me: nothing is uploaded that the SFU would drop (a refused start sends no frame),
+// and the first frame the others get is the encoder's first keyframe.
+
+import { announce } from '../announce.js';
+import { t } from '../i18n.js';
+import { sentenceFor } from '../messages.js';
+import { app, canCaptureScreen, isStaff, send } from './state.js';
+import { grid, renderLayout, renderPeople, renderScreenShare } from './views.js';
+
+/** A shared screen's stream id is `screen-<publisher id>` (a camera's and mic's: the id itself). */
+const SCREEN_PREFIX = 'screen-';
+
+/** The publisher of a screen stream, or null for a camera or mic stream. */
+export const screenOwner = (streamId) => (streamId.startsWith(SCREEN_PREFIX) ? streamId.slice(SCREEN_PREFIX.length) : null);
+
+/** Refusals of `start_screen_share`: the capture just opened is closed again. */
+const START_REFUSALS = new Set(['screen_share_not_allowed', 'screen_share_busy', 'room_suspended', 'rate_limited']);
+
+const nameOf = (id) => app.participants.get(id)?.name ?? '';
+const mine = (id) => !!app.you && id === app.you.id;
+
+/** "Share screen": the browser's picker, then `start_screen_share`. Must run in the click. */
+export async function startScreenShare() {
+  if (app.state !== 'joined' || app.screen.track || !canCaptureScreen()) return;
+  // Said here without opening the picker; the server would refuse it anyway.
+  const busy = app.screen.sharer && !mine(app.screen.sharer);
+  if (busy || (app.roomInfo?.suspended && !isStaff())) {
+    announce(sentenceFor(busy ? 'screen_share_busy' : 'room_suspended'), { visible: true });
+    return;
+  }
+  let stream;
+  try {
+    // Tab audio is never asked for: the room forwards no screen sound.
+    stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  } catch (err) {
+    console.warn('haven: getDisplayMedia', err?.name);
+    // Cancelling the browser's picker is a choice, said quietly; anything else is shown.
+    const cancelled = err?.name === 'NotAllowedError' || err?.name === 'AbortError';
+    announce(t(cancelled ? 'screenShare.cancelled' : 'screenShare.failed'), { visible: !cancelled });
+    return;
+  }
+  const [track] = stream.getVideoTracks();
+  for (const extra of stream.getTracks()) if (extra !== track) extra.stop();
+  if (!track) return;
+  if (app.state !== 'joined' || app.screen.track) {
+    track.stop();
+    return;
+  }
+  // Text and lines over motion: the encoder keeps edges sharp.
+  if ('contentHint' in track) track.contentHint = 'detail';
+  // The browser's own "Stop sharing" ends the track.
+  track.addEventListener('ended', () => {
+    if (app.screen.track === track) stopScreenShare();
+  });
+  app.screen.track = track;
+  app.screen.starting = true;
+  if (!send({ type: 'start_screen_share' })) dropCapture();
+  renderScreenShare();
+}
+
+/** "Stop sharing" (or the browser's own stop): the server is told, the capture closed. */
+export function stopScreenShare() {
+  const asked = app.screen.starting || mine(app.screen.sharer);
+  dropCapture();
+  if (asked) send({ type: 'stop_screen_share' });
+  renderScreenShare();
+}
+
+/** Closes my capture and takes it off its sender; the server is not told. */
+export function dropCapture() {
+  const track = app.screen.track;
+  app.screen.track = null;
+  app.screen.starting = false;
+  if (!track) return;
+  track.stop();
+  app.peer?.replaceTrack('screen', null).catch((err) => console.warn('haven: screen sender', err?.name));
+}
+
+/** `joined`: whose screen is on now (`joined.screen_share`; never mine, see session.js endSession). */
+export function screenJoined(sharer) {
+  app.screen.sharer = sharer ?? null;
+  grid.setScreen(app.screen.sharer && !mine(app.screen.sharer) ? screenTile(app.screen.sharer) : null);
+  attachScreen();
+  renderScreenShare();
+  renderLayout();
+}
+
+/** `screen_share_started`: someone's screen is on, mine included. */
+export async function screenStarted(id) {
+  app.screen.sharer = id;
+  if (mine(id)) {
+    app.screen.starting = false;
+    if (!app.screen.track) {
+      // Started by an earlier click whose capture is gone (stopped meanwhile): end it.
+      send({ type: 'stop_screen_share' });
+    } else {
+      await app.peer?.replaceTrack('screen', app.screen.track);
+      announce(t('screenShare.youStarted'));
+    }
+  } else {
+    grid.setScreen(screenTile(id));
+    attachScreen();
+    announce(t('screenShare.started', { name: nameOf(id) }));
+  }
+  renderScreenShare();
+  renderPeople();
+}
+
+/** `screen_share_ended`: back to the grid; my capture closes whoever ended it. */
+export function screenEnded(id, reason) {
+  if (app.screen.sharer === id) app.screen.sharer = null;
+  app.streams.delete(`${SCREEN_PREFIX}${id}`);
+  if (mine(id)) {
+    dropCapture();
+    const key = `screenShare.endedYou.${reason}`;
+    announce(t(ENDED_YOU.has(reason) ? key : 'screenShare.endedYou.stopped'), { visible: reason !== 'stopped' });
+  } else {
+    grid.setScreen(null);
+    // Someone who left or was removed is announced as such already.
+    if (reason !== 'left' && reason !== 'removed') announce(t('screenShare.stopped', { name: nameOf(id) }));
+  }
+  renderScreenShare();
+  renderPeople();
+}
+
+/** Why my share ended, each said in its own words (`screenShare.endedYou.<reason>`). */
+const ENDED_YOU = new Set(['stopped', 'ended_by_staff', 'revoked', 'suspended', 'dropped']);
+
+/** `screen_share_permission`: staff let me share, or took it back. */
+export function screenPermission(allowed) {
+  announce(t(allowed ? 'screenShare.allowed' : 'screenShare.revoked'), { visible: true });
+  renderScreenShare();
+}
+
+/** A refusal of my `start_screen_share` closes the capture (the caller says the error's words). */
+export function screenRefused(code) {
+  if (!app.screen.starting || !START_REFUSALS.has(code)) return;
+  dropCapture();
+  renderScreenShare();
+}
+
+/** A remote track came: a screen's is played in the screen tile (while that share is on). */
+export function screenTrack(stream) {
+  const owner = screenOwner(stream.id);
+  if (!owner) return false;
+  app.streams.set(stream.id, stream);
+  if (owner === app.screen.sharer) attachScreen();
+  return true;
+}
+
+function attachScreen() {
+  const id = app.screen.sharer;
+  if (!id || mine(id)) return;
+  grid.attachScreen(app.streams.get(`${SCREEN_PREFIX}${id}`) ?? null);
+}
+
+function screenTile(id) {
+  const name = nameOf(id);
+  return { id: `${SCREEN_PREFIX}${id}`, label: t('screenShare.tileLabel', { name }), waiting: t('screenShare.waiting', { name }) };
+}
