@@ -48,3 +48,12 @@ export function wallClock(date, zone) {
   );
   return { day: parts.weekday.toLowerCase(), time: `${parts.hour}:${parts.minute}` };
 }
+
+/** Sets a field as typing would (time, date and number fields differ between browsers). */
+export async function setField(page, id, value) {
+  await page.$eval(`#${id}`, (el, v) => {
+    el.value = v;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, value);
+}

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { createAdmin, wallClock } from '../lib/admin.js';
+import { createAdmin, setField, wallClock } from '../lib/admin.js';
 import { seriousViolations } from '../lib/axe.js';
 import { launchChromium, launchFirefox } from '../lib/browsers.js';
 import { assertNoPageErrors, CONNECT_TIMEOUT, screenshot } from '../lib/meeting.js';
@@ -71,15 +71,6 @@ async function explained(page, name, body) {
 
 const visible = (page, selector) => page.waitForSelector(selector, { visible: true, timeout: CONNECT_TIMEOUT });
 const text = (page, selector) => page.$eval(selector, (el) => el.textContent.trim().replace(/\s+/g, ' '));
-
-/** Sets a field as typing would (time, date and number fields differ between browsers). */
-async function setField(page, id, value) {
-  await page.$eval(`#${id}`, (el, v) => {
-    el.value = v;
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-    el.dispatchEvent(new Event('change', { bubbles: true }));
-  }, value);
-}
 
 /** Signs in on /admin, signing out first when this browser is signed in already. */
 async function signIn(page) {

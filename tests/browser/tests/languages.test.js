@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { adminApi, createAdmin, wallClock } from '../lib/admin.js';
+import { adminApi, createAdmin, setField, wallClock } from '../lib/admin.js';
 import { seriousViolations } from '../lib/axe.js';
 import { launchChromium, launchFirefox } from '../lib/browsers.js';
 import { assertNoPageErrors, CONNECT_TIMEOUT, joinMeeting, screenshot, waitForTile } from '../lib/meeting.js';
@@ -579,15 +579,6 @@ for (const kind of ['chromium', 'firefox']) {
     t.diagnostic(JSON.stringify(seen));
     assert.match(seen['en member 1280'], /^full/, 'English at 1280 px: the full words');
   });
-}
-
-/** Sets a field as typing would (time and number fields differ between browsers). */
-async function setField(page, id, value) {
-  await page.$eval(`#${id}`, (el, v) => {
-    el.value = v;
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-    el.dispatchEvent(new Event('change', { bubbles: true }));
-  }, value);
 }
 
 /** The words of the admin page's view in sight, in whatever language it is in now. */
