@@ -34,7 +34,7 @@ export class Grid {
   #sink = '';
   /** A tile's pin button was pressed: `(id) => void`, set by the page. */
   onPin = () => {};
-  /** The shared screen's tile, or null: `{li, video, waiting}`. */
+  /** The shared screen's tile, or null: `{li, video, waiting, soundOnly}`. */
   #screen = null;
 
   /**
@@ -91,8 +91,9 @@ export class Grid {
   }
 
   /**
-   * Shows the tile of a shared screen (`{id, label, waiting}`: its stream id, its name for
-   * screen readers, the words shown until its picture comes), or removes it (null). Laid
+   * Shows the tile of a shared screen (`{id, label, waiting, soundOnly}`: its stream id, its
+   * name for screen readers, the words shown until its picture comes and those shown instead
+   * of it while "Sound only" is on), or removes it (null). Laid
    * out large by `setLayout({main: SCREEN_TILE})`. Never cropped (contain) and never
    * mirrored; a phone may pinch-zoom it (no touch handling here).
    */
@@ -117,13 +118,17 @@ export class Grid {
       video.setAttribute('aria-hidden', 'true');
       const waiting = document.createElement('p');
       waiting.className = 'screen-waiting';
-      li.append(video, waiting);
-      this.#screen = { li, video, waiting };
+      // In "Sound only" no picture comes: say why instead of a black tile.
+      const soundOnly = document.createElement('p');
+      soundOnly.className = 'screen-sound-only';
+      li.append(video, waiting, soundOnly);
+      this.#screen = { li, video, waiting, soundOnly };
       this.list.prepend(li);
     }
     this.#screen.li.dataset.participantId = screen.id;
     this.#screen.li.setAttribute('aria-label', screen.label);
     this.#screen.waiting.textContent = screen.waiting;
+    this.#screen.soundOnly.textContent = screen.soundOnly;
     this.#layout();
   }
 

@@ -182,6 +182,20 @@ for (const viewer of ['chromium', 'firefox']) {
       assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
       t.diagnostic(`screen frames: Ana ${atAna.join('→')}, Bea (${viewer}) ${atBea.join('→')}`);
 
+      // "Sound only" at a viewer: the server sends no picture of the screen either, and the
+      // tile says why instead of going black; turned off, the screen comes back.
+      await beaPage.bringToFront();
+      await beaPage.$eval('#sound-only', (b) => b.click());
+      await waitOn(beaPage, () => {
+        const words = document.querySelector('#grid .tile.is-screen .screen-sound-only');
+        const video = document.querySelector('#grid .tile.is-screen video');
+        return !!words && getComputedStyle(words).display !== 'none' && words.getBoundingClientRect().height > 0
+          && getComputedStyle(video).display === 'none' && words.textContent.includes('Chair');
+      });
+      assert.match(await beaPage.$eval('#grid .tile.is-screen .screen-sound-only', (p) => p.textContent.trim()), /^Chair is sharing their screen\. You chose sound only/);
+      await beaPage.$eval('#sound-only', (b) => b.click());
+      await expectScreenFrom(beaPage, chair.id, `Bea (${viewer}) after sound only`);
+
       // Stop: the share ends everywhere, back to the grid.
       await chairPage.bringToFront();
       await chairPage.click('#my-screen-stop');

@@ -540,6 +540,7 @@ export default {
   'screenShare.revoked': "A facilitator took back screen sharing.",
   'screenShare.share': "Share screen",
   'screenShare.short': "Screen",
+  'screenShare.soundOnly': "{name} is sharing their screen. You chose sound only: turn it off to see the screen.",
   'screenShare.started': "{name} is sharing their screen.",
   'screenShare.starting': "Starting to share your screen…",
   'screenShare.stop': "Stop sharing",

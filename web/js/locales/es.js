@@ -539,6 +539,7 @@ export default {
   'screenShare.revoked': "El equipo facilitador retiró el permiso para compartir pantalla.",
   'screenShare.share': "Compartir pantalla",
   'screenShare.short': "Pantalla",
+  'screenShare.soundOnly': "{name} está compartiendo su pantalla. Elegiste solo sonido: desactívalo para ver la pantalla.",
   'screenShare.started': "{name} está compartiendo su pantalla.",
   'screenShare.starting': "Empezando a compartir tu pantalla…",
   'screenShare.stop': "Dejar de compartir",

@@ -162,5 +162,10 @@ function attachScreen() {
 
 function screenTile(id) {
   const name = nameOf(id);
-  return { id: `${SCREEN_PREFIX}${id}`, label: t('screenShare.tileLabel', { name }), waiting: t('screenShare.waiting', { name }) };
+  return {
+    id: `${SCREEN_PREFIX}${id}`,
+    label: t('screenShare.tileLabel', { name }),
+    waiting: t('screenShare.waiting', { name }),
+    soundOnly: t('screenShare.soundOnly', { name }),
+  };
 }
