@@ -35,7 +35,12 @@
 // TCP proxy in front of the server, as over a long network path; media stays direct, default
 // 0 = no proxy), BENCH_WEB_DIR (serve the web client from this directory instead of web/, to
 // compare two clients against one server binary), BENCH_SETTLE_MS (idle time after launching the measured
-// Chromium, default 1000). Needs tests/browser/node_modules (cd tests/browser && npm ci).
+// Chromium, default 1000), BENCH_E2EE=1 (each run's room is end-to-end encrypted, `POST /api/rooms`
+// with `"e2ee": true`, and both pages open its link with a fresh `#e2ee=` key made here by the
+// client's own web/js/e2ee/meeting-key.js: issue 23's cost), BENCH_CPU_MS (after the first frame,
+// both browsers' CPU over this many ms, in % of one core: every process of each browser, the
+// renderer and its encryption worker included; default 0 = not measured). Needs
+// tests/browser/node_modules (cd tests/browser && npm ci).
 
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -73,6 +78,9 @@ const FORCE_STATS = process.env.BENCH_FORCE_STATS === '1';
 const SETTLE_MS = Number.parseInt(process.env.BENCH_SETTLE_MS ?? '1000', 10);
 const SIGNAL_DELAY_MS = Number.parseInt(process.env.BENCH_SIGNAL_DELAY_MS ?? '0', 10);
 const MAX_FAILURES = Math.max(3, runs);
+const E2EE = process.env.BENCH_E2EE === '1';
+const CPU_MS = Number.parseInt(process.env.BENCH_CPU_MS ?? '0', 10);
+const { MeetingKey, linkWithKey } = await import('../web/js/e2ee/meeting-key.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error(...a);
 
@@ -281,11 +289,50 @@ async function launch() {
   return b;
 }
 
+/** A room, encrypted with BENCH_E2EE (then its member link carries a new key). */
+async function makeRoom(server) {
+  if (!E2EE) {
+    const room = await server.createRoom();
+    return { room, url: delayedUrl(room.join_url) };
+  }
+  const res = await fetch(`${server.url}/api/rooms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ e2ee: true }),
+  });
+  const room = await res.json();
+  if (res.status !== 201 || room.room?.e2ee === false) throw new Error(`POST /api/rooms: ${res.status} ${JSON.stringify(room)}`);
+  return { room, url: linkWithKey(delayedUrl(room.join_url), await MeetingKey.generate()) };
+}
+
+/** CPU seconds (user + system) of `root` and every process under it, from /proc. */
+function treeCpuSeconds(root) {
+  const parent = new Map();
+  const ticks = new Map();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(pid), Number(f[1]));
+      ticks.set(Number(pid), Number(f[11]) + Number(f[12]));
+    } catch {}
+  }
+  let total = 0;
+  for (const [pid, t] of ticks) {
+    for (let p = pid; p > 1; p = parent.get(p) ?? 0) {
+      if (p === root) {
+        total += t;
+        break;
+      }
+    }
+  }
+  return total / 100; // USER_HZ
+}
+
 async function oneRun(server, label) {
   const browsers = [];
   try {
-    const room = await server.createRoom();
-    const url = delayedUrl(room.join_url);
+    const { url } = await makeRoom(server);
 
     // Publisher.
     const pub = await launch();
@@ -339,6 +386,20 @@ async function oneRun(server, label) {
     });
     const nodeNow = Date.now();
 
+    // Both browsers' CPU while they send and receive, once the call is up.
+    let cpu = null;
+    if (CPU_MS > 0) {
+      const pids = browsers.map((br) => br.browser.process().pid);
+      const before = pids.map(treeCpuSeconds);
+      const t = performance.now();
+      await sleep(CPU_MS);
+      const secs = (performance.now() - t) / 1000;
+      const pct = pids.map((pid, i) => Math.round(((treeCpuSeconds(pid) - before[i]) / secs) * 1000) / 10);
+      cpu = { publisher_pct: pct[0], measured_pct: pct[1] };
+      const encrypted = await page.evaluate(() => !!window.haven.e2ee?.on);
+      if (encrypted !== E2EE) throw new Error(`the measured page ${encrypted ? 'encrypts' : 'does not encrypt'}, BENCH_E2EE=${E2EE ? 1 : 0}`);
+    }
+
     const fromPublisher = b.streams.some((s) => s.id === publisher.id && s.tracks.some((t) => t.kind === 'video'));
     if (!fromPublisher) throw new Error(`no video stream from the publisher: ${JSON.stringify(b.streams)}`);
     const source = b.firstFrame ? 'rvfc' : 'getStats';
@@ -354,6 +415,7 @@ async function oneRun(server, label) {
       join_screen_ms: r(navGap + b.marks.joinClick),
       join_click_to_first_frame_ms: r(tFrame - b.marks.joinClick),
       ws_open_to_first_frame_ms: b.marks.wsOpen != null ? r(tFrame - b.marks.wsOpen) : null,
+      cpu,
       detail: {
         goto_to_nav_start_ms: r(navGap),
         dom_content_loaded_ms: r(b.domContentLoaded),
@@ -494,6 +556,10 @@ console.log(
   JSON.stringify({
     runs: results.length,
     signal_delay_ms: SIGNAL_DELAY_MS,
+    e2ee: E2EE,
+    publisher_cpu_pct: CPU_MS > 0 ? summary(results.map((r) => r.cpu?.publisher_pct)) : null,
+    measured_cpu_pct: CPU_MS > 0 ? summary(results.map((r) => r.cpu?.measured_pct)) : null,
+    cpu_window_ms: CPU_MS,
     nav_to_first_frame_ms: summary(pick('nav_to_first_frame_ms')),
     join_click_to_first_frame_ms: summary(pick('join_click_to_first_frame_ms')),
     ws_open_to_first_frame_ms: summary(pick('ws_open_to_first_frame_ms')),
