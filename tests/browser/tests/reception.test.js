@@ -195,7 +195,11 @@ for (const [kind, launcher] of LAUNCHERS) {
     await joinMeeting(page, room.join_url, 'Pat', { audio: false, video: false });
     await waitForTile(page, dee.you.id, 'Dee');
     await waitForTile(page, eli.you.id, 'Eli');
-    await sleep(500); // whatever the server says of this link right after joining comes first
+    // Whatever the server says of this link right after joining comes first. On loopback it
+    // is good, but a loaded machine's first estimate can pause a video for a moment (CI
+    // rehearsal of 2026-12-07: 'poor' 500 ms after the tiles), so wait for the settled word.
+    await page.waitForFunction(() => document.querySelector('#link-indicator')?.dataset.link === 'good', { timeout: 20_000 });
+    await sleep(500);
 
     const indicator = await page.$eval('#link-indicator', (e) => {
       const r = e.getBoundingClientRect();
