@@ -312,6 +312,12 @@ pub enum ServerMessage {
         link: Link,
         paused: Vec<PublicId>,
     },
+    /// To a publisher: which of its camera's simulcast layers (rids, lowest first) somebody
+    /// receives; the browser may switch the others off. Sent only when a layer goes off or
+    /// comes back; a new media connection starts with every layer on.
+    CameraLayers {
+        active: Vec<String>,
+    },
     /// The server's answer to the browser's first offer.
     Answer {
         sdp: String,
@@ -1045,6 +1051,7 @@ mod tests {
                 ServerMessage::Reception { link: Link::Poor, paused: vec!["p7f3a".into(), "q2b9c".into()] },
             ),
             (r#"{"type":"reception","link":"good","paused":[]}"#.into(), ServerMessage::Reception { link: Link::Good, paused: vec![] }),
+            (r#"{"type":"camera_layers","active":["q","h"]}"#.into(), ServerMessage::CameraLayers { active: vec!["q".into(), "h".into()] }),
             (r#"{"type":"answer","sdp":"v=0"}"#.into(), ServerMessage::Answer { sdp: "v=0".into() }),
             (r#"{"type":"offer","sdp":"v=0"}"#.into(), ServerMessage::Offer { sdp: "v=0".into() }),
             (

@@ -162,6 +162,7 @@ pub async fn run(
                     };
                     ServerMessage::Reception { link, paused }
                 }
+                MediaSignal::CameraLayers { active } => ServerMessage::CameraLayers { active: active.into_iter().map(String::from).collect() },
             }),
             incoming = socket.recv() => {
                 // Any frame will do, a pong as well as a message.

@@ -60,6 +60,8 @@ export class PeerSession {
   #stream = null;
   /** The camera's simulcast layers have their sizes (see `#layerCamera`). */
   #layered = false;
+  /** The rids of the camera layers somebody receives (`camera_layers`); null: every one. */
+  #cameraActive = null;
   /** SDP steps run one at a time, so a restart offer never interleaves with a server offer. */
   #sdp = Promise.resolve();
   #closed = false;
@@ -197,6 +199,7 @@ export class PeerSession {
       this.#prepareAudio();
       const attached = this.#adoptSendLines(sdp);
       await this.#layerCamera();
+      await this.#switchCameraLayers();
       const answer = await this.#pc.createAnswer();
       await this.#pc.setLocalDescription(answer);
       this.#send({ type: 'answer', sdp: this.#pc.localDescription.sdp });
@@ -311,6 +314,39 @@ export class PeerSession {
       this.#layered = true;
     } catch (err) {
       console.warn('haven: camera layers not set', err);
+    }
+  }
+
+  /**
+   * The server says which of the camera's layers somebody receives (`camera_layers`): the
+   * others are switched off (nothing encoded, nothing on the uplink) until it asks for them
+   * again. A browser that refuses keeps sending them all, which costs only its own uplink.
+   * @param {string[]} active rids
+   */
+  setCameraLayers(active) {
+    if (!Array.isArray(active)) return undefined;
+    this.#cameraActive = active;
+    return this.#step(() => this.#switchCameraLayers());
+  }
+
+  async #switchCameraLayers() {
+    const sender = this.#senders.video;
+    if (!sender || !this.#cameraActive || this.#pc.signalingState === 'closed') return;
+    const params = sender.getParameters();
+    if (!params.encodings || params.encodings.length < 2) return;
+    let changed = false;
+    for (const encoding of params.encodings) {
+      const on = !encoding.rid || this.#cameraActive.includes(encoding.rid);
+      if (encoding.active !== on) {
+        encoding.active = on;
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    try {
+      await sender.setParameters(params);
+    } catch (err) {
+      console.warn('haven: camera layers not switched', err?.name);
     }
   }
 

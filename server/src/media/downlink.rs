@@ -171,6 +171,12 @@ impl RateMeter {
         }
     }
 
+    /// The last smoothed rate, however long ago: what a layer switched off at its publisher
+    /// would cost again.
+    pub fn last(&self) -> Option<Bps> {
+        self.rate
+    }
+
     /// The smoothed rate, `None` until a window has passed (or after it went quiet for two).
     pub fn rate(&self, now: Instant) -> Option<Bps> {
         let start = self.window_start?;

@@ -6,6 +6,7 @@
 //! Must not import `room`, `hub`, `protocol` or the HTTP layer.
 
 mod addresses;
+mod camera_layers;
 mod downlink;
 mod layer_switch;
 // The forwarder before `layer_switch`: kept as the reference its one-layer behaviour is
@@ -112,6 +113,9 @@ pub enum MediaSignal {
     /// What the member receives changed: whose video is paused because their link cannot
     /// carry it after the sound (by label), and whether they chose sound only.
     Reception { paused: Vec<String>, sound_only: bool },
+    /// Which of the member's own camera layers somebody receives (rids, lowest first): the
+    /// browser may switch the others off (`camera_layers`).
+    CameraLayers { active: Vec<&'static str> },
 }
 
 /// Sent to the hub.

@@ -12,6 +12,7 @@ use str0m::net::Protocol;
 use str0m::Rtc;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::camera_layers::CameraLayers;
 use super::downlink::{Downlink, RateMeter};
 use super::layer_switch::{LayerSwitch, VIDEO_CLOCK_RATE};
 use super::red::{Previous, RedSwitch};
@@ -146,6 +147,8 @@ pub(super) struct TrackIn {
     keyframes: [KeyframeAsk; LAYERS],
     /// It came with rids (simulcast): its layers' sizes are the ones asked for.
     pub simulcast: bool,
+    /// Which of its layers the publisher is asked to send (a simulcast camera).
+    pub layers: CameraLayers,
     /// The last packet forwarded (audio): the redundant block of the next, for the
     /// subscribers that get RED.
     pub red_previous: Option<Previous>,
@@ -256,6 +259,7 @@ impl TrackIn {
             meters: Default::default(),
             keyframes: [KeyframeAsk::default(); LAYERS],
             simulcast: false,
+            layers: CameraLayers::default(),
             red_previous: None,
         }
     }

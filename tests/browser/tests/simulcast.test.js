@@ -311,3 +311,108 @@ for (const [senderKind, listenerKind] of PAIRINGS) {
     }
   });
 }
+
+/** The `camera_layers` messages `page` has received, oldest first, with when the test saw each. */
+const cameraLayers = (page) =>
+  page.evaluate(() => window.haven.trace.filter((m) => m.dir === 'in' && m.type === 'camera_layers').map((m) => m.active));
+
+/** Waits until `page`'s last `camera_layers` satisfies `check`; returns it and the time waited. */
+async function waitForLayers(page, check, ms, what) {
+  const start = Date.now();
+  for (;;) {
+    const last = (await cameraLayers(page)).at(-1) ?? null;
+    if (last && check(last)) return { active: last, ms: Date.now() - start };
+    if (Date.now() - start > ms) throw new Error(`no camera_layers ${what} in ${ms} ms: last was ${JSON.stringify(last)}`);
+    await sleep(200);
+  }
+}
+
+/** The camera sender's encodings as the page set them: rid → active. */
+const encodingsActive = (page) =>
+  page.evaluate(() => {
+    const sender = window.haven.pc.getSenders().find((s) => s.track?.kind === 'video');
+    return Object.fromEntries((sender?.getParameters().encodings ?? []).map((e) => [e.rid ?? '-', e.active !== false]));
+  });
+
+// A layer nobody receives is switched off at its sender (server: media/camera_layers.rs;
+// client: PeerSession.setCameraLayers), and back on at once when a tile wants it. The
+// listener's tile is kept at q's size from the start, so only q is wanted.
+for (const senderKind of ['chromium', 'firefox']) {
+  const skip = SKIP_FIREFOX && senderKind === 'firefox';
+  test(`${senderKind} sender: a layer nobody receives is switched off at the sender, and comes back when a tile wants it`, { skip, timeout: 120_000 }, async () => {
+    const browsers = [];
+    let sender;
+    let listener;
+    try {
+      const room = await server.createRoom();
+      const senderBrowser = await launch(senderKind, { width: 480, height: 360 });
+      browsers.push(senderBrowser);
+      sender = await senderBrowser.newPage();
+      const sam = await joinMeeting(sender, room.join_url, 'Sam');
+      const joinedAt = Date.now();
+      const listenerBrowser = await launch('chromium', { width: 640, height: 480 });
+      browsers.push(listenerBrowser);
+      listener = await listenerBrowser.newPage();
+      await joinMeeting(listener, room.join_url, 'Lee', { audio: false, video: false });
+      await waitForTile(listener, sam.id, 'Sam');
+      await smallTiles(listener, true);
+      await waitForReport(listener, sam.id, (t) => t.visible && t.height <= 90 && t.width <= 160, 'of a small tile');
+      const smallAt = Date.now();
+
+      // --- Only q is wanted: the others go off after the server's 10 s wait (from the camera's
+      // start, or from the last time the listener got more than q), not before.
+      const early = await cameraLayers(sender);
+      if (Date.now() - joinedAt < 9000) assert.deepEqual(early, [], `told before the wait: ${JSON.stringify(early)}`);
+      const off = await waitForLayers(sender, (a) => a.length === 1, 25_000, 'naming q alone');
+      const offMs = Date.now() - smallAt;
+      assert.deepEqual(off.active, ['q']);
+      await sleep(1500); // the encoder's last frames of the switched-off layers
+      const o1 = await outboundLayers(sender);
+      const before = await inboundFrom(listener, sam.id);
+      await sleep(2000);
+      const o2 = await outboundLayers(sender);
+      const during = await inboundFrom(listener, sam.id);
+      const grew = (rid) => (o2.layers[rid]?.bytes ?? 0) - (o1.layers[rid]?.bytes ?? 0);
+      const active = await encodingsActive(sender);
+      report(
+        `\nsimulcast: ${senderKind} sender, small tile: told ${JSON.stringify(off.active)} ${offMs} ms after the report; encodings ${JSON.stringify(active)}; ` +
+          `2 s of bytes q +${grew('q')}, h +${grew('h')}, f +${grew('f')}; listener frames +${during.frames - before.frames} at ${during.height} lines`,
+      );
+      assert.ok(Date.now() - joinedAt >= 10_000, `switched off ${Date.now() - joinedAt} ms after the sender joined: before the 10 s wait`);
+      assert.deepEqual(active, { q: true, h: false, f: false }, 'the sender switched its encodings');
+      assert.ok(grew('q') > 5000, `q stopped: +${grew('q')} bytes`);
+      assert.ok(grew('h') === 0 && grew('f') === 0, `a switched-off layer still sends: h +${grew('h')}, f +${grew('f')}`);
+      assert.ok(during.frames > before.frames + 10, `the listener's picture stopped: ${before.frames} → ${during.frames}`);
+
+      // --- The tile grows: the layers it can use back at once (those the sender ever sent:
+      // Chromium encodes no f from a 640×360 camera), the listener on a larger one soon after.
+      await smallTiles(listener, false);
+      await waitForReport(listener, sam.id, (t) => t.visible && t.height > 180, 'of a large tile');
+      const bigAt = Date.now();
+      const on = await waitForLayers(sender, (a) => a.includes('h'), 5000, 'naming h again');
+      const up = await watch(listener, sam.id, (s) => s.height > 90, SWITCH_MS, during);
+      const u1 = up.samples.at(-1);
+      const o3 = await outboundLayers(sender);
+      await sleep(1000);
+      const o4 = await outboundLayers(sender);
+      const sending = Object.keys(o4.layers).filter((rid) => o4.layers[rid].bytes > (o3.layers[rid]?.bytes ?? 0)).sort();
+      report(
+        `simulcast: ${senderKind} sender, large tile: told ${JSON.stringify(on.active)} in ${on.ms} ms; listener at ${u1.height} lines ${up.doneAt === null ? 'never' : `${up.doneAt - bigAt} ms`} after the report; ` +
+          `longest still ${longestStill(up.samples)} ms; sending ${sending.join(',')}`,
+      );
+      const activeNow = await encodingsActive(sender);
+      assert.deepEqual(activeNow, Object.fromEntries(Object.keys(activeNow).map((rid) => [rid, on.active.includes(rid)])), 'the encodings follow the message');
+      assert.notEqual(up.doneAt, null, `the listener never got a larger layer: ${JSON.stringify(u1)}`);
+      assert.ok(up.doneAt - bigAt <= 3000, `a larger layer took ${up.doneAt - bigAt} ms`);
+      assert.ok(sending.includes('h'), `h does not flow again: ${sending}`);
+      assert.ok(longestStill(up.samples) <= MAX_STILL_MS, 'the picture stood still at the switch up');
+      assert.deepEqual(listener.errors, [], 'errors in the listener page');
+      assert.deepEqual(sender.errors, [], 'errors in the sender page');
+    } catch (err) {
+      err.message += `\n--- server log (tail) ---\n${server.log().split('\n').slice(-30).join('\n')}`;
+      throw err;
+    } finally {
+      for (const b of browsers) await b.close().catch(() => {});
+    }
+  });
+}

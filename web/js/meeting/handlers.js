@@ -103,6 +103,8 @@ export async function handleMessage(msg) {
       return onReadingStopped();
     case 'reception':
       return reception.handleReception(msg);
+    case 'camera_layers':
+      return app.peer?.setCameraLayers(msg.active);
     case 'screen_share_started':
       return screenStarted(msg.id);
     case 'screen_share_ended':

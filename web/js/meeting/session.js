@@ -106,6 +106,7 @@ export async function connect() {
 function traceDetail(msg) {
   if (msg.type === 'receive') return { video: msg.video, tiles: msg.tiles };
   if (msg.type === 'reception') return { link: msg.link, paused: msg.paused };
+  if (msg.type === 'camera_layers') return { active: msg.active };
   return {};
 }
 

@@ -17,7 +17,7 @@ use super::forwarding::red_payload_type;
 use super::Sfu;
 use crate::allocator::{Allocation, Bps, Inputs, Layer, Media, PauseReason, PublisherId, Track, TrackId, View, NOMINAL_AUDIO};
 use crate::media::downlink::SpeakerDetector;
-use crate::media::peer::TrackOutState;
+use crate::media::peer::{TrackOutState, LAYERS, LAYER_RIDS};
 use crate::media::{GroupKey, MediaSignal, PeerKey};
 
 /// Before the first estimate, str0m assumes this much: enough for the sound and one or two
@@ -30,6 +30,10 @@ const SINGLE_LAYER_HEIGHT: u32 = 720;
 /// The heights of the simulcast layers q, h and f as Haven's web client sends them (its
 /// 640×360 camera scaled down 4, 2 and 1: `web/js/peer.js`), for the tile cap.
 const SIMULCAST_HEIGHTS: [u32; 3] = [90, 180, 360];
+
+/// How often the publishers' camera layers are compared with what their subscribers get
+/// when nothing asks sooner (a layer switched on comes at once: a new target asks).
+const CAMERA_LAYERS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// For each video in a plan's inputs, its layers as given to the allocator: the publisher's
 /// layer numbers (`peer::LAYER_RIDS`) of the allocator's indexes.
@@ -155,11 +159,14 @@ impl Sfu {
                 MediaKind::Audio => Media::Audio { bitrate: Bps(track.meters[0].rate(now).unwrap_or(NOMINAL_AUDIO).0 * audio_copies) },
                 MediaKind::Video => {
                     // The layers that flow now, smallest first; before any has been
-                    // measured, the smallest at its nominal rate.
+                    // measured, the smallest at its nominal rate. A layer the publisher was
+                    // asked to switch off (or just to switch on again) is offered at its last
+                    // rate: otherwise nobody could ask for it again (`camera_layers`).
                     let mut numbers = Vec::new();
                     let mut layers = Vec::new();
                     for (number, meter) in track.meters.iter().enumerate() {
-                        let Some(bitrate) = meter.rate(now) else { continue };
+                        let quiet = || track.simulcast && track.layers.quiet_but_offered(number, now);
+                        let Some(bitrate) = meter.rate(now).or_else(|| meter.last().filter(|_| quiet())) else { continue };
                         let height = if track.simulcast { SIMULCAST_HEIGHTS[number] } else { SINGLE_LAYER_HEIGHT };
                         numbers.push(number as u8);
                         layers.push(Layer { bitrate, height });
@@ -306,6 +313,34 @@ impl Sfu {
         self.mark_dirty(slot);
     }
 
+    /// Every simulcast camera's layers against what its subscribers get or are being
+    /// switched to: a publisher is told when one should go off or come on again
+    /// (`camera_layers`).
+    pub(super) fn update_camera_layers(&mut self, now: Instant) {
+        let mut next = now + CAMERA_LAYERS_EVERY;
+        for peer in self.peers.iter_mut().flatten() {
+            for track in peer.tracks_in.iter_mut().filter(|t| t.kind == MediaKind::Video && t.simulcast && !t.screen) {
+                let mut wanted = [false; LAYERS];
+                for sub in &track.subscribers {
+                    for layer in [sub.switch.target(), sub.switch.current()].into_iter().flatten() {
+                        if let Some(w) = wanted.get_mut(usize::from(layer)) {
+                            *w = true;
+                        }
+                    }
+                }
+                if let Some(active) = track.layers.update(now, wanted) {
+                    tracing::debug!(peer = peer.key.0, ?active, "camera layers");
+                    let rids = LAYER_RIDS.iter().zip(active).filter(|(_, on)| *on).map(|(rid, _)| *rid).collect();
+                    let _ = peer.signals.send(MediaSignal::CameraLayers { active: rids });
+                }
+                if let Some(due) = track.layers.next_deadline() {
+                    next = next.min(due);
+                }
+            }
+        }
+        self.layers_due = Some(next);
+    }
+
     /// Which layer of `publisher`'s camera (or screen) is written to `subscriber` (`None`:
     /// paused). A new layer, or a resumed one, starts at its keyframe, which is asked for at
     /// once.
@@ -319,6 +354,10 @@ impl Sfu {
             return;
         }
         sub.switch.set_target(target);
+        if target.is_some_and(|t| !track.layers.is_on(usize::from(t))) {
+            // A layer switched off at the publisher: asked for again at once.
+            self.layers_due = Some(now);
+        }
         let wanted = sub.switch.wants_keyframe();
         track.refresh_awaiting();
         if let Some(layer) = wanted {

@@ -297,6 +297,9 @@ struct Sfu {
     dirty: DirtySlots,
     /// Per meeting: whose video comes first (see `bandwidth`).
     groups: HashMap<GroupKey, bandwidth::GroupMedia>,
+    /// When the publishers' camera layers are compared with what their subscribers get
+    /// next (`bandwidth::update_camera_layers`).
+    layers_due: Option<Instant>,
     /// Counted here in plain integers, published to `metrics` once per loop turn.
     counts: Counts,
     /// This worker's slot in the server's metrics.
@@ -338,6 +341,7 @@ impl Sfu {
             by_tcp_addr: HashMap::new(),
             dirty: DirtySlots::default(),
             groups: HashMap::new(),
+            layers_due: None,
             counts: Counts::default(),
             metrics,
         }
@@ -431,6 +435,9 @@ impl Sfu {
         if let Some(due) = self.next_plan() {
             deadline = deadline.min(due);
         }
+        if let Some(due) = self.layers_due {
+            deadline = deadline.min(due);
+        }
         deadline
     }
 
@@ -453,6 +460,9 @@ impl Sfu {
             self.mark_dirty(slot);
         }
         self.plan_due(now);
+        if self.layers_due.map_or(true, |d| d <= now) {
+            self.update_camera_layers(now);
+        }
     }
 
     fn handle_tcp(&mut self, event: TcpEvent, now: Instant) {
