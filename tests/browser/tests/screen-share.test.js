@@ -4,15 +4,17 @@
 // let them; an encrypted meeting's screen is encrypted and decrypted; the controls take a
 // click at 1280×800 and the phone bar stays one row; axe on the presentation layout.
 //
-// The display source: Debian's Chromium with the suite's own flags
+// The display sources: Debian's Chromium with the suite's own flags
 // (`--use-fake-ui-for-media-stream`, `--use-fake-device-for-media-stream`) answers
 // getDisplayMedia headless with a fake 800×600 "screen" (label `screen:-3:0`), no picker and
-// no extra flag needed, so every sharer here is a Chromium page using the real API. Headless
-// Firefox ESR refuses getDisplayMedia with NotFoundError under every fake-media preference
-// tried (`media.navigator.streams.fake`, `media.navigator.permission.disabled`,
-// `media.navigator.permission.fake`, `media.getusermedia.camera.fake.force`): it has no
-// screen to offer, so Firefox takes part as a viewer. Nothing is substituted for
-// getDisplayMedia; the one canvas track here is the forced track of a modified client.
+// no extra flag needed. Headless Firefox ESR has no screen to offer (NotFoundError under
+// every fake-media preference tried: `media.navigator.streams.fake`,
+// `media.navigator.permission.disabled`, `media.navigator.permission.fake`,
+// `media.getusermedia.camera.fake.force`); a Firefox sharer runs with a window on its own
+// Xvfb display (lib/browsers.js `launchFirefox({ screen: true })`), where
+// `media.navigator.permission.disabled` lets getDisplayMedia take the whole display without
+// a picker. Nothing is substituted for getDisplayMedia; the one canvas track here is the
+// forced track of a modified client.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -47,7 +49,12 @@ after(async () => {
   await server?.stop();
 });
 
-const LAUNCH = { chromium: launchChromium, firefox: launchFirefox };
+const LAUNCH = {
+  chromium: launchChromium,
+  firefox: launchFirefox,
+  // A Firefox that can share: a window on a private Xvfb display the size of the page.
+  'firefox-screen': () => launchFirefox({ ...DESKTOP, screen: true }),
+};
 const opened = [];
 async function newPage(kind, size = DESKTOP, { touch = false, audit = false } = {}) {
   browsers[kind] ??= await LAUNCH[kind]();
@@ -215,6 +222,103 @@ for (const viewer of ['chromium', 'firefox']) {
       throw err;
     } finally {
       await closeAll(pages);
+    }
+  });
+}
+
+/** What the sharer's screen sender really carries (peer.js SCREEN_SENDING, screen.js contentHint). */
+const screenSending = (page) => page.evaluate(() => {
+  const sender = window.haven.pc.getTransceivers()[2].sender;
+  const params = sender.getParameters();
+  const { width, height } = sender.track?.getSettings() ?? {};
+  return {
+    // Firefox ESR 153 has no contentHint (MediaStreamTrack.prototype lacks it): null there.
+    hints: 'contentHint' in MediaStreamTrack.prototype,
+    contentHint: sender.track?.contentHint ?? null,
+    degradationPreference: params.degradationPreference ?? null,
+    maxBitrate: params.encodings?.map((e) => e.maxBitrate ?? null) ?? [],
+    captured: { width, height },
+  };
+});
+
+/** The frame size at which `page` decodes the screen of `sharer`. */
+async function screenFrameSize(page, sharer) {
+  const [report] = (await inbound(page)).filter((r) => r.kind === 'video' && r.from === `screen-${sharer}` && r.frameWidth);
+  return report ? { width: report.frameWidth, height: report.frameHeight } : null;
+}
+
+// The sharer in each browser that can share (Firefox on its Xvfb display): a Chromium viewer
+// decodes the screen while both cameras keep flowing, and the sender has what the client sets:
+// contentHint "detail", "maintain-resolution", 1.5 Mbit/s, and the viewer gets the captured
+// size, not a scaled-down one.
+for (const sharer of ['chromium', 'firefox']) {
+  test(`a_${sharer}_facilitator_shares_with_detail_hint_resolution_kept_and_1_5_mbit_and_a_chromium_viewer_decodes_it_at_the_captured_size`, {
+    timeout: 180_000,
+    skip: sharer === 'firefox' && skipFirefox,
+  }, async (t) => {
+    const room = await server.createRoom();
+    const chairPage = await newPage(sharer === 'firefox' ? 'firefox-screen' : 'chromium');
+    const anaPage = await newPage('chromium');
+    const pages = [chairPage, anaPage];
+    try {
+      const chair = await joinMeeting(chairPage, room.facilitator_url, 'Chair', { audio: true, video: true });
+      const ana = await joinMeeting(anaPage, room.join_url, 'Ana', { audio: true, video: true });
+      await Promise.all([waitForTile(anaPage, chair.id, 'Chair'), waitForTile(chairPage, ana.id, 'Ana')]);
+      await chairPage.bringToFront();
+      await chairPage.click('#screen-button');
+      for (const page of pages) await waitOn(page, (id) => window.haven.screen.sharer === id, chair.id);
+      await waitOn(chairPage, () => window.haven.pc.getTransceivers()[2].sender.track?.readyState === 'live');
+
+      const frames = await expectScreenFrom(anaPage, chair.id, `Ana (${sharer} sharer)`);
+      await expectMediaFrom(anaPage, chair.id, `Ana: the ${sharer} chair's camera and mic during the share`, CAMERA_TIMEOUT);
+      await expectMediaFrom(chairPage, ana.id, `Chair (${sharer}): Ana's camera and mic during the share`, CAMERA_TIMEOUT);
+
+      const sending = await screenSending(chairPage);
+      t.diagnostic(`${sharer} sharer's screen sender: ${JSON.stringify(sending)}`);
+      const got = JSON.stringify(sending);
+      assert.equal(sending.hints, sharer === 'chromium', `only Chromium knows contentHint: ${got}`);
+      assert.equal(sending.contentHint, sending.hints ? 'detail' : null, got);
+      assert.equal(sending.degradationPreference, 'maintain-resolution', got);
+      assert.deepEqual(sending.maxBitrate, [1_500_000], got);
+      const { width, height } = sending.captured;
+      assert.ok(width >= 640 && height >= 360, `a plausible screen: ${width}×${height}`);
+
+      // A few seconds in, the encoder has settled: the viewer decodes the screen at the size
+      // captured (maintain-resolution drops frames, never pixels, on this loopback link).
+      await anaPage.bringToFront();
+      await sleep(4000);
+      await waitOn(anaPage, async ({ id, width, height }) => {
+        const stats = await window.haven.pc.getStats();
+        const owner = new Map();
+        for (const stream of window.haven.streams) for (const track of stream.tracks) owner.set(track.id, stream.id);
+        let ok = false;
+        stats.forEach((s) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'video' && owner.get(s.trackIdentifier) === `screen-${id}`) {
+            ok ||= s.frameWidth === width && s.frameHeight === height;
+          }
+        });
+        return ok;
+      }, { id: chair.id, width, height }, 20_000).catch(async (err) => {
+        err.message += `: Ana decodes ${JSON.stringify(await screenFrameSize(anaPage, chair.id))}, captured ${width}×${height}`;
+        throw err;
+      });
+      const after = await expectScreenFrom(anaPage, chair.id, `Ana (${sharer} sharer), later`);
+      t.diagnostic(`${sharer} sharer: Ana decoded ${frames.join('→')} then ${after.join('→')} frames at ${width}×${height}`);
+
+      await chairPage.bringToFront();
+      await chairPage.click('#my-screen-stop');
+      for (const page of pages) await waitOn(page, () => window.haven.screen.sharer === null);
+      assert.equal((await screenState(chairPage)).capturing, false);
+      for (const [i, page] of pages.entries()) assertNoPageErrors(page, `page ${i}`);
+    } catch (err) {
+      for (const [i, page] of pages.entries()) await screenshot(page, `screen-share-${sharer}-sharer-failure-${i}`).catch(() => {});
+      err.message += `\n${pages.map((p, i) => `--- page ${i} ---\n${p.consoleLines.slice(-30).join('\n')}`).join('\n')}\n--- server ---\n${server.log().split('\n').slice(-40).join('\n')}`;
+      throw err;
+    } finally {
+      await closeAll(pages);
+      // The windowed Firefox and its Xvfb are not needed by the other tests.
+      if (sharer === 'firefox') await browsers['firefox-screen']?.close().catch(() => {});
+      delete browsers['firefox-screen'];
     }
   });
 }
