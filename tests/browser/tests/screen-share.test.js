@@ -1,6 +1,8 @@
 // Screen share in real browsers (issue 22, docs/protocol.md "Screen share"): a facilitator
 // shares and members in Chromium and Firefox decode the screen while the cameras keep
-// flowing; a member who is not allowed reaches no one whatever their page sends, until staff
+// flowing; a Chromium and a Firefox sharer's sender carries the client's settings and the
+// screen arrives at its captured size; a shared screen's sound rides on the microphone and
+// every mute silences it; a member who is not allowed reaches no one whatever their page sends, until staff
 // let them; an encrypted meeting's screen is encrypted and decrypted; the controls take a
 // click at 1280×800 and the phone bar stays one row; axe on the presentation layout.
 //
@@ -280,6 +282,8 @@ for (const sharer of ['chromium', 'firefox']) {
       assert.equal(sending.contentHint, sending.hints ? 'detail' : null, got);
       assert.equal(sending.degradationPreference, 'maintain-resolution', got);
       assert.deepEqual(sending.maxBitrate, [1_500_000], got);
+      // Sound is asked for everywhere; Chromium's fake capture brings a "Fake audio" track, Firefox none.
+      assert.equal((await screenState(chairPage)).sound, sharer === 'chromium' ? 'Fake audio' : null);
       const { width, height } = sending.captured;
       assert.ok(width >= 640 && height >= 360, `a plausible screen: ${width}×${height}`);
 
@@ -390,6 +394,141 @@ test('a_member_not_allowed_reaches_no_one_with_a_forced_screen_track_until_staff
   } catch (err) {
     for (const [i, page] of pages.entries()) await screenshot(page, `screen-share-forced-failure-${i}`).catch(() => {});
     err.message += `\n${pages.map((p, i) => `--- page ${i} ---\n${p.consoleLines.slice(-30).join('\n')}`).join('\n')}\n--- server ---\n${server.log().split('\n').slice(-40).join('\n')}`;
+    throw err;
+  } finally {
+    await closeAll(pages);
+  }
+});
+
+/** Sound `page` received from `from`'s microphone line over `ms`: energy and packets (Chromium's stats). */
+async function heardOver(page, from, ms) {
+  const total = () => page.evaluate(async (from) => {
+    const out = { energy: 0, packets: 0 };
+    const owner = new Map();
+    for (const stream of window.haven.streams) for (const track of stream.tracks) owner.set(track.id, stream.id);
+    (await window.haven.pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp' || s.kind !== 'audio' || owner.get(s.trackIdentifier) !== from) return;
+      out.energy += s.totalAudioEnergy ?? 0;
+      out.packets += s.packetsReceived ?? 0;
+    });
+    return out;
+  }, from);
+  const first = await total();
+  await sleep(ms);
+  const second = await total();
+  return { energy: second.energy - first.energy, packets: second.packets - first.packets };
+}
+
+/** The track on `page`'s microphone sender: its label (the mix's is not the microphone's), or null. */
+const micSender = (page) => page.evaluate(() => {
+  const track = window.haven.pc.getTransceivers()[0].sender.track;
+  return track ? { label: track.label, kind: track.kind, state: track.readyState } : null;
+});
+
+// Shared sound: Chromium's fake display capture comes with a "Fake audio" track (a beep),
+// as a tab's sound chosen in the picker would. It rides on the sharer's microphone sender
+// (mixed with Web Audio), so the sharer's own mute and a facilitator's mute silence it too,
+// and "Stop sound" leaves the microphone alone. Sam's microphone track is disabled (silence)
+// so that every bit of energy heard is the screen's sound.
+test('shared_screen_sound_rides_on_the_microphone_and_is_silenced_by_self_mute_staff_mute_and_stop_sound', { timeout: 240_000 }, async (t) => {
+  const room = await server.createRoom();
+  const chairPage = await newPage('chromium');
+  const samPage = await newPage('chromium');
+  const pages = [chairPage, samPage];
+  const SOUND = 0.01;
+  const SILENT = 0.001;
+  const figures = {};
+  try {
+    await joinMeeting(chairPage, room.facilitator_url, 'Chair', { audio: false, video: false });
+    const sam = await joinMeeting(samPage, room.join_url, 'Sam', { audio: true, video: false });
+    await waitForTile(chairPage, sam.id, 'Sam');
+    assert.equal(await samPage.evaluate(() => window.haven.setLocalTrackEnabled('audio', false)), true);
+    const micLabel = (await micSender(samPage)).label;
+    await personAction(chairPage, sam.id, 'Let Sam share their screen');
+    await waitOn(samPage, () => !document.getElementById('screen-button').hidden);
+
+    const share = async () => {
+      await samPage.bringToFront();
+      await samPage.click('#screen-button');
+      await waitOn(chairPage, (id) => window.haven.screen.sharer === id, sam.id);
+      await waitOn(samPage, () => !document.getElementById('my-screen-sound').hidden);
+      assert.equal((await screenState(samPage)).sound, 'Fake audio');
+      assert.notEqual((await micSender(samPage)).label, micLabel, 'the mix is on the microphone sender');
+    };
+    /** Waits until the chair hears Sam's screen sound; returns the energy over 3 s. */
+    const expectSound = async (label) => {
+      await chairPage.bringToFront();
+      const deadline = Date.now() + CONNECT_TIMEOUT;
+      for (;;) {
+        const got = await heardOver(chairPage, sam.id, 3000);
+        if (got.energy > SOUND) return got;
+        if (Date.now() > deadline) throw new Error(`${label}: the screen's sound not heard: ${JSON.stringify(got)}`);
+      }
+    };
+    /** No packet of Sam's (the sender is empty, or the SFU drops them): waited out, then 3 s measured. */
+    const expectNothing = async (label) => {
+      await chairPage.bringToFront();
+      await sleep(1500);
+      const got = await heardOver(chairPage, sam.id, 3000);
+      assert.ok(got.packets < 5 && got.energy < SILENT, `${label}: ${JSON.stringify(got)}`);
+      return got;
+    };
+    const words = () => samPage.$eval('#my-screen-sound', (e) => (e.hidden ? null : e.textContent));
+
+    // Shared with the microphone on (Sam joined with it on): heard, and said.
+    assert.equal(await samPage.$eval('#screen-meeting [data-toggle="audio"]', (b) => b.getAttribute('aria-pressed')), 'true');
+    await share();
+    assert.equal(await words(), 'Sharing sound');
+    assert.ok((await said(samPage)).includes('You are sharing your screen and its sound. Everyone in the meeting can see it, and hear the sound while your microphone is on.'));
+    figures.shared = await expectSound('shared');
+
+    // Sam mutes: nothing on the sender, so nothing of the sound leaves.
+    await samPage.bringToFront();
+    await samPage.click('#screen-meeting [data-toggle="audio"]');
+    await waitOn(samPage, () => document.querySelector('#screen-meeting [data-toggle="audio"]').getAttribute('aria-pressed') === 'false');
+    assert.equal(await words(), 'Its sound is heard only while your microphone is on');
+    assert.equal(await micSender(samPage), null);
+    figures.selfMuted = await expectNothing('Sam muted');
+
+    // Unmuted: heard again.
+    await samPage.bringToFront();
+    await samPage.click('#screen-meeting [data-toggle="audio"]');
+    await waitOn(samPage, () => document.querySelector('#screen-meeting [data-toggle="audio"]').getAttribute('aria-pressed') === 'true');
+    figures.unmuted = await expectSound('unmuted');
+
+    // "Stop sound": the share goes on, the microphone (silent here) alone on its sender.
+    await samPage.bringToFront();
+    await samPage.click('#my-screen-sound-stop');
+    await waitOn(samPage, () => window.haven.screen.sound === null && document.getElementById('my-screen-sound').hidden);
+    await waitOn(samPage, (label) => window.haven.pc.getTransceivers()[0].sender.track?.label === label, micLabel);
+    assert.ok((await said(samPage)).includes("Your screen's sound is no longer shared."));
+    assert.equal((await screenState(chairPage)).sharer, sam.id, 'the picture goes on');
+    await chairPage.bringToFront();
+    await sleep(1500);
+    figures.stopped = await heardOver(chairPage, sam.id, 3000);
+    // A disabled microphone's silence goes as Opus DTX: a few packets a second, no energy.
+    assert.ok(figures.stopped.packets > 0 && figures.stopped.energy < SILENT, `the microphone alone: ${JSON.stringify(figures.stopped)}`);
+
+    // Shared again with sound; a facilitator mutes Sam: the SFU drops the line, the page empties it.
+    await samPage.bringToFront();
+    await samPage.click('#my-screen-stop');
+    await waitOn(chairPage, () => window.haven.screen.sharer === null);
+    await share();
+    figures.again = await expectSound('shared again');
+    await personAction(chairPage, sam.id, 'Mute');
+    await waitOn(samPage, () => document.querySelector('#screen-meeting [data-toggle="audio"]').getAttribute('aria-pressed') === 'false');
+    figures.staffMuted = await expectNothing('Sam muted by a facilitator');
+    assert.equal(await words(), 'Its sound is heard only while your microphone is on');
+
+    // The share's end ends the sound: the capture's sound track stops with it.
+    await samPage.bringToFront();
+    await samPage.click('#my-screen-stop');
+    await waitOn(samPage, () => !window.haven.screen.capturing && window.haven.screen.sound === null);
+    t.diagnostic(`energy / packets at the chair over 3 s: ${Object.entries(figures).map(([k, v]) => `${k} ${v.energy.toFixed(4)} / ${v.packets}`).join(', ')}`);
+    for (const [i, page] of pages.entries()) assertNoPageErrors(page, `page ${i}`);
+  } catch (err) {
+    for (const [i, page] of pages.entries()) await screenshot(page, `screen-share-sound-failure-${i}`).catch(() => {});
+    err.message += `\nfigures: ${JSON.stringify(figures)}\n${pages.map((p, i) => `--- page ${i} ---\n${p.consoleLines.slice(-30).join('\n')}`).join('\n')}\n--- server ---\n${server.log().split('\n').slice(-30).join('\n')}`;
     throw err;
   } finally {
     await closeAll(pages);
