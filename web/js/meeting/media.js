@@ -40,14 +40,23 @@ const outgoing = (kind) => (kind === 'audio' && soundMix ? soundMix.track(local.
 /**
  * My screen's sound (`track`, from getDisplayMedia) joins my microphone's sender, heard only
  * while I am (muted, the sender carries nothing); null takes it off again. In the media chain,
- * after any device change already asked for.
+ * after any device change already asked for. Resolves to whether the sound is mixed in (a
+ * browser that cannot mix leaves the microphone alone).
  */
-export function shareSound(track) {
-  return enqueueMedia(async () => {
+export async function shareSound(track) {
+  let mixed = false;
+  await enqueueMedia(async () => {
     soundMix?.close();
-    soundMix = track ? new SoundMix(track) : null;
+    soundMix = null;
+    try {
+      soundMix = track ? new SoundMix(track) : null;
+      mixed = !!soundMix;
+    } catch (err) {
+      console.warn('haven: screen sound not mixed', err?.name);
+    }
     if (app.want.audio) await app.peer?.replaceTrack('audio', outgoing('audio'));
   });
+  return mixed;
 }
 
 export function enqueueMedia(step) {

@@ -149,7 +149,12 @@ export async function screenStarted(id) {
       send({ type: 'stop_screen_share' });
     } else {
       await app.peer?.replaceTrack('screen', app.screen.track);
-      if (app.screen.sound) await shareSound(app.screen.sound);
+      // A sound that could not be mixed is closed: the bar never says "Sharing sound" for nothing.
+      const sound = app.screen.sound;
+      if (sound && !(await shareSound(sound)) && app.screen.sound === sound) {
+        sound.stop();
+        app.screen.sound = null;
+      }
       announce(t(app.screen.sound ? 'screenShare.youStartedSound' : 'screenShare.youStarted'));
     }
   } else {
