@@ -10,6 +10,9 @@ command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 # tests/tests/e2e/turn.rs relays media through a real coturn on loopback.
 command -v turnserver >/dev/null || need_apt+=(coturn)
+# tests/browser/tests/screen-share.test.js: headless Firefox has no screen to share; a
+# Firefox sharer runs with a window on its own Xvfb display (lib/browsers.js).
+command -v Xvfb >/dev/null || need_apt+=(xvfb)
 # tests/browser/tests/deploy.test.js: network namespaces, NAT, TLS proxies, a test CA, and
 # socat to reach Firefox's WebDriver BiDi port inside a namespace. (The nginx and caddy
 # packages start their services where systemd runs; the test runs its own copies.)

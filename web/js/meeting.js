@@ -25,7 +25,7 @@ import { handleSpeaker } from './meeting/handlers.js';
 import { installTestHooks } from './meeting/hooks.js';
 import { chooseDevice, devicesChanged, refreshDevices, renderMedia, toggle } from './meeting/media.js';
 import { prepareE2ee } from './meeting/e2ee.js';
-import { startScreenShare, stopScreenShare } from './meeting/screen.js';
+import { startScreenShare, stopScreenShare, stopSound } from './meeting/screen.js';
 import { backToJoin, join, leave, loadRoomInfo, networkChanged } from './meeting/session.js';
 import { app, checkName, send } from './meeting/state.js';
 import {
@@ -206,6 +206,10 @@ async function init() {
       else startScreenShare();
     });
   }
+  $('my-screen-sound-stop').addEventListener('click', () => {
+    stopSound();
+    $('my-screen-stop').focus();
+  });
   $('my-screen-stop').addEventListener('click', () => {
     stopScreenShare();
     // The bar goes with the share: the focus goes to the control that shares again.

@@ -1,6 +1,8 @@
 // Debian's Chromium and Firefox ESR through puppeteer-core, headless, with fake media
-// devices. Nothing is ever downloaded.
+// devices. Nothing is ever downloaded. A Firefox that must share a screen runs with a
+// window on its own Xvfb display (`launchFirefox({ screen: true })`).
 
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +10,7 @@ import puppeteer from 'puppeteer-core';
 
 export const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 export const FIREFOX_BIN = process.env.FIREFOX_BIN || '/usr/bin/firefox-esr';
+export const XVFB_BIN = process.env.XVFB_BIN || '/usr/bin/Xvfb';
 
 /**
  * Writes an executable into `dir` that runs `bin` (a browser) at CPU niceness `n` with the
@@ -73,6 +76,11 @@ export async function launchChromium({ width = 1024, height = 720, args = [], ex
  * `executablePath` may be a wrapper; `debuggingPort` fixes the BiDi port (0: any);
  * `acceptInsecureCerts` trusts any certificate (a test CA's, say); `prefs` adds Firefox
  * preferences (a language: `intl.locale.requested`, `intl.accept_languages`).
+ *
+ * `screen: true` gives it a screen to share: headless Firefox has none (getDisplayMedia
+ * answers NotFoundError whatever the fake-media preferences), so it runs with a window on a
+ * private Xvfb display, and with `media.navigator.permission.disabled` getDisplayMedia takes
+ * that display's whole screen ("Primary Monitor") without a picker. `close()` stops Xvfb.
  */
 export async function launchFirefox({
   width = 1024,
@@ -81,13 +89,29 @@ export async function launchFirefox({
   debuggingPort = 0,
   acceptInsecureCerts = false,
   prefs = {},
+  screen = false,
 } = {}) {
-  const browser = await puppeteer.launch({
+  const xvfb = screen ? await startXvfb({ width, height }) : null;
+  let browser;
+  try {
+    browser = await launchFirefoxOn(xvfb, { width, height, executablePath, debuggingPort, acceptInsecureCerts, prefs });
+  } catch (err) {
+    await xvfb?.stop();
+    throw err;
+  }
+  return wrap(browser, 'firefox', async () => {
+    await xvfb?.stop();
+  });
+}
+
+function launchFirefoxOn(xvfb, { width, height, executablePath, debuggingPort, acceptInsecureCerts, prefs }) {
+  return puppeteer.launch({
     browser: 'firefox',
     executablePath,
     debuggingPort,
     acceptInsecureCerts,
-    headless: true,
+    headless: !xvfb,
+    ...(xvfb && { env: { ...process.env, DISPLAY: xvfb.display }, args: [`--window-size=${width},${height}`] }),
     defaultViewport: { width, height },
     timeout: 60_000,
     extraPrefsFirefox: {
@@ -107,7 +131,54 @@ export async function launchFirefox({
       ...prefs,
     },
   });
-  return wrap(browser, 'firefox', async () => {});
+}
+
+/**
+ * Xvfb on a display number of its own choosing (`-displayfd`: the first free one, written
+ * back once it takes connections), a screen of `width`×`height`. `stop()` ends it and waits.
+ */
+async function startXvfb({ width, height }) {
+  const child = spawn(XVFB_BIN, ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  let errors = '';
+  child.stderr.on('data', (d) => {
+    errors = (errors + d).slice(-2000);
+  });
+  // An Xvfb that never started emits 'error' and no 'exit'.
+  const exited = new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.once('error', resolve);
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    const display = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`Xvfb gave no display in 10 s: ${errors}`)), 10_000);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(`Xvfb (${XVFB_BIN}) did not start: ${err.message}; tests/setup.sh installs it`));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`Xvfb exited (${code}): ${errors}`));
+      });
+      child.stdio[3].on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          resolve(`:${out.trim()}`);
+        }
+      });
+    });
+    return { display, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 function wrap(browser, kind, cleanup) {

@@ -119,6 +119,8 @@ export async function inbound(page) {
         from: owner.get(trackId) ?? null,
         packetsReceived: s.packetsReceived ?? 0,
         framesDecoded: s.framesDecoded ?? 0,
+        frameWidth: s.frameWidth ?? null,
+        frameHeight: s.frameHeight ?? null,
       });
     });
     return reports;

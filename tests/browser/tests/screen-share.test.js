@@ -1,18 +1,22 @@
 // Screen share in real browsers (issue 22, docs/protocol.md "Screen share"): a facilitator
 // shares and members in Chromium and Firefox decode the screen while the cameras keep
-// flowing; a member who is not allowed reaches no one whatever their page sends, until staff
+// flowing; a Chromium and a Firefox sharer's sender carries the client's settings and the
+// screen arrives at its captured size; a shared screen's sound rides on the microphone and
+// every mute silences it; a member who is not allowed reaches no one whatever their page sends, until staff
 // let them; an encrypted meeting's screen is encrypted and decrypted; the controls take a
 // click at 1280×800 and the phone bar stays one row; axe on the presentation layout.
 //
-// The display source: Debian's Chromium with the suite's own flags
+// The display sources: Debian's Chromium with the suite's own flags
 // (`--use-fake-ui-for-media-stream`, `--use-fake-device-for-media-stream`) answers
 // getDisplayMedia headless with a fake 800×600 "screen" (label `screen:-3:0`), no picker and
-// no extra flag needed, so every sharer here is a Chromium page using the real API. Headless
-// Firefox ESR refuses getDisplayMedia with NotFoundError under every fake-media preference
-// tried (`media.navigator.streams.fake`, `media.navigator.permission.disabled`,
-// `media.navigator.permission.fake`, `media.getusermedia.camera.fake.force`): it has no
-// screen to offer, so Firefox takes part as a viewer. Nothing is substituted for
-// getDisplayMedia; the one canvas track here is the forced track of a modified client.
+// no extra flag needed. Headless Firefox ESR has no screen to offer (NotFoundError under
+// every fake-media preference tried: `media.navigator.streams.fake`,
+// `media.navigator.permission.disabled`, `media.navigator.permission.fake`,
+// `media.getusermedia.camera.fake.force`); a Firefox sharer runs with a window on its own
+// Xvfb display (lib/browsers.js `launchFirefox({ screen: true })`), where
+// `media.navigator.permission.disabled` lets getDisplayMedia take the whole display without
+// a picker. Nothing is substituted for getDisplayMedia; the one canvas track here is the
+// forced track of a modified client.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -47,7 +51,12 @@ after(async () => {
   await server?.stop();
 });
 
-const LAUNCH = { chromium: launchChromium, firefox: launchFirefox };
+const LAUNCH = {
+  chromium: launchChromium,
+  firefox: launchFirefox,
+  // A Firefox that can share: a window on a private Xvfb display the size of the page.
+  'firefox-screen': () => launchFirefox({ ...DESKTOP, screen: true }),
+};
 const opened = [];
 async function newPage(kind, size = DESKTOP, { touch = false, audit = false } = {}) {
   browsers[kind] ??= await LAUNCH[kind]();
@@ -219,6 +228,124 @@ for (const viewer of ['chromium', 'firefox']) {
   });
 }
 
+/** What the sharer's screen sender really carries (peer.js SCREEN_SENDING, screen.js contentHint). */
+const screenSending = (page) => page.evaluate(() => {
+  const sender = window.haven.pc.getTransceivers()[2].sender;
+  const params = sender.getParameters();
+  const { width, height } = sender.track?.getSettings() ?? {};
+  return {
+    // Firefox ESR 153 has no contentHint (MediaStreamTrack.prototype lacks it): null there.
+    hints: 'contentHint' in MediaStreamTrack.prototype,
+    contentHint: sender.track?.contentHint ?? null,
+    degradationPreference: params.degradationPreference ?? null,
+    maxBitrate: params.encodings?.map((e) => e.maxBitrate ?? null) ?? [],
+    captured: { width, height },
+  };
+});
+
+/** The frame size at which `page` decodes the screen of `sharer`. */
+async function screenFrameSize(page, sharer) {
+  const [report] = (await inbound(page)).filter((r) => r.kind === 'video' && r.from === `screen-${sharer}` && r.frameWidth);
+  return report ? { width: report.frameWidth, height: report.frameHeight } : null;
+}
+
+// The sharer in each browser that can share (Firefox on its Xvfb display): a Chromium viewer
+// decodes the screen while both cameras keep flowing, and the sender has what the client sets:
+// contentHint "detail", "maintain-resolution", 1.5 Mbit/s, and the viewer gets the captured
+// size, not a scaled-down one.
+for (const sharer of ['chromium', 'firefox']) {
+  test(`a_${sharer}_facilitator_shares_with_detail_hint_resolution_kept_and_1_5_mbit_and_a_chromium_viewer_decodes_it_at_the_captured_size`, {
+    timeout: 180_000,
+    skip: sharer === 'firefox' && skipFirefox,
+  }, async (t) => {
+    const room = await server.createRoom();
+    const chairPage = await newPage(sharer === 'firefox' ? 'firefox-screen' : 'chromium');
+    const anaPage = await newPage('chromium');
+    const pages = [chairPage, anaPage];
+    const docs = [];
+    try {
+      const chair = await joinMeeting(chairPage, room.facilitator_url, 'Chair', { audio: true, video: true });
+      const ana = await joinMeeting(anaPage, room.join_url, 'Ana', { audio: true, video: true });
+      await Promise.all([waitForTile(anaPage, chair.id, 'Chair'), waitForTile(chairPage, ana.id, 'Ana')]);
+      await chairPage.bringToFront();
+      await chairPage.click('#screen-button');
+      for (const page of pages) await waitOn(page, (id) => window.haven.screen.sharer === id, chair.id);
+      await waitOn(chairPage, () => window.haven.pc.getTransceivers()[2].sender.track?.readyState === 'live');
+
+      // Firefox shares its whole display, which shows its own window: what a chair shares is a
+      // document, so a tab with a reading's text is brought in front (the meeting's own page,
+      // with two moving cameras, would be a screen of video at the full 1.5 Mbit/s, paused for
+      // a viewer whose downlink estimate is still below that: one layer, all or nothing).
+      if (sharer === 'firefox') {
+        const doc = await browsers['firefox-screen'].newPage();
+        docs.push(doc);
+        await doc.setContent(`<title>Reading</title><body style="font: 24px/1.5 serif; margin: 3em"><h1>How it works</h1>${'<p>We share our experience, strength and hope with each other. What is said here stays here.</p>'.repeat(8)}</body>`);
+        await doc.bringToFront();
+      }
+      const frames = await expectScreenFrom(anaPage, chair.id, `Ana (${sharer} sharer)`, CAMERA_TIMEOUT);
+      await expectMediaFrom(anaPage, chair.id, `Ana: the ${sharer} chair's camera and mic during the share`, CAMERA_TIMEOUT);
+      const screenRate = await chairPage.evaluate(async () => {
+        const sender = window.haven.pc.getTransceivers()[2].sender;
+        const bytes = async () => [...(await sender.getStats()).values()].filter((r) => r.type === 'outbound-rtp').reduce((n, r) => n + r.bytesSent, 0);
+        const first = await bytes();
+        await new Promise((r) => setTimeout(r, 2000));
+        return Math.round(((await bytes()) - first) * 8 / 2000);
+      });
+
+      const sending = await screenSending(chairPage);
+      t.diagnostic(`${sharer} sharer's screen sender: ${JSON.stringify(sending)}`);
+      const got = JSON.stringify(sending);
+      assert.equal(sending.hints, sharer === 'chromium', `only Chromium knows contentHint: ${got}`);
+      assert.equal(sending.contentHint, sending.hints ? 'detail' : null, got);
+      assert.equal(sending.degradationPreference, 'maintain-resolution', got);
+      assert.deepEqual(sending.maxBitrate, [1_500_000], got);
+      // Sound is asked for everywhere; Chromium's fake capture brings a "Fake audio" track, Firefox none.
+      assert.equal((await screenState(chairPage)).sound, sharer === 'chromium' ? 'Fake audio' : null);
+      const { width, height } = sending.captured;
+      assert.ok(width >= 640 && height >= 360, `a plausible screen: ${width}×${height}`);
+
+      // A few seconds in, the encoder has settled: the viewer decodes the screen at the size
+      // captured (maintain-resolution drops frames, never pixels, on this loopback link).
+      await anaPage.bringToFront();
+      await sleep(4000);
+      await waitOn(anaPage, async ({ id, width, height }) => {
+        const stats = await window.haven.pc.getStats();
+        const owner = new Map();
+        for (const stream of window.haven.streams) for (const track of stream.tracks) owner.set(track.id, stream.id);
+        let ok = false;
+        stats.forEach((s) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'video' && owner.get(s.trackIdentifier) === `screen-${id}`) {
+            ok ||= s.frameWidth === width && s.frameHeight === height;
+          }
+        });
+        return ok;
+      }, { id: chair.id, width, height }, 20_000).catch(async (err) => {
+        err.message += `: Ana decodes ${JSON.stringify(await screenFrameSize(anaPage, chair.id))}, captured ${width}×${height}`;
+        throw err;
+      });
+      const after = await expectScreenFrom(anaPage, chair.id, `Ana (${sharer} sharer), later`);
+      t.diagnostic(`${sharer} sharer: Ana decoded ${frames.join('→')} then ${after.join('→')} frames at ${width}×${height}; the screen sent ${screenRate} kbit/s`);
+      // The chair in front (the meeting page): Ana's camera and mic reach the sharer meanwhile.
+      await expectMediaFrom(chairPage, ana.id, `Chair (${sharer}): Ana's camera and mic during the share`, CAMERA_TIMEOUT);
+
+      await chairPage.bringToFront();
+      await chairPage.click('#my-screen-stop');
+      for (const page of pages) await waitOn(page, () => window.haven.screen.sharer === null);
+      assert.equal((await screenState(chairPage)).capturing, false);
+      for (const [i, page] of pages.entries()) assertNoPageErrors(page, `page ${i}`);
+    } catch (err) {
+      for (const [i, page] of pages.entries()) await screenshot(page, `screen-share-${sharer}-sharer-failure-${i}`).catch(() => {});
+      err.message += `\n${pages.map((p, i) => `--- page ${i} ---\n${p.consoleLines.slice(-30).join('\n')}`).join('\n')}\n--- server ---\n${server.log().split('\n').slice(-40).join('\n')}`;
+      throw err;
+    } finally {
+      await closeAll([...docs, ...pages]);
+      // The windowed Firefox and its Xvfb are not needed by the other tests.
+      if (sharer === 'firefox') await browsers['firefox-screen']?.close().catch(() => {});
+      delete browsers['firefox-screen'];
+    }
+  });
+}
+
 test('a_member_not_allowed_reaches_no_one_with_a_forced_screen_track_until_staff_let_them', { timeout: 180_000 }, async (t) => {
   const room = await server.createRoom();
   const viewer = skipFirefox ? 'chromium' : 'firefox';
@@ -286,6 +413,141 @@ test('a_member_not_allowed_reaches_no_one_with_a_forced_screen_track_until_staff
   } catch (err) {
     for (const [i, page] of pages.entries()) await screenshot(page, `screen-share-forced-failure-${i}`).catch(() => {});
     err.message += `\n${pages.map((p, i) => `--- page ${i} ---\n${p.consoleLines.slice(-30).join('\n')}`).join('\n')}\n--- server ---\n${server.log().split('\n').slice(-40).join('\n')}`;
+    throw err;
+  } finally {
+    await closeAll(pages);
+  }
+});
+
+/** Sound `page` received from `from`'s microphone line over `ms`: energy and packets (Chromium's stats). */
+async function heardOver(page, from, ms) {
+  const total = () => page.evaluate(async (from) => {
+    const out = { energy: 0, packets: 0 };
+    const owner = new Map();
+    for (const stream of window.haven.streams) for (const track of stream.tracks) owner.set(track.id, stream.id);
+    (await window.haven.pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp' || s.kind !== 'audio' || owner.get(s.trackIdentifier) !== from) return;
+      out.energy += s.totalAudioEnergy ?? 0;
+      out.packets += s.packetsReceived ?? 0;
+    });
+    return out;
+  }, from);
+  const first = await total();
+  await sleep(ms);
+  const second = await total();
+  return { energy: second.energy - first.energy, packets: second.packets - first.packets };
+}
+
+/** The track on `page`'s microphone sender: its label (the mix's is not the microphone's), or null. */
+const micSender = (page) => page.evaluate(() => {
+  const track = window.haven.pc.getTransceivers()[0].sender.track;
+  return track ? { label: track.label, kind: track.kind, state: track.readyState } : null;
+});
+
+// Shared sound: Chromium's fake display capture comes with a "Fake audio" track (a beep),
+// as a tab's sound chosen in the picker would. It rides on the sharer's microphone sender
+// (mixed with Web Audio), so the sharer's own mute and a facilitator's mute silence it too,
+// and "Stop sound" leaves the microphone alone. Sam's microphone track is disabled (silence)
+// so that every bit of energy heard is the screen's sound.
+test('shared_screen_sound_rides_on_the_microphone_and_is_silenced_by_self_mute_staff_mute_and_stop_sound', { timeout: 240_000 }, async (t) => {
+  const room = await server.createRoom();
+  const chairPage = await newPage('chromium');
+  const samPage = await newPage('chromium');
+  const pages = [chairPage, samPage];
+  const SOUND = 0.01;
+  const SILENT = 0.001;
+  const figures = {};
+  try {
+    await joinMeeting(chairPage, room.facilitator_url, 'Chair', { audio: false, video: false });
+    const sam = await joinMeeting(samPage, room.join_url, 'Sam', { audio: true, video: false });
+    await waitForTile(chairPage, sam.id, 'Sam');
+    assert.equal(await samPage.evaluate(() => window.haven.setLocalTrackEnabled('audio', false)), true);
+    const micLabel = (await micSender(samPage)).label;
+    await personAction(chairPage, sam.id, 'Let Sam share their screen');
+    await waitOn(samPage, () => !document.getElementById('screen-button').hidden);
+
+    const share = async () => {
+      await samPage.bringToFront();
+      await samPage.click('#screen-button');
+      await waitOn(chairPage, (id) => window.haven.screen.sharer === id, sam.id);
+      await waitOn(samPage, () => !document.getElementById('my-screen-sound').hidden);
+      assert.equal((await screenState(samPage)).sound, 'Fake audio');
+      assert.notEqual((await micSender(samPage)).label, micLabel, 'the mix is on the microphone sender');
+    };
+    /** Waits until the chair hears Sam's screen sound; returns the energy over 3 s. */
+    const expectSound = async (label) => {
+      await chairPage.bringToFront();
+      const deadline = Date.now() + CONNECT_TIMEOUT;
+      for (;;) {
+        const got = await heardOver(chairPage, sam.id, 3000);
+        if (got.energy > SOUND) return got;
+        if (Date.now() > deadline) throw new Error(`${label}: the screen's sound not heard: ${JSON.stringify(got)}`);
+      }
+    };
+    /** No packet of Sam's (the sender is empty, or the SFU drops them): waited out, then 3 s measured. */
+    const expectNothing = async (label) => {
+      await chairPage.bringToFront();
+      await sleep(1500);
+      const got = await heardOver(chairPage, sam.id, 3000);
+      assert.ok(got.packets < 5 && got.energy < SILENT, `${label}: ${JSON.stringify(got)}`);
+      return got;
+    };
+    const words = () => samPage.$eval('#my-screen-sound', (e) => (e.hidden ? null : e.textContent));
+
+    // Shared with the microphone on (Sam joined with it on): heard, and said.
+    assert.equal(await samPage.$eval('#screen-meeting [data-toggle="audio"]', (b) => b.getAttribute('aria-pressed')), 'true');
+    await share();
+    assert.equal(await words(), 'Sharing sound');
+    assert.ok((await said(samPage)).includes('You are sharing your screen and its sound. Everyone in the meeting can see it, and hear the sound while your microphone is on.'));
+    figures.shared = await expectSound('shared');
+
+    // Sam mutes: nothing on the sender, so nothing of the sound leaves.
+    await samPage.bringToFront();
+    await samPage.click('#screen-meeting [data-toggle="audio"]');
+    await waitOn(samPage, () => document.querySelector('#screen-meeting [data-toggle="audio"]').getAttribute('aria-pressed') === 'false');
+    assert.equal(await words(), 'Its sound is heard only while your microphone is on');
+    assert.equal(await micSender(samPage), null);
+    figures.selfMuted = await expectNothing('Sam muted');
+
+    // Unmuted: heard again.
+    await samPage.bringToFront();
+    await samPage.click('#screen-meeting [data-toggle="audio"]');
+    await waitOn(samPage, () => document.querySelector('#screen-meeting [data-toggle="audio"]').getAttribute('aria-pressed') === 'true');
+    figures.unmuted = await expectSound('unmuted');
+
+    // "Stop sound": the share goes on, the microphone (silent here) alone on its sender.
+    await samPage.bringToFront();
+    await samPage.click('#my-screen-sound-stop');
+    await waitOn(samPage, () => window.haven.screen.sound === null && document.getElementById('my-screen-sound').hidden);
+    await waitOn(samPage, (label) => window.haven.pc.getTransceivers()[0].sender.track?.label === label, micLabel);
+    assert.ok((await said(samPage)).includes("Your screen's sound is no longer shared."));
+    assert.equal((await screenState(chairPage)).sharer, sam.id, 'the picture goes on');
+    await chairPage.bringToFront();
+    await sleep(1500);
+    figures.stopped = await heardOver(chairPage, sam.id, 3000);
+    // A disabled microphone's silence goes as Opus DTX: a few packets a second, no energy.
+    assert.ok(figures.stopped.packets > 0 && figures.stopped.energy < SILENT, `the microphone alone: ${JSON.stringify(figures.stopped)}`);
+
+    // Shared again with sound; a facilitator mutes Sam: the SFU drops the line, the page empties it.
+    await samPage.bringToFront();
+    await samPage.click('#my-screen-stop');
+    await waitOn(chairPage, () => window.haven.screen.sharer === null);
+    await share();
+    figures.again = await expectSound('shared again');
+    await personAction(chairPage, sam.id, 'Mute');
+    await waitOn(samPage, () => document.querySelector('#screen-meeting [data-toggle="audio"]').getAttribute('aria-pressed') === 'false');
+    figures.staffMuted = await expectNothing('Sam muted by a facilitator');
+    assert.equal(await words(), 'Its sound is heard only while your microphone is on');
+
+    // The share's end ends the sound: the capture's sound track stops with it.
+    await samPage.bringToFront();
+    await samPage.click('#my-screen-stop');
+    await waitOn(samPage, () => !window.haven.screen.capturing && window.haven.screen.sound === null);
+    t.diagnostic(`energy / packets at the chair over 3 s: ${Object.entries(figures).map(([k, v]) => `${k} ${v.energy.toFixed(4)} / ${v.packets}`).join(', ')}`);
+    for (const [i, page] of pages.entries()) assertNoPageErrors(page, `page ${i}`);
+  } catch (err) {
+    for (const [i, page] of pages.entries()) await screenshot(page, `screen-share-sound-failure-${i}`).catch(() => {});
+    err.message += `\nfigures: ${JSON.stringify(figures)}\n${pages.map((p, i) => `--- page ${i} ---\n${p.consoleLines.slice(-30).join('\n')}`).join('\n')}\n--- server ---\n${server.log().split('\n').slice(-30).join('\n')}`;
     throw err;
   } finally {
     await closeAll(pages);

@@ -105,6 +105,8 @@ export function installTestHooks() {
       return {
         sharer: app.screen.sharer,
         capturing: !!app.screen.track,
+        // My screen's sound while I share it (its label), or null.
+        sound: app.screen.sound?.label ?? null,
         starting: app.screen.starting,
         presenting: document.getElementById('grid').classList.contains('is-presenting'),
       };

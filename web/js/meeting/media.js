@@ -13,6 +13,7 @@ import { LocalMedia, mediaErrorText } from '../local-media.js';
 import { sentenceFor } from '../messages.js';
 import { KINDS } from '../peer.js';
 import { micFailed, watchMic } from './mic.js';
+import { SoundMix } from './sound-mix.js';
 import { app, MIC_REFUSAL_CODE, micRefusal } from './state.js';
 import { grid, renderMedia as renderMediaView, renderSelf as renderSelfView } from './views.js';
 
@@ -29,6 +30,34 @@ export const renderMedia = () => {
   renderMediaView(local.tracks);
 };
 export const renderSelf = () => renderSelfView(local.tracks);
+
+/** My shared screen's sound mixed into my microphone's sender (sound-mix.js), while I share it. */
+let soundMix = null;
+
+/** What the sender of `kind` carries while I am heard or seen: the device, or for the mic the mix. */
+const outgoing = (kind) => (kind === 'audio' && soundMix ? soundMix.track(local.tracks.audio) : local.tracks[kind]);
+
+/**
+ * My screen's sound (`track`, from getDisplayMedia) joins my microphone's sender, heard only
+ * while I am (muted, the sender carries nothing); null takes it off again. In the media chain,
+ * after any device change already asked for. Resolves to whether the sound is mixed in (a
+ * browser that cannot mix leaves the microphone alone).
+ */
+export async function shareSound(track) {
+  let mixed = false;
+  await enqueueMedia(async () => {
+    soundMix?.close();
+    soundMix = null;
+    try {
+      soundMix = track ? new SoundMix(track) : null;
+      mixed = !!soundMix;
+    } catch (err) {
+      console.warn('haven: screen sound not mixed', err?.name);
+    }
+    if (app.want.audio) await app.peer?.replaceTrack('audio', outgoing('audio'));
+  });
+  return mixed;
+}
 
 export function enqueueMedia(step) {
   app.mediaChain = app.mediaChain.then(step).catch((err) => console.error('haven: media', err));
@@ -60,7 +89,7 @@ export async function applyMedia(kind, on) {
   app.want[kind] = on;
   const devicesListed = on ? refreshDevices() : null;
   // Never renegotiate: the sender exists since the first offer; only its track changes.
-  await app.peer?.replaceTrack(kind, on ? local.tracks[kind] : null);
+  await app.peer?.replaceTrack(kind, on ? outgoing(kind) : null);
   if (!on && !(kind === 'audio' && app.state === 'joined')) local.disable(kind);
   renderMedia();
   sendMediaState([kind]);
@@ -118,7 +147,7 @@ async function switchDevice(kind, deviceId, open = local.isOn(kind)) {
     await refreshDevices();
     return false;
   }
-  if (app.want[kind]) await app.peer?.replaceTrack(kind, local.tracks[kind]);
+  if (app.want[kind]) await app.peer?.replaceTrack(kind, outgoing(kind));
   old?.stop();
   renderMedia();
   await refreshDevices();

@@ -6,10 +6,16 @@
 // The capture goes on the screen's sender only once the server's `screen_share_started`
 // names me: nothing is uploaded that the SFU would drop (a refused start sends no frame),
 // and the first frame the others get is the encoder's first keyframe.
+//
+// Shared sound: the picker is asked for sound too, and the person chooses there (Chromium
+// offers a tab's sound, and the system's on some systems; Firefox gives none and asks
+// nothing). Sound chosen is mixed into my microphone's sender (media.js shareSound) from the
+// same moment as the picture: heard only while I am, muted by the same mute.
 
 import { announce } from '../announce.js';
 import { t } from '../i18n.js';
 import { sentenceFor } from '../messages.js';
+import { shareSound } from './media.js';
 import { app, canCaptureScreen, isStaff, send } from './state.js';
 import { grid, renderLayout, renderPeople, renderScreenShare } from './views.js';
 
@@ -18,6 +24,16 @@ const SCREEN_PREFIX = 'screen-';
 
 /** The publisher of a screen stream, or null for a camera or mic stream. */
 export const screenOwner = (streamId) => (streamId.startsWith(SCREEN_PREFIX) ? streamId.slice(SCREEN_PREFIX.length) : null);
+
+/**
+ * What the picker is asked for: a screen, and its sound if the person chooses it, unprocessed
+ * (a voice's echo cancelling, noise suppression and gain control spoil music and videos).
+ */
+const CAPTURE = {
+  video: true,
+  audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+  systemAudio: 'include',
+};
 
 /** Refusals of `start_screen_share`: the capture just opened is closed again. */
 const START_REFUSALS = new Set(['screen_share_not_allowed', 'screen_share_busy', 'room_suspended', 'rate_limited']);
@@ -36,8 +52,7 @@ export async function startScreenShare() {
   }
   let stream;
   try {
-    // Tab audio is never asked for: the room forwards no screen sound.
-    stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    stream = await capture();
   } catch (err) {
     console.warn('haven: getDisplayMedia', err?.name);
     // Cancelling the browser's picker is a choice, said quietly; anything else is shown.
@@ -46,10 +61,12 @@ export async function startScreenShare() {
     return;
   }
   const [track] = stream.getVideoTracks();
-  for (const extra of stream.getTracks()) if (extra !== track) extra.stop();
+  const [sound = null] = track ? stream.getAudioTracks() : [];
+  for (const extra of stream.getTracks()) if (extra !== track && extra !== sound) extra.stop();
   if (!track) return;
   if (app.state !== 'joined' || app.screen.track) {
     track.stop();
+    sound?.stop();
     return;
   }
   // Text and lines over motion: the encoder keeps edges sharp.
@@ -58,9 +75,34 @@ export async function startScreenShare() {
   track.addEventListener('ended', () => {
     if (app.screen.track === track) stopScreenShare();
   });
+  sound?.addEventListener('ended', () => {
+    if (app.screen.sound === sound) stopSound();
+  });
   app.screen.track = track;
+  app.screen.sound = sound;
   app.screen.starting = true;
   if (!send({ type: 'start_screen_share' })) dropCapture();
+  renderScreenShare();
+}
+
+/** The picker; a browser that takes no sound constraints (TypeError, before any picker) is asked for the picture alone. */
+async function capture() {
+  try {
+    return await navigator.mediaDevices.getDisplayMedia(CAPTURE);
+  } catch (err) {
+    if (err?.name !== 'TypeError') throw err;
+    return navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  }
+}
+
+/** "Stop sound": the share goes on without its sound; my microphone's sender carries the mic alone. */
+export function stopSound() {
+  const sound = app.screen.sound;
+  if (!sound) return;
+  app.screen.sound = null;
+  sound.stop();
+  shareSound(null);
+  announce(t('screenShare.sound.stopped'));
   renderScreenShare();
 }
 
@@ -75,8 +117,14 @@ export function stopScreenShare() {
 /** Closes my capture and takes it off its sender; the server is not told. */
 export function dropCapture() {
   const track = app.screen.track;
+  const sound = app.screen.sound;
   app.screen.track = null;
+  app.screen.sound = null;
   app.screen.starting = false;
+  if (sound) {
+    sound.stop();
+    shareSound(null);
+  }
   if (!track) return;
   track.stop();
   app.peer?.replaceTrack('screen', null).catch((err) => console.warn('haven: screen sender', err?.name));
@@ -101,7 +149,13 @@ export async function screenStarted(id) {
       send({ type: 'stop_screen_share' });
     } else {
       await app.peer?.replaceTrack('screen', app.screen.track);
-      announce(t('screenShare.youStarted'));
+      // A sound that could not be mixed is closed: the bar never says "Sharing sound" for nothing.
+      const sound = app.screen.sound;
+      if (sound && !(await shareSound(sound)) && app.screen.sound === sound) {
+        sound.stop();
+        app.screen.sound = null;
+      }
+      announce(t(app.screen.sound ? 'screenShare.youStartedSound' : 'screenShare.youStarted'));
     }
   } else {
     grid.setScreen(screenTile(id));

@@ -141,9 +141,10 @@ export const app = {
   view: { layout: pref('layout'), pinned: null, hideSelf: pref('hideSelf') },
   /**
    * Screen share (screen.js): whose screen is on now (the server's word), my own capture
-   * while I share or ask to, and whether my `start_screen_share` awaits its answer.
+   * while I share or ask to, its sound if I chose to share it (mixed into my microphone's
+   * sender once the share is on), and whether my `start_screen_share` awaits its answer.
    */
-  screen: { sharer: null, track: null, starting: false },
+  screen: { sharer: null, track: null, sound: null, starting: false },
   /** The loudest remote voice now (speaker.js), and the last one heard (held in speaker view). */
   speaking: null,
   lastSpeaker: null,

@@ -210,6 +210,7 @@ export function renderMedia(localTracks) {
   }
   renderMicButtons();
   renderMicLevel();
+  renderScreenSound();
   const preview = $('preview-video');
   const track = localTracks.video;
   preview.srcObject = track ? new MediaStream([track]) : null;
@@ -340,6 +341,19 @@ export function renderScreenShare() {
   }
   $('my-screen-bar').hidden = !sharing;
   setText($('my-screen-words'), app.screen.starting ? 'screenShare.starting' : 'screenShare.youAreSharing');
+  renderScreenSound();
+}
+
+/**
+ * My screen's sound, when I chose to share it: "Sharing sound" while my microphone is on (the
+ * sound rides on it), else that it is heard only then; and "Stop sound".
+ */
+function renderScreenSound() {
+  const sound = !!app.screen.sound && !app.screen.starting;
+  $('my-screen-sound').hidden = !sound;
+  $('my-screen-sound-stop').hidden = !sound;
+  setText($('my-screen-sound'), app.want.audio ? 'screenShare.sound.on' : 'screenShare.sound.muted');
+  $('my-screen-sound').dataset.heard = String(app.want.audio);
 }
 
 /** Shows or hides the facilitator tools for my role. */
