@@ -936,7 +936,10 @@ mod tests {
             ),
             (
                 // An encrypted meeting whose newest links' key id the server knows.
-                format!(r#"{{"type":"room_updated","room":{}}}"#, TUESDAY.replace(r#""e2ee":false"#, r#""e2ee":true,"key_id":4660"#)),
+                format!(
+                    r#"{{"type":"room_updated","room":{}}}"#,
+                    TUESDAY.replace(r#""e2ee":false"#, r#""e2ee":true,"key_id":4660"#)
+                ),
                 ServerMessage::RoomUpdated { room: RoomStatus { e2ee: true, key_id: Some(4660), ..tuesday() } },
             ),
             (

@@ -848,7 +848,8 @@ mod slow_session_tests {
     #[tokio::test]
     async fn a_session_whose_queue_overflows_is_told_to_close_and_its_place_is_kept() {
         let hub = hub();
-        let room = hub.ask(|reply| HubCommand::CreateRoom { title: None, e2ee: false, key_id: None, reply }).await.unwrap().unwrap().id;
+        let room =
+            hub.ask(|reply| HubCommand::CreateRoom { title: None, e2ee: false, key_id: None, reply }).await.unwrap().unwrap().id;
         // Pat's session reads nothing: a queue of one fills at once.
         let (pat_outbox, mut pat_rx) = mpsc::channel(1);
         let pat_overflow = Arc::new(Notify::new());

@@ -85,7 +85,14 @@ async fn an_encrypted_meetings_key_id_is_checked_and_given_to_every_page() -> Re
     let server = start_server().await;
     let addr = server.http_addr();
     let json = [("Content-Type", "application/json")];
-    for bad in [r#"{"e2ee":true,"key_id":65536}"#, r#"{"e2ee":true,"key_id":-1}"#, r#"{"e2ee":true,"key_id":1.5}"#, r#"{"e2ee":true,"key_id":"4660"}"#, r#"{"key_id":4660}"#, r#"{"e2ee":false,"key_id":0}"#] {
+    for bad in [
+        r#"{"e2ee":true,"key_id":65536}"#,
+        r#"{"e2ee":true,"key_id":-1}"#,
+        r#"{"e2ee":true,"key_id":1.5}"#,
+        r#"{"e2ee":true,"key_id":"4660"}"#,
+        r#"{"key_id":4660}"#,
+        r#"{"e2ee":false,"key_id":0}"#,
+    ] {
         let refused = http_call(addr, "POST", "/api/rooms", &json, Some(bad)).await?;
         ensure!(refused.status == 400 && refused.json()["code"] == "invalid_key_id", "{bad}: {refused:?}");
         ensure!(refused.json()["message"].as_str().is_some_and(|m| m.contains("65535")), "{refused:?}");
