@@ -166,6 +166,7 @@ mod tests {
             schedule,
             listed: true,
             archived: false,
+            e2ee_key_id: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -166,6 +166,10 @@ struct NewRoom {
     /// End-to-end encrypted: the page that asks makes the key and adds it to both links.
     #[serde(default)]
     e2ee: bool,
+    /// The key id of that key (16 bits, not secret): a page with another key is told its link
+    /// is stale. Checked here, so any JSON value is taken and refused in words.
+    #[serde(default)]
+    key_id: Option<serde_json::Value>,
 }
 
 async fn create_room(
@@ -196,6 +200,13 @@ async fn create_room(
             Err(_) => return api_error(StatusCode::BAD_REQUEST, "bad_request", "The body must be JSON: {\"title\": \"...\", \"e2ee\": true}, or nothing."),
         }
     };
+    let key_id = match &new.key_id {
+        None => None,
+        Some(given) => match crate::protocol::key_id_from_json(given).filter(|_| new.e2ee) {
+            Some(id) => Some(id),
+            None => return api_error(StatusCode::BAD_REQUEST, "invalid_key_id", crate::protocol::INVALID_KEY_ID),
+        },
+    };
     let client = state.client_ip(peer, &headers);
     if !state.limits.try_create_room(client, std::time::Instant::now()) {
         return api_error(
@@ -204,7 +215,7 @@ async fn create_room(
             "Too many meetings were started from your network this hour. Please try again later.",
         );
     }
-    let created = state.hub.ask(|reply| HubCommand::CreateRoom { title: new.title, e2ee: new.e2ee, reply }).await;
+    let created = state.hub.ask(|reply| HubCommand::CreateRoom { title: new.title, e2ee: new.e2ee, key_id, reply }).await;
     match created {
         Some(Ok(room)) => {
             let base = base_url(&state.config, &headers);
@@ -217,6 +228,7 @@ async fn create_room(
                 "facilitator_url": facilitator_url,
                 // The links as given carry no key: the page adds `#e2ee=` (the server has none).
                 "e2ee": new.e2ee,
+                "key_id": key_id,
                 // How long the links work, for the page to say.
                 "kept_hours_after_last_leaves": crate::hub::ADHOC_ROOM_IDLE_LIFETIME.as_secs() / 3600,
                 "kept_hours_if_unused": crate::hub::UNUSED_ADHOC_ROOM_LIFETIME.as_secs() / 3600,

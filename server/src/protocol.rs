@@ -469,9 +469,23 @@ pub struct RoomStatus {
     /// End-to-end encrypted (docs/e2ee.md): a page needs the link's `#e2ee=` key to join, and
     /// chat text is ciphertext. Fixed for the meeting's life.
     pub e2ee: bool,
+    /// The key id of an `e2ee` meeting's newest links, when the server knows it: a page whose
+    /// key has another one is holding a stale link (docs/e2ee.md "Rotation"). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<u16>,
     pub locked: bool,
     pub suspended: bool,
 }
+
+/// An encrypted meeting's key id as staff send it (`POST /api/rooms`, the admin API): a JSON
+/// integer from 0 to 65535. `None` for anything else (`invalid_key_id`).
+pub fn key_id_from_json(value: &serde_json::Value) -> Option<u16> {
+    value.as_u64().and_then(|n| u16::try_from(n).ok())
+}
+
+/// The sentence for `invalid_key_id`.
+pub const INVALID_KEY_ID: &str =
+    "A key id is a whole number from 0 to 65535 (the one derived from the links' key), and only an end-to-end encrypted meeting has one.";
 
 /// A live settings change: absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -811,6 +825,7 @@ mod tests {
             member_private_messages: false,
             max_participants: 50,
             e2ee: false,
+            key_id: None,
             locked: false,
             suspended: false,
         }
@@ -924,6 +939,14 @@ mod tests {
             (
                 format!(r#"{{"type":"room_updated","room":{}}}"#, TUESDAY.replace(r#""e2ee":false"#, r#""e2ee":true"#)),
                 ServerMessage::RoomUpdated { room: RoomStatus { e2ee: true, ..tuesday() } },
+            ),
+            (
+                // An encrypted meeting whose newest links' key id the server knows.
+                format!(
+                    r#"{{"type":"room_updated","room":{}}}"#,
+                    TUESDAY.replace(r#""e2ee":false"#, r#""e2ee":true,"key_id":4660"#)
+                ),
+                ServerMessage::RoomUpdated { room: RoomStatus { e2ee: true, key_id: Some(4660), ..tuesday() } },
             ),
             (
                 format!(r#"{{"type":"participant_joined","participant":{SAM}}}"#),

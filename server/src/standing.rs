@@ -33,7 +33,9 @@ pub fn settings(config: &Config, meeting: &MeetingRecord) -> RoomSettings {
             .map(|r| crate::config::Reading { title: r.title.clone(), text: r.text.clone() })
             .collect(),
     };
-    crate::hub::declared_settings(config, &as_declared)
+    let mut settings = crate::hub::declared_settings(config, &as_declared);
+    settings.e2ee_key_id = meeting.e2ee_key_id;
+    settings
 }
 
 /// A facilitator's live settings as a stored meeting's own (`save_settings`): its

@@ -173,6 +173,8 @@ function issued(key) {
 /**
  * "Encrypted links": a new meeting key made here (the server cannot make links with a key),
  * the member link with it and the `&e2ee=…` to add to a facilitator link; shown, never stored.
+ * Its key id (16 bits, not secret) is sent first, so pages with an older link are told so
+ * (docs/e2ee.md "Rotation"); links the server has not heard of are not shown.
  */
 async function makeE2eeLinks() {
   await act($('make-e2ee-links'), async () => {
@@ -185,6 +187,8 @@ async function makeE2eeLinks() {
       if (!sure) return;
     }
     const key = await MeetingKey.generate();
+    const slug = encodeURIComponent(admin.linksOf.slug);
+    await api('POST', `/meetings/${slug}/e2ee-key-id`, { key_id: key.keyId });
     admin.e2ee = { key, memberUrl: linkWithKey(admin.linksOf.join_url, key), suffix: `&${key.fragmentParam()}` };
     renderE2eeLinks();
     $('e2ee-member-url').focus();

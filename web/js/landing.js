@@ -74,7 +74,8 @@ async function startMeeting() {
         return;
       }
     }
-    const request = { ...(title ? { title } : {}), ...(encrypted ? { e2ee: true } : {}) };
+    // Its key id (not secret) lets the server tell a page with another key that its link is stale.
+    const request = { ...(title ? { title } : {}), ...(encrypted ? { e2ee: true, key_id: key.keyId } : {}) };
     const response = await fetch('/api/rooms', { method: 'POST', headers, body: JSON.stringify(request) });
     const body = await response.json().catch(() => ({}));
     if (response.status === 201 && body.join_url && body.facilitator_url) {
@@ -92,6 +93,8 @@ async function startMeeting() {
       status.textContent = t('landing.invalidTitle');
       $('title-input').setAttribute('aria-invalid', 'true');
       $('title-input').focus();
+    } else if (body.code === 'invalid_key_id') {
+      status.textContent = t('error.invalid_key_id');
     } else if (body.code === 'adhoc_rooms_disabled') {
       status.textContent = t('landing.adhocDisabled');
     } else {

@@ -44,7 +44,7 @@ const SENTENCES = new Set([
   'meeting_ended', 'not_admitted', 'unexpected_answer', 'unknown_reading',
   'unknown_paragraph', 'reading_too_long', 'empty_reading', 'too_many_readings',
   'not_standing', 'store_failed', 'screen_share_not_allowed', 'screen_share_busy',
-  'not_sharing_screen',
+  'not_sharing_screen', 'invalid_key_id',
 ]);
 
 /** The screen for `code`: `{ code, title, text, retry }`. */

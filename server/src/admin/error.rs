@@ -37,6 +37,8 @@ pub enum AdminError {
     InvalidMeeting(String),
     #[error("A label is 1 to 80 characters, for example \"Tuesday chair\".")]
     InvalidLabel,
+    #[error("{}", crate::protocol::INVALID_KEY_ID)]
+    InvalidKeyId,
     #[error("The request is not valid: {0}")]
     BadRequest(String),
     #[error("The server could not read or write its data. Please try again.")]
@@ -62,6 +64,7 @@ impl AdminError {
             AdminError::InvalidSchedule(e) => e.code(),
             AdminError::InvalidMeeting(_) => "invalid_meeting",
             AdminError::InvalidLabel => "invalid_label",
+            AdminError::InvalidKeyId => "invalid_key_id",
             AdminError::BadRequest(_) => "bad_request",
             AdminError::Store(_) => "store_failed",
             AdminError::Stopping => "server_stopping",
@@ -79,6 +82,7 @@ impl AdminError {
             | AdminError::InvalidSchedule(_)
             | AdminError::InvalidMeeting(_)
             | AdminError::InvalidLabel
+            | AdminError::InvalidKeyId
             | AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AdminError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AdminError::Stopping => StatusCode::SERVICE_UNAVAILABLE,

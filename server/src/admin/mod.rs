@@ -2,7 +2,8 @@
 //! out, meetings made, edited, archived and listed, facilitator links issued (the secret
 //! shown once), rotated and revoked, and how many people are in each live meeting (counts
 //! only). Every change is written to the store first, then handed to the hub.
-//! Imports store, schedule, standing, hub, config, limits, client_addr, origin, ids.
+//! Imports store, schedule, standing, hub, config, limits, client_addr, origin, ids, protocol
+//! (the key id's check).
 
 mod auth;
 mod error;
@@ -52,6 +53,7 @@ pub fn router(state: AdminState) -> Router {
         .route("/meetings/{slug}", get(get_meeting).patch(edit_meeting))
         .route("/meetings/{slug}/archive", post(archive))
         .route("/meetings/{slug}/unarchive", post(unarchive))
+        .route("/meetings/{slug}/e2ee-key-id", post(set_e2ee_key_id))
         .route("/meetings/{slug}/keys", get(list_keys).post(issue_key))
         .route("/meetings/{slug}/keys/{id}", axum::routing::delete(revoke_key))
         .route("/meetings/{slug}/keys/{id}/rotate", post(rotate_key))
@@ -337,6 +339,7 @@ async fn create_meeting(State(state): State<AdminState>, headers: HeaderMap, jso
         schedule: new.schedule.clone(),
         listed: new.listed,
         archived: false,
+        e2ee_key_id: None,
         created_at: 0,
         updated_at: 0,
     };
@@ -406,6 +409,39 @@ async fn archive(State(state): State<AdminState>, headers: HeaderMap, Path(slug)
 async fn unarchive(State(state): State<AdminState>, headers: HeaderMap, Path(slug): Path<String>) -> Reply {
     let store = state.signed_in(&headers).await?;
     apply_edit(&state, store, &headers, slug, MeetingEdit { archived: Some(false), ..Default::default() }).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyIdInput {
+    /// The key id of the links just made (`null`: forget it, every link joins).
+    key_id: serde_json::Value,
+}
+
+/// The admin page made new encrypted links: their key id (never the key) is kept, and the
+/// meeting, live or not, refuses pages whose key has another from now on (docs/e2ee.md).
+async fn set_e2ee_key_id(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    json: Result<Json<KeyIdInput>, JsonRejection>,
+) -> Reply {
+    let store = state.signed_in(&headers).await?;
+    let given = body(json)?.key_id;
+    let key_id = match given {
+        serde_json::Value::Null => None,
+        other => Some(crate::protocol::key_id_from_json(&other).ok_or(AdminError::InvalidKeyId)?),
+    };
+    let owned = slug.clone();
+    let m = store.run(move |db| db.meeting(&owned)).await?;
+    if key_id.is_some() && !m.settings.is_e2ee() {
+        return Err(AdminError::InvalidKeyId);
+    }
+    let now = unix_now();
+    let m = store.run(move |db| db.set_e2ee_key_id(&slug, key_id, now)).await?;
+    state.publish(store, &m.slug).await?;
+    let people = state.live_counts().await.into_iter().find(|(s, _)| *s == m.slug).map_or(0, |(_, n)| n);
+    Ok(Json(meeting_json(&state, &headers, &m, people)).into_response())
 }
 
 async fn list_keys(State(state): State<AdminState>, headers: HeaderMap, Path(slug): Path<String>) -> Reply {

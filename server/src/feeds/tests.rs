@@ -16,6 +16,7 @@ fn meeting(slug: &str, schedule: Option<Schedule>) -> MeetingRecord {
         schedule,
         listed: true,
         archived: false,
+        e2ee_key_id: None,
         // 2026-12-01 12:00:00 UTC
         created_at: 1_796_126_400,
         updated_at: 1_796_126_400,

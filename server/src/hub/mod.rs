@@ -30,7 +30,8 @@ pub type Outbox = mpsc::Sender<ServerMessage>;
 
 pub enum HubCommand {
     /// An ad-hoc meeting, with the title its creator gave (`None`: `[room_defaults]`'s).
-    CreateRoom { title: Option<String>, e2ee: bool, reply: oneshot::Sender<Result<CreatedRoom, Refusal>> },
+    /// `key_id`: of the links' key, for an `e2ee` room (docs/e2ee.md "Rotation").
+    CreateRoom { title: Option<String>, e2ee: bool, key_id: Option<u16>, reply: oneshot::Sender<Result<CreatedRoom, Refusal>> },
     /// What the join screen shows before anyone joins.
     RoomInfo { id: String, reply: oneshot::Sender<Option<crate::protocol::RoomStatus>> },
     Join { request: JoinRequest, reply: oneshot::Sender<Result<PeerKey, Refusal>> },
@@ -261,8 +262,8 @@ impl Hub {
 
     fn handle_command(&mut self, command: HubCommand) {
         match command {
-            HubCommand::CreateRoom { title, e2ee, reply } => {
-                let _ = reply.send(self.create_room(title, e2ee));
+            HubCommand::CreateRoom { title, e2ee, key_id, reply } => {
+                let _ = reply.send(self.create_room(title, e2ee, key_id));
             }
             HubCommand::RoomInfo { id, reply } => {
                 let info = self
@@ -363,9 +364,10 @@ impl Hub {
         }
     }
 
-    fn create_room(&mut self, title: Option<String>, e2ee: bool) -> Result<CreatedRoom, Refusal> {
+    fn create_room(&mut self, title: Option<String>, e2ee: bool, key_id: Option<u16>) -> Result<CreatedRoom, Refusal> {
         let mut settings = settings_from(&self.config.room_defaults, self.config.rooms.max_participants);
         settings.e2ee = e2ee;
+        settings.e2ee_key_id = key_id;
         if let Some(title) = title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
             let on_one_line = !title.chars().any(char::is_control);
             settings.title = Some(title);
@@ -411,6 +413,9 @@ impl Hub {
         match self.meetings.get_mut(&room.id) {
             Some(meeting) if meeting.standing.is_some() => {
                 meeting.key_hashes = room.key_hashes;
+                // New encrypted links count at once, in a live meeting too: the stale ones
+                // are refused from the next arrival (docs/e2ee.md "Rotation").
+                meeting.room.set_e2ee_key_id(room.settings.e2ee_key_id);
                 meeting.base_settings = room.settings;
                 meeting.standing = Some(standing);
                 // An empty room takes the new settings now; a live one at its next start.
@@ -725,6 +730,7 @@ fn settings_from(defaults: &RoomDefaults, max_participants: usize) -> RoomSettin
         readings: Vec::new(),
         // Never a default: turning it on would break every link already handed out.
         e2ee: false,
+        e2ee_key_id: None,
     }
 }
 
@@ -842,7 +848,8 @@ mod slow_session_tests {
     #[tokio::test]
     async fn a_session_whose_queue_overflows_is_told_to_close_and_its_place_is_kept() {
         let hub = hub();
-        let room = hub.ask(|reply| HubCommand::CreateRoom { title: None, e2ee: false, reply }).await.unwrap().unwrap().id;
+        let room =
+            hub.ask(|reply| HubCommand::CreateRoom { title: None, e2ee: false, key_id: None, reply }).await.unwrap().unwrap().id;
         // Pat's session reads nothing: a queue of one fills at once.
         let (pat_outbox, mut pat_rx) = mpsc::channel(1);
         let pat_overflow = Arc::new(Notify::new());
@@ -896,8 +903,8 @@ mod sweep_tests {
     #[test]
     fn rooms_made_and_never_joined_go_after_an_hour_and_used_ones_after_six() {
         let mut hub = hub();
-        let unused = hub.create_room(None, false).unwrap().id;
-        let used = hub.create_room(None, false).unwrap().id;
+        let unused = hub.create_room(None, false, None).unwrap().id;
+        let used = hub.create_room(None, false, None).unwrap().id;
         let sam = join(&mut hub, &used);
         hub.leave(sam);
         let now = Instant::now();
@@ -913,7 +920,7 @@ mod sweep_tests {
     #[test]
     fn a_refused_join_does_not_count_as_the_room_being_used() {
         let mut hub = hub();
-        let room = hub.create_room(None, false).unwrap().id;
+        let room = hub.create_room(None, false, None).unwrap().id;
         let (refused, _rx) = super::test_join_request(&room, "Sam".into(), Some("wrong".into()));
         assert_eq!(hub.join(refused).unwrap_err().code, "bad_key");
         hub.sweep_idle_rooms(Instant::now() + Duration::from_secs(61 * 60));
@@ -1001,6 +1008,22 @@ mod standing_tests {
         hub.put_standing(standing("tuesday", &["chair-key"])).unwrap();
         assert_eq!(join(&mut hub, "tuesday", Some("co-key")).unwrap_err().code, "bad_key");
         assert_eq!(join(&mut hub, "tuesday", Some("chair-key")).unwrap(), crate::protocol::Role::Facilitator);
+    }
+
+    #[test]
+    fn new_encrypted_links_key_id_reaches_a_live_meeting_at_once_and_only_an_encrypted_one_says_it() {
+        let mut hub = hub(Config::default());
+        let mut room = standing("tuesday", &["k"]);
+        room.settings.e2ee = true;
+        hub.put_standing(room.clone()).unwrap();
+        let info = |hub: &Hub| wire::status("tuesday", hub.meetings["tuesday"].room.status()).key_id;
+        assert_eq!(info(&hub), None, "no links made yet: every key joins");
+        assert!(join(&mut hub, "tuesday", None).is_ok());
+        room.settings.e2ee_key_id = Some(0x1234);
+        hub.put_standing(room.clone()).unwrap();
+        assert_eq!(info(&hub), Some(0x1234), "the meeting in progress tells the next arrival");
+        let clear = crate::room::Room::new(RoomSettings { e2ee_key_id: Some(7), ..Default::default() });
+        assert_eq!(wire::status("clear", clear.status()).key_id, None, "a meeting not encrypted has no key id to say");
     }
 
     #[test]

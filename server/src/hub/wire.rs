@@ -235,6 +235,8 @@ pub fn status(room_id: &str, s: room::RoomStatus) -> wire::RoomStatus {
         member_private_messages: settings.member_private_messages,
         max_participants: settings.max_participants,
         e2ee: settings.e2ee,
+        // Only where it means something: an encrypted meeting's links.
+        key_id: settings.e2ee_key_id.filter(|_| settings.e2ee),
         locked: s.locked,
         suspended: s.suspended,
     }

@@ -44,6 +44,10 @@ pub struct RoomSettings {
     /// chat text must be their ciphertext. Fixed for the room's life: no patch changes it (a
     /// stored meeting's change applies at its next start).
     pub e2ee: bool,
+    /// The key id (docs/e2ee.md, 16 bits, not secret) of the meeting's newest links, when
+    /// known: a page whose key has another one is told its link is stale and does not join.
+    /// Not in any patch: staff set it by making links (admin page, `POST /api/rooms`).
+    pub e2ee_key_id: Option<u16>,
 }
 
 impl Default for RoomSettings {
@@ -63,6 +67,7 @@ impl Default for RoomSettings {
             max_participants: 100,
             readings: Vec::new(),
             e2ee: false,
+            e2ee_key_id: None,
         }
     }
 }
@@ -155,6 +160,12 @@ impl Room {
         // no one: both only affect arrivals from now on.
         self.settings = next;
         Ok(())
+    }
+
+    /// Staff made new encrypted links: arrivals from now on are checked against their key
+    /// id. No one present is told (they hold the key they hold) and nothing else changes.
+    pub fn set_e2ee_key_id(&mut self, key_id: Option<u16>) {
+        self.settings.e2ee_key_id = key_id;
     }
 
     pub(super) fn set_locked(&mut self, locked: bool) {

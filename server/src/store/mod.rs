@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_meeting_types.sql"),
     include_str!("../../migrations/0003_meeting_readings.sql"),
     include_str!("../../migrations/0004_meeting_location.sql"),
+    include_str!("../../migrations/0005_meeting_e2ee_key_id.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -66,6 +66,9 @@ pub struct MeetingRecord {
     pub schedule: Option<Schedule>,
     pub listed: bool,
     pub archived: bool,
+    /// The key id of the newest encrypted links the admin page made (docs/e2ee.md
+    /// "Rotation"): pages with another one are told their link is stale. Not the key.
+    pub e2ee_key_id: Option<u16>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -127,7 +130,7 @@ pub struct StandingRecord {
 }
 
 const MEETING_COLUMNS: &str = "m.id, m.slug, m.title, m.description, m.language, m.guidelines, m.settings, \
-     m.listed, m.archived, m.created_at, m.updated_at, s.spec, m.types, m.readings, m.location";
+     m.listed, m.archived, m.created_at, m.updated_at, s.spec, m.types, m.readings, m.location, m.e2ee_key_id";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -151,6 +154,7 @@ fn meeting_from_row(row: &Row<'_>) -> rusqlite::Result<MeetingRow> {
             schedule: None,
             listed: row.get(7)?,
             archived: row.get(8)?,
+            e2ee_key_id: row.get(15)?,
             created_at: row.get(9)?,
             updated_at: row.get(10)?,
         },
@@ -251,6 +255,18 @@ impl Db {
             None => {}
         }
         tx.commit()?;
+        self.meeting(slug)
+    }
+
+    /// Records the key id of the meeting's newest encrypted links (`None`: forget it).
+    pub fn set_e2ee_key_id(&mut self, slug: &str, key_id: Option<u16>, now: i64) -> Result<MeetingRecord, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE meetings SET e2ee_key_id = ?2, updated_at = ?3 WHERE slug = ?1",
+            params![slug, key_id, now],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::UnknownMeeting);
+        }
         self.meeting(slug)
     }
 

@@ -109,6 +109,22 @@ fn keys_are_issued_revoked_and_rotated_and_only_live_hashes_reach_the_hub() {
 }
 
 #[test]
+fn an_encrypted_meetings_key_id_is_kept_changed_and_forgotten() {
+    let mut db = Db::open_in_memory();
+    db.create_meeting(&tuesday(), 1).unwrap();
+    assert_eq!(db.meeting("tuesday-night").unwrap().e2ee_key_id, None, "none until links are made");
+    assert_eq!(db.set_e2ee_key_id("tuesday-night", Some(0xbeef), 2).unwrap().e2ee_key_id, Some(0xbeef));
+    let m = db.set_e2ee_key_id("tuesday-night", Some(0), 3).unwrap();
+    assert_eq!((m.e2ee_key_id, m.updated_at), (Some(0), 3));
+    assert_eq!(db.standing_one("tuesday-night").unwrap().meeting.e2ee_key_id, Some(0));
+    // An edit of anything else keeps it.
+    let edit = MeetingEdit { title: Some("Tuesday late".into()), ..Default::default() };
+    assert_eq!(db.edit_meeting("tuesday-night", &edit, 4).unwrap().e2ee_key_id, Some(0));
+    assert_eq!(db.set_e2ee_key_id("tuesday-night", None, 5).unwrap().e2ee_key_id, None);
+    assert_eq!(db.set_e2ee_key_id("nope", Some(1), 5).unwrap_err().code(), "unknown_meeting");
+}
+
+#[test]
 fn sessions_expire_and_admin_names_are_unique() {
     let mut db = Db::open_in_memory();
     assert_eq!(db.admin_count().unwrap(), 0);

@@ -562,6 +562,29 @@ for (const kind of ['chromium', 'firefox']) {
       assert.deepEqual(await missed(page, '#view-links'), []);
       // The topbar's sign-out too.
       assert.deepEqual(await missed(page, '.topbar'), []);
+
+      // An encrypted meeting's "Encrypted links": the button, then the links it makes (each
+      // field and Copy button), and the confirmation before making them again.
+      const sealed = `sealed-${kind}`;
+      const made = await adminApi(page, 'POST', '/meetings', { slug: sealed, title: `Sealed ${kind}`, settings: { e2ee: true } });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      await page.goto(`${server.url}/admin`, { waitUntil: 'load' });
+      await visible(page, item(sealed));
+      await tap(page, `${item(sealed)} button[data-action="Links"]`);
+      await visible(page, '#e2ee-links');
+      assert.deepEqual(await missed(page, '#e2ee-links'), []);
+      await tap(page, '#make-e2ee-links');
+      await visible(page, '#e2ee-made');
+      assert.deepEqual(await missed(page, '#e2ee-links'), []);
+      assert.deepEqual(await missed(page, '#view-links'), []);
+      await screenshot(page, `admin-phone-e2ee-links-${kind}`);
+      const first = await page.$eval('#e2ee-member-url', (e) => e.value);
+      await tap(page, '#make-e2ee-links');
+      await visible(page, '#confirm-ok');
+      assert.deepEqual(await missed(page, '#confirm-dialog'), []);
+      await tap(page, '#confirm-ok');
+      await page.waitForFunction((old) => document.querySelector('#e2ee-member-url').value !== old, { timeout: CONNECT_TIMEOUT }, first);
+      assert.deepEqual(await missed(page, '#e2ee-links'), []);
       assertNoPageErrors(page, 'phone admin');
     });
   });

@@ -77,6 +77,43 @@ async fn a_meeting_started_with_a_name_shows_it_and_says_how_long_its_links_work
     Ok(())
 }
 
+/// `key_id` at creation (the links' key id, docs/e2ee.md "Rotation"): carried by the answer,
+/// the join screen's room and `joined`; refused with `invalid_key_id` when it is not an integer
+/// from 0 to 65535 or the meeting is not encrypted, before any meeting is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_meetings_key_id_is_checked_and_given_to_every_page() -> Result<()> {
+    let server = start_server().await;
+    let addr = server.http_addr();
+    let json = [("Content-Type", "application/json")];
+    for bad in [
+        r#"{"e2ee":true,"key_id":65536}"#,
+        r#"{"e2ee":true,"key_id":-1}"#,
+        r#"{"e2ee":true,"key_id":1.5}"#,
+        r#"{"e2ee":true,"key_id":"4660"}"#,
+        r#"{"key_id":4660}"#,
+        r#"{"e2ee":false,"key_id":0}"#,
+    ] {
+        let refused = http_call(addr, "POST", "/api/rooms", &json, Some(bad)).await?;
+        ensure!(refused.status == 400 && refused.json()["code"] == "invalid_key_id", "{bad}: {refused:?}");
+        ensure!(refused.json()["message"].as_str().is_some_and(|m| m.contains("65535")), "{refused:?}");
+    }
+    let made = http_call(addr, "POST", "/api/rooms", &json, Some(r#"{"e2ee":true,"key_id":65535}"#)).await?;
+    ensure!(made.status == 201 && made.json()["key_id"] == 65535, "{made:?}");
+    let id = made.json()["id"].as_str().context("an id")?.to_string();
+    let info = http_call(addr, "GET", &format!("/api/rooms/{id}"), &[], None).await?.json();
+    ensure!(info["e2ee"] == true && info["key_id"] == 65535, "{info}");
+    let mut sam = haven_tests::signaling::SignalingClient::connect(addr).await?;
+    let joined = sam.try_join(&id, "Sam", serde_json::json!({})).await?;
+    ensure!(joined["room"]["key_id"] == 65535, "{joined}");
+    // Without one (an older page, or `null`), the room says none: every key joins.
+    let made = http_call(addr, "POST", "/api/rooms", &json, Some(r#"{"e2ee":true,"key_id":null}"#)).await?.json();
+    let id = made["id"].as_str().context("an id")?;
+    let info = http_call(addr, "GET", &format!("/api/rooms/{id}"), &[], None).await?.json();
+    ensure!(info["e2ee"] == true && info.get("key_id").is_none(), "{info}");
+    server.shutdown().await;
+    Ok(())
+}
+
 /// An encrypted meeting (`"e2ee": true`) is one from its creation: the answer, the join
 /// screen's room and `joined` say so; the links carry no meeting key (the page adds it); and
 /// the server relays only ciphertext-shaped chat, refusing text in clear.

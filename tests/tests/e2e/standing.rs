@@ -324,6 +324,58 @@ async fn a_stored_meetings_encryption_is_staffs_choice_and_changes_only_between_
     Ok(())
 }
 
+/// The admin page's "Encrypted links" send the new key's id: kept with the meeting (and
+/// across a restart), in the room object at once, in a meeting under way too, so a page with
+/// an older link can say so; `invalid_key_id` for anything but 0–65535 or a meeting that is
+/// not encrypted; `null` forgets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_encrypted_links_key_id_is_kept_and_reaches_the_room_at_once() -> Result<()> {
+    let dir = temp_data_dir("standing-key-id");
+    let server = start(&dir, |_| {}).await;
+    make_admin(&dir)?;
+    let addr = server.http_addr();
+    let admin = Admin::sign_in(addr).await?;
+    admin.ok("POST", "/api/admin/meetings", Some(tuesday()), 201).await?;
+    let path = "/api/admin/meetings/tuesday-night/e2ee-key-id";
+    admin.refused("POST", path, Some(json!({"key_id": 4660})), 400, "invalid_key_id").await?;
+    admin.ok("PATCH", "/api/admin/meetings/tuesday-night", Some(json!({"settings": {"e2ee": true}})), 200).await?;
+    for bad in [json!(65536), json!(-1), json!(2.5), json!("4660"), json!([1])] {
+        admin.refused("POST", path, Some(json!({"key_id": bad})), 400, "invalid_key_id").await?;
+    }
+    admin.refused("POST", path, Some(json!({})), 400, "bad_request").await?;
+    admin.refused("POST", "/api/admin/meetings/nope/e2ee-key-id", Some(json!({"key_id": 1})), 404, "unknown_meeting").await?;
+    let answer = call(addr, "POST", path, &[], Some(json!({"key_id": 1}))).await?;
+    ensure!(answer.status == 403 && answer.json()["code"] == "csrf_header_missing", "{answer:?}");
+    let info = http_call(addr, "GET", "/api/rooms/tuesday-night", &[], None).await?.json();
+    ensure!(info.get("key_id").is_none(), "none stored yet: {info}");
+
+    let made = admin.ok("POST", path, Some(json!({"key_id": 4660})), 200).await?;
+    ensure!(made["e2ee_key_id"] == 4660, "{made}");
+    // Facilitators, as the schedule is not open now.
+    let key = key_of(&admin.ok("POST", "/api/admin/meetings/tuesday-night/keys", Some(json!({"label": "Chair"})), 201).await?)?;
+    let (_sam, joined) = join(addr, "tuesday-night", "Sam", Some(&key)).await?;
+    ensure!(joined["room"]["key_id"] == 4660, "{joined}");
+    // Links made again while Sam is in: the next arrival hears of the new id at once.
+    admin.ok("POST", path, Some(json!({"key_id": 0})), 200).await?;
+    let info = http_call(addr, "GET", "/api/rooms/tuesday-night", &[], None).await?.json();
+    ensure!(info["key_id"] == 0, "{info}");
+    let (_ana, joined) = join(addr, "tuesday-night", "Ana", Some(&key)).await?;
+    ensure!(joined["room"]["key_id"] == 0, "{joined}");
+    server.shutdown().await;
+
+    let server = start(&dir, |_| {}).await;
+    let addr = server.http_addr();
+    let admin = Admin::sign_in(addr).await?;
+    let stored = admin.ok("GET", "/api/admin/meetings/tuesday-night", None, 200).await?;
+    ensure!(stored["e2ee_key_id"] == 0, "kept across a restart: {stored}");
+    admin.ok("POST", path, Some(json!({"key_id": null})), 200).await?;
+    let info = http_call(addr, "GET", "/api/rooms/tuesday-night", &[], None).await?.json();
+    ensure!(info.get("key_id").is_none(), "forgotten: {info}");
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_data_dir_the_admin_api_is_disabled_and_nothing_changes() -> Result<()> {
     let server = haven_tests::start_server().await;
@@ -519,7 +571,7 @@ async fn members_enter_only_while_the_schedule_is_open_and_never_once_archived()
     let (_, refused) = join(addr, "tuesday-night", "Ana", None).await?;
     ensure!(refused["code"] == "unknown_room", "{refused}");
     admin.ok("POST", "/api/admin/meetings/tuesday-night/unarchive", None, 200).await?;
-    let (_ana, joined) = join(addr, "tuesday-night", "Ana", None).await?;
+    let (_ana, joined) = join(addr, "tuesday-night", "Ana", Some(&key)).await?;
     ensure!(joined["type"] == "joined", "{joined}");
     server.shutdown().await;
     std::fs::remove_dir_all(&dir)?;

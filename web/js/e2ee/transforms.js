@@ -42,6 +42,20 @@ export class MediaCrypto {
     sender.transform = new RTCRtpScriptTransform(this.#worker, { side: 'send', kind, senderId: this.#senderId });
   }
 
+  /**
+   * The keys every receiver accepts from now on (MeetingKeys: during a rotation, old and new).
+   * Our own frames keep the link's key.
+   */
+  setReceiveKeys(meetingKeys) {
+    const keys = meetingKeys.map((k) => k.bytes());
+    this.#worker.postMessage({ type: 'keys', keys }, keys.map((b) => b.buffer));
+  }
+
+  /** Whether a receiver asks for a keyframe when video decrypts again after failures (on). */
+  setKeyframeRequests(on) {
+    this.#worker.postMessage({ type: 'keyframe-requests', on });
+  }
+
   /** Decrypts what `receiver` gets from participant `senderId` (again only when that changes). */
   protectReceiver(receiver, kind, senderId) {
     if (this.#receivers.get(receiver) === senderId) return;

@@ -3,8 +3,9 @@
 // the media worker, chat sealed before it is sent and opened when it comes, and the failures
 // said in words. A page whose link has a key either encrypts or does not join: a broken key or
 // a browser that cannot encrypt is refused on the join screen, and so is a link without a key
-// to a meeting the server says is encrypted (`room.e2ee`). The key stays in this module's
-// memory; only the worker gets a copy of its bytes.
+// to a meeting the server says is encrypted (`room.e2ee`), and a link whose key is older than
+// the meeting's newest links (`room.key_id`). The key stays in this module's memory; only the
+// worker gets a copy of its bytes.
 
 import { announce } from '../announce.js';
 import { decryptChat, encryptChat, encryptedChatLength } from '../e2ee/chat.js';
@@ -41,15 +42,25 @@ export const e2ee = {
 };
 
 /**
- * The server says the meeting is encrypted (`room.e2ee`, from GET /api/rooms/{id} or
- * `joined`): a page whose link has no key may not join, and never joins in clear. True when
- * this page is refused for that.
+ * What the server says of the meeting (`room`, from GET /api/rooms/{id} or `joined`) may keep
+ * this page out. An encrypted meeting (`room.e2ee`): a page whose link has no key may not join,
+ * and never joins in clear. Its newest links' key id (`room.key_id`, when the server knows it):
+ * a page whose key has another holds a link from before the links were changed, and would
+ * decode no one who uses the new ones. True when this page is refused for either.
  */
-export function refuseWithoutKey(room) {
-  if (!room?.e2ee || app.e2eeLink) return false;
-  e2ee.on = true;
-  e2ee.refused = 'no_key';
-  return true;
+export function refuseForRoom(room) {
+  if (e2ee.refused === 'no_key' || e2ee.refused === 'stale_key') return true;
+  if (room?.e2ee && !app.e2eeLink) {
+    e2ee.on = true;
+    e2ee.refused = 'no_key';
+    return true;
+  }
+  // The key is checked asynchronously: prepareE2ee asks again once it is.
+  if (room?.e2ee && Number.isInteger(room.key_id) && e2ee.key && !e2ee.refused && e2ee.key.keyId !== room.key_id) {
+    e2ee.refused = 'stale_key';
+    return true;
+  }
+  return false;
 }
 
 /** The chat box's cap: the server's own in an encrypted meeting it knows of, else 703 bytes of text. */
@@ -72,6 +83,8 @@ export async function prepareE2ee() {
     return;
   }
   e2ee.code = await safetyCode(e2ee.key);
+  // The room may have come first: a stale link is refused before a worker is started.
+  if (refuseForRoom(app.roomInfo)) return;
   try {
     e2ee.media = new MediaCrypto(e2ee.key, watchFailures);
   } catch (err) {

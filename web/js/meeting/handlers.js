@@ -8,7 +8,7 @@ import { REACTIONS } from '../grid.js';
 import { t } from '../i18n.js';
 import { screenFor, sentenceFor } from '../messages.js';
 import { KINDS, PeerSession } from '../peer.js';
-import { e2ee, openChat, peerHooks, protectTrack, refuseWithoutKey } from './e2ee.js';
+import { e2ee, openChat, peerHooks, protectTrack, refuseForRoom } from './e2ee.js';
 import { forceOff, local, renderSelf, sendMediaState } from './media.js';
 import { screenEnded, screenJoined, screenOwner, screenPermission, screenRefused, screenStarted, screenTrack } from './screen.js';
 import { endSession, loadRoomInfo, scheduleReconnect, sendJoin, waitForOpening } from './session.js';
@@ -168,9 +168,11 @@ function onWaiting(msg) {
 
 async function onJoined(msg) {
   if (app.state !== 'connecting' && app.state !== 'waiting') return;
-  // An encrypted meeting and a link without its key (the join screen did not know in time):
-  // out at once, before any media, back to the join screen and its refusal.
-  if (refuseWithoutKey(msg.room)) {
+  // An encrypted meeting and a link without its key, or with a key older than the meeting's
+  // newest links (the join screen did not know in time): out at once, before any media, back
+  // to the join screen and its refusal. A member already in keeps their place on a resume:
+  // links changed during the meeting turn away arrivals, not those present.
+  if (!app.reconnecting && refuseForRoom(msg.room)) {
     app.sig?.send({ type: 'leave' });
     endSession();
     app.roomInfo = msg.room;

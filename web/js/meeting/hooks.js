@@ -1,6 +1,7 @@
 // A small, read-only window into the page for the browser tests, only where they ask for it
 // before the page loads (tests/browser/lib/browsers.js): a production page exposes nothing.
 
+import { MeetingKey } from '../e2ee/meeting-key.js';
 import { e2ee } from './e2ee.js';
 import { handleMessage } from './handlers.js';
 import { local } from './media.js';
@@ -71,6 +72,17 @@ export function installTestHooks() {
         code: e2ee.code ? [...e2ee.code.indices] : null,
         counts: e2ee.media ? structuredClone(e2ee.media.counts) : [],
       };
+    },
+    /**
+     * Test only: the keys this page's receivers accept (links' `e2ee=` texts), to make frames
+     * fail and then decrypt again; and whether recovery asks for a keyframe.
+     */
+    async e2eeReceiveKeys(texts) {
+      const keys = await Promise.all(texts.map((text) => MeetingKey.fromText(text)));
+      e2ee.media.setReceiveKeys(keys);
+    },
+    e2eeKeyframeRequests(on) {
+      e2ee.media.setKeyframeRequests(on);
     },
     get trace() {
       return app.trace.slice();

@@ -7,7 +7,7 @@ import { checkAgreement, fetchRoomInfo, needsAgreement, renderRoomInfo } from '.
 import { screenFor } from '../messages.js';
 import { Signaling } from '../signaling.js';
 import { handleFailure, handleMessage, handleSocketClose } from './handlers.js';
-import { e2ee, refuseWithoutKey } from './e2ee.js';
+import { e2ee, refuseForRoom } from './e2ee.js';
 import { allOff } from './media.js';
 import { dropCapture } from './screen.js';
 import { app, checkName, storedToken } from './state.js';
@@ -35,9 +35,10 @@ const CONNECTING_SCREEN_DELAY_MS = 400;
 export async function join() {
   if (app.state !== 'join') return;
   // A link with an encryption key joins encrypted or not at all (meeting/e2ee.js); one without
-  // a key to a meeting that is encrypted, not at all (the room is asked again if unknown).
+  // a key to a meeting that is encrypted, or with a key older than its newest links, not at
+  // all (the room is asked again if unknown).
   if (!app.roomInfo) await loadRoomInfo();
-  if (app.state !== 'join' || (e2ee.on && !e2ee.media)) return;
+  if (app.state !== 'join' || (e2ee.on && (!e2ee.media || e2ee.refused))) return;
   const checked = checkName($('name-input').value);
   if (checked.error) {
     showNameError(checked.error);
@@ -264,6 +265,6 @@ export async function loadRoomInfo() {
     app.roomInfo = info;
     renderRoomTitle();
     renderRoomInfo(info);
-    if (refuseWithoutKey(info)) renderE2ee();
+    if (refuseForRoom(info)) renderE2ee();
   }
 }

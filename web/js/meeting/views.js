@@ -180,7 +180,7 @@ export function renderE2ee() {
 }
 
 /** The reasons a page with a key may not join (e2ee.refused), each with its catalogue sentence. */
-const REFUSALS = { unsupported: true, no_key: true, bad_key_length: true, bad_key_characters: true, bad_key_repeated: true };
+const REFUSALS = { unsupported: true, no_key: true, stale_key: true, bad_key_length: true, bad_key_characters: true, bad_key_repeated: true };
 
 export function renderConnecting() {
   setText($('connecting-heading'), app.reconnecting ? 'connecting.reconnecting' : 'connecting.heading');
