@@ -168,6 +168,26 @@ test('page size: 3×3 on a phone, 4×4 on a 1280×800 laptop, 5×5 on a large sc
   assert.equal(pageSize(300, 100, { minWidth: 200, cap: 25 }), 1);
 });
 
+test('chromium: a page holds 16 at 1280×800 and 25 at 1920×1080 (as measured by the meeting page)', { timeout: 60_000 }, async (t) => {
+  const room = await server.createRoom();
+  const browser = await launchChromium({ width: 1280, height: 800 });
+  open.push(browser);
+  const page = await browser.newPage();
+  await joinBudget(1);
+  await joinMeeting(page, room.join_url, 'Pat', { audio: false, video: false });
+  // The page's own state module (the same instance the page runs).
+  const perPage = () => page.evaluate(async () => (await import('/assets/js/meeting/state.js')).app.view.pageSize);
+  await page.waitForFunction(async () => (await import('/assets/js/meeting/state.js')).app.view.pageSize > 0, poll);
+  const laptop = await perPage();
+  await page.setViewport({ width: 1920, height: 1080 });
+  await sleep(500);
+  const large = await perPage();
+  t.diagnostic(`tiles a page holds: ${laptop} at 1280×800, ${large} at 1920×1080`);
+  assert.equal(laptop, 16);
+  assert.equal(large, 25);
+  await page.close();
+});
+
 for (const [kind, launcher] of LAUNCHERS) {
   const skip = kind === 'firefox' && SKIP_FIREFOX;
 
