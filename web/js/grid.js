@@ -30,6 +30,8 @@ export class Grid {
   #paused = new Set();
   /** Who is large (speaker view or a pin), who is pinned, and whether my own tile is hidden. */
   #arrangement = { main: null, pinned: null, hideSelf: false };
+  /** The tiles' order (id → place) and, when the grid is paged, the ids on the page shown. */
+  #pages = { order: new Map(), shown: null };
   /** The speaker the meeting plays on ('' = the browser's default; see `setSink`). */
   #sink = '';
   /** A tile's pin button was pressed: `(id) => void`, set by the page. */
@@ -146,10 +148,25 @@ export class Grid {
     tile.video.play().catch(() => {});
   }
 
+  /**
+   * Lays the tiles out in `order` (ids; pages.js pageOrder) and shows only those of `shown`
+   * (the page: an array of ids), or every tile when `shown` is null. A tile off the page is
+   * hidden, so reception.js reports it not visible and no video comes for it; its sound
+   * plays on.
+   */
+  setPage({ order = [], shown = null }) {
+    this.#pages = { order: new Map(order.map((id, i) => [id, i])), shown: shown ? new Set(shown) : null };
+    for (const tile of this.#tiles.values()) this.#applyLayout(tile);
+  }
+
   #applyLayout(tile) {
     const id = tile.participant?.id;
     tile.li.classList.toggle('is-main', id === this.#arrangement.main);
-    if (tile.self) tile.li.hidden = this.#arrangement.hideSelf;
+    const offPage = !!this.#pages.shown && !this.#pages.shown.has(id);
+    const hidden = (tile.self && this.#arrangement.hideSelf) || offPage;
+    if (tile.li.hidden !== hidden) tile.li.hidden = hidden;
+    const place = String(this.#pages.order.get(id) ?? this.#pages.order.size);
+    if (tile.li.style.getPropertyValue('--page-order') !== place) tile.li.style.setProperty('--page-order', place);
     if (tile.pin) tile.pin.setAttribute('aria-pressed', String(id === this.#arrangement.pinned));
   }
 

@@ -102,6 +102,16 @@ function togglePin(id) {
   if (name) announce(t(app.view.pinned ? 'grid.pinned' : 'grid.unpinned', { name }));
 }
 
+/**
+ * The grid's previous or next page (pages.js): its tiles show and their videos start (the
+ * reports go out at once, reception.js); "Page 2 of 3" is said. Nothing past either end
+ * (state.js gridPage keeps the page to those there are).
+ */
+function turnPage(step) {
+  app.view.page = Math.max(0, app.view.page + step);
+  renderLayout();
+}
+
 /** Grid ⇄ speaker view (the person sharing, or the last voice heard, large); kept for next time. */
 function toggleLayout() {
   app.view.layout = app.view.layout === 'speaker' ? 'grid' : 'speaker';
@@ -231,6 +241,8 @@ async function init() {
   grid.onPin = togglePin;
   $('layout-button').addEventListener('click', toggleLayout);
   $('hide-self-button').addEventListener('click', toggleHideSelf);
+  $('page-previous').addEventListener('click', () => turnPage(-1));
+  $('page-next').addEventListener('click', () => turnPage(1));
   for (const button of document.querySelectorAll('[data-reaction]')) {
     button.addEventListener('click', () => {
       send({ type: 'react', reaction: button.dataset.reaction });

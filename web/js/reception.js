@@ -94,6 +94,17 @@ export class Reception {
       }
       schedule();
     }).observe(grid.list, { childList: true });
+    // A tile shown or hidden (another page of the grid, "Hide my video"): what the observer
+    // last saw of it is stale, and the server hears at once, so a new page's videos start now.
+    new MutationObserver((records) => {
+      let changed = false;
+      for (const r of records) {
+        if (r.target.parentElement !== grid.list || !r.target.classList.contains('tile')) continue;
+        this.#onScreen.delete(r.target);
+        changed = true;
+      }
+      if (changed) this.#flush();
+    }).observe(grid.list, { subtree: true, attributes: true, attributeFilter: ['hidden'] });
     // Away from the tab: stop the videos now; back: ask for them at once, not after the delay.
     document.addEventListener('visibilitychange', () => this.#flush());
     window.addEventListener('resize', schedule);

@@ -26,6 +26,17 @@ export function fitTiles(n, width, height, { gap = 8, ratio = 16 / 9, minWidth =
 }
 
 /**
+ * How many tiles one page of the grid holds in `width`×`height`: the most whose best fit
+ * keeps every tile at least `minWidth` wide (a face stays recognisable), at most `cap`.
+ */
+export function pageSize(width, height, { gap = 8, ratio = 16 / 9, minWidth = 200, cap = 25 } = {}) {
+  let n = 1;
+  // The best fit only shrinks as tiles are added: stop at the first that is too small.
+  while (n < cap && fitTiles(n + 1, width, height, { gap, ratio, minWidth: 0 }).tileWidth >= minWidth) n++;
+  return n;
+}
+
+/**
  * Speaker view: one large tile above a strip of `strip` small ones `stripWidth` wide (rows of
  * them as the width allows). The large tile keeps at least 55 % of the height; a longer strip
  * scrolls under it.
@@ -41,31 +52,51 @@ export function fitSpeaker(strip, width, height, { gap = 8, ratio = 16 / 9, stri
 }
 
 /**
+ * The smallest tile a page may have, and the most tiles on a page: on a phone 104 px wide at
+ * 4:3 (the speaker view's strip) and at most 3×3; elsewhere 200 px at 16:9 and at most 5×5.
+ */
+const PAGE_PHONE = { minWidth: 104, cap: 9 };
+const PAGE_WIDE = { minWidth: 200, cap: 25 };
+/** Room kept under the grid for the page controls, shown or not (a 44 px button and a gap). */
+const PAGER_RESERVE = 56;
+
+/**
  * Keeps `list` (the grid) fitted. On wide screens the grid has its own box; on narrower
  * ones the page scrolls, and the tiles fit what is left of the window between the grid's
- * top and the control bar.
+ * top and the control bar. `onPageSize(n)` hears how many tiles a page holds whenever that
+ * changes; it is measured as if `pager` (the page controls under the grid) were shown, so
+ * that showing or hiding them never changes it.
  */
-export function installTileFit(list, bar) {
+export function installTileFit(list, bar, { pager = null, onPageSize = () => {} } = {}) {
   const wide = window.matchMedia('(min-width: 900px)');
   const phone = window.matchMedia('(max-width: 700px)');
   let queued = 0;
+  let perPage = 0;
   const apply = () => {
     queued = 0;
-    // A hidden tile (my own, "Hide my video") takes no place.
-    const n = [...list.children].filter((li) => !li.hidden).length;
-    if (!n || list.offsetParent === null) return;
+    if (list.offsetParent === null) return;
     const style = getComputedStyle(list);
     const gap = parseFloat(style.columnGap) || 8;
     const width = list.clientWidth;
-    let height;
+    const pagerHeight = pager && !pager.hidden ? pager.offsetHeight + gap : 0;
+    // The height the tiles would have without page controls.
+    let full;
     if (wide.matches) {
-      height = list.clientHeight;
+      full = list.clientHeight + pagerHeight;
     } else {
       const top = list.getBoundingClientRect().top + window.scrollY;
-      height = window.innerHeight - top - (bar?.offsetHeight ?? 0) - 12;
+      full = window.innerHeight - top - (bar?.offsetHeight ?? 0) - 12;
     }
-    height = Math.max(height, 120);
+    const height = Math.max(full - pagerHeight, 120);
     const ratio = phone.matches ? 4 / 3 : 16 / 9;
+    const size = pageSize(width, Math.max(full - PAGER_RESERVE, 120), { gap, ratio, ...(phone.matches ? PAGE_PHONE : PAGE_WIDE) });
+    if (size !== perPage) {
+      perPage = size;
+      onPageSize(size);
+    }
+    // A hidden tile (my own, "Hide my video", or one on another page) takes no place.
+    const n = [...list.children].filter((li) => !li.hidden).length;
+    if (!n) return;
     if (list.classList.contains('is-speaker')) {
       const fit = fitSpeaker(n - 1, width, height, { gap, ratio, stripWidth: phone.matches ? 104 : 192 });
       list.style.setProperty('--main-width', `${fit.mainWidth}px`);
@@ -73,10 +104,11 @@ export function installTileFit(list, bar) {
       list.dataset.columns = '';
       return;
     }
+    // A page's tiles fit at the smallest size a page allows (a longer list scrolls).
     const { columns, tileWidth } = fitTiles(n, width, height, {
       gap,
       ratio,
-      minWidth: phone.matches ? 140 : 200,
+      minWidth: (phone.matches ? PAGE_PHONE : PAGE_WIDE).minWidth,
     });
     list.style.gridTemplateColumns = `repeat(${columns}, ${tileWidth}px)`;
     list.dataset.columns = String(columns);
@@ -86,6 +118,7 @@ export function installTileFit(list, bar) {
   };
   new ResizeObserver(schedule).observe(list);
   if (bar) new ResizeObserver(schedule).observe(bar);
+  if (pager) new MutationObserver(schedule).observe(pager, { attributes: true, attributeFilter: ['hidden'] });
   // Tiles come and go, and the layout changes by class (speaker view) or `hidden` (my tile).
   new MutationObserver(schedule).observe(list, { childList: true, attributes: true, subtree: true, attributeFilter: ['class', 'hidden'] });
   window.addEventListener('resize', schedule);

@@ -54,7 +54,10 @@ export async function handleMessage(msg) {
     case 'participant_left':
       return onParticipantLeft(msg.id, msg.reason);
     case 'queue':
-      return queue.setQueue(msg.queue);
+      app.queue = Array.isArray(msg.queue) ? msg.queue : [];
+      queue.setQueue(msg.queue);
+      // Its next people come first on the grid's pages.
+      return renderLayout();
     case 'floor_given':
       return queue.setFloor(msg.floor);
     case 'floor_taken':
@@ -194,6 +197,7 @@ async function onJoined(msg) {
   app.bans = Array.isArray(msg.bans) ? msg.bans : [];
   renderRoomTitle();
   setState('joined');
+  app.queue = Array.isArray(msg.queue) ? msg.queue : [];
   queue.reset(msg.queue ?? [], msg.floor ?? null);
   chat.reset(e2ee.key ? await Promise.all((msg.chat ?? []).map(openChat)) : msg.chat ?? []);
   app.readings = { list: msg.readings ?? [], shown: msg.shown_reading ?? null };

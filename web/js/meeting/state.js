@@ -4,6 +4,7 @@
 
 import { isStaffRole } from '../facilitator.js';
 import { t } from '../i18n.js';
+import { paginate, pageOrder } from '../pages.js';
 import { pref } from '../prefs.js';
 
 const MAX_NAME_CHARS = 32;
@@ -136,9 +137,10 @@ export const app = {
    * How the tiles are laid out (views.js renderLayout): `grid` or `speaker` (one person large,
    * the others in a strip), whom the person pinned, and whether they hid their own tile.
    * The layout and "hide my video" are the person's kept choices (prefs.js); a pin is about
-   * someone else in this meeting, so it is never kept.
+   * someone else in this meeting, so it is never kept. The grid is paged (gridPage): the page
+   * shown (0-based) and how many tiles a page holds (tile-fit.js measures it; 0 = not yet).
    */
-  view: { layout: pref('layout'), pinned: null, hideSelf: pref('hideSelf') },
+  view: { layout: pref('layout'), pinned: null, hideSelf: pref('hideSelf'), page: 0, pageSize: 0 },
   /**
    * Screen share (screen.js): whose screen is on now (the server's word), my own capture
    * while I share or ask to, its sound if I chose to share it (mixed into my microphone's
@@ -148,6 +150,8 @@ export const app = {
   /** The loudest remote voice now (speaker.js), and the last one heard (held in speaker view). */
   speaking: null,
   lastSpeaker: null,
+  /** The speaking queue (`queue`: `[{id, name, position}]`), first to last: the grid's pages put its next people first. */
+  queue: [],
 };
 
 export const isStaff = () => !!app.you && isStaffRole(app.you.role);
@@ -209,6 +213,22 @@ export function mainTile() {
   if (sharing) return sharing;
   if (present(app.lastSpeaker)) return app.lastSpeaker;
   return others()[0]?.id ?? (app.view.hideSelf ? null : app.you.id);
+}
+
+/**
+ * The grid's pages (pages.js): every tile in page order, the page shown (clamped, and kept so:
+ * when the last page empties the one before is shown), how many there are, and the ids on it.
+ * One page while the page size is not measured yet.
+ */
+export function gridPage() {
+  const self = app.you && !app.view.hideSelf ? app.you.id : null;
+  const floor = others().find((p) => p.has_floor)?.id ?? null;
+  const next = app.queue.map((entry) => entry.id);
+  const order = pageOrder({ self, floor, next, joined: [...app.participants.keys()] });
+  const size = app.view.pageSize || order.length;
+  const { page, pages, ids } = paginate(order, size, app.view.page);
+  app.view.page = page;
+  return { order, page, pages, ids };
 }
 
 /**

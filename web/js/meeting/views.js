@@ -19,6 +19,7 @@ import { chatMaxLength, chatTooLong, e2ee, safetyCodeWords, sealChat } from './e
 import {
   app,
   canCaptureScreen,
+  gridPage,
   heldMuted,
   isStaff,
   mainTile,
@@ -39,8 +40,17 @@ export const grid = new Grid($('grid'), () => {
   announce(t('meeting.soundBlocked'), { visible: true });
 });
 
-/** Sizes the tiles to the space (tile-fit.js); called again when the meeting shows. */
-export const fitTiles = installTileFit($('grid'), document.querySelector('#screen-meeting .controls'));
+/**
+ * Sizes the tiles to the space (tile-fit.js); called again when the meeting shows. It also
+ * measures how many tiles a page of the grid holds, and the pages follow.
+ */
+export const fitTiles = installTileFit($('grid'), document.querySelector('#screen-meeting .controls'), {
+  pager: $('grid-pages'),
+  onPageSize: (n) => {
+    app.view.pageSize = n;
+    if (app.state === 'joined') renderLayout();
+  },
+});
 /** Keeps the control bar on one row on wider screens, in any language (bar-fit.js). */
 export const fitBar = installBarFit($('meeting-controls'));
 
@@ -324,6 +334,27 @@ export function renderLayout() {
   grid.setLayout({ main, pinned: app.view.pinned, hideSelf: app.view.hideSelf });
   $('layout-button').setAttribute('aria-pressed', String(app.view.layout === 'speaker'));
   $('hide-self-button').setAttribute('aria-pressed', String(app.view.hideSelf));
+  renderPages(main === null);
+}
+
+/**
+ * The grid's pages (state.js gridPage): in the plain grid only the page shown has tiles, with
+ * "Previous page", "Page 2 of 3" and "Next page" under it. One large tile (speaker view, a pin,
+ * a shared screen) shows everyone in its strip, as before: there the strip scrolls, and the
+ * tiles scrolled away get no video either.
+ */
+function renderPages(plain) {
+  const { order, page, pages, ids } = gridPage();
+  const paged = plain && pages > 1 && app.state === 'joined';
+  grid.setPage({ order, shown: paged ? ids : null });
+  const pager = $('grid-pages');
+  pager.hidden = !paged;
+  if (!paged) return;
+  const status = t('pages.status', { page: page + 1, pages });
+  if ($('page-status').textContent !== status) $('page-status').textContent = status;
+  // aria-disabled, not disabled: the button keeps the focus at the first or last page.
+  $('page-previous').setAttribute('aria-disabled', String(page === 0));
+  $('page-next').setAttribute('aria-disabled', String(page === pages - 1));
 }
 
 /**
@@ -430,6 +461,8 @@ export function clearMeeting() {
   queue.stop();
   chat.reset([]);
   app.readings = { list: [], shown: null };
+  app.queue = [];
+  app.view.page = 0;
   readings.close();
   $('sound-button').hidden = true;
   grid.setSpeaking(null);
