@@ -798,6 +798,9 @@ pub mod rtp {
     pub use crate::streams::{
         RtpPacket, RtpWrite, StreamPaused, StreamRx, StreamTx, StreamTxQueueInfo,
     };
+    // Haven patch (forward_rtp)
+    pub use crate::session::{FORWARD_RTP_BUFFER_LEN, ForwardRefusal};
+    pub use crate::Forwarded;
 
     /// Debug output of the unencrypted RTP and RTCP packets.
     ///
@@ -855,6 +858,10 @@ use crate::poll::Readiness;
 
 mod session;
 use session::Session;
+
+// Haven patch (forward_rtp)
+#[cfg(test)]
+mod forward_tests;
 
 pub mod stats;
 
@@ -949,6 +956,19 @@ enum RtcState {
     Alive,
     Closing,
     Closed,
+}
+
+/// Where a packet written by [`Rtc::forward_rtp`] goes (Haven patch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forwarded {
+    /// The protocol to send it with.
+    pub proto: net::Protocol,
+    /// The local address to send it from.
+    pub source: SocketAddr,
+    /// The remote address to send it to.
+    pub destination: SocketAddr,
+    /// The SRTP packet's length: send `out[..len]`.
+    pub len: usize,
 }
 
 struct SendAddr {
@@ -1457,6 +1477,54 @@ impl Rtc {
     /// This is a low level API. For "normal" use via SDP, see [`Rtc::sdp_api()`].
     pub fn direct_api(&mut self) -> DirectApi {
         DirectApi::new(self)
+    }
+
+    /// Send one RTP packet on the send stream `ssrc` at once, sealed into `out` (Haven patch).
+    ///
+    /// An opt-in unpaced path for forwarding (an SFU sending one packet to many peers): the
+    /// packet gets what [`StreamTx::write_rtp`][crate::rtp::StreamTx::write_rtp] followed
+    /// by [`Rtc::poll_output`] would give it (the same header and negotiated extensions,
+    /// sender report counts, a place in the RTX cache when nackable, a TWCC sequence number)
+    /// but is SRTP-protected straight into `out` (at least
+    /// [`FORWARD_RTP_BUFFER_LEN`][crate::rtp::FORWARD_RTP_BUFFER_LEN] bytes) instead of
+    /// waiting in the stream's queue for a timeout and a poll. The caller sends
+    /// `out[..forwarded.len]` from `forwarded.source` to `forwarded.destination`.
+    ///
+    /// Refused ([`ForwardRefusal`][crate::rtp::ForwardRefusal]: nothing sent, nothing queued)
+    /// when the connection is not ready for media, a pacer is active (`enable_bwe`), or the
+    /// stream's queue holds earlier packets; write the packet with `write_rtp` then. RTCP,
+    /// NACK resends, keyframe requests and bandwidth estimation stay on `poll_output`.
+    ///
+    /// `now` is the time of the input that caused the packet (never before the last
+    /// `handle_input`). Unlike [`Rtc::direct_api`], this does not make the next
+    /// `poll_output` walk the session: a forwarded packet changes no timer and queues no
+    /// event (except a raw packet event, with `enable_raw_packets`).
+    pub fn forward_rtp(
+        &mut self,
+        now: Instant,
+        ssrc: rtp::Ssrc,
+        rtp: rtp::RtpWrite,
+        out: &mut [u8],
+    ) -> Result<Forwarded, rtp::ForwardRefusal> {
+        let Some(send) = &self.send_addr else {
+            return Err(rtp::ForwardRefusal::NotReady);
+        };
+        if self.state != RtcState::Alive || !self.is_connected() {
+            return Err(rtp::ForwardRefusal::NotReady);
+        }
+        let (proto, source, destination) = (send.proto, send.source, send.destination);
+        let now = now.max(self.last_now);
+        let len = self.session.forward_rtp(now, ssrc, rtp, out)?;
+        if self.session.has_raw_packets() {
+            let mut wake = self.readiness.wake();
+            wake.no_timeout();
+        }
+        Ok(Forwarded {
+            proto,
+            source,
+            destination,
+            len,
+        })
     }
 
     /// Send outgoing media data (frames) or request keyframes.

@@ -34,11 +34,13 @@ use crate::rtp_::SeqNo;
 use crate::rtp_::SeqNoWindow;
 use crate::rtp_::{Bitrate, ExtensionMap, Goodbye, Mid, ReportList, Rtcp, RtcpFb};
 use crate::rtp_::{Dlrr, DlrrItem, ExtendedReport, ReportBlock};
-use crate::rtp_::{RtpHeader, SessionId, TwccPacketId, extend_u16};
+use crate::io::DATAGRAM_MAX_PACKET_SIZE;
+use crate::rtp_::PROTECT_RTP_SCRATCH;
+use crate::rtp_::{RtpHeader, SessionId, TwccClusterId, TwccPacketId, extend_u16};
 use crate::rtp_::{SrtpContext, Ssrc};
 use crate::rtp_::{TwccRecvRegister, TwccSendRegister};
 use crate::stats::StatsSnapshot;
-use crate::streams::{RtpPacket, StreamTimeoutConfig, Streams};
+use crate::streams::{RtpPacket, RtpWrite, StreamTimeoutConfig, Streams};
 use crate::util::{Soonest, SystemTimeExt, already_happened, not_happening};
 use crate::{Reason, net};
 use crate::{RtcConfig, RtcError};
@@ -1276,7 +1278,23 @@ impl Session {
 
         let protected = srtp_tx.protect_rtp(buf, &header, *seq_no);
 
-        if twcc_enabled {
+        let twcc = twcc_enabled.then_some((twcc_seq, cluster_id));
+        self.account_sent(now, &header, payload_size, is_padding, twcc);
+
+        Some(protected.into())
+    }
+
+    /// What the transport-wide parts of the engine learn of each sent RTP packet (shared by
+    /// `poll_packet` and, Haven patch, `forward_rtp`).
+    fn account_sent(
+        &mut self,
+        now: Instant,
+        header: &RtpHeader,
+        payload_size: usize,
+        is_padding: bool,
+        twcc: Option<(u64, Option<TwccClusterId>)>,
+    ) {
+        if let Some((twcc_seq, cluster_id)) = twcc {
             let packet_id = if let Some(cluster) = cluster_id {
                 TwccPacketId::with_cluster(twcc_seq, cluster)
             } else {
@@ -1294,8 +1312,81 @@ impl Session {
         if !is_padding && !header.ssrc.is_probe() {
             self.media_bytes_tx += payload_size as u64;
         }
+    }
 
-        Some(protected.into())
+    /// Haven patch: `Rtc::forward_rtp`'s work on the session. The packet takes the path of
+    /// `poll_packet` for queued media (header, extensions, counts, RTX cache, TWCC) but is
+    /// sealed into `out` at once; `Ok` is the SRTP packet's length. Refused, nothing is sent
+    /// or queued.
+    pub fn forward_rtp(
+        &mut self,
+        now: Instant,
+        ssrc: Ssrc,
+        rtp: RtpWrite,
+        out: &mut [u8],
+    ) -> Result<usize, ForwardRefusal> {
+        if out.len() < FORWARD_RTP_BUFFER_LEN {
+            return Err(ForwardRefusal::BufferTooSmall);
+        }
+        let Some(srtp_tx) = self.srtp_tx.as_mut() else {
+            return Err(ForwardRefusal::NotReady);
+        };
+        // A paced stream's packets leave when the pacer says; the pacer's budget, probes and
+        // padding would not see one sent beside it.
+        if matches!(self.pacer, PacerImpl::LeakyBucket(_)) {
+            return Err(ForwardRefusal::Paced);
+        }
+        let Some(stream) = self.streams.stream_tx(&ssrc) else {
+            return Err(ForwardRefusal::UnknownSsrc);
+        };
+        if let Some(refusal) = stream.forward_refusal() {
+            return Err(refusal);
+        }
+        let Some(media) = self.medias.iter().find(|m| m.mid() == stream.mid()) else {
+            return Err(ForwardRefusal::NotReady);
+        };
+        let buf = &mut self.poll_packet_buf;
+        let twcc_seq = self.twcc;
+        let exts = media.remote_extmap();
+        let twcc_enabled = exts.id_of(Extension::TransportSequenceNumber).is_some();
+        let twcc = twcc_enabled.then_some(&mut self.twcc);
+
+        let receipt = stream
+            .forward_rtp(now, rtp, exts, twcc, &self.codec_config, buf)
+            .ok_or(ForwardRefusal::UnknownPt)?;
+        let PacketReceipt {
+            header,
+            seq_no,
+            is_padding,
+            payload_size,
+        } = receipt;
+
+        if let Some(raw_packets) = &mut self.raw_packets {
+            raw_packets.push_back(Box::new(RawPacket::RtpTx(header.clone(), buf.clone())));
+        }
+
+        let len = srtp_tx.protect_rtp_into(buf, &header, *seq_no, out);
+
+        // No probe cluster: there is no pacer to run one.
+        let twcc = twcc_enabled.then_some((twcc_seq, None));
+        self.account_sent(now, &header, payload_size, is_padding, twcc);
+
+        Ok(len)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn twcc_rtt(&self) -> Option<Duration> {
+        self.twcc_tx_register.rtt()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn forward_refusal_of(&mut self, ssrc: Ssrc) -> Option<Option<ForwardRefusal>> {
+        self.streams.stream_tx(&ssrc).map(|s| s.forward_refusal())
+    }
+
+    /// Haven patch (forward_rtp): whether a raw packet event waits (`enable_raw_packets`).
+    pub fn has_raw_packets(&self) -> bool {
+        self.raw_packets.as_ref().is_some_and(|r| !r.is_empty())
     }
 
     pub fn poll_timeout(&mut self) -> (Option<Instant>, Reason) {
@@ -1549,6 +1640,47 @@ impl Session {
         self.srtp_rx.is_some() && self.srtp_tx.is_some()
     }
 }
+
+/// Haven patch: the smallest `out` buffer `Rtc::forward_rtp` takes: the largest RTP packet
+/// str0m writes and the room SRTP sealing needs past it.
+pub const FORWARD_RTP_BUFFER_LEN: usize = DATAGRAM_MAX_PACKET_SIZE + PROTECT_RTP_SCRATCH;
+
+/// Haven patch: why `Rtc::forward_rtp` did not send a packet. Nothing was sent or queued
+/// (except `UnknownPt`: dropped, as `write_rtp` + `poll_output` would drop it); the caller
+/// can write it with `StreamTx::write_rtp` instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ForwardRefusal {
+    /// The connection is not ready for media (ICE, DTLS, SRTP), or the stream has not had its
+    /// first timeout yet.
+    NotReady,
+    /// A pacer is active (`RtcConfig::enable_bwe`): packets leave at the pacer's rate.
+    Paced,
+    /// The stream's send queue holds earlier packets: sending now would reorder them.
+    QueueNotEmpty,
+    /// No send stream has this SSRC.
+    UnknownSsrc,
+    /// The payload type is not negotiated on the stream's media: the packet was dropped.
+    UnknownPt,
+    /// `out` is shorter than [`FORWARD_RTP_BUFFER_LEN`].
+    BufferTooSmall,
+}
+
+impl std::fmt::Display for ForwardRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why = match self {
+            ForwardRefusal::NotReady => "not ready for media",
+            ForwardRefusal::Paced => "a pacer is active",
+            ForwardRefusal::QueueNotEmpty => "the send queue is not empty",
+            ForwardRefusal::UnknownSsrc => "no send stream has this SSRC",
+            ForwardRefusal::UnknownPt => "payload type not negotiated (packet dropped)",
+            ForwardRefusal::BufferTooSmall => "output buffer too small",
+        };
+        f.write_str(why)
+    }
+}
+
+impl std::error::Error for ForwardRefusal {}
 
 pub struct PacketReceipt {
     pub header: RtpHeader,

@@ -22,7 +22,7 @@ pub(crate) use header::{extend_u7, extend_u8, extend_u15, extend_u16, extend_u32
 
 mod srtp;
 pub(crate) use srtp::SrtpContext;
-pub(crate) use srtp::{SRTCP_OVERHEAD, SRTP_BLOCK_SIZE, SRTP_OVERHEAD};
+pub(crate) use srtp::{PROTECT_RTP_SCRATCH, SRTCP_OVERHEAD, SRTP_BLOCK_SIZE, SRTP_OVERHEAD};
 
 mod rtcp;
 pub use rtcp::*;

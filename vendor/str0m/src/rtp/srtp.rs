@@ -38,6 +38,10 @@ pub const SRTP_OVERHEAD: usize = MAX_TAG_LEN;
 // This adds 15 bytes of padding that we truncate after encryption
 const CTR_BUFFER_PADDING: usize = SRTP_BLOCK_SIZE - 1;
 
+/// Haven patch (forward_rtp): room `SrtpContext::protect_rtp_into` needs past the RTP packet:
+/// the largest of a GCM tag (16) and an HMAC tag plus the CTR scratch (10 + 5).
+pub const PROTECT_RTP_SCRATCH: usize = MAX_TAG_LEN;
+
 /// Initial capacity for the RTP decryption scratch buffer. Sized to fit the
 /// largest possible received datagram plus the CTR padding the AES-CM cipher
 /// needs, so `unprotect_rtp` never has to grow the buffer in practice.
@@ -254,6 +258,23 @@ impl SrtpContext {
         header: &RtpHeader,
         srtp_index: u64, // same as ext_seq
     ) -> Vec<u8> {
+        // Haven patch (forward_rtp): the sealing itself is `protect_rtp_into`, shared.
+        let mut output = vec![0_u8; buf.len() + PROTECT_RTP_SCRATCH];
+        let len = self.protect_rtp_into(buf, header, srtp_index, &mut output);
+        output.truncate(len);
+        output
+    }
+
+    /// Haven patch (forward_rtp): seal an RTP packet into the caller's buffer, without
+    /// allocating. `out` must hold at least `buf.len() + PROTECT_RTP_SCRATCH` bytes (the tag
+    /// and the scratch the CTR ciphers need); returns the length of the SRTP packet.
+    pub fn protect_rtp_into(
+        &mut self,
+        buf: &[u8],
+        header: &RtpHeader,
+        srtp_index: u64, // same as ext_seq
+        out: &mut [u8],
+    ) -> usize {
         // SRTP layout
         // [header, [rtp, (padding + pad_count)], tag]
 
@@ -283,20 +304,19 @@ impl SrtpContext {
         //  +- Encrypted Portion*                      Authenticated Portion ---+
         let hlen = header.header_len;
         let input = &buf[hlen..];
+        assert!(out.len() >= buf.len() + PROTECT_RTP_SCRATCH, "SRTP output buffer too small");
 
         match &mut self.rtp {
             Derived::Aes128CmSha1_80 { key, salt, enc, .. } => {
-                // arbitrary body lengths are fine: the output buffer below is
-                // allocated with the CTR scratch the ciphers need and truncated
-                // after encryption, so no 16-byte alignment is required.
+                // arbitrary body lengths are fine: the output holds the CTR scratch the
+                // ciphers need, so no 16-byte alignment is required.
                 let iv = Aes128CmSha1_80::rtp_iv(*salt, *header.ssrc, srtp_index);
 
-                // Allocate buffer with CTR padding (aws-lc-rs requirement)
-                // HMAC_TAG_LEN is 10, CTR_BUFFER_PADDING is 15, so we need 5 extra bytes
+                // CTR padding (aws-lc-rs requirement): HMAC_TAG_LEN is 10,
+                // CTR_BUFFER_PADDING is 15, so we need 5 extra bytes
                 let padding_needed =
                     CTR_BUFFER_PADDING.saturating_sub(Aes128CmSha1_80::HMAC_TAG_LEN);
-                let mut output =
-                    vec![0_u8; buf.len() + Aes128CmSha1_80::HMAC_TAG_LEN + padding_needed];
+                let output = &mut out[..buf.len() + Aes128CmSha1_80::HMAC_TAG_LEN + padding_needed];
 
                 enc.encrypt(&iv, input, &mut output[hlen..])
                     .expect("rtp encrypt");
@@ -305,10 +325,9 @@ impl SrtpContext {
 
                 let hmac_start = buf.len();
                 let sha1_hmac = |k: &[u8], p: &[&[u8]]| self.sha1_hmac_provider.sha1_hmac(k, p);
-                Aes128CmSha1_80::rtp_hmac(sha1_hmac, key, &mut output, srtp_index, hmac_start);
+                Aes128CmSha1_80::rtp_hmac(sha1_hmac, key, output, srtp_index, hmac_start);
 
-                output.truncate(buf.len() + Aes128CmSha1_80::HMAC_TAG_LEN);
-                output
+                buf.len() + Aes128CmSha1_80::HMAC_TAG_LEN
             }
             Derived::AeadAes128Gcm { salt, enc, .. } => {
                 let roc = (srtp_index >> 16) as u32;
@@ -318,13 +337,13 @@ impl SrtpContext {
 
                 // Input and output lengths for encryption:
                 // https://www.rfc-editor.org/rfc/rfc7714#section-5.2.1
-                let mut output = vec![0_u8; buf.len() + AeadAes128Gcm::TAG_LEN];
+                let output = &mut out[..buf.len() + AeadAes128Gcm::TAG_LEN];
                 enc.encrypt(&iv, aad, input, &mut output[hlen..])
                     .expect("rtp encrypt");
 
                 output[..hlen].copy_from_slice(aad);
 
-                output
+                output.len()
             }
             Derived::AeadAes256Gcm { salt, enc, .. } => {
                 let roc = (srtp_index >> 16) as u32;
@@ -334,13 +353,13 @@ impl SrtpContext {
 
                 // Input and output lengths for encryption:
                 // https://www.rfc-editor.org/rfc/rfc7714#section-5.2.1
-                let mut output = vec![0_u8; buf.len() + AeadAes256Gcm::TAG_LEN];
+                let output = &mut out[..buf.len() + AeadAes256Gcm::TAG_LEN];
                 enc.encrypt(&iv, aad, input, &mut output[hlen..])
                     .expect("rtp encrypt");
 
                 output[..hlen].copy_from_slice(aad);
 
-                output
+                output.len()
             }
         }
     }

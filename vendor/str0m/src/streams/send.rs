@@ -21,7 +21,7 @@ use crate::rtp_::{MAX_BLANK_PADDING_PAYLOAD_SIZE, Sdes, SdesType};
 use crate::rtp_::{MediaTime, Mid, NackEntry, ReportList, Rtcp, RtpHeader};
 use crate::rtp_::{Pt, Rid, RtcpFb, SenderInfo, SenderReport, Ssrc};
 use crate::rtp_::{SRTP_BLOCK_SIZE, SeqNo};
-use crate::session::PacketReceipt;
+use crate::session::{ForwardRefusal, PacketReceipt};
 use crate::stats::StatsSnapshot;
 use crate::util::value_history::ValueHistory;
 use crate::util::{InstantExt, already_happened, not_happening};
@@ -567,6 +567,53 @@ impl StreamTx {
         params: &[PayloadParams],
         buf: &mut Vec<u8>,
     ) -> Option<PacketReceipt> {
+        self.poll_packet_of(now, exts, twcc, params, buf, false)
+    }
+
+    /// Haven patch (forward_rtp): whether `forward_rtp` may write straight away, without the
+    /// send queue: the stream has had its first timeout (its kind, clock rate and RTX cache
+    /// are set) and nothing written earlier waits in its queue (no reordering).
+    pub(crate) fn forward_refusal(&self) -> Option<ForwardRefusal> {
+        if self.kind.is_none() {
+            Some(ForwardRefusal::NotReady)
+        } else if !self.send_queue.is_empty() {
+            Some(ForwardRefusal::QueueNotEmpty)
+        } else {
+            None
+        }
+    }
+
+    /// Haven patch (forward_rtp): write one packet through the path `poll_packet` takes for
+    /// queued media (the same header, counts and RTX cache), without waiting in the queue or
+    /// for a timeout. The caller has checked `forward_refusal`. `None`: the PT is not in the
+    /// media, the packet is dropped as `poll_packet` drops it.
+    pub(crate) fn forward_rtp(
+        &mut self,
+        now: Instant,
+        rtp: RtpWrite,
+        exts: &ExtensionMap,
+        twcc: Option<&mut u64>,
+        params: &[PayloadParams],
+        buf: &mut Vec<u8>,
+    ) -> Option<PacketReceipt> {
+        debug_assert!(self.forward_refusal().is_none());
+        self.write_rtp(rtp);
+        // What handle_timeout would do: stamp the (only) queued packet as enqueued now.
+        self.send_queue.handle_timeout(now);
+        self.poll_packet_of(now, exts, twcc, params, buf, true)
+    }
+
+    /// `regular_only` (Haven patch, forward_rtp): the head of the send queue, never a resend
+    /// or padding.
+    fn poll_packet_of(
+        &mut self,
+        now: Instant,
+        exts: &ExtensionMap,
+        twcc: Option<&mut u64>,
+        params: &[PayloadParams],
+        buf: &mut Vec<u8>,
+        regular_only: bool,
+    ) -> Option<PacketReceipt> {
         let mid = self.midrid.mid();
         let rid = self.midrid.rid();
         let is_probe = self.ssrc.is_probe();
@@ -577,7 +624,9 @@ impl StreamTx {
         let remote_acked_ssrc = self.remote_acked_ssrc;
         let remote_acked_rtx_ssrc = self.remote_acked_rtx_ssrc;
 
-        let (next, is_padding) = if let Some(next) = self.poll_packet_resend(now) {
+        let (next, is_padding) = if regular_only {
+            (self.poll_packet_regular(now)?, false)
+        } else if let Some(next) = self.poll_packet_resend(now) {
             (next, false)
         } else if let Some(next) = self.poll_packet_regular(now) {
             (next, false)
