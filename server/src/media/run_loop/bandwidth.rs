@@ -218,12 +218,13 @@ impl Sfu {
             tracing::trace!(peer = peer.key.0, ?rates, "downlink plan inputs");
         }
         peer.downlink.planned(now);
-        // A video paused for room: the member's loss is congestion, not what redundancy is for.
-        // (Not before the first estimate: then every video but one waits for it, which says
-        // nothing about the link; counted, it held RED off for the first 30 s of every join.)
+        // A video paused for room, with a queue on the way: the member's loss is congestion,
+        // not what redundancy is for (`RedSwitch::set_congested`). (Not before the first
+        // estimate: then every video but one waits for it, which says nothing about the link;
+        // counted, it held RED off for the first 30 s of every join.)
         let measured = peer.downlink.estimate.is_some_and(|e| e.0 > 0);
-        let congested = measured && peer.downlink.allocator.allocations().any(|(_, a)| a == Allocation::Paused(PauseReason::NoRoom));
-        if peer.red.set_congested(now, congested) && red_payload_type(&peer.rtc).is_some() {
+        let paused = measured && peer.downlink.allocator.allocations().any(|(_, a)| a == Allocation::Paused(PauseReason::NoRoom));
+        if peer.red.set_congested(now, paused) && red_payload_type(&peer.rtc).is_some() {
             tracing::debug!(peer = peer.key.0, on = peer.red.is_on(), "sound redundancy switched (congestion)");
             // What the sound costs this member changed.
             peer.downlink.replan(now);

@@ -630,6 +630,11 @@ impl Sfu {
             Event::MediaEgressStats(stats) => {
                 if let Some(rtt) = stats.rtt {
                     peer.fit_retransmission(stats.mid, rtt);
+                    tracing::trace!(peer = peer.key.0, ?rtt, "round trip");
+                    if peer.red.observe_rtt(now, rtt) && forwarding::red_payload_type(&peer.rtc).is_some() {
+                        tracing::debug!(peer = peer.key.0, "sound redundancy switched off (a queue under a pause)");
+                        peer.downlink.replan(now);
+                    }
                 }
                 // The sound's own loss: a video's may be ours (frames dropped for a slow link).
                 let sound = peer.tracks_out.iter().any(|t| t.state == TrackOutState::Open(stats.mid) && t.kind == MediaKind::Audio);
@@ -798,6 +803,7 @@ impl Sfu {
                     self.by_ufrag.remove(&std::mem::replace(&mut peer.ufrag, ufrag.clone()));
                     self.by_ufrag.insert(ufrag, slot);
                     let initial = crate::allocator::Bps::kbps(bandwidth::INITIAL_ESTIMATE_KBPS);
+                    peer.red.forget_path();
                     if peer.downlink.forget_estimate(Instant::now(), initial) {
                         peer.rtc.bwe().reset(str0m::bwe::Bitrate::kbps(bandwidth::INITIAL_ESTIMATE_KBPS));
                     }
