@@ -1331,11 +1331,6 @@ impl Session {
         let Some(srtp_tx) = self.srtp_tx.as_mut() else {
             return Err(ForwardRefusal::NotReady);
         };
-        // A paced stream's packets leave when the pacer says; the pacer's budget, probes and
-        // padding would not see one sent beside it.
-        if matches!(self.pacer, PacerImpl::LeakyBucket(_)) {
-            return Err(ForwardRefusal::Paced);
-        }
         let Some(stream) = self.streams.stream_tx(&ssrc) else {
             return Err(ForwardRefusal::UnknownSsrc);
         };
@@ -1351,6 +1346,13 @@ impl Session {
         let twcc_enabled = exts.id_of(Extension::TransportSequenceNumber).is_some();
         let twcc = twcc_enabled.then_some(&mut self.twcc);
 
+        let midrid = MidRid(stream.mid(), stream.rid());
+        // Haven patch 5: with a pacer (`enable_bwe`) the packet still leaves at once, and the
+        // pacer counts it as one it sent (its media debt, so its own queues and padding make
+        // room for it; an active probe cluster, which it joins, as libwebrtc's pacer sends
+        // media in a probe). Captured before `register_send`, which may end the cluster.
+        let cluster_id = self.pacer.active_cluster();
+
         let receipt = stream
             .forward_rtp(now, rtp, exts, twcc, &self.codec_config, buf)
             .ok_or(ForwardRefusal::UnknownPt)?;
@@ -1361,14 +1363,15 @@ impl Session {
             payload_size,
         } = receipt;
 
+        self.pacer.register_send(now, payload_size.into(), midrid);
+
         if let Some(raw_packets) = &mut self.raw_packets {
             raw_packets.push_back(Box::new(RawPacket::RtpTx(header.clone(), buf.clone())));
         }
 
         let len = srtp_tx.protect_rtp_into(buf, &header, *seq_no, out);
 
-        // No probe cluster: there is no pacer to run one.
-        let twcc = twcc_enabled.then_some((twcc_seq, None));
+        let twcc = twcc_enabled.then_some((twcc_seq, cluster_id));
         self.account_sent(now, &header, payload_size, is_padding, twcc);
 
         Ok(len)
@@ -1654,8 +1657,6 @@ pub enum ForwardRefusal {
     /// The connection is not ready for media (ICE, DTLS, SRTP), or the stream has not had its
     /// first timeout yet.
     NotReady,
-    /// A pacer is active (`RtcConfig::enable_bwe`): packets leave at the pacer's rate.
-    Paced,
     /// The stream's send queue holds earlier packets: sending now would reorder them.
     QueueNotEmpty,
     /// No send stream has this SSRC.
@@ -1670,7 +1671,6 @@ impl std::fmt::Display for ForwardRefusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let why = match self {
             ForwardRefusal::NotReady => "not ready for media",
-            ForwardRefusal::Paced => "a pacer is active",
             ForwardRefusal::QueueNotEmpty => "the send queue is not empty",
             ForwardRefusal::UnknownSsrc => "no send stream has this SSRC",
             ForwardRefusal::UnknownPt => "payload type not negotiated (packet dropped)",

@@ -187,7 +187,9 @@ pub struct StreamTx {
 ///
 /// Optional RTP fields default to the common unmarked non-nackable packet with
 /// no header extension values, no CSRC entries and no VP8 rewrite.
-#[derive(Debug)]
+// Haven patch 5: `Clone`, so a caller can keep a copy to `write_rtp` when `Rtc::forward_rtp`
+// refuses (the payload is shared, not copied).
+#[derive(Debug, Clone)]
 pub struct RtpWrite {
     pt: Pt,
     seq_no: SeqNo,
