@@ -85,6 +85,10 @@ pub struct MediaConfig {
     /// Doubles the sound sent to that member, and their bandwidth allocation counts it; never
     /// while their link is congested (a video paused for them for room).
     pub audio_red: bool,
+    /// Forward each packet to each member at once, sealed into one reused buffer
+    /// (`Rtc::forward_rtp`, vendor/str0m/HAVEN.md patches 4 and 5), instead of through
+    /// str0m's send queue and `poll_output`; str0m's pacer counts it. Off: the general path.
+    pub fast_path: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -324,6 +328,7 @@ impl Config {
                     self.media.bandwidth_estimation = parse_value(&value).map_err(bad)?
                 }
                 "HAVEN_AUDIO_RED" => self.media.audio_red = parse_value(&value).map_err(bad)?,
+                "HAVEN_FAST_PATH" => self.media.fast_path = parse_value(&value).map_err(bad)?,
                 "HAVEN_CREATE_SECRET" => self.rooms.create_secret = value,
                 "HAVEN_DATA_DIR" => self.store.data_dir = value,
                 "HAVEN_ROOMS_PER_ADDRESS_PER_HOUR" => {

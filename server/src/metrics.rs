@@ -27,6 +27,10 @@ pub struct MediaWorkerMetrics {
     pub forwarded_frames: AtomicU64,
     pub forwarded_bytes: AtomicU64,
     pub dropped_frames: AtomicU64,
+    /// Copies (one packet to one subscriber) sent through `Rtc::forward_rtp`.
+    pub fast_copies: AtomicU64,
+    /// Copies written through str0m's send queue (`media.fast_path` off, or refused).
+    pub queued_copies: AtomicU64,
     pub peers: AtomicU64,
     /// CPU time of the worker's thread, microseconds; stored by that thread once a second.
     pub cpu_micros: AtomicU64,
@@ -83,6 +87,18 @@ impl Metrics {
             "counter",
             "Media payload bytes written to subscribers (before RTP and SRTP overhead).",
             workers(|w| &w.forwarded_bytes),
+        );
+        metric(
+            "haven_fast_path_copies_total",
+            "counter",
+            "Packets sent to a subscriber at once through the forwarding fast path (media.fast_path).",
+            workers(|w| &w.fast_copies),
+        );
+        metric(
+            "haven_queued_copies_total",
+            "counter",
+            "Packets written to a subscriber through str0m's send queue (fast path off, or not ready).",
+            workers(|w| &w.queued_copies),
         );
         metric(
             "haven_dropped_frames_total",

@@ -35,6 +35,12 @@ async fn metrics_count_people_and_media_and_name_no_one() -> Result<()> {
     let (_, third) = http_request(addr, "GET", "/metrics").await?;
     let cpu = value(&third, "haven_media_loop_cpu_seconds_total{worker=\"0\"}")?;
     ensure!(cpu > 0.0 && cpu < 60.0, "media loop CPU {cpu} s");
+    // The forwarding fast path (`media.fast_path`, on by default) carries the copies once the
+    // connections are up, beside str0m's pacer (bandwidth estimation is on): only the first
+    // few, before a stream's first timeout, go through str0m's queue.
+    let fast = value(&third, "haven_fast_path_copies_total")?;
+    let queued = value(&third, "haven_queued_copies_total")?;
+    ensure!(fast > 0.0 && queued < fast / 4.0, "fast path {fast} copies, queued {queued}");
 
     for private in [room.as_str(), ana.id.as_str(), ben.id.as_str(), "Ana", "Ben", "127.0.0.1"] {
         ensure!(!third.contains(private), "/metrics mentions {private:?}:\n{third}");

@@ -296,53 +296,24 @@ fn a_vp8_patch_is_applied_on_the_fast_path() {
     assert_eq!(received[0].1, vec![0x90, 0x80, 0x84, 0x56, 0x9d, 0x01, 0x2a, 0x55]);
 }
 
-/// Bytes R received in `events` that are not L's forwarded media (main SSRC, seq <
-/// `media_seqs`): the pacer's padding (and any resend).
-fn other_bytes(events: &[Event], media_seqs: u16) -> usize {
-    events
-        .iter()
-        .filter_map(|e| match e.as_raw_packet() {
-            Some(RawPacket::RtpRx(h, b)) if !(h.ssrc == Ssrc::from(SSRC) && h.sequence_number < media_seqs) => {
-                Some(h.header_len + b.len())
-            }
-            _ => None,
-        })
-        .sum()
-}
-
-/// L forwards `count` packets of `size` B, one every 20 ms, each delivered to R; returns the
-/// padding bytes R got meanwhile.
-fn forward_for(pair: &mut Pair, seq: &mut u64, count: usize, size: usize) -> usize {
-    let from = pair.r.events.len();
-    for _ in 0..count {
-        let datagram = pair.forward(pair.write(*seq, &vec![7; size])).expect("sent at once with a pacer");
-        pair.deliver_to_r(&datagram);
-        *seq += 1;
-        pair.progress(Duration::from_millis(20));
-    }
-    other_bytes(&pair.r.events[from..], 1000)
-}
-
 #[test]
-fn with_a_pacer_forwarded_packets_leave_at_once_and_the_pacer_counts_them() {
+fn with_a_pacer_a_video_burst_is_paced_and_the_fast_path_resumes_after_it() {
     let mut pair = Pair::connected(true);
-    // The pacer pads up to 600 kbit/s when media sends less.
-    pair.l.rtc.bwe().set_bitrate(Bitrate::kbps(600), Bitrate::kbps(600));
-    let mut seq = 0_u64;
-    forward_for(&mut pair, &mut seq, 50, 250);
-    // A second at ~100 kbit/s of forwarded media, then one at ~500 kbit/s: the pacer, counting
-    // them, pads the rest each time (not counting them, it would pad as much both times).
-    let beside_little = forward_for(&mut pair, &mut seq, 50, 250);
-    let beside_much = forward_for(&mut pair, &mut seq, 50, 1230);
-    let seqs: Vec<u16> = pair.received().iter().map(|(h, _)| h.sequence_number).filter(|&s| s < 1000).collect();
-    assert_eq!(seqs, (0..seq as u16).collect::<Vec<_>>(), "every forwarded packet arrived, in order");
-    eprintln!("padding beside ~100 kbit/s of media: {beside_little} B; beside ~500 kbit/s: {beside_much} B");
-    // (600 - 100) kbit/s of padding is 62 500 B in a second; (600 - 500), 12 500 B.
-    assert!(beside_little > 25_000, "the pacer pads beside a little media: {beside_little} B in 1 s");
-    assert!(
-        beside_much * 2 < beside_little,
-        "the pacer counted the forwarded media: {beside_much} B of padding beside much of it, {beside_little} B beside a little"
-    );
+    pair.progress(Duration::from_millis(100));
+    // A keyframe's worth of packets at one instant: the first leave at once; once the pacer
+    // would hold one back (its media debt at the pacing rate), the rest are refused, to be
+    // written with `write_rtp` and paced.
+    let results: Vec<_> = (0..40_u64).map(|seq| pair.forward(pair.write(seq, &[5; 1200]))).collect();
+    let sent = results.iter().take_while(|r| r.is_ok()).count();
+    assert!(sent >= 1, "the first packet leaves at once");
+    // The pacer counted the packets it did not send itself (`register_send`): without that,
+    // its debt never grew and all 40 left at once.
+    assert!(sent < 40, "a burst is not sent all at once");
+    assert!(results[sent..].iter().all(|r| *r == Err(ForwardRefusal::Paced)), "{:?}", &results[sent..]);
+    assert_eq!(pair.l.rtc.session.forward_refusal_of(SSRC.into()), Some(None), "a refusal queues nothing");
+    // Once the pacer has caught up, packets leave at once again.
+    pair.progress(Duration::from_millis(500));
+    assert!(pair.forward(pair.write(40, &[5; 1200])).is_ok(), "the fast path resumes");
 }
 
 #[test]

@@ -17,7 +17,7 @@ use crate::io::DatagramSend;
 use crate::media::AppSpecificFeedback;
 use crate::media::Media;
 use crate::media::{KeyframeRequestKind, MID_PROBE};
-use crate::media::{MediaAdded, MediaChanged};
+use crate::media::{MediaAdded, MediaChanged, MediaKind};
 use crate::pacer::PacerControl;
 use crate::pacer::{Pacer, PacerImpl};
 use crate::packet::{RedBlock, RedDecoder, red_same_pt_blocks};
@@ -1340,6 +1340,13 @@ impl Session {
         let Some(media) = self.medias.iter().find(|m| m.mid() == stream.mid()) else {
             return Err(ForwardRefusal::NotReady);
         };
+        // Haven patch 5: video leaves at once only when the pacer would send it at once too
+        // (its media debt cleared at the pacing rate); otherwise it is paced through the
+        // queue, and the stream's next packets follow it there (`QueueNotEmpty`) until the
+        // pacer has sent them. Audio is unpaced in the pacer as well.
+        if media.kind() == MediaKind::Video && self.pacer.would_delay(now) {
+            return Err(ForwardRefusal::Paced);
+        }
         let buf = &mut self.poll_packet_buf;
         let twcc_seq = self.twcc;
         let exts = media.remote_extmap();
@@ -1347,7 +1354,7 @@ impl Session {
         let twcc = twcc_enabled.then_some(&mut self.twcc);
 
         let midrid = MidRid(stream.mid(), stream.rid());
-        // Haven patch 5: with a pacer (`enable_bwe`) the packet still leaves at once, and the
+        // Haven patch 5: with a pacer (`enable_bwe`) the packet leaves at once, and the
         // pacer counts it as one it sent (its media debt, so its own queues and padding make
         // room for it; an active probe cluster, which it joins, as libwebrtc's pacer sends
         // media in a probe). Captured before `register_send`, which may end the cluster.
@@ -1657,6 +1664,9 @@ pub enum ForwardRefusal {
     /// The connection is not ready for media (ICE, DTLS, SRTP), or the stream has not had its
     /// first timeout yet.
     NotReady,
+    /// A pacer is active (`RtcConfig::enable_bwe`) and would hold this video packet back:
+    /// its media debt at the pacing rate is not cleared yet. Write it with `write_rtp`.
+    Paced,
     /// The stream's send queue holds earlier packets: sending now would reorder them.
     QueueNotEmpty,
     /// No send stream has this SSRC.
@@ -1671,6 +1681,7 @@ impl std::fmt::Display for ForwardRefusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let why = match self {
             ForwardRefusal::NotReady => "not ready for media",
+            ForwardRefusal::Paced => "the pacer would hold this video packet back",
             ForwardRefusal::QueueNotEmpty => "the send queue is not empty",
             ForwardRefusal::UnknownSsrc => "no send stream has this SSRC",
             ForwardRefusal::UnknownPt => "payload type not negotiated (packet dropped)",

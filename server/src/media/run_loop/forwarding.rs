@@ -2,12 +2,14 @@
 //! in the group and idle ones closed, answered m-lines become subscriptions, forwarding flags
 //! are applied, and every received RTP packet is written to its subscribers.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
 use str0m::format::Codec;
 use str0m::media::{MediaKind, Mid, Pt};
-use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Vp8Descriptor, Vp8Patch};
+use str0m::net::Protocol;
+use str0m::rtp::{ExtensionValues, ForwardRefusal, RtpPacket, RtpWrite, Vp8Descriptor, Vp8Patch};
 use str0m::Rtc;
 
 use super::Sfu;
@@ -15,6 +17,7 @@ use crate::media::layer_switch::{PacketInfo, Payload, Verdict, Vp8Rewrite};
 use crate::media::peer::layer_of;
 use crate::media::peer::{Subscriber, TrackIn, TrackOut, TrackOutState};
 use crate::media::red::{self, Previous};
+use crate::media::tcp;
 use crate::media::{Forwarding, GroupKey, MediaSignal, PeerKey};
 
 impl Sfu {
@@ -146,12 +149,7 @@ impl Sfu {
                     continue;
                 }
             };
-            let mut api = peer.rtc.direct_api();
-            let Some(stream) = sub.ssrc.and_then(|ssrc| api.stream_tx(&ssrc)) else {
-                // The stream went: the mid is looked up again next time.
-                sub.ssrc = None;
-                continue;
-            };
+            let Some(ssrc) = sub.ssrc else { continue };
             // Sound to a member whose link loses packets, whose browser took RED.
             let red_pt = sub.red_pt.filter(|_| peer.red.is_on());
             let (pt, payload) = match red_pt {
@@ -182,12 +180,53 @@ impl Sfu {
                     write = write.vp8_patch(patch);
                 }
             }
-            stream.write_rtp(write);
+            // The fast path: sealed into one buffer and sent at once (vendor/str0m/HAVEN.md
+            // patches 4 and 5). Refused (not connected yet, or earlier packets still queued on
+            // the stream: never reordered), the copy goes through str0m's queue.
+            let queued = if self.template.fast_path {
+                let sealed = &mut self.sealed;
+                let rtc = &mut peer.rtc;
+                match catch_unwind(AssertUnwindSafe(|| rtc.forward_rtp(now, ssrc, write.clone(), sealed))) {
+                    Ok(Ok(forwarded)) => {
+                        let datagram = sealed[..forwarded.len].to_vec();
+                        if forwarded.proto == Protocol::Tcp {
+                            // A full queue drops, as a congested link would.
+                            let writer = self.tcp_writers.get(&forwarded.destination);
+                            if let (Some(writer), Some(framed)) = (writer, tcp::frame(&datagram)) {
+                                let _ = writer.try_send(framed);
+                            }
+                        } else {
+                            self.outgoing.push(&self.sender, forwarded.destination, peer.local_ip, datagram);
+                        }
+                        self.counts.fast_copies += 1;
+                        None
+                    }
+                    Ok(Err(ForwardRefusal::UnknownPt)) => continue,
+                    Ok(Err(_)) => Some(write),
+                    Err(_) => {
+                        tracing::debug!(peer = peer.key.0, "peer failed while forwarding");
+                        peer.dead = true;
+                        continue;
+                    }
+                }
+            } else {
+                Some(write)
+            };
+            if let Some(write) = queued {
+                let mut api = peer.rtc.direct_api();
+                let Some(stream) = api.stream_tx(&ssrc) else {
+                    // The stream went: the mid is looked up again next time.
+                    sub.ssrc = None;
+                    continue;
+                };
+                stream.write_rtp(write);
+                self.counts.queued_copies += 1;
+                self.mark_dirty(sub.slot);
+            }
             if frame_end {
                 self.counts.forwarded_frames += 1;
             }
             self.counts.forwarded_bytes += written as u64;
-            self.mark_dirty(sub.slot);
         }
         let publisher = self.peers[publisher_slot].as_mut().expect("publisher polled above");
         if let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) {

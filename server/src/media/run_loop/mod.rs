@@ -67,7 +67,7 @@ pub fn spawn(
     events: mpsc::UnboundedSender<MediaEvent>,
     metrics: Arc<MediaWorkerMetrics>,
 ) -> io::Result<MediaHandle> {
-    let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds, workers: _, bandwidth_estimation, audio_red } = *config;
+    let MediaConfig { udp_addr, ref public_ips, ice_tcp, idle_track_seconds, workers: _, bandwidth_estimation, audio_red, fast_path } = *config;
     let idle_track_close = Duration::from_secs(idle_track_seconds);
     let (socket, tcp_listener) = bind(worker_addr(udp_addr, worker), ice_tcp)?;
     recv::enable_destination_info(&socket)?;
@@ -110,7 +110,7 @@ pub fn spawn(
                 let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio TCP listener");
                 tokio::spawn(tcp::accept(listener, tcp_events));
             }
-            let template = PeerTemplate { cert, candidates, estimate_bandwidth: bandwidth_estimation, audio_red };
+            let template = PeerTemplate { cert, candidates, estimate_bandwidth: bandwidth_estimation, audio_red, fast_path };
             let sfu = Sfu::new(sender, local, template, idle_track_close, events, metrics);
             sfu.run(socket, command_rx, tcp_rx).await;
         });
@@ -172,6 +172,8 @@ struct PeerTemplate {
     estimate_bandwidth: bool,
     /// `media.audio_red`: offer RED with Opus (see `media::red`).
     audio_red: bool,
+    /// `media.fast_path`: forward with `Rtc::forward_rtp` (see `forwarding`).
+    fast_path: bool,
 }
 
 /// A peer as every one starts: str0m configured for forwarding, our candidates, no tracks.
@@ -246,7 +248,7 @@ pub fn fuzz_sdp(sdp: &str) {
         let cert = provider.dtls_provider.generate_certificate().expect("a DTLS certificate");
         provider.install_process_default();
         let candidates = vec![Candidate::host("127.0.0.1:10000".parse().expect("an address"), "udp").expect("a candidate")];
-        PeerTemplate { cert, candidates, estimate_bandwidth: true, audio_red: true }
+        PeerTemplate { cert, candidates, estimate_bandwidth: true, audio_red: true, fast_path: true }
     });
     let setup = || PeerSetup {
         peer: super::PeerKey(1),
@@ -302,6 +304,8 @@ struct Sfu {
     layers_due: Option<Instant>,
     /// Counted here in plain integers, published to `metrics` once per loop turn.
     counts: Counts,
+    /// Where `Rtc::forward_rtp` seals each copy (`media.fast_path`).
+    sealed: Vec<u8>,
     /// This worker's slot in the server's metrics.
     metrics: Arc<MediaWorkerMetrics>,
 }
@@ -310,6 +314,8 @@ struct Sfu {
 struct Counts {
     forwarded_frames: u64,
     forwarded_bytes: u64,
+    fast_copies: u64,
+    queued_copies: u64,
     dropped_frames: u64,
 }
 
@@ -343,6 +349,7 @@ impl Sfu {
             groups: HashMap::new(),
             layers_due: None,
             counts: Counts::default(),
+            sealed: vec![0; str0m::rtp::FORWARD_RTP_BUFFER_LEN],
             metrics,
         }
     }
@@ -410,6 +417,8 @@ impl Sfu {
         m.forwarded_frames.store(self.counts.forwarded_frames, Ordering::Relaxed);
         m.forwarded_bytes.store(self.counts.forwarded_bytes, Ordering::Relaxed);
         m.dropped_frames.store(self.counts.dropped_frames, Ordering::Relaxed);
+        m.fast_copies.store(self.counts.fast_copies, Ordering::Relaxed);
+        m.queued_copies.store(self.counts.queued_copies, Ordering::Relaxed);
         m.peers.store(self.by_key.len() as u64, Ordering::Relaxed);
     }
 

@@ -237,6 +237,17 @@ impl LeakyBucketPacer {
         elapsed
     }
 
+    /// Haven patch 5: whether media sent at `now` would find debt left at the pacing rate,
+    /// i.e. the pacer would hold a paced packet back (`Rtc::forward_rtp` refuses then).
+    pub fn has_media_debt(&self, now: Instant) -> bool {
+        let elapsed = self
+            .last_handle_time
+            .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+        self.media_debt
+            .saturating_sub(self.adjusted_bitrate * elapsed)
+            > DataSize::ZERO
+    }
+
     fn clear_debt(&mut self, elapsed: Duration) {
         self.media_debt = self
             .media_debt

@@ -47,6 +47,15 @@ impl PacerImpl {
         }
     }
 
+    /// Haven patch 5: a paced (video) packet sent at `now` would be held back: the leaky
+    /// bucket still has media debt at its pacing rate. Never for the null pacer.
+    pub fn would_delay(&self, now: Instant) -> bool {
+        match self {
+            PacerImpl::Null(_) => false,
+            PacerImpl::LeakyBucket(v) => v.has_media_debt(now),
+        }
+    }
+
     pub fn check_probe_complete(&mut self, now: Instant) -> Option<TwccClusterId> {
         match self {
             PacerImpl::Null(_) => None,
