@@ -221,6 +221,6 @@ export async function decodeOpusInPage(packets) {
       // counted by the error callback; the decoder is closed and made again
     }
   }
-  if (decoder.state !== 'closed') decoder.close();
+  if (decoder && decoder.state !== 'closed') decoder.close();
   return { results, errors };
 }

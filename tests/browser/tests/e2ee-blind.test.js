@@ -180,7 +180,10 @@ test('the_sfu_forwards_decodable_media_in_a_clear_meeting_and_only_ciphertext_in
     assert.ok(cv.marker >= 0.9 * cv.decoded, `the clear meeting's Chromium pictures show the checkerboard: ${JSON.stringify(cv)}`);
 
     // Encrypted meeting, without the key (what the server can do): every frame is SFrame
-    // under the meeting's key id, counters rising, and nothing decodes to the picture or the tone.
+    // under the meeting's key id, counters rising, and nothing decodes to the picture or the
+    // tone. Every check is made and the failed ones listed together (E2EE_BLIND_SELF_CHECK).
+    const failed = [];
+    const expect = (ok, what) => ok || failed.push(what);
     const meetingKey = await MeetingKey.fromText(sealed.key);
     const everything = Buffer.concat(sealed.frames.map((f) => f.data));
     for (const who of ['chromium', 'firefox']) {
@@ -189,11 +192,12 @@ test('the_sfu_forwards_decodable_media_in_a_clear_meeting_and_only_ciphertext_in
         const h = sframeHeaders(kind, frames, meetingKey.keyId);
         const r = report[`encrypted ${who} ${kind}`];
         Object.assign(r, { sframe: h.headers, ourKeyId: h.ourKeyId, kids: h.kids.size, countersRising: h.rising });
-        assert.ok(h.ourKeyId === frames.length && h.rising && h.shortest >= 0, `encrypted ${who} ${kind}: every frame is SFrame under the meeting's key id: ${JSON.stringify(r)}`);
+        expect(h.ourKeyId === frames.length && h.rising && h.shortest >= 0, `encrypted ${who} ${kind}: every frame is SFrame under the meeting's key id: ${JSON.stringify(r)}`);
         if (kind === 'audio') {
-          assert.ok(r.tone <= 0.02 * r.frames, `encrypted ${who} audio: the tone is not in what the server forwards: ${JSON.stringify(r)}`);
+          expect(r.tone <= 0.02 * r.frames, `encrypted ${who} audio: the tone is not in what the server forwards: ${JSON.stringify(r)}`);
         } else {
-          assert.equal(r.marker, 0, `encrypted ${who} video: no picture with the checkerboard: ${JSON.stringify(r)}`);
+          // Firefox's fake camera shows no checkerboard: there the decoder getting no picture is the check.
+          expect(r.marker === 0 && r.decoded <= 0.05 * r.tried, `encrypted ${who} video: (almost) no picture decodes, none with the checkerboard: ${JSON.stringify(r)}`);
         }
 
         // With the key, as a member's page does it: the very frames the tap took are the
@@ -209,12 +213,12 @@ test('the_sfu_forwards_decodable_media_in_a_clear_meeting_and_only_ciphertext_in
         const plain = await judge(lab, kind, who, opened);
         report[`decrypted ${who} ${kind}`] = { ...plain, failures };
         t.diagnostic(`decrypted ${who} ${kind}: ${JSON.stringify(report[`decrypted ${who} ${kind}`])}`);
-        assert.equal(opened.length, frames.length, `every encrypted ${who} ${kind} frame decrypts with the key: ${JSON.stringify(failures)}`);
+        expect(opened.length === frames.length, `every encrypted ${who} ${kind} frame decrypts with the key: ${JSON.stringify(failures)}`);
         if (kind === 'audio') {
-          assert.ok(plain.tone >= 0.5 * plain.frames, `decrypted ${who} audio carries the tone: ${JSON.stringify(plain)}`);
+          expect(plain.tone >= 0.5 * plain.frames, `decrypted ${who} audio carries the tone: ${JSON.stringify(plain)}`);
         } else {
-          assert.ok(plain.parsed === plain.frames && plain.decoded >= 0.95 * plain.tried, `decrypted ${who} video parses and decodes: ${JSON.stringify(plain)}`);
-          if (who === 'chromium') assert.ok(plain.marker >= 0.9 * plain.decoded, `decrypted Chromium pictures show the checkerboard: ${JSON.stringify(plain)}`);
+          expect(plain.parsed === plain.frames && plain.decoded >= 0.95 * plain.tried, `decrypted ${who} video parses and decodes: ${JSON.stringify(plain)}`);
+          if (who === 'chromium') expect(plain.marker >= 0.9 * plain.decoded, `decrypted Chromium pictures show the checkerboard: ${JSON.stringify(plain)}`);
         }
 
         // The known plaintext: no 16-byte run of a decrypted frame (past its clear bytes) is
@@ -226,10 +230,11 @@ test('the_sfu_forwards_decodable_media_in_a_clear_meeting_and_only_ciphertext_in
         }
         const hits = found(everything, needles);
         report[`encrypted ${who} ${kind}`].plaintextRunsFound = `${hits}/${needles.length}`;
-        assert.equal(hits, 0, `encrypted ${who} ${kind}: ${hits} of ${needles.length} plaintext runs are in the forwarded payloads`);
+        expect(hits === 0, `encrypted ${who} ${kind}: ${hits} of ${needles.length} plaintext runs are in the forwarded payloads`);
       }
     }
     t.diagnostic(`tap: clear ${clear.frames.length} frames, encrypted ${sealed.frames.length}; ${JSON.stringify(report)}`);
+    assert.deepEqual(failed, [], `${failed.length} checks of the encrypted meeting failed`);
   } finally {
     await chromium.close().catch(() => {});
     await firefox.close().catch(() => {});
