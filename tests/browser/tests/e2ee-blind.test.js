@@ -102,12 +102,13 @@ async function judge(lab, kind, who, frames) {
     s.keyframes = headers.filter((h) => h.key).length;
     s.parsed = headers.filter((h) => h.ok).length;
     s.sizes = [...new Set(headers.filter((h) => h.key).map((h) => `${h.width}x${h.height}`))];
-    const { results, errorCount } = await decode(lab, kind, frames);
+    const { results, errors, errorCount } = await decode(lab, kind, frames);
     const tried = results.filter(Boolean);
     s.tried = tried.length;
     s.decoded = tried.filter((r) => r.decoded).length;
     s.marker = tried.filter((r) => r.marker).length;
     s.decoderErrors = errorCount;
+    if (errors.length) s.firstError = errors[0];
     s.decodedSizeMatches = results.filter((r, i) => r?.decoded && headers[i].key && r.width === headers[i].width && r.height === headers[i].height).length;
   } else {
     // Opus TOC (RFC 6716 §3.1): the configurations used.
