@@ -65,10 +65,17 @@ fn args() -> Result<Args> {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         map.insert(flag.trim_start_matches('-').to_string(), value);
     }
-    let get = |k: &str| map.get(k).cloned().with_context(|| format!("--{k} is required"));
+    let get = |k: &str| {
+        map.get(k)
+            .cloned()
+            .with_context(|| format!("--{k} is required"))
+    };
     let server = get("server")?;
     Ok(Args {
-        server: server.trim_start_matches("http://").trim_end_matches('/').parse()?,
+        server: server
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()?,
         room: get("room")?,
         seconds: get("seconds")?.parse()?,
         out: get("out")?,
@@ -100,7 +107,8 @@ impl Shared {
         for b in data {
             let _ = write!(hex, "{b:02x}");
         }
-        let line = json!({"from": from, "kind": kind, "ssrc": ssrc, "ts": ts, "seq": seq, "data": hex});
+        let line =
+            json!({"from": from, "kind": kind, "ssrc": ssrc, "ts": ts, "seq": seq, "data": hex});
         let _ = writeln!(self.out.lock().unwrap(), "{line}");
         if let Some(c) = self.counts.lock().unwrap().get_mut(&ssrc) {
             c.frames += 1;
@@ -113,7 +121,9 @@ async fn main() -> Result<()> {
     let args = args()?;
     haven_tests::install_crypto_provider();
     let shared = Arc::new(Shared {
-        out: Mutex::new(BufWriter::new(File::create(&args.out).with_context(|| format!("creating {}", args.out))?)),
+        out: Mutex::new(BufWriter::new(
+            File::create(&args.out).with_context(|| format!("creating {}", args.out))?,
+        )),
         counts: Mutex::default(),
         stopped: AtomicBool::new(false),
     });
@@ -123,15 +133,34 @@ async fn main() -> Result<()> {
     if joined["type"] != "joined" {
         bail!("the tap was not let in: {joined}");
     }
-    let id = joined["you"]["id"].as_str().context("joined without you.id")?.to_string();
+    let id = joined["you"]["id"]
+        .as_str()
+        .context("joined without you.id")?
+        .to_string();
 
     let pc = Arc::new(peer_connection().await?);
     // As a browser with its microphone and camera off: the three lines it sends on (audio,
     // camera, screen) with tracks on which nothing is ever written.
-    for (mime, rate, channels, name) in [(MIME_TYPE_OPUS, 48_000, 2, "audio"), (MIME_TYPE_VP8, 90_000, 0, "video"), (MIME_TYPE_VP8, 90_000, 0, "screen")] {
-        let capability = RTCRtpCodecCapability { mime_type: mime.into(), clock_rate: rate, channels, ..Default::default() };
-        let track = Arc::new(TrackLocalStaticRTP::new(capability, name.into(), format!("tap-{name}")));
-        let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Sendonly, send_encodings: vec![] };
+    for (mime, rate, channels, name) in [
+        (MIME_TYPE_OPUS, 48_000, 2, "audio"),
+        (MIME_TYPE_VP8, 90_000, 0, "video"),
+        (MIME_TYPE_VP8, 90_000, 0, "screen"),
+    ] {
+        let capability = RTCRtpCodecCapability {
+            mime_type: mime.into(),
+            clock_rate: rate,
+            channels,
+            ..Default::default()
+        };
+        let track = Arc::new(TrackLocalStaticRTP::new(
+            capability,
+            name.into(),
+            format!("tap-{name}"),
+        ));
+        let init = RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Sendonly,
+            send_encodings: vec![],
+        };
         pc.add_transceiver_from_track(track, Some(init)).await?;
     }
     let on_track = (shared.clone(), pc.clone(), args.pli_ms);
@@ -176,7 +205,9 @@ async fn main() -> Result<()> {
                 break;
             }
         }
-        let _ = sink.send(Message::text(json!({"type": "leave"}).to_string())).await;
+        let _ = sink
+            .send(Message::text(json!({"type": "leave"}).to_string()))
+            .await;
     });
 
     tokio::time::timeout(WAIT, async {
@@ -214,7 +245,14 @@ async fn main() -> Result<()> {
 async fn peer_connection() -> Result<RTCPeerConnection> {
     let mut media = MediaEngine::default();
     for (mime, rate, channels, fmtp, pt, kind) in [
-        (MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111, RTPCodecType::Audio),
+        (
+            MIME_TYPE_OPUS,
+            48_000,
+            2,
+            "minptime=10;useinbandfec=1",
+            111,
+            RTPCodecType::Audio,
+        ),
         (MIME_TYPE_VP8, 90_000, 0, "", 96, RTPCodecType::Video),
     ] {
         let capability = RTCRtpCodecCapability {
@@ -225,12 +263,28 @@ async fn peer_connection() -> Result<RTCPeerConnection> {
             // Keyframe requests (the tap's PLIs) as a browser negotiates them; NACK and TWCC
             // come from the interceptors below.
             rtcp_feedback: if kind == RTPCodecType::Video {
-                vec![RTCPFeedback { typ: "nack".into(), parameter: "pli".into() }, RTCPFeedback { typ: "ccm".into(), parameter: "fir".into() }]
+                vec![
+                    RTCPFeedback {
+                        typ: "nack".into(),
+                        parameter: "pli".into(),
+                    },
+                    RTCPFeedback {
+                        typ: "ccm".into(),
+                        parameter: "fir".into(),
+                    },
+                ]
             } else {
                 vec![]
             },
         };
-        media.register_codec(RTCRtpCodecParameters { capability, payload_type: pt, ..Default::default() }, kind)?;
+        media.register_codec(
+            RTCRtpCodecParameters {
+                capability,
+                payload_type: pt,
+                ..Default::default()
+            },
+            kind,
+        )?;
     }
     let registry = configure_nack(Registry::new(), &mut media);
     let registry = configure_twcc(configure_rtcp_reports(registry), &mut media)?;
@@ -239,7 +293,11 @@ async fn peer_connection() -> Result<RTCPeerConnection> {
     setting.set_network_types(vec![NetworkType::Udp4, NetworkType::Udp6]);
     setting.set_ip_filter(Box::new(|ip| ip.is_loopback()));
     setting.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
-    let api = APIBuilder::new().with_media_engine(media).with_interceptor_registry(registry).with_setting_engine(setting).build();
+    let api = APIBuilder::new()
+        .with_media_engine(media)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(setting)
+        .build();
     Ok(api.new_peer_connection(RTCConfiguration::default()).await?)
 }
 
@@ -249,25 +307,45 @@ async fn answer(pc: &RTCPeerConnection, sdp: &str) -> Result<String> {
         .split_inclusive('\n')
         .filter(|line| !line.starts_with("a=rid:") && !line.starts_with("a=simulcast:"))
         .collect();
-    pc.set_remote_description(RTCSessionDescription::offer(sdp)?).await?;
+    pc.set_remote_description(RTCSessionDescription::offer(sdp)?)
+        .await?;
     let answer = pc.create_answer(None).await?;
     pc.set_local_description(answer).await?;
-    Ok(pc.local_description().await.context("no local description")?.sdp)
+    Ok(pc
+        .local_description()
+        .await
+        .context("no local description")?
+        .sdp)
 }
 
-async fn read_track(track: Arc<TrackRemote>, shared: Arc<Shared>, pc: Arc<RTCPeerConnection>, pli_ms: u64) {
+async fn read_track(
+    track: Arc<TrackRemote>,
+    shared: Arc<Shared>,
+    pc: Arc<RTCPeerConnection>,
+    pli_ms: u64,
+) {
     let from = track.stream_id();
     let ssrc = track.ssrc();
     let video = track.kind() == RTPCodecType::Video;
     let kind = if video { "video" } else { "audio" };
-    shared.counts.lock().unwrap().insert(ssrc, TrackCount { from: from.clone(), kind, ..Default::default() });
+    shared.counts.lock().unwrap().insert(
+        ssrc,
+        TrackCount {
+            from: from.clone(),
+            kind,
+            ..Default::default()
+        },
+    );
     let pli = (video && pli_ms > 0).then(|| {
         let pc = pc.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(pli_ms));
             loop {
                 tick.tick().await;
-                let request = PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc };
+                let request = PictureLossIndication {
+                    sender_ssrc: 0,
+                    media_ssrc: ssrc,
+                };
                 if pc.write_rtcp(&[Box::new(request)]).await.is_err() {
                     break;
                 }
@@ -292,7 +370,9 @@ async fn read_track(track: Arc<TrackRemote>, shared: Arc<Shared>, pc: Arc<RTCPee
         let ts = packet.header.timestamp;
         if !video {
             shared.frame(&from, kind, ssrc, ts, seq, &packet.payload);
-        } else if let Some((first, data)) = frames.push(ts, seq, packet.header.marker, &packet.payload) {
+        } else if let Some((first, data)) =
+            frames.push(ts, seq, packet.header.marker, &packet.payload)
+        {
             shared.frame(&from, kind, ssrc, ts, first, &data);
         }
     }
