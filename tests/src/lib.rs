@@ -9,6 +9,9 @@
 //! | `synthetic`   | marked Opus/VP8 payloads: building them, and reading markers back        |
 //! | `participant` | one webrtc-rs peer: joins, negotiates, publishes paced media, counts what arrives |
 //!
+//! `src/bin/tap.rs` (the `tap` binary) uses `signaling`: a member with no key that writes every
+//! frame the SFU forwards it, for the browser suite's server-blindness test (docs/e2ee.md).
+//!
 //! Only this file touches the `haven` crate, and only its start/stop API (and
 //! `haven admin create`'s function, [`create_admin`]): everything else
 //! speaks the wire protocol, so the tests catch a server that drifts from the document.
