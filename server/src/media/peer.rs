@@ -123,6 +123,10 @@ pub(super) fn screen_mid_in_offer(sdp: &str) -> Option<Mid> {
 /// q;h;f`): a browser scales them 4, 2 and 1 from its camera. A camera sent without
 /// simulcast (no rid) is layer 0, its only one.
 pub const LAYER_RIDS: [&str; LAYERS] = ["q", "h", "f"];
+/// The screen's simulcast layers, smallest first (`a=simulcast:recv h;f`): half and full
+/// size, the camera's rids for the same scales, so both are layers 1 and 2 of [`LAYER_RIDS`]
+/// (a screen sent without simulcast is layer 0, like a camera).
+pub const SCREEN_RIDS: [&str; 2] = ["h", "f"];
 /// As many as the allocator plans for.
 pub const LAYERS: usize = crate::allocator::MAX_LAYERS;
 
@@ -516,8 +520,13 @@ impl Peer {
             }
             let audio = change.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None);
             let video = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, Some(simulcast));
-            // The screen: one layer (text wants detail, not three sizes of it).
-            let screen = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
+            // The screen: full size and half size (`SCREEN_RIDS`), so a weak link still gets
+            // the screen the room is looking at, smaller, before anyone's camera.
+            let mut screen_layers = Simulcast::new();
+            for rid in SCREEN_RIDS {
+                screen_layers.add_recv_layer(SimulcastLayer::new(rid));
+            }
+            let screen = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, Some(screen_layers));
             self.screen_mid = Some(screen);
             let lines = [(audio, MediaKind::Audio), (video, MediaKind::Video), (screen, MediaKind::Video)];
             self.receive_lines = ReceiveLines::Offered(lines.to_vec());
@@ -553,6 +562,13 @@ impl Peer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_screens_layers_are_the_cameras_half_and_full_sizes() {
+        let layers: Vec<Option<u8>> = SCREEN_RIDS.iter().map(|r| layer_of(Some(Rid::from(*r)))).collect();
+        assert_eq!(layers, [Some(1), Some(2)], "smallest first, numbered like the camera's");
+        assert_eq!(layer_of(None), Some(0), "a screen without simulcast is one layer");
+    }
 
     #[test]
     fn the_third_video_line_of_a_browser_offer_is_its_screen() {
