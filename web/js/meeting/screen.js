@@ -62,9 +62,11 @@ export async function startScreenShare() {
     announce(sentenceFor(busy ? 'screen_share_busy' : 'room_suspended'), { visible: true });
     return;
   }
+  // As chosen at the click (the toggle may change while the picker is open).
+  const withSound = app.screen.withSound && canShareScreenSound();
   let stream;
   try {
-    stream = await capture();
+    stream = await capture(withSound);
   } catch (err) {
     console.warn('haven: getDisplayMedia', err?.name);
     // Cancelling the browser's picker is a choice, said quietly; anything else is shown.
@@ -74,7 +76,7 @@ export async function startScreenShare() {
   }
   const [track] = stream.getVideoTracks();
   // A sound not asked for is never shared, whatever the browser hands over.
-  const [sound = null] = track && app.screen.withSound ? stream.getAudioTracks() : [];
+  const [sound = null] = track && withSound ? stream.getAudioTracks() : [];
   for (const extra of stream.getTracks()) if (extra !== track && extra !== sound) extra.stop();
   if (!track) return;
   if (app.state !== 'joined' || app.screen.track) {
@@ -102,9 +104,9 @@ export async function startScreenShare() {
  * The picker (called within the click: its user activation). A browser that takes none of
  * the sound constraints (TypeError, before any picker) is asked for the picture alone.
  */
-async function capture() {
+async function capture(withSound) {
   try {
-    return await navigator.mediaDevices.getDisplayMedia(app.screen.withSound && canShareScreenSound() ? CAPTURE_WITH_SOUND : CAPTURE);
+    return await navigator.mediaDevices.getDisplayMedia(withSound ? CAPTURE_WITH_SOUND : CAPTURE);
   } catch (err) {
     if (err?.name !== 'TypeError') throw err;
     return navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
