@@ -767,7 +767,7 @@ test('a_viewer_behind_500_kbit_gets_the_screens_half_size_layer_while_the_camera
   }
 });
 
-test('on_a_phone_the_bar_stays_one_row_and_share_screen_is_under_more', { timeout: 90_000 }, async () => {
+test('on_a_phone_the_bar_stays_one_row_and_share_screen_and_include_sound_are_under_more', { timeout: 90_000 }, async () => {
   const room = await server.createRoom();
   const phone = await newPage('chromium', PHONE, { touch: true });
   try {
@@ -784,6 +784,10 @@ test('on_a_phone_the_bar_stays_one_row_and_share_screen_is_under_more', { timeou
     await phone.tap('#more-button');
     await waitOn(phone, () => document.getElementById('screen-menu-button').getClientRects().length > 0);
     assert.equal(await clickable(phone, '#screen-menu-button'), true);
+    // "Include sound" next to it, a whole tap target.
+    assert.equal(await clickable(phone, '#screen-sound-button'), true);
+    const target = await phone.$eval('#screen-sound-button', (b) => b.getBoundingClientRect().height);
+    assert.ok(target >= 44, `Include sound is ${target} px high`);
     await screenshot(phone, 'screen-share-phone-more', { fullPage: false });
   } finally {
     await closeAll([phone]);
