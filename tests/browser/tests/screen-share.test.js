@@ -667,11 +667,14 @@ test('in_an_encrypted_meeting_the_screen_is_encrypted_and_decoded_by_a_member_wi
 // layer used to reach a viewer not at all for over 20 s, the viewer decodes the screen's
 // half-size layer within WEAK_SCREEN_MS of the share starting, while a camera that played
 // before the share waits for it (the half size, ~200 kbit/s, leaves room for one camera's
-// lowest layer at most); a viewer on this host gets the full size. Chromium's fake screen is a moving picture
-// (a screen full of motion). Its own server, with the media bound to the veth's host
+// lowest layer at most); a viewer on this host gets the full size. The sharer is Firefox on
+// its Xvfb display showing its own meeting page, two moving cameras: a screen full of motion,
+// whose full size takes ~1.4 Mbit/s (Chromium's fake 800×450 screen takes ~370 kbit/s, which
+// a 500 kbit/s viewer got even as one layer). Its own server, with the media bound to the veth's host
 // address, so that the weak viewer's media crosses the shaped link. Needs root.
 const WEAK_KBIT = 500;
 const WEAK_SCREEN_MS = 15_000;
+const WEAK_MIN_FPS = 5;
 const shapingWhy = await shapingUnavailable();
 
 test('a_viewer_behind_500_kbit_gets_the_screens_half_size_layer_while_the_cameras_wait_and_a_fast_viewer_gets_the_full_size', {
@@ -690,7 +693,8 @@ test('a_viewer_behind_500_kbit_gets_the_screens_half_size_layer_while_the_camera
     });
     await link.forwardHttp(weakServer.url);
     const room = await weakServer.createRoom();
-    const chairPage = await newPage('chromium');
+    const sharer = skipFirefox ? 'chromium' : 'firefox-screen';
+    const chairPage = await newPage(sharer);
     const anaPage = await newPage('chromium');
     leeBrowser = await chromiumIn(dir, link.ns);
     const leePage = await leeBrowser.newPage();
@@ -748,14 +752,15 @@ test('a_viewer_behind_500_kbit_gets_the_screens_half_size_layer_while_the_camera
     const layers = await screenLayersSent(chairPage);
     const shaper = await link.counters();
     t.diagnostic(
-      `Lee behind ${WEAK_KBIT} kbit/s: screen frames ${atLee.join('→')} ${(leeAfterMs / 1000).toFixed(1)} s after the share started, ` +
+      `${sharer} sharer; Lee behind ${WEAK_KBIT} kbit/s: screen frames ${atLee.join('→')} ${(leeAfterMs / 1000).toFixed(1)} s after the share started, ` +
         `${leeFps.toFixed(1)} fps at ${JSON.stringify(leeSize)}; cameras moving before the share [${movingBefore}] ` +
         `(${JSON.stringify(beforeA)} → ${JSON.stringify(beforeB)}), during it [${movingDuring}] (${JSON.stringify(cams)} → ${JSON.stringify(camsLater)}), ` +
         `paused tiles ${paused.length}; Ana (fast) ${JSON.stringify(anaSize)}; ` +
         `captured ${JSON.stringify(captured)}; sent ${JSON.stringify(layers)}; shaper ${JSON.stringify(shaper)}`,
     );
     assert.ok(leeSize && leeSize.height <= Math.ceil(captured.height / 2), `Lee gets the half-size layer: ${JSON.stringify(leeSize)} of ${JSON.stringify(captured)}`);
-    assert.ok(screenB.frames > screenA.frames, `Lee's screen keeps moving: ${JSON.stringify([screenA, screenB])}`);
+    // (With the screen as one full-size layer, Lee decoded the first 3 frames and then none.)
+    assert.ok(leeFps >= WEAK_MIN_FPS, `Lee's screen keeps moving: ${leeFps} fps ${JSON.stringify([screenA, screenB])}`);
     // The screen took a camera's room: fewer cameras move than before it, and Lee is told
     // exactly those that wait are paused.
     const ids = { chair: chair.id, ana: ana.id };
@@ -770,6 +775,9 @@ test('a_viewer_behind_500_kbit_gets_the_screens_half_size_layer_while_the_camera
     throw err;
   } finally {
     await closeAll(pages);
+    // The windowed Firefox and its Xvfb are not needed by the other tests.
+    await browsers['firefox-screen']?.close().catch(() => {});
+    delete browsers['firefox-screen'];
     await leeBrowser?.close().catch(() => {});
     await weakServer?.stop();
     await link.down();
