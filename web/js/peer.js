@@ -445,6 +445,13 @@ export class PeerSession {
  * works.
  */
 async function tuneScreen(sender) {
+  // Nothing to change (set when the line was adopted, and kept): the encoder is left alone.
+  const now = sender.getParameters();
+  const settled = now.degradationPreference === SCREEN_SENDING.degradationPreference && (now.encodings ?? []).every((e) => {
+    const layer = SCREEN_LAYERS.find((l) => l.rid === e.rid);
+    return layer ? e.scaleResolutionDownBy === layer.scaleResolutionDownBy && e.maxBitrate === layer.maxBitrate : e.maxBitrate === SCREEN_SENDING.maxBitrate;
+  });
+  if (settled) return;
   // Read afresh for each try: a browser accepts only the parameters it handed out last.
   const params = () => {
     const p = sender.getParameters();
