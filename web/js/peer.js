@@ -26,13 +26,13 @@ const SLOT_KIND = { audio: 'audio', video: 'video', screen: 'video' };
 export const SCREEN_SENDING = { maxBitrate: 1_500_000, degradationPreference: 'maintain-resolution' };
 
 /**
- * The screen's simulcast layers, as the server asks for them (`a=simulcast:recv h;f`):
+ * The screen's simulcast layers, as the server asks for them (`a=simulcast:recv sh;sf`):
  * half size for a weak link (it gets the screen before anyone's camera), full size for
  * everyone else. Set by rid, like the camera's.
  */
 export const SCREEN_LAYERS = [
-  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 200_000 },
-  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: SCREEN_SENDING.maxBitrate },
+  { rid: 'sh', scaleResolutionDownBy: 2, maxBitrate: 200_000 },
+  { rid: 'sf', scaleResolutionDownBy: 1, maxBitrate: SCREEN_SENDING.maxBitrate },
 ];
 
 /**

@@ -277,8 +277,8 @@ async function screenFrameSize(page, sharer) {
 
 // The sharer in each browser that can share (Firefox on its Xvfb display): a Chromium viewer
 // decodes the screen while both cameras keep flowing, and the sender has what the client sets:
-// contentHint "detail", "maintain-resolution", two simulcast layers (h: half size at 200
-// kbit/s, f: full size at 1.5 Mbit/s), both sent (Chromium 156 and Firefox ESR 153 both send
+// contentHint "detail", "maintain-resolution", two simulcast layers (sh: half size at 200
+// kbit/s, sf: full size at 1.5 Mbit/s), both sent (Chromium 156 and Firefox ESR 153 both send
 // simulcast for a display track), and the viewer on this fast link gets the full layer at the
 // captured size, not a scaled-down one. No "Include sound": no sound.
 for (const sharer of ['chromium', 'firefox']) {
@@ -331,7 +331,7 @@ for (const sharer of ['chromium', 'firefox']) {
       assert.equal(sending.hints, sharer === 'chromium', `only Chromium knows contentHint: ${got}`);
       assert.equal(sending.contentHint, sending.hints ? 'detail' : null, got);
       assert.equal(sending.degradationPreference, 'maintain-resolution', got);
-      assert.deepEqual(sending.rids, ['h', 'f'], got);
+      assert.deepEqual(sending.rids, ['sh', 'sf'], got);
       assert.deepEqual(sending.scale, [2, 1], got);
       assert.deepEqual(sending.maxBitrate, [200_000, 1_500_000], got);
       // Not asked for: no sound, though Chromium's fake capture would bring a "Fake audio" track.
@@ -366,9 +366,9 @@ for (const sharer of ['chromium', 'firefox']) {
       const layers = await screenLayersSent(chairPage);
       t.diagnostic(`${sharer} sharer's screen layers later: ${JSON.stringify(layers)}`);
       const byRid = Object.fromEntries(layers.map((l) => [l.rid, l]));
-      assert.ok(byRid.h?.kbps > 0 && byRid.f?.kbps > 0, `both layers sent: ${JSON.stringify(layers)}`);
-      assert.equal(byRid.f.height, height, `the full layer at the captured size: ${JSON.stringify(layers)}`);
-      assert.ok(byRid.h.height <= Math.ceil(height / 2), `the half layer at half size: ${JSON.stringify(layers)}`);
+      assert.ok(byRid.sh?.kbps > 0 && byRid.sf?.kbps > 0, `both layers sent: ${JSON.stringify(layers)}`);
+      assert.equal(byRid.sf.height, height, `the full layer at the captured size: ${JSON.stringify(layers)}`);
+      assert.ok(byRid.sh.height <= Math.ceil(height / 2), `the half layer at half size: ${JSON.stringify(layers)}`);
       t.diagnostic(`${sharer} sharer: Ana decoded ${frames.join('→')} then ${after.join('→')} frames at ${width}×${height}; the screen sent ${screenRate} kbit/s`);
       // The chair in front (the meeting page): Ana's camera and mic reach the sharer meanwhile.
       await expectMediaFrom(chairPage, ana.id, `Chair (${sharer}): Ana's camera and mic during the share`, CAMERA_TIMEOUT);
