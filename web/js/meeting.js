@@ -25,7 +25,7 @@ import { handleSpeaker } from './meeting/handlers.js';
 import { installTestHooks } from './meeting/hooks.js';
 import { chooseDevice, devicesChanged, refreshDevices, renderMedia, toggle } from './meeting/media.js';
 import { prepareE2ee } from './meeting/e2ee.js';
-import { startScreenShare, stopScreenShare, stopSound } from './meeting/screen.js';
+import { startScreenShare, stopScreenShare, stopSound, toggleScreenSound } from './meeting/screen.js';
 import { backToJoin, join, leave, loadRoomInfo, networkChanged } from './meeting/session.js';
 import { app, checkName, send } from './meeting/state.js';
 import {
@@ -216,6 +216,7 @@ async function init() {
       else startScreenShare();
     });
   }
+  $('screen-sound-button').addEventListener('click', toggleScreenSound);
   $('my-screen-sound-stop').addEventListener('click', () => {
     stopSound();
     $('my-screen-stop').focus();

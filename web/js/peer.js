@@ -19,10 +19,21 @@ export const SLOTS = ['audio', 'video', 'screen'];
 const SLOT_KIND = { audio: 'audio', video: 'video', screen: 'video' };
 
 /**
- * A shared screen is mostly text: one layer, a rate that keeps letters sharp, and the
- * resolution kept when the link is short (fewer frames rather than blurred words).
+ * A shared screen is mostly text: a rate that keeps letters sharp, and the resolution kept
+ * when the link is short (fewer frames rather than blurred words). `maxBitrate` is the full
+ * size's, and the one layer's of a browser that sends no simulcast.
  */
 export const SCREEN_SENDING = { maxBitrate: 1_500_000, degradationPreference: 'maintain-resolution' };
+
+/**
+ * The screen's simulcast layers, as the server asks for them (`a=simulcast:recv sh;sf`):
+ * half size for a weak link (it gets the screen before anyone's camera), full size for
+ * everyone else. Set by rid, like the camera's.
+ */
+export const SCREEN_LAYERS = [
+  { rid: 'sh', scaleResolutionDownBy: 2, maxBitrate: 200_000 },
+  { rid: 'sf', scaleResolutionDownBy: 1, maxBitrate: SCREEN_SENDING.maxBitrate },
+];
 
 /**
  * The camera's simulcast layers, as the server asks for them (`a=simulcast:recv q;h;f`,
@@ -138,8 +149,8 @@ export class PeerSession {
 
   /**
    * Adds the three sendonly transceivers (with a track only for what is switched on; the
-   * screen's without simulcast layers) and sends the browser's own offer: a new peer
-   * connection after a resume.
+   * camera's and the screen's with their simulcast layers) and sends the browser's own
+   * offer: a new peer connection after a resume.
    * @param {{audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} tracks
    * @param {MediaStream} stream
    */
@@ -155,6 +166,7 @@ export class PeerSession {
           direction: 'sendonly',
           streams: [stream],
           ...(slot === 'video' ? { sendEncodings: CAMERA_LAYERS.map((l) => ({ ...l })) } : {}),
+          ...(slot === 'screen' ? { sendEncodings: SCREEN_LAYERS.map((l) => ({ ...l })) } : {}),
         });
         this.#senders[slot] = transceiver.sender;
         if (this.#encrypt) {
@@ -427,15 +439,27 @@ export class PeerSession {
 }
 
 /**
- * The screen's one layer at SCREEN_SENDING. A browser that refuses the degradation
- * preference (or knows none) gets the rate alone; one that refuses both sends with its
- * defaults, which still works.
+ * The screen's layers at SCREEN_LAYERS (by rid; one layer without rid at SCREEN_SENDING's
+ * rate), resolution kept. A browser that refuses the degradation preference (or knows none)
+ * gets the sizes and rates alone; one that refuses both sends with its defaults, which still
+ * works.
  */
 async function tuneScreen(sender) {
+  // Nothing to change (set when the line was adopted, and kept): the encoder is left alone.
+  const now = sender.getParameters();
+  const settled = now.degradationPreference === SCREEN_SENDING.degradationPreference && (now.encodings ?? []).every((e) => {
+    const layer = SCREEN_LAYERS.find((l) => l.rid === e.rid);
+    return layer ? e.scaleResolutionDownBy === layer.scaleResolutionDownBy && e.maxBitrate === layer.maxBitrate : e.maxBitrate === SCREEN_SENDING.maxBitrate;
+  });
+  if (settled) return;
   // Read afresh for each try: a browser accepts only the parameters it handed out last.
   const params = () => {
     const p = sender.getParameters();
-    for (const encoding of p.encodings ?? []) encoding.maxBitrate = SCREEN_SENDING.maxBitrate;
+    for (const encoding of p.encodings ?? []) {
+      const layer = SCREEN_LAYERS.find((l) => l.rid === encoding.rid);
+      if (layer) Object.assign(encoding, { scaleResolutionDownBy: layer.scaleResolutionDownBy, maxBitrate: layer.maxBitrate });
+      else encoding.maxBitrate = SCREEN_SENDING.maxBitrate;
+    }
     return p;
   };
   try {

@@ -151,6 +151,49 @@ fn a_weak_member_gets_the_screen_before_anyones_camera_even_the_floor_holders() 
     }
 }
 
+/// A screen sent as two simulcast layers (web/js/peer.js SCREEN_LAYERS): half size at up to
+/// 200 kbit/s, full size at up to 1.5 Mbit/s.
+fn layered_screen(id: u64, publisher: PublisherId) -> Track {
+    let layers = vec![Layer { bitrate: Bps::kbps(210), height: 300 }, Layer { bitrate: Bps::kbps(1500), height: 600 }];
+    Track {
+        id: TrackId(id),
+        publisher,
+        media: Media::Video { layers, view: View::Unknown, screen: true },
+    }
+}
+
+#[test]
+fn a_weak_member_gets_the_screens_half_size_layer_before_any_camera_and_a_fast_one_its_full_size() {
+    let tracks = vec![
+        audio(1, P1),
+        audio(2, P2),
+        video(4, P1, tile(640, 360)),
+        video(5, P2, tile(640, 360)),
+        layered_screen(6, P3),
+    ];
+    // ~460 kbit/s, the link that got no screen with one full-size layer: 80 of sound, then
+    // the screen's half-size layer; no camera, not even the floor holder's.
+    let mut weak = inputs(kbps(460), tracks.clone());
+    weak.floor = Some(P2);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &weak);
+    assert_eq!(layer(&a, 6), Some(Allocation::Layer(0)), "the screen plays, at half size");
+    assert_eq!(layer(&a, 5), Some(NO_ROOM), "the floor holder's camera waits for it");
+    assert_eq!(layer(&a, 4), Some(NO_ROOM));
+    // The probe asks for what the full size needs.
+    assert!(a.probe().desired > Bps::kbps(1500), "{:?}", a.probe());
+
+    // A fast link: the full size, and the cameras after it.
+    let mut fast = inputs(kbps(5000), tracks);
+    fast.floor = Some(P2);
+    let mut a = Allocator::new();
+    a.update(Instant::now(), &fast);
+    assert_eq!(layer(&a, 6), Some(Allocation::Layer(1)), "the screen at full size");
+    for id in [5, 4] {
+        assert!(matches!(layer(&a, id), Some(Allocation::Layer(_))), "{id} plays");
+    }
+}
+
 #[test]
 fn without_an_estimate_the_screen_alone_plays() {
     let mut i = inputs(None, vec![video(4, P1, tile(640, 360)), screen(6, P2)]);

@@ -123,6 +123,13 @@ pub(super) fn screen_mid_in_offer(sdp: &str) -> Option<Mid> {
 /// q;h;f`): a browser scales them 4, 2 and 1 from its camera. A camera sent without
 /// simulcast (no rid) is layer 0, its only one.
 pub const LAYER_RIDS: [&str; LAYERS] = ["q", "h", "f"];
+/// The screen's simulcast layers, smallest first (`a=simulcast:recv sh;sf`): half and full
+/// size, numbered as the camera's layers of the same scales, 1 and 2 (a screen sent without
+/// simulcast is layer 0, like a camera). Rids of their own: with the camera's `h` and `f` on
+/// the screen line too, Firefox sent its camera's lowest layer alone (tests/simulcast.test.js).
+pub const SCREEN_RIDS: [&str; 2] = ["sh", "sf"];
+/// The layer number of `SCREEN_RIDS[0]`.
+const SCREEN_FIRST_LAYER: usize = 1;
 /// As many as the allocator plans for.
 pub const LAYERS: usize = crate::allocator::MAX_LAYERS;
 
@@ -130,7 +137,11 @@ pub const LAYERS: usize = crate::allocator::MAX_LAYERS;
 pub fn layer_of(rid: Option<Rid>) -> Option<u8> {
     match rid {
         None => Some(0),
-        Some(rid) => LAYER_RIDS.iter().position(|r| Rid::from(*r) == rid).map(|i| i as u8),
+        Some(rid) => LAYER_RIDS
+            .iter()
+            .position(|r| Rid::from(*r) == rid)
+            .or_else(|| SCREEN_RIDS.iter().position(|r| Rid::from(*r) == rid).map(|i| i + SCREEN_FIRST_LAYER))
+            .map(|i| i as u8),
     }
 }
 
@@ -341,7 +352,11 @@ impl Peer {
         ask.wanted = false;
         let mut api = self.rtc.direct_api();
         // A simulcast layer's own stream; without simulcast, the one stream (any rid).
-        let rid = Rid::from(LAYER_RIDS[l]);
+        let rid = match track.screen {
+            true => l.checked_sub(SCREEN_FIRST_LAYER).and_then(|i| SCREEN_RIDS.get(i)),
+            false => LAYER_RIDS.get(l),
+        };
+        let rid = Rid::from(rid.copied().unwrap_or(""));
         let stream = if api.stream_rx_by_mid(mid, Some(rid)).is_some() {
             api.stream_rx_by_mid(mid, Some(rid))
         } else if l == 0 {
@@ -516,8 +531,13 @@ impl Peer {
             }
             let audio = change.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None);
             let video = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, Some(simulcast));
-            // The screen: one layer (text wants detail, not three sizes of it).
-            let screen = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
+            // The screen: full size and half size (`SCREEN_RIDS`), so a weak link still gets
+            // the screen the room is looking at, smaller, before anyone's camera.
+            let mut screen_layers = Simulcast::new();
+            for rid in SCREEN_RIDS {
+                screen_layers.add_recv_layer(SimulcastLayer::new(rid));
+            }
+            let screen = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, Some(screen_layers));
             self.screen_mid = Some(screen);
             let lines = [(audio, MediaKind::Audio), (video, MediaKind::Video), (screen, MediaKind::Video)];
             self.receive_lines = ReceiveLines::Offered(lines.to_vec());
@@ -553,6 +573,13 @@ impl Peer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_screens_layers_are_numbered_as_the_cameras_half_and_full_sizes() {
+        let layers: Vec<Option<u8>> = SCREEN_RIDS.iter().map(|r| layer_of(Some(Rid::from(*r)))).collect();
+        assert_eq!(layers, [Some(1), Some(2)], "smallest first, numbered like the camera's");
+        assert_eq!(layer_of(None), Some(0), "a screen without simulcast is one layer");
+    }
 
     #[test]
     fn the_third_video_line_of_a_browser_offer_is_its_screen() {

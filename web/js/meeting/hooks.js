@@ -119,6 +119,8 @@ export function installTestHooks() {
         capturing: !!app.screen.track,
         // My screen's sound while I share it (its label), or null.
         sound: app.screen.sound?.label ?? null,
+        // "Include sound": the next share asks for its sound.
+        withSound: app.screen.withSound,
         starting: app.screen.starting,
         presenting: document.getElementById('grid').classList.contains('is-presenting'),
       };

@@ -7,16 +7,18 @@
 // names me: nothing is uploaded that the SFU would drop (a refused start sends no frame),
 // and the first frame the others get is the encoder's first keyframe.
 //
-// Shared sound: the picker is asked for sound too, and the person chooses there (Chromium
-// offers a tab's sound, and the system's on some systems; Firefox gives none and asks
-// nothing). Sound chosen is mixed into my microphone's sender (media.js shareSound) from the
-// same moment as the picture: heard only while I am, muted by the same mute.
+// Shared sound: off unless chosen on the page ("Include sound", before sharing); only then is
+// the picker asked for sound, and the person may still leave it out there (Chromium offers a
+// tab's sound, and the system's on some systems). Firefox captures no display sound and is
+// not offered the choice (state.js canShareScreenSound). Sound chosen is mixed into my
+// microphone's sender (media.js shareSound) from the same moment as the picture: heard only
+// while I am, muted by the same mute.
 
 import { announce } from '../announce.js';
 import { t } from '../i18n.js';
 import { sentenceFor } from '../messages.js';
 import { shareSound } from './media.js';
-import { app, canCaptureScreen, isStaff, send } from './state.js';
+import { app, canCaptureScreen, canShareScreenSound, isStaff, send } from './state.js';
 import { grid, renderLayout, renderPeople, renderScreenShare } from './views.js';
 
 /** A shared screen's stream id is `screen-<publisher id>` (a camera's and mic's: the id itself). */
@@ -26,14 +28,24 @@ const SCREEN_PREFIX = 'screen-';
 export const screenOwner = (streamId) => (streamId.startsWith(SCREEN_PREFIX) ? streamId.slice(SCREEN_PREFIX.length) : null);
 
 /**
- * What the picker is asked for: a screen, and its sound if the person chooses it, unprocessed
- * (a voice's echo cancelling, noise suppression and gain control spoil music and videos).
+ * What the picker is asked for: a screen, and with "Include sound" its sound, unprocessed (a
+ * voice's echo cancelling, noise suppression and gain control spoil music and videos).
+ * Without it, no sound at all: the picker offers none.
  */
-const CAPTURE = {
+const CAPTURE = { video: true, audio: false };
+const CAPTURE_WITH_SOUND = {
   video: true,
   audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
   systemAudio: 'include',
 };
+
+/** "Include sound" pressed: the next share asks for its sound (or no longer does). */
+export function toggleScreenSound() {
+  if (!canShareScreenSound()) return;
+  app.screen.withSound = !app.screen.withSound;
+  announce(t(app.screen.withSound ? 'screenShare.includeSoundOn' : 'screenShare.includeSoundOff'));
+  renderScreenShare();
+}
 
 /** Refusals of `start_screen_share`: the capture just opened is closed again. */
 const START_REFUSALS = new Set(['screen_share_not_allowed', 'screen_share_busy', 'room_suspended', 'rate_limited']);
@@ -50,9 +62,11 @@ export async function startScreenShare() {
     announce(sentenceFor(busy ? 'screen_share_busy' : 'room_suspended'), { visible: true });
     return;
   }
+  // As chosen at the click (the toggle may change while the picker is open).
+  const withSound = app.screen.withSound && canShareScreenSound();
   let stream;
   try {
-    stream = await capture();
+    stream = await capture(withSound);
   } catch (err) {
     console.warn('haven: getDisplayMedia', err?.name);
     // Cancelling the browser's picker is a choice, said quietly; anything else is shown.
@@ -61,7 +75,8 @@ export async function startScreenShare() {
     return;
   }
   const [track] = stream.getVideoTracks();
-  const [sound = null] = track ? stream.getAudioTracks() : [];
+  // A sound not asked for is never shared, whatever the browser hands over.
+  const [sound = null] = track && withSound ? stream.getAudioTracks() : [];
   for (const extra of stream.getTracks()) if (extra !== track && extra !== sound) extra.stop();
   if (!track) return;
   if (app.state !== 'joined' || app.screen.track) {
@@ -85,10 +100,13 @@ export async function startScreenShare() {
   renderScreenShare();
 }
 
-/** The picker; a browser that takes no sound constraints (TypeError, before any picker) is asked for the picture alone. */
-async function capture() {
+/**
+ * The picker (called within the click: its user activation). A browser that takes none of
+ * the sound constraints (TypeError, before any picker) is asked for the picture alone.
+ */
+async function capture(withSound) {
   try {
-    return await navigator.mediaDevices.getDisplayMedia(CAPTURE);
+    return await navigator.mediaDevices.getDisplayMedia(withSound ? CAPTURE_WITH_SOUND : CAPTURE);
   } catch (err) {
     if (err?.name !== 'TypeError') throw err;
     return navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });

@@ -145,8 +145,10 @@ export const app = {
    * Screen share (screen.js): whose screen is on now (the server's word), my own capture
    * while I share or ask to, its sound if I chose to share it (mixed into my microphone's
    * sender once the share is on), and whether my `start_screen_share` awaits its answer.
+   * `withSound`: "Include sound", off unless chosen, for the meeting only: the next share asks
+   * for its sound.
    */
-  screen: { sharer: null, track: null, sound: null, starting: false },
+  screen: { sharer: null, track: null, sound: null, starting: false, withSound: false },
   /** The loudest remote voice now (speaker.js), and the last one heard (held in speaker view). */
   speaking: null,
   lastSpeaker: null,
@@ -157,6 +159,13 @@ export const app = {
 export const isStaff = () => !!app.you && isStaffRole(app.you.role);
 /** Whether this browser can capture a screen at all (most phones cannot). */
 export const canCaptureScreen = () => typeof navigator.mediaDevices?.getDisplayMedia === 'function';
+/**
+ * Whether this browser can share a screen's sound: it knows `suppressLocalAudioPlayback`, the
+ * constraint only for a captured display's sound (Chromium 109 on; Firefox and Safari capture
+ * no display sound and know none of it).
+ */
+export const canShareScreenSound = () =>
+  canCaptureScreen() && !!navigator.mediaDevices.getSupportedConstraints?.().suppressLocalAudioPlayback;
 /** Whether I may share my screen: staff, or a member staff let (`may_share_screen`). */
 export const mayShareScreen = () => !!app.you && (isStaff() || !!app.you.may_share_screen);
 /** Someone else's screen is on: the room shows it large (the presentation layout). */

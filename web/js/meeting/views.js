@@ -19,6 +19,7 @@ import { chatMaxLength, chatTooLong, e2ee, safetyCodeWords, sealChat } from './e
 import {
   app,
   canCaptureScreen,
+  canShareScreenSound,
   gridPage,
   heldMuted,
   isStaff,
@@ -370,6 +371,12 @@ export function renderScreenShare() {
     button.setAttribute('aria-pressed', String(sharing));
     setText(button.querySelector('.toggle-name'), sharing ? 'screenShare.stop' : 'screenShare.share');
   }
+  // "Include sound" is for the next share: not shown during one (its bar has "Stop sound"),
+  // nor where the browser captures no display sound (said in the hint instead).
+  const soundChoice = canShareScreenSound();
+  $('screen-sound-button').hidden = !shown || sharing || !soundChoice;
+  $('screen-sound-button').setAttribute('aria-pressed', String(app.screen.withSound));
+  setText($('screen-hint'), soundChoice ? 'screenShare.hint' : 'screenShare.hintNoSound');
   $('my-screen-bar').hidden = !sharing;
   setText($('my-screen-words'), app.screen.starting ? 'screenShare.starting' : 'screenShare.youAreSharing');
   renderScreenSound();

@@ -177,7 +177,7 @@ impl Sfu {
                     }
                     layer_map.push((id, numbers));
                     // Tiles are reported per person, for their camera: the screen is shown
-                    // large wherever it is, and has one layer anyway.
+                    // large wherever it is, its larger layer whenever the link carries it.
                     let view = match out.screen {
                         true => View::Unknown,
                         false => peer.downlink.tiles.get(&out.publisher).copied().unwrap_or(View::Unknown),
@@ -316,7 +316,9 @@ impl Sfu {
 
     /// Every simulcast camera's layers against what its subscribers get or are being
     /// switched to: a publisher is told when one should go off or come on again
-    /// (`camera_layers`).
+    /// (`camera_layers`). A screen's two layers stay on for the whole share: the half size
+    /// costs its sharer little for a few minutes, and a weak member who arrives mid-share
+    /// gets the screen without a round trip to the sharer first.
     pub(super) fn update_camera_layers(&mut self, now: Instant) {
         let mut next = now + CAMERA_LAYERS_EVERY;
         for peer in self.peers.iter_mut().flatten() {
