@@ -175,9 +175,11 @@ async fn the_first_offer_follows_joined_and_a_client_that_never_answers_keeps_it
         receiving == ["audio", "video", "video"],
         "the first offer receives audio, camera and screen from the browser, in that order: {sdp}"
     );
+    // The screen's own two layers (half and full size, docs/protocol.md "Screen share"),
+    // named apart from the camera's.
     ensure!(
-        sdp.split("\r\nm=").nth(3).is_some_and(|screen| !screen.contains("a=simulcast")),
-        "the screen line (the third) is one layer: {sdp}"
+        sdp.split("\r\nm=").nth(3).is_some_and(|screen| screen.contains("a=simulcast:recv sh;sf")),
+        "the screen line (the third) asks for the layers sh;sf: {sdp}"
     );
 
     // Past the silence limit, with nothing answered and no media sent: still in.
