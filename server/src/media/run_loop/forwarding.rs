@@ -8,16 +8,14 @@ use std::time::Instant;
 
 use str0m::format::Codec;
 use str0m::media::{MediaKind, Mid, Pt};
-use str0m::net::Protocol;
 use str0m::rtp::{ExtensionValues, ForwardRefusal, RtpPacket, RtpWrite, Vp8Descriptor, Vp8Patch};
 use str0m::Rtc;
 
-use super::Sfu;
+use super::{Outbound, Sfu};
 use crate::media::layer_switch::{PacketInfo, Payload, Verdict, Vp8Rewrite};
 use crate::media::peer::layer_of;
 use crate::media::peer::{Subscriber, TrackIn, TrackOut, TrackOutState};
 use crate::media::red::{self, Previous};
-use crate::media::tcp;
 use crate::media::{Forwarding, GroupKey, MediaSignal, PeerKey};
 
 impl Sfu {
@@ -188,16 +186,8 @@ impl Sfu {
                 let rtc = &mut peer.rtc;
                 match catch_unwind(AssertUnwindSafe(|| rtc.forward_rtp(now, ssrc, write.clone(), sealed))) {
                     Ok(Ok(forwarded)) => {
-                        let datagram = sealed[..forwarded.len].to_vec();
-                        if forwarded.proto == Protocol::Tcp {
-                            // A full queue drops, as a congested link would.
-                            let writer = self.tcp_writers.get(&forwarded.destination);
-                            if let (Some(writer), Some(framed)) = (writer, tcp::frame(&datagram)) {
-                                let _ = writer.try_send(framed);
-                            }
-                        } else {
-                            self.outgoing.push(&self.sender, forwarded.destination, peer.local_ip, datagram);
-                        }
+                        let out = Outbound { tcp_writers: &self.tcp_writers, batch: &mut self.outgoing, sender: &self.sender };
+                        out.send(forwarded.proto, forwarded.destination, peer.local_ip, sealed[..forwarded.len].to_vec());
                         self.counts.fast_copies += 1;
                         None
                     }

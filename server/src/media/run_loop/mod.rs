@@ -163,6 +163,29 @@ fn opus_format() -> FormatParams {
     FormatParams { min_p_time: Some(10), use_inband_fec: Some(true), use_dtx: Some(true), ..Default::default() }
 }
 
+/// Where a datagram for a peer goes: its ICE-TCP connection, or the turn's UDP batch. Borrowed
+/// from the `Sfu`'s fields while a peer is borrowed too.
+struct Outbound<'a> {
+    tcp_writers: &'a HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    batch: &'a mut SendBatch,
+    sender: &'a StdUdpSocket,
+}
+
+impl Outbound<'_> {
+    /// `contents` to `destination` over `proto`, leaving from `source` (UDP).
+    fn send(self, proto: Protocol, destination: SocketAddr, source: Option<IpAddr>, contents: Vec<u8>) {
+        if proto == Protocol::Tcp {
+            // A full queue drops, as a congested link would.
+            let writer = self.tcp_writers.get(&destination);
+            if let (Some(writer), Some(framed)) = (writer, tcp::frame(&contents)) {
+                let _ = writer.try_send(framed);
+            }
+        } else {
+            self.batch.push(self.sender, destination, source, contents);
+        }
+    }
+}
+
 /// What every peer of a worker is made with.
 struct PeerTemplate {
     /// One certificate for every peer: generating a key per join costs milliseconds.
@@ -608,15 +631,8 @@ impl Sfu {
                     return;
                 }
                 Output::Transmit(t) => {
-                    if t.proto == Protocol::Tcp {
-                        // A full queue drops, as a congested link would.
-                        let writer = self.tcp_writers.get(&t.destination);
-                        if let (Some(writer), Some(framed)) = (writer, tcp::frame(&t.contents)) {
-                            let _ = writer.try_send(framed);
-                        }
-                    } else {
-                        self.outgoing.push(&self.sender, t.destination, source, t.contents.into());
-                    }
+                    let out = Outbound { tcp_writers: &self.tcp_writers, batch: &mut self.outgoing, sender: &self.sender };
+                    out.send(t.proto, t.destination, source, t.contents.into());
                 }
                 Output::Event(event) => self.handle_event(slot, event, now),
             }
