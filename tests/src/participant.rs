@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 use webrtc::api::interceptor_registry::{configure_nack, configure_rtcp_reports, configure_twcc};
 use webrtc::api::media_engine::{MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use webrtc::api::setting_engine::SettingEngine;
-use webrtc::api::APIBuilder;
+use webrtc::api::{APIBuilder, API};
 use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
 use webrtc::ice_transport::ice_connection_state::RTCIceConnectionState;
@@ -951,6 +951,21 @@ async fn new_peer_connection(relay: Option<Vec<RTCIceServer>>) -> Result<RTCPeer
     crate::install_crypto_provider();
     let mut media = MediaEngine::default();
     media.register_default_codecs()?;
+    let api = loopback_api(media)?;
+    let config = match relay {
+        Some(ice_servers) => RTCConfiguration {
+            ice_servers,
+            ice_transport_policy: RTCIceTransportPolicy::Relay,
+            ..Default::default()
+        },
+        None => RTCConfiguration::default(),
+    };
+    Ok(api.new_peer_connection(config).await?)
+}
+
+/// A webrtc-rs API for `media`'s codecs as the tests' clients use it: NACK, RTCP reports and
+/// TWCC both ways, ICE on loopback only.
+pub fn loopback_api(mut media: MediaEngine) -> Result<API> {
     // webrtc-rs's defaults give TWCC feedback but do not number what they send; a browser
     // does both, so the server's feedback to publishers is observable.
     let registry = configure_nack(Registry::new(), &mut media);
@@ -962,20 +977,11 @@ async fn new_peer_connection(relay: Option<Vec<RTCIceServer>>) -> Result<RTCPeer
     setting.set_network_types(vec![NetworkType::Udp4, NetworkType::Udp6]);
     setting.set_ip_filter(Box::new(|ip| ip.is_loopback()));
     setting.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
-    let api = APIBuilder::new()
+    Ok(APIBuilder::new()
         .with_media_engine(media)
         .with_interceptor_registry(registry)
         .with_setting_engine(setting)
-        .build();
-    let config = match relay {
-        Some(ice_servers) => RTCConfiguration {
-            ice_servers,
-            ice_transport_policy: RTCIceTransportPolicy::Relay,
-            ..Default::default()
-        },
-        None => RTCConfiguration::default(),
-    };
-    Ok(api.new_peer_connection(config).await?)
+        .build())
 }
 
 async fn write_socket(

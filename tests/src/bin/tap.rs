@@ -27,13 +27,7 @@ use haven_tests::signaling::{next_incoming, Incoming, SignalingClient};
 use haven_tests::WAIT;
 use serde_json::{json, Value};
 use tokio::sync::watch;
-use webrtc::api::interceptor_registry::{configure_nack, configure_rtcp_reports, configure_twcc};
 use webrtc::api::media_engine::{MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8};
-use webrtc::api::setting_engine::SettingEngine;
-use webrtc::api::APIBuilder;
-use webrtc::ice::mdns::MulticastDnsMode;
-use webrtc::ice::network_type::NetworkType;
-use webrtc::interceptor::registry::Registry;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
@@ -286,18 +280,7 @@ async fn peer_connection() -> Result<RTCPeerConnection> {
             kind,
         )?;
     }
-    let registry = configure_nack(Registry::new(), &mut media);
-    let registry = configure_twcc(configure_rtcp_reports(registry), &mut media)?;
-    let mut setting = SettingEngine::default();
-    setting.set_include_loopback_candidate(true);
-    setting.set_network_types(vec![NetworkType::Udp4, NetworkType::Udp6]);
-    setting.set_ip_filter(Box::new(|ip| ip.is_loopback()));
-    setting.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
-    let api = APIBuilder::new()
-        .with_media_engine(media)
-        .with_interceptor_registry(registry)
-        .with_setting_engine(setting)
-        .build();
+    let api = haven_tests::participant::loopback_api(media)?;
     Ok(api.new_peer_connection(RTCConfiguration::default()).await?)
 }
 
