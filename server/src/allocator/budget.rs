@@ -15,6 +15,15 @@
 //! the room is looking at; and for [`STEP_EVERY`] after the budget fell nothing resumes or
 //! rises ([`Limits::settling`]).
 //!
+//! A third guard is for the falls the allocator causes itself ([`PROBE_GUARD`]): while a
+//! step up is unmet, str0m probes and pads towards it, and on a link already at its
+//! capacity that probe fills the queue and GCC answers with a cascade that outlasts
+//! [`PRIORITY_CONFIRM`] (400 kbit/s: 270 → 195 kbit/s within 40 ms, held for 4 s, the floor
+//! holder's video frozen for 8 s). A fall that begins within [`super::PROBE_BLAME`] of a
+//! probe the allocator asked for keeps the priority video's lowest layer within [`KEEP`] × the
+//! lowest estimate of the [`CALM`] before it, for [`PROBE_GUARD`] or until the estimate is
+//! back: what the link carried without trouble before the probe, it carries after it.
+//!
 //! "Held without a dip for HOLD" is the minimum of the estimate over the last HOLD, kept as
 //! a monotonic queue (the classic sliding-window minimum): an estimate is a step function,
 //! each sample valid from its time until the next sample's.
@@ -22,12 +31,12 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::{Bps, HEADROOM, HOLD, KEEP, PRIORITY_CONFIRM, RISE_STEP, STEP_EVERY, UP_MARGIN};
+use super::{Bps, CALM, HEADROOM, HOLD, KEEP, PRIORITY_CONFIRM, PROBE_GUARD, RISE_STEP, STEP_EVERY, UP_MARGIN};
 
 #[derive(Debug, Default)]
 pub(super) struct Budget {
-    /// Usable estimates that may still be the window's minimum: increasing from the front.
-    window: VecDeque<Sample>,
+    /// Usable estimates of the last [`HOLD`] that may still be its minimum.
+    window: SlidingMin,
     /// The budget plans are made for; `None` without an estimate.
     current: Option<Bps>,
     /// Before this the budget does not rise again (set whenever a rise is due).
@@ -38,6 +47,10 @@ pub(super) struct Budget {
     /// PRIORITY_CONFIRM with when each was replaced (oldest first).
     latest: Option<Bps>,
     recent: VecDeque<(Bps, Instant)>,
+    /// For [`PROBE_GUARD`]: the estimates of the last [`CALM`] that may be its minimum.
+    calm: SlidingMin,
+    /// A self-caused fall's guard: the calm estimate before it, and until when it holds.
+    guard: Option<(Bps, Instant)>,
 }
 
 /// What a plan may use: `grow` to resume or raise a video, `keep` to keep what it has,
@@ -55,16 +68,55 @@ pub(super) struct Limits {
 
 #[derive(Debug)]
 struct Sample {
-    usable: Bps,
+    value: Bps,
     /// When the next sample replaced it; `None` for the latest.
     until: Option<Instant>,
+}
+
+/// The minimum of a step function over the last `span`: the samples that may still be it,
+/// increasing from the front (the classic monotonic queue).
+#[derive(Debug, Default)]
+struct SlidingMin {
+    samples: VecDeque<Sample>,
+}
+
+impl SlidingMin {
+    /// Adds `value`, valid from `now`, and forgets what ended `span` or more ago.
+    fn push(&mut self, now: Instant, value: Bps, span: std::time::Duration) {
+        if let Some(last) = self.samples.back_mut() {
+            last.until.get_or_insert(now);
+        }
+        // An older sample at or above this one can never be the minimum again: it leaves the
+        // window before this one does.
+        while self.samples.back().is_some_and(|s| s.value >= value) {
+            self.samples.pop_back();
+        }
+        self.samples.push_back(Sample { value, until: None });
+        self.expire(now, span);
+    }
+
+    fn expire(&mut self, now: Instant, span: std::time::Duration) {
+        let expired = |s: &Sample| s.until.is_some_and(|u| now.saturating_duration_since(u) >= span);
+        while self.samples.front().is_some_and(expired) {
+            self.samples.pop_front();
+        }
+    }
+
+    fn min(&self) -> Option<Bps> {
+        self.samples.front().map(|s| s.value)
+    }
+
+    fn clear(&mut self) {
+        self.samples.clear();
+    }
 }
 
 impl Budget {
     /// Records the estimate at `now` and returns the limits (audio included) to plan for;
     /// `last` is what the last plan allocated and the budget its next step needed (`None`:
     /// it wanted nothing more).
-    pub(super) fn observe(&mut self, now: Instant, estimate: Option<Bps>, last: (Bps, Option<Bps>)) -> Option<Limits> {
+    /// `probing`: a fall now may be str0m's answer to a probe the allocator asked for.
+    pub(super) fn observe(&mut self, now: Instant, estimate: Option<Bps>, last: (Bps, Option<Bps>), probing: bool) -> Option<Limits> {
         let Some(estimate) = estimate.filter(|e| e.0 > 0) else {
             // A lost estimate starts again from nothing: what we knew may no longer hold.
             self.window.clear();
@@ -73,33 +125,33 @@ impl Budget {
             self.settle_until = None;
             self.recent.clear();
             self.latest = None;
+            self.calm.clear();
+            self.guard = None;
             return None;
         };
         let usable = estimate.times(HEADROOM);
-        if let Some(last) = self.window.back_mut() {
-            last.until.get_or_insert(now);
-        }
-        // An older sample at or above this one can never be the minimum again: it leaves the
-        // window before this one does.
-        while self.window.back().is_some_and(|s| s.usable >= usable) {
-            self.window.pop_back();
-        }
-        self.window.push_back(Sample {
-            usable,
-            until: None,
-        });
-        self.expire(now);
-        let held = self.window.front().map_or(usable, |s| s.usable);
+        self.window.push(now, usable, HOLD);
+        let held = self.window.min().unwrap_or(usable);
         let target = held.over(UP_MARGIN);
         // The highest estimate of the last PRIORITY_CONFIRM, this one included.
-        if let Some(before) = self.latest.replace(estimate).filter(|&b| b != estimate) {
+        let previous = self.latest.replace(estimate);
+        if let Some(before) = previous.filter(|&b| b != estimate) {
             self.recent.push_back((before, now));
         }
         while self.recent.front().is_some_and(|&(_, until)| now.saturating_duration_since(until) >= PRIORITY_CONFIRM) {
             self.recent.pop_front();
         }
         let lately = self.recent.iter().map(|&(e, _)| e).fold(estimate, Bps::max);
-        let priority = lately.times(KEEP);
+        // A fall that may be a probe's own: guarded by the calm estimate before it.
+        self.calm.expire(now, CALM);
+        let calm = self.calm.min();
+        if probing && previous.is_some_and(|b| estimate < b) && self.guard.is_none() {
+            self.guard = calm.filter(|&c| estimate < c).map(|c| (c, now + PROBE_GUARD));
+        }
+        self.calm.push(now, estimate, CALM);
+        self.guard = self.guard.filter(|&(c, until)| now < until && estimate < c);
+        let guarded = self.guard.map_or(Bps(0), |(c, _)| c);
+        let priority = lately.max(guarded).times(KEEP);
         let budget = match self.current {
             // A back-off of the estimate keeps what it was planned for; a real drop does not.
             Some(b) if usable < b => b.min(estimate.times(KEEP)).max(usable),
@@ -138,20 +190,11 @@ impl Budget {
         })
     }
 
-    fn expire(&mut self, now: Instant) {
-        let expired = |s: &Sample| {
-            s.until
-                .is_some_and(|u| now.saturating_duration_since(u) >= HOLD)
-        };
-        while self.window.front().is_some_and(expired) {
-            self.window.pop_front();
-        }
-    }
-
     /// When the priority video's limit would fall: the next moment an earlier, higher
     /// estimate leaves the [`PRIORITY_CONFIRM`] window.
     pub(super) fn next_fall(&self) -> Option<Instant> {
-        self.recent.front().map(|&(_, until)| until + PRIORITY_CONFIRM)
+        let confirm = self.recent.front().map(|&(_, until)| until + PRIORITY_CONFIRM);
+        confirm.into_iter().chain(self.guard.map(|(_, until)| until)).min()
     }
 
     /// When the settling after a fall ends, if it has not.
@@ -162,14 +205,14 @@ impl Budget {
     /// The first moment the held minimum rises enough to raise the budget.
     pub(super) fn next_rise(&self) -> Option<Instant> {
         let current = self.current?;
-        let mut samples = self.window.iter();
+        let mut samples = self.window.samples.iter();
         let mut before = samples.next()?;
         // Held already: the next step.
-        if before.usable.over(UP_MARGIN) > current {
+        if before.value.over(UP_MARGIN) > current {
             return self.next_step;
         }
         for s in samples {
-            if s.usable.over(UP_MARGIN) > current {
+            if s.value.over(UP_MARGIN) > current {
                 return before.until.map(|u| u + HOLD);
             }
             before = s;

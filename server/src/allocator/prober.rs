@@ -45,6 +45,11 @@ pub const PAD_AFTER: Duration = Duration::from_secs(6);
 pub const PAD_FOR: Duration = Duration::from_secs(2);
 /// See [`PAD_FOR`].
 pub const PAD_CYCLE: Duration = Duration::from_secs(6);
+/// A fall of the estimate this soon after str0m was asked to probe above it (or while
+/// padding) is taken as the probe's own ([`super::PROBE_GUARD`]): a probe's packets are
+/// acknowledged a round trip later, and GCC's overuse detector answers within a few
+/// feedbacks (the cascade at 400 kbit/s began 250 ms after the probe was asked for).
+pub const PROBE_BLAME: Duration = Duration::from_secs(1);
 /// An estimate below this fraction of the highest since a step began to wait is a fall: the
 /// link's own back-off (in one step or in several).
 const FALL: f64 = 0.9;
@@ -63,6 +68,9 @@ pub(super) struct Prober {
     peak: Option<Bps>,
     /// The last report's time.
     at: Option<Instant>,
+    /// When a report last made str0m probe above the estimate: `desired` rose above it, or
+    /// padding was on.
+    pub(super) probed: Option<Instant>,
 }
 
 impl Prober {
@@ -79,6 +87,9 @@ impl Prober {
         self.at = Some(now);
         self.creeping = if unmet && !fell { Some(self.creeping.unwrap_or(now)) } else { None };
         let probe = Probe { pad: self.pads(now), ..probe };
+        if probe.pad {
+            self.probed = Some(now);
+        }
         if !unmet {
             self.dip_until = None;
             self.told = Some((probe.desired, now));
@@ -91,6 +102,7 @@ impl Prober {
             // The dip is over: the rise asks for a probe.
             self.dip_until = None;
             self.told = Some((probe.desired, now));
+            self.probed = Some(now);
             return probe;
         }
         match self.told {
@@ -103,9 +115,18 @@ impl Prober {
                 self.told = Some((probe.desired, since));
             }
             // A rise: str0m probes for it by itself.
-            _ => self.told = Some((probe.desired, now)),
+            _ => {
+                self.told = Some((probe.desired, now));
+                self.probed = Some(now);
+            }
         }
         probe
+    }
+
+    /// Whether a fall of the estimate at `now` may be a probe's own: str0m was asked to probe
+    /// above the estimate less than [`PROBE_BLAME`] ago, or padding is on.
+    pub(super) fn probing(&self, now: Instant) -> bool {
+        self.probed.is_some_and(|t| now.saturating_duration_since(t) < PROBE_BLAME)
     }
 
     /// Whether to pad at `now` (see [`PAD_AFTER`]).

@@ -116,19 +116,44 @@ fn valid(inputs: &Inputs) -> BTreeMap<TrackId, &Track> {
     out
 }
 
-/// The highest estimate of the last PRIORITY_CONFIRM (since the last time there was none),
-/// from the estimates given and when.
-fn lately(history: &[(Option<Bps>, Instant)], now: Instant) -> Option<Bps> {
-    let since = history.iter().rposition(|(e, _)| e.is_none_or(|e| e.0 == 0)).map_or(0, |i| i + 1);
+/// The highest estimate of the last `span` (since the last time there was none), from the
+/// estimates given and when.
+fn lately(history: &[History], now: Instant, span: Duration) -> Option<Bps> {
+    let since = history.iter().rposition(|h| h.estimate.is_none_or(|e| e.0 == 0)).map_or(0, |i| i + 1);
     let tail = &history[since..];
     let mut max = None;
-    for (i, (e, _)) in tail.iter().enumerate() {
-        let until = tail.get(i + 1).map_or(now, |(_, t)| *t);
-        if now.saturating_duration_since(until) < PRIORITY_CONFIRM || i + 1 == tail.len() {
-            max = max.max(*e);
+    for (i, h) in tail.iter().enumerate() {
+        let until = tail.get(i + 1).map_or(now, |next| next.at);
+        if now.saturating_duration_since(until) < span || i + 1 == tail.len() {
+            max = max.max(h.estimate);
         }
     }
     max
+}
+
+/// One update's estimate, when, and whether the allocator had asked for a probe lately (a
+/// fall then may be the probe's: [`PROBE_GUARD`]).
+#[derive(Debug, Clone, Copy)]
+struct History {
+    estimate: Option<Bps>,
+    at: Instant,
+    probing: bool,
+}
+
+/// What the priority video's lowest layer may be kept within: the highest estimate of the
+/// last PRIORITY_CONFIRM, or, after a fall within PROBE_BLAME of a probe in the last PROBE_GUARD, the
+/// highest of the CALM before it too.
+fn tolerated(history: &[History], now: Instant) -> Option<Bps> {
+    let confirm = lately(history, now, PRIORITY_CONFIRM);
+    let guarded = history.windows(2).any(|w| {
+        let fell = matches!((w[0].estimate, w[1].estimate), (Some(a), Some(b)) if b < a);
+        w[1].probing && fell && now.saturating_duration_since(w[1].at) < PROBE_GUARD
+    });
+    if guarded {
+        confirm.max(lately(history, now, CALM + PROBE_GUARD))
+    } else {
+        confirm
+    }
 }
 
 fn check(inputs: &Inputs, a: &Allocator, lately: Option<Bps>) -> Result<(), TestCaseError> {
@@ -185,7 +210,7 @@ fn check(inputs: &Inputs, a: &Allocator, lately: Option<Bps>) -> Result<(), Test
     }
     match inputs.estimate.filter(|e| e.0 > 0) {
         // The priority video's lowest layer may stay within what the estimate of the last
-        // PRIORITY_CONFIRM tolerated.
+        // PRIORITY_CONFIRM tolerated (or, after a probe's fall, of the calm before it).
         Some(e) => prop_assert!(
             video <= lately.unwrap_or(e).max(e).times(KEEP).minus(audio),
             "video {video:?} over what the estimate tolerates"
@@ -212,7 +237,7 @@ proptest! {
         let mut a = Allocator::new();
         let mut applied: BTreeMap<TrackId, Allocation> = BTreeMap::new();
         let mut current = first;
-        let mut history = vec![(current.estimate, now)];
+        let mut history = vec![History { estimate: current.estimate, at: now, probing: false }];
         let mut changes = a.update(now, &current);
         for step in std::iter::once(None).chain(steps.into_iter().map(Some)) {
             if let Some(step) = step {
@@ -223,7 +248,7 @@ proptest! {
                 };
                 now += Duration::from_millis(dt);
                 current = next;
-                history.push((current.estimate, now));
+                history.push(History { estimate: current.estimate, at: now, probing: a.prober.probing(now) });
                 changes = a.update(now, &current);
                 if same && deadline.is_none_or(|d| now < d) {
                     prop_assert!(changes.is_empty(), "a change with nothing changed: {changes:?}");
@@ -237,7 +262,7 @@ proptest! {
             let ids = valid(&current);
             applied.retain(|t, _| ids.contains_key(t));
             prop_assert_eq!(&applied, &a.allocations().collect::<BTreeMap<_, _>>());
-            check(&current, &a, lately(&history, now))?;
+            check(&current, &a, tolerated(&history, now))?;
             // Asking again at once changes nothing.
             prop_assert!(a.update(now, &current).is_empty());
         }

@@ -828,6 +828,55 @@ fn the_floor_holders_video_outlasts_a_cascade_of_back_offs() {
     assert_eq!(a.update(confirm, &i), vec![Change { track: TrackId(3), to: NO_ROOM, needs_keyframe: false }]);
 }
 
+/// Seen at 400 kbit/s (weak-link, CI of 2026-12-07): the floor holder's smallest layer
+/// flowed and the next step was out of reach; a probe for it (padding, then a rise of
+/// `desired`) filled the queue, GCC fell from 270 to 195 kbit/s within 40 ms and stayed
+/// there 4 s, past PRIORITY_CONFIRM, and the floor holder's video froze for 8 s. A fall that
+/// follows a probe within PROBE_BLAME keeps it within KEEP × the calm estimate before it, for
+/// PROBE_GUARD; the same fall with no probe asked for pauses it after PRIORITY_CONFIRM.
+#[test]
+fn a_fall_that_follows_the_allocators_own_probe_keeps_the_floor_holders_video() {
+    let start = Instant::now();
+    // Three voices (120) and the floor holder's 180p (150) flow; its 360p (450) is wanted.
+    let tracks = vec![audio(1, P1), audio(2, P2), audio(3, P3), video(4, P2, tile(640, 360))];
+    let run = |probe_before_fall: bool| {
+        let mut i = inputs(kbps(350), tracks.clone());
+        i.floor = Some(P2);
+        let mut a = Allocator::new();
+        a.update(start, &i);
+        assert_eq!(layer(&a, 4), Some(Allocation::Layer(0)));
+        assert!(a.probe().desired > Bps::kbps(350), "a step up is wanted: {:?}", a.probe());
+        // Calm at 350 for 10 s; the prober's dips and rises (each a probe) come and go.
+        let mut now = start;
+        let fall = at(start, 10.0);
+        while let Some(d) = a.next_deadline().filter(|d| *d < fall) {
+            now = d;
+            assert!(a.update(now, &i).is_empty());
+        }
+        // The fall comes 300 ms after the last probe, or 2 s after it.
+        let last_probe = a.prober.probed.expect("the step was probed for");
+        let fall = if probe_before_fall { last_probe + Duration::from_millis(300) } else { last_probe + Duration::from_secs(2) };
+        assert!(fall >= now);
+        let mut changes = Vec::new();
+        for (n, e) in [330, 300, 270, 230, 195].into_iter().enumerate() {
+            i.estimate = kbps(e);
+            changes.extend(a.update(fall + Duration::from_millis(10 * n as u64), &i));
+        }
+        // 195 for 4 s: the deadlines that come are honoured.
+        let back = fall + Duration::from_secs(4);
+        while let Some(d) = a.next_deadline().filter(|d| *d < back) {
+            changes.extend(a.update(d, &i));
+        }
+        i.estimate = kbps(340);
+        changes.extend(a.update(back, &i));
+        changes.retain(|c| c.track == TrackId(4));
+        changes
+    };
+    // 1.2 × 195 = 234 < 270: paused a second after the fall; 1.2 × 350 = 420 keeps it.
+    assert_eq!(run(true), vec![], "kept through the probe's own cascade");
+    assert_eq!(run(false).first(), Some(&Change { track: TrackId(4), to: NO_ROOM, needs_keyframe: false }));
+}
+
 /// Seen at 3 Mbit/s: a fall that paused one video freed room that raised another, and back,
 /// within 30 ms, each switch a keyframe feeding the estimator's next back-off. For
 /// STEP_EVERY after the budget falls, videos only keep or lower what they have.
