@@ -20,7 +20,8 @@
 //! capacity that probe fills the queue and GCC answers with a cascade that outlasts
 //! [`PRIORITY_CONFIRM`] (400 kbit/s: 270 → 195 kbit/s within 40 ms, held for 4 s, the floor
 //! holder's video frozen for 8 s). A fall that begins within [`super::PROBE_BLAME`] of a
-//! probe the allocator asked for keeps the priority video's lowest layer within [`KEEP`] × the
+//! probe the allocator asked for, or of a step up it took (a resume or a higher layer: its
+//! keyframes and rate probe the link as much), keeps the priority video's lowest layer within [`KEEP`] × the
 //! lowest estimate of the [`CALM`] before it, for [`PROBE_GUARD`] or until the estimate is
 //! back: what the link carried without trouble before the probe, it carries after it.
 //!
@@ -51,6 +52,8 @@ pub(super) struct Budget {
     calm: SlidingMin,
     /// A self-caused fall's guard: the calm estimate before it, and until when it holds.
     guard: Option<(Bps, Instant)>,
+    /// The estimate has fallen at every sample since a fall that began while probing.
+    cascade: bool,
 }
 
 /// What a plan may use: `grow` to resume or raise a video, `keep` to keep what it has,
@@ -127,6 +130,7 @@ impl Budget {
             self.latest = None;
             self.calm.clear();
             self.guard = None;
+            self.cascade = false;
             return None;
         };
         let usable = estimate.times(HEADROOM);
@@ -145,7 +149,9 @@ impl Budget {
         // A fall that may be a probe's own: guarded by the calm estimate before it.
         self.calm.expire(now, CALM);
         let calm = self.calm.min();
-        if probing && previous.is_some_and(|b| estimate < b) && self.guard.is_none() {
+        // A cascade that began within PROBE_BLAME of a probe is the probe's to its end.
+        self.cascade = previous.is_some_and(|b| estimate < b) && (probing || self.cascade);
+        if self.cascade && self.guard.is_none() {
             self.guard = calm.filter(|&c| estimate < c).map(|c| (c, now + PROBE_GUARD));
         }
         self.calm.push(now, estimate, CALM);

@@ -126,12 +126,15 @@ pub const KEEP: Ratio = Ratio { num: 120, den: 100 };
 /// every video for the second cost the sound 4.6 % at 400 kbit/s.
 pub const PRIORITY_CONFIRM: Duration = Duration::from_secs(1);
 /// A fall of the estimate that begins within [`PROBE_BLAME`] of the allocator asking str0m to
-/// probe above the estimate (a rise of `desired`, or padding) is taken as that probe's: the
+/// probe above the estimate (a rise of `desired`, or padding) or of a step up of its plan (a
+/// video resumed or raised: its keyframes probe the link too) is taken as that probe's: the
 /// priority video's lowest layer is kept within [`KEEP`] × the lowest estimate of the
 /// [`CALM`] before the fall, for this long or until the estimate is back to it. At
 /// 400 kbit/s a probe for the next step filled the queue, GCC fell from 270 to 195 kbit/s
 /// in 40 ms and stayed there 4 s, past [`PRIORITY_CONFIRM`]: the floor holder's video
-/// froze for 8 s (weak-link, CI of 2026-12-07). The price: a real drop below the sound
+/// froze for 8 s (weak-link, CI of 2026-12-07); a probe's optimistic 503 kbit/s raised the
+/// floor holder's video a layer, and the cascade that answered it (534 → 191 kbit/s in
+/// 400 ms) froze it for 8 s (Firefox listener, same link). The price: a real drop below the sound
 /// and that one lowest layer, at the moment a step up is probed for, is answered this much
 /// later (the sound shares the link with ~150 kbit/s of video meanwhile).
 pub const PROBE_GUARD: Duration = Duration::from_secs(5);
@@ -395,6 +398,9 @@ impl Allocator {
             ));
         }
         changes.sort_by_key(|(order, c)| (*order, c.track));
+        if changes.iter().any(|(order, c)| *order == 2 && matches!(c.to, Allocation::Layer(_))) {
+            self.prober.stepped_up(now);
+        }
         self.current = plan.allocations;
         self.probe = self.prober.report(now, inputs.estimate, plan.probe, plan.wanted.is_some());
         self.wanted = plan.wanted;

@@ -68,8 +68,8 @@ pub(super) struct Prober {
     peak: Option<Bps>,
     /// The last report's time.
     at: Option<Instant>,
-    /// When a report last made str0m probe above the estimate: `desired` rose above it, or
-    /// padding was on.
+    /// When a report last made str0m probe above the estimate (`desired` rose above it, or
+    /// padding was on), or the plan last stepped up.
     pub(super) probed: Option<Instant>,
 }
 
@@ -121,6 +121,12 @@ impl Prober {
             }
         }
         probe
+    }
+
+    /// The plan took a step up at `now` (a video resumed or rose a layer): its keyframes and
+    /// its rate probe the link as a probe does ([`PROBE_BLAME`]).
+    pub(super) fn stepped_up(&mut self, now: Instant) {
+        self.probed = Some(now);
     }
 
     /// Whether a fall of the estimate at `now` may be a probe's own: str0m was asked to probe

@@ -141,14 +141,18 @@ struct History {
 }
 
 /// What the priority video's lowest layer may be kept within: the highest estimate of the
-/// last PRIORITY_CONFIRM, or, after a fall within PROBE_BLAME of a probe in the last PROBE_GUARD, the
-/// highest of the CALM before it too.
+/// last PRIORITY_CONFIRM, or, after a fall in the last PROBE_GUARD that is part of a cascade
+/// begun within PROBE_BLAME of a probe or step up, the highest of the CALM before it too.
 fn tolerated(history: &[History], now: Instant) -> Option<Bps> {
     let confirm = lately(history, now, PRIORITY_CONFIRM);
-    let guarded = history.windows(2).any(|w| {
+    // Falls in a row from one that came while probing: a guard may start at any of them.
+    let mut cascade = false;
+    let mut guarded = false;
+    for w in history.windows(2) {
         let fell = matches!((w[0].estimate, w[1].estimate), (Some(a), Some(b)) if b < a);
-        w[1].probing && fell && now.saturating_duration_since(w[1].at) < PROBE_GUARD
-    });
+        cascade = fell && (w[1].probing || cascade);
+        guarded |= cascade && now.saturating_duration_since(w[1].at) < PROBE_GUARD;
+    }
     if guarded {
         confirm.max(lately(history, now, CALM + PROBE_GUARD))
     } else {

@@ -877,6 +877,43 @@ fn a_fall_that_follows_the_allocators_own_probe_keeps_the_floor_holders_video() 
     assert_eq!(run(false).first(), Some(&Change { track: TrackId(4), to: NO_ROOM, needs_keyframe: false }));
 }
 
+/// Seen at 400 kbit/s with a Firefox listener: a probe's optimistic 503 kbit/s raised the
+/// floor holder's video a layer, and GCC answered its keyframe and rate with 534 → 191 kbit/s
+/// in 400 ms: the video paused a second later and was frozen 8 s. A step up of the plan
+/// probes the link as a probe does: the cascade that follows it keeps the lowest layer.
+#[test]
+fn a_cascade_that_answers_a_step_up_lowers_the_floor_holders_video_but_keeps_it() {
+    let start = Instant::now();
+    let tracks = vec![audio(1, P1), audio(2, P2), audio(3, P3), video(4, P2, tile(640, 360))];
+    let mut i = inputs(kbps(350), tracks);
+    i.floor = Some(P2);
+    let mut a = Allocator::new();
+    a.update(start, &i);
+    assert_eq!(layer(&a, 4), Some(Allocation::Layer(0)));
+    // The optimism: 800 kbit/s until the plan raises the video.
+    i.estimate = kbps(800);
+    let mut now = at(start, 10.0);
+    let raised = loop {
+        let changes = a.update(now, &i);
+        if changes.iter().any(|c| c.track == TrackId(4) && c.to == Allocation::Layer(1)) {
+            break now;
+        }
+        now = a.next_deadline().expect("a rise is due");
+        assert!(now < at(start, 15.0), "the plan takes the step");
+    };
+    let mut changes = Vec::new();
+    for (n, e) in [700, 560, 430, 330, 260, 195].into_iter().enumerate() {
+        i.estimate = kbps(e);
+        changes.extend(a.update(raised + Duration::from_millis(30 + 60 * n as u64), &i));
+    }
+    let back = raised + Duration::from_secs(4);
+    while let Some(d) = a.next_deadline().filter(|d| *d < back) {
+        changes.extend(a.update(d, &i));
+    }
+    changes.retain(|c| c.track == TrackId(4));
+    assert_eq!(changes, vec![Change { track: TrackId(4), to: Allocation::Layer(0), needs_keyframe: true }]);
+}
+
 /// Seen at 3 Mbit/s: a fall that paused one video freed room that raised another, and back,
 /// within 30 ms, each switch a keyframe feeding the estimator's next back-off. For
 /// STEP_EVERY after the budget falls, videos only keep or lower what they have.
