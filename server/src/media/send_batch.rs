@@ -463,4 +463,57 @@ mod tests {
             }
         }
     }
+
+    /// How much the grouping saves the kernel, for BENCHMARKS.md (not a pass/fail test):
+    /// `cargo test --release -p haven --lib grouping_cost -- --ignored --nocapture`. A video
+    /// frame of 8 packets copied to 24 subscribers in the fast path's order (each packet's
+    /// copies in a row), sent grouped into GSO runs against one datagram per message (what
+    /// the order made before the grouping: no two neighbours shared an address), alternated.
+    #[test]
+    #[ignore]
+    fn grouping_cost() {
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let receivers: Vec<UdpSocket> = (0..24).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
+        for r in &receivers {
+            r.set_nonblocking(true).unwrap();
+            socket2::SockRef::from(r).set_recv_buffer_size(1 << 21).unwrap();
+        }
+        let addresses: Vec<SocketAddr> = receivers.iter().map(|r| r.local_addr().unwrap()).collect();
+        let mut batch = SendBatch::new(&sender);
+        let mut buf = [0u8; 2048];
+        let (mut grouped, mut single) = (Vec::new(), Vec::new());
+        for round in 0..4000 {
+            let gso = round % 2 == 0;
+            batch.gso = gso;
+            for _ in 0..8 {
+                for &to in &addresses {
+                    batch.queue.push((SockAddr::from(to), vec![7u8; 1_150]));
+                    batch.sources.push(None);
+                    batch.destinations.push(to);
+                }
+            }
+            // 192 datagrams: three sends of BATCH, as `push` would make them.
+            let started = std::time::Instant::now();
+            while !batch.queue.is_empty() {
+                let rest = batch.queue.split_off(batch.queue.len().min(BATCH));
+                let rest_sources = batch.sources.split_off(batch.sources.len().min(BATCH));
+                let rest_destinations = batch.destinations.split_off(batch.destinations.len().min(BATCH));
+                batch.send(&sender);
+                batch.queue = rest;
+                batch.sources = rest_sources;
+                batch.destinations = rest_destinations;
+            }
+            let took = started.elapsed().as_nanos() as f64 / 192.0;
+            if gso { grouped.push(took) } else { single.push(took) }
+            for r in &receivers {
+                while r.recv(&mut buf).is_ok() {}
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (g, s) = (median(&mut grouped), median(&mut single));
+        println!("ns per datagram sent (median of 2000 rounds): grouped into GSO runs {g:.0}, one per message {s:.0}, ratio {:.2}", g / s);
+    }
 }
