@@ -688,12 +688,12 @@ const WEAK_HALF_MAX_KBPS = 300;
  * layers: Firefox ESR's encoder turns a 1280×800 layer on at ~1.7 Mbit/s (its resolution table
  * puts the least rate of a layer of 1280×720 and up at 1.2 Mbit/s, more to turn it on; the
  * half size's 200 kbit/s on top), and pads its half size toward that meanwhile. Measured from
- * the share's start: 11–14 s on a quiet machine, most likely over 45 s in the CI run whose
+ * the share's start: 10.9–13.6 s on a quiet machine, most likely over 45 s in the CI run whose
  * Ana waited past 45 s, 141 s with the 2 cores loaded ~10× over. Not the server's doing: a
  * limit of its own, said aloud when it runs out.
  */
 const SHARER_FULL_MS = 150_000;
-/** Once the sharer sends its full size, the fast viewer gets it within this (2.6–19.8 s seen). */
+/** Once the sharer sends its full size, the fast viewer gets it within this (0–3 s seen, 19.8 s under load). */
 const FAST_FULL_MS = 45_000;
 
 /** The frames the sharer's screen sender has encoded at full size (rid `sf`) so far. */
