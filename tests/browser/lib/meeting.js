@@ -118,6 +118,7 @@ export async function inbound(page) {
         mid: s.mid ?? null,
         from: owner.get(trackId) ?? null,
         packetsReceived: s.packetsReceived ?? 0,
+        bytesReceived: s.bytesReceived ?? 0,
         framesDecoded: s.framesDecoded ?? 0,
         frameWidth: s.frameWidth ?? null,
         frameHeight: s.frameHeight ?? null,
