@@ -22,7 +22,8 @@
 //! holder's video frozen for 8 s). A fall that begins within [`super::PROBE_BLAME`] of a
 //! probe the allocator asked for, or of a step up it took (a resume or a higher layer: its
 //! keyframes and rate probe the link as much), keeps the priority video's lowest layer within [`KEEP`] × the
-//! lowest estimate of the [`CALM`] before it, for [`PROBE_GUARD`] or until the estimate is
+//! lowest estimate of the [`CALM`] before it, for [`PROBE_GUARD`] (up to
+//! [`PROBE_GUARD_CLEAR`] while round trips show no queue on the way) or until the estimate is
 //! back: what the link carried without trouble before the probe, it carries after it.
 //!
 //! "Held without a dip for HOLD" is the minimum of the estimate over the last HOLD, kept as
@@ -32,7 +33,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::{Bps, CALM, HEADROOM, HOLD, KEEP, PRIORITY_CONFIRM, PROBE_GUARD, RISE_STEP, STEP_EVERY, UP_MARGIN};
+use super::{Bps, CALM, HEADROOM, HOLD, KEEP, PRIORITY_CONFIRM, PROBE_GUARD, PROBE_GUARD_CLEAR, RISE_STEP, STEP_EVERY, UP_MARGIN};
 
 #[derive(Debug, Default)]
 pub(super) struct Budget {
@@ -44,14 +45,17 @@ pub(super) struct Budget {
     next_step: Option<Instant>,
     /// Until this, after a fall, nothing resumes or rises (see [`Limits::settling`]).
     settle_until: Option<Instant>,
-    /// For [`PRIORITY_CONFIRM`]: the latest estimate, and the earlier ones of the last
-    /// PRIORITY_CONFIRM with when each was replaced (oldest first).
+    /// For [`PRIORITY_CONFIRM`]: the latest estimate (and when it was observed), and the
+    /// earlier ones of the last PRIORITY_CONFIRM with when each was replaced (oldest first).
     latest: Option<Bps>,
+    latest_at: Option<Instant>,
     recent: VecDeque<(Bps, Instant)>,
     /// For [`PROBE_GUARD`]: the estimates of the last [`CALM`] that may be its minimum.
     calm: SlidingMin,
-    /// A self-caused fall's guard: the calm estimate before it, and until when it holds.
+    /// A self-caused fall's guard: the calm estimate before it, and since when it holds.
     guard: Option<(Bps, Instant)>,
+    /// The guard was extended at the last observation ([`PROBE_GUARD_CLEAR`]).
+    extended: bool,
     /// The estimate has fallen at every sample since a fall that began while probing.
     cascade: bool,
 }
@@ -118,8 +122,9 @@ impl Budget {
     /// Records the estimate at `now` and returns the limits (audio included) to plan for;
     /// `last` is what the last plan allocated and the budget its next step needed (`None`:
     /// it wanted nothing more).
-    /// `probing`: a fall now may be str0m's answer to a probe the allocator asked for.
-    pub(super) fn observe(&mut self, now: Instant, estimate: Option<Bps>, last: (Bps, Option<Bps>), probing: bool) -> Option<Limits> {
+    /// `probing`: a fall now may be str0m's answer to a probe the allocator asked for;
+    /// `path_clear`: no queue shows on the way ([`PROBE_GUARD_CLEAR`]).
+    pub(super) fn observe(&mut self, now: Instant, estimate: Option<Bps>, last: (Bps, Option<Bps>), probing: bool, path_clear: bool) -> Option<Limits> {
         let Some(estimate) = estimate.filter(|e| e.0 > 0) else {
             // A lost estimate starts again from nothing: what we knew may no longer hold.
             self.window.clear();
@@ -128,8 +133,10 @@ impl Budget {
             self.settle_until = None;
             self.recent.clear();
             self.latest = None;
+            self.latest_at = None;
             self.calm.clear();
             self.guard = None;
+            self.extended = false;
             self.cascade = false;
             return None;
         };
@@ -139,6 +146,7 @@ impl Budget {
         let target = held.over(UP_MARGIN);
         // The highest estimate of the last PRIORITY_CONFIRM, this one included.
         let previous = self.latest.replace(estimate);
+        self.latest_at = Some(now);
         if let Some(before) = previous.filter(|&b| b != estimate) {
             self.recent.push_back((before, now));
         }
@@ -152,10 +160,15 @@ impl Budget {
         // A cascade that began within PROBE_BLAME of a probe is the probe's to its end.
         self.cascade = previous.is_some_and(|b| estimate < b) && (probing || self.cascade);
         if self.cascade && self.guard.is_none() {
-            self.guard = calm.filter(|&c| estimate < c).map(|c| (c, now + PROBE_GUARD));
+            self.guard = calm.filter(|&c| estimate < c).map(|c| (c, now));
         }
         self.calm.push(now, estimate, CALM);
-        self.guard = self.guard.filter(|&(c, until)| now < until && estimate < c);
+        let holds = |since: Instant| {
+            let held = now.saturating_duration_since(since);
+            held < PROBE_GUARD || (path_clear && held < PROBE_GUARD_CLEAR)
+        };
+        self.guard = self.guard.filter(|&(c, since)| holds(since) && estimate < c);
+        self.extended = self.guard.is_some_and(|(_, since)| now.saturating_duration_since(since) >= PROBE_GUARD);
         let guarded = self.guard.map_or(Bps(0), |(c, _)| c);
         let priority = lately.max(guarded).times(KEEP);
         let budget = match self.current {
@@ -200,7 +213,12 @@ impl Budget {
     /// estimate leaves the [`PRIORITY_CONFIRM`] window.
     pub(super) fn next_fall(&self) -> Option<Instant> {
         let confirm = self.recent.front().map(|&(_, until)| until + PRIORITY_CONFIRM);
-        confirm.into_iter().chain(self.guard.map(|(_, until)| until)).min()
+        // An extended guard is looked at again every second: the path may no longer be clear.
+        let guard = self.guard.map(|(_, since)| match (self.latest_at, self.extended) {
+            (Some(at), true) => at + STEP_EVERY,
+            _ => since + PROBE_GUARD,
+        });
+        confirm.into_iter().chain(guard).min()
     }
 
     /// When the settling after a fall ends, if it has not.

@@ -138,6 +138,13 @@ pub const PRIORITY_CONFIRM: Duration = Duration::from_secs(1);
 /// and that one lowest layer, at the moment a step up is probed for, is answered this much
 /// later (the sound shares the link with ~150 kbit/s of video meanwhile).
 pub const PROBE_GUARD: Duration = Duration::from_secs(5);
+/// A [`PROBE_GUARD`] lasts up to this while [`Inputs::path_clear`] holds: at 400 kbit/s the
+/// estimate stayed at 194–217 kbit/s for 11 s after a probe's cascade while 240 kbit/s flowed
+/// with round trips of 1–5 ms (weak-link, 2026-12-07, night): no queue, so the link carried it,
+/// and pausing the floor holder's video there froze it for 6 s for nothing. A queue that
+/// builds ends the guard at the next update (at most a second later: the guard's deadline
+/// comes every second while it is extended).
+pub const PROBE_GUARD_CLEAR: Duration = Duration::from_secs(20);
 /// See [`PROBE_GUARD`]: the window whose lowest estimate the link carried before a probe.
 pub const CALM: Duration = Duration::from_secs(5);
 /// Going up needs the estimate to carry the new plan with this much to spare: it is the
@@ -246,6 +253,11 @@ pub struct Inputs {
     pub speaker: Option<PublisherId>,
     /// Every track the subscriber could receive. A later duplicate of an id is ignored.
     pub tracks: Vec<Track>,
+    /// Fresh round trips show no queue on the way to the member (the test of `media::red`:
+    /// the highest of the last few seconds within a margin of the path's shortest). `false`
+    /// when a queue shows or nothing fresh is known. While it holds, a [`PROBE_GUARD`] lasts
+    /// up to [`PROBE_GUARD_CLEAR`]: the link carries what flows, whatever the estimate says.
+    pub path_clear: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,7 +384,7 @@ impl Allocator {
     /// group by track id. Tracks absent from `inputs` are forgotten without a change.
     pub fn update(&mut self, now: Instant, inputs: &Inputs) -> Vec<Change> {
         let probing = self.prober.probing(now);
-        let limits = self.budget.observe(now, inputs.estimate, (self.probe.allocated, self.wanted), probing);
+        let limits = self.budget.observe(now, inputs.estimate, (self.probe.allocated, self.wanted), probing, inputs.path_clear);
         let inputs = self.steady_rates(inputs);
         let plan = plan::plan(limits, &inputs, &self.current);
         let mut changes: Vec<(u8, Change)> = Vec::new();

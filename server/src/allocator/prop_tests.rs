@@ -86,13 +86,15 @@ fn inputs() -> impl Strategy<Value = Inputs> {
         proptest::option::of(publisher()),
         proptest::option::of(publisher()),
         prop::collection::vec(track(), 0..8),
+        any::<bool>(),
     )
-        .prop_map(|(estimate, sound_only, floor, speaker, tracks)| Inputs {
+        .prop_map(|(estimate, sound_only, floor, speaker, tracks, path_clear)| Inputs {
             estimate,
             sound_only,
             floor,
             speaker,
             tracks,
+            path_clear,
         })
 }
 
@@ -141,7 +143,8 @@ struct History {
 }
 
 /// What the priority video's lowest layer may be kept within: the highest estimate of the
-/// last PRIORITY_CONFIRM, or, after a fall in the last PROBE_GUARD that is part of a cascade
+/// last PRIORITY_CONFIRM, or, after a fall in the last PROBE_GUARD_CLEAR (the longest a guard
+/// lasts, while the path is clear) that is part of a cascade
 /// begun within PROBE_BLAME of a probe or step up, the highest of the CALM before it too.
 fn tolerated(history: &[History], now: Instant) -> Option<Bps> {
     let confirm = lately(history, now, PRIORITY_CONFIRM);
@@ -151,10 +154,10 @@ fn tolerated(history: &[History], now: Instant) -> Option<Bps> {
     for w in history.windows(2) {
         let fell = matches!((w[0].estimate, w[1].estimate), (Some(a), Some(b)) if b < a);
         cascade = fell && (w[1].probing || cascade);
-        guarded |= cascade && now.saturating_duration_since(w[1].at) < PROBE_GUARD;
+        guarded |= cascade && now.saturating_duration_since(w[1].at) < PROBE_GUARD_CLEAR;
     }
     if guarded {
-        confirm.max(lately(history, now, CALM + PROBE_GUARD))
+        confirm.max(lately(history, now, CALM + PROBE_GUARD_CLEAR))
     } else {
         confirm
     }

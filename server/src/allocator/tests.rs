@@ -914,6 +914,43 @@ fn a_cascade_that_answers_a_step_up_lowers_the_floor_holders_video_but_keeps_it(
     assert_eq!(changes, vec![Change { track: TrackId(4), to: Allocation::Layer(0), needs_keyframe: true }]);
 }
 
+/// Seen at 400 kbit/s (weak-link, 2026-12-07, night): after padding's cascade the estimate
+/// stayed at 194–217 kbit/s for 11 s while 240 kbit/s flowed with round trips of 1–5 ms. With
+/// no queue on the way the guard lasts up to PROBE_GUARD_CLEAR; a queue that shows ends it
+/// within a second.
+#[test]
+fn a_probes_guard_lasts_while_no_queue_shows_and_ends_when_one_does() {
+    let start = Instant::now();
+    let tracks = vec![audio(1, P1), audio(2, P2), audio(3, P3), video(4, P2, tile(640, 360))];
+    let mut i = inputs(kbps(350), tracks);
+    i.floor = Some(P2);
+    i.path_clear = true;
+    let mut a = Allocator::new();
+    a.update(start, &i);
+    assert_eq!(layer(&a, 4), Some(Allocation::Layer(0)));
+    let calm_until = at(start, 10.0);
+    while let Some(d) = a.next_deadline().filter(|d| *d < calm_until) {
+        a.update(d, &i);
+    }
+    let fall = a.prober.probed.expect("the step was probed for") + Duration::from_millis(300);
+    let mut changes = Vec::new();
+    for (n, e) in [300, 250, 195].into_iter().enumerate() {
+        i.estimate = kbps(e);
+        changes.extend(a.update(fall + Duration::from_millis(10 * n as u64), &i));
+    }
+    // 12 s at 195 with a clear path: kept, looked at every second once past PROBE_GUARD.
+    let queue_at = fall + Duration::from_secs(12);
+    while let Some(d) = a.next_deadline().filter(|d| *d < queue_at) {
+        changes.extend(a.update(d, &i));
+    }
+    assert!(changes.iter().all(|c| c.track != TrackId(4)), "kept while the path is clear: {changes:?}");
+    assert!(a.next_deadline().is_some_and(|d| d <= queue_at + STEP_EVERY), "looked at again within a second");
+    // A queue shows: the next look pauses it.
+    i.path_clear = false;
+    let d = a.next_deadline().unwrap();
+    assert_eq!(a.update(d, &i), vec![Change { track: TrackId(4), to: NO_ROOM, needs_keyframe: false }]);
+}
+
 /// Seen at 3 Mbit/s: a fall that paused one video freed room that raised another, and back,
 /// within 30 ms, each switch a keyframe feeding the estimator's next back-off. For
 /// STEP_EVERY after the budget falls, videos only keep or lower what they have.

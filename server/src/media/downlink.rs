@@ -377,6 +377,7 @@ mod tests {
             floor: None,
             speaker: None,
             tracks: vec![Track { id: TrackId(3), publisher: PublisherId(1), media: video }],
+            path_clear: false,
         };
         d.allocator.update(t, &inputs);
     }

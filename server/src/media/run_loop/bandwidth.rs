@@ -193,6 +193,8 @@ impl Sfu {
             floor: group.and_then(|g| g.floor).map(|k| PublisherId(k.0)),
             speaker: group.and_then(|g| g.speaker.current()).map(|k| PublisherId(k.0)),
             tracks,
+            // The round trips RED's congestion test keeps (receiver reports on every stream).
+            path_clear: !peer.red.queueing(now),
         };
         Some((inputs, layer_map))
     }
