@@ -52,7 +52,8 @@ pub(super) struct Budget {
     recent: VecDeque<(Bps, Instant)>,
     /// For [`PROBE_GUARD`]: the estimates of the last [`CALM`] that may be its minimum.
     calm: SlidingMin,
-    /// A self-caused fall's guard: the calm estimate before it, and since when it holds.
+    /// A self-caused fall's guard: the calm estimate before it (at least what flowed when it
+    /// began, over [`KEEP`]), and since when it holds.
     guard: Option<(Bps, Instant)>,
     /// The guard was extended at the last observation ([`PROBE_GUARD_CLEAR`]).
     extended: bool,
@@ -154,9 +155,10 @@ impl Budget {
             self.recent.pop_front();
         }
         let lately = self.recent.iter().map(|&(e, _)| e).fold(estimate, Bps::max);
-        // A fall that may be a probe's own: guarded by the calm estimate before it.
+        // A fall that may be a probe's own: guarded by the calm estimate before it, or by what
+        // flowed when it began (a calm window may hold the trough of an earlier cascade).
         self.calm.expire(now, CALM);
-        let calm = self.calm.min();
+        let calm = self.calm.min().map(|c| c.max(last.0.over(KEEP)));
         // A cascade that began within PROBE_BLAME of a probe is the probe's to its end.
         self.cascade = previous.is_some_and(|b| estimate < b) && (probing || self.cascade);
         if self.cascade && self.guard.is_none() {

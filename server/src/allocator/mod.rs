@@ -129,7 +129,8 @@ pub const PRIORITY_CONFIRM: Duration = Duration::from_secs(1);
 /// probe above the estimate (a rise of `desired`, or padding) or of a step up of its plan (a
 /// video resumed or raised: its keyframes probe the link too) is taken as that probe's: the
 /// priority video's lowest layer is kept within [`KEEP`] × the lowest estimate of the
-/// [`CALM`] before the fall, for this long or until the estimate is back to it. At
+/// [`CALM`] before the fall (at least within what flowed when it began), for this long or
+/// until the estimate is back to it. At
 /// 400 kbit/s a probe for the next step filled the queue, GCC fell from 270 to 195 kbit/s
 /// in 40 ms and stayed there 4 s, past [`PRIORITY_CONFIRM`]: the floor holder's video
 /// froze for 8 s (weak-link, CI of 2026-12-07); a probe's optimistic 503 kbit/s raised the

@@ -140,6 +140,8 @@ struct History {
     estimate: Option<Bps>,
     at: Instant,
     probing: bool,
+    /// What the allocation sent before this update.
+    allocated: Bps,
 }
 
 /// What the priority video's lowest layer may be kept within: the highest estimate of the
@@ -157,7 +159,10 @@ fn tolerated(history: &[History], now: Instant) -> Option<Bps> {
         guarded |= cascade && now.saturating_duration_since(w[1].at) < PROBE_GUARD_CLEAR;
     }
     if guarded {
-        confirm.max(lately(history, now, CALM + PROBE_GUARD_CLEAR))
+        // The guard's level: an estimate of the window, or what flowed over KEEP.
+        let since = now.checked_sub(CALM + PROBE_GUARD_CLEAR);
+        let flowed = history.iter().filter(|h| since.is_none_or(|s| h.at >= s)).map(|h| h.allocated.over_up(KEEP)).max();
+        confirm.max(lately(history, now, CALM + PROBE_GUARD_CLEAR)).max(flowed)
     } else {
         confirm
     }
@@ -244,7 +249,7 @@ proptest! {
         let mut a = Allocator::new();
         let mut applied: BTreeMap<TrackId, Allocation> = BTreeMap::new();
         let mut current = first;
-        let mut history = vec![History { estimate: current.estimate, at: now, probing: false }];
+        let mut history = vec![History { estimate: current.estimate, at: now, probing: false, allocated: Bps(0) }];
         let mut changes = a.update(now, &current);
         for step in std::iter::once(None).chain(steps.into_iter().map(Some)) {
             if let Some(step) = step {
@@ -255,7 +260,7 @@ proptest! {
                 };
                 now += Duration::from_millis(dt);
                 current = next;
-                history.push(History { estimate: current.estimate, at: now, probing: a.prober.probing(now) });
+                history.push(History { estimate: current.estimate, at: now, probing: a.prober.probing(now), allocated: a.probe().allocated });
                 changes = a.update(now, &current);
                 if same && deadline.is_none_or(|d| now < d) {
                     prop_assert!(changes.is_empty(), "a change with nothing changed: {changes:?}");

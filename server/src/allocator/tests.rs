@@ -951,6 +951,44 @@ fn a_probes_guard_lasts_while_no_queue_shows_and_ends_when_one_does() {
     assert_eq!(a.update(d, &i), vec![Change { track: TrackId(4), to: NO_ROOM, needs_keyframe: false }]);
 }
 
+/// Seen at 400 kbit/s (weak-link, 2026-12-07, night): the calm window before a probe's
+/// cascade held the trough of an earlier one (198 kbit/s), and a guard at 1.2 × 198 was below
+/// what flowed (251): the floor holder's video paused. The guard keeps at least what flowed.
+#[test]
+fn a_probes_guard_keeps_what_flowed_even_when_the_calm_window_holds_an_earlier_trough() {
+    let start = Instant::now();
+    // Three voices (120) and the floor holder's 180p (150): 270 flow.
+    let tracks = vec![audio(1, P1), audio(2, P2), audio(3, P3), video(4, P2, tile(640, 360))];
+    let mut i = inputs(kbps(350), tracks);
+    i.floor = Some(P2);
+    let mut a = Allocator::new();
+    a.update(start, &i);
+    assert_eq!(a.probe().allocated, Bps::kbps(270));
+    // A short trough (shorter than PRIORITY_CONFIRM: nothing pauses), and back.
+    i.estimate = kbps(210);
+    assert!(a.update(at(start, 10.0), &i).is_empty());
+    i.estimate = kbps(350);
+    assert!(a.update(at(start, 10.5), &i).is_empty());
+    // The next probe, and its cascade 300 ms later, within CALM of the trough.
+    let mut now = at(start, 10.5);
+    while a.prober.probed.is_none_or(|p| p <= at(start, 10.5)) {
+        now = a.next_deadline().expect("the step is probed for again");
+        a.update(now, &i);
+    }
+    let fall = a.prober.probed.unwrap() + Duration::from_millis(300);
+    assert!(fall >= now && fall < at(start, 15.0), "the trough is within CALM of the fall");
+    let mut changes = Vec::new();
+    for (n, e) in [300, 250, 195].into_iter().enumerate() {
+        i.estimate = kbps(e);
+        changes.extend(a.update(fall + Duration::from_millis(10 * n as u64), &i));
+    }
+    let back = fall + Duration::from_secs(4);
+    while let Some(d) = a.next_deadline().filter(|d| *d < back) {
+        changes.extend(a.update(d, &i));
+    }
+    assert!(changes.iter().all(|c| c.track != TrackId(4)), "kept through the cascade: {changes:?}");
+}
+
 /// Seen at 3 Mbit/s: a fall that paused one video freed room that raised another, and back,
 /// within 30 ms, each switch a keyframe feeding the estimator's next back-off. For
 /// STEP_EVERY after the budget falls, videos only keep or lower what they have.
