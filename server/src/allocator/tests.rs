@@ -828,6 +828,35 @@ fn the_floor_holders_video_outlasts_a_cascade_of_back_offs() {
     assert_eq!(a.update(confirm, &i), vec![Change { track: TrackId(3), to: NO_ROOM, needs_keyframe: false }]);
 }
 
+/// The 400 kbit/s member of the probe guard's tests: three voices (120) and the floor holder
+/// P2's 180p (150) flow at an estimate of 350; its 360p (450) is wanted (a step up unmet).
+fn floor_holder_at_350(start: Instant) -> (Allocator, Inputs) {
+    let tracks = vec![audio(1, P1), audio(2, P2), audio(3, P3), video(4, P2, tile(640, 360))];
+    let mut i = inputs(kbps(350), tracks);
+    i.floor = Some(P2);
+    let mut a = Allocator::new();
+    a.update(start, &i);
+    assert_eq!(layer(&a, 4), Some(Allocation::Layer(0)));
+    assert_eq!(a.probe().allocated, Bps::kbps(270));
+    assert!(a.probe().desired > Bps::kbps(350), "a step up is wanted: {:?}", a.probe());
+    (a, i)
+}
+
+/// The estimate falls through `estimates`, `step` apart from `from`, and stays at the last
+/// until `until`, every deadline honoured meanwhile: the changes to the floor holder's video.
+fn cascade(a: &mut Allocator, i: &mut Inputs, from: Instant, step: Duration, estimates: &[u64], until: Instant) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for (n, &e) in estimates.iter().enumerate() {
+        i.estimate = kbps(e);
+        changes.extend(a.update(from + step * n as u32, i));
+    }
+    while let Some(d) = a.next_deadline().filter(|d| *d < until) {
+        changes.extend(a.update(d, i));
+    }
+    changes.retain(|c| c.track == TrackId(4));
+    changes
+}
+
 /// Seen at 400 kbit/s (weak-link, CI of 2026-12-07): the floor holder's smallest layer
 /// flowed and the next step was out of reach; a probe for it (padding, then a rise of
 /// `desired`) filled the queue, GCC fell from 270 to 195 kbit/s within 40 ms and stayed
@@ -837,19 +866,12 @@ fn the_floor_holders_video_outlasts_a_cascade_of_back_offs() {
 #[test]
 fn a_fall_that_follows_the_allocators_own_probe_keeps_the_floor_holders_video() {
     let start = Instant::now();
-    // Three voices (120) and the floor holder's 180p (150) flow; its 360p (450) is wanted.
-    let tracks = vec![audio(1, P1), audio(2, P2), audio(3, P3), video(4, P2, tile(640, 360))];
     let run = |probe_before_fall: bool| {
-        let mut i = inputs(kbps(350), tracks.clone());
-        i.floor = Some(P2);
-        let mut a = Allocator::new();
-        a.update(start, &i);
-        assert_eq!(layer(&a, 4), Some(Allocation::Layer(0)));
-        assert!(a.probe().desired > Bps::kbps(350), "a step up is wanted: {:?}", a.probe());
+        let (mut a, mut i) = floor_holder_at_350(start);
         // Calm at 350 for 10 s; the prober's dips and rises (each a probe) come and go.
         let mut now = start;
-        let fall = at(start, 10.0);
-        while let Some(d) = a.next_deadline().filter(|d| *d < fall) {
+        let calm_until = at(start, 10.0);
+        while let Some(d) = a.next_deadline().filter(|d| *d < calm_until) {
             now = d;
             assert!(a.update(now, &i).is_empty());
         }
@@ -857,16 +879,9 @@ fn a_fall_that_follows_the_allocators_own_probe_keeps_the_floor_holders_video() 
         let last_probe = a.prober.probed.expect("the step was probed for");
         let fall = if probe_before_fall { last_probe + Duration::from_millis(300) } else { last_probe + Duration::from_secs(2) };
         assert!(fall >= now);
-        let mut changes = Vec::new();
-        for (n, e) in [330, 300, 270, 230, 195].into_iter().enumerate() {
-            i.estimate = kbps(e);
-            changes.extend(a.update(fall + Duration::from_millis(10 * n as u64), &i));
-        }
-        // 195 for 4 s: the deadlines that come are honoured.
+        // 195 for 4 s, then back.
         let back = fall + Duration::from_secs(4);
-        while let Some(d) = a.next_deadline().filter(|d| *d < back) {
-            changes.extend(a.update(d, &i));
-        }
+        let mut changes = cascade(&mut a, &mut i, fall, Duration::from_millis(10), &[330, 300, 270, 230, 195], back);
         i.estimate = kbps(340);
         changes.extend(a.update(back, &i));
         changes.retain(|c| c.track == TrackId(4));
@@ -884,12 +899,7 @@ fn a_fall_that_follows_the_allocators_own_probe_keeps_the_floor_holders_video() 
 #[test]
 fn a_cascade_that_answers_a_step_up_lowers_the_floor_holders_video_but_keeps_it() {
     let start = Instant::now();
-    let tracks = vec![audio(1, P1), audio(2, P2), audio(3, P3), video(4, P2, tile(640, 360))];
-    let mut i = inputs(kbps(350), tracks);
-    i.floor = Some(P2);
-    let mut a = Allocator::new();
-    a.update(start, &i);
-    assert_eq!(layer(&a, 4), Some(Allocation::Layer(0)));
+    let (mut a, mut i) = floor_holder_at_350(start);
     // The optimism: 800 kbit/s until the plan raises the video.
     i.estimate = kbps(800);
     let mut now = at(start, 10.0);
@@ -901,16 +911,8 @@ fn a_cascade_that_answers_a_step_up_lowers_the_floor_holders_video_but_keeps_it(
         now = a.next_deadline().expect("a rise is due");
         assert!(now < at(start, 15.0), "the plan takes the step");
     };
-    let mut changes = Vec::new();
-    for (n, e) in [700, 560, 430, 330, 260, 195].into_iter().enumerate() {
-        i.estimate = kbps(e);
-        changes.extend(a.update(raised + Duration::from_millis(30 + 60 * n as u64), &i));
-    }
-    let back = raised + Duration::from_secs(4);
-    while let Some(d) = a.next_deadline().filter(|d| *d < back) {
-        changes.extend(a.update(d, &i));
-    }
-    changes.retain(|c| c.track == TrackId(4));
+    let from = raised + Duration::from_millis(30);
+    let changes = cascade(&mut a, &mut i, from, Duration::from_millis(60), &[700, 560, 430, 330, 260, 195], raised + Duration::from_secs(4));
     assert_eq!(changes, vec![Change { track: TrackId(4), to: Allocation::Layer(0), needs_keyframe: true }]);
 }
 
@@ -921,29 +923,17 @@ fn a_cascade_that_answers_a_step_up_lowers_the_floor_holders_video_but_keeps_it(
 #[test]
 fn a_probes_guard_lasts_while_no_queue_shows_and_ends_when_one_does() {
     let start = Instant::now();
-    let tracks = vec![audio(1, P1), audio(2, P2), audio(3, P3), video(4, P2, tile(640, 360))];
-    let mut i = inputs(kbps(350), tracks);
-    i.floor = Some(P2);
+    let (mut a, mut i) = floor_holder_at_350(start);
     i.path_clear = true;
-    let mut a = Allocator::new();
-    a.update(start, &i);
-    assert_eq!(layer(&a, 4), Some(Allocation::Layer(0)));
     let calm_until = at(start, 10.0);
     while let Some(d) = a.next_deadline().filter(|d| *d < calm_until) {
         a.update(d, &i);
     }
     let fall = a.prober.probed.expect("the step was probed for") + Duration::from_millis(300);
-    let mut changes = Vec::new();
-    for (n, e) in [300, 250, 195].into_iter().enumerate() {
-        i.estimate = kbps(e);
-        changes.extend(a.update(fall + Duration::from_millis(10 * n as u64), &i));
-    }
     // 12 s at 195 with a clear path: kept, looked at every second once past PROBE_GUARD.
     let queue_at = fall + Duration::from_secs(12);
-    while let Some(d) = a.next_deadline().filter(|d| *d < queue_at) {
-        changes.extend(a.update(d, &i));
-    }
-    assert!(changes.iter().all(|c| c.track != TrackId(4)), "kept while the path is clear: {changes:?}");
+    let changes = cascade(&mut a, &mut i, fall, Duration::from_millis(10), &[300, 250, 195], queue_at);
+    assert_eq!(changes, vec![], "kept while the path is clear");
     assert!(a.next_deadline().is_some_and(|d| d <= queue_at + STEP_EVERY), "looked at again within a second");
     // A queue shows: the next look pauses it.
     i.path_clear = false;
@@ -957,13 +947,7 @@ fn a_probes_guard_lasts_while_no_queue_shows_and_ends_when_one_does() {
 #[test]
 fn a_probes_guard_keeps_what_flowed_even_when_the_calm_window_holds_an_earlier_trough() {
     let start = Instant::now();
-    // Three voices (120) and the floor holder's 180p (150): 270 flow.
-    let tracks = vec![audio(1, P1), audio(2, P2), audio(3, P3), video(4, P2, tile(640, 360))];
-    let mut i = inputs(kbps(350), tracks);
-    i.floor = Some(P2);
-    let mut a = Allocator::new();
-    a.update(start, &i);
-    assert_eq!(a.probe().allocated, Bps::kbps(270));
+    let (mut a, mut i) = floor_holder_at_350(start);
     // A short trough (shorter than PRIORITY_CONFIRM: nothing pauses), and back.
     i.estimate = kbps(210);
     assert!(a.update(at(start, 10.0), &i).is_empty());
@@ -977,16 +961,8 @@ fn a_probes_guard_keeps_what_flowed_even_when_the_calm_window_holds_an_earlier_t
     }
     let fall = a.prober.probed.unwrap() + Duration::from_millis(300);
     assert!(fall >= now && fall < at(start, 15.0), "the trough is within CALM of the fall");
-    let mut changes = Vec::new();
-    for (n, e) in [300, 250, 195].into_iter().enumerate() {
-        i.estimate = kbps(e);
-        changes.extend(a.update(fall + Duration::from_millis(10 * n as u64), &i));
-    }
-    let back = fall + Duration::from_secs(4);
-    while let Some(d) = a.next_deadline().filter(|d| *d < back) {
-        changes.extend(a.update(d, &i));
-    }
-    assert!(changes.iter().all(|c| c.track != TrackId(4)), "kept through the cascade: {changes:?}");
+    let changes = cascade(&mut a, &mut i, fall, Duration::from_millis(10), &[300, 250, 195], fall + Duration::from_secs(4));
+    assert_eq!(changes, vec![], "kept through the cascade");
 }
 
 /// Seen at 3 Mbit/s: a fall that paused one video freed room that raised another, and back,
