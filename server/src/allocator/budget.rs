@@ -55,8 +55,6 @@ pub(super) struct Budget {
     /// A self-caused fall's guard: the calm estimate before it (at least what flowed when it
     /// began, over [`KEEP`]), and since when it holds.
     guard: Option<(Bps, Instant)>,
-    /// The guard was extended at the last observation ([`PROBE_GUARD_CLEAR`]).
-    extended: bool,
     /// The estimate has fallen at every sample since a fall that began while probing.
     cascade: bool,
 }
@@ -137,7 +135,6 @@ impl Budget {
             self.latest_at = None;
             self.calm.clear();
             self.guard = None;
-            self.extended = false;
             self.cascade = false;
             return None;
         };
@@ -170,7 +167,6 @@ impl Budget {
             held < PROBE_GUARD || (path_clear && held < PROBE_GUARD_CLEAR)
         };
         self.guard = self.guard.filter(|&(c, since)| holds(since) && estimate < c);
-        self.extended = self.guard.is_some_and(|(_, since)| now.saturating_duration_since(since) >= PROBE_GUARD);
         let guarded = self.guard.map_or(Bps(0), |(c, _)| c);
         let priority = lately.max(guarded).times(KEEP);
         let budget = match self.current {
@@ -215,9 +211,10 @@ impl Budget {
     /// estimate leaves the [`PRIORITY_CONFIRM`] window.
     pub(super) fn next_fall(&self) -> Option<Instant> {
         let confirm = self.recent.front().map(|&(_, until)| until + PRIORITY_CONFIRM);
-        // An extended guard is looked at again every second: the path may no longer be clear.
-        let guard = self.guard.map(|(_, since)| match (self.latest_at, self.extended) {
-            (Some(at), true) => at + STEP_EVERY,
+        // A guard past PROBE_GUARD (extended: the path was clear) is looked at again every
+        // second: the path may no longer be clear.
+        let guard = self.guard.map(|(_, since)| match self.latest_at {
+            Some(at) if at.saturating_duration_since(since) >= PROBE_GUARD => at + STEP_EVERY,
             _ => since + PROBE_GUARD,
         });
         confirm.into_iter().chain(guard).min()
