@@ -77,7 +77,8 @@ pub(super) struct SendBatch {
     /// `queue`'s indexes grouped by destination, each group in queue order.
     #[cfg(target_os = "linux")]
     order: Vec<usize>,
-    /// Each datagram's destination as given, to group by (cheaper to compare than `SockAddr`).
+    /// Each datagram's destination as given, to group and cut runs by (cheaper to compare
+    /// than `SockAddr`).
     #[cfg(target_os = "linux")]
     destinations: Vec<SocketAddr>,
 }
@@ -150,12 +151,12 @@ impl SendBatch {
         let mut start = 0;
         while start < self.order.len() {
             let first_index = self.order[start];
-            let (to, first) = &self.queue[first_index];
+            let (to, first) = (self.destinations[first_index], &self.queue[first_index].1);
             let size = first.len();
             let (mut end, mut bytes) = (start + 1, size);
             while self.gso && end < self.order.len() && end - start < GSO_MAX_SEGMENTS {
                 let index = self.order[end];
-                let (next_to, next) = &self.queue[index];
+                let (next_to, next) = (self.destinations[index], &self.queue[index].1);
                 if next_to != to || self.sources[index] != self.sources[first_index] || next.len() > size || next.is_empty() || bytes + next.len() > GSO_MAX_BYTES {
                     break;
                 }
