@@ -121,6 +121,11 @@ impl PacketInfo {
         }
     }
 
+    /// The frame size a keyframe's first packet announces (VP8), given the packet's payload.
+    pub fn keyframe_size(&self, payload: &[u8]) -> Option<(u16, u16)> {
+        self.descriptor()?.keyframe_size(payload)
+    }
+
     fn descriptor(&self) -> Option<&Descriptor> {
         match &self.payload {
             Payload::Vp8(d) => d.as_ref(),

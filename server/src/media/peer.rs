@@ -158,6 +158,8 @@ pub(super) struct TrackIn {
     keyframes: [KeyframeAsk; LAYERS],
     /// It came with rids (simulcast): its layers' sizes are the ones asked for.
     pub simulcast: bool,
+    /// Each layer's frame height, as its last keyframe announced: the tile cap's measure.
+    pub heights: [Option<u32>; LAYERS],
     /// Which of its layers the publisher is asked to send (a simulcast camera).
     pub layers: CameraLayers,
     /// The last packet forwarded (audio): the redundant block of the next, for the
@@ -270,6 +272,7 @@ impl TrackIn {
             meters: Default::default(),
             keyframes: [KeyframeAsk::default(); LAYERS],
             simulcast: false,
+            heights: [None; LAYERS],
             layers: CameraLayers::default(),
             red_previous: None,
         }

@@ -39,7 +39,7 @@ const RESUME_TOP_MS = 5000;
 /** A hidden tab's video may still bring the packets in flight; after that, nothing. */
 const HIDDEN_SLACK_BYTES = 2000;
 /**
- * Tiles 120 px wide (90 lines at 4:3): the q layer's size. The layout never makes a tile this
+ * Tiles 120 px wide (90 lines at 4:3): within the q layer's 135 lines. The layout never makes a tile this
  * small at one device pixel per CSS pixel (tile-fit.js keeps them ≥ 140 px wide), so the rule
  * goes into the page's own stylesheet (CSSOM: the page's CSP refuses inline styles).
  */
@@ -191,13 +191,14 @@ for (const [senderKind, listenerKind] of PAIRINGS) {
       browsers.push(senderBrowser);
       sender = await senderBrowser.newPage();
       const sam = await joinMeeting(sender, room.join_url, 'Sam');
-      // Two tiles side by side in 640×480: Sam's is 312×234, taller than any layer but f.
-      const listenerBrowser = await launch(listenerKind, { width: 640, height: 480 });
+      // Two tiles on a 1600×900 laptop screen: Sam's is taller than any layer but f (540
+      // lines from the 960×540 camera; h has 270).
+      const listenerBrowser = await launch(listenerKind, { width: 1600, height: 900 });
       browsers.push(listenerBrowser);
       listener = await listenerBrowser.newPage();
       await joinMeeting(listener, room.join_url, 'Lee', { audio: false, video: false });
       await waitForTile(listener, sam.id, 'Sam');
-      const big = await waitForReport(listener, sam.id, (t) => t.visible && t.height > 180, 'of a large shown tile');
+      const big = await waitForReport(listener, sam.id, (t) => t.visible && t.height > 270, 'of a large shown tile');
 
       // --- What the sender really sends: layers whose frames and bytes rise over 2 s.
       const o1 = await outboundLayers(sender);
@@ -210,13 +211,16 @@ for (const [senderKind, listenerKind] of PAIRINGS) {
       const idle = Object.keys(o2.layers).filter((rid) => !sent.some((l) => l.rid === rid));
       report(`\nsimulcast: ${label}: ${senderKind} camera ${o2.camera.width}×${o2.camera.height} at ${o2.camera.frameRate} fps; rids offered ${Object.keys(o2.layers).sort().join(',')}`);
       report(`simulcast: ${label}: sending ${sent.map((l) => `${l.rid} ${l.width}×${l.height} ${l.fps} fps ${l.kbps.toFixed(0)} kbit/s`).join('; ')}${idle.length ? `; not sending ${idle.join(',')}` : ''}`);
-      assert.ok(sent.length >= 2, `${senderKind} sends ${sent.length} layer(s): ${JSON.stringify(o2.layers)}`);
+      // The client asks for a 960×540 camera: the least size from which Chromium sends three
+      // layers (from 640×360 it sent two, the top one 320×180).
+      assert.equal(`${o2.camera.width}×${o2.camera.height}`, '960×540', 'the camera is opened at 960×540');
+      assert.equal(sent.length, 3, `${senderKind} sends ${sent.length} layer(s): ${JSON.stringify(o2.layers)}`);
       assert.ok(sent.every((l) => ['q', 'h', 'f'].includes(l.rid)), `rids: ${sent.map((l) => l.rid)}`);
       const low = sent[0];
       const top = sent.at(-1);
       assert.ok(low.height < top.height, `the layers differ in height: ${low.height} vs ${top.height}`);
       assert.equal(low.rid, 'q', 'the smallest layer is q');
-      assert.ok(low.height <= 90, `q is at most 90 lines: ${low.height}`);
+      assert.ok(low.height <= 135, `q is at most 135 lines: ${low.height}`);
 
       // --- A large tile: the top layer the sender sends.
       const first = await watch(listener, sam.id, (s) => s.height === top.height && s.frames > 0, CONNECT_TIMEOUT);
@@ -245,7 +249,7 @@ for (const [senderKind, listenerKind] of PAIRINGS) {
       // --- The tile grows again: back to the top layer.
       const beforeUp = await inboundFrom(listener, sam.id);
       await smallTiles(listener, false);
-      await waitForReport(listener, sam.id, (t) => t.visible && t.height > 180, 'of a large tile again');
+      await waitForReport(listener, sam.id, (t) => t.visible && t.height > 270, 'of a large tile again');
       const reportedBig = Date.now();
       const up = await watch(listener, sam.id, (s) => s.height === top.height, SWITCH_MS, beforeUp);
       const upStill = longestStill(up.samples);
@@ -385,12 +389,12 @@ for (const senderKind of ['chromium', 'firefox']) {
       assert.ok(during.frames > before.frames + 10, `the listener's picture stopped: ${before.frames} → ${during.frames}`);
 
       // --- The tile grows: the layers it can use back at once (those the sender ever sent:
-      // Chromium encodes no f from a 640×360 camera), the listener on a larger one soon after.
+      // a 234-line tile wants h at most), the listener on a larger one soon after.
       await smallTiles(listener, false);
       await waitForReport(listener, sam.id, (t) => t.visible && t.height > 180, 'of a large tile');
       const bigAt = Date.now();
       const on = await waitForLayers(sender, (a) => a.includes('h'), 5000, 'naming h again');
-      const up = await watch(listener, sam.id, (s) => s.height > 90, SWITCH_MS, during);
+      const up = await watch(listener, sam.id, (s) => s.height > 135, SWITCH_MS, during);
       const u1 = up.samples.at(-1);
       const o3 = await outboundLayers(sender);
       await sleep(1000);
@@ -416,3 +420,50 @@ for (const senderKind of ['chromium', 'firefox']) {
     }
   });
 }
+
+// A camera that gives less than the client asks for (960×540): its layers are smaller than
+// the sizes the server assumes (135, 270 and 540 lines), and the server must go by the real
+// heights, which it reads from each layer's keyframes. A Firefox sender whose camera gives
+// 640×360 sends 90, 180 and 360 lines; a 225-line tile is covered by f (360), not h (180
+// lines, which the assumed 270 would have picked, enlarged and blurred in the tile).
+test('a camera that gives less than asked: the tile gets the layer whose real height covers it', { skip: SKIP_FIREFOX, timeout: 120_000 }, async () => {
+  const browsers = [];
+  let listener;
+  try {
+    const room = await server.createRoom();
+    const senderBrowser = await launch('firefox', { width: 480, height: 360 });
+    browsers.push(senderBrowser);
+    const sender = await senderBrowser.newPage();
+    await sender.evaluateOnNewDocument(() => {
+      const devices = navigator.mediaDevices;
+      const open = devices.getUserMedia.bind(devices);
+      devices.getUserMedia = (wanted) =>
+        open(wanted?.video ? { ...wanted, video: { ...wanted.video, width: { exact: 640 }, height: { exact: 360 } } } : wanted);
+    });
+    const sam = await joinMeeting(sender, room.join_url, 'Sam');
+    const listenerBrowser = await launch('chromium', { width: 1280, height: 720 });
+    browsers.push(listenerBrowser);
+    listener = await listenerBrowser.newPage();
+    await joinMeeting(listener, room.join_url, 'Lee', { audio: false, video: false });
+    await waitForTile(listener, sam.id, 'Sam');
+    await listener.evaluate((rule) => {
+      const sheet = [...document.styleSheets].find((s) => s.href?.endsWith('style.css'));
+      sheet.insertRule(rule, sheet.cssRules.length);
+    }, '#grid { grid-template-columns: repeat(2, 400px) !important; }');
+    const tile = await waitForReport(listener, sam.id, (t) => t.visible && t.height > 180 && t.height <= 270, 'between 180 and 270 lines');
+    const o = await outboundLayers(sender);
+    const heights = Object.fromEntries(Object.entries(o.layers).map(([rid, l]) => [rid, l.height]));
+    const got = await watch(listener, sam.id, (s) => s.height === 360, SWITCH_MS);
+    const last = got.samples.at(-1);
+    report(`\nsimulcast: a 640×360 camera (${o.camera.width}×${o.camera.height}, layers ${JSON.stringify(heights)}): tile ${tile.width}×${tile.height} → ${last.width}×${last.height}`);
+    assert.equal(`${o.camera.width}×${o.camera.height}`, '640×360', 'the sender camera gives 640×360');
+    assert.equal(heights.h, 180, 'h is 180 lines from it');
+    assert.notEqual(got.doneAt, null, `the ${tile.height}-line tile stayed on ${last.height} lines, not f's 360`);
+    assert.deepEqual(listener.errors, [], 'errors in the listener page');
+  } catch (err) {
+    err.message += `\n--- server log (tail) ---\n${server.log().split('\n').slice(-30).join('\n')}`;
+    throw err;
+  } finally {
+    for (const b of browsers) await b.close().catch(() => {});
+  }
+});

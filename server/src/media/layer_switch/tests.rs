@@ -348,6 +348,33 @@ fn a_descriptor_without_picture_id_is_not_rewritten() {
 }
 
 #[test]
+fn a_keyframe_tells_its_frame_size() {
+    // Descriptor with a 15-bit picture id, TL0PICIDX and TID; then a keyframe's frame tag,
+    // the start code and 960 × 540 (with scaling bits set above the 14 bits of each).
+    let mut key = vec![0x90, 0xe0, 0x81, 0x23, 0x05, 0x40, 0x50, 0x2a, 0x01, 0x9d, 0x01, 0x2a];
+    key.extend_from_slice(&(960u16 | 0x4000).to_le_bytes());
+    key.extend_from_slice(&(540u16 | 0xc000).to_le_bytes());
+    let d = Descriptor::parse(&key).unwrap();
+    assert_eq!(d.keyframe_size(&key), Some((960, 540)));
+    // No descriptor extensions, 240 × 135.
+    let plain = [0x10, 0x50, 0x2a, 0x01, 0x9d, 0x01, 0x2a, 0xf0, 0x00, 0x87, 0x00];
+    assert_eq!(Descriptor::parse(&plain).unwrap().keyframe_size(&plain), Some((240, 135)));
+    // A delta frame, a later packet of the keyframe, a wrong start code, a truncated header.
+    let mut delta = plain;
+    delta[1] |= 0x01;
+    assert_eq!(Descriptor::parse(&delta).unwrap().keyframe_size(&delta), None);
+    let mut later = plain;
+    later[0] = 0x00;
+    assert_eq!(Descriptor::parse(&later).unwrap().keyframe_size(&later), None);
+    let mut wrong = plain;
+    wrong[5] = 0x02;
+    assert_eq!(Descriptor::parse(&wrong).unwrap().keyframe_size(&wrong), None);
+    for cut in 2..plain.len() {
+        assert_eq!(Descriptor::parse(&plain[..cut]).unwrap().keyframe_size(&plain[..cut]), None, "cut at {cut}");
+    }
+}
+
+#[test]
 fn descriptors_are_read_with_and_without_extensions() {
     let d = Descriptor::parse(&[0x90, 0xe0, 0x81, 0x23, 0x05, 0x40, 0x00]).unwrap();
     assert!(d.starts_keyframe());

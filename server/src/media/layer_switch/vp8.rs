@@ -111,9 +111,23 @@ impl Descriptor {
     }
 
     /// The descriptor's length: where the VP8 payload header starts.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub fn header_len(&self) -> usize {
         usize::from(self.len)
+    }
+
+    /// The width and height a keyframe's first packet announces (RFC 6386, section 9.1: after
+    /// the 3-byte frame tag, the start code `9d 01 2a`, then 14-bit width and height, each
+    /// with 2 bits of scaling above). `None` for any other packet or a malformed header.
+    pub fn keyframe_size(&self, payload: &[u8]) -> Option<(u16, u16)> {
+        if !self.keyframe_start {
+            return None;
+        }
+        let frame = payload.get(self.header_len()..)?;
+        if frame.get(3..6)? != [0x9d, 0x01, 0x2a] {
+            return None;
+        }
+        let dimension = |at: usize| Some(u16::from_le_bytes([*frame.get(at)?, *frame.get(at + 1)?]) & 0x3fff);
+        Some((dimension(6)?, dimension(8)?))
     }
 
     /// Where the picture id starts (after the two fixed bytes), and where TL0PICIDX is.

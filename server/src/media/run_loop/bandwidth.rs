@@ -27,9 +27,11 @@ pub(super) const INITIAL_ESTIMATE_KBPS: u64 = 800;
 /// allocator (one layer is the most and the least a tile can get).
 const SINGLE_LAYER_HEIGHT: u32 = 720;
 
-/// The heights of the simulcast layers q, h and f as Haven's web client sends them (its
-/// 640×360 camera scaled down 4, 2 and 1: `web/js/peer.js`), for the tile cap.
-const SIMULCAST_HEIGHTS: [u32; 3] = [90, 180, 360];
+/// The heights of the simulcast layers q, h and f as Haven's web client asks for them (its
+/// 960×540 camera scaled down 4, 2 and 1: `web/js/peer.js`), for the tile cap until a
+/// layer's first keyframe tells its real height (a camera that gives less, a phone held
+/// upright, a browser that scales otherwise).
+const SIMULCAST_HEIGHTS: [u32; 3] = [135, 270, 540];
 
 /// How often the publishers' camera layers are compared with what their subscribers get
 /// when nothing asks sooner (a layer switched on comes at once: a new target asks).
@@ -167,7 +169,8 @@ impl Sfu {
                     for (number, meter) in track.meters.iter().enumerate() {
                         let quiet = || track.simulcast && track.layers.quiet_but_offered(number, now);
                         let Some(bitrate) = meter.rate(now).or_else(|| meter.last().filter(|_| quiet())) else { continue };
-                        let height = if track.simulcast { SIMULCAST_HEIGHTS[number] } else { SINGLE_LAYER_HEIGHT };
+                        let assumed = if track.simulcast { SIMULCAST_HEIGHTS[number] } else { SINGLE_LAYER_HEIGHT };
+                        let height = track.heights[number].unwrap_or(assumed);
                         numbers.push(number as u8);
                         layers.push(Layer { bitrate, height });
                     }

@@ -108,6 +108,9 @@ impl Sfu {
         let is_keyframe = is_video && info.starts_stream();
         if is_keyframe {
             track.keyframe_seen(layer);
+            if let Some((_, height)) = info.keyframe_size(&packet.payload) {
+                track.heights[usize::from(layer)] = Some(u32::from(height));
+            }
         }
         let mut subscribers = std::mem::take(&mut track.subscribers);
         let red_previous = track.red_previous.take();
