@@ -39,7 +39,7 @@ const RESUME_TOP_MS = 5000;
 /** A hidden tab's video may still bring the packets in flight; after that, nothing. */
 const HIDDEN_SLACK_BYTES = 2000;
 /**
- * Tiles 120 px wide (90 lines at 4:3): within the q layer's 135 lines. The layout never makes a tile this
+ * Tiles 120 px wide (90 lines at 4:3): the q layer's size. The layout never makes a tile this
  * small at one device pixel per CSS pixel (tile-fit.js keeps them ≥ 140 px wide), so the rule
  * goes into the page's own stylesheet (CSSOM: the page's CSP refuses inline styles).
  */
@@ -220,7 +220,7 @@ for (const [senderKind, listenerKind] of PAIRINGS) {
       const top = sent.at(-1);
       assert.ok(low.height < top.height, `the layers differ in height: ${low.height} vs ${top.height}`);
       assert.equal(low.rid, 'q', 'the smallest layer is q');
-      assert.ok(low.height <= 135, `q is at most 135 lines: ${low.height}`);
+      assert.ok(low.height <= 90, `q is at most 90 lines: ${low.height}`);
 
       // --- A large tile: the top layer the sender sends.
       const first = await watch(listener, sam.id, (s) => s.height === top.height && s.frames > 0, CONNECT_TIMEOUT);
@@ -394,7 +394,7 @@ for (const senderKind of ['chromium', 'firefox']) {
       await waitForReport(listener, sam.id, (t) => t.visible && t.height > 180, 'of a large tile');
       const bigAt = Date.now();
       const on = await waitForLayers(sender, (a) => a.includes('h'), 5000, 'naming h again');
-      const up = await watch(listener, sam.id, (s) => s.height > 135, SWITCH_MS, during);
+      const up = await watch(listener, sam.id, (s) => s.height > 90, SWITCH_MS, during);
       const u1 = up.samples.at(-1);
       const o3 = await outboundLayers(sender);
       await sleep(1000);
@@ -455,7 +455,9 @@ test('a camera that gives less than asked: the tile gets the layer whose real he
     const heights = Object.fromEntries(Object.entries(o.layers).map(([rid, l]) => [rid, l.height]));
     const got = await watch(listener, sam.id, (s) => s.height === 360, SWITCH_MS);
     const last = got.samples.at(-1);
-    report(`\nsimulcast: a 640×360 camera (${o.camera.width}×${o.camera.height}, layers ${JSON.stringify(heights)}): tile ${tile.width}×${tile.height} → ${last.width}×${last.height}`);
+    // Reaching f's 360 lines shows the cap; the link's estimate may move it down after.
+    const seen = [...new Set(got.samples.map((x) => x.height).filter(Boolean))].join(' → ');
+    report(`\nsimulcast: a 640×360 camera (${o.camera.width}×${o.camera.height}, layers ${JSON.stringify(heights)}): tile ${tile.width}×${tile.height} → lines ${seen}`);
     assert.equal(`${o.camera.width}×${o.camera.height}`, '640×360', 'the sender camera gives 640×360');
     assert.equal(heights.h, 180, 'h is 180 lines from it');
     assert.notEqual(got.doneAt, null, `the ${tile.height}-line tile stayed on ${last.height} lines, not f's 360`);
