@@ -13,7 +13,7 @@ use crate::media::{MediaKind, Mid, Pt};
 use crate::net::{Protocol, Receive};
 use crate::packet::Vp8Descriptor;
 use crate::rtp::rtcp::Rtcp;
-use crate::rtp::{FORWARD_RTP_BUFFER_LEN, ForwardRefusal, RawPacket, RtpWrite, Ssrc};
+use crate::rtp::{ExtensionValues, FORWARD_RTP_BUFFER_LEN, ForwardRefusal, RawPacket, RtpWrite, Ssrc, VideoOrientation};
 use crate::{Candidate, Event, Input, Output, Rtc};
 
 const SSRC: u32 = 42;
@@ -264,6 +264,71 @@ fn a_lost_forwarded_packet_is_resent_on_nack() {
     // An RTX packet carries the original sequence number before the payload.
     let repaired = resent.iter().find(|b| b[..2] == [0, 10]).expect("packet 10 resent over RTX");
     assert_eq!(&repaired[2..], &[10; 300][..]);
+}
+
+/// Haven patch 6: a resend is built from the RTX cache's slim entry, not a kept `RtpPacket`.
+/// What R's application receives for a repaired packet is what it receives for one delivered
+/// at once: PT, sequence number, timestamp, marker, extension values and the (VP8-patched)
+/// payload.
+#[test]
+fn a_resend_from_the_slim_rtx_cache_equals_the_original() {
+    let mut pair = Pair::connected(false);
+    // The VP8 payload descriptor (X, S; I; 15-bit PictureID 0x01nn) before the payload header.
+    let payload = |seq: u64| {
+        let mut p = vec![0x90, 0x80, 0x81, seq as u8, 0x9d, 0x01, 0x2a];
+        p.resize(300 + seq as usize, seq as u8);
+        p
+    };
+    let write = |pair: &Pair, seq: u64| {
+        let ext_vals = ExtensionValues {
+            video_orientation: Some(VideoOrientation::from(seq as u8 & 3)),
+            ..Default::default()
+        };
+        let p = payload(seq);
+        let patch = Vp8Descriptor::parse(&p).unwrap().patch().picture_id(0x0400 + seq as u16).build().unwrap();
+        pair.write(seq, &p).ext_vals(ext_vals).vp8_patch(patch)
+    };
+    let lost = [10_u64, 12, 13];
+    for seq in 0..30_u64 {
+        let datagram = pair.forward(write(&pair, seq)).unwrap();
+        if !lost.contains(&seq) {
+            pair.deliver_to_r(&datagram);
+        }
+        pair.progress(Duration::from_millis(10));
+    }
+    pair.progress(Duration::from_millis(500));
+
+    let resent = pair
+        .r
+        .events
+        .iter()
+        .filter(|e| matches!(e.as_raw_packet(), Some(RawPacket::RtpRx(h, _)) if h.payload_type == pair.rtx_pt))
+        .count();
+    assert!(resent >= lost.len(), "the lost packets came over RTX ({resent} RTX packets)");
+    let received: Vec<_> = pair
+        .r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RtpPacket(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    for seq in 0..30_u64 {
+        let copies: Vec<_> = received.iter().filter(|p| *p.seq_no == seq).collect();
+        assert_eq!(copies.len(), 1, "packet {seq} received once");
+        let p = copies[0];
+        let h = &p.header;
+        assert_eq!(h.payload_type, pair.pt, "packet {seq}");
+        assert_eq!(h.ssrc, Ssrc::from(SSRC), "packet {seq}");
+        assert_eq!(h.sequence_number, seq as u16);
+        assert_eq!(h.timestamp, 90_000 + seq as u32 * 3000, "packet {seq}");
+        assert_eq!(h.marker, seq % 3 == 0, "packet {seq}");
+        assert_eq!(h.ext_vals.video_orientation, Some(VideoOrientation::from(seq as u8 & 3)), "packet {seq}");
+        let mut expected = payload(seq);
+        expected[2..4].copy_from_slice(&(0x8400 + seq as u16).to_be_bytes());
+        assert_eq!(&p.payload[..], &expected[..], "packet {seq}");
+    }
 }
 
 #[test]

@@ -1055,6 +1055,12 @@ impl UserExtensionValues {
             .map(|boxed| (&**boxed as &(dyn Any + 'static)).downcast_ref().unwrap())
     }
 
+    /// Haven patch 6: whether any value was set (the RTX cache shares only extension values
+    /// without user values, whose equality compares their types alone).
+    pub(crate) fn is_set(&self) -> bool {
+        self.map.is_some()
+    }
+
     /// Like .set(), but takes an Arc, which can be nice to avoid cloning
     /// large extension values.
     pub fn set_arc<T: Send + Sync + 'static>(&mut self, val: Arc<T>) {

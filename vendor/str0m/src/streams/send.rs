@@ -141,6 +141,9 @@ pub struct StreamTx {
     /// Dummy packet for resends. Used between poll_packet and poll_packet_padding
     blank_packet: RtpPacket,
 
+    /// Haven patch 6: the packet a resend is built in from its slim RTX cache entry.
+    resend_packet: RtpPacket,
+
     /// Cache of sent packets to be able to answer to NACKs as well as
     /// sending spurious resends as padding.
     rtx_cache: RtxCache,
@@ -381,6 +384,7 @@ impl StreamTx {
             resends: VecDeque::new(),
             padding: 0,
             blank_packet: RtpPacket::blank(),
+            resend_packet: RtpPacket::blank(),
             rtx_cache: RtxCache::new(2000, DEFAULT_RTX_CACHE_DURATION),
             rtx_ratio_cap: DEFAULT_RTX_RATIO_CAP,
             last_sender_report: already_happened(),
@@ -933,17 +937,15 @@ impl StreamTx {
                 continue;
             };
 
-            // Cached packets must be nackable. This is ensured before adding the
-            // entry to the self.rtx_cache.
-            assert!(pkt.nackable);
-
+            // Cached packets are nackable: only those are added to self.rtx_cache (an
+            // assert there; Haven patch 6: the slim entry keeps no flag).
             break pkt.seq_no;
         };
 
         // Borrow checker gymnastics.
-        let pkt = self.rtx_cache.get_cached_packet_by_seq_no(seq_no).unwrap();
+        let entry = self.rtx_cache.get_cached_packet_by_seq_no(seq_no).unwrap();
 
-        let len = pkt.payload.len() as u64;
+        let len = entry.payload.len() as u64;
         self.stats.update_packet_counts(len, true);
         if let Some(h) = &mut self.stats.bytes_retransmitted {
             h.push(now, len);
@@ -951,7 +953,11 @@ impl StreamTx {
 
         let seq_no = self.seq_no_rtx.inc();
 
-        let orig_seq_no = pkt.seq_no;
+        let orig_seq_no = entry.seq_no;
+
+        // Haven patch 6: the resend is built from the slim entry.
+        let pkt = &mut self.resend_packet;
+        entry.fill(pkt, self.ssrc);
 
         Some(NextPacket {
             kind: NextPacketKind::Resend(orig_seq_no),
@@ -998,15 +1004,19 @@ impl StreamTx {
                 // is a headroom since we can accept slightly larger padding than asked for.
                 let max_size = (self.padding * 2).min(self.mtu_warn - MAX_RTP_OVERHEAD);
 
-                let Some(pkt) = self.rtx_cache.get_cached_packet_smaller_than(max_size) else {
+                let Some(entry) = self.rtx_cache.get_cached_packet_smaller_than(max_size) else {
                     // Couldn't find spurious packet, try a blank packet instead.
                     break 'outer;
                 };
 
-                let orig_seq_no = pkt.seq_no;
+                let orig_seq_no = entry.seq_no;
                 let seq_no = self.seq_no_rtx.inc();
 
-                self.padding = self.padding.saturating_sub(pkt.payload.len());
+                self.padding = self.padding.saturating_sub(entry.payload.len());
+
+                // Haven patch 6: the resend is built from the slim entry.
+                let pkt = &mut self.resend_packet;
+                entry.fill(pkt, self.ssrc);
 
                 return Some(NextPacket {
                     kind: NextPacketKind::Resend(orig_seq_no),
