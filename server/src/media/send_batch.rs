@@ -52,9 +52,17 @@ const CONTROL_BYTES: usize = unsafe {
 #[repr(C, align(8))]
 struct Control([u8; CONTROL_BYTES]);
 
+/// The most spare buffers a batch keeps (two batches' worth): what a burst of sends needs
+/// again, without holding on to a burst's worth forever.
+const SPARE_BUFFERS: usize = 2 * BATCH;
+
 /// Reused from turn to turn, so a send allocates nothing once the loop has warmed up.
 pub(super) struct SendBatch {
     queue: Vec<(SockAddr, Vec<u8>)>,
+    /// The buffers of datagrams sent, for the next ones to be written into
+    /// ([`SendBatch::buffer`]): a forwarded copy is sealed straight into one, with no
+    /// allocation and no copy (issue 25).
+    spare: Vec<Vec<u8>>,
     /// The address each datagram of `queue` leaves from; `None`: the kernel chooses.
     sources: Vec<Option<IpAddr>>,
     /// An IPv6 socket (`[::]`) sends to IPv4 peers at their IPv4-mapped address.
@@ -87,6 +95,7 @@ impl SendBatch {
     pub fn new(socket: &UdpSocket) -> SendBatch {
         SendBatch {
             queue: Vec::with_capacity(BATCH),
+            spare: Vec::with_capacity(SPARE_BUFFERS),
             sources: Vec::with_capacity(BATCH),
             ipv6_socket: socket.local_addr().is_ok_and(|a| a.is_ipv6()),
             #[cfg(target_os = "linux")]
@@ -103,6 +112,22 @@ impl SendBatch {
             order: Vec::with_capacity(BATCH),
             #[cfg(target_os = "linux")]
             destinations: Vec::with_capacity(BATCH),
+        }
+    }
+
+    /// A buffer of `len` bytes to write a datagram into and [`push`](Self::push): a sent
+    /// datagram's, or a new one while the loop warms up.
+    pub fn buffer(&mut self, len: usize) -> Vec<u8> {
+        let mut buffer = self.spare.pop().unwrap_or_default();
+        buffer.resize(len, 0);
+        buffer
+    }
+
+    /// Takes back a buffer that was not pushed (or whose contents went another way).
+    pub fn recycle(&mut self, mut buffer: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS {
+            buffer.clear();
+            self.spare.push(buffer);
         }
     }
 
@@ -128,7 +153,11 @@ impl SendBatch {
     pub fn send(&mut self, socket: &UdpSocket) {
         if !self.queue.is_empty() {
             self.send_all(socket);
-            self.queue.clear();
+            let mut queue = std::mem::take(&mut self.queue);
+            for (_, buffer) in queue.drain(..) {
+                self.recycle(buffer);
+            }
+            self.queue = queue;
             self.sources.clear();
             #[cfg(target_os = "linux")]
             self.destinations.clear();
@@ -315,6 +344,33 @@ fn kernel_has_gso(socket: &UdpSocket) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sent_datagrams_buffer_is_written_into_again() {
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut batch = SendBatch::new(&sender);
+        let mut first = batch.buffer(2016);
+        first[..4].copy_from_slice(b"abcd");
+        first.truncate(4);
+        let at = first.as_ptr();
+        batch.push(&sender, receiver.local_addr().unwrap(), None, first);
+        batch.send(&sender);
+        let mut got = [0; 16];
+        assert_eq!(receiver.recv(&mut got).unwrap(), 4);
+        assert_eq!(&got[..4], b"abcd");
+        // The same allocation comes back, zeroed, at the length asked for.
+        let again = batch.buffer(2016);
+        assert_eq!(again.as_ptr(), at);
+        assert!(again.len() == 2016 && again.iter().all(|&b| b == 0));
+        // A buffer not sent is taken back too; the pool keeps at most SPARE_BUFFERS.
+        batch.recycle(again);
+        for _ in 0..SPARE_BUFFERS + 5 {
+            batch.recycle(vec![1; 8]);
+        }
+        assert_eq!(batch.spare.len(), SPARE_BUFFERS);
+        assert_eq!(batch.buffer(3), vec![0; 3]);
+    }
 
     #[test]
     fn every_datagram_arrives_whole_and_in_order_across_batches() {

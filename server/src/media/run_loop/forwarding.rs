@@ -181,21 +181,29 @@ impl Sfu {
                     write = write.vp8_patch(patch);
                 }
             }
-            // The fast path: sealed into one buffer and sent at once (vendor/str0m/HAVEN.md
-            // patches 4 and 5). Refused (not connected yet, or earlier packets still queued on
-            // the stream: never reordered), the copy goes through str0m's queue.
+            // The fast path: sealed straight into a buffer of the send batch (no allocation,
+            // no copy) and sent with this turn's batch (vendor/str0m/HAVEN.md patches 4 and 5).
+            // Refused (not connected yet, or earlier packets still queued on the stream: never
+            // reordered), the copy goes through str0m's queue.
             let queued = if self.template.fast_path {
-                let sealed = &mut self.sealed;
+                let mut sealed = self.outgoing.buffer(str0m::rtp::FORWARD_RTP_BUFFER_LEN);
                 let rtc = &mut peer.rtc;
-                match catch_unwind(AssertUnwindSafe(|| rtc.forward_rtp(now, ssrc, write.clone(), sealed))) {
+                match catch_unwind(AssertUnwindSafe(|| rtc.forward_rtp(now, ssrc, write.clone(), &mut sealed))) {
                     Ok(Ok(forwarded)) => {
+                        sealed.truncate(forwarded.len);
                         let out = Outbound { tcp_writers: &self.tcp_writers, batch: &mut self.outgoing, sender: &self.sender };
-                        out.send(forwarded.proto, forwarded.destination, peer.local_ip, sealed[..forwarded.len].to_vec());
+                        out.send(forwarded.proto, forwarded.destination, peer.local_ip, sealed);
                         self.counts.fast_copies += 1;
                         None
                     }
-                    Ok(Err(ForwardRefusal::UnknownPt)) => continue,
-                    Ok(Err(_)) => Some(write),
+                    Ok(Err(ForwardRefusal::UnknownPt)) => {
+                        self.outgoing.recycle(sealed);
+                        continue;
+                    }
+                    Ok(Err(_)) => {
+                        self.outgoing.recycle(sealed);
+                        Some(write)
+                    }
                     Err(_) => {
                         tracing::debug!(peer = peer.key.0, "peer failed while forwarding");
                         peer.dead = true;

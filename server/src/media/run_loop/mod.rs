@@ -180,6 +180,7 @@ impl Outbound<'_> {
             if let (Some(writer), Some(framed)) = (writer, tcp::frame(&contents)) {
                 let _ = writer.try_send(framed);
             }
+            self.batch.recycle(contents);
         } else {
             self.batch.push(self.sender, destination, source, contents);
         }
@@ -327,8 +328,6 @@ struct Sfu {
     layers_due: Option<Instant>,
     /// Counted here in plain integers, published to `metrics` once per loop turn.
     counts: Counts,
-    /// Where `Rtc::forward_rtp` seals each copy (`media.fast_path`).
-    sealed: Vec<u8>,
     /// This worker's slot in the server's metrics.
     metrics: Arc<MediaWorkerMetrics>,
 }
@@ -372,7 +371,6 @@ impl Sfu {
             groups: HashMap::new(),
             layers_due: None,
             counts: Counts::default(),
-            sealed: vec![0; str0m::rtp::FORWARD_RTP_BUFFER_LEN],
             metrics,
         }
     }
