@@ -5,11 +5,8 @@ import { t } from './i18n.js';
 
 const CONSTRAINTS = {
   audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-  // 960×540: the smallest size from which Chromium sends three simulcast layers (below it,
-  // two, the top one 320×180). Each member's link and tile take the layer they can use, and
-  // a layer nobody receives is switched off at the sender (`camera_layers`), so members on
-  // phones and poor connections pay nothing for the large one.
-  video: { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 24, max: 30 } },
+  // Modest by default: many members are on phones and poor connections.
+  video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } },
 };
 
 export class LocalMedia {

@@ -38,24 +38,14 @@ export const SCREEN_LAYERS = [
 /**
  * The camera's simulcast layers, as the server asks for them (`a=simulcast:recv q;h;f`,
  * smallest first): each member's link gets the one it can carry. Set by rid, never by
- * position (a browser fills in defaults by position). From the 960×540 camera
- * (`local-media.js`): 160×90, 480×270 and 960×540. libwebrtc allows three simulcast
- * layers only from 960×540 up (two below it, dropping the last encoding: from 640×360
- * Chromium sent q and h alone, 160×90 and 320×180); a camera that gives less sends fewer,
- * and the server reads each layer's real height from its keyframes.
- *
- * q is what a weak link gets: 160×90 at most 120 kbit/s, as before. A quarter size
- * (240×135) took 125–136 kbit/s from Chromium's fake camera, and at 400 kbit/s the floor
- * holder's video then stood still for seconds and the voices lost up to 9 % (the link's
- * estimate there is ~200–300 kbit/s, the three voices ~130 of it; weak-link.test.js).
- * h keeps its 300 kbit/s at twice the size (480×270; Chromium's fake camera took 277–305
- * kbit/s of a 400 kbit/s cap): what a fast link carries before a drop is what a queue must
- * lose when the link falls, before the estimate follows.
+ * position (a browser fills in defaults by position). From a 640×360 camera: 160×90,
+ * 320×180 and 640×360 in Firefox; Chromium encodes only q and h from it (libwebrtc allows
+ * two simulcast layers below 960×540 and drops the last encoding; tests/simulcast.test.js).
  */
 export const CAMERA_LAYERS = [
-  { rid: 'q', scaleResolutionDownBy: 6, maxBitrate: 120_000 },
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 120_000 },
   { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 300_000 },
-  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_000_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 900_000 },
 ];
 
 /** Waits before trying the next ICE restart when the last one has not brought media back. */

@@ -1,8 +1,7 @@
 //! PURE: which of a publisher's camera layers are worth encoding. A simulcast camera sends
 //! every layer it is asked for whether anyone receives it or not: in a gallery of small
-//! tiles nobody gets the 960×540 layer, yet each publisher's browser encodes it and its
-//! uplink carries it (~0.6–0.9 Mbit/s of ~1.3 from a 640×360 camera; 0.6 of ~1.0 measured
-//! from Chromium's fake 960×540 one), and the SFU decrypts it only to drop it.
+//! tiles nobody gets the 640×360 layer, yet each publisher's browser encodes it and its
+//! uplink carries it (~0.6–0.9 Mbit/s of ~1.3), and the SFU decrypts it only to drop it.
 //! Like LiveKit's "dynacast" and Meet, Haven tells each publisher which layers somebody
 //! receives (`camera_layers`), and the browser switches the others off
 //! (`RTCRtpEncodingParameters.active`).

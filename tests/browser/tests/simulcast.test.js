@@ -191,14 +191,13 @@ for (const [senderKind, listenerKind] of PAIRINGS) {
       browsers.push(senderBrowser);
       sender = await senderBrowser.newPage();
       const sam = await joinMeeting(sender, room.join_url, 'Sam');
-      // Two tiles on a 1600×900 laptop screen: Sam's is taller than any layer but f (540
-      // lines from the 960×540 camera; h has 270).
-      const listenerBrowser = await launch(listenerKind, { width: 1600, height: 900 });
+      // Two tiles side by side in 640×480: Sam's is 312×234, taller than any layer but f.
+      const listenerBrowser = await launch(listenerKind, { width: 640, height: 480 });
       browsers.push(listenerBrowser);
       listener = await listenerBrowser.newPage();
       await joinMeeting(listener, room.join_url, 'Lee', { audio: false, video: false });
       await waitForTile(listener, sam.id, 'Sam');
-      const big = await waitForReport(listener, sam.id, (t) => t.visible && t.height > 270, 'of a large shown tile');
+      const big = await waitForReport(listener, sam.id, (t) => t.visible && t.height > 180, 'of a large shown tile');
 
       // --- What the sender really sends: layers whose frames and bytes rise over 2 s.
       const o1 = await outboundLayers(sender);
@@ -211,10 +210,7 @@ for (const [senderKind, listenerKind] of PAIRINGS) {
       const idle = Object.keys(o2.layers).filter((rid) => !sent.some((l) => l.rid === rid));
       report(`\nsimulcast: ${label}: ${senderKind} camera ${o2.camera.width}×${o2.camera.height} at ${o2.camera.frameRate} fps; rids offered ${Object.keys(o2.layers).sort().join(',')}`);
       report(`simulcast: ${label}: sending ${sent.map((l) => `${l.rid} ${l.width}×${l.height} ${l.fps} fps ${l.kbps.toFixed(0)} kbit/s`).join('; ')}${idle.length ? `; not sending ${idle.join(',')}` : ''}`);
-      // The client asks for a 960×540 camera: the least size from which Chromium sends three
-      // layers (from 640×360 it sent two, the top one 320×180).
-      assert.equal(`${o2.camera.width}×${o2.camera.height}`, '960×540', 'the camera is opened at 960×540');
-      assert.equal(sent.length, 3, `${senderKind} sends ${sent.length} layer(s): ${JSON.stringify(o2.layers)}`);
+      assert.ok(sent.length >= 2, `${senderKind} sends ${sent.length} layer(s): ${JSON.stringify(o2.layers)}`);
       assert.ok(sent.every((l) => ['q', 'h', 'f'].includes(l.rid)), `rids: ${sent.map((l) => l.rid)}`);
       const low = sent[0];
       const top = sent.at(-1);
@@ -249,7 +245,7 @@ for (const [senderKind, listenerKind] of PAIRINGS) {
       // --- The tile grows again: back to the top layer.
       const beforeUp = await inboundFrom(listener, sam.id);
       await smallTiles(listener, false);
-      await waitForReport(listener, sam.id, (t) => t.visible && t.height > 270, 'of a large tile again');
+      await waitForReport(listener, sam.id, (t) => t.visible && t.height > 180, 'of a large tile again');
       const reportedBig = Date.now();
       const up = await watch(listener, sam.id, (s) => s.height === top.height, SWITCH_MS, beforeUp);
       const upStill = longestStill(up.samples);
@@ -389,7 +385,7 @@ for (const senderKind of ['chromium', 'firefox']) {
       assert.ok(during.frames > before.frames + 10, `the listener's picture stopped: ${before.frames} → ${during.frames}`);
 
       // --- The tile grows: the layers it can use back at once (those the sender ever sent:
-      // a 234-line tile wants h at most), the listener on a larger one soon after.
+      // Chromium encodes no f from a 640×360 camera), the listener on a larger one soon after.
       await smallTiles(listener, false);
       await waitForReport(listener, sam.id, (t) => t.visible && t.height > 180, 'of a large tile');
       const bigAt = Date.now();
@@ -421,11 +417,11 @@ for (const senderKind of ['chromium', 'firefox']) {
   });
 }
 
-// A camera that gives less than the client asks for (960×540): its layers are smaller than
-// the sizes the server assumes (135, 270 and 540 lines), and the server must go by the real
+// A camera that gives less than the client asks for (640×360): its layers are smaller than
+// the sizes the server assumes (90, 180 and 360 lines), and the server must go by the real
 // heights, which it reads from each layer's keyframes. A Firefox sender whose camera gives
-// 640×360 sends 90, 180 and 360 lines; a 225-line tile is covered by f (360), not h (180
-// lines, which the assumed 270 would have picked, enlarged and blurred in the tile).
+// 320×180 sends 45, 90 and 180 lines; a 135-line tile is covered by f (180), not h (90
+// lines, which the assumed 180 would have picked, enlarged and blurred in the tile).
 test('a camera that gives less than asked: the tile gets the layer whose real height covers it', { skip: SKIP_FIREFOX, timeout: 120_000 }, async () => {
   const browsers = [];
   let listener;
@@ -438,7 +434,7 @@ test('a camera that gives less than asked: the tile gets the layer whose real he
       const devices = navigator.mediaDevices;
       const open = devices.getUserMedia.bind(devices);
       devices.getUserMedia = (wanted) =>
-        open(wanted?.video ? { ...wanted, video: { ...wanted.video, width: { exact: 640 }, height: { exact: 360 } } } : wanted);
+        open(wanted?.video ? { ...wanted, video: { ...wanted.video, width: { exact: 320 }, height: { exact: 180 } } } : wanted);
     });
     const sam = await joinMeeting(sender, room.join_url, 'Sam');
     const listenerBrowser = await launch('chromium', { width: 1280, height: 720 });
@@ -449,18 +445,18 @@ test('a camera that gives less than asked: the tile gets the layer whose real he
     await listener.evaluate((rule) => {
       const sheet = [...document.styleSheets].find((s) => s.href?.endsWith('style.css'));
       sheet.insertRule(rule, sheet.cssRules.length);
-    }, '#grid { grid-template-columns: repeat(2, 400px) !important; }');
-    const tile = await waitForReport(listener, sam.id, (t) => t.visible && t.height > 180 && t.height <= 270, 'between 180 and 270 lines');
+    }, '#grid { grid-template-columns: repeat(2, 240px) !important; }');
+    const tile = await waitForReport(listener, sam.id, (t) => t.visible && t.height > 90 && t.height <= 180, 'between 90 and 180 lines');
     const o = await outboundLayers(sender);
     const heights = Object.fromEntries(Object.entries(o.layers).map(([rid, l]) => [rid, l.height]));
-    const got = await watch(listener, sam.id, (s) => s.height === 360, SWITCH_MS);
+    const got = await watch(listener, sam.id, (s) => s.height === 180, SWITCH_MS);
     const last = got.samples.at(-1);
-    // Reaching f's 360 lines shows the cap; the link's estimate may move it down after.
+    // Reaching f's 180 lines shows the cap; the link's estimate may move it down after.
     const seen = [...new Set(got.samples.map((x) => x.height).filter(Boolean))].join(' → ');
-    report(`\nsimulcast: a 640×360 camera (${o.camera.width}×${o.camera.height}, layers ${JSON.stringify(heights)}): tile ${tile.width}×${tile.height} → lines ${seen}`);
-    assert.equal(`${o.camera.width}×${o.camera.height}`, '640×360', 'the sender camera gives 640×360');
-    assert.equal(heights.h, 180, 'h is 180 lines from it');
-    assert.notEqual(got.doneAt, null, `the ${tile.height}-line tile stayed on ${last.height} lines, not f's 360`);
+    report(`\nsimulcast: a 320×180 camera (${o.camera.width}×${o.camera.height}, layers ${JSON.stringify(heights)}): tile ${tile.width}×${tile.height} → lines ${seen}`);
+    assert.equal(`${o.camera.width}×${o.camera.height}`, '320×180', 'the sender camera gives 320×180');
+    assert.equal(heights.h, 90, 'h is 90 lines from it');
+    assert.notEqual(got.doneAt, null, `the ${tile.height}-line tile stayed on ${last.height} lines, not f's 180`);
     assert.deepEqual(listener.errors, [], 'errors in the listener page');
   } catch (err) {
     err.message += `\n--- server log (tail) ---\n${server.log().split('\n').slice(-30).join('\n')}`;

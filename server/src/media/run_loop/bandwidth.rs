@@ -28,10 +28,10 @@ pub(super) const INITIAL_ESTIMATE_KBPS: u64 = 800;
 const SINGLE_LAYER_HEIGHT: u32 = 720;
 
 /// The heights of the simulcast layers q, h and f as Haven's web client asks for them (its
-/// 960×540 camera scaled down 6, 2 and 1: `web/js/peer.js`), for the tile cap until a
+/// 640×360 camera scaled down 4, 2 and 1: `web/js/peer.js`), for the tile cap until a
 /// layer's first keyframe tells its real height (a camera that gives less, a phone held
 /// upright, a browser that scales otherwise).
-const SIMULCAST_HEIGHTS: [u32; 3] = [90, 270, 540];
+const SIMULCAST_HEIGHTS: [u32; 3] = [90, 180, 360];
 
 /// How often the publishers' camera layers are compared with what their subscribers get
 /// when nothing asks sooner (a layer switched on comes at once: a new target asks).
