@@ -224,11 +224,9 @@ impl Sfu {
         }
         peer.downlink.planned(now);
         // A video paused for room, with a queue on the way: the member's loss is congestion,
-        // not what redundancy is for (`RedSwitch::set_congested`). (Not before the first
-        // estimate: then every video but one waits for it, which says nothing about the link;
-        // counted, it held RED off for the first 30 s of every join.)
-        let measured = peer.downlink.estimate.is_some_and(|e| e.0 > 0);
-        let paused = measured && peer.downlink.allocator.allocations().any(|(_, a)| a == Allocation::Paused(PauseReason::NoRoom));
+        // not what redundancy is for (`RedSwitch::set_congested`, which also ignores pauses
+        // before the path's first round trip, as at a join).
+        let paused = peer.downlink.allocator.allocations().any(|(_, a)| a == Allocation::Paused(PauseReason::NoRoom));
         if peer.red.set_congested(now, paused) && red_payload_type(&peer.rtc).is_some() {
             tracing::debug!(peer = peer.key.0, on = peer.red.is_on(), "sound redundancy switched (congestion)");
             // What the sound costs this member changed.
