@@ -530,12 +530,7 @@ mod tests {
     #[ignore]
     fn grouping_cost() {
         let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let receivers: Vec<UdpSocket> = (0..24).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
-        for r in &receivers {
-            r.set_nonblocking(true).unwrap();
-            socket2::SockRef::from(r).set_recv_buffer_size(1 << 21).unwrap();
-        }
-        let addresses: Vec<SocketAddr> = receivers.iter().map(|r| r.local_addr().unwrap()).collect();
+        let (receivers, addresses) = measurement_receivers();
         let mut batch = SendBatch::new(&sender);
         let mut buf = [0u8; 2048];
         let (mut grouped, mut single) = (Vec::new(), Vec::new());
@@ -566,12 +561,25 @@ mod tests {
                 while r.recv(&mut buf).is_ok() {}
             }
         }
-        let median = |v: &mut Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
-        let (g, s) = (median(&mut grouped), median(&mut single));
+        let (g, s) = (median(grouped), median(single));
         println!("ns per datagram sent (median of 2000 rounds): grouped into GSO runs {g:.0}, one per message {s:.0}, ratio {:.2}", g / s);
+    }
+
+    /// The 24 non-blocking receivers (with room for a burst) the ignored measurements send
+    /// to, and their addresses.
+    fn measurement_receivers() -> (Vec<UdpSocket>, Vec<SocketAddr>) {
+        let receivers: Vec<UdpSocket> = (0..24).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
+        for r in &receivers {
+            r.set_nonblocking(true).unwrap();
+            socket2::SockRef::from(r).set_recv_buffer_size(1 << 21).unwrap();
+        }
+        let addresses = receivers.iter().map(|r| r.local_addr().unwrap()).collect();
+        (receivers, addresses)
+    }
+
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
     }
 
     /// What a forwarded copy's buffer costs, measured in debug and release builds:
@@ -585,12 +593,7 @@ mod tests {
     fn pooled_buffer_cost() {
         const LEN: usize = 2016;
         let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let receivers: Vec<UdpSocket> = (0..24).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
-        for r in &receivers {
-            r.set_nonblocking(true).unwrap();
-            socket2::SockRef::from(r).set_recv_buffer_size(1 << 21).unwrap();
-        }
-        let addresses: Vec<SocketAddr> = receivers.iter().map(|r| r.local_addr().unwrap()).collect();
+        let (receivers, addresses) = measurement_receivers();
         let mut batch = SendBatch::new(&sender);
         let mut sealed = vec![0u8; LEN];
         let mut buf = [0u8; 2048];
@@ -619,11 +622,7 @@ mod tests {
                 while r.recv(&mut buf).is_ok() {}
             }
         }
-        let median = |v: &mut Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
-        let (p, c) = (median(&mut pooled), median(&mut copied));
+        let (p, c) = (median(pooled), median(copied));
         println!("ns per datagram written and sent (median of 2000 rounds): pooled buffer {p:.0}, new Vec {c:.0}, ratio {:.2}", p / c);
     }
 }
