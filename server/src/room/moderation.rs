@@ -250,10 +250,18 @@ impl Room {
     /// A facilitator holds the secret and cannot be demoted, by anyone.
     /// A demoted co-facilitator whose browser is held (another tab of theirs was muted by a
     /// facilitator) is a held member from now on, and their mic goes off with the hold.
+    /// Demoted while the room is suspended, they are a member of a suspended room: mic and
+    /// camera off, as every member's went at suspend (and their screen ends, as a member may
+    /// not share while suspended: `end_screen_if_not_allowed`).
     pub(super) fn demote(&mut self, who: ParticipantId) -> Result<(), RoomError> {
         self.target(who)?;
+        let suspended = self.suspended.is_some();
         if let Some(p) = self.get_mut(who) {
             p.role = Role::Member;
+            if suspended {
+                p.mic_on = false;
+                p.camera_on = false;
+            }
         }
         let held = self.get(who).is_some_and(|p| self.is_held(p));
         if let (true, Some(p)) = (held, self.get_mut(who)) {

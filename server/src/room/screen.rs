@@ -119,10 +119,12 @@ impl Room {
         Ok(())
     }
 
-    /// After a change of role or permission: a sharer who may no longer share stops.
+    /// After a change of role or permission: a sharer who may no longer share stops (a
+    /// member may not share while the room is suspended, even with staff's permission).
     pub(super) fn end_screen_if_not_allowed(&mut self, out: &mut Vec<Effect>) {
         let Some(sharer) = self.screen else { return };
-        let allowed = self.get(sharer).is_some_and(|p| self.may_share_screen(p));
+        let suspended = self.suspended.is_some();
+        let allowed = self.get(sharer).is_some_and(|p| self.may_share_screen(p) && (p.role.is_staff() || !suspended));
         if !allowed {
             self.end_screen(ScreenEnd::Revoked, out);
         }

@@ -202,6 +202,26 @@ fn a_demoted_co_facilitator_whom_staff_let_share_keeps_sharing() {
     assert_eq!(m.room.screen_sharer(), Some(A));
 }
 
+/// Found by the room's property test (3 000 cases): a co-facilitator shared during a
+/// suspension, staff let them share, then demoted them: a member shared in a suspended room.
+#[test]
+fn a_co_facilitator_demoted_while_suspended_stops_sharing_and_is_silenced_even_with_permission() {
+    let mut m = Meeting::started();
+    m.ok(F, RoomCommand::Promote { who: A });
+    m.ok(A, RoomCommand::SetMediaState { audio: Some(true), video: Some(true) });
+    m.ok(F, RoomCommand::Suspend);
+    m.ok(A, RoomCommand::StartScreenShare);
+    m.ok(F, RoomCommand::AllowScreenShare { who: A });
+    let e = m.ok(F, RoomCommand::Demote { who: A });
+    assert_eq!(screen_forwarding(&e, A), Some(false));
+    assert!(broadcasts(&e).contains(&ended(A, ScreenEnd::Revoked)));
+    assert_eq!(m.room.forwarding(A), Some((false, false)), "a member of a suspended room");
+    assert_eq!(m.refused(A, RoomCommand::StartScreenShare), "room_suspended");
+    // Restored: the permission staff gave holds again.
+    m.ok(F, RoomCommand::Restore);
+    m.ok(A, RoomCommand::StartScreenShare);
+}
+
 #[test]
 fn ending_the_meeting_ends_the_share() {
     let mut m = a_sharing();
