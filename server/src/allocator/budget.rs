@@ -7,6 +7,9 @@
 //!
 //! What flows is kept up to the usable estimate even above the budget ([`Limits::keep`]):
 //! the budget's hysteresis is for taking more, never a reason to pause what the link carries.
+//! Nothing resumes or rises above the usable estimate ([`Limits::grow`]), and a link that
+//! overflows (the member's sound lost at a standing queue) has its budget fall to the usable
+//! estimate at once, without [`KEEP`]'s tolerance.
 //!
 //! Two guards against the estimator's back-off cascades (GCC lowers its estimate several
 //! times within a second while a queue drains): the floor holder's or speaker's lowest
@@ -57,6 +60,14 @@ pub(super) struct Budget {
     guard: Option<(Bps, Instant)>,
     /// The estimate has fallen at every sample since a fall that began while probing.
     cascade: bool,
+}
+
+/// What the round trips and the sound's loss say of the path to the member (see
+/// [`super::Inputs::path_clear`] and [`super::Inputs::overflowing`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Path {
+    pub(super) clear: bool,
+    pub(super) overflowing: bool,
 }
 
 /// What a plan may use: `grow` to resume or raise a video, `keep` to keep what it has,
@@ -122,8 +133,9 @@ impl Budget {
     /// `last` is what the last plan allocated and the budget its next step needed (`None`:
     /// it wanted nothing more).
     /// `probing`: a fall now may be str0m's answer to a probe the allocator asked for;
-    /// `path_clear`: no queue shows on the way ([`PROBE_GUARD_CLEAR`]).
-    pub(super) fn observe(&mut self, now: Instant, estimate: Option<Bps>, last: (Bps, Option<Bps>), probing: bool, path_clear: bool) -> Option<Limits> {
+    /// `path`: no queue shows on the way ([`PROBE_GUARD_CLEAR`]); the link overflows (the
+    /// budget falls to the usable estimate, without [`KEEP`]'s tolerance).
+    pub(super) fn observe(&mut self, now: Instant, estimate: Option<Bps>, last: (Bps, Option<Bps>), probing: bool, path: Path) -> Option<Limits> {
         let Some(estimate) = estimate.filter(|e| e.0 > 0) else {
             // A lost estimate starts again from nothing: what we knew may no longer hold.
             self.window.clear();
@@ -164,12 +176,14 @@ impl Budget {
         self.calm.push(now, estimate, CALM);
         let holds = |since: Instant| {
             let held = now.saturating_duration_since(since);
-            held < PROBE_GUARD || (path_clear && held < PROBE_GUARD_CLEAR)
+            held < PROBE_GUARD || (path.clear && held < PROBE_GUARD_CLEAR)
         };
         self.guard = self.guard.filter(|&(c, since)| holds(since) && estimate < c);
         let guarded = self.guard.map_or(Bps(0), |(c, _)| c);
         let priority = lately.max(guarded).times(KEEP);
         let budget = match self.current {
+            // A link that drops what it is sent carries less than flows: no tolerance.
+            Some(b) if usable < b && path.overflowing => usable,
             // A back-off of the estimate keeps what it was planned for; a real drop does not.
             Some(b) if usable < b => b.min(estimate.times(KEEP)).max(usable),
             // One step up at a time: a probe can report far more than the link carries
@@ -200,7 +214,11 @@ impl Budget {
         self.current = Some(budget);
         let keep = budget.max(usable);
         Some(Limits {
-            grow: budget,
+            // KEEP's tolerance keeps what flows and is no room for more: after a back-off a
+            // video lowered or paused came back into it while the estimate stayed down (the
+            // floor holder's raised to 285 kbit/s on an estimate of 257), and the link lost
+            // the sound again.
+            grow: budget.min(usable),
             keep,
             priority: priority.max(keep),
             settling: self.settle_until.is_some_and(|t| now < t),

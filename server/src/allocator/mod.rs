@@ -26,7 +26,8 @@
 //!   allocation never exceeds the larger of the budget and `HEADROOM` × the estimate (the
 //!   exceptions: no estimate yet, below, and the priority video's lowest layer kept through
 //!   a short fall, [`PRIORITY_CONFIRM`]), the budget never exceeds [`KEEP`] × the estimate,
-//!   and nothing resumes or rises beyond the budget.
+//!   and nothing resumes or rises beyond the budget, nor beyond `HEADROOM` × the estimate
+//!   (KEEP keeps what flows; it never makes room for more).
 //! - **No layer larger than the tile**: the lowest layer whose height covers the tile (in
 //!   device pixels, 16:9 assumed for the width) is the most a video gets; hidden tiles get
 //!   nothing ([`PauseReason::NotVisible`]); "sound only" pauses every video
@@ -34,7 +35,8 @@
 //! - **Hysteresis on the budget, not per track**: the budget the plan is made for only
 //!   falls at once (as soon as [`HEADROOM`] of the estimate is below it: to at most
 //!   [`KEEP`] × the estimate, at least `HEADROOM` × it, so the back-off that answers a queue
-//!   spike keeps what flows while a real drop takes it away) and only
+//!   spike keeps what flows while a real drop takes it away; to `HEADROOM` × it when the
+//!   link overflows, [`Inputs::overflowing`]) and only
 //!   rises to what the estimate allowed *without interruption* for [`HOLD`], divided by
 //!   [`UP_MARGIN`], in steps of at most [`RISE_STEP`] × what is allocated (or the next
 //!   layer or video, when that is more), one per
@@ -115,6 +117,15 @@ pub const HEADROOM: Ratio = Ratio { num: 90, den: 100 };
 /// the next spike: the floor holder's video flapped at 400 kbit/s. With 1.2 the budget
 /// survives the back-off (1/0.85 ≈ 1.18) but falls at once when the link really carries
 /// less: a real shortage drives the estimate to 85 % of what the link carries, below 1/1.2.
+///
+/// KEEP only keeps: nothing resumes or rises into it (the grow limit is the usable
+/// estimate), and a link that overflows ([`Inputs::overflowing`]) gets none of it. A drop
+/// from 3 Mbit/s to 400 kbit/s fills the 30-packet queue and keeps it full: the delay stops
+/// rising, so GCC's delay-based part stops backing off, and it sat at 339 kbit/s for 10 s
+/// while 394 kbit/s was kept flowing (1.2 × 339 = 407) and the sound lost 10–20 % a second;
+/// once a video was paused, the floor holder's went back up a layer into the same tolerance,
+/// and the sound lost again (weak-link, 2026-12-07: 3.2 % concealed over the 40 s after the
+/// drop, limit 3 %).
 pub const KEEP: Ratio = Ratio { num: 120, den: 100 };
 /// The floor holder's (or the speaker's) video keeps its lowest layer through a fall of the
 /// estimate that has lasted less than this (within [`KEEP`] × the highest estimate of that
@@ -259,6 +270,10 @@ pub struct Inputs {
     /// when a queue shows or nothing fresh is known. While it holds, a [`PROBE_GUARD`] lasts
     /// up to [`PROBE_GUARD_CLEAR`]: the link carries what flows, whatever the estimate says.
     pub path_clear: bool,
+    /// The member's link drops what it is sent: their sound lost packets while a queue stood
+    /// on the way (`media::red`'s overflow test). [`KEEP`] then tolerates nothing: the budget
+    /// falls to the usable estimate at once.
+    pub overflowing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -385,7 +400,8 @@ impl Allocator {
     /// group by track id. Tracks absent from `inputs` are forgotten without a change.
     pub fn update(&mut self, now: Instant, inputs: &Inputs) -> Vec<Change> {
         let probing = self.prober.probing(now);
-        let limits = self.budget.observe(now, inputs.estimate, (self.probe.allocated, self.wanted), probing, inputs.path_clear);
+        let path = budget::Path { clear: inputs.path_clear, overflowing: inputs.overflowing };
+        let limits = self.budget.observe(now, inputs.estimate, (self.probe.allocated, self.wanted), probing, path);
         let inputs = self.steady_rates(inputs);
         let plan = plan::plan(limits, &inputs, &self.current);
         let mut changes: Vec<(u8, Change)> = Vec::new();

@@ -87,14 +87,16 @@ fn inputs() -> impl Strategy<Value = Inputs> {
         proptest::option::of(publisher()),
         prop::collection::vec(track(), 0..8),
         any::<bool>(),
+        prop::bool::weighted(0.2),
     )
-        .prop_map(|(estimate, sound_only, floor, speaker, tracks, path_clear)| Inputs {
+        .prop_map(|(estimate, sound_only, floor, speaker, tracks, path_clear, overflowing)| Inputs {
             estimate,
             sound_only,
             floor,
             speaker,
             tracks,
             path_clear,
+            overflowing,
         })
 }
 

@@ -973,15 +973,77 @@ fn after_a_fall_nothing_resumes_or_rises_until_it_settles() {
     let start = Instant::now();
     let mut tracks = vec![audio(1, P1), video(2, P1, tile(1280, 720))];
     let mut a = Allocator::new();
-    a.update(start, &inputs(kbps(1000), tracks.clone())); // budget 782: 40 + 450
+    a.update(start, &inputs(kbps(1200), tracks.clone())); // budget 939: 40 + 450
     assert_eq!(layer(&a, 2), Some(Allocation::Layer(1)));
     let fall = at(start, 10.0);
-    assert!(a.update(fall, &inputs(kbps(600), tracks.clone())).is_empty()); // budget 720
-    // A new video would fit (490 + 150 ≤ 720), but not while the budget settles.
+    assert!(a.update(fall, &inputs(kbps(760), tracks.clone())).is_empty()); // budget 912, usable 684
+    // A new video would fit (490 + 150 ≤ 684), but not while the budget settles.
     tracks.push(video(3, P2, tile(320, 180)));
-    a.update(fall + Duration::from_millis(200), &inputs(kbps(600), tracks.clone()));
+    a.update(fall + Duration::from_millis(200), &inputs(kbps(760), tracks.clone()));
     assert_eq!(layer(&a, 3), Some(NO_ROOM));
     assert_eq!(a.next_deadline(), Some(fall + STEP_EVERY));
-    let changes = a.update(fall + STEP_EVERY, &inputs(kbps(600), tracks));
+    let changes = a.update(fall + STEP_EVERY, &inputs(kbps(760), tracks));
     assert_eq!(changes, vec![Change { track: TrackId(3), to: Allocation::Layer(0), needs_keyframe: true }]);
+}
+
+/// Seen at 400 kbit/s after a drop (weak-link, 2026-12-07): the floor holder's video was
+/// lowered a layer, and a second later went back up on an estimate of 257 kbit/s (285
+/// allocated, within 1.2 × 257, as the sound's measured rate had moved), and the sound lost
+/// packets again. What KEEP tolerates after a back-off keeps what flows; nothing rises into it.
+#[test]
+fn after_a_back_off_nothing_rises_into_what_keep_tolerates() {
+    let start = Instant::now();
+    let layers = vec![Layer { bitrate: Bps::kbps(100), height: 90 }, Layer { bitrate: Bps::kbps(140), height: 180 }];
+    let video = Track { id: TrackId(2), publisher: P1, media: Media::Video { layers, view: tile(320, 180), screen: false } };
+    let mut i = inputs(kbps(400), vec![audio(1, P1), video]);
+    i.floor = Some(P1);
+    let mut a = Allocator::new();
+    a.update(start, &i); // budget 313: 40 + 140
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(1)));
+    // Budget min(313, 1.2 × 148 = 177) < 180: lowered.
+    i.estimate = kbps(148);
+    a.update(at(start, 10.0), &i);
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(0)));
+    // Settled; the sound now measures 30 kbit/s: 30 + 140 fits the budget (177), not the
+    // usable estimate (0.9 × 152 = 136).
+    if let Media::Audio { bitrate } = &mut i.tracks[0].media {
+        *bitrate = Bps::kbps(30);
+    }
+    i.estimate = kbps(152);
+    assert!(a.update(at(start, 12.0), &i).is_empty());
+    // The estimate carries it, held for HOLD: it rises.
+    i.estimate = kbps(230);
+    a.update(at(start, 13.0), &i);
+    let mut now = at(start, 13.0);
+    while layer(&a, 2) != Some(Allocation::Layer(1)) {
+        now = a.next_deadline().expect("a rise is due");
+        assert!(now <= at(start, 13.0) + HOLD + STEP_EVERY, "back once the estimate has held");
+        a.update(now, &i);
+    }
+}
+
+/// Seen after a drop from 3 Mbit/s to 400 kbit/s (weak-link, 2026-12-07): the 30-packet queue
+/// stayed full, GCC stopped backing off at 339 kbit/s, and 394 kbit/s (within 1.2 × 339) was
+/// kept flowing for 10 s while the sound lost 10–20 % a second. A link that overflows (its
+/// sound lost at a standing queue) gets no tolerance: the budget falls to the usable estimate.
+#[test]
+fn a_link_that_overflows_keeps_only_what_the_usable_estimate_carries() {
+    let start = Instant::now();
+    let tracks = vec![audio(1, P1), video(2, P1, tile(1280, 720)), video(3, P2, tile(320, 180))];
+    let mut i = inputs(kbps(1000), tracks);
+    i.floor = Some(P1);
+    let mut a = Allocator::new();
+    a.update(start, &i); // budget 782: 40 + 450 + 150
+    assert_eq!((layer(&a, 2), layer(&a, 3)), (Some(Allocation::Layer(1)), Some(Allocation::Layer(0))));
+    // Budget min(782, 1.2 × 600 = 720): the 640 that flows is kept.
+    i.estimate = kbps(600);
+    assert!(a.update(at(start, 10.0), &i).is_empty());
+    // The sound loses packets at a standing queue: budget 540, so the lesser video pauses.
+    i.overflowing = true;
+    let changes = a.update(at(start, 11.0), &i);
+    assert_eq!(changes, vec![Change { track: TrackId(3), to: NO_ROOM, needs_keyframe: false }]);
+    assert_eq!(layer(&a, 2), Some(Allocation::Layer(1)));
+    // The overflow is over: nothing comes back before the estimate carries it.
+    i.overflowing = false;
+    assert!(a.update(at(start, 13.0), &i).is_empty());
 }

@@ -378,6 +378,7 @@ mod tests {
             speaker: None,
             tracks: vec![Track { id: TrackId(3), publisher: PublisherId(1), media: video }],
             path_clear: false,
+            overflowing: false,
         };
         d.allocator.update(t, &inputs);
     }

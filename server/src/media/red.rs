@@ -92,6 +92,8 @@ pub struct RedSwitch {
     /// one stats turn differ by stream: a video's report may show the queue its sound's,
     /// sent earlier, did not).
     rtt_high: Option<(Duration, Instant)>,
+    /// The last time a report on the sound showed [`OVERFLOW_LOSS`] or more.
+    sound_lost_at: Option<Instant>,
 }
 
 /// A round trip this far above the path's shortest says a queue stands on the way (a
@@ -104,6 +106,13 @@ pub const RTT_FRESH: Duration = Duration::from_secs(4);
 
 /// After congestion, loss does not turn RED on for this long.
 pub const AFTER_CONGESTION: Duration = Duration::from_secs(30);
+
+/// A report on the sound that lost this much or more, with a queue on the way, says the link
+/// overflows ([`RedSwitch::overflowing`]). A full queue drops 10–60 % at a drop from 3 Mbit/s
+/// to 400 kbit/s; one packet of a second's fifty is 2 %, which a keyframe's burst can cost.
+pub const OVERFLOW_LOSS: f32 = 0.05;
+/// A lossy report on the sound counts for this long: reports come every stats interval (2 s).
+pub const LOSS_FRESH: Duration = Duration::from_secs(3);
 
 impl RedSwitch {
     pub fn is_on(&self) -> bool {
@@ -165,9 +174,22 @@ impl RedSwitch {
         }
     }
 
-    /// One report's loss fraction (0–1) for a stream sent to the member; true when the
+    /// Whether the member's link drops what it is sent: a report on the sound of the last
+    /// [`LOSS_FRESH`] lost [`OVERFLOW_LOSS`] or more while a queue stands on the way. A full
+    /// queue keeps its delay but stops growing it, so the estimator's delay-based part stops
+    /// backing off just when the link overflows; loss alone is a radio link's, which has room
+    /// (the allocator's budget then falls to the usable estimate: `allocator::Inputs::overflowing`).
+    pub fn overflowing(&self, now: Instant) -> bool {
+        let lost = self.sound_lost_at.is_some_and(|at| now.saturating_duration_since(at) < LOSS_FRESH);
+        lost && self.rtt_floor.is_some() && self.queueing(now)
+    }
+
+    /// One report's loss fraction (0–1) for a sound stream sent to the member; true when the
     /// switch moved.
     pub fn handle_loss(&mut self, now: Instant, loss: f32) -> bool {
+        if loss >= OVERFLOW_LOSS {
+            self.sound_lost_at = Some(now);
+        }
         if self.check_congestion(now) {
             return true;
         }
@@ -381,6 +403,30 @@ mod tests {
         assert!(s.is_on());
         assert!(s.set_congested(t1, true));
         assert!(!s.is_on());
+    }
+
+    #[test]
+    fn the_link_overflows_while_the_sound_loses_packets_at_a_standing_queue() {
+        let t = Instant::now();
+        let floor = Duration::from_millis(2);
+        let mut s = RedSwitch::default();
+        s.handle_loss(t, 0.2);
+        assert!(!s.overflowing(t), "no round trip yet: no queue to tell");
+        s.observe_rtt(t, floor);
+        assert!(!s.overflowing(t), "random loss on a path without a queue: a radio link's");
+        let t1 = t + Duration::from_secs(2);
+        s.observe_rtt(t1, floor + Duration::from_millis(160));
+        assert!(s.overflowing(t1), "lost within LOSS_FRESH, with a queue");
+        assert!(!s.overflowing(t + LOSS_FRESH), "the loss is stale");
+        s.handle_loss(t1, OVERFLOW_LOSS - 0.01);
+        assert!(!s.overflowing(t + LOSS_FRESH), "a keyframe's burst is not an overflow");
+        s.handle_loss(t1, OVERFLOW_LOSS);
+        assert!(s.overflowing(t1 + Duration::from_secs(1)));
+        // The queue drains and fresh round trips show it.
+        let t2 = t1 + RTT_FRESH;
+        s.observe_rtt(t2, floor);
+        s.handle_loss(t2, 0.1);
+        assert!(!s.overflowing(t2));
     }
 
     #[test]

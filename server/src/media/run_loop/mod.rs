@@ -651,6 +651,7 @@ impl Sfu {
             }
             Event::RtpPacket(packet) => self.forward(slot, packet),
             Event::MediaEgressStats(stats) => {
+                let overflowing = peer.red.overflowing(now);
                 if let Some(rtt) = stats.rtt {
                     peer.fit_retransmission(stats.mid, rtt);
                     tracing::trace!(peer = peer.key.0, ?rtt, "round trip");
@@ -665,6 +666,11 @@ impl Sfu {
                 if switched && forwarding::red_payload_type(&peer.rtc).is_some() {
                     tracing::debug!(peer = peer.key.0, on = peer.red.is_on(), "sound redundancy switched");
                     // What the sound costs this member changed.
+                    peer.downlink.replan(now);
+                }
+                if peer.red.overflowing(now) && !overflowing {
+                    // The budget falls to the usable estimate (`allocator::Inputs::overflowing`).
+                    tracing::debug!(peer = peer.key.0, "downlink overflowing (the sound lost packets at a standing queue)");
                     peer.downlink.replan(now);
                 }
             }
