@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use str0m::media::Mid;
 use str0m::rtp::{RedDecoder, RedEncoder, RedundantBlock};
 
 /// The last packet forwarded from a published audio track, in the publisher's numbering: the
@@ -49,7 +50,12 @@ pub fn unwrap(opus_pt: u8, payload: &[u8]) -> Option<Arc<[u8]>> {
     (primary.pt == opus_pt).then(|| Arc::from(primary.payload))
 }
 
-/// A receiver report's loss at or above this turns RED on for the member.
+/// Two receiver reports in a row of one sound stream with this loss or more turn RED on for
+/// the member. One is not enough: a drop from 3 Mbit/s to 400 kbit/s lost 10–60 % for a
+/// second or two, and the sound's reports (Chromium sends one every 2.5–7.5 s per stream)
+/// told it up to 7 s later, when the allocator had long made room; RED then doubled the
+/// sound on the weak link and paused the floor holder's video for 34 s (weak-link,
+/// 2026-12-08). A lasting loss (radio, a busy Wi-Fi) shows in every report.
 pub const ON_LOSS: f32 = 0.02;
 /// Reports under this count as clean.
 pub const CLEAN_LOSS: f32 = 0.01;
@@ -58,8 +64,8 @@ pub const OFF_AFTER: Duration = Duration::from_secs(30);
 
 /// Whether a member gets RED, from the loss their browser reports on the sound we send them
 /// (str0m's egress stats: the receiver reports of each audio stream, averaged over a stats
-/// interval; a video's loss may be frames we dropped ourselves for a slow link). On at
-/// once when a report shows [`ON_LOSS`] or more; off only after [`OFF_AFTER`] of reports under
+/// interval; a video's loss may be frames we dropped ourselves for a slow link). On when one
+/// sound stream's reports show [`ON_LOSS`] or more twice in a row; off only after [`OFF_AFTER`] of reports under
 /// [`CLEAN_LOSS`] (hysteresis: a lossy link is often lossy in bursts, and a switch costs
 /// nothing on the wire but the bitrate).
 ///
@@ -77,7 +83,7 @@ pub const OFF_AFTER: Duration = Duration::from_secs(30);
 /// 1 260 kbit/s on a 20 Mbit/s link losing 5 %, and each dip paused a video and held RED
 /// off for 30 s, just where it helps (CI of 2026-12-07: 2.6 % concealed with RED, against
 /// 0.1–0.4 % with RED held on). A full queue shows as delay; random loss does not.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct RedSwitch {
     on: bool,
     clean_since: Option<Instant>,
@@ -94,6 +100,8 @@ pub struct RedSwitch {
     rtt_high: Option<(Duration, Instant)>,
     /// The last time a report on the sound showed [`OVERFLOW_LOSS`] or more.
     sound_lost_at: Option<Instant>,
+    /// The sound streams whose last report showed [`ON_LOSS`] or more.
+    lossy: Vec<Mid>,
 }
 
 /// A round trip this far above the path's shortest says a queue stands on the way (a
@@ -184,11 +192,17 @@ impl RedSwitch {
         lost && self.rtt_floor.is_some() && self.queueing(now)
     }
 
-    /// One report's loss fraction (0–1) for a sound stream sent to the member; true when the
-    /// switch moved.
-    pub fn handle_loss(&mut self, now: Instant, loss: f32) -> bool {
+    /// One report's loss fraction (0–1) for the sound stream `stream` sent to the member;
+    /// true when the switch moved. RED goes on at a stream's second report in a row with
+    /// [`ON_LOSS`] or more: a lasting loss, not the burst of a drop that the reports tell late.
+    pub fn handle_loss(&mut self, now: Instant, stream: Mid, loss: f32) -> bool {
         if loss >= OVERFLOW_LOSS {
             self.sound_lost_at = Some(now);
+        }
+        let lossy_before = self.lossy.contains(&stream);
+        self.lossy.retain(|s| *s != stream);
+        if loss >= ON_LOSS {
+            self.lossy.push(stream);
         }
         if self.check_congestion(now) {
             return true;
@@ -199,7 +213,7 @@ impl RedSwitch {
         }
         if loss >= ON_LOSS {
             self.clean_since = None;
-            return !std::mem::replace(&mut self.on, true);
+            return lossy_before && !std::mem::replace(&mut self.on, true);
         }
         if !self.on {
             return false;
@@ -223,6 +237,18 @@ mod tests {
     use super::*;
 
     const OPUS: u8 = 111;
+
+    /// One report of the sound stream "a".
+    fn report(s: &mut RedSwitch, t: Instant, loss: f32) -> bool {
+        s.handle_loss(t, Mid::from("a"), loss)
+    }
+
+    /// Two reports in a row of stream "a" with `loss`: a lasting loss. The first alone never
+    /// turns RED on.
+    fn lasting(s: &mut RedSwitch, t: Instant, loss: f32) -> bool {
+        assert!(!report(s, t, loss) || !s.is_on(), "one report turned RED on");
+        report(s, t, loss)
+    }
 
     fn previous(seq: u64, timestamp: u32, payload: &[u8]) -> Previous {
         Previous { seq, timestamp, payload: Arc::from(payload) }
@@ -310,23 +336,45 @@ mod tests {
     fn red_turns_on_at_two_percent_loss() {
         let t = Instant::now();
         let mut s = RedSwitch::default();
-        assert!(!s.handle_loss(t, 0.0));
-        assert!(!s.handle_loss(t, 0.015));
+        assert!(!report(&mut s, t, 0.0));
+        assert!(!report(&mut s, t, 0.015));
         assert!(!s.is_on());
-        assert!(s.handle_loss(t, 0.05));
+        assert!(!report(&mut s, t, 0.05), "one lossy report: the burst of a drop, maybe");
+        assert!(report(&mut s, t, 0.05), "the stream's next report too: a lasting loss");
         assert!(s.is_on());
-        assert!(!s.handle_loss(t, 0.05));
+        assert!(!report(&mut s, t, 0.05));
+    }
+
+    /// Seen after a drop to 400 kbit/s (weak-link, 2026-12-08): each sound stream's first
+    /// report after the drop showed its loss, the last of them 7 s late, with no queue left to
+    /// see; RED went on and its doubled sound paused the floor holder's video for 34 s.
+    #[test]
+    fn a_drops_loss_told_once_per_stream_does_not_turn_red_on() {
+        let t = Instant::now();
+        let mut s = RedSwitch::default();
+        s.observe_rtt(t, Duration::from_millis(1));
+        for (stream, after) in [("a", 2), ("b", 4), ("c", 7)] {
+            assert!(!s.handle_loss(t + Duration::from_secs(after), Mid::from(stream), 0.08));
+        }
+        // Their next reports are clean; "a" loses again later: a first report again.
+        for (stream, after) in [("a", 7), ("b", 9), ("c", 12)] {
+            assert!(!s.handle_loss(t + Duration::from_secs(after), Mid::from(stream), 0.0));
+        }
+        assert!(!s.handle_loss(t + Duration::from_secs(13), Mid::from("a"), 0.05));
+        assert!(!s.is_on());
+        // A lasting loss: the same stream's next report shows it too.
+        assert!(s.handle_loss(t + Duration::from_secs(18), Mid::from("a"), 0.05));
     }
 
     #[test]
     fn red_stays_on_until_thirty_clean_seconds() {
         let t = Instant::now();
         let mut s = RedSwitch::default();
-        s.handle_loss(t, 0.05);
-        assert!(!s.handle_loss(t + Duration::from_secs(2), 0.0));
-        assert!(!s.handle_loss(t + Duration::from_secs(31), 0.005));
+        lasting(&mut s, t, 0.05);
+        assert!(!report(&mut s, t + Duration::from_secs(2), 0.0));
+        assert!(!report(&mut s, t + Duration::from_secs(31), 0.005));
         assert!(s.is_on());
-        assert!(s.handle_loss(t + Duration::from_secs(32), 0.0));
+        assert!(report(&mut s, t + Duration::from_secs(32), 0.0));
         assert!(!s.is_on());
     }
 
@@ -337,21 +385,21 @@ mod tests {
         // A queue on the way: the round trip risen above the path's shortest.
         s.observe_rtt(t, Duration::from_millis(20));
         s.observe_rtt(t, Duration::from_millis(20) + QUEUE_DELAY);
-        assert!(s.handle_loss(t, 0.05));
+        assert!(lasting(&mut s, t, 0.05));
         assert!(s.set_congested(t, true), "a video paused for room: the loss is a full queue");
         assert!(!s.is_on());
         let t1 = t + Duration::from_secs(1);
-        assert!(!s.handle_loss(t1, 0.2), "more loss while congested changes nothing");
+        assert!(!report(&mut s, t1, 0.2), "more loss while congested changes nothing");
         assert!(!s.is_on());
         assert!(!s.set_congested(t1, true));
         // Over: not on by itself, and not on loss for AFTER_CONGESTION after it was last seen.
         let t2 = t + Duration::from_secs(2);
         assert!(!s.set_congested(t2, false));
         assert!(!s.is_on());
-        assert!(!s.handle_loss(t2, 0.05));
-        assert!(!s.handle_loss(t1 + AFTER_CONGESTION - Duration::from_millis(1), 0.05));
+        assert!(!report(&mut s, t2, 0.05));
+        assert!(!report(&mut s, t1 + AFTER_CONGESTION - Duration::from_millis(1), 0.05));
         assert!(!s.is_on());
-        assert!(s.handle_loss(t1 + AFTER_CONGESTION, 0.05));
+        assert!(report(&mut s, t1 + AFTER_CONGESTION, 0.05));
         assert!(s.is_on());
     }
 
@@ -365,7 +413,7 @@ mod tests {
         // The first reports: a clean round trip and loss. RED comes on at once.
         let t1 = t + Duration::from_secs(1);
         s.observe_rtt(t1, Duration::from_millis(20));
-        assert!(s.handle_loss(t1, 0.05));
+        assert!(lasting(&mut s, t1, 0.05));
         assert!(s.is_on());
         // After an ICE restart the path is learnt again, the same way.
         s.forget_path();
@@ -378,7 +426,7 @@ mod tests {
         let t = Instant::now();
         let mut s = RedSwitch::default();
         s.observe_rtt(t, Duration::from_millis(20));
-        assert!(s.handle_loss(t, 0.05));
+        assert!(lasting(&mut s, t, 0.05));
         // The estimator dipped on random loss and a video paused; the round trip stayed.
         let t1 = t + Duration::from_secs(1);
         s.observe_rtt(t1, Duration::from_millis(20) + QUEUE_DELAY - Duration::from_millis(1));
@@ -386,7 +434,7 @@ mod tests {
         assert!(!s.set_congested(t1, true), "random loss with room: RED stays on");
         assert!(s.is_on());
         // And loss after it still counts: no wait as after congestion.
-        assert!(!s.handle_loss(t1, 0.05));
+        assert!(!report(&mut s, t1, 0.05));
         assert!(s.is_on());
     }
 
@@ -395,7 +443,7 @@ mod tests {
         let t = Instant::now();
         let mut s = RedSwitch::default();
         s.observe_rtt(t, Duration::from_millis(20));
-        assert!(s.handle_loss(t, 0.05));
+        assert!(lasting(&mut s, t, 0.05));
         let t1 = t + Duration::from_secs(1);
         s.observe_rtt(t1, Duration::from_millis(20) + QUEUE_DELAY);
         assert!(s.queueing(t1));
@@ -410,7 +458,7 @@ mod tests {
         let t = Instant::now();
         let floor = Duration::from_millis(2);
         let mut s = RedSwitch::default();
-        s.handle_loss(t, 0.2);
+        report(&mut s, t, 0.2);
         assert!(!s.overflowing(t), "no round trip yet: no queue to tell");
         s.observe_rtt(t, floor);
         assert!(!s.overflowing(t), "random loss on a path without a queue: a radio link's");
@@ -418,14 +466,14 @@ mod tests {
         s.observe_rtt(t1, floor + Duration::from_millis(160));
         assert!(s.overflowing(t1), "lost within LOSS_FRESH, with a queue");
         assert!(!s.overflowing(t + LOSS_FRESH), "the loss is stale");
-        s.handle_loss(t1, OVERFLOW_LOSS - 0.01);
+        report(&mut s, t1, OVERFLOW_LOSS - 0.01);
         assert!(!s.overflowing(t + LOSS_FRESH), "a keyframe's burst is not an overflow");
-        s.handle_loss(t1, OVERFLOW_LOSS);
+        report(&mut s, t1, OVERFLOW_LOSS);
         assert!(s.overflowing(t1 + Duration::from_secs(1)));
         // The queue drains and fresh round trips show it.
         let t2 = t1 + RTT_FRESH;
         s.observe_rtt(t2, floor);
-        s.handle_loss(t2, 0.1);
+        report(&mut s, t2, 0.1);
         assert!(!s.overflowing(t2));
     }
 
@@ -434,7 +482,7 @@ mod tests {
         let t = Instant::now();
         let mut s = RedSwitch::default();
         s.observe_rtt(t, Duration::from_millis(1));
-        assert!(s.handle_loss(t, 0.05));
+        assert!(lasting(&mut s, t, 0.05));
         // The link dropped: a video is paused at once, before any report shows the queue.
         let t1 = t + Duration::from_secs(1);
         assert!(!s.set_congested(t1, true));
@@ -444,7 +492,7 @@ mod tests {
         assert!(s.observe_rtt(t2, Duration::from_millis(166)), "the queue under a pause is congestion");
         assert!(!s.is_on());
         assert!(!s.observe_rtt(t2, Duration::from_millis(1)));
-        assert!(!s.handle_loss(t2, 0.05), "the drop's loss does not turn it on");
+        assert!(!report(&mut s, t2, 0.05), "the drop's loss does not turn it on");
         // Drained, still paused: the highest of the last RTT_FRESH still shows the queue.
         assert!(!s.set_congested(t2 + RTT_FRESH - Duration::from_millis(1), true));
         assert!(!s.is_on());
@@ -452,7 +500,7 @@ mod tests {
         let t3 = t2 + RTT_FRESH - Duration::from_millis(1) + AFTER_CONGESTION;
         s.observe_rtt(t3, Duration::from_millis(1));
         assert!(!s.set_congested(t3, false));
-        assert!(s.handle_loss(t3, 0.05));
+        assert!(report(&mut s, t3, 0.05));
     }
 
     #[test]
@@ -476,7 +524,7 @@ mod tests {
         let t = Instant::now();
         let mut s = RedSwitch::default();
         assert!(!s.set_congested(t, false));
-        assert!(s.handle_loss(t, 0.05), "never congested: loss turns it on at once");
+        assert!(lasting(&mut s, t, 0.05), "never congested: a lasting loss turns it on");
         assert!(!s.set_congested(t, false));
         assert!(s.is_on());
     }
@@ -485,12 +533,12 @@ mod tests {
     fn some_loss_while_on_starts_the_clean_spell_again() {
         let t = Instant::now();
         let mut s = RedSwitch::default();
-        s.handle_loss(t, 0.05);
-        s.handle_loss(t + Duration::from_secs(2), 0.0);
+        lasting(&mut s, t, 0.05);
+        report(&mut s, t + Duration::from_secs(2), 0.0);
         // Between the clean and the on threshold: neither on again nor clean.
-        s.handle_loss(t + Duration::from_secs(20), 0.015);
-        assert!(!s.handle_loss(t + Duration::from_secs(40), 0.0));
-        assert!(!s.handle_loss(t + Duration::from_secs(69), 0.0));
-        assert!(s.handle_loss(t + Duration::from_secs(70), 0.0));
+        report(&mut s, t + Duration::from_secs(20), 0.015);
+        assert!(!report(&mut s, t + Duration::from_secs(40), 0.0));
+        assert!(!report(&mut s, t + Duration::from_secs(69), 0.0));
+        assert!(report(&mut s, t + Duration::from_secs(70), 0.0));
     }
 }

@@ -662,7 +662,7 @@ impl Sfu {
                 }
                 // The sound's own loss: a video's may be ours (frames dropped for a slow link).
                 let sound = peer.tracks_out.iter().any(|t| t.state == TrackOutState::Open(stats.mid) && t.kind == MediaKind::Audio);
-                let switched = sound && stats.loss.is_some_and(|loss| peer.red.handle_loss(now, loss));
+                let switched = sound && stats.loss.is_some_and(|loss| peer.red.handle_loss(now, stats.mid, loss));
                 if switched && forwarding::red_payload_type(&peer.rtc).is_some() {
                     tracing::debug!(peer = peer.key.0, on = peer.red.is_on(), "sound redundancy switched");
                     // What the sound costs this member changed.
