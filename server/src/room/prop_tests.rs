@@ -229,6 +229,11 @@ fn check_invariants(room: &Room, model: &Model) -> Result<(), TestCaseError> {
                 p.id
             );
         }
+        // a member of a suspended room is silent and unseen (a co-facilitator demoted during
+        // the suspension too)
+        if room.suspended.is_some() && !p.role.is_staff() {
+            prop_assert!(!p.mic_on && !p.camera_on, "{} has mic or camera on while suspended", p.id);
+        }
         // the SFU's flags equal the room's state: a muted person's audio is not forwarded
         prop_assert_eq!(model.forwarding.get(&p.id), Some(&(p.mic_on, p.camera_on)));
         prop_assert_eq!(model.screen.get(&p.id), Some(&(room.screen == Some(p.id))));

@@ -123,10 +123,12 @@ impl Room {
     /// member may not share while the room is suspended, even with staff's permission).
     pub(super) fn end_screen_if_not_allowed(&mut self, out: &mut Vec<Effect>) {
         let Some(sharer) = self.screen else { return };
-        let suspended = self.suspended.is_some();
-        let allowed = self.get(sharer).is_some_and(|p| self.may_share_screen(p) && (p.role.is_staff() || !suspended));
-        if !allowed {
+        let Some(p) = self.get(sharer) else { return };
+        if !self.may_share_screen(p) {
             self.end_screen(ScreenEnd::Revoked, out);
+        } else if !p.role.is_staff() && self.suspended.is_some() {
+            // Their permission holds (back with restore); the suspension is why.
+            self.end_screen(ScreenEnd::Suspended, out);
         }
     }
 

@@ -214,7 +214,7 @@ fn a_co_facilitator_demoted_while_suspended_stops_sharing_and_is_silenced_even_w
     m.ok(F, RoomCommand::AllowScreenShare { who: A });
     let e = m.ok(F, RoomCommand::Demote { who: A });
     assert_eq!(screen_forwarding(&e, A), Some(false));
-    assert!(broadcasts(&e).contains(&ended(A, ScreenEnd::Revoked)));
+    assert!(broadcasts(&e).contains(&ended(A, ScreenEnd::Suspended)), "the permission holds: the suspension is why");
     assert_eq!(m.room.forwarding(A), Some((false, false)), "a member of a suspended room");
     assert_eq!(m.refused(A, RoomCommand::StartScreenShare), "room_suspended");
     // Restored: the permission staff gave holds again.
