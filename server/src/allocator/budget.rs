@@ -190,7 +190,8 @@ impl Budget {
             // (862 kbit/s on a 400 kbit/s link, held for seconds because nothing contradicted
             // it), and resuming every video on its word overloaded the link at once.
             // (When the last plan wanted nothing more, a rise adds no traffic: no steps.)
-            Some(b) if target > b => {
+            // Nothing more while the link drops what it is sent.
+            Some(b) if target > b && !path.overflowing => {
                 let (allocated, wanted) = last;
                 match wanted {
                     None => target,
@@ -217,8 +218,9 @@ impl Budget {
             // KEEP's tolerance keeps what flows and is no room for more: after a back-off a
             // video lowered or paused came back into it while the estimate stayed down (the
             // floor holder's raised to 285 kbit/s on an estimate of 257), and the link lost
-            // the sound again.
-            grow: budget.min(usable),
+            // the sound again. Nor is one higher sample (a probe's optimism): only what the
+            // usable estimate held for HOLD.
+            grow: budget.min(held),
             keep,
             priority: priority.max(keep),
             settling: self.settle_until.is_some_and(|t| now < t),
@@ -243,9 +245,16 @@ impl Budget {
         self.settle_until
     }
 
-    /// The first moment the held minimum rises enough to raise the budget.
+    /// The first moment the held minimum rises enough to raise the budget, or (after a
+    /// back-off, when it holds the grow limit below the budget) at all.
     pub(super) fn next_rise(&self) -> Option<Instant> {
         let current = self.current?;
+        let front = self.window.samples.front()?;
+        let grow = front.until.filter(|_| front.value < current).map(|u| u + HOLD);
+        grow.into_iter().chain(self.next_budget_rise(current)).min()
+    }
+
+    fn next_budget_rise(&self, current: Bps) -> Option<Instant> {
         let mut samples = self.window.samples.iter();
         let mut before = samples.next()?;
         // Held already: the next step.

@@ -119,7 +119,8 @@ pub const HEADROOM: Ratio = Ratio { num: 90, den: 100 };
 /// less: a real shortage drives the estimate to 85 % of what the link carries, below 1/1.2.
 ///
 /// KEEP only keeps: nothing resumes or rises into it (the grow limit is the usable
-/// estimate), and a link that overflows ([`Inputs::overflowing`]) gets none of it. A drop
+/// estimate held for [`HOLD`]), and a link that overflows ([`Inputs::overflowing`]) gets none
+/// of it (but for the priority video's lowest layer). A drop
 /// from 3 Mbit/s to 400 kbit/s fills the 30-packet queue and keeps it full: the delay stops
 /// rising, so GCC's delay-based part stops backing off, and it sat at 339 kbit/s for 10 s
 /// while 394 kbit/s was kept flowing (1.2 × 339 = 407) and the sound lost 10–20 % a second;
@@ -272,7 +273,9 @@ pub struct Inputs {
     pub path_clear: bool,
     /// The member's link drops what it is sent: their sound lost packets while a queue stood
     /// on the way (`media::red`'s overflow test). [`KEEP`] then tolerates nothing: the budget
-    /// falls to the usable estimate at once.
+    /// falls to the usable estimate at once, does not rise, and nothing is probed for. The one
+    /// exception is the priority video's lowest layer, kept as through any fall
+    /// ([`PRIORITY_CONFIRM`], [`PROBE_GUARD`]): what the room looks at, ~100 kbit/s.
     pub overflowing: bool,
 }
 
@@ -432,6 +435,11 @@ impl Allocator {
         }
         self.current = plan.allocations;
         self.probe = self.prober.report(now, inputs.estimate, plan.probe, plan.wanted.is_some());
+        if inputs.overflowing {
+            // No probe and no padding into a link that already drops what it is sent.
+            self.probe.desired = self.probe.allocated;
+            self.probe.pad = false;
+        }
         self.wanted = plan.wanted;
         self.priority_held = plan.priority_held;
         changes.into_iter().map(|(_, c)| c).collect()

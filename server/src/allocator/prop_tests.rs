@@ -239,6 +239,10 @@ fn check(inputs: &Inputs, a: &Allocator, lately: Option<Bps>) -> Result<(), Test
     }
     prop_assert!(!(screen_paused && camera_playing), "a camera plays while a screen is paused for room");
     prop_assert_eq!(a.probe().allocated, audio.plus(video));
+    if inputs.overflowing {
+        prop_assert_eq!(a.probe().desired, a.probe().allocated, "a probe into a link that overflows");
+        prop_assert!(!a.probe().pad, "padding into a link that overflows");
+    }
     Ok(())
 }
 

@@ -1011,15 +1011,17 @@ fn after_a_back_off_nothing_rises_into_what_keep_tolerates() {
     }
     i.estimate = kbps(152);
     assert!(a.update(at(start, 12.0), &i).is_empty());
-    // The estimate carries it, held for HOLD: it rises.
+    // The estimate carries it: not on one sample (a probe's optimism), once it has held for
+    // HOLD.
     i.estimate = kbps(230);
-    a.update(at(start, 13.0), &i);
+    assert!(a.update(at(start, 13.0), &i).is_empty(), "one sample is not a rise");
     let mut now = at(start, 13.0);
     while layer(&a, 2) != Some(Allocation::Layer(1)) {
         now = a.next_deadline().expect("a rise is due");
         assert!(now <= at(start, 13.0) + HOLD + STEP_EVERY, "back once the estimate has held");
         a.update(now, &i);
     }
+    assert!(now >= at(start, 13.0) + HOLD, "not before the estimate held for HOLD");
 }
 
 /// Seen after a drop from 3 Mbit/s to 400 kbit/s (weak-link, 2026-12-07): the 30-packet queue
@@ -1043,7 +1045,15 @@ fn a_link_that_overflows_keeps_only_what_the_usable_estimate_carries() {
     let changes = a.update(at(start, 11.0), &i);
     assert_eq!(changes, vec![Change { track: TrackId(3), to: NO_ROOM, needs_keyframe: false }]);
     assert_eq!(layer(&a, 2), Some(Allocation::Layer(1)));
-    // The overflow is over: nothing comes back before the estimate carries it.
+    // While it overflows, nothing is probed for, and the budget does not rise.
+    assert_eq!(a.probe().desired, a.probe().allocated);
+    assert!(!a.probe().pad);
+    i.estimate = kbps(1000);
+    for s in [12.0, 13.0, 14.0, 15.0] {
+        assert!(a.update(at(start, s), &i).is_empty(), "no rise while it overflows");
+    }
+    // The overflow is over: the held estimate raises it again.
     i.overflowing = false;
-    assert!(a.update(at(start, 13.0), &i).is_empty());
+    let changes = a.update(at(start, 15.5), &i);
+    assert_eq!(changes, vec![Change { track: TrackId(3), to: Allocation::Layer(0), needs_keyframe: true }]);
 }

@@ -100,8 +100,9 @@ pub struct RedSwitch {
     rtt_high: Option<(Duration, Instant)>,
     /// The last time a report on the sound showed [`OVERFLOW_LOSS`] or more.
     sound_lost_at: Option<Instant>,
-    /// The sound streams whose last report showed [`ON_LOSS`] or more.
-    lossy: Vec<Mid>,
+    /// The sound streams whose last report showed [`ON_LOSS`] or more, and when (one entry
+    /// per stream, forgotten after [`LOSSY_PAIR`]).
+    lossy: Vec<(Mid, Instant)>,
 }
 
 /// A round trip this far above the path's shortest says a queue stands on the way (a
@@ -119,8 +120,12 @@ pub const AFTER_CONGESTION: Duration = Duration::from_secs(30);
 /// overflows ([`RedSwitch::overflowing`]). A full queue drops 10–60 % at a drop from 3 Mbit/s
 /// to 400 kbit/s; one packet of a second's fifty is 2 %, which a keyframe's burst can cost.
 pub const OVERFLOW_LOSS: f32 = 0.05;
-/// A lossy report on the sound counts for this long: reports come every stats interval (2 s).
+/// A lossy report on the sound counts for this long (the server reads the reports every
+/// 2 s; each stream's come every 2.5–7.5 s from Chromium).
 pub const LOSS_FRESH: Duration = Duration::from_secs(3);
+/// Two lossy reports of one stream make a pair (a lasting loss: [`ON_LOSS`]) only this close:
+/// a stream reports at least every 7.5 s while it flows.
+pub const LOSSY_PAIR: Duration = Duration::from_secs(10);
 
 impl RedSwitch {
     pub fn is_on(&self) -> bool {
@@ -166,10 +171,12 @@ impl RedSwitch {
         self.check_congestion(now)
     }
 
-    /// The path changed (an ICE restart): its round trip is learnt again.
+    /// The path changed (an ICE restart): its round trip and loss are learnt again.
     pub fn forget_path(&mut self) {
         self.rtt_floor = None;
         self.rtt_high = None;
+        self.sound_lost_at = None;
+        self.lossy.clear();
     }
 
     /// Whether a queue stands between us and the member: a round trip of the last
@@ -187,9 +194,14 @@ impl RedSwitch {
     /// queue keeps its delay but stops growing it, so the estimator's delay-based part stops
     /// backing off just when the link overflows; loss alone is a radio link's, which has room
     /// (the allocator's budget then falls to the usable estimate: `allocator::Inputs::overflowing`).
+    /// A queue must be seen (a fresh high round trip), not merely unknown.
     pub fn overflowing(&self, now: Instant) -> bool {
         let lost = self.sound_lost_at.is_some_and(|at| now.saturating_duration_since(at) < LOSS_FRESH);
-        lost && self.rtt_floor.is_some() && self.queueing(now)
+        let queue_seen = match (self.rtt_floor, self.rtt_high) {
+            (Some(floor), Some((high, at))) => now.saturating_duration_since(at) < RTT_FRESH && high >= floor + QUEUE_DELAY,
+            _ => false,
+        };
+        lost && queue_seen
     }
 
     /// One report's loss fraction (0–1) for the sound stream `stream` sent to the member;
@@ -199,10 +211,12 @@ impl RedSwitch {
         if loss >= OVERFLOW_LOSS {
             self.sound_lost_at = Some(now);
         }
-        let lossy_before = self.lossy.contains(&stream);
-        self.lossy.retain(|s| *s != stream);
+        // The stream's report before, if lossy and recent: a pair. Old ones are forgotten (a
+        // stream that stopped, as a muted voice's, or whose id was reused).
+        let lossy_before = self.lossy.iter().any(|&(s, at)| s == stream && now.saturating_duration_since(at) < LOSSY_PAIR);
+        self.lossy.retain(|&(s, at)| s != stream && now.saturating_duration_since(at) < LOSSY_PAIR);
         if loss >= ON_LOSS {
-            self.lossy.push(stream);
+            self.lossy.push((stream, now));
         }
         if self.check_congestion(now) {
             return true;
@@ -367,6 +381,17 @@ mod tests {
     }
 
     #[test]
+    fn two_lossy_reports_far_apart_or_across_a_new_path_are_no_pair() {
+        let t = Instant::now();
+        let mut s = RedSwitch::default();
+        assert!(!report(&mut s, t, 0.05));
+        assert!(!report(&mut s, t + LOSSY_PAIR, 0.05), "the first is too old: a stream that stopped in between");
+        s.forget_path();
+        assert!(!report(&mut s, t + LOSSY_PAIR + Duration::from_secs(2), 0.05), "a new path starts afresh");
+        assert!(report(&mut s, t + LOSSY_PAIR + Duration::from_secs(4), 0.05));
+    }
+
+    #[test]
     fn red_stays_on_until_thirty_clean_seconds() {
         let t = Instant::now();
         let mut s = RedSwitch::default();
@@ -470,6 +495,11 @@ mod tests {
         assert!(!s.overflowing(t + LOSS_FRESH), "a keyframe's burst is not an overflow");
         report(&mut s, t1, OVERFLOW_LOSS);
         assert!(s.overflowing(t1 + Duration::from_secs(1)));
+        // A stale round trip says nothing: no queue is seen, whatever the loss.
+        s.handle_loss(t1 + RTT_FRESH, Mid::from("b"), 0.2);
+        assert!(!s.overflowing(t1 + RTT_FRESH), "no fresh round trip: no queue seen");
+        s.forget_path();
+        assert!(!s.overflowing(t1 + RTT_FRESH), "a new path: nothing known");
         // The queue drains and fresh round trips show it.
         let t2 = t1 + RTT_FRESH;
         s.observe_rtt(t2, floor);

@@ -654,6 +654,11 @@ impl Sfu {
                 let overflowing = peer.red.overflowing(now);
                 if let Some(rtt) = stats.rtt {
                     peer.fit_retransmission(stats.mid, rtt);
+                }
+                // str0m repeats a stream's last round trip at every stats turn; only a new
+                // receiver report (which also brings a loss figure) says how the path is now: a
+                // paused video's last report would otherwise keep its queue "fresh" for ever.
+                if let (Some(rtt), Some(_)) = (stats.rtt, stats.loss) {
                     tracing::trace!(peer = peer.key.0, ?rtt, "round trip");
                     if peer.red.observe_rtt(now, rtt) && forwarding::red_payload_type(&peer.rtc).is_some() {
                         tracing::debug!(peer = peer.key.0, "sound redundancy switched off (a queue under a pause)");
