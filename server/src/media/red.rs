@@ -530,7 +530,7 @@ mod tests {
         let t3 = t2 + RTT_FRESH - Duration::from_millis(1) + AFTER_CONGESTION;
         s.observe_rtt(t3, Duration::from_millis(1));
         assert!(!s.set_congested(t3, false));
-        assert!(report(&mut s, t3, 0.05));
+        assert!(lasting(&mut s, t3, 0.05), "a lasting loss, long after");
     }
 
     #[test]
