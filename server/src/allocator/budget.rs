@@ -8,7 +8,7 @@
 //! What flows is kept up to the usable estimate even above the budget ([`Limits::keep`]):
 //! the budget's hysteresis is for taking more, never a reason to pause what the link carries.
 //! Nothing resumes or rises above the usable estimate ([`Limits::grow`]), and a link that
-//! overflows (the member's sound lost at a standing queue) has its budget fall to the usable
+//! overflows (the member's link losing packets at a standing queue) has its budget fall to the usable
 //! estimate at once, without [`KEEP`]'s tolerance.
 //!
 //! Two guards against the estimator's back-off cascades (GCC lowers its estimate several
@@ -62,7 +62,7 @@ pub(super) struct Budget {
     cascade: bool,
 }
 
-/// What the round trips and the sound's loss say of the path to the member (see
+/// What the round trips and the link's loss say of the path to the member (see
 /// [`super::Inputs::path_clear`] and [`super::Inputs::overflowing`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Path {

@@ -271,8 +271,8 @@ pub struct Inputs {
     /// when a queue shows or nothing fresh is known. While it holds, a [`PROBE_GUARD`] lasts
     /// up to [`PROBE_GUARD_CLEAR`]: the link carries what flows, whatever the estimate says.
     pub path_clear: bool,
-    /// The member's link drops what it is sent: their sound lost packets while a queue stood
-    /// on the way (`media::red`'s overflow test). [`KEEP`] then tolerates nothing: the budget
+    /// The member's link drops what it is sent: it lost packets while a queue stood on the
+    /// way (`media::red`'s overflow test). [`KEEP`] then tolerates nothing: the budget
     /// falls to the usable estimate at once, does not rise, and nothing is probed for. The one
     /// exception is the priority video's lowest layer, kept as through any fall
     /// ([`PRIORITY_CONFIRM`], [`PROBE_GUARD`]): what the room looks at, ~100 kbit/s.

@@ -1026,8 +1026,8 @@ fn after_a_back_off_nothing_rises_into_what_keep_tolerates() {
 
 /// Seen after a drop from 3 Mbit/s to 400 kbit/s (weak-link, 2026-12-07): the 30-packet queue
 /// stayed full, GCC stopped backing off at 339 kbit/s, and 394 kbit/s (within 1.2 × 339) was
-/// kept flowing for 10 s while the sound lost 10–20 % a second. A link that overflows (its
-/// sound lost at a standing queue) gets no tolerance: the budget falls to the usable estimate.
+/// kept flowing for 10 s while the sound lost 10–20 % a second. A link that overflows (it
+/// lost packets at a standing queue) gets no tolerance: the budget falls to the usable estimate.
 #[test]
 fn a_link_that_overflows_keeps_only_what_the_usable_estimate_carries() {
     let start = Instant::now();

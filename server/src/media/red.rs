@@ -6,10 +6,10 @@
 //! PURE: packets and loss reports in, payloads and a switch out, time passed in. Imports
 //! nothing but str0m's RED encoder and decoder.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use str0m::media::Mid;
 use str0m::rtp::{RedDecoder, RedEncoder, RedundantBlock};
 
 /// The last packet forwarded from a published audio track, in the publisher's numbering: the
@@ -50,24 +50,30 @@ pub fn unwrap(opus_pt: u8, payload: &[u8]) -> Option<Arc<[u8]>> {
     (primary.pt == opus_pt).then(|| Arc::from(primary.payload))
 }
 
-/// Two receiver reports in a row of one sound stream with this loss or more turn RED on for
-/// the member. One is not enough: a drop from 3 Mbit/s to 400 kbit/s lost 10–60 % for a
-/// second or two, and the sound's reports (Chromium sends one every 2.5–7.5 s per stream)
-/// told it up to 7 s later, when the allocator had long made room; RED then doubled the
+/// A second of the member's link that lost this much or more of what the server sent them is
+/// lossy; [`LOSSY_SECONDS`] of the last [`LOSS_SECONDS`] turn RED on. A burst is not enough:
+/// a drop from 3 Mbit/s to 400 kbit/s lost 10–60 % for a second or two, and RED turned on
+/// by it (from the sound's receiver reports, which told it up to 7 s late) doubled the
 /// sound on the weak link and paused the floor holder's video for 34 s (weak-link,
-/// 2026-12-08). A lasting loss (radio, a busy Wi-Fi) shows in every report.
+/// 2026-12-08). A lasting loss (radio, a busy Wi-Fi) shows in most seconds.
 pub const ON_LOSS: f32 = 0.02;
-/// Reports under this count as clean.
+/// See [`ON_LOSS`].
+pub const LOSSY_SECONDS: usize = 4;
+/// See [`ON_LOSS`].
+pub const LOSS_SECONDS: usize = 6;
+/// Seconds under this count as clean.
 pub const CLEAN_LOSS: f32 = 0.01;
-/// RED goes off after this long with clean reports only.
+/// RED goes off after this long with clean seconds only.
 pub const OFF_AFTER: Duration = Duration::from_secs(30);
 
-/// Whether a member gets RED, from the loss their browser reports on the sound we send them
-/// (str0m's egress stats: the receiver reports of each audio stream, averaged over a stats
-/// interval; a video's loss may be frames we dropped ourselves for a slow link). On when one
-/// sound stream's reports show [`ON_LOSS`] or more twice in a row; off only after [`OFF_AFTER`] of reports under
-/// [`CLEAN_LOSS`] (hysteresis: a lossy link is often lossy in bursts, and a switch costs
-/// nothing on the wire but the bitrate).
+/// Whether a member gets RED, from the loss of their link: what the server sent them that
+/// their transport-wide feedback (TWCC) says did not arrive, a second at a time (str0m's
+/// `PeerStats::egress_loss_fraction`). Not the receiver reports on the sound: those count a
+/// publisher's own loss too (its gaps pass the layer switch), which RED cannot mend, and a
+/// silent voice (DTX, ~2.5 packets a second) makes one lost packet 8 %. On when
+/// [`LOSSY_SECONDS`] of the last [`LOSS_SECONDS`] lost [`ON_LOSS`] or more; off only after
+/// [`OFF_AFTER`] of seconds under [`CLEAN_LOSS`] (hysteresis: a lossy link is often lossy in
+/// bursts, and a switch costs nothing on the wire but the bitrate).
 ///
 /// Never while the member's link is congested ([`RedSwitch::set_congested`]: their
 /// allocator has paused a video for room while the round trip shows a queue standing on the
@@ -98,11 +104,11 @@ pub struct RedSwitch {
     /// one stats turn differ by stream: a video's report may show the queue its sound's,
     /// sent earlier, did not).
     rtt_high: Option<(Duration, Instant)>,
-    /// The last time a report on the sound showed [`OVERFLOW_LOSS`] or more.
-    sound_lost_at: Option<Instant>,
-    /// The sound streams whose last report showed [`ON_LOSS`] or more, and when (one entry
-    /// per stream, forgotten after [`LOSSY_PAIR`]).
-    lossy: Vec<(Mid, Instant)>,
+    /// The last second that lost [`OVERFLOW_LOSS`] or more.
+    lost_at: Option<Instant>,
+    /// The last [`LOSS_SECONDS`] seconds' loss: whether each lost [`ON_LOSS`] or more, and
+    /// when it was told (oldest first).
+    seconds: VecDeque<(Instant, bool)>,
 }
 
 /// A round trip this far above the path's shortest says a queue stands on the way (a
@@ -116,16 +122,12 @@ pub const RTT_FRESH: Duration = Duration::from_secs(4);
 /// After congestion, loss does not turn RED on for this long.
 pub const AFTER_CONGESTION: Duration = Duration::from_secs(30);
 
-/// A report on the sound that lost this much or more, with a queue on the way, says the link
-/// overflows ([`RedSwitch::overflowing`]). A full queue drops 10–60 % at a drop from 3 Mbit/s
-/// to 400 kbit/s; one packet of a second's fifty is 2 %, which a keyframe's burst can cost.
+/// A second of the member's link that lost this much or more, with a queue on the way, says
+/// the link overflows ([`RedSwitch::overflowing`]). A full queue drops 10–60 % at a drop from
+/// 3 Mbit/s to 400 kbit/s; a keyframe's burst can cost a packet or two.
 pub const OVERFLOW_LOSS: f32 = 0.05;
-/// A lossy report on the sound counts for this long (the server reads the reports every
-/// 2 s; each stream's come every 2.5–7.5 s from Chromium).
+/// A lossy second counts for this long (the server reads the link's loss every second).
 pub const LOSS_FRESH: Duration = Duration::from_secs(3);
-/// Two lossy reports of one stream make a pair (a lasting loss: [`ON_LOSS`]) only this close:
-/// a stream reports at least every 7.5 s while it flows.
-pub const LOSSY_PAIR: Duration = Duration::from_secs(10);
 
 impl RedSwitch {
     pub fn is_on(&self) -> bool {
@@ -175,8 +177,8 @@ impl RedSwitch {
     pub fn forget_path(&mut self) {
         self.rtt_floor = None;
         self.rtt_high = None;
-        self.sound_lost_at = None;
-        self.lossy.clear();
+        self.lost_at = None;
+        self.seconds.clear();
     }
 
     /// Whether a queue stands between us and the member: a round trip of the last
@@ -189,14 +191,14 @@ impl RedSwitch {
         }
     }
 
-    /// Whether the member's link drops what it is sent: a report on the sound of the last
-    /// [`LOSS_FRESH`] lost [`OVERFLOW_LOSS`] or more while a queue stands on the way. A full
+    /// Whether the member's link drops what it is sent: a second of the last [`LOSS_FRESH`]
+    /// lost [`OVERFLOW_LOSS`] or more while a queue stands on the way. A full
     /// queue keeps its delay but stops growing it, so the estimator's delay-based part stops
     /// backing off just when the link overflows; loss alone is a radio link's, which has room
     /// (the allocator's budget then falls to the usable estimate: `allocator::Inputs::overflowing`).
     /// A queue must be seen (a fresh high round trip), not merely unknown.
     pub fn overflowing(&self, now: Instant) -> bool {
-        let lost = self.sound_lost_at.is_some_and(|at| now.saturating_duration_since(at) < LOSS_FRESH);
+        let lost = self.lost_at.is_some_and(|at| now.saturating_duration_since(at) < LOSS_FRESH);
         let queue_seen = match (self.rtt_floor, self.rtt_high) {
             (Some(floor), Some((high, at))) => now.saturating_duration_since(at) < RTT_FRESH && high >= floor + QUEUE_DELAY,
             _ => false,
@@ -204,20 +206,21 @@ impl RedSwitch {
         lost && queue_seen
     }
 
-    /// One report's loss fraction (0–1) for the sound stream `stream` sent to the member;
-    /// true when the switch moved. RED goes on at a stream's second report in a row with
-    /// [`ON_LOSS`] or more: a lasting loss, not the burst of a drop that the reports tell late.
-    pub fn handle_loss(&mut self, now: Instant, stream: Mid, loss: f32) -> bool {
+    /// The share (0–1) of what the server sent the member over the last second that did not
+    /// arrive; true when the switch moved.
+    pub fn handle_loss(&mut self, now: Instant, loss: f32) -> bool {
         if loss >= OVERFLOW_LOSS {
-            self.sound_lost_at = Some(now);
+            self.lost_at = Some(now);
         }
-        // The stream's report before, if lossy and recent: a pair. Old ones are forgotten (a
-        // stream that stopped, as a muted voice's, or whose id was reused).
-        let lossy_before = self.lossy.iter().any(|&(s, at)| s == stream && now.saturating_duration_since(at) < LOSSY_PAIR);
-        self.lossy.retain(|&(s, at)| s != stream && now.saturating_duration_since(at) < LOSSY_PAIR);
-        if loss >= ON_LOSS {
-            self.lossy.push((stream, now));
+        // The last LOSS_SECONDS, each told about a second apart (an older one, as after a
+        // pause of the stats, no longer counts).
+        let span = Duration::from_secs(LOSS_SECONDS as u64 + 1);
+        self.seconds.retain(|&(at, _)| now.saturating_duration_since(at) < span);
+        if self.seconds.len() == LOSS_SECONDS {
+            self.seconds.pop_front();
         }
+        self.seconds.push_back((now, loss >= ON_LOSS));
+        let lasting = self.seconds.iter().filter(|&&(_, lossy)| lossy).count() >= LOSSY_SECONDS;
         if self.check_congestion(now) {
             return true;
         }
@@ -227,7 +230,7 @@ impl RedSwitch {
         }
         if loss >= ON_LOSS {
             self.clean_since = None;
-            return lossy_before && !std::mem::replace(&mut self.on, true);
+            return lasting && !std::mem::replace(&mut self.on, true);
         }
         if !self.on {
             return false;
@@ -252,15 +255,17 @@ mod tests {
 
     const OPUS: u8 = 111;
 
-    /// One report of the sound stream "a".
+    /// One second of the link's loss, told at `t`.
     fn report(s: &mut RedSwitch, t: Instant, loss: f32) -> bool {
-        s.handle_loss(t, Mid::from("a"), loss)
+        s.handle_loss(t, loss)
     }
 
-    /// Two reports in a row of stream "a" with `loss`: a lasting loss. The first alone never
-    /// turns RED on.
+    /// LOSSY_SECONDS seconds with `loss`, all told at `t`: a lasting loss. Fewer never turn
+    /// RED on.
     fn lasting(s: &mut RedSwitch, t: Instant, loss: f32) -> bool {
-        assert!(!report(s, t, loss) || !s.is_on(), "one report turned RED on");
+        for _ in 1..LOSSY_SECONDS {
+            assert!(!report(s, t, loss) || !s.is_on(), "fewer lossy seconds turned RED on");
+        }
         report(s, t, loss)
     }
 
@@ -353,42 +358,51 @@ mod tests {
         assert!(!report(&mut s, t, 0.0));
         assert!(!report(&mut s, t, 0.015));
         assert!(!s.is_on());
-        assert!(!report(&mut s, t, 0.05), "one lossy report: the burst of a drop, maybe");
-        assert!(report(&mut s, t, 0.05), "the stream's next report too: a lasting loss");
+        for _ in 1..LOSSY_SECONDS {
+            assert!(!report(&mut s, t, 0.05), "fewer lossy seconds: the burst of a drop, maybe");
+        }
+        assert!(report(&mut s, t, 0.05), "LOSSY_SECONDS of them: a lasting loss");
         assert!(s.is_on());
         assert!(!report(&mut s, t, 0.05));
     }
 
-    /// Seen after a drop to 400 kbit/s (weak-link, 2026-12-08): each sound stream's first
-    /// report after the drop showed its loss, the last of them 7 s late, with no queue left to
-    /// see; RED went on and its doubled sound paused the floor holder's video for 34 s.
+    /// Seen after a drop to 400 kbit/s (weak-link, 2026-12-08): the link lost 10–60 % for a
+    /// second or two while the queue overflowed; RED turned on by it (then from late receiver
+    /// reports) doubled the sound and paused the floor holder's video for 34 s.
     #[test]
-    fn a_drops_loss_told_once_per_stream_does_not_turn_red_on() {
+    fn a_drops_burst_does_not_turn_red_on_and_a_lasting_loss_does() {
         let t = Instant::now();
         let mut s = RedSwitch::default();
         s.observe_rtt(t, Duration::from_millis(1));
-        for (stream, after) in [("a", 2), ("b", 4), ("c", 7)] {
-            assert!(!s.handle_loss(t + Duration::from_secs(after), Mid::from(stream), 0.08));
+        let second = |n: u64| t + Duration::from_secs(n);
+        for (n, loss) in [(1, 0.4), (2, 0.3), (3, 0.05), (4, 0.0), (5, 0.0), (6, 0.01), (7, 0.0)] {
+            assert!(!report(&mut s, second(n), loss), "second {n}");
         }
-        // Their next reports are clean; "a" loses again later: a first report again.
-        for (stream, after) in [("a", 7), ("b", 9), ("c", 12)] {
-            assert!(!s.handle_loss(t + Duration::from_secs(after), Mid::from(stream), 0.0));
+        // Random loss of 5 %: most seconds lose 2 % or more, some fewer.
+        for (n, loss) in [(10, 0.05), (11, 0.01), (12, 0.06), (13, 0.04)] {
+            assert!(!report(&mut s, second(n), loss), "second {n}");
         }
-        assert!(!s.handle_loss(t + Duration::from_secs(13), Mid::from("a"), 0.05));
-        assert!(!s.is_on());
-        // A lasting loss: the same stream's next report shows it too.
-        assert!(s.handle_loss(t + Duration::from_secs(18), Mid::from("a"), 0.05));
+        assert!(report(&mut s, second(14), 0.05), "4 of the last 6 seconds");
     }
 
     #[test]
-    fn two_lossy_reports_far_apart_or_across_a_new_path_are_no_pair() {
+    fn lossy_seconds_far_apart_or_across_a_new_path_do_not_add_up() {
         let t = Instant::now();
         let mut s = RedSwitch::default();
-        assert!(!report(&mut s, t, 0.05));
-        assert!(!report(&mut s, t + LOSSY_PAIR, 0.05), "the first is too old: a stream that stopped in between");
+        for n in 0..3 {
+            assert!(!report(&mut s, t + Duration::from_secs(n), 0.05));
+        }
+        // The stats paused (a busy loop, a dropped socket): what came before no longer counts.
+        let later = t + Duration::from_secs(20);
+        assert!(!report(&mut s, later, 0.05), "the first three are too old");
+        for n in 1..3 {
+            assert!(!report(&mut s, later + Duration::from_secs(n), 0.05));
+        }
         s.forget_path();
-        assert!(!report(&mut s, t + LOSSY_PAIR + Duration::from_secs(2), 0.05), "a new path starts afresh");
-        assert!(report(&mut s, t + LOSSY_PAIR + Duration::from_secs(4), 0.05));
+        for n in 3..6 {
+            assert!(!report(&mut s, later + Duration::from_secs(n), 0.05), "a new path starts afresh");
+        }
+        assert!(report(&mut s, later + Duration::from_secs(6), 0.05));
     }
 
     #[test]
@@ -424,7 +438,9 @@ mod tests {
         assert!(!report(&mut s, t2, 0.05));
         assert!(!report(&mut s, t1 + AFTER_CONGESTION - Duration::from_millis(1), 0.05));
         assert!(!s.is_on());
-        assert!(report(&mut s, t1 + AFTER_CONGESTION, 0.05));
+        // (The lossy second just before counts among the last LOSS_SECONDS.)
+        let on = (0..LOSSY_SECONDS).any(|_| report(&mut s, t1 + AFTER_CONGESTION, 0.05));
+        assert!(on && s.is_on());
         assert!(s.is_on());
     }
 
@@ -496,7 +512,7 @@ mod tests {
         report(&mut s, t1, OVERFLOW_LOSS);
         assert!(s.overflowing(t1 + Duration::from_secs(1)));
         // A stale round trip says nothing: no queue is seen, whatever the loss.
-        s.handle_loss(t1 + RTT_FRESH, Mid::from("b"), 0.2);
+        s.handle_loss(t1 + RTT_FRESH, 0.2);
         assert!(!s.overflowing(t1 + RTT_FRESH), "no fresh round trip: no queue seen");
         s.forget_path();
         assert!(!s.overflowing(t1 + RTT_FRESH), "a new path: nothing known");

@@ -198,7 +198,7 @@ impl Sfu {
             tracks,
             // The round trips RED's congestion test keeps (receiver reports on every stream).
             path_clear: !peer.red.queueing(now),
-            // The sound lost at a standing queue: the link drops what it is sent.
+            // Packets lost at a standing queue: the link drops what it is sent.
             overflowing: peer.red.overflowing(now),
         };
         Some((inputs, layer_map))

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use str0m::crypto::from_feature_flags;
 use str0m::format::{Codec, FormatParams};
 use str0m::media::Frequency;
-use str0m::media::{Direction, MediaKind, Mid, Pt};
+use str0m::media::{Direction, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::net::TcpType;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
@@ -55,8 +55,9 @@ const IDLE_TICK: Duration = Duration::from_millis(500);
 const SILENCE_LIMIT: Duration = Duration::from_secs(12);
 /// How often silent peers and idle tracks are looked for, and the thread's CPU time published.
 const SILENCE_SWEEP: Duration = Duration::from_secs(1);
-/// How often str0m reports each stream's figures (a subscriber's round trip among them).
-const STATS_INTERVAL: Duration = Duration::from_secs(2);
+/// How often str0m reports each stream's figures (a subscriber's round trip among them) and
+/// each peer's: the link's loss over the last second, so every second is seen (`media::red`).
+const STATS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Binds worker `worker`'s media socket (`udp_addr`'s port plus `worker`, or a free port when
 /// that is 0; with `ice_tcp`, a TCP listener on the same address and port) and starts its
@@ -658,6 +659,8 @@ impl Sfu {
                 // str0m repeats a stream's last round trip at every stats turn; only a new
                 // receiver report (which also brings a loss figure) says how the path is now: a
                 // paused video's last report would otherwise keep its queue "fresh" for ever.
+                // (The loss itself is the stream's, a publisher's gaps included: the link's
+                // comes with `PeerStats`.)
                 if let (Some(rtt), Some(_)) = (stats.rtt, stats.loss) {
                     tracing::trace!(peer = peer.key.0, ?rtt, "round trip");
                     if peer.red.observe_rtt(now, rtt) && forwarding::red_payload_type(&peer.rtc).is_some() {
@@ -665,19 +668,21 @@ impl Sfu {
                         peer.downlink.replan(now);
                     }
                 }
-                // The sound's own loss: a video's may be ours (frames dropped for a slow link).
-                let sound = peer.tracks_out.iter().any(|t| t.state == TrackOutState::Open(stats.mid) && t.kind == MediaKind::Audio);
-                let switched = sound && stats.loss.is_some_and(|loss| peer.red.handle_loss(now, stats.mid, loss));
-                if switched && forwarding::red_payload_type(&peer.rtc).is_some() {
-                    tracing::debug!(peer = peer.key.0, on = peer.red.is_on(), "sound redundancy switched");
-                    // What the sound costs this member changed.
-                    peer.downlink.replan(now);
+                self.after_link_news(slot, overflowing, now);
+            }
+            // The member's link, by transport-wide feedback: the share of what we sent them over
+            // the last second that did not arrive (their receiver reports would count a
+            // publisher's own loss too).
+            Event::PeerStats(stats) => {
+                let overflowing = peer.red.overflowing(now);
+                if let Some(loss) = stats.egress_loss_fraction {
+                    if peer.red.handle_loss(now, loss) && forwarding::red_payload_type(&peer.rtc).is_some() {
+                        tracing::debug!(peer = peer.key.0, on = peer.red.is_on(), "sound redundancy switched");
+                        // What the sound costs this member changed.
+                        peer.downlink.replan(now);
+                    }
                 }
-                if peer.red.overflowing(now) && !overflowing {
-                    // The budget falls to the usable estimate (`allocator::Inputs::overflowing`).
-                    tracing::debug!(peer = peer.key.0, "downlink overflowing (the sound lost packets at a standing queue)");
-                    peer.downlink.replan(now);
-                }
+                self.after_link_news(slot, overflowing, now);
             }
             Event::EgressBitrateEstimate(kind) => self.on_estimate(slot, kind, now),
             Event::KeyframeRequest(request) => {
@@ -692,6 +697,16 @@ impl Sfu {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// After a round trip or a loss figure: a link that has just begun to overflow is planned
+    /// again at once (its budget falls to the usable estimate: `allocator::Inputs::overflowing`).
+    fn after_link_news(&mut self, slot: usize, was_overflowing: bool, now: Instant) {
+        let Some(peer) = self.peers[slot].as_mut() else { return };
+        if peer.red.overflowing(now) && !was_overflowing {
+            tracing::debug!(peer = peer.key.0, "downlink overflowing (packets lost at a standing queue)");
+            peer.downlink.replan(now);
         }
     }
 
