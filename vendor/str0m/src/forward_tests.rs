@@ -423,26 +423,3 @@ fn a_forwarded_packet_leaves_without_entering_the_send_queue() {
     pair.deliver_to_r(&datagram);
     assert_eq!(pair.received().len(), 1);
 }
-
-/// Haven patch 7: `Session::forward_rtp` finds the stream's media where it last was, and
-/// searches again when the hint is stale: here it points at an audio m-line (never paced) or
-/// past the list's end, and a video burst must still be paced as video.
-#[test]
-fn a_stale_media_hint_is_not_trusted() {
-    let mut pair = Pair::connected(true);
-    pair.l.rtc.direct_api().declare_media("aud".into(), MediaKind::Audio);
-    pair.progress(Duration::from_millis(100));
-    let ssrc = Ssrc::from(SSRC);
-    assert!(pair.forward(pair.write(0, &[5; 100])).is_ok());
-    assert_eq!(pair.l.rtc.session.media_index_of(ssrc), Some(Some(0)), "the video m-line is first");
-    pair.progress(Duration::from_millis(500));
-    pair.l.rtc.session.set_media_index_of(ssrc, 1);
-    let results: Vec<_> = (1..41_u64).map(|seq| pair.forward(pair.write(seq, &[5; 1200]))).collect();
-    let sent = results.iter().take_while(|r| r.is_ok()).count();
-    assert!(sent >= 1 && sent < 40, "paced as video: {sent} of 40 left at once");
-    assert_eq!(pair.l.rtc.session.media_index_of(ssrc), Some(Some(0)));
-    pair.progress(Duration::from_millis(500));
-    pair.l.rtc.session.set_media_index_of(ssrc, 7);
-    assert!(pair.forward(pair.write(41, &[5; 100])).is_ok());
-    assert_eq!(pair.l.rtc.session.media_index_of(ssrc), Some(Some(0)));
-}

@@ -1337,24 +1337,9 @@ impl Session {
         if let Some(refusal) = stream.forward_refusal() {
             return Err(refusal);
         }
-        // Haven patch 7: the media is looked for where it was last found first. A search of
-        // the list compares the mid of every m-line before it, one cache miss each: a
-        // forward to each of 25 subscribers of 50 m-lines then read ~600 of them.
-        let mid = stream.mid();
-        let hinted = stream
-            .media_index()
-            .filter(|&i| self.medias.get(i).is_some_and(|m| m.mid() == mid));
-        let index = match hinted {
-            Some(index) => index,
-            None => {
-                let Some(index) = self.medias.iter().position(|m| m.mid() == mid) else {
-                    return Err(ForwardRefusal::NotReady);
-                };
-                stream.set_media_index(index);
-                index
-            }
+        let Some(media) = self.medias.iter().find(|m| m.mid() == stream.mid()) else {
+            return Err(ForwardRefusal::NotReady);
         };
-        let media = &self.medias[index];
         // Haven patch 5: video leaves at once only when the pacer would send it at once too
         // (its media debt cleared at the pacing rate); otherwise it is paced through the
         // queue, and the stream's next packets follow it there (`QueueNotEmpty`) until the
@@ -1409,19 +1394,7 @@ impl Session {
         self.streams.stream_tx(&ssrc).map(|s| s.forward_refusal())
     }
 
-    /// Haven patch 7: the send stream's media index hint, and its send queue's totals.
-    #[cfg(test)]
-    pub(crate) fn media_index_of(&mut self, ssrc: Ssrc) -> Option<Option<usize>> {
-        self.streams.stream_tx(&ssrc).map(|s| s.media_index())
-    }
-
-    #[cfg(test)]
-    pub(crate) fn set_media_index_of(&mut self, ssrc: Ssrc, index: usize) {
-        if let Some(stream) = self.streams.stream_tx(&ssrc) {
-            stream.set_media_index(index);
-        }
-    }
-
+    /// Haven patch 7: the send stream's queue totals.
     #[cfg(test)]
     pub(crate) fn send_queue_of(
         &mut self,

@@ -144,10 +144,6 @@ pub struct StreamTx {
     /// Haven patch 6: the packet a resend is built in from its slim RTX cache entry.
     resend_packet: RtpPacket,
 
-    /// Haven patch 7: where this stream's media was last found in the session's list, a hint
-    /// `Session::forward_rtp` checks before it searches.
-    media_index: Option<usize>,
-
     /// Cache of sent packets to be able to answer to NACKs as well as
     /// sending spurious resends as padding.
     rtx_cache: RtxCache,
@@ -389,7 +385,6 @@ impl StreamTx {
             padding: 0,
             blank_packet: RtpPacket::blank(),
             resend_packet: RtpPacket::blank(),
-            media_index: None,
             rtx_cache: RtxCache::new(2000, DEFAULT_RTX_CACHE_DURATION),
             rtx_ratio_cap: DEFAULT_RTX_RATIO_CAP,
             last_sender_report: already_happened(),
@@ -586,16 +581,6 @@ impl StreamTx {
         buf: &mut Vec<u8>,
     ) -> Option<PacketReceipt> {
         self.poll_packet_of(now, exts, twcc, params, buf, None)
-    }
-
-    /// Haven patch 7: the index in the session's media list where this stream's media was
-    /// last found (a hint: the list may have changed since).
-    pub(crate) fn media_index(&self) -> Option<usize> {
-        self.media_index
-    }
-
-    pub(crate) fn set_media_index(&mut self, index: usize) {
-        self.media_index = Some(index);
     }
 
     #[cfg(test)]
