@@ -404,3 +404,22 @@ fn forwarding_is_refused_before_the_connection_is_up() {
     let mut out = vec![0; FORWARD_RTP_BUFFER_LEN];
     assert_eq!(rtc.forward_rtp(now, SSRC.into(), rtp, &mut out).unwrap_err(), ForwardRefusal::NotReady);
 }
+
+/// Haven patch 7: a forwarded packet is sent as the head of the send queue would be, without
+/// entering it: the queue's totals stay empty, and it notes the packet as emitted (the pacer
+/// orders its queues by that).
+#[test]
+fn a_forwarded_packet_leaves_without_entering_the_send_queue() {
+    let mut pair = Pair::connected(false);
+    let ssrc = Ssrc::from(SSRC);
+    assert_eq!(pair.l.rtc.session.send_queue_of(ssrc, pair.now).unwrap().last_emitted, None);
+    let datagram = pair.forward(pair.write(0, &[1; 100])).unwrap();
+    let now = pair.now;
+    let queue = pair.l.rtc.session.send_queue_of(ssrc, now).unwrap();
+    assert_eq!((queue.packet_count, queue.byte_size), (0, 0));
+    assert_eq!(queue.total_queue_time_origin, Duration::ZERO);
+    assert_eq!(queue.last_emitted, Some(now));
+    assert_eq!(pair.l.rtc.session.forward_refusal_of(ssrc), Some(None));
+    pair.deliver_to_r(&datagram);
+    assert_eq!(pair.received().len(), 1);
+}

@@ -1394,6 +1394,16 @@ impl Session {
         self.streams.stream_tx(&ssrc).map(|s| s.forward_refusal())
     }
 
+    /// Haven patch 7: the send stream's queue totals.
+    #[cfg(test)]
+    pub(crate) fn send_queue_of(
+        &mut self,
+        ssrc: Ssrc,
+        now: Instant,
+    ) -> Option<crate::pacer::QueueSnapshot> {
+        self.streams.stream_tx(&ssrc).map(|s| s.send_queue_snapshot(now))
+    }
+
     /// Haven patch (forward_rtp): whether a raw packet event waits (`enable_raw_packets`).
     pub fn has_raw_packets(&self) -> bool {
         self.raw_packets.as_ref().is_some_and(|r| !r.is_empty())

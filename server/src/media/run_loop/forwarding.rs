@@ -190,9 +190,8 @@ impl Sfu {
                 let rtc = &mut peer.rtc;
                 match catch_unwind(AssertUnwindSafe(|| rtc.forward_rtp(now, ssrc, write.clone(), &mut sealed))) {
                     Ok(Ok(forwarded)) => {
-                        sealed.truncate(forwarded.len);
                         let out = Outbound { tcp_writers: &self.tcp_writers, batch: &mut self.outgoing, sender: &self.sender };
-                        out.send(forwarded.proto, forwarded.destination, peer.local_ip, sealed);
+                        out.send_part(forwarded.proto, forwarded.destination, peer.local_ip, sealed, forwarded.len);
                         self.counts.fast_copies += 1;
                         None
                     }

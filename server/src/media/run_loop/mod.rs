@@ -175,15 +175,22 @@ struct Outbound<'a> {
 impl Outbound<'_> {
     /// `contents` to `destination` over `proto`, leaving from `source` (UDP).
     fn send(self, proto: Protocol, destination: SocketAddr, source: Option<IpAddr>, contents: Vec<u8>) {
+        let len = contents.len();
+        self.send_part(proto, destination, source, contents, len);
+    }
+
+    /// [`send`](Self::send) for the first `len` bytes of `buffer` (a send batch's buffer).
+    fn send_part(self, proto: Protocol, destination: SocketAddr, source: Option<IpAddr>, buffer: Vec<u8>, len: usize) {
         if proto == Protocol::Tcp {
             // A full queue drops, as a congested link would.
             let writer = self.tcp_writers.get(&destination);
-            if let (Some(writer), Some(framed)) = (writer, tcp::frame(&contents)) {
+            let contents = &buffer[..len.min(buffer.len())];
+            if let (Some(writer), Some(framed)) = (writer, tcp::frame(contents)) {
                 let _ = writer.try_send(framed);
             }
-            self.batch.recycle(contents);
+            self.batch.recycle(buffer);
         } else {
-            self.batch.push(self.sender, destination, source, contents);
+            self.batch.push_part(self.sender, destination, source, buffer, len);
         }
     }
 }

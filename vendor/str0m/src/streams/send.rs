@@ -497,6 +497,13 @@ impl StreamTx {
     ///
     /// The write command carries the RTP payload and optional RTP metadata.
     pub fn write_rtp(&mut self, rtp: RtpWrite) {
+        let packet = self.packet_of(rtp);
+        self.send_queue.push(packet);
+    }
+
+    /// The packet `write_rtp` queues (Haven patch 7: shared with `forward_rtp`, which sends
+    /// it without the queue).
+    fn packet_of(&mut self, rtp: RtpWrite) -> RtpPacket {
         let RtpWrite {
             pt,
             seq_no,
@@ -558,7 +565,7 @@ impl StreamTx {
             last_sender_info: None,
         };
 
-        self.send_queue.push(packet);
+        packet
     }
 
     fn padding_enabled(&self) -> bool {
@@ -573,7 +580,12 @@ impl StreamTx {
         params: &[PayloadParams],
         buf: &mut Vec<u8>,
     ) -> Option<PacketReceipt> {
-        self.poll_packet_of(now, exts, twcc, params, buf, false)
+        self.poll_packet_of(now, exts, twcc, params, buf, None)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn send_queue_snapshot(&mut self, now: Instant) -> crate::pacer::QueueSnapshot {
+        self.send_queue.snapshot(now)
     }
 
     /// Haven patch (forward_rtp): whether `forward_rtp` may write straight away, without the
@@ -603,14 +615,21 @@ impl StreamTx {
         buf: &mut Vec<u8>,
     ) -> Option<PacketReceipt> {
         debug_assert!(self.forward_refusal().is_none());
-        self.write_rtp(rtp);
-        // What handle_timeout would do: stamp the (only) queued packet as enqueued now.
-        self.send_queue.handle_timeout(now);
-        self.poll_packet_of(now, exts, twcc, params, buf, true)
+        // Haven patch 7: the packet does not go through the (empty) send queue, where it
+        // would be moved in, stamped and moved out again: it is sent as the queue's head
+        // would be, and the queue only notes that it emitted a packet now.
+        let mut packet = self.packet_of(rtp);
+        packet.timestamp = now;
+        let receipt = self.poll_packet_of(now, exts, twcc, params, buf, Some(&mut packet));
+        self.send_queue.note_emitted(now);
+        if receipt.is_some() && packet.nackable {
+            self.rtx_cache.cache_sent_packet(packet, now);
+        }
+        receipt
     }
 
-    /// `regular_only` (Haven patch, forward_rtp): the head of the send queue, never a resend
-    /// or padding.
+    /// `forwarded` (Haven patches 4 and 7, forward_rtp): that packet, sent as the head of the
+    /// send queue would be (never a resend or padding); the caller caches it for resends.
     fn poll_packet_of(
         &mut self,
         now: Instant,
@@ -618,7 +637,7 @@ impl StreamTx {
         twcc: Option<&mut u64>,
         params: &[PayloadParams],
         buf: &mut Vec<u8>,
-        regular_only: bool,
+        forwarded: Option<&mut RtpPacket>,
     ) -> Option<PacketReceipt> {
         let mid = self.midrid.mid();
         let rid = self.midrid.rid();
@@ -630,8 +649,12 @@ impl StreamTx {
         let remote_acked_ssrc = self.remote_acked_ssrc;
         let remote_acked_rtx_ssrc = self.remote_acked_rtx_ssrc;
 
-        let (next, is_padding) = if regular_only {
-            (self.poll_packet_regular(now)?, false)
+        let forwarding = forwarded.is_some();
+        let (next, is_padding) = if let Some(pkt) = forwarded {
+            Self::count_sent(&mut self.stats, now, pkt.payload.len() as u64);
+            let seq_no = pkt.seq_no;
+            let kind = NextPacketKind::Regular;
+            (NextPacket { kind, seq_no, pkt }, false)
         } else if let Some(next) = self.poll_packet_resend(now) {
             (next, false)
         } else if let Some(next) = self.poll_packet_regular(now) {
@@ -641,7 +664,7 @@ impl StreamTx {
             (next, true)
         };
 
-        let pop_send_queue = next.kind == NextPacketKind::Regular;
+        let pop_send_queue = next.kind == NextPacketKind::Regular && !forwarding;
 
         // Need the header for the receipt and modifications
         // TODO: Can we remove this?
@@ -973,10 +996,7 @@ impl StreamTx {
         let pkt = self.send_queue.peek()?;
 
         let len = pkt.payload.len() as u64;
-        self.stats.update_packet_counts(len, false);
-        if let Some(h) = &mut self.stats.bytes_transmitted {
-            h.push(now, len)
-        }
+        Self::count_sent(&mut self.stats, now, len);
 
         let seq_no = pkt.seq_no;
 
@@ -985,6 +1005,14 @@ impl StreamTx {
             seq_no,
             pkt,
         })
+    }
+
+    /// A regular packet of `len` payload bytes sent (Haven patch 7: also a forwarded one).
+    fn count_sent(stats: &mut StreamTxStats, now: Instant, len: u64) {
+        stats.update_packet_counts(len, false);
+        if let Some(h) = &mut stats.bytes_transmitted {
+            h.push(now, len)
+        }
     }
 
     fn poll_packet_padding(&mut self, _now: Instant) -> Option<NextPacket> {

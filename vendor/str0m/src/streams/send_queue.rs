@@ -78,6 +78,14 @@ impl SendQueue {
         Some(packet)
     }
 
+    /// Haven patch 7 (`StreamTx::forward_rtp`): a packet left now without entering the
+    /// (empty) queue. Pushing, stamping and popping it at one instant leaves the totals as
+    /// they were; only the time of the last emitted packet changes.
+    pub fn note_emitted(&mut self, now: Instant) {
+        debug_assert!(self.queue.is_empty());
+        self.last_emitted = Some(now);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
