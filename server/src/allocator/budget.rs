@@ -7,7 +7,8 @@
 //!
 //! What flows is kept up to the usable estimate even above the budget ([`Limits::keep`]):
 //! the budget's hysteresis is for taking more, never a reason to pause what the link carries.
-//! Nothing resumes or rises above the usable estimate ([`Limits::grow`]), and a link that
+//! While a queue shows, nothing resumes or rises above the usable estimate held for [`HOLD`]
+//! ([`Limits::grow`]), and a link that
 //! overflows (the member's link losing packets at a standing queue) has its budget fall to the usable
 //! estimate at once, without [`KEEP`]'s tolerance.
 //!
@@ -215,12 +216,15 @@ impl Budget {
         self.current = Some(budget);
         let keep = budget.max(usable);
         Some(Limits {
-            // KEEP's tolerance keeps what flows and is no room for more: after a back-off a
-            // video lowered or paused came back into it while the estimate stayed down (the
-            // floor holder's raised to 285 kbit/s on an estimate of 257), and the link lost
-            // the sound again. Nor is one higher sample (a probe's optimism): only what the
-            // usable estimate held for HOLD.
-            grow: budget.min(held),
+            // While a queue shows, KEEP's tolerance keeps what flows and is no room for more:
+            // after a drop a video lowered or paused came back into it while the estimate
+            // stayed down (the floor holder's raised to 285 kbit/s on an estimate of 257), and
+            // the link lost the sound again; nor is one higher sample (a probe's optimism):
+            // only what the usable estimate held for HOLD. With the path clear the link
+            // carries what flows with room to spare, and the tolerance is room: a join's own
+            // cascade (800 → 323 kbit/s on a 500 kbit/s link) otherwise kept a second camera
+            // paused for 7 s (screen-share's weak viewer, CI rehearsal of 2026-12-08).
+            grow: if path.clear { budget } else { budget.min(held) },
             keep,
             priority: priority.max(keep),
             settling: self.settle_until.is_some_and(|t| now < t),

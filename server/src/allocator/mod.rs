@@ -26,8 +26,8 @@
 //!   allocation never exceeds the larger of the budget and `HEADROOM` × the estimate (the
 //!   exceptions: no estimate yet, below, and the priority video's lowest layer kept through
 //!   a short fall, [`PRIORITY_CONFIRM`]), the budget never exceeds [`KEEP`] × the estimate,
-//!   and nothing resumes or rises beyond the budget, nor beyond `HEADROOM` × the estimate
-//!   (KEEP keeps what flows; it never makes room for more).
+//!   and nothing resumes or rises beyond the budget, nor, while a queue shows, beyond
+//!   `HEADROOM` × the estimate (KEEP then keeps what flows; it makes no room for more).
 //! - **No layer larger than the tile**: the lowest layer whose height covers the tile (in
 //!   device pixels, 16:9 assumed for the width) is the most a video gets; hidden tiles get
 //!   nothing ([`PauseReason::NotVisible`]); "sound only" pauses every video
@@ -118,8 +118,9 @@ pub const HEADROOM: Ratio = Ratio { num: 90, den: 100 };
 /// survives the back-off (1/0.85 ≈ 1.18) but falls at once when the link really carries
 /// less: a real shortage drives the estimate to 85 % of what the link carries, below 1/1.2.
 ///
-/// KEEP only keeps: nothing resumes or rises into it (the grow limit is the usable
-/// estimate held for [`HOLD`]), and a link that overflows ([`Inputs::overflowing`]) gets none
+/// While a queue shows ([`Inputs::path_clear`] false), KEEP only keeps: nothing resumes or
+/// rises into it (the grow limit is the usable estimate held for [`HOLD`]); and a link that
+/// overflows ([`Inputs::overflowing`]) gets none
 /// of it (but for the priority video's lowest layer). A drop
 /// from 3 Mbit/s to 400 kbit/s fills the 30-packet queue and keeps it full: the delay stops
 /// rising, so GCC's delay-based part stops backing off, and it sat at 339 kbit/s for 10 s

@@ -1024,6 +1024,30 @@ fn after_a_back_off_nothing_rises_into_what_keep_tolerates() {
     assert!(now >= at(start, 13.0) + HOLD, "not before the estimate held for HOLD");
 }
 
+/// CI rehearsal of 2026-12-08 (screen-share's weak viewer, 500 kbit/s): a join's own cascade
+/// took the estimate from 800 to 323 kbit/s, and a second camera waited 7 s for it to come
+/// back. With no queue on the way, the tolerance after a back-off is room: it resumes.
+#[test]
+fn with_the_path_clear_a_video_resumes_within_what_keep_tolerates() {
+    let start = Instant::now();
+    let run = |clear: bool| {
+        let tracks = vec![audio(1, P1), video(2, P1, tile(1280, 720))];
+        let mut i = inputs(kbps(1000), tracks);
+        i.path_clear = clear;
+        i.floor = Some(P1);
+        let mut a = Allocator::new();
+        a.update(start, &i); // budget 782: 40 + 450
+        i.estimate = kbps(560); // budget 672, usable 504: 490 kept
+        a.update(at(start, 10.0), &i);
+        // A second video: 490 + 150 fits the tolerance, not the usable estimate.
+        i.tracks.push(video(3, P2, tile(320, 180)));
+        a.update(at(start, 13.0), &i);
+        layer(&a, 3)
+    };
+    assert_eq!(run(true), Some(Allocation::Layer(0)), "no queue: the link carries it");
+    assert_eq!(run(false), Some(NO_ROOM), "a queue shows: only what the estimate holds");
+}
+
 /// Seen after a drop from 3 Mbit/s to 400 kbit/s (weak-link, 2026-12-07): the 30-packet queue
 /// stayed full, GCC stopped backing off at 339 kbit/s, and 394 kbit/s (within 1.2 × 339) was
 /// kept flowing for 10 s while the sound lost 10–20 % a second. A link that overflows (it
