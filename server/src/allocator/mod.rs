@@ -268,7 +268,8 @@ pub struct Inputs {
     /// Every track the subscriber could receive. A later duplicate of an id is ignored.
     pub tracks: Vec<Track>,
     /// Fresh round trips show no queue on the way to the member (the test of `media::red`:
-    /// the highest of the last few seconds within a margin of the path's shortest). `false`
+    /// the highest of the last few seconds within a margin of the path's shortest), and the
+    /// link lost nothing to speak of in the last seconds. `false`
     /// when a queue shows or nothing fresh is known. While it holds, a [`PROBE_GUARD`] lasts
     /// up to [`PROBE_GUARD_CLEAR`]: the link carries what flows, whatever the estimate says.
     pub path_clear: bool,

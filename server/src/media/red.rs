@@ -181,6 +181,14 @@ impl RedSwitch {
         self.seconds.clear();
     }
 
+    /// Whether the member's link lost [`ON_LOSS`] or more of what it was sent in any of the
+    /// seconds told in the last [`LOSS_SECONDS`] (transport-wide feedback): a full queue
+    /// drops packets, and the round trips, a few a second, can miss it.
+    pub fn lossy_lately(&self, now: Instant) -> bool {
+        let span = Duration::from_secs(LOSS_SECONDS as u64);
+        self.seconds.iter().any(|&(at, lossy)| lossy && now.saturating_duration_since(at) < span)
+    }
+
     /// Whether a queue stands between us and the member: a round trip of the last
     /// [`RTT_FRESH`] is [`QUEUE_DELAY`] or more above the shortest. Without a fresh round
     /// trip we cannot tell, and count it as a queue (RED stays off, as for any congestion).
@@ -403,6 +411,18 @@ mod tests {
             assert!(!report(&mut s, later + Duration::from_secs(n), 0.05), "a new path starts afresh");
         }
         assert!(report(&mut s, later + Duration::from_secs(6), 0.05));
+    }
+
+    #[test]
+    fn a_lossy_second_counts_as_lately_for_loss_seconds() {
+        let t = Instant::now();
+        let mut s = RedSwitch::default();
+        assert!(!s.lossy_lately(t));
+        report(&mut s, t, 0.01);
+        assert!(!s.lossy_lately(t));
+        report(&mut s, t, 0.3);
+        assert!(s.lossy_lately(t + Duration::from_secs(LOSS_SECONDS as u64 - 1)));
+        assert!(!s.lossy_lately(t + Duration::from_secs(LOSS_SECONDS as u64)));
     }
 
     #[test]

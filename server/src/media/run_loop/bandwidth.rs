@@ -197,7 +197,9 @@ impl Sfu {
             speaker: group.and_then(|g| g.speaker.current()).map(|k| PublisherId(k.0)),
             tracks,
             // The round trips RED's congestion test keeps (receiver reports on every stream).
-            path_clear: !peer.red.queueing(now),
+            // No queue in the fresh round trips, and no loss in the last seconds (the round
+            // trips, a few a second, miss a full queue that the loss shows).
+            path_clear: !peer.red.queueing(now) && !peer.red.lossy_lately(now),
             // Packets lost at a standing queue: the link drops what it is sent.
             overflowing: peer.red.overflowing(now),
         };
