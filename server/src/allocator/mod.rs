@@ -436,12 +436,13 @@ impl Allocator {
             self.prober.stepped_up(now);
         }
         self.current = plan.allocations;
-        self.probe = self.prober.report(now, inputs.estimate, plan.probe, plan.wanted.is_some());
-        if inputs.overflowing {
-            // No probe and no padding into a link that already drops what it is sent.
-            self.probe.desired = self.probe.allocated;
-            self.probe.pad = false;
-        }
+        // No probe and no padding into a link that already drops what it is sent: the prober
+        // is told nothing more is wanted (so it records no probe a fall could be blamed on).
+        let (wanted_probe, short) = match inputs.overflowing {
+            true => (Probe { desired: plan.probe.allocated, ..plan.probe }, false),
+            false => (plan.probe, plan.wanted.is_some()),
+        };
+        self.probe = self.prober.report(now, inputs.estimate, wanted_probe, short);
         self.wanted = plan.wanted;
         self.priority_held = plan.priority_held;
         changes.into_iter().map(|(_, c)| c).collect()

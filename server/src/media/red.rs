@@ -104,11 +104,8 @@ pub struct RedSwitch {
     /// one stats turn differ by stream: a video's report may show the queue its sound's,
     /// sent earlier, did not).
     rtt_high: Option<(Duration, Instant)>,
-    /// The last second that lost [`OVERFLOW_LOSS`] or more.
-    lost_at: Option<Instant>,
-    /// The last [`LOSS_SECONDS`] seconds' loss: whether each lost [`ON_LOSS`] or more, and
-    /// when it was told (oldest first).
-    seconds: VecDeque<(Instant, bool)>,
+    /// The last [`LOSS_SECONDS`] seconds' loss, and when each was told (oldest first).
+    seconds: VecDeque<(Instant, f32)>,
 }
 
 /// A round trip this far above the path's shortest says a queue stands on the way (a
@@ -177,7 +174,6 @@ impl RedSwitch {
     pub fn forget_path(&mut self) {
         self.rtt_floor = None;
         self.rtt_high = None;
-        self.lost_at = None;
         self.seconds.clear();
     }
 
@@ -185,18 +181,28 @@ impl RedSwitch {
     /// seconds told in the last [`LOSS_SECONDS`] (transport-wide feedback): a full queue
     /// drops packets, and the round trips, a few a second, can miss it.
     pub fn lossy_lately(&self, now: Instant) -> bool {
-        let span = Duration::from_secs(LOSS_SECONDS as u64);
-        self.seconds.iter().any(|&(at, lossy)| lossy && now.saturating_duration_since(at) < span)
+        self.lost_within(now, Duration::from_secs(LOSS_SECONDS as u64), ON_LOSS)
+    }
+
+    /// Whether a second told within `span` of `now` lost `loss` or more.
+    fn lost_within(&self, now: Instant, span: Duration, loss: f32) -> bool {
+        self.seconds.iter().any(|&(at, lost)| lost >= loss && now.saturating_duration_since(at) < span)
+    }
+
+    /// Whether fresh round trips say a queue stands (`Some(true)`), none does, or nothing
+    /// fresh is known (`None`).
+    fn queue_seen(&self, now: Instant) -> Option<bool> {
+        match (self.rtt_floor, self.rtt_high) {
+            (Some(floor), Some((high, at))) if now.saturating_duration_since(at) < RTT_FRESH => Some(high >= floor + QUEUE_DELAY),
+            _ => None,
+        }
     }
 
     /// Whether a queue stands between us and the member: a round trip of the last
     /// [`RTT_FRESH`] is [`QUEUE_DELAY`] or more above the shortest. Without a fresh round
     /// trip we cannot tell, and count it as a queue (RED stays off, as for any congestion).
     pub fn queueing(&self, now: Instant) -> bool {
-        match (self.rtt_floor, self.rtt_high) {
-            (Some(floor), Some((high, at))) if now.saturating_duration_since(at) < RTT_FRESH => high >= floor + QUEUE_DELAY,
-            _ => true,
-        }
+        self.queue_seen(now).unwrap_or(true)
     }
 
     /// Whether the member's link drops what it is sent: a second of the last [`LOSS_FRESH`]
@@ -206,20 +212,12 @@ impl RedSwitch {
     /// (the allocator's budget then falls to the usable estimate: `allocator::Inputs::overflowing`).
     /// A queue must be seen (a fresh high round trip), not merely unknown.
     pub fn overflowing(&self, now: Instant) -> bool {
-        let lost = self.lost_at.is_some_and(|at| now.saturating_duration_since(at) < LOSS_FRESH);
-        let queue_seen = match (self.rtt_floor, self.rtt_high) {
-            (Some(floor), Some((high, at))) => now.saturating_duration_since(at) < RTT_FRESH && high >= floor + QUEUE_DELAY,
-            _ => false,
-        };
-        lost && queue_seen
+        self.lost_within(now, LOSS_FRESH, OVERFLOW_LOSS) && self.queue_seen(now) == Some(true)
     }
 
     /// The share (0–1) of what the server sent the member over the last second that did not
     /// arrive; true when the switch moved.
     pub fn handle_loss(&mut self, now: Instant, loss: f32) -> bool {
-        if loss >= OVERFLOW_LOSS {
-            self.lost_at = Some(now);
-        }
         // The last LOSS_SECONDS, each told about a second apart (an older one, as after a
         // pause of the stats, no longer counts).
         let span = Duration::from_secs(LOSS_SECONDS as u64 + 1);
@@ -227,8 +225,8 @@ impl RedSwitch {
         if self.seconds.len() == LOSS_SECONDS {
             self.seconds.pop_front();
         }
-        self.seconds.push_back((now, loss >= ON_LOSS));
-        let lasting = self.seconds.iter().filter(|&&(_, lossy)| lossy).count() >= LOSSY_SECONDS;
+        self.seconds.push_back((now, loss));
+        let lasting = self.seconds.iter().filter(|&&(_, lost)| lost >= ON_LOSS).count() >= LOSSY_SECONDS;
         if self.check_congestion(now) {
             return true;
         }
